@@ -1,0 +1,1 @@
+"""Pure analyzers: bytes in, findings out. No network, no LSP."""

@@ -1,0 +1,70 @@
+"""The scan context: findings, limits, deadline and nesting for one top-level file.
+
+Analyzers receive a ``ScanContext`` and a ``ByteSource``; they report through ``ctx.add`` and hand
+embedded content (a zip member, a decompressed stream, a pickle inside a pickle) back to the
+dispatcher with ``ctx.scan_nested``, which re-anchors the findings inside the member.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from malhug.analyzers.limits import DEFAULT_LIMITS, LimitExceeded, Limits
+from malhug.analyzers.source import ByteSource, BytesSource
+from malhug.core.model import Finding
+
+
+@dataclass
+class ScanContext:
+    limits: Limits = DEFAULT_LIMITS
+    findings: list[Finding] = field(default_factory=list)
+    depth: int = 0
+    deadline: float = 0.0
+    # Formats seen, outermost first (e.g. ["7z", "pytorch-zip", "pickle"]); the file report's
+    # ``format`` is the outermost.
+    formats: list[str] = field(default_factory=list)
+    # Name of the top-level file (used for hints like "saved_model.pb", never for the format).
+    name: str = ""
+    # Member path prefix of the current nesting level (None at top level).
+    member: str | None = None
+    # Bytes read from sources that are not the top-level one (decompressed data does not count).
+    extra_bytes_read: int = 0
+
+    def __post_init__(self) -> None:
+        if not self.deadline:
+            self.deadline = time.monotonic() + self.limits.max_seconds
+
+    def add(self, finding: Finding) -> None:
+        self.findings.append(finding.inside(self.member))
+
+    def extend(self, findings: list[Finding] | tuple[Finding, ...]) -> None:
+        for f in findings:
+            self.add(f)
+
+    def check_time(self) -> None:
+        if time.monotonic() > self.deadline:
+            raise LimitExceeded("analysis time (seconds)", self.limits.max_seconds)
+
+    @contextmanager
+    def nested(self, member: str) -> Iterator[None]:
+        """Run analysis of ``member`` one level deeper; findings are placed inside it."""
+        if self.depth + 1 > self.limits.max_nesting_depth:
+            raise LimitExceeded("nesting depth", self.limits.max_nesting_depth, self.depth + 1)
+        saved_member, saved_depth = self.member, self.depth
+        self.member = member if saved_member is None else f"{saved_member}:{member}"
+        self.depth += 1
+        try:
+            yield
+        finally:
+            self.member, self.depth = saved_member, saved_depth
+
+    def scan_nested(self, data: bytes | ByteSource, member: str, format_hint: str | None = None) -> str:
+        """Detect and analyze embedded content; returns the format it was analyzed as."""
+        from malhug.analyzers.dispatch import analyze_source
+
+        src = BytesSource(data) if isinstance(data, (bytes, bytearray, memoryview)) else data
+        with self.nested(member):
+            return analyze_source(self, src, format_hint=format_hint)

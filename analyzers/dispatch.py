@@ -1,0 +1,151 @@
+"""Detect a source's format and run its analyzer; turn every failure into a finding.
+
+This is the only place that catches analyzer errors: a limit becomes MH902, malformed input MH901,
+any other exception MH903. None of them can produce a clean verdict.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import logging
+import os
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from malhug.analyzers import formats
+from malhug.analyzers.context import ScanContext
+from malhug.analyzers.detect import detect_format
+from malhug.analyzers.limits import DEFAULT_LIMITS, LimitExceeded, Limits, MalformedInput
+from malhug.analyzers.source import ByteSource, BytesSource, FileSource
+from malhug.core.model import FileReport, Location
+from malhug.core.rules import finding
+
+log = logging.getLogger(__name__)
+
+Analyzer = Callable[[ScanContext, ByteSource], None]
+_CACHE: dict[str, Analyzer] = {}
+
+
+def _load(fmt: str) -> Analyzer | None:
+    target = formats.ANALYZERS.get(fmt)
+    if target is None:
+        return None
+    if target not in _CACHE:
+        module, _, func = target.partition(":")
+        _CACHE[target] = getattr(importlib.import_module(module), func)
+    return _CACHE[target]
+
+
+def analyze_source(ctx: ScanContext, src: ByteSource, format_hint: str | None = None) -> str:
+    """Analyze ``src`` inside ``ctx``; returns the format used. Never raises for bad input."""
+    fmt = format_hint or detect_format(src, name=ctx.name if ctx.depth == 0 else (ctx.member or ""))
+    ctx.formats.append(fmt)
+    if fmt not in formats.ANALYZERS:
+        if fmt == formats.UNKNOWN and src.size > 0:
+            ctx.add(finding("MH904", f"unrecognised binary format ({src.size} bytes)", evidence=src.read_at(0, 16).hex()))
+        return fmt
+    try:
+        analyzer = _load(fmt)
+        assert analyzer is not None
+        ctx.check_time()
+        analyzer(ctx, src)
+    except LimitExceeded as exc:
+        ctx.add(finding("MH902", f"{fmt}: {exc}", evidence=str(exc)))
+    except MalformedInput as exc:
+        ctx.add(finding("MH901", f"{fmt}: {exc}", location=Location(offset=exc.offset), evidence=str(exc)))
+    except RecursionError:
+        ctx.add(finding("MH902", f"{fmt}: recursion limit reached", evidence="RecursionError"))
+    except MemoryError:
+        ctx.add(finding("MH902", f"{fmt}: out of memory while analyzing", evidence="MemoryError"))
+    except Exception as exc:  # noqa: BLE001 - analysis errors become findings, never a clean verdict
+        log.warning("analyzer for %s failed on %s: %r", fmt, ctx.member or ctx.name, exc, exc_info=True)
+        ctx.add(finding("MH903", f"{fmt} analyzer failed: {type(exc).__name__}: {exc}", evidence=repr(exc)[:500]))
+    return fmt
+
+
+def _sha256(src: ByteSource, chunk: int = 8 * 1024 * 1024) -> str:
+    h = hashlib.sha256()
+    offset = 0
+    while offset < src.size:
+        block = src.read_at(offset, chunk)
+        if not block:
+            break
+        h.update(block)
+        offset += len(block)
+    return h.hexdigest()
+
+
+def scan_source(
+    src: ByteSource,
+    *,
+    name: str,
+    limits: Limits = DEFAULT_LIMITS,
+    sha256: str | None = None,
+    format_hint: str | None = None,
+) -> FileReport:
+    """Scan one top-level file given as a byte source. ``sha256`` is computed when not given."""
+    ctx = ScanContext(limits=limits, name=name)
+    fmt = analyze_source(ctx, src, format_hint=format_hint)
+    report = FileReport(path=name, format=fmt, sha256=sha256, findings=list(ctx.findings), size=src.size)
+    report.bytes_read = src.bytes_read
+    return report
+
+
+def scan_bytes(data: bytes, *, name: str = "<bytes>", limits: Limits = DEFAULT_LIMITS) -> FileReport:
+    src = BytesSource(data)
+    report = scan_source(src, name=name, limits=limits, sha256=hashlib.sha256(data).hexdigest())
+    report.bytes_read = len(data)
+    return report
+
+
+def scan_file(path: str | os.PathLike[str], *, display: str | None = None, limits: Limits = DEFAULT_LIMITS, hash_file: bool = True) -> FileReport:
+    """Scan a local file. Hashing reads the whole file; pass ``hash_file=False`` to skip it."""
+    shown = display or str(path)
+    try:
+        with FileSource(path) as src:
+            report = scan_source(src, name=shown, limits=limits)
+            read = src.bytes_read
+            if hash_file:
+                report.sha256 = _sha256(src)
+            report.bytes_read = read
+            return report
+    except OSError as exc:
+        return FileReport(path=shown, format=formats.UNKNOWN, error=f"cannot read: {exc.strerror or exc}")
+
+
+# Folders that never hold anything a loader runs.
+SKIP_DIRS = {".git", "__pycache__", ".venv", "node_modules", ".mypy_cache", ".ruff_cache", ".pytest_cache"}
+
+
+def iter_files(root: Path) -> Iterable[Path]:
+    if root.is_file():
+        yield root
+        return
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
+        for fn in sorted(filenames):
+            p = Path(dirpath) / fn
+            if p.is_file() and not p.is_symlink():
+                yield p
+
+
+def scan_path(
+    path: str | os.PathLike[str],
+    *,
+    limits: Limits = DEFAULT_LIMITS,
+    on_file: Callable[[Path], None] | None = None,
+) -> list[FileReport]:
+    """Scan a file, or every file below a folder (format from bytes, never from the name)."""
+    root = Path(path)
+    if not root.exists():
+        return [FileReport(path=str(path), format=formats.UNKNOWN, error="no such file or folder")]
+    reports = []
+    started = time.monotonic()
+    for p in iter_files(root):
+        if on_file is not None:
+            on_file(p)
+        reports.append(scan_file(p, display=str(p), limits=limits))
+    log.debug("scanned %d files in %.3fs", len(reports), time.monotonic() - started)
+    return reports

@@ -1,0 +1,63 @@
+"""Assessment of code embedded in model files: Python code strings and shell commands.
+
+The pickle, Keras and template analyzers hand constant strings that will be executed (``exec``
+arguments, ``os.system`` commands, Lambda bytecode constants) to these two functions; the script
+analysis (``malhug.analyzers.scripts``) implements them with the same taint analysis and shell
+heuristics it applies to loading scripts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from malhug.core.model import Category, Finding, Severity
+
+# Most specific first: when a payload shows several behaviours, its category is the first that applies.
+CATEGORY_PRECEDENCE: tuple[Category, ...] = (
+    Category.REVERSE_SHELL,
+    Category.CREDENTIAL_THEFT,
+    Category.EXFILTRATION,
+    Category.DOWNLOAD_EXEC,
+    Category.DESTRUCTIVE,
+    Category.RECON,
+    Category.FILE_WRITE,
+    Category.COMMAND_EXEC,
+    Category.CODE_EXEC,
+    Category.OBFUSCATION,
+)
+
+
+def most_specific(categories: list[Category] | set[Category] | tuple[Category, ...]) -> Category | None:
+    for cat in CATEGORY_PRECEDENCE:
+        if cat in categories:
+            return cat
+    return next(iter(categories), None)
+
+
+@dataclass(frozen=True)
+class CodeAssessment:
+    """What a piece of code would do if it ran.
+
+    ``category`` is the most specific attack category (``None`` when nothing risky was seen),
+    ``indicators`` short human-readable reasons ("connects a socket and spawns a pty"),
+    ``findings`` the detailed findings with locations relative to the code string (line/column).
+    """
+
+    category: Category | None = None
+    severity: Severity = Severity.INFO
+    indicators: tuple[str, ...] = ()
+    findings: tuple[Finding, ...] = field(default_factory=tuple)
+
+
+def assess_python(code: str, *, origin: str = "<embedded>", depth: int = 0) -> CodeAssessment:
+    """Assess a Python code string that will be executed (exec/eval/compile/runpy, Lambda)."""
+    from malhug.analyzers.scripts.embedded import assess_python as impl
+
+    return impl(code, origin=origin, depth=depth)
+
+
+def assess_shell(command: str, *, origin: str = "<embedded>", depth: int = 0) -> CodeAssessment:
+    """Assess a shell command line (os.system, subprocess with shell=True, popen)."""
+    from malhug.analyzers.scripts.embedded import assess_shell as impl
+
+    return impl(command, origin=origin, depth=depth)

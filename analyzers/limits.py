@@ -1,0 +1,56 @@
+"""Frozen resource limits for every parser: hostile input is the normal case.
+
+Exceeding a limit raises ``LimitExceeded``; the dispatcher turns it into an MH902 finding
+(``resource-abuse``) and the file is never reported clean.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Limits:
+    # Whole-stream reads (a pickle, a script, a JSON header) larger than this are refused.
+    max_stream_bytes: int = 256 * 1024 * 1024
+    # Total bytes produced by decompressing one member or stream (zip/zlib/gzip bombs).
+    max_decompressed_bytes: int = 512 * 1024 * 1024
+    # Compression ratio above which a member is treated as a bomb (checked with the size above).
+    max_compression_ratio: int = 2000
+    # Pickle machine.
+    max_pickle_ops: int = 5_000_000
+    max_memo_entries: int = 1_000_000
+    max_stack_depth: int = 100_000
+    max_expression_depth: int = 200
+    # Containers inside containers, pickles inside pickles, code strings inside code strings.
+    max_nesting_depth: int = 8
+    # Members of one archive, entries of one zip directory.
+    max_members: int = 100_000
+    # Python and template sources.
+    max_source_bytes: int = 8 * 1024 * 1024
+    # Wall-clock time for one top-level file, all nesting included.
+    max_seconds: float = 60.0
+
+
+DEFAULT_LIMITS = Limits()
+
+
+class LimitExceeded(Exception):
+    """A resource bound was hit; analysis of the current stream stops here."""
+
+    def __init__(self, what: str, limit: float, actual: float | None = None):
+        self.what = what
+        self.limit = limit
+        self.actual = actual
+        detail = f"{what} exceeds the limit of {limit:g}"
+        if actual is not None:
+            detail += f" (found {actual:g})"
+        super().__init__(detail)
+
+
+class MalformedInput(Exception):
+    """The input breaks its format; ``offset`` says where, when known."""
+
+    def __init__(self, message: str, offset: int | None = None):
+        self.offset = offset
+        super().__init__(message)

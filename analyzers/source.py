@@ -1,0 +1,109 @@
+"""Random-access byte sources: analyzers read through these, never through open files directly.
+
+A local file, an in-memory buffer and (in the hub layer) an HTTP object read by ``Range`` requests
+all look the same to an analyzer, so a multi-gigabyte checkpoint is scanned by reading only its
+zip directory and pickle members wherever it lives.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+
+@runtime_checkable
+class ByteSource(Protocol):
+    """What analyzers need of a file: its size and reads at an offset."""
+
+    @property
+    def size(self) -> int: ...
+
+    def read_at(self, offset: int, length: int) -> bytes:
+        """Up to ``length`` bytes from ``offset`` (fewer only at the end of the source)."""
+        ...
+
+    @property
+    def bytes_read(self) -> int:
+        """How many bytes were actually transferred so far (for scan statistics)."""
+        ...
+
+
+class BytesSource:
+    """A source over bytes already in memory (nested members, tests)."""
+
+    def __init__(self, data: bytes | bytearray | memoryview):
+        self._data = bytes(data)
+        self._read = 0
+
+    @property
+    def size(self) -> int:
+        return len(self._data)
+
+    @property
+    def bytes_read(self) -> int:
+        return self._read
+
+    def read_at(self, offset: int, length: int) -> bytes:
+        if offset < 0 or length < 0:
+            raise ValueError("negative offset or length")
+        chunk = self._data[offset : offset + length]
+        self._read += len(chunk)
+        return chunk
+
+    def read_all(self) -> bytes:
+        return self.read_at(0, self.size)
+
+
+class FileSource:
+    """A source over a local file, read with ``pread``; the file is never loaded whole."""
+
+    def __init__(self, path: str | os.PathLike[str]):
+        self.path = Path(path)
+        self._fd = os.open(self.path, os.O_RDONLY)
+        self._size = os.fstat(self._fd).st_size
+        self._read = 0
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+    @property
+    def bytes_read(self) -> int:
+        return self._read
+
+    def read_at(self, offset: int, length: int) -> bytes:
+        if offset < 0 or length < 0:
+            raise ValueError("negative offset or length")
+        length = max(0, min(length, self._size - offset))
+        parts = []
+        while length > 0:
+            chunk = os.pread(self._fd, length, offset)
+            if not chunk:
+                break
+            parts.append(chunk)
+            offset += len(chunk)
+            length -= len(chunk)
+        data = b"".join(parts)
+        self._read += len(data)
+        return data
+
+    def close(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
+    def __enter__(self) -> FileSource:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def read_all(source: ByteSource, limit: int) -> bytes:
+    """The whole source, or raise ``LimitExceeded`` when it is larger than ``limit`` bytes."""
+    from malhug.analyzers.limits import LimitExceeded
+
+    if source.size > limit:
+        raise LimitExceeded("file size", limit, source.size)
+    return source.read_at(0, source.size)

@@ -1,0 +1,1 @@
+"""The MalHug language server."""

@@ -1,0 +1,5 @@
+import sys
+
+from malhug.cli import main
+
+sys.exit(main())

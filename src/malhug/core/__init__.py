@@ -1,0 +1,1 @@
+"""The core model and the rule catalog. Imports nothing from the rest of MalHug."""

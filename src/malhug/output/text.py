@@ -1,0 +1,59 @@
+"""The report for people: one block per risky file, colour on a terminal."""
+
+from __future__ import annotations
+
+from malhug.core.model import ScanReport, Severity, Verdict, sort_findings
+
+_COLOURS = {
+    Verdict.MALICIOUS: "\033[1;31m",
+    Verdict.ERROR: "\033[1;35m",
+    Verdict.SUSPICIOUS: "\033[1;33m",
+    Verdict.CLEAN: "\033[32m",
+}
+_SEV = {
+    Severity.CRITICAL: "\033[1;31m",
+    Severity.HIGH: "\033[31m",
+    Severity.MEDIUM: "\033[33m",
+    Severity.LOW: "\033[36m",
+    Severity.INFO: "\033[2m",
+}
+_RESET = "\033[0m"
+
+
+def render(report: ScanReport, *, colour: bool = False, show_clean: bool = False) -> str:
+    def c(code: str, text: str) -> str:
+        return f"{code}{text}{_RESET}" if colour else text
+
+    lines: list[str] = []
+    for file in report.files:
+        v = file.verdict
+        if v is Verdict.CLEAN and not show_clean and not file.findings:
+            continue
+        lines.append(f"{c(_COLOURS[v], v.value.upper()):<12} {file.path}  [{file.format}]")
+        if file.error:
+            lines.append(f"    error: {file.error}")
+        for f in sort_findings(file.findings):
+            where = []
+            if f.location.member:
+                where.append(f.location.member)
+            if f.location.line:
+                where.append(f"line {f.location.line}" + (f":{f.location.column}" if f.location.column else ""))
+            elif f.location.offset is not None:
+                where.append(f"offset {f.location.offset}")
+            at = f" ({', '.join(where)})" if where else ""
+            lines.append(f"    {c(_SEV[f.severity], f.severity.value):<10} {f.rule} {f.category.value}: {f.message}{at}")
+            if f.evidence:
+                ev = f.evidence if len(f.evidence) <= 400 else f.evidence[:400] + " …"
+                for i, ev_line in enumerate(ev.splitlines() or [""]):
+                    lines.append(f"        {'> ' if i == 0 else '  '}{ev_line}")
+            for step in f.trace:
+                pos = f"line {step.location.line}" if step.location.line else (step.location.member or "")
+                lines.append(f"        -> {pos}: {step.message}")
+    counts = {v: sum(1 for f in report.files if f.verdict is v) for v in Verdict}
+    summary = ", ".join(f"{n} {v.value}" for v, n in counts.items() if n)
+    stats = report.stats
+    lines.append(
+        f"{c(_COLOURS[report.verdict], report.verdict.value.upper())}: {stats.files} file(s) scanned ({summary or 'none'}); "
+        f"{stats.bytes_read} bytes read in {stats.seconds:.2f}s"
+    )
+    return "\n".join(lines) + "\n"
