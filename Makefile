@@ -34,8 +34,12 @@ unit: $(STAMP)
 rules-doc: $(STAMP)
 	$(VENV)/bin/malhug rules --markdown > docs/RULES.md
 
+# Each area may add its own targets in mk/<area>.mk and append to TEST_TARGETS (run after unit).
+TEST_TARGETS :=
+-include mk/*.mk
+
 # The one test command (README, .ci/run): lint, types, layer contract, every test.
-test: lint typecheck layers unit
+test: lint typecheck layers unit $(TEST_TARGETS)
 
 demo-text: $(STAMP)
 	$(VPY) demo/run.py --text
