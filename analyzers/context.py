@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from malhug.analyzers.limits import DEFAULT_LIMITS, LimitExceeded, Limits
 from malhug.analyzers.source import ByteSource, BytesSource
+
 from malhug.core.model import Finding
 
 

@@ -19,6 +19,7 @@ from malhug.analyzers.context import ScanContext
 from malhug.analyzers.detect import detect_format
 from malhug.analyzers.limits import DEFAULT_LIMITS, LimitExceeded, Limits, MalformedInput
 from malhug.analyzers.source import ByteSource, BytesSource, FileSource
+
 from malhug.core.model import FileReport, Location
 from malhug.core.rules import finding
 
@@ -44,7 +45,9 @@ def analyze_source(ctx: ScanContext, src: ByteSource, format_hint: str | None = 
     ctx.formats.append(fmt)
     if fmt not in formats.ANALYZERS:
         if fmt == formats.UNKNOWN and src.size > 0:
-            ctx.add(finding("MH904", f"unrecognised binary format ({src.size} bytes)", evidence=src.read_at(0, 16).hex()))
+            ctx.add(
+                finding("MH904", f"unrecognised binary format ({src.size} bytes)", evidence=src.read_at(0, 16).hex())
+            )
         return fmt
     try:
         analyzer = _load(fmt)
@@ -59,7 +62,7 @@ def analyze_source(ctx: ScanContext, src: ByteSource, format_hint: str | None = 
         ctx.add(finding("MH902", f"{fmt}: recursion limit reached", evidence="RecursionError"))
     except MemoryError:
         ctx.add(finding("MH902", f"{fmt}: out of memory while analyzing", evidence="MemoryError"))
-    except Exception as exc:  # noqa: BLE001 - analysis errors become findings, never a clean verdict
+    except Exception as exc:
         log.warning("analyzer for %s failed on %s: %r", fmt, ctx.member or ctx.name, exc, exc_info=True)
         ctx.add(finding("MH903", f"{fmt} analyzer failed: {type(exc).__name__}: {exc}", evidence=repr(exc)[:500]))
     return fmt
@@ -100,7 +103,9 @@ def scan_bytes(data: bytes, *, name: str = "<bytes>", limits: Limits = DEFAULT_L
     return report
 
 
-def scan_file(path: str | os.PathLike[str], *, display: str | None = None, limits: Limits = DEFAULT_LIMITS, hash_file: bool = True) -> FileReport:
+def scan_file(
+    path: str | os.PathLike[str], *, display: str | None = None, limits: Limits = DEFAULT_LIMITS, hash_file: bool = True
+) -> FileReport:
     """Scan a local file. Hashing reads the whole file; pass ``hash_file=False`` to skip it."""
     shown = display or str(path)
     try:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from malhug import __version__
-from malhug.core.model import FileReport, ScanReport, ScanStats, Severity, Verdict
+from malhug.core.model import ScanReport, ScanStats, Severity, Verdict
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -45,16 +45,22 @@ class _Progress:
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="malhug", description="Catch malicious code in ML models and datasets before it runs.")
+    p = argparse.ArgumentParser(
+        prog="malhug", description="Catch malicious code in ML models and datasets before it runs."
+    )
     p.add_argument("--version", action="version", version=f"malhug {__version__}")
     p.add_argument("-v", "--verbose", action="count", default=0, help="log more (repeat for debug)")
     sub = p.add_subparsers(dest="command", required=True)
 
     scan = sub.add_parser("scan", help="scan files, folders or hub references (hf:ORG/NAME[@REV])")
-    scan.add_argument("targets", nargs="*", metavar="TARGET", help="file, folder, hf:ORG/NAME[@REV] or hf:datasets/ORG/NAME[@REV]")
+    scan.add_argument(
+        "targets", nargs="*", metavar="TARGET", help="file, folder, hf:ORG/NAME[@REV] or hf:datasets/ORG/NAME[@REV]"
+    )
     scan.add_argument("--format", choices=["text", "json", "sarif"], default="text")
     scan.add_argument("--output", "-o", metavar="FILE", help="write the report here instead of stdout")
-    scan.add_argument("--offline", action="store_true", help="never use the network; hub references come from the local cache")
+    scan.add_argument(
+        "--offline", action="store_true", help="never use the network; hub references come from the local cache"
+    )
     scan.add_argument(
         "--fail-on",
         choices=[s.value for s in Severity],
@@ -63,7 +69,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     scan.add_argument("--show-clean", action="store_true", help="text format: list clean files too")
     scan.add_argument("--endpoint", metavar="URL", help="Hub endpoint (default: HF_ENDPOINT or https://huggingface.co)")
-    scan.add_argument("--max-download", metavar="BYTES", type=int, default=None, help="largest file the hub layer downloads whole")
+    scan.add_argument(
+        "--max-download", metavar="BYTES", type=int, default=None, help="largest file the hub layer downloads whole"
+    )
     scan.add_argument("--hf-cache", action="store_true", help="scan every snapshot in the local Hugging Face cache")
     scan.add_argument("--no-cache", action="store_true", help="do not read or write the verdict cache")
 
@@ -106,7 +114,9 @@ def _scan_targets(args: argparse.Namespace, progress: _Progress) -> tuple[ScanRe
 
             files, extra = scan_hub_target(target, **_hub_options(args), on_file=progress)
             for key, value in extra.items():
-                report.extra.setdefault(key, {}).update(value) if isinstance(value, dict) else report.extra.__setitem__(key, value)
+                report.extra.setdefault(key, {}).update(value) if isinstance(value, dict) else report.extra.__setitem__(
+                    key, value
+                )
         else:
             files = scan_path(target, on_file=progress)
         if files and all(f.error is not None for f in files) and not any(f.findings for f in files):

@@ -32,7 +32,10 @@ def _rule(rule_id: str) -> dict[str, Any]:
         "name": r.title.title().replace(" ", "").replace("-", ""),
         "shortDescription": {"text": r.title},
         "fullDescription": {"text": r.rationale},
-        "help": {"text": r.remediation, "markdown": f"**{r.title}**\n\n{r.rationale}\n\n*Remediation:* {r.remediation}"},
+        "help": {
+            "text": r.remediation,
+            "markdown": f"**{r.title}**\n\n{r.rationale}\n\n*Remediation:* {r.remediation}",
+        },
         "helpUri": r.docs_url,
         "defaultConfiguration": {"level": _LEVEL[r.severity]},
         "properties": {
@@ -77,7 +80,9 @@ def _result(file: FileReport, f: Finding, index: dict[str, int]) -> dict[str, An
             "evidence": f.evidence,
             "verdict": file.verdict.value,
         },
-        "partialFingerprints": {"malhug/v1": f"{file.sha256 or file.path}:{f.rule}:{f.location.member}:{f.location.offset}:{f.location.line}"},
+        "partialFingerprints": {
+            "malhug/v1": f"{file.sha256 or file.path}:{f.rule}:{f.location.member}:{f.location.offset}:{f.location.line}"
+        },
     }
     if f.trace:
         result["codeFlows"] = [
@@ -85,7 +90,14 @@ def _result(file: FileReport, f: Finding, index: dict[str, int]) -> dict[str, An
                 "threadFlows": [
                     {
                         "locations": [
-                            {"location": {"physicalLocation": _physical(file, Finding(f.rule, f.severity, f.category, s.message, s.location)), "message": {"text": s.message}}}
+                            {
+                                "location": {
+                                    "physicalLocation": _physical(
+                                        file, Finding(f.rule, f.severity, f.category, s.message, s.location)
+                                    ),
+                                    "message": {"text": s.message},
+                                }
+                            }
                             for s in f.trace
                         ]
                     }

@@ -41,7 +41,9 @@ def render(report: ScanReport, *, colour: bool = False, show_clean: bool = False
             elif f.location.offset is not None:
                 where.append(f"offset {f.location.offset}")
             at = f" ({', '.join(where)})" if where else ""
-            lines.append(f"    {c(_SEV[f.severity], f.severity.value):<10} {f.rule} {f.category.value}: {f.message}{at}")
+            lines.append(
+                f"    {c(_SEV[f.severity], f.severity.value):<10} {f.rule} {f.category.value}: {f.message}{at}"
+            )
             if f.evidence:
                 ev = f.evidence if len(f.evidence) <= 400 else f.evidence[:400] + " …"
                 for i, ev_line in enumerate(ev.splitlines() or [""]):
