@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 
 from malhug.analyzers.limits import DEFAULT_LIMITS, LimitExceeded, Limits
 from malhug.analyzers.source import ByteSource, BytesSource
-
 from malhug.core.model import Finding
 
 

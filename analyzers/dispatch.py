@@ -19,7 +19,6 @@ from malhug.analyzers.context import ScanContext
 from malhug.analyzers.detect import detect_format
 from malhug.analyzers.limits import DEFAULT_LIMITS, LimitExceeded, Limits, MalformedInput
 from malhug.analyzers.source import ByteSource, BytesSource, FileSource
-
 from malhug.core.model import FileReport, Location
 from malhug.core.rules import finding
 
