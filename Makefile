@@ -4,7 +4,7 @@ VENV := .venv
 VPY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo demo-text test check lint typecheck layers unit venv rules-doc clean
+.PHONY: demo demo-text test check lint typecheck layers layout unit venv rules-doc clean
 
 $(STAMP): requirements/dev.txt pyproject.toml setup.py
 	test -x $(VPY) || $(PY) -m venv $(VENV)
@@ -18,15 +18,18 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-# mypy cannot follow setuptools' folder mapping through a lenient editable install, so it checks a
-# tree of symlinks laid out as the installed package is.
-typecheck: $(STAMP)
-	rm -rf build/mypy && mkdir -p build/mypy && cp -rs $(CURDIR)/src/malhug build/mypy/malhug
-	ln -s $(CURDIR)/analyzers build/mypy/malhug/analyzers && ln -s $(CURDIR)/server build/mypy/malhug/server
-	MYPYPATH=build/mypy $(VENV)/bin/mypy -p malhug
+# mypy and import-linter cannot follow setuptools' folder mapping through a lenient editable
+# install, so they read a tree of symlinks laid out as the installed package is.
+LAYOUT := build/layout
+layout:
+	rm -rf $(LAYOUT) && mkdir -p $(LAYOUT) && cp -rs $(CURDIR)/src/malhug $(LAYOUT)/malhug
+	ln -s $(CURDIR)/analyzers $(LAYOUT)/malhug/analyzers && ln -s $(CURDIR)/server $(LAYOUT)/malhug/server
 
-layers: $(STAMP)
-	$(VENV)/bin/lint-imports
+typecheck: $(STAMP) layout
+	MYPYPATH=$(LAYOUT) $(VENV)/bin/mypy -p malhug
+
+layers: $(STAMP) layout
+	PYTHONPATH=$(LAYOUT) $(VENV)/bin/lint-imports --no-cache
 
 unit: $(STAMP)
 	$(VPY) -m pytest -q
