@@ -1,0 +1,197 @@
+"""Bounded streaming decompression shared by zip members and compressed streams (bomb-proof).
+
+Output is produced in steps of at most the remaining budget, so a bomb never allocates more than
+``limit`` + one step; a stream whose output outgrows ``ratio`` times its consumed input is a bomb too.
+"""
+
+from __future__ import annotations
+
+import bz2
+import lzma
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Protocol
+
+import lz4.frame
+
+from malhug.analyzers.limits import LimitExceeded, MalformedInput
+from malhug.analyzers.source import ByteSource
+
+# Ratios are only meaningful once the output is large: a 1 KiB run of zeros compresses 100:1.
+RATIO_FLOOR = 1024 * 1024
+CHUNK = 256 * 1024
+
+
+class Inflater(Protocol):
+    """One decompression stream behind a common face."""
+
+    @property
+    def eof(self) -> bool: ...
+
+    @property
+    def unused_data(self) -> bytes: ...
+
+    @property
+    def has_pending(self) -> bool:
+        """Output or input is buffered inside: call ``feed(b"", n)`` again before new input."""
+        ...
+
+    def feed(self, data: bytes, max_length: int) -> bytes: ...
+
+
+class _Zlib:
+    def __init__(self, wbits: int):
+        self._d = zlib.decompressobj(wbits)
+        self._tail = b""
+
+    @property
+    def eof(self) -> bool:
+        return self._d.eof
+
+    @property
+    def unused_data(self) -> bytes:
+        return self._d.unused_data
+
+    @property
+    def has_pending(self) -> bool:
+        return bool(self._tail)
+
+    def feed(self, data: bytes, max_length: int) -> bytes:
+        out = self._d.decompress(self._tail + data, max(1, max_length))
+        self._tail = self._d.unconsumed_tail
+        return out
+
+
+class _Buffered:
+    """bz2 / lzma / lz4 decompressors: they buffer internally and report ``needs_input``."""
+
+    def __init__(self, d: bz2.BZ2Decompressor | lzma.LZMADecompressor | lz4.frame.LZ4FrameDecompressor):
+        self._d = d
+
+    @property
+    def eof(self) -> bool:
+        return bool(self._d.eof)
+
+    @property
+    def unused_data(self) -> bytes:
+        return bytes(self._d.unused_data or b"")
+
+    @property
+    def has_pending(self) -> bool:
+        return not self._d.needs_input and not self._d.eof
+
+    def feed(self, data: bytes, max_length: int) -> bytes:
+        return bytes(self._d.decompress(data, max_length=max(1, max_length)))
+
+
+def zlib_inflater(wbits: int) -> Callable[[], Inflater]:
+    """-15 raw deflate (zip), 15 zlib, 31 gzip."""
+    return lambda: _Zlib(wbits)
+
+
+def bz2_inflater() -> Inflater:
+    return _Buffered(bz2.BZ2Decompressor())
+
+
+def lzma_inflater() -> Inflater:
+    """xz or legacy .lzma ("alone") streams."""
+    return _Buffered(lzma.LZMADecompressor(lzma.FORMAT_AUTO))
+
+
+def lz4_inflater() -> Inflater:
+    return _Buffered(lz4.frame.LZ4FrameDecompressor())
+
+
+def raw_lzma1_inflater(props: bytes) -> Inflater:
+    """The LZMA flavour of zip members (method 14): raw LZMA1 with the properties from the member."""
+    filt = lzma._decode_filter_properties(lzma.FILTER_LZMA1, props)  # type: ignore[attr-defined]
+    return _Buffered(lzma.LZMADecompressor(lzma.FORMAT_RAW, filters=[filt]))
+
+
+def source_chunks(src: ByteSource, offset: int, length: int, first: int = CHUNK) -> Iterator[bytes]:
+    """``length`` bytes of ``src`` from ``offset`` in chunks; the first chunk may be smaller."""
+    end = offset + length
+    step = first
+    while offset < end:
+        data = src.read_at(offset, min(step, end - offset))
+        if not data:
+            return
+        yield data
+        offset += len(data)
+        step = CHUNK
+
+
+@dataclass
+class Inflated:
+    data: bytes
+    complete: bool  # the stream(s) reached their end marker
+    consumed: int  # compressed bytes read
+    trailing: bytes  # bytes after the last stream that do not start another one (first 64)
+    truncated_output: bool  # stopped at ``want`` bytes
+
+
+def inflate(
+    chunks: Iterator[bytes],
+    factory: Callable[[], Inflater],
+    *,
+    limit: int,
+    ratio: int,
+    want: int | None = None,
+    what: str = "decompressed",
+    next_stream: Callable[[bytes], bool] | None = None,
+    on_step: Callable[[], None] | None = None,
+) -> Inflated:
+    """Decompress at most ``limit`` bytes (``LimitExceeded`` beyond), or stop early at ``want``.
+
+    ``next_stream(unused)`` says whether data after one stream's end starts another stream of the
+    same kind (gzip members, concatenated bz2/xz); otherwise that data is returned as ``trailing``.
+    """
+    cap = limit if want is None else min(want, limit)
+    out = bytearray()
+    consumed = 0
+    inf = factory()
+    trailing = b""
+
+    def check() -> None:
+        if len(out) > limit:
+            raise LimitExceeded(f"{what} bytes", limit, len(out))
+        if len(out) > RATIO_FLOOR and len(out) > ratio * max(consumed, 1):
+            raise LimitExceeded(f"{what} compression ratio", ratio, len(out) // max(consumed, 1))
+        if on_step is not None:
+            on_step()
+
+    def drain(data: bytes) -> bytes:
+        """Feed ``data`` and pull output; returns data left after the end of the stream."""
+        nonlocal inf
+        try:
+            out.extend(inf.feed(data, cap - len(out) + 1))
+            check()
+            while inf.has_pending and len(out) <= cap:
+                piece = inf.feed(b"", cap - len(out) + 1)
+                if not piece and inf.has_pending:
+                    break
+                out.extend(piece)
+                check()
+        except (zlib.error, OSError, lzma.LZMAError, EOFError, RuntimeError, ValueError) as exc:
+            raise MalformedInput(f"corrupt compressed data after {len(out)} output bytes: {exc}") from exc
+        if inf.eof and inf.unused_data:
+            return inf.unused_data
+        return b""
+
+    for chunk in chunks:
+        consumed += len(chunk)
+        rest = drain(chunk)
+        while rest:
+            if next_stream is not None and next_stream(rest):
+                inf = factory()
+                rest = drain(rest)
+            else:
+                trailing = rest[:64]
+                break
+        if trailing or len(out) >= cap or (inf.eof and next_stream is None):
+            break
+    truncated = want is not None and len(out) >= cap
+    return Inflated(
+        bytes(out[:cap]), complete=inf.eof, consumed=consumed, trailing=trailing, truncated_output=truncated
+    )

@@ -1,0 +1,35 @@
+"""A window onto part of another byte source (a stored zip member, a tar member, npy object data)."""
+
+from __future__ import annotations
+
+from malhug.analyzers.source import ByteSource
+
+
+class SliceSource:
+    """``length`` bytes of ``parent`` from ``offset``; reads go through the parent (and count there)."""
+
+    def __init__(self, parent: ByteSource, offset: int, length: int):
+        if offset < 0 or length < 0:
+            raise ValueError("negative offset or length")
+        self._parent = parent
+        self._offset = offset
+        self._size = max(0, min(length, parent.size - offset))
+        self._read = 0
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+    @property
+    def bytes_read(self) -> int:
+        return self._read
+
+    def read_at(self, offset: int, length: int) -> bytes:
+        if offset < 0 or length < 0:
+            raise ValueError("negative offset or length")
+        length = max(0, min(length, self._size - offset))
+        if length == 0:
+            return b""
+        data = self._parent.read_at(self._offset + offset, length)
+        self._read += len(data)
+        return data

@@ -1,0 +1,384 @@
+"""A zip reader on a ``ByteSource`` that reads only the end records, the directory and asked-for members.
+
+It is as lenient as torch's own reader where Python's ``zipfile`` refuses (flag bits 5/6, a bad CRC,
+data descriptors, junk before the archive, local headers that disagree with the directory): those
+quirks are recorded in ``ZipArchive.anomalies`` so analyzers can report them, and the content is still
+read. Decompression is bounded by the ``Limits`` (size, ratio, members).
+"""
+
+from __future__ import annotations
+
+import lzma
+import struct
+import zlib
+from dataclasses import dataclass
+
+from malhug.analyzers.containers.inflate import (
+    Inflater,
+    bz2_inflater,
+    inflate,
+    raw_lzma1_inflater,
+    source_chunks,
+    zlib_inflater,
+)
+from malhug.analyzers.containers.slices import SliceSource
+from malhug.analyzers.limits import LimitExceeded, Limits, MalformedInput
+from malhug.analyzers.source import ByteSource
+
+LOCAL_SIG = b"PK\x03\x04"
+CENTRAL_SIG = b"PK\x01\x02"
+EOCD_SIG = b"PK\x05\x06"
+ZIP64_LOCATOR_SIG = b"PK\x06\x07"
+ZIP64_EOCD_SIG = b"PK\x06\x06"
+
+EOCD_SIZE = 22
+ZIP64_LOCATOR_SIZE = 20
+ZIP64_EOCD_SIZE = 56
+LOCAL_SIZE = 30
+CENTRAL_SIZE = 46
+MAX_COMMENT = 0xFFFF
+
+FLAG_ENCRYPTED = 0x0001
+FLAG_DATA_DESCRIPTOR = 0x0008
+FLAG_PATCHED = 0x0020
+FLAG_STRONG_ENCRYPTION = 0x0040
+FLAG_UTF8 = 0x0800
+
+STORED, DEFLATED, BZIP2, LZMA = 0, 8, 12, 14
+METHOD_NAMES = {STORED: "stored", DEFLATED: "deflate", BZIP2: "bzip2", LZMA: "lzma"}
+
+# The central directory is read in one piece; no honest archive needs more than this per member.
+MAX_DIRECTORY_BYTES_PER_MEMBER = 1024
+
+_EOCD = struct.Struct("<4sHHHHIIH")
+_ZIP64_LOCATOR = struct.Struct("<4sIQI")
+_ZIP64_EOCD = struct.Struct("<4sQHHIIQQQQ")
+_CENTRAL = struct.Struct("<4sHHHHHHIIIHHHHHII")
+_LOCAL = struct.Struct("<4sHHHHHIIIHH")
+
+
+@dataclass(frozen=True)
+class ZipMember:
+    name: str
+    compressed_size: int
+    size: int
+    method: int
+    flags: int
+    header_offset: int
+    crc: int
+
+    @property
+    def is_dir(self) -> bool:
+        return self.name.endswith("/")
+
+    @property
+    def encrypted(self) -> bool:
+        return bool(self.flags & (FLAG_ENCRYPTED | FLAG_STRONG_ENCRYPTION))
+
+
+@dataclass(frozen=True)
+class ZipAnomaly:
+    """Something a strict reader refuses or a loader would read differently from us.
+
+    ``kind``: junk-prefix, trailing-data, flag-bits, encrypted-flag, bad-crc, size-mismatch,
+    local-header-mismatch, duplicate-name, entry-count.
+    """
+
+    kind: str
+    message: str
+    member: str | None = None
+
+
+class UnsupportedCompression(MalformedInput):
+    """A member uses a compression method we cannot decode (so we cannot see inside it)."""
+
+    def __init__(self, member: ZipMember):
+        self.method = member.method
+        super().__init__(f"member {member.name!r} uses unsupported compression method {member.method}")
+
+
+class EncryptedMember(MalformedInput):
+    """A member is really encrypted: its content cannot be analyzed."""
+
+    def __init__(self, member: ZipMember, detail: str):
+        super().__init__(f"member {member.name!r} is encrypted ({detail})")
+
+
+def _decode_name(raw: bytes, flags: int) -> str:
+    if flags & FLAG_UTF8:
+        return raw.decode("utf-8", "replace")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("cp437")
+
+
+class ZipArchive:
+    """Directory and members of a zip held in a ``ByteSource``.
+
+    Construction reads the tail (at most 64 KiB + the end records) and the central directory in one
+    read; ``read`` reads one member's local header and data.
+    """
+
+    def __init__(self, src: ByteSource, limits: Limits):
+        self.src = src
+        self.limits = limits
+        self.members: list[ZipMember] = []
+        self.anomalies: list[ZipAnomaly] = []
+        self.comment = b""
+        # Bytes of junk before the archive: every stored offset is shifted by this much.
+        self.prefix = 0
+        self._data_offsets: dict[int, int] = {}
+        self._decompressed_total = 0
+        self._read_directory()
+
+    # -- directory -------------------------------------------------------------------------------
+    def _note(self, kind: str, message: str, member: str | None = None) -> None:
+        anomaly = ZipAnomaly(kind, message, member)
+        if anomaly not in self.anomalies:
+            self.anomalies.append(anomaly)
+
+    def _find_eocd(self) -> tuple[int, bytes]:
+        size = self.src.size
+        if size < EOCD_SIZE:
+            raise MalformedInput(f"{size} bytes is too small for a zip archive", offset=0)
+        tail_len = min(size, MAX_COMMENT + EOCD_SIZE + ZIP64_LOCATOR_SIZE)
+        tail_start = size - tail_len
+        tail = self.src.read_at(tail_start, tail_len)
+        lenient: int | None = None
+        idx = tail.rfind(EOCD_SIG)
+        while idx >= 0:
+            if idx + EOCD_SIZE <= len(tail):
+                comment_len = struct.unpack_from("<H", tail, idx + 20)[0]
+                end = idx + EOCD_SIZE + comment_len
+                if end == len(tail):
+                    return tail_start + idx, tail
+                if end < len(tail) and lenient is None:
+                    lenient = idx
+            idx = tail.rfind(EOCD_SIG, 0, idx)
+        if lenient is None:
+            raise MalformedInput("no end-of-central-directory record (truncated or not a zip)", offset=size)
+        self._note("trailing-data", "data follows the end of the zip archive")
+        return tail_start + lenient, tail
+
+    def _read_directory(self) -> None:
+        eocd_pos, tail = self._find_eocd()
+        tail_start = self.src.size - len(tail)
+        rec = tail[eocd_pos - tail_start : eocd_pos - tail_start + EOCD_SIZE]
+        _, _disk, _cd_disk, _n_disk, n_total, cd_size, cd_offset, comment_len = _EOCD.unpack(rec)
+        comment_at = eocd_pos - tail_start + EOCD_SIZE
+        self.comment = tail[comment_at : comment_at + comment_len]
+        cd_end = eocd_pos
+        loc_pos = eocd_pos - ZIP64_LOCATOR_SIZE
+        if loc_pos >= 0:
+            loc = self._slice_or_read(tail, tail_start, loc_pos, ZIP64_LOCATOR_SIZE)
+            if loc[:4] == ZIP64_LOCATOR_SIG:
+                z64_pos = loc_pos - ZIP64_EOCD_SIZE
+                if z64_pos < 0:
+                    raise MalformedInput("zip64 end record before the start of the file", offset=loc_pos)
+                z64 = self._slice_or_read(tail, tail_start, z64_pos, ZIP64_EOCD_SIZE)
+                if z64[:4] != ZIP64_EOCD_SIG:
+                    _, _, stated, _ = _ZIP64_LOCATOR.unpack(loc)
+                    z64_pos = stated
+                    z64 = self.src.read_at(stated, ZIP64_EOCD_SIZE)
+                    if z64[:4] != ZIP64_EOCD_SIG:
+                        raise MalformedInput("zip64 locator points to no zip64 end record", offset=loc_pos)
+                _, _, _, _, _, _, _, n_total, cd_size, cd_offset = _ZIP64_EOCD.unpack(z64)
+                cd_end = z64_pos
+        if n_total > self.limits.max_members:
+            raise LimitExceeded("zip members", self.limits.max_members, n_total)
+        if cd_size > max(n_total, 1) * MAX_DIRECTORY_BYTES_PER_MEMBER + 65536:
+            raise LimitExceeded(
+                "zip central directory bytes", max(n_total, 1) * MAX_DIRECTORY_BYTES_PER_MEMBER, cd_size
+            )
+        self.prefix = cd_end - cd_size - cd_offset
+        if self.prefix < 0:
+            raise MalformedInput("central directory lies outside the file (truncated archive)", offset=cd_offset)
+        if self.prefix > 0:
+            self._note("junk-prefix", f"{self.prefix} bytes of other data precede the zip archive")
+        cd = self.src.read_at(cd_offset + self.prefix, cd_size)
+        if len(cd) < cd_size:
+            raise MalformedInput("central directory is truncated", offset=cd_offset + self.prefix)
+        self._parse_directory(cd, cd_offset + self.prefix, n_total)
+
+    def _slice_or_read(self, tail: bytes, tail_start: int, pos: int, n: int) -> bytes:
+        if pos >= tail_start:
+            return tail[pos - tail_start : pos - tail_start + n]
+        return self.src.read_at(pos, n)
+
+    def _parse_directory(self, cd: bytes, base: int, n_total: int) -> None:
+        pos = 0
+        seen: set[str] = set()
+        while pos + CENTRAL_SIZE <= len(cd):
+            fields = _CENTRAL.unpack_from(cd, pos)
+            if fields[0] != CENTRAL_SIG:
+                raise MalformedInput("bad central directory entry signature", offset=base + pos)
+            flags, method, crc, csize, usize = fields[3], fields[4], fields[7], fields[8], fields[9]
+            name_len, extra_len, comment_len, header_offset = fields[10], fields[11], fields[12], fields[16]
+            name_raw = cd[pos + CENTRAL_SIZE : pos + CENTRAL_SIZE + name_len]
+            extra = cd[pos + CENTRAL_SIZE + name_len : pos + CENTRAL_SIZE + name_len + extra_len]
+            if len(name_raw) < name_len:
+                raise MalformedInput("central directory entry runs past the directory", offset=base + pos)
+            usize, csize, header_offset = self._zip64_extra(extra, usize, csize, header_offset, base + pos)
+            name = _decode_name(name_raw, flags)
+            member = ZipMember(name, csize, usize, method, flags, header_offset, crc)
+            if len(self.members) >= self.limits.max_members:
+                raise LimitExceeded("zip members", self.limits.max_members, len(self.members) + 1)
+            self.members.append(member)
+            if name in seen:
+                self._note("duplicate-name", f"member name {name!r} appears more than once", name)
+            seen.add(name)
+            if flags & (FLAG_PATCHED | FLAG_STRONG_ENCRYPTION):
+                bits = [str(b) for b, mask in ((5, FLAG_PATCHED), (6, FLAG_STRONG_ENCRYPTION)) if flags & mask]
+                self._note(
+                    "flag-bits",
+                    f"member {name!r} sets general-purpose flag bit {'/'.join(bits)}: Python's zipfile refuses it, torch reads it",
+                    name,
+                )
+            pos += CENTRAL_SIZE + name_len + extra_len + comment_len
+        if len(self.members) != n_total:
+            self._note("entry-count", f"end record announces {n_total} members, directory holds {len(self.members)}")
+
+    @staticmethod
+    def _zip64_extra(extra: bytes, usize: int, csize: int, offset: int, where: int) -> tuple[int, int, int]:
+        pos = 0
+        while pos + 4 <= len(extra):
+            tag, length = struct.unpack_from("<HH", extra, pos)
+            body = extra[pos + 4 : pos + 4 + length]
+            if tag == 0x0001:
+                values = [v for (v,) in struct.iter_unpack("<Q", body[: len(body) // 8 * 8])]
+                try:
+                    if usize == 0xFFFFFFFF:
+                        usize = values.pop(0)
+                    if csize == 0xFFFFFFFF:
+                        csize = values.pop(0)
+                    if offset == 0xFFFFFFFF:
+                        offset = values.pop(0)
+                except IndexError as exc:
+                    raise MalformedInput("zip64 extra field is too short", offset=where) from exc
+                break
+            pos += 4 + length
+        return usize, csize, offset
+
+    # -- members ---------------------------------------------------------------------------------
+    def find(self, name: str) -> ZipMember | None:
+        for member in self.members:
+            if member.name == name:
+                return member
+        return None
+
+    def data_offset(self, member: ZipMember) -> int:
+        """Absolute offset of the member's data in the source (reads its local header once)."""
+        key = member.header_offset
+        if key in self._data_offsets:
+            return self._data_offsets[key]
+        at = self.prefix + member.header_offset
+        local = self.src.read_at(at, LOCAL_SIZE)
+        if len(local) < LOCAL_SIZE or local[:4] != LOCAL_SIG:
+            raise MalformedInput(f"member {member.name!r}: no local file header at its offset", offset=at)
+        _, _, _flags, method, _, _, _crc, _csize, _usize, name_len, extra_len = _LOCAL.unpack(local)
+        local_name = self.src.read_at(at + LOCAL_SIZE, name_len)
+        if _decode_name(local_name, member.flags) != member.name:
+            self._note(
+                "local-header-mismatch",
+                f"local header names {local_name[:80]!r} where the directory says {member.name!r}",
+                member.name,
+            )
+        if method != member.method:
+            self._note(
+                "local-header-mismatch",
+                f"local header says compression method {method}, the directory says {member.method}",
+                member.name,
+            )
+        start = at + LOCAL_SIZE + name_len + extra_len
+        if start + member.compressed_size > self.src.size:
+            raise MalformedInput(f"member {member.name!r} runs past the end of the file (truncated)", offset=start)
+        self._data_offsets[key] = start
+        return start
+
+    def member_source(self, member: ZipMember) -> ByteSource | None:
+        """A zero-copy view of a stored, unencrypted member (``None`` when it must be decompressed)."""
+        if member.method != STORED or member.flags & FLAG_ENCRYPTED or member.compressed_size != member.size:
+            return None
+        return SliceSource(self.src, self.data_offset(member), member.compressed_size)
+
+    def _factory(self, member: ZipMember, start: int) -> tuple[int, Inflater | None]:
+        """(offset of the compressed stream, inflater) — ``None`` for stored data."""
+        if member.method == STORED:
+            return start, None
+        if member.method == DEFLATED:
+            return start, zlib_inflater(-15)()
+        if member.method == BZIP2:
+            return start, bz2_inflater()
+        if member.method == LZMA:
+            head = self.src.read_at(start, 4)
+            if len(head) < 4:
+                raise MalformedInput(f"member {member.name!r}: truncated lzma header", offset=start)
+            props_len = struct.unpack_from("<H", head, 2)[0]
+            props = self.src.read_at(start + 4, props_len)
+            try:
+                return start + 4 + props_len, raw_lzma1_inflater(props)
+            except (lzma.LZMAError, ValueError) as exc:
+                raise MalformedInput(f"member {member.name!r}: bad lzma properties ({exc})", offset=start) from exc
+        raise UnsupportedCompression(member)
+
+    def read(self, member: ZipMember, max_bytes: int | None = None) -> bytes:
+        """The member's content (or its first ``max_bytes``), decompressed within the limits."""
+        if member.flags & FLAG_STRONG_ENCRYPTION and member.flags & FLAG_ENCRYPTED:
+            raise EncryptedMember(member, "strong encryption")
+        start = self.data_offset(member)
+        limit = self.limits.max_decompressed_bytes
+        if max_bytes is None:
+            if member.size > limit:
+                raise LimitExceeded(f"member {member.name!r} declared size", limit, member.size)
+        offset, inflater = self._factory(member, start)
+        length = member.compressed_size - (offset - start)
+        try:
+            if inflater is None:
+                data = self.src.read_at(offset, length if max_bytes is None else min(length, max_bytes))
+                complete = True
+            else:
+                first = 4096 if max_bytes is not None and max_bytes <= 4096 else 256 * 1024
+                result = inflate(
+                    source_chunks(self.src, offset, length, first=first),
+                    lambda: inflater,
+                    limit=max(0, limit - self._decompressed_total),
+                    ratio=self.limits.max_compression_ratio,
+                    want=max_bytes,
+                    what=f"member {member.name!r} decompressed",
+                )
+                data, complete = result.data, result.complete or result.truncated_output
+                self._decompressed_total += len(data)
+        except MalformedInput as exc:
+            if member.flags & FLAG_ENCRYPTED:
+                raise EncryptedMember(member, "its data does not decompress") from exc
+            raise MalformedInput(f"member {member.name!r}: {exc}", offset=start) from exc
+        if max_bytes is not None:
+            return data
+        self._check_whole(member, data, complete, start)
+        return data
+
+    def _check_whole(self, member: ZipMember, data: bytes, complete: bool, start: int) -> None:
+        crc_ok = (zlib.crc32(data) & 0xFFFFFFFF) == member.crc
+        if member.flags & FLAG_ENCRYPTED:
+            if not complete or not crc_ok:
+                raise EncryptedMember(member, "its data does not match the stored checksum")
+            self._note(
+                "encrypted-flag",
+                f"member {member.name!r} is flagged encrypted but holds plain data: strict readers refuse it, lenient loaders read it",
+                member.name,
+            )
+        if not complete:
+            raise MalformedInput(f"member {member.name!r}: compressed data ends before the end of stream", offset=start)
+        if len(data) != member.size:
+            self._note(
+                "size-mismatch",
+                f"member {member.name!r} holds {len(data)} bytes, the directory says {member.size}",
+                member.name,
+            )
+        if not crc_ok:
+            self._note(
+                "bad-crc",
+                f"member {member.name!r} fails its CRC-32 check: Python's zipfile refuses it, torch reads it",
+                member.name,
+            )
