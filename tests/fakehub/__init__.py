@@ -1,0 +1,119 @@
+"""A fake Hugging Face Hub on 127.0.0.1, for tests, the demo and benchmarks (see README.md).
+
+>>> with FakeHub(tmp_path) as hub:                       # doctest: +SKIP
+...     repo = hub.repo("org/model")
+...     sha = repo.commit({"config.json": "{}", "pytorch_model.bin": data}, title="init")
+...     HfApi(endpoint=hub.endpoint).list_repo_tree("org/model")
+...     hub.bytes_served()                              # body bytes sent so far, both origins
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from tests.fakehub.server import CdnHandler, Fault, HubHandler, Request, State, start_server
+from tests.fakehub.store import FakeRepo, SparseFile, git_blob_id
+
+__all__ = ["FakeHub", "FakeRepo", "Request", "SparseFile", "git_blob_id"]
+
+
+class FakeHub:
+    """Two HTTP servers on free ports: the Hub API (``endpoint``) and the LFS "CDN" (``cdn_endpoint``).
+
+    Repositories live under ``root`` (a temporary folder when not given) in the layout described in
+    ``tests/fakehub/store.py``; they are read from disk on every request, so a test may add commits
+    while the server runs.
+    """
+
+    def __init__(self, root: str | Path | None = None, *, port: int = 0, cdn_port: int = 0):
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        if root is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="fakehub-")
+            root = self._tmp.name
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.state = State(self.root)
+        self._port, self._cdn_port = port, cdn_port
+        self._servers: list[Any] = []
+
+    # --- lifecycle
+    def start(self) -> FakeHub:
+        cdn = start_server(CdnHandler, self.state, self._cdn_port)
+        hub = start_server(HubHandler, self.state, self._port)
+        self._servers = [hub, cdn]
+        self.state.hub_url = f"http://127.0.0.1:{hub.server_address[1]}"
+        self.state.cdn_url = f"http://127.0.0.1:{cdn.server_address[1]}"
+        return self
+
+    def stop(self) -> None:
+        for server in self._servers:
+            server.shutdown()
+            server.server_close()
+        self._servers = []
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+
+    def __enter__(self) -> FakeHub:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    @property
+    def endpoint(self) -> str:
+        """The Hub origin, e.g. ``http://127.0.0.1:40123`` (pass as ``endpoint=`` or ``HF_ENDPOINT``)."""
+        return self.state.hub_url
+
+    @property
+    def cdn_endpoint(self) -> str:
+        return self.state.cdn_url
+
+    # --- repositories
+    def repo(self, repo_id: str, repo_type: str = "model", **settings: Any) -> FakeRepo:
+        """Create or open a repository; settings: ``private``, ``gated``, ``tokens``, ``security``."""
+        return FakeRepo(self.root, repo_id, repo_type, **settings)
+
+    # --- fault injection
+    def fail_next(self, count: int, *, status: int = 429, retry_after: float | None = 0, match: str = "") -> None:
+        """Answer ``status`` (with ``Retry-After``) to the next ``count`` requests whose path contains ``match``."""
+        with self.state.lock:
+            self.state.faults.append(Fault(remaining=count, status=status, retry_after=retry_after, match=match))
+
+    def slow_down(self, seconds: float, *, match: str = "") -> None:
+        """Sleep ``seconds`` before answering requests whose path contains ``match`` (0 clears all delays)."""
+        with self.state.lock:
+            if seconds <= 0:
+                self.state.delays.clear()
+            else:
+                self.state.delays.append((seconds, match))
+
+    def reset_faults(self) -> None:
+        with self.state.lock:
+            self.state.faults.clear()
+            self.state.delays.clear()
+
+    # --- request log
+    def requests(self, where: Callable[[Request], bool] | None = None) -> list[Request]:
+        with self.state.lock:
+            log = list(self.state.log)
+        return [r for r in log if where is None or where(r)]
+
+    def clear_log(self) -> None:
+        with self.state.lock:
+            self.state.log.clear()
+
+    def bytes_served(self, *, file_only: bool = False, match: str = "") -> int:
+        """Body bytes sent. ``file_only`` counts file content (resolve + CDN), not API JSON."""
+
+        def wanted(r: Request) -> bool:
+            is_file = r.server == "cdn" or "/resolve/" in r.path
+            return match in r.path and (is_file or not file_only)
+
+        return sum(r.body_bytes for r in self.requests(wanted))
