@@ -57,9 +57,9 @@ ANALYZERS: dict[str, str] = {
     HDF5: "malhug.analyzers.keras.hdf5:analyze",
     SAVEDMODEL: "malhug.analyzers.keras.savedmodel:analyze",
     KERAS_METADATA: "malhug.analyzers.keras.savedmodel:analyze",
-    GGUF: "malhug.analyzers.formats.gguf:analyze",
-    ONNX: "malhug.analyzers.formats.onnx:analyze",
-    SAFETENSORS: "malhug.analyzers.formats.safetensors:analyze",
+    GGUF: "malhug.analyzers.modelformats.gguf:analyze",
+    ONNX: "malhug.analyzers.modelformats.onnx:analyze",
+    SAFETENSORS: "malhug.analyzers.modelformats.safetensors:analyze",
     PYTHON: "malhug.analyzers.scripts.analyzer:analyze",
-    JSON: "malhug.analyzers.formats.jsonfile:analyze",
+    JSON: "malhug.analyzers.modelformats.jsonfile:analyze",
 }

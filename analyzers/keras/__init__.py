@@ -1,0 +1,1 @@
+"""Keras H5 / .keras and TensorFlow SavedModel analyzers."""

@@ -1,0 +1,100 @@
+"""Judge decoded Keras Lambda bytecode: which dangerous names it uses and what its strings do.
+
+The mechanism (the names the bytecode calls) decides that a Lambda is dangerous; the constant
+payloads (command lines, code strings) decide its category, through the shared assessment of
+embedded code (``malhug.analyzers.embedded``).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from malhug.analyzers import embedded
+from malhug.analyzers.keras import callables
+from malhug.analyzers.keras.marshal_reader import CodeInfo
+from malhug.core.model import Category, Severity
+
+log = logging.getLogger(__name__)
+
+# Categories bad enough to call a Lambda critical rather than high.
+_CRITICAL = {
+    Category.REVERSE_SHELL,
+    Category.CREDENTIAL_THEFT,
+    Category.EXFILTRATION,
+    Category.DOWNLOAD_EXEC,
+    Category.DESTRUCTIVE,
+    Category.RECON,
+    Category.COMMAND_EXEC,
+}
+MAX_STRINGS = 64
+MAX_STRING_CHARS = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class LambdaAssessment:
+    dangerous_names: tuple[str, ...]
+    category: Category | None
+    severity: Severity
+    indicators: tuple[str, ...]
+    strings: tuple[str, ...]
+
+    @property
+    def is_dangerous(self) -> bool:
+        return self.category is not None
+
+
+def _embedded(kind: str, text: str, origin: str, depth: int) -> embedded.CodeAssessment | None:
+    try:
+        if kind == "shell":
+            return embedded.assess_shell(text, origin=origin, depth=depth)
+        return embedded.assess_python(text, origin=origin, depth=depth)
+    except ImportError:
+        # The shared assessment is not available in this build: the names decide alone.
+        log.debug("embedded code assessment unavailable; Lambda category from its names only")
+        return None
+
+
+def assess_lambda(code: CodeInfo, *, origin: str, depth: int = 0) -> LambdaAssessment:
+    names = set(code.all_names())
+    dangerous = sorted(names & callables.DANGEROUS_NAMES)
+    strings = tuple(s for s in code.all_strings() if len(s.strip()) > 1 and s not in names)[:MAX_STRINGS]
+    categories = callables.categories_of_names(frozenset(dangerous))
+    indicators: list[str] = []
+    severity = Severity.INFO
+    if dangerous:
+        runs_commands = bool(names & callables.COMMAND_NAMES)
+        runs_code = bool(names & callables.CODE_NAMES)
+        for text in strings:
+            text = text[:MAX_STRING_CHARS]
+            kinds = (["shell"] if runs_commands else []) + (["python"] if runs_code else [])
+            for kind in kinds:
+                result = _embedded(kind, text, origin, depth + 1)
+                if result is None or result.category is None:
+                    continue
+                categories.add(result.category)
+                indicators.extend(result.indicators)
+                severity = max(severity, result.severity, key=lambda s: s.rank)
+    category = embedded.most_specific(categories) if categories else None
+    if category is not None:
+        floor = Severity.CRITICAL if category in _CRITICAL else Severity.HIGH
+        severity = max(severity, floor, key=lambda s: s.rank)
+    return LambdaAssessment(
+        dangerous_names=tuple(dangerous),
+        category=category,
+        severity=severity,
+        indicators=tuple(dict.fromkeys(indicators)),
+        strings=strings,
+    )
+
+
+def describe(code: CodeInfo, assessment: LambdaAssessment, limit: int = 600) -> str:
+    """Evidence text: the bytecode's names and string constants, bounded."""
+    parts = [f"python {code.layout} bytecode"]
+    if code.filename:
+        parts.append(f"file {code.filename!r}")
+    parts.append("names [" + ", ".join(code.all_names()[:40]) + "]")
+    if assessment.strings:
+        parts.append("strings [" + ", ".join(repr(s[:200]) for s in assessment.strings[:10]) + "]")
+    text = "; ".join(parts)
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,1 @@
+"""Non-Keras model formats: GGUF, ONNX, safetensors, and JSON files (chat templates, Keras configs)."""
