@@ -1,0 +1,108 @@
+// The `malhug.*` settings: what the language server receives (initializationOptions and
+// workspace/didChangeConfiguration) and which changes need a restart of the server.
+import * as os from 'os';
+import * as path from 'path';
+import * as vscode from 'vscode';
+
+export const SECTION = 'malhug';
+
+export type Severity = 'critical' | 'high' | 'medium' | 'low' | 'info';
+export type LogLevel = 'error' | 'warning' | 'info' | 'debug';
+
+/** The settings the server understands, under the `malhug` section (DESIGN.md, "Language server"). */
+export interface ServerSettings {
+    hubEndpoint: string;
+    offline: boolean;
+    severityThreshold: Severity;
+    trustedRepos: string[];
+    maxDownload: number;
+    historyDepth: number;
+    logLevel: LogLevel;
+}
+
+export const DEFAULTS: ServerSettings = {
+    hubEndpoint: '',
+    offline: false,
+    severityThreshold: 'low',
+    trustedRepos: [],
+    maxDownload: 512 * 1024 * 1024,
+    historyDepth: 10,
+    logLevel: 'info',
+};
+
+const SEVERITIES: readonly Severity[] = ['critical', 'high', 'medium', 'low', 'info'];
+const LOG_LEVELS: readonly LogLevel[] = ['error', 'warning', 'info', 'debug'];
+
+function pick<T extends string>(value: unknown, allowed: readonly T[], fallback: T): T {
+    return typeof value === 'string' && (allowed as readonly string[]).includes(value) ? (value as T) : fallback;
+}
+
+function nonNegativeInt(value: unknown, fallback: number): number {
+    return typeof value === 'number' && Number.isInteger(value) && value >= 0 ? value : fallback;
+}
+
+/** Reads and validates the server settings; a wrong type falls back to the default, never to garbage. */
+export function readServerSettings(config: vscode.WorkspaceConfiguration): ServerSettings {
+    const trusted = config.get<unknown>('trustedRepos');
+    const endpoint = config.get<unknown>('hubEndpoint');
+    return {
+        hubEndpoint: typeof endpoint === 'string' ? endpoint.trim().replace(/\/+$/, '') : DEFAULTS.hubEndpoint,
+        offline: config.get<unknown>('offline') === true,
+        severityThreshold: pick(config.get<unknown>('severityThreshold'), SEVERITIES, DEFAULTS.severityThreshold),
+        trustedRepos: Array.isArray(trusted)
+            ? trusted.filter((r): r is string => typeof r === 'string' && r.trim() !== '').map((r) => r.trim())
+            : [],
+        maxDownload: nonNegativeInt(config.get<unknown>('maxDownload'), DEFAULTS.maxDownload),
+        historyDepth: nonNegativeInt(config.get<unknown>('historyDepth'), DEFAULTS.historyDepth),
+        logLevel: pick(config.get<unknown>('logLevel'), LOG_LEVELS, DEFAULTS.logLevel),
+    };
+}
+
+/** `initializationOptions` as the server reads them: the settings under their section name. */
+export function initializationOptions(settings: ServerSettings): { malhug: ServerSettings } {
+    return { malhug: settings };
+}
+
+/**
+ * Environment for the server process: the Hub endpoint and offline switch are also read by
+ * huggingface_hub itself at import time, so they are passed as HF_ENDPOINT / HF_HUB_OFFLINE.
+ */
+export function serverEnvironment(settings: ServerSettings, base: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+    const env: NodeJS.ProcessEnv = { ...base, PYTHONUNBUFFERED: '1' };
+    if (settings.hubEndpoint) {
+        env.HF_ENDPOINT = settings.hubEndpoint;
+    }
+    if (settings.offline) {
+        env.HF_HUB_OFFLINE = '1';
+    }
+    return env;
+}
+
+/** Settings whose change needs a new server process (the interpreter, and what goes into its env). */
+export const RESTART_SETTINGS = ['interpreter', 'hubEndpoint', 'offline'].map((k) => `${SECTION}.${k}`);
+
+export type ChangeAction = 'restart' | 'notify' | 'none';
+
+export function actionForChange(event: vscode.ConfigurationChangeEvent): ChangeAction {
+    if (RESTART_SETTINGS.some((key) => event.affectsConfiguration(key))) {
+        return 'restart';
+    }
+    return event.affectsConfiguration(SECTION) ? 'notify' : 'none';
+}
+
+/** Expands `~` and `${workspaceFolder}` / `${userHome}` / `${env:NAME}` in an interpreter setting. */
+export function expandVariables(value: string, workspaceFolder: string | undefined, env: NodeJS.ProcessEnv): string {
+    let out = value.replace(/\$\{(workspaceFolder|userHome|env:([A-Za-z_][A-Za-z0-9_]*))\}/g, (whole, name, envName) => {
+        if (name === 'workspaceFolder') {
+            return workspaceFolder ?? whole;
+        }
+        if (name === 'userHome') {
+            return os.homedir();
+        }
+        return env[envName as string] ?? '';
+    });
+    if (out === '~' || out.startsWith('~/')) {
+        out = path.join(os.homedir(), out.slice(1));
+    }
+    return out;
+}

@@ -1,0 +1,115 @@
+import assert from 'node:assert/strict';
+import * as os from 'os';
+import * as path from 'path';
+import { beforeEach, describe, it } from 'node:test';
+import * as vscode from 'vscode';
+import { changeEvent, mock } from './vscode-mock';
+import {
+    actionForChange,
+    DEFAULTS,
+    expandVariables,
+    initializationOptions,
+    readServerSettings,
+    serverEnvironment,
+} from '../src/settings';
+
+const config = () => vscode.workspace.getConfiguration('malhug');
+
+describe('readServerSettings', () => {
+    beforeEach(() => mock.reset());
+
+    it('returns the defaults when nothing is set', () => {
+        assert.deepEqual(readServerSettings(config()), DEFAULTS);
+    });
+
+    it('passes every server setting through under the malhug section', () => {
+        mock.configuration.malhug = {
+            hubEndpoint: ' http://127.0.0.1:8123/ ',
+            offline: true,
+            severityThreshold: 'high',
+            trustedRepos: ['acme/*', ' bert/base ', '', 7],
+            maxDownload: 1024,
+            historyDepth: 3,
+            logLevel: 'debug',
+            interpreter: ['/opt/py'],
+        };
+        const opts = initializationOptions(readServerSettings(config()));
+        assert.deepEqual(opts, {
+            malhug: {
+                hubEndpoint: 'http://127.0.0.1:8123',
+                offline: true,
+                severityThreshold: 'high',
+                trustedRepos: ['acme/*', 'bert/base'],
+                maxDownload: 1024,
+                historyDepth: 3,
+                logLevel: 'debug',
+            },
+        });
+        assert.equal('interpreter' in opts.malhug, false, 'the interpreter is the client’s business');
+    });
+
+    it('falls back to defaults for values of the wrong type or out of range', () => {
+        mock.configuration.malhug = {
+            offline: 'yes',
+            severityThreshold: 'catastrophic',
+            trustedRepos: 'acme/x',
+            maxDownload: -5,
+            historyDepth: 2.5,
+            logLevel: 'TRACE',
+        };
+        const s = readServerSettings(config());
+        assert.equal(s.offline, false);
+        assert.equal(s.severityThreshold, 'low');
+        assert.deepEqual(s.trustedRepos, []);
+        assert.equal(s.maxDownload, DEFAULTS.maxDownload);
+        assert.equal(s.historyDepth, 10);
+        assert.equal(s.logLevel, 'info');
+    });
+});
+
+describe('serverEnvironment', () => {
+    it('sets HF_ENDPOINT and HF_HUB_OFFLINE from the settings and keeps the rest', () => {
+        const env = serverEnvironment({ ...DEFAULTS, hubEndpoint: 'http://127.0.0.1:9', offline: true }, { PATH: '/bin' });
+        assert.equal(env.HF_ENDPOINT, 'http://127.0.0.1:9');
+        assert.equal(env.HF_HUB_OFFLINE, '1');
+        assert.equal(env.PATH, '/bin');
+    });
+
+    it('leaves an inherited HF_ENDPOINT alone when the setting is empty', () => {
+        const env = serverEnvironment(DEFAULTS, { HF_ENDPOINT: 'http://127.0.0.1:7' });
+        assert.equal(env.HF_ENDPOINT, 'http://127.0.0.1:7');
+        assert.equal(env.HF_HUB_OFFLINE, undefined);
+    });
+});
+
+describe('actionForChange', () => {
+    it('restarts on interpreter, endpoint and offline changes', () => {
+        for (const key of ['malhug.interpreter', 'malhug.hubEndpoint', 'malhug.offline']) {
+            assert.equal(actionForChange(changeEvent([key]) as never), 'restart', key);
+        }
+    });
+
+    it('only notifies the server for the other malhug settings', () => {
+        for (const key of ['malhug.severityThreshold', 'malhug.trustedRepos', 'malhug.logLevel', 'malhug.historyDepth']) {
+            assert.equal(actionForChange(changeEvent([key]) as never), 'notify', key);
+        }
+    });
+
+    it('ignores other sections', () => {
+        assert.equal(actionForChange(changeEvent(['python.defaultInterpreterPath']) as never), 'none');
+    });
+});
+
+describe('expandVariables', () => {
+    it('expands workspaceFolder, userHome, env and a leading tilde', () => {
+        assert.equal(expandVariables('${workspaceFolder}/.venv/bin/python', '/ws', {}), '/ws/.venv/bin/python');
+        assert.equal(expandVariables('${userHome}/py', undefined, {}), `${os.homedir()}/py`);
+        assert.equal(expandVariables('${env:VENV}/bin/python', undefined, { VENV: '/v' }), '/v/bin/python');
+        assert.equal(expandVariables('~/x/python', undefined, {}), path.join(os.homedir(), 'x/python'));
+    });
+
+    it('keeps ${workspaceFolder} when there is no folder and does not touch other text', () => {
+        assert.equal(expandVariables('${workspaceFolder}/p', undefined, {}), '${workspaceFolder}/p');
+        assert.equal(expandVariables('/a~b/${other}', '/ws', {}), '/a~b/${other}');
+    });
+});

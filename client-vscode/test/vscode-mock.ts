@@ -1,0 +1,103 @@
+// A tiny stand-in for the `vscode` module, enough for the units under test. Tests set
+// `mock.configuration`, `mock.workspaceFolders` and `mock.extensions` to shape the world.
+import * as path from 'path';
+
+export class Uri {
+    private constructor(
+        readonly scheme: string,
+        readonly fsPath: string,
+    ) {}
+    static file(p: string): Uri {
+        return new Uri('file', path.resolve(p));
+    }
+    toString(): string {
+        return `${this.scheme}://${this.fsPath}`;
+    }
+}
+
+type Listener<T> = (e: T) => unknown;
+
+export class EventEmitter<T> {
+    private listeners: Listener<T>[] = [];
+    readonly event = (listener: Listener<T>) => {
+        this.listeners.push(listener);
+        return { dispose: () => (this.listeners = this.listeners.filter((l) => l !== listener)) };
+    };
+    fire(value: T): void {
+        this.listeners.forEach((l) => l(value));
+    }
+    dispose(): void {
+        this.listeners = [];
+    }
+}
+
+export class ThemeColor {
+    constructor(readonly id: string) {}
+}
+
+export enum StatusBarAlignment {
+    Left = 1,
+    Right = 2,
+}
+
+export class Diagnostic {
+    source?: string;
+    constructor(
+        readonly range: unknown,
+        readonly message: string,
+    ) {}
+}
+
+interface FakeExtension {
+    isActive: boolean;
+    exports: unknown;
+    activate(): Promise<unknown>;
+}
+
+/** Mutable state of the fake world; reset it in each test with `mock.reset()`. */
+export const mock = {
+    configuration: {} as Record<string, Record<string, unknown>>,
+    workspaceFolders: [] as { uri: Uri; name: string; index: number }[],
+    extensions: {} as Record<string, FakeExtension>,
+    reset(): void {
+        this.configuration = {};
+        this.workspaceFolders = [];
+        this.extensions = {};
+    },
+};
+
+export const workspace = {
+    getConfiguration(section?: string) {
+        const values = mock.configuration[section ?? ''] ?? {};
+        return {
+            get<T>(key: string, defaultValue?: T): T | undefined {
+                return key in values ? (values[key] as T) : defaultValue;
+            },
+            has: (key: string) => key in values,
+        };
+    },
+    get workspaceFolders() {
+        return mock.workspaceFolders.length ? mock.workspaceFolders : undefined;
+    },
+    getWorkspaceFolder(uri: Uri) {
+        return mock.workspaceFolders.find((f) => uri.fsPath.startsWith(f.uri.fsPath + path.sep));
+    },
+};
+
+export const extensions = {
+    getExtension(id: string) {
+        return mock.extensions[id];
+    },
+};
+
+/** A configuration change event that affects exactly the given keys (and their parent sections). */
+export function changeEvent(keys: string[]) {
+    return {
+        affectsConfiguration: (section: string) =>
+            keys.some((k) => k === section || k.startsWith(section + '.')),
+    };
+}
+
+// Present so that modules importing them bundle; the units under test do not call them.
+export const window = {};
+export const commands = {};
