@@ -1,37 +1,179 @@
 """Format detection from bytes, never from file names (a ``.txt`` that is a PyTorch zip is one).
 
-First version: magic numbers only. The containers work refines this (zip layouts, legacy torch,
-joblib, SavedModel protobufs, Python source heuristics).
+Detection reads a few KB from the start of the source (plus a zip's directory or a tar's first
+headers). ``name`` only breaks ties between byte-identical interpretations (a ``.py`` file made of
+plain assignments is Python, the same bytes elsewhere are text).
 """
 
 from __future__ import annotations
 
+import lzma
+import struct
+import tarfile
+import zlib
+
 from malhug.analyzers import formats
+from malhug.analyzers.containers import sniff_proto
+from malhug.analyzers.containers.layout import classify_tar, classify_zip, tar_header_ok
+from malhug.analyzers.containers.sniff_pickle import looks_like_pickle
+from malhug.analyzers.containers.sniff_text import classify_text, decode_text
+from malhug.analyzers.limits import DEFAULT_LIMITS, LimitExceeded, MalformedInput
 from malhug.analyzers.source import ByteSource
 
+WINDOW = 8192
 
-def detect_format(src: ByteSource, name: str = "") -> str:
-    head = src.read_at(0, 64)
-    if not head:
-        return formats.TEXT
-    if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
-        return formats.ZIP
+ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08PK\x03\x04")
+HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
+# joblib < 0.10 z-files: b"ZF" + hex length padded to 19 characters, then a zlib stream.
+JOBLIB_ZFILE = b"ZF0x"
+JOBLIB_MARKERS = (b"joblib.numpy_pickle", b"NumpyArrayWrapper")
+MAX_SAFETENSORS_HEADER = 100 * 1024 * 1024
+
+
+def _trial(decompressor: zlib._Decompress | lzma.LZMADecompressor, data: bytes) -> bool:
+    """The first bytes decompress without error (a cheap validation of a bare stream header)."""
+    try:
+        decompressor.decompress(data, 64)
+    except (zlib.error, lzma.LZMAError, EOFError, ValueError):
+        return False
+    return True
+
+
+def _is_zlib(head: bytes) -> bool:
+    if len(head) < 2 or head[0] != 0x78 or (head[0] << 8 | head[1]) % 31 or head[1] & 0x20:
+        return False
+    return _trial(zlib.decompressobj(15), head[:4096])
+
+
+def _is_lzma_alone(head: bytes) -> bool:
+    if len(head) < 13 or head[0] > 224:
+        return False
+    dict_size, size = struct.unpack_from("<IQ", head, 1)
+    if dict_size < 4096 or (size != 0xFFFFFFFFFFFFFFFF and size > 1 << 42):
+        return False
+    return _trial(lzma.LZMADecompressor(lzma.FORMAT_ALONE), head[:4096])
+
+
+def _is_bz2(head: bytes) -> bool:
+    return (
+        len(head) >= 10
+        and head[:3] == b"BZh"
+        and 0x31 <= head[3] <= 0x39
+        and head[4:10]
+        in (
+            b"1AY&SY",
+            b"\x17rE8P\x90",
+        )
+    )
+
+
+def _is_hdf5(src: ByteSource, head: bytes) -> bool:
+    if head.startswith(HDF5_MAGIC):
+        return True
+    # The superblock may follow a user block of 512, 1024, 2048 … bytes.
+    offset = 512
+    while offset <= min(src.size - 8, 64 * 1024):
+        chunk = head[offset : offset + 8] if offset + 8 <= len(head) else src.read_at(offset, 8)
+        if chunk == HDF5_MAGIC:
+            return True
+        offset *= 2
+    return False
+
+
+def _is_safetensors(src: ByteSource, head: bytes) -> bool:
+    if len(head) < 10:
+        return False
+    (length,) = struct.unpack_from("<Q", head, 0)
+    return 2 <= length <= min(MAX_SAFETENSORS_HEADER, src.size - 8) and head[8:9] == b"{" and head[9:10] in b' "}\n\t'
+
+
+def _is_gguf(head: bytes) -> bool:
+    if len(head) < 8 or head[:4] != b"GGUF":
+        return False
+    little, big = struct.unpack_from("<I", head, 4)[0], struct.unpack_from(">I", head, 4)[0]
+    return 1 <= little <= 16 or 1 <= big <= 16
+
+
+def _pickle_kind(head: bytes) -> str:
+    return formats.JOBLIB if any(m in head for m in JOBLIB_MARKERS) else formats.PICKLE
+
+
+def _zip_kind(src: ByteSource) -> str:
+    try:
+        return classify_zip(src, DEFAULT_LIMITS)
+    except (MalformedInput, LimitExceeded):
+        return formats.ZIP  # the zip analyzer reports why
+
+
+def _magic(src: ByteSource, head: bytes) -> str | None:
+    """Formats recognised by a signature (validated beyond the first bytes where it is short)."""
+    if head.startswith(ZIP_MAGICS):
+        return _zip_kind(src)
     if head.startswith(b"7z\xbc\xaf\x27\x1c"):
         return formats.SEVEN_ZIP
-    if head.startswith(b"\x1f\x8b"):
+    if head.startswith(b"\x1f\x8b\x08"):
         return formats.GZIP
-    if head.startswith(b"BZh"):
+    if _is_bz2(head):
         return formats.BZ2
     if head.startswith(b"\xfd7zXZ\x00"):
         return formats.XZ
     if head.startswith(b"\x04\x22\x4d\x18"):
         return formats.LZ4
-    if head.startswith(b"\x93NUMPY"):
+    if head.startswith(b"\x93NUMPY") and len(head) > 8 and head[6] in (1, 2, 3):
         return formats.NUMPY
-    if head.startswith(b"\x89HDF\r\n\x1a\n"):
-        return formats.HDF5
-    if head.startswith(b"GGUF"):
+    if _is_gguf(head):
         return formats.GGUF
-    if head[:1] == b"\x80" and len(head) > 1 and head[1] <= 5:
-        return formats.PICKLE
+    if head[:1] == b"\x80" and len(head) > 2 and head[1] <= 5:
+        return _pickle_kind(head)
+    if head.startswith(JOBLIB_ZFILE):
+        return formats.ZLIB
+    if _is_zlib(head):
+        return formats.ZLIB
+    if _is_hdf5(src, head):
+        return formats.HDF5
+    if _is_safetensors(src, head):
+        return formats.SAFETENSORS
+    if tar_header_ok(head[:512]):
+        try:
+            return classify_tar(src)
+        except (tarfile.TarError, OSError, ValueError):
+            return formats.TAR
+    return None
+
+
+def _protobuf(src: ByteSource) -> str | None:
+    if sniff_proto.is_onnx(src):
+        return formats.ONNX
+    if sniff_proto.is_saved_model(src):
+        return formats.SAVEDMODEL
+    if sniff_proto.is_keras_metadata(src):
+        return formats.KERAS_METADATA
+    return None
+
+
+def _zip_at_end(src: ByteSource) -> bool:
+    """An end-of-central-directory record closes the file: a zip with data before it."""
+    return src.size >= 22 and src.read_at(src.size - 22, 4) == b"PK\x05\x06"
+
+
+def detect_format(src: ByteSource, name: str = "") -> str:
+    """The format of ``src`` (a constant of ``malhug.analyzers.formats``), from its bytes."""
+    head = src.read_at(0, WINDOW)
+    if not head:
+        return formats.TEXT
+    found = _magic(src, head)
+    if found is not None:
+        return found
+    if looks_like_pickle(head, src.size):
+        return _pickle_kind(head)
+    found = _protobuf(src)
+    if found is not None:
+        return found
+    if _is_lzma_alone(head):
+        return formats.XZ
+    if _zip_at_end(src):
+        return _zip_kind(src)
+    text = decode_text(head, complete=len(head) >= src.size)
+    if text is not None:
+        return classify_text(text, complete=len(head) >= src.size, name=name)
     return formats.UNKNOWN
