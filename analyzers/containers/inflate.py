@@ -15,7 +15,7 @@ from typing import Protocol
 
 import lz4.frame
 
-from malhug.analyzers.limits import LimitExceeded, MalformedInput
+from malhug.analyzers.limits import LimitExceeded
 from malhug.analyzers.source import ByteSource
 
 # Ratios are only meaningful once the output is large: a 1 KiB run of zeros compresses 100:1.
@@ -122,6 +122,10 @@ def source_chunks(src: ByteSource, offset: int, length: int, first: int = CHUNK)
         step = CHUNK
 
 
+class _Corrupt(Exception):
+    pass
+
+
 @dataclass
 class Inflated:
     data: bytes
@@ -129,6 +133,7 @@ class Inflated:
     consumed: int  # compressed bytes read
     trailing: bytes  # bytes after the last stream that do not start another one (first 64)
     truncated_output: bool  # stopped at ``want`` bytes
+    error: str | None = None  # corrupt data: ``data`` holds what came out before it
 
 
 def inflate(
@@ -174,24 +179,33 @@ def inflate(
                 out.extend(piece)
                 check()
         except (zlib.error, OSError, lzma.LZMAError, EOFError, RuntimeError, ValueError) as exc:
-            raise MalformedInput(f"corrupt compressed data after {len(out)} output bytes: {exc}") from exc
+            raise _Corrupt(f"corrupt compressed data after {len(out)} output bytes: {exc}") from exc
         if inf.eof and inf.unused_data:
             return inf.unused_data
         return b""
 
-    for chunk in chunks:
-        consumed += len(chunk)
-        rest = drain(chunk)
-        while rest:
-            if next_stream is not None and next_stream(rest):
-                inf = factory()
-                rest = drain(rest)
-            else:
-                trailing = rest[:64]
+    error: str | None = None
+    try:
+        for chunk in chunks:
+            consumed += len(chunk)
+            rest = drain(chunk)
+            while rest:
+                if next_stream is not None and next_stream(rest):
+                    inf = factory()
+                    rest = drain(rest)
+                else:
+                    trailing = rest[:64]
+                    break
+            if trailing or len(out) >= cap or (inf.eof and next_stream is None):
                 break
-        if trailing or len(out) >= cap or (inf.eof and next_stream is None):
-            break
+    except _Corrupt as exc:
+        error = str(exc)
     truncated = want is not None and len(out) >= cap
     return Inflated(
-        bytes(out[:cap]), complete=inf.eof, consumed=consumed, trailing=trailing, truncated_output=truncated
+        bytes(out[:cap]),
+        complete=inf.eof,
+        consumed=consumed,
+        trailing=trailing,
+        truncated_output=truncated,
+        error=error,
     )

@@ -349,6 +349,8 @@ class ZipArchive:
                 )
                 data, complete = result.data, result.complete or result.truncated_output
                 self._decompressed_total += len(data)
+                if result.error is not None and not result.truncated_output:
+                    raise MalformedInput(result.error)
         except MalformedInput as exc:
             if member.flags & FLAG_ENCRYPTED:
                 raise EncryptedMember(member, "its data does not decompress") from exc

@@ -1,0 +1,119 @@
+"""7z archives (a known miss of other scanners): sizes are checked from the header before anything
+is extracted, extraction goes to memory under a byte budget, then each member is analyzed."""
+
+from __future__ import annotations
+
+from typing import IO, cast
+
+import py7zr
+import py7zr.exceptions
+from py7zr.io import Py7zIO, WriterFactory
+
+from malhug.analyzers.containers.common import check_member_name, scan_member
+from malhug.analyzers.containers.fileobj import SourceFile
+from malhug.analyzers.context import ScanContext
+from malhug.analyzers.limits import LimitExceeded, Limits, MalformedInput
+from malhug.analyzers.source import ByteSource
+from malhug.core.model import Location
+from malhug.core.rules import finding
+
+RATIO_FLOOR = 1024 * 1024
+
+
+class _Budget:
+    def __init__(self, limit: int):
+        self.limit = limit
+        self.used = 0
+
+
+class _MemberIO(Py7zIO):
+    def __init__(self, budget: _Budget):
+        self._budget = budget
+        self.chunks: list[bytes] = []
+        self._size = 0
+
+    def write(self, s: bytes | bytearray) -> int:
+        self._budget.used += len(s)
+        if self._budget.used > self._budget.limit:
+            raise LimitExceeded("7z decompressed bytes", self._budget.limit, self._budget.used)
+        self.chunks.append(bytes(s))
+        self._size += len(s)
+        return len(s)
+
+    def read(self, size: int | None = None) -> bytes:
+        return b"".join(self.chunks)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return 0
+
+    def flush(self) -> None:
+        return None
+
+    def size(self) -> int:
+        return self._size
+
+
+class _Factory(WriterFactory):
+    def __init__(self, limits: Limits):
+        self.budget = _Budget(limits.max_decompressed_bytes)
+        self.products: dict[str, _MemberIO] = {}
+
+    def create(self, filename: str) -> Py7zIO:
+        product = _MemberIO(self.budget)
+        self.products[filename] = product
+        return product
+
+
+def _check_sizes(ctx: ScanContext, archive: py7zr.SevenZipFile, packed: int) -> None:
+    entries = archive.list()
+    if len(entries) > ctx.limits.max_members:
+        raise LimitExceeded("7z members", ctx.limits.max_members, len(entries))
+    total = sum(e.uncompressed or 0 for e in entries)
+    if total > ctx.limits.max_decompressed_bytes:
+        raise LimitExceeded("7z declared decompressed bytes", ctx.limits.max_decompressed_bytes, total)
+    if total > RATIO_FLOOR and total > ctx.limits.max_compression_ratio * max(packed, 1):
+        raise LimitExceeded("7z compression ratio", ctx.limits.max_compression_ratio, total // max(packed, 1))
+
+
+def analyze(ctx: ScanContext, src: ByteSource) -> None:
+    try:
+        fileobj = cast(IO[bytes], SourceFile(src))
+        archive = py7zr.SevenZipFile(fileobj, mode="r", max_extract_size=ctx.limits.max_decompressed_bytes)
+    except py7zr.exceptions.PasswordRequired as exc:
+        ctx.add(finding("MH203", "7z archive has encrypted headers: its content cannot be analyzed", evidence=str(exc)))
+        return
+    except (py7zr.exceptions.ArchiveError, EOFError, OSError, ValueError, KeyError, IndexError) as exc:
+        raise MalformedInput(f"7z: {exc}", offset=0) from exc
+    with archive:
+        names = archive.getnames()
+        for name in names:
+            check_member_name(ctx, name)
+        if archive.needs_password():
+            ctx.add(
+                finding(
+                    "MH203",
+                    "7z archive members are encrypted: their content cannot be analyzed",
+                    evidence=", ".join(names)[:300],
+                )
+            )
+            return
+        _check_sizes(ctx, archive, src.size)
+        factory = _Factory(ctx.limits)
+        try:
+            archive.extractall(factory=factory)
+        except py7zr.exceptions.DecompressionBombError as exc:
+            raise LimitExceeded("7z decompressed bytes", ctx.limits.max_decompressed_bytes) from exc
+        except py7zr.exceptions.UnsupportedCompressionMethodError as exc:
+            ctx.add(finding("MH204", f"7z archive uses an unsupported method: {exc}", evidence=str(exc)[:300]))
+            return
+        except (py7zr.exceptions.ArchiveError, EOFError, OSError, ValueError, KeyError, IndexError) as exc:
+            raise MalformedInput(f"7z extraction: {exc}") from exc
+    for name, product in factory.products.items():
+        ctx.check_time()
+        data = product.read()
+        if data:
+            scan_member(ctx, data, name)
+        elif name not in names:
+            ctx.add(
+                finding("MH901", f"7z member {name!r} is not in the archive listing", location=Location(member=name))
+            )

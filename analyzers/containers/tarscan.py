@@ -1,0 +1,57 @@
+"""Tar archives, including legacy PyTorch checkpoints (``sys_info``, ``pickle``, ``storages``,
+``tensors``: each a pickle stream, ``storages``/``tensors`` followed by raw data).
+
+Headers are read through ``tarfile`` over the byte source (data is skipped by seeking); members are
+handed on as zero-copy slices.
+"""
+
+from __future__ import annotations
+
+import tarfile
+
+from malhug.analyzers import formats
+from malhug.analyzers.containers.common import check_member_name, scan_member
+from malhug.analyzers.containers.fileobj import SourceFile
+from malhug.analyzers.containers.layout import LEGACY_TORCH_TAR
+from malhug.analyzers.containers.slices import SliceSource
+from malhug.analyzers.context import ScanContext
+from malhug.analyzers.detect import detect_format
+from malhug.analyzers.limits import LimitExceeded, MalformedInput
+from malhug.analyzers.source import ByteSource
+
+
+def analyze(ctx: ScanContext, src: ByteSource) -> None:
+    try:
+        tar = tarfile.open(fileobj=SourceFile(src), mode="r:")
+    except tarfile.TarError as exc:
+        raise MalformedInput(f"tar: {exc}", offset=0) from exc
+    count = 0
+    with tar:
+        while True:
+            ctx.check_time()
+            try:
+                info = tar.next()
+            except tarfile.TarError as exc:
+                raise MalformedInput(f"tar header after {count} members: {exc}", offset=tar.offset) from exc
+            if info is None:
+                break
+            count += 1
+            if count > ctx.limits.max_members:
+                raise LimitExceeded("tar members", ctx.limits.max_members, count)
+            link = info.linkname if info.issym() or info.islnk() else None
+            check_member_name(ctx, info.name, link_target=link)
+            if not info.isreg() or info.sparse is not None:
+                continue
+            if info.offset_data + info.size > src.size:
+                raise MalformedInput(f"tar member {info.name!r} runs past the end of the file", offset=info.offset_data)
+            _member(ctx, SliceSource(src, info.offset_data, info.size), info.name)
+
+
+def _member(ctx: ScanContext, content: ByteSource, name: str) -> None:
+    if name.strip("./") in LEGACY_TORCH_TAR or name.endswith(".pkl"):
+        # torch.load unpickles each of these (storages/tensors: pickles followed by raw data).
+        scan_member(ctx, content, name, formats.PICKLE)
+        return
+    fmt = detect_format(content, name)
+    if fmt in formats.ANALYZERS:
+        scan_member(ctx, content, name, fmt)

@@ -1,0 +1,154 @@
+"""Zip analyzers: PyTorch checkpoints, NumPy ``.npz`` and any other zip.
+
+Only the directory and the members that matter are read: every ``*.pkl`` member (any folder name),
+code and nested containers found by sniffing a member's first bytes. Tensor storages under
+``<folder>/data/`` are never read, so a 4 GiB checkpoint costs its directory and its pickle.
+"""
+
+from __future__ import annotations
+
+import re
+
+from malhug.analyzers import formats
+from malhug.analyzers.containers import npy
+from malhug.analyzers.containers.common import check_member_name, scan_member
+from malhug.analyzers.containers.slices import HeadSource, SliceSource
+from malhug.analyzers.containers.ziparchive import (
+    EncryptedMember,
+    UnsupportedCompression,
+    ZipArchive,
+    ZipMember,
+)
+from malhug.analyzers.context import ScanContext
+from malhug.analyzers.detect import detect_format
+from malhug.analyzers.limits import LimitExceeded, MalformedInput
+from malhug.analyzers.source import ByteSource
+from malhug.core.model import Location
+from malhug.core.rules import finding
+
+SNIFF_BYTES = 512
+NPY_HEAD_BYTES = 64 * 1024
+# Small bookkeeping members of torch archives and what they may hold.
+_TORCH_TINY = {
+    "version": re.compile(rb"\d{1,4}\s*"),
+    ".format_version": re.compile(rb"\d{1,4}\s*"),
+    ".storage_alignment": re.compile(rb"\d{1,6}\s*"),
+    "byteorder": re.compile(rb"(little|big)\s*"),
+    "serialization_id": re.compile(rb"[0-9a-fA-F]{1,128}\s*"),
+}
+BEFORE_ARCHIVE = "<before archive>"
+
+
+def analyze_pytorch_zip(ctx: ScanContext, src: ByteSource) -> None:
+    _scan(ctx, src, formats.PYTORCH_ZIP)
+
+
+def analyze_npz(ctx: ScanContext, src: ByteSource) -> None:
+    _scan(ctx, src, formats.NPZ)
+
+
+def analyze_zip(ctx: ScanContext, src: ByteSource) -> None:
+    _scan(ctx, src, formats.ZIP)
+
+
+def _scan(ctx: ScanContext, src: ByteSource, kind: str) -> None:
+    archive = ZipArchive(src, ctx.limits)
+    try:
+        if archive.prefix:
+            # Whatever precedes the archive is what a loader reading from the start sees first.
+            scan_member(ctx, SliceSource(src, 0, archive.prefix), BEFORE_ARCHIVE)
+        for member in archive.members:
+            ctx.check_time()
+            check_member_name(ctx, member.name)
+            if member.is_dir:
+                continue
+            try:
+                _member(ctx, archive, member, kind)
+            except UnsupportedCompression as exc:
+                ctx.add(
+                    finding("MH204", str(exc), location=Location(member=member.name), evidence=f"method={exc.method}")
+                )
+            except EncryptedMember as exc:
+                ctx.add(
+                    finding(
+                        "MH203", str(exc), location=Location(member=member.name), evidence=f"flags=0x{member.flags:04x}"
+                    )
+                )
+            except MalformedInput as exc:
+                loc = Location(member=member.name, offset=exc.offset)
+                ctx.add(finding("MH901", str(exc), location=loc, evidence=str(exc)))
+            except LimitExceeded as exc:
+                ctx.add(finding("MH902", str(exc), location=Location(member=member.name), evidence=str(exc)))
+    finally:
+        for anomaly in archive.anomalies:
+            ctx.add(
+                finding(
+                    "MH202",
+                    anomaly.message,
+                    location=Location(member=anomaly.member),
+                    evidence=anomaly.kind,
+                )
+            )
+
+
+def _content(archive: ZipArchive, member: ZipMember) -> bytes | ByteSource:
+    """The whole member: a zero-copy view when stored, else decompressed within the limits."""
+    view = archive.member_source(member)
+    if view is not None and not member.encrypted:
+        return view
+    return archive.read(member)
+
+
+def _is_storage(name: str) -> bool:
+    parts = name.split("/")
+    return len(parts) >= 3 and parts[-2] == "data"
+
+
+def _member(ctx: ScanContext, archive: ZipArchive, member: ZipMember, kind: str) -> None:
+    name = member.name
+    base = name.rsplit("/", 1)[-1]
+    if member.encrypted:
+        archive.read(member)  # raises EncryptedMember unless the flag is a trick over plain data
+    if name.endswith(".pkl"):
+        scan_member(ctx, _content(archive, member), name, formats.PICKLE)
+        return
+    if kind == formats.PYTORCH_ZIP:
+        if _is_storage(name):
+            return  # raw tensor bytes: torch never interprets them as code
+        pattern = _TORCH_TINY.get(base)
+        if pattern is not None and member.size <= 64 and pattern.fullmatch(archive.read(member)):
+            return
+    if name.endswith(".npy") or kind == formats.NPZ:
+        _npy_member(ctx, archive, member)
+        return
+    fmt = _sniff(archive, member)
+    if fmt in formats.ANALYZERS:
+        content = _content(archive, member)
+        # A compressed member was sniffed from its first bytes only: detect again on all of it.
+        scan_member(ctx, content, name, fmt if not isinstance(content, bytes) else None)
+
+
+def _sniff(archive: ZipArchive, member: ZipMember) -> str:
+    view = archive.member_source(member)
+    if view is not None and not member.encrypted:
+        return detect_format(view, member.name)
+    head = archive.read(member, max_bytes=SNIFF_BYTES)
+    return detect_format(HeadSource(head, member.size), member.name)
+
+
+def _npy_member(ctx: ScanContext, archive: ZipArchive, member: ZipMember) -> None:
+    view = archive.member_source(member)
+    if view is not None:
+        scan_member(ctx, view, member.name, formats.NUMPY)
+        return
+    head = archive.read(member, max_bytes=NPY_HEAD_BYTES)
+    if not head.startswith(npy.MAGIC):
+        scan_member(ctx, archive.read(member), member.name)
+        return
+    header = npy.parse_header(head)
+    if header.has_object:
+        scan_member(ctx, archive.read(member), member.name, formats.NUMPY)
+        return
+    with ctx.nested(member.name):
+        ctx.formats.append(formats.NUMPY)
+        npy.check_plain_size(ctx, header, member.size)
