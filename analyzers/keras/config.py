@@ -9,6 +9,7 @@ classes outside Keras' namespace, base64 bytecode hidden anywhere, and safe-mode
 from __future__ import annotations
 
 import binascii
+import hashlib
 import json
 import re
 from collections.abc import Iterator
@@ -68,6 +69,8 @@ class KerasConfigScanner:
     member: str | None = None
     handled: set[str] = field(default_factory=set)
     lambdas: int = 0
+    # Bytecode already reported in this file (a SavedModel repeats each layer's config per node).
+    seen_code: set[bytes] = field(default_factory=set)
 
     def _loc(self) -> Location:
         return Location(member=self.member)
@@ -217,6 +220,10 @@ class KerasConfigScanner:
 
     def _bytecode(self, raw: bytes, path: str, name: str, *, hidden: bool) -> None:
         self.lambdas += 1
+        digest = hashlib.sha256(raw).digest()
+        if digest in self.seen_code:
+            return
+        self.seen_code.add(digest)
         where = f"hidden bytecode at {path}" if hidden else f"Lambda layer {name!r} ({path})"
         try:
             code = read_code(raw)

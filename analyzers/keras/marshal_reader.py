@@ -216,7 +216,7 @@ class _Reader:
             n = self._length(self.u8())
             return tuple(self._item(depth) for _ in range(n))
         if t == "{":
-            items = []
+            items: list[tuple[Any, Any]] = []
             while True:
                 key = self.obj(depth + 1)
                 if key is _NULL:

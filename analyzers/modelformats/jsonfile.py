@@ -1,0 +1,45 @@
+"""JSON files: only chat templates (``tokenizer_config.json``) and Keras configs are of interest.
+
+Ordinary JSON (model configs, vocabularies, tokenizer.json) is clean. A ``chat_template`` value,
+either a string or a list of ``{"name", "template"}`` entries, gets the template check; a value
+shaped like a Keras model config gets the Keras config walk.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from malhug.analyzers.context import ScanContext
+from malhug.analyzers.keras.config import KerasConfigScanner, looks_like_keras_config
+from malhug.analyzers.limits import LimitExceeded, MalformedInput
+from malhug.analyzers.modelformats.chat_template import check_template
+from malhug.analyzers.source import ByteSource, read_all
+
+
+def _templates(value: Any) -> list[tuple[str, str]]:
+    """(name, template) pairs of a ``chat_template`` value."""
+    if isinstance(value, str):
+        return [("chat_template", value)]
+    out = []
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            if isinstance(item, dict) and isinstance(item.get("template"), str):
+                out.append((f"chat_template.{item.get('name') or i}", item["template"]))
+    return out
+
+
+def analyze(ctx: ScanContext, src: ByteSource) -> None:
+    data = read_all(src, ctx.limits.max_stream_bytes)
+    try:
+        value = json.loads(data.decode("utf-8-sig"))
+    except RecursionError as exc:
+        raise LimitExceeded("JSON nesting", 0) from exc
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise MalformedInput(f"JSON does not parse: {exc}") from exc
+    if not isinstance(value, dict):
+        return
+    for name, template in _templates(value.get("chat_template")):
+        check_template(ctx, template, name)
+    if looks_like_keras_config(value):
+        KerasConfigScanner(ctx).scan(value)

@@ -1,0 +1,173 @@
+"""ONNX models: walk the ModelProto wire format (no onnx runtime), skipping tensor payloads.
+
+Checks: every TensorProto's external-data ``location`` stays inside the model folder (no absolute
+paths, drive letters, ``..``), and node operator domains are ones a standard runtime implements or
+functions defined in the model. Subgraphs (``If``/``Loop`` bodies, training graphs, functions) are
+walked too, to a bounded depth.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import dataclass, field
+
+from malhug.analyzers.context import ScanContext
+from malhug.analyzers.limits import LimitExceeded, MalformedInput
+from malhug.analyzers.modelformats.protobuf import LEN, Field, ProtoReader
+from malhug.analyzers.source import ByteSource
+from malhug.core.model import Location
+from malhug.core.rules import finding
+
+MAX_GRAPH_DEPTH = 32
+MAX_TEXT = 64 * 1024
+STANDARD_DOMAINS = frozenset(
+    {"", "ai.onnx", "ai.onnx.ml", "ai.onnx.training", "ai.onnx.preview.training", "ai.onnx.contrib"}
+)
+STANDARD_PREFIXES = ("com.microsoft", "com.ms.internal", "org.pytorch.aten", "pkg.onnxscript", "onnx_extended")
+_DRIVE = re.compile(r"^[A-Za-z]:")
+
+
+def escapes_folder(location: str) -> bool:
+    """True when an external-data path leaves the folder of the model."""
+    loc = location.replace("\\", "/")
+    if loc.startswith("/") or _DRIVE.match(loc) or loc.startswith("//"):
+        return True
+    return posixpath.normpath(loc).split("/")[0] == ".."
+
+
+@dataclass
+class _Walk:
+    ctx: ScanContext
+    r: ProtoReader
+    escapes: list[tuple[str, str, int]] = field(default_factory=list)
+    domains: dict[str, list[str]] = field(default_factory=dict)
+    functions: set[str] = field(default_factory=set)
+
+    def tensor(self, f: Field, where: str) -> None:
+        name = ""
+        for t in self.r.sub(f):
+            if t.number == 8 and t.wire == LEN:
+                name = self.r.text_of(t, MAX_TEXT)
+            elif t.number == 13 and t.wire == LEN:  # external_data: StringStringEntryProto
+                key = value = ""
+                for e in self.r.sub(t):
+                    if e.number == 1 and e.wire == LEN:
+                        key = self.r.text_of(e, MAX_TEXT)
+                    elif e.number == 2 and e.wire == LEN:
+                        value = self.r.text_of(e, MAX_TEXT)
+                if key == "location" and escapes_folder(value):
+                    self.escapes.append((f"{where}/{name or '?'}", value, t.offset))
+
+    def attribute(self, f: Field, where: str, depth: int) -> None:
+        for a in self.r.sub(f):
+            if a.wire != LEN:
+                continue
+            if a.number in (5, 10):  # t, tensors
+                self.tensor(a, where)
+            elif a.number in (6, 11):  # g, graphs
+                self.graph(a, where, depth + 1)
+            elif a.number in (22, 23):  # sparse_tensor(s)
+                self.sparse(a, where)
+
+    def sparse(self, f: Field, where: str) -> None:
+        for s in self.r.sub(f):
+            if s.number in (1, 2) and s.wire == LEN:
+                self.tensor(s, where)
+
+    def node(self, f: Field, where: str, depth: int) -> None:
+        op, domain, name = "", "", ""
+        for n in self.r.sub(f):
+            if n.wire != LEN:
+                continue
+            if n.number == 4:
+                op = self.r.text_of(n, MAX_TEXT)
+            elif n.number == 7:
+                domain = self.r.text_of(n, MAX_TEXT)
+            elif n.number == 3:
+                name = self.r.text_of(n, MAX_TEXT)
+            elif n.number == 5:
+                self.attribute(n, f"{where}/{name or op}", depth)
+        if domain not in STANDARD_DOMAINS and not domain.startswith(STANDARD_PREFIXES):
+            ops = self.domains.setdefault(domain, [])
+            if op not in ops and len(ops) < 10:
+                ops.append(op)
+
+    def graph(self, f: Field, where: str, depth: int) -> None:
+        if depth > MAX_GRAPH_DEPTH:
+            raise LimitExceeded("ONNX subgraph nesting", MAX_GRAPH_DEPTH, depth)
+        self.ctx.check_time()
+        name = ""
+        for g in self.r.sub(f):
+            if g.wire != LEN:
+                continue
+            if g.number == 2:
+                name = self.r.text_of(g, MAX_TEXT)
+            elif g.number == 1:
+                self.node(g, f"{where}/{name or 'graph'}", depth)
+            elif g.number == 5:
+                self.tensor(g, f"{where}/{name or 'graph'}")
+            elif g.number == 15:
+                self.sparse(g, f"{where}/{name or 'graph'}")
+
+    def function(self, f: Field, depth: int) -> None:
+        name, domain = "", ""
+        nodes = []
+        for x in self.r.sub(f):
+            if x.wire != LEN:
+                continue
+            if x.number == 1:
+                name = self.r.text_of(x, MAX_TEXT)
+            elif x.number == 10:
+                domain = self.r.text_of(x, MAX_TEXT)
+            elif x.number == 7:
+                nodes.append(x)
+        self.functions.add(domain)
+        for n in nodes:
+            self.node(n, f"function:{domain}.{name}", depth)
+
+    def model(self) -> None:
+        saw_graph = False
+        for f in self.r.fields():
+            if f.number == 7 and f.wire == LEN:
+                saw_graph = True
+                self.graph(f, "graph", 0)
+            elif f.number == 20 and f.wire == LEN:  # training_info
+                for t in self.r.sub(f):
+                    if t.number in (1, 2) and t.wire == LEN:
+                        self.graph(t, "training_info", 1)
+            elif f.number == 25 and f.wire == LEN:
+                self.function(f, 1)
+            elif f.number in (7, 8, 14, 20, 25) and f.wire != LEN:
+                raise MalformedInput(f"ONNX: field {f.number} has wire type {f.wire}", f.offset)
+        if not saw_graph:
+            raise MalformedInput("ONNX: ModelProto has no graph", 0)
+
+    def report(self) -> None:
+        if self.escapes:
+            shown = "; ".join(f"{where} -> {loc!r}" for where, loc, _ in self.escapes[:5])
+            more = f" and {len(self.escapes) - 5} more" if len(self.escapes) > 5 else ""
+            self.ctx.add(
+                finding(
+                    "MH410",
+                    f"ONNX external data points outside the model folder: {shown}{more}",
+                    location=Location(offset=self.escapes[0][2]),
+                    evidence=self.escapes[0][1],
+                )
+            )
+        custom = {d: ops for d, ops in self.domains.items() if d not in self.functions}
+        if custom:
+            shown = "; ".join(f"{d}: {', '.join(o for o in ops if o)}" for d, ops in sorted(custom.items()))
+            self.ctx.add(
+                finding(
+                    "MH411", f"ONNX nodes use custom operator domains ({shown})", evidence=", ".join(sorted(custom))
+                )
+            )
+
+
+def analyze(ctx: ScanContext, src: ByteSource) -> None:
+    walk = _Walk(ctx, ProtoReader(src))
+    try:
+        walk.model()
+    finally:
+        walk.report()  # what was found before a fault still counts
