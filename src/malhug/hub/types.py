@@ -32,7 +32,14 @@ class RepoScan:
     from_cache: bool = False
     # A user-facing error (repo not found, gated, offline with nothing cached, ...); verdict is ERROR then.
     error: str | None = None
-    error_kind: str | None = None  # not-found | revision-not-found | gated | unauthorized | rate-limited | timeout | offline | network
+    # not-found | revision-not-found | gated | unauthorized | rate-limited | timeout | offline | network
+    # (added by the hub layer: cancelled | internal)
+    error_kind: str | None = None
+    # Compatible extensions by the hub layer. ``files`` hold repo-relative paths; the CLI prefixes them
+    # with ``hf:ORG/NAME@SHA/``. ``bytes_read`` counts file content received over the network.
+    files_listed: int = 0  # files in the revision (scanned or not)
+    metadata_bytes: int = 0  # API JSON received (revision info, listing)
+    offline: bool = False  # answered from the local Hugging Face cache without the network
 
     @property
     def verdict(self) -> Verdict:
@@ -42,6 +49,52 @@ class RepoScan:
         if worst is Verdict.CLEAN and self.skipped:
             return Verdict.SUSPICIOUS
         return worst
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "repo_id": self.repo_id,
+            "repo_type": self.repo_type,
+            "revision": self.revision,
+            "commit_sha": self.commit_sha,
+            "verdict": self.verdict.value,
+            "files": [{**f.to_dict(), "size": f.size, "bytes_read": f.bytes_read} for f in self.files],
+            "skipped": dict(self.skipped),
+            "hub_security": self.hub_security,
+            "ships_code": self.ships_code,
+            "bytes_read": self.bytes_read,
+            "from_cache": self.from_cache,
+            "error": self.error,
+            "error_kind": self.error_kind,
+            "files_listed": self.files_listed,
+            "metadata_bytes": self.metadata_bytes,
+            "offline": self.offline,
+        }
+
+    @staticmethod
+    def from_dict(data: dict[str, Any]) -> RepoScan:
+        files = []
+        for raw in data.get("files", []):
+            report = FileReport.from_dict(raw)
+            report.size = raw.get("size")
+            report.bytes_read = raw.get("bytes_read", 0)
+            files.append(report)
+        return RepoScan(
+            repo_id=data["repo_id"],
+            repo_type=data["repo_type"],
+            revision=data.get("revision"),
+            commit_sha=data.get("commit_sha"),
+            files=files,
+            skipped=dict(data.get("skipped", {})),
+            hub_security=data.get("hub_security"),
+            ships_code=bool(data.get("ships_code", False)),
+            bytes_read=int(data.get("bytes_read", 0)),
+            from_cache=bool(data.get("from_cache", False)),
+            error=data.get("error"),
+            error_kind=data.get("error_kind"),
+            files_listed=int(data.get("files_listed", 0)),
+            metadata_bytes=int(data.get("metadata_bytes", 0)),
+            offline=bool(data.get("offline", False)),
+        )
 
 
 @dataclass

@@ -1,0 +1,160 @@
+"""The CLI's view of the hub layer: ``hf:ORG/NAME[@REV]`` targets and ``--hf-cache``.
+
+Report paths read ``hf:org/name@<sha>/pytorch_model.bin`` (``hf:datasets/org/name@<sha>/…`` for
+datasets). A target that cannot be read becomes one file report with ``error`` set, so the exit code
+is 2 when nothing could be read. The Hub's own scan results go to the JSON report's ``hub`` section,
+beside ours, with bytes transferred and whether the answer came from a cache.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from malhug.core.model import FileReport
+from malhug.core.rules import finding
+from malhug.hub.client import DEFAULT_MAX_DOWNLOAD, HubClient
+from malhug.hub.localcache import iter_cached_revisions
+from malhug.hub.settings import HubSettings
+from malhug.hub.types import RepoScan, RepoType
+
+OnFile = Callable[[str], None]
+_TARGET = re.compile(r"^hf:(?:(?P<kind>models|datasets)/)?(?P<id>[^@\s]+?)(?:@(?P<rev>[^\s]+))?$")
+
+
+@dataclass(frozen=True)
+class HubTarget:
+    repo_id: str
+    repo_type: RepoType
+    revision: str | None
+
+
+def parse_target(target: str) -> HubTarget | None:
+    """``hf:ORG/NAME[@REV]``, ``hf:datasets/ORG/NAME[@REV]`` (``hf:models/…`` too); None if malformed."""
+    m = _TARGET.match(target.strip())
+    if m is None:
+        return None
+    return HubTarget(m["id"].strip("/"), "dataset" if m["kind"] == "datasets" else "model", m["rev"] or None)
+
+
+def label(repo_type: str, repo_id: str, revision: str | None) -> str:
+    prefix = "hf:datasets/" if repo_type == "dataset" else "hf:"
+    return f"{prefix}{repo_id}" + (f"@{revision}" if revision else "")
+
+
+def _client(offline: bool, endpoint: str | None, max_download: int | None, use_cache: bool) -> HubClient:
+    kwargs: dict[str, Any] = {} if use_cache else {"verdict_cache": None}
+    return HubClient(
+        endpoint=endpoint,
+        offline=True if offline else None,
+        max_download=max_download or DEFAULT_MAX_DOWNLOAD,
+        **kwargs,
+    )
+
+
+def reports_of(scan: RepoScan, shown: str) -> list[FileReport]:
+    """The scan's file reports with display paths; an unreadable revision becomes one error report."""
+    if scan.error is not None:
+        return [FileReport(path=shown, format="hub", error=f"{scan.error_kind or 'error'}: {scan.error}")]
+    base = label(scan.repo_type, scan.repo_id, scan.commit_sha)
+    out = []
+    for f in scan.files:
+        f.path = f"{base}/{f.path}"
+        out.append(f)
+    scanned = {f.path for f in out}
+    for path, reason in scan.skipped.items():
+        full = f"{base}/{path}"
+        if full not in scanned:
+            out.append(
+                FileReport(
+                    path=full, format="unknown", findings=[finding("MH601", f"not scanned: {reason}", evidence=reason)]
+                )
+            )
+    return out
+
+
+def summary(scan: RepoScan) -> dict[str, Any]:
+    return {
+        "repo": scan.repo_id,
+        "type": scan.repo_type,
+        "revision": scan.revision,
+        "commit": scan.commit_sha,
+        "verdict": scan.verdict.value,
+        "hub_security": scan.hub_security,
+        "ships_code": scan.ships_code,
+        "files_listed": scan.files_listed,
+        "files_scanned": len(scan.files),
+        "skipped": scan.skipped,
+        "bytes_transferred": scan.bytes_read,
+        "metadata_bytes": scan.metadata_bytes,
+        "from_cache": scan.from_cache,
+        "offline": scan.offline,
+        "error": scan.error,
+        "error_kind": scan.error_kind,
+    }
+
+
+def scan_hub_target(
+    target: str,
+    *,
+    offline: bool = False,
+    endpoint: str | None = None,
+    max_download: int | None = None,
+    use_cache: bool = True,
+    on_file: OnFile | None = None,
+) -> tuple[list[FileReport], dict[str, Any]]:
+    """Scan one ``hf:`` target; returns file reports and the ``hub`` section of the JSON report."""
+    parsed = parse_target(target)
+    if parsed is None:
+        bad = FileReport(
+            path=target,
+            format="hub",
+            error="not a hub reference: expected hf:ORG/NAME[@REVISION] or hf:datasets/ORG/NAME[@REVISION]",
+        )
+        return [bad], {}
+    client = _client(offline, endpoint, max_download, use_cache)
+
+    def progress(path: str, done: int, total: int) -> None:
+        if on_file is not None:
+            on_file(f"{target}/{path}")
+
+    scan = client.scan_repo(parsed.repo_id, parsed.repo_type, parsed.revision, on_progress=progress)
+    return reports_of(scan, target), {"hub": {target: summary(scan)}}
+
+
+def scan_hf_cache(
+    *,
+    offline: bool = False,
+    endpoint: str | None = None,
+    max_download: int | None = None,
+    use_cache: bool = True,
+    on_file: OnFile | None = None,
+) -> tuple[list[FileReport], dict[str, Any]]:
+    """Scan every model and dataset snapshot in the local Hugging Face cache (no network)."""
+    client = _client(True, endpoint, max_download, use_cache)
+    cache_dir = HubSettings.resolve(offline=True).cache_dir
+    files: list[FileReport] = []
+    section: dict[str, Any] = {}
+    for rev in iter_cached_revisions(cache_dir):
+        shown = label(rev.repo_type, rev.repo_id, rev.commit)
+
+        def progress(path: str, done: int, total: int, shown: str = shown) -> None:
+            if on_file is not None:
+                on_file(f"{shown}/{path}")
+
+        scan = client.scan_repo(
+            rev.repo_id, "dataset" if rev.repo_type == "dataset" else "model", rev.commit, on_progress=progress
+        )
+        files.extend(reports_of(scan, shown))
+        section[shown] = {**summary(scan), "refs": list(rev.refs)}
+    if not section:
+        files.append(
+            FileReport(
+                path=str(cache_dir),
+                format="hub",
+                error=f"no models or datasets in the Hugging Face cache at {cache_dir}",
+            )
+        )
+    return files, {"hf_cache": section}

@@ -1,0 +1,73 @@
+"""A ``ByteSource`` over a file on the Hub, read with HTTP ``Range`` requests.
+
+Analyzers ask for the bytes they need (a zip's end record, its central directory, the pickle
+members); only those, plus a small read-ahead, cross the network. A download budget bounds what one
+file may cost: past it, the read raises ``LimitExceeded`` (the scan says so) instead of fetching more.
+"""
+
+from __future__ import annotations
+
+from malhug.analyzers.limits import LimitExceeded
+from malhug.hub.http import HubError, HubHttp
+
+
+class RemoteReadError(OSError):
+    """A ranged read failed (network, time-out, the file vanished)."""
+
+
+class HttpRangeSource:
+    """Reads ``size`` bytes at ``url``; ``budget`` caps the bytes transferred for this file."""
+
+    def __init__(self, http: HubHttp, url: str, size: int, *, budget: int, block: int = 64 * 1024, what: str = "file"):
+        self.http = http
+        self.url = url
+        self._size = size
+        self.budget = budget
+        self.block = block
+        self.what = what
+        self._read = 0
+        self._segments: list[tuple[int, bytes]] = []  # a few recent reads, newest last
+        self.budget_hit = False
+        self.error: str | None = None
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+    @property
+    def bytes_read(self) -> int:
+        return self._read
+
+    def _cached(self, offset: int, length: int) -> bytes | None:
+        for start, data in reversed(self._segments):
+            if start <= offset and offset + length <= start + len(data):
+                return data[offset - start : offset - start + length]
+        return None
+
+    def read_at(self, offset: int, length: int) -> bytes:
+        if offset < 0 or length < 0:
+            raise ValueError("negative offset or length")
+        length = max(0, min(length, self._size - offset))
+        if length == 0:
+            return b""
+        hit = self._cached(offset, length)
+        if hit is not None:
+            return hit
+        remaining = self.budget - self._read
+        if length > remaining:
+            self.budget_hit = True
+            raise LimitExceeded("download budget for one file (bytes)", self.budget, self._read + length)
+        fetch = min(max(length, self.block), self._size - offset, remaining)
+        try:
+            data, self.url = self.http.get_bytes(self.url, what=self.what, start=offset, end=offset + fetch - 1)
+        except HubError as exc:
+            self.error = exc.message
+            raise RemoteReadError(exc.message) from exc
+        self._read += len(data)
+        if len(data) < length:
+            self.error = f"short read of {self.what}: asked {length} bytes at {offset}, got {len(data)}"
+            raise RemoteReadError(self.error)
+        self._segments.append((offset, data))
+        while len(self._segments) > 8 or sum(len(d) for _, d in self._segments) > 16 * 2**20:
+            self._segments.pop(0)
+        return data[:length]

@@ -1,0 +1,100 @@
+"""What a revision holds, as the Hub lists it: commit, files with sizes and ids, the Hub's scan status."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from huggingface_hub.hf_api import RepoFile
+
+from malhug.hub.http import HubError, HubHttp
+
+FULL_SHA = re.compile(r"^[0-9a-f]{40}$")
+
+
+@dataclass(frozen=True)
+class RemoteFile:
+    path: str
+    size: int
+    blob_id: str  # git blob id (of the LFS pointer for LFS files)
+    lfs_sha256: str | None = None
+    security: dict[str, Any] | None = None  # the Hub's securityFileStatus, when it sent one
+
+    @property
+    def content_id(self) -> str:
+        """A content id that names the bytes: the LFS sha256, else the git blob id."""
+        return f"sha256:{self.lfs_sha256}" if self.lfs_sha256 else f"git:{self.blob_id}"
+
+
+@dataclass(frozen=True)
+class RevisionInfo:
+    commit_sha: str
+    private: bool | None = None
+    gated: Any = None
+    security_status: dict[str, Any] | None = None
+
+
+def _api_type(repo_type: str) -> str:
+    return "datasets" if repo_type == "dataset" else "models"
+
+
+def revision_info(
+    http: HubHttp, repo_type: str, repo_id: str, revision: str | None, *, security: bool = True
+) -> RevisionInfo:
+    """Resolve ``revision`` (branch, tag, sha, None for the default branch) to a commit, with the Hub's scan status."""
+    path = f"/api/{_api_type(repo_type)}/{repo_id}"
+    if revision is not None:
+        path += f"/revision/{quote(revision, safe='')}"
+    label = f"{repo_type} {repo_id}" + (f"@{revision}" if revision else "")
+    data = http.api("GET", path, params={"securityStatus": "true"} if security else None, what=label)
+    if not isinstance(data, dict) or not isinstance(data.get("sha"), str):
+        raise HubError("network", f"the Hub did not say which commit {label} is")
+    status = data.get("securityRepoStatus")
+    return RevisionInfo(
+        commit_sha=data["sha"],
+        private=data.get("private"),
+        gated=data.get("gated"),
+        security_status=status if isinstance(status, dict) else None,
+    )
+
+
+def list_files(
+    http: HubHttp, repo_type: str, repo_id: str, commit: str, *, max_files: int = 100_000
+) -> list[RemoteFile]:
+    """Every file of ``commit`` with size, blob id, LFS sha256 and the Hub's per-file scan status."""
+    path = f"/api/{_api_type(repo_type)}/{repo_id}/tree/{quote(commit, safe='')}"
+    out = []
+    for item in http.paginate(
+        path,
+        params={"recursive": "true", "expand": "true"},
+        what=f"file list of {repo_id}@{commit[:12]}",
+        limit=max_files,
+    ):
+        if not isinstance(item, dict) or item.get("type") != "file":
+            continue
+        raw_security = item.get("securityFileStatus")
+        try:
+            parsed = RepoFile(**{k: v for k, v in item.items() if k in ("path", "size", "oid", "lfs")})
+        except (KeyError, TypeError) as exc:
+            raise HubError("network", f"unexpected file entry in the Hub's listing: {exc}") from exc
+        out.append(
+            RemoteFile(
+                path=parsed.path,
+                size=int(parsed.size),
+                blob_id=parsed.blob_id,
+                lfs_sha256=parsed.lfs.sha256 if parsed.lfs is not None else None,
+                security=raw_security if isinstance(raw_security, dict) else None,
+            )
+        )
+    return out
+
+
+def list_commits(http: HubHttp, repo_type: str, repo_id: str, revision: str | None, *, limit: int) -> list[str]:
+    """Commit shas from ``revision`` back in history, newest first, at most ``limit``."""
+    rev = quote(revision or "main", safe="")
+    items = http.paginate(
+        f"/api/{_api_type(repo_type)}/{repo_id}/commits/{rev}", what=f"history of {repo_id}", limit=limit
+    )
+    return [item["id"] for item in items if isinstance(item, dict) and isinstance(item.get("id"), str)]

@@ -1,0 +1,230 @@
+"""Scan the chosen files of one revision: from the verdict cache, the local HF cache, or the network.
+
+Each file costs, in order of preference: nothing (its content id is in the verdict cache), disk reads
+(its blob is in the local Hugging Face cache), one GET (small files, hash-verified), or a few ranged
+GETs (large files: the analyzers read only what they need), never more than the download cap.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from malhug.analyzers.api import DEFAULT_LIMITS, Limits, scan_source
+from malhug.analyzers.source import BytesSource, FileSource
+from malhug.core.model import FileReport, Location
+from malhug.core.rules import finding
+from malhug.hub import select
+from malhug.hub.cache import VerdictCache
+from malhug.hub.http import HubError, HubHttp
+from malhug.hub.localcache import LocalFile, find_blob
+from malhug.hub.rangesource import HttpRangeSource
+from malhug.hub.remote import RemoteFile
+from malhug.hub.types import RepoScan
+
+log = logging.getLogger(__name__)
+
+MAX_SCANNED_FILES = 2000
+UNSAFE_HUB_STATUSES = {"unsafe", "suspicious", "caution", "malicious", "infected"}
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class Job:
+    """One revision being scanned."""
+
+    repo_type: str
+    repo_id: str
+    commit: str
+    cache_dir: Path
+    max_download: int
+    http: HubHttp | None = None
+    verdicts: VerdictCache | None = None
+    limits: Limits = DEFAULT_LIMITS
+    on_progress: Progress | None = None
+    cancel: threading.Event | None = None
+    skipped: dict[str, str] = field(default_factory=dict)
+    configs: dict[str, dict[str, Any]] = field(default_factory=dict)  # parsed config.json by path
+
+
+def _git_blob_id(data: bytes) -> str:
+    return hashlib.sha1(b"blob %d\x00" % len(data) + data, usedforsecurity=False).hexdigest()
+
+
+def _matches(content_id: str, data: bytes) -> bool:
+    kind, _, value = content_id.partition(":")
+    if kind == "sha256":
+        return hashlib.sha256(data).hexdigest() == value
+    return _git_blob_id(data) == value
+
+
+def _apply_budget(report: FileReport, src: HttpRangeSource, job: Job, size: int) -> bool:
+    """Replace the analyzers' generic limit finding by MH601 when the download cap stopped the scan."""
+    if not src.budget_hit:
+        return False
+    report.findings = [f for f in report.findings if not (f.rule == "MH902" and "download budget" in f.message)]
+    reason = (
+        f"larger than the download cap: {size} bytes, {src.bytes_read} read, cap {job.max_download} (--max-download)"
+    )
+    report.findings.append(
+        finding("MH601", f"not fully scanned: {reason}", evidence=f"size={size} cap={job.max_download}")
+    )
+    job.skipped[report.path] = reason
+    return True
+
+
+def _scan_bytes(job: Job, planned: select.Planned, data: bytes, sha256: str | None) -> FileReport:
+    report = scan_source(
+        BytesSource(data), name=planned.path, limits=job.limits, sha256=sha256, format_hint=planned.format_hint
+    )
+    report.bytes_read = len(data)
+    if planned.kind == "config" and planned.path.rsplit("/", 1)[-1] == "config.json":
+        config = select.parse_config(data)
+        if config is not None:
+            job.configs[planned.path] = config
+    return report
+
+
+def scan_remote(job: Job, rf: RemoteFile, planned: select.Planned) -> FileReport:
+    """One listed file; never raises for network trouble (the report carries the error)."""
+    assert job.http is not None
+    sha = rf.lfs_sha256
+    if planned.kind != "config" and job.verdicts is not None:
+        hit = job.verdicts.get_file(rf.content_id, rf.path)
+        if hit is not None:
+            return hit
+    blob = find_blob(job.cache_dir, job.repo_type, job.repo_id, rf.content_id)
+    if blob is not None:
+        return scan_local(job, LocalFile(rf.path, blob, rf.size, rf.content_id), planned)
+    url = job.http.file_url(job.repo_type, job.repo_id, job.commit, rf.path)
+    what = f"{job.repo_id}@{job.commit[:12]}/{rf.path}"
+    try:
+        if rf.size <= min(select.WHOLE_FILE_MAX, job.max_download):
+            data, _ = job.http.get_bytes(url, what=what)
+            report = _scan_bytes(job, planned, data, sha or hashlib.sha256(data).hexdigest())
+            if len(data) != rf.size or not _matches(rf.content_id, data):
+                report.findings.append(
+                    finding(
+                        "MH604",
+                        f"content of {rf.path} does not match the Hub's id {rf.content_id}",
+                        evidence=f"received {len(data)} bytes, listed {rf.size}",
+                    )
+                )
+                return report
+        else:
+            src = HttpRangeSource(job.http, url, rf.size, budget=job.max_download, what=what)
+            report = scan_source(src, name=rf.path, limits=job.limits, sha256=sha, format_hint=planned.format_hint)
+            report.bytes_read = src.bytes_read
+            if src.error is not None:
+                report.error = f"could not read {rf.path} from the Hub: {src.error}"
+                return report
+            if _apply_budget(report, src, job, rf.size):
+                return report
+    except HubError as exc:
+        return FileReport(
+            path=rf.path,
+            format="unknown",
+            sha256=sha,
+            error=f"could not download {rf.path}: {exc.message}",
+            size=rf.size,
+        )
+    if job.verdicts is not None:
+        job.verdicts.put_file(rf.content_id, report)
+    return report
+
+
+def scan_local(job: Job, lf: LocalFile, planned: select.Planned) -> FileReport:
+    """A file from the local Hugging Face cache: read from disk, never downloaded."""
+    if planned.kind != "config" and lf.content_id and job.verdicts is not None:
+        hit = job.verdicts.get_file(lf.content_id, lf.path)
+        if hit is not None:
+            return hit
+    try:
+        if lf.size <= select.WHOLE_FILE_MAX:
+            data = lf.disk.read_bytes()
+            report = _scan_bytes(job, planned, data, hashlib.sha256(data).hexdigest())
+        else:
+            with FileSource(lf.disk) as src:
+                sha = lf.content_id[7:] if lf.content_id and lf.content_id.startswith("sha256:") else None
+                report = scan_source(src, name=lf.path, limits=job.limits, sha256=sha, format_hint=planned.format_hint)
+                report.bytes_read = src.bytes_read
+    except OSError as exc:
+        return FileReport(
+            path=lf.path,
+            format="unknown",
+            error=f"cannot read the cached file {lf.disk}: {exc.strerror or exc}",
+            size=lf.size,
+        )
+    if lf.content_id and job.verdicts is not None:
+        job.verdicts.put_file(lf.content_id, report)
+    return report
+
+
+def _code_notes(job: Job, reports: dict[str, FileReport], paths: list[str]) -> bool:
+    """MH602 on the files loading runs; returns whether the revision ships such code."""
+    config = job.configs.get("config.json")
+    runs = select.code_files(paths, job.repo_type, config)
+    for path in runs:
+        if path in reports:
+            why = (
+                "auto_map in config.json names it"
+                if path in select.auto_map_targets(config or {})
+                else "loading the repository runs it"
+            )
+            reports[path].findings.append(finding("MH602", f"{path}: {why}", location=Location(), evidence=path))
+    return bool(runs)
+
+
+def _hub_notes(reports: dict[str, FileReport], security: dict[str, dict[str, Any]]) -> None:
+    for path, status in security.items():
+        value = str(status.get("status", "")).lower()
+        if value in UNSAFE_HUB_STATUSES and path in reports:
+            detail = status.get("pickleImportScan") or status.get("avScan") or {}
+            reports[path].findings.append(
+                finding(
+                    "MH603",
+                    f"the Hub's scanner marks {path} as {value}",
+                    evidence=str(detail)[:500] if detail else value,
+                )
+            )
+
+
+def scan_revision(job: Job, listed: list[RemoteFile] | list[LocalFile], *, remote: bool) -> RepoScan:
+    """Scan what matters among ``listed`` (remote listing or cached snapshot files)."""
+    by_path: dict[str, Any] = {f.path: f for f in listed}
+    planned = select.plan(by_path)
+    extra = set(select.code_files(list(by_path), job.repo_type, None)) - {p.path for p in planned}
+    planned += [select.Planned(p, "code", "python" if p.endswith(".py") else None) for p in sorted(extra)]
+    # config.json first: it says which code loading runs.
+    planned.sort(key=lambda p: (p.path != "config.json", p.path))
+    if len(planned) > MAX_SCANNED_FILES:
+        for p in planned[MAX_SCANNED_FILES:]:
+            job.skipped[p.path] = f"more than {MAX_SCANNED_FILES} files to scan in one revision"
+        planned = planned[:MAX_SCANNED_FILES]
+    reports: dict[str, FileReport] = {}
+    for i, p in enumerate(planned):
+        if job.cancel is not None and job.cancel.is_set():
+            raise HubError("cancelled", "the scan was cancelled")
+        if job.on_progress is not None:
+            job.on_progress(p.path, i, len(planned))
+        item = by_path[p.path]
+        reports[p.path] = scan_remote(job, item, p) if remote else scan_local(job, item, p)
+    security = {f.path: f.security for f in listed if isinstance(f, RemoteFile) and f.security}
+    ships_code = _code_notes(job, reports, list(by_path))
+    _hub_notes(reports, security)
+    return RepoScan(
+        repo_id=job.repo_id,
+        repo_type="dataset" if job.repo_type == "dataset" else "model",
+        revision=None,
+        commit_sha=job.commit,
+        files=list(reports.values()),
+        skipped=dict(job.skipped),
+        ships_code=ships_code,
+        files_listed=len(listed),
+        hub_security={"files": security} if security else None,
+    )

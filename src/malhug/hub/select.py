@@ -1,0 +1,105 @@
+"""Which files of a revision to scan, decided from names and sizes before any byte is read.
+
+Loaders choose how to open a file by its name (``torch.load`` on ``pytorch_model.bin``, ``pyarrow``
+on ``*.parquet``), so on the Hub names decide what could run: every weights/archive format that can
+carry code or pickles, every Python file, and the JSON that says which code loading runs
+(``auto_map`` in ``config.json``, chat templates in ``tokenizer_config.json``). The analyzers still
+detect formats from bytes. Data files (parquet, arrow, csv, images, audio, text) run no code on load.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+# Weights and archives: pickle family, zip/tar checkpoints, Keras/TF, and header-only formats.
+RISKY_SUFFIXES = (
+    ".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt", ".joblib", ".dill", ".sav", ".cloudpickle",
+    ".npy", ".npz", ".mar", ".nemo", ".pth.tar", ".tar", ".tar.gz", ".tgz", ".zip", ".7z", ".gz", ".bz2",
+    ".xz", ".lz4", ".h5", ".hdf5", ".keras", ".pb", ".gguf", ".onnx", ".safetensors", ".pdparams", ".model",
+    ".data", ".pdmodel", ".msgpack", ".ot",
+)  # fmt: skip
+CODE_SUFFIXES = (".py",)
+CONFIG_NAMES = (
+    "config.json", "tokenizer_config.json", "generation_config.json", "preprocessor_config.json",
+    "processor_config.json", "feature_extractor_config.json", "image_processor_config.json",
+    "adapter_config.json", "chat_template.json", "modules.json", "dataset_infos.json",
+)  # fmt: skip
+TEMPLATE_SUFFIXES = (".jinja", ".j2")
+# Small files are fetched in one request and their content id verified; larger ones are read by ranges.
+WHOLE_FILE_MAX = 512 * 1024
+
+
+@dataclass(frozen=True)
+class Planned:
+    path: str
+    kind: str  # weights | code | config | template
+    format_hint: str | None  # None: detect from bytes
+
+
+def _name(path: str) -> str:
+    return path.rsplit("/", 1)[-1].lower()
+
+
+def classify(path: str) -> Planned | None:
+    name = _name(path)
+    if name.endswith(CODE_SUFFIXES):
+        return Planned(path, "code", "python")
+    if name in CONFIG_NAMES:
+        return Planned(path, "config", "json")
+    if name.endswith(TEMPLATE_SUFFIXES):
+        return Planned(path, "template", None)
+    if name.endswith(RISKY_SUFFIXES):
+        return Planned(path, "weights", None)
+    return None
+
+
+def auto_map_targets(config: dict[str, Any]) -> list[str]:
+    """Module files named by ``auto_map`` (``"AutoModel": "modeling_x.MyModel"`` -> ``modeling_x.py``)."""
+    out: list[str] = []
+    auto_map = config.get("auto_map")
+    if not isinstance(auto_map, dict):
+        return out
+    for value in auto_map.values():
+        refs = value if isinstance(value, list) else [value]
+        for ref in refs:
+            if isinstance(ref, str) and "." in ref:
+                module = ref.split("--")[-1].rsplit(".", 1)[0]
+                out.append(module.replace(".", "/") + ".py")
+    return out
+
+
+def code_files(paths: Sequence[str], repo_type: str, config: dict[str, Any] | None) -> list[str]:
+    """The files loading runs: engineer C's ``select_code_files`` when present, else ``auto_map`` + loading scripts."""
+    try:
+        from malhug.analyzers.scripts.repo import select_code_files
+    except ImportError:
+        select_code_files = None
+    if select_code_files is not None:
+        try:
+            return list(select_code_files(list(paths), repo_type, config))
+        except Exception as exc:  # noqa: BLE001 - a bug there must not stop the hub scan; fall back below
+            log.warning("select_code_files failed: %r; using auto_map and loading scripts", exc)
+    present = set(paths)
+    out = [p for p in auto_map_targets(config or {}) if p in present]
+    if repo_type == "dataset":
+        out += [p for p in paths if "/" not in p and p.endswith(".py")]
+    return sorted(set(out))
+
+
+def parse_config(data: bytes) -> dict[str, Any] | None:
+    """``config.json`` as a dict (plain JSON parsing; nothing is executed), None when it is not one."""
+    try:
+        value = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def plan(paths: Iterable[str]) -> list[Planned]:
+    return [p for p in (classify(path) for path in sorted(paths)) if p is not None]
