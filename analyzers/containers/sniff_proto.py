@@ -19,8 +19,9 @@ _ONNX_MODEL = {1: VARINT, 2: LEN, 3: LEN, 4: LEN, 5: VARINT, 6: LEN, 7: LEN, 8: 
 _ONNX_GRAPH = {1, 2, 5, 10, 11, 12, 13, 14, 15, 16}
 # MetaGraphDef fields (all messages or maps).
 _META_GRAPH = {1, 2, 3, 4, 5, 6, 7}
-# SavedObject (keras_metadata.pb node) fields.
-_SAVED_OBJECT = {1: VARINT, 2: LEN, 3: LEN, 4: LEN, 5: LEN}
+# SavedObject (keras_metadata.pb node) fields: node_id=2 (int32), node_path=3, identifier=4, metadata=5,
+# version=6 (VersionDef); 1 is reserved (some writers put a VersionDef there).
+_SAVED_OBJECT = {1: LEN, 2: VARINT, 3: LEN, 4: LEN, 5: LEN, 6: LEN}
 
 MAX_SKIPS = 6
 
