@@ -170,7 +170,7 @@ def saved_object(node_id: int, node_path: str, identifier: str, metadata: dict[s
     version = _field_varint(1, 2) + _field_varint(2, 1)
     return (
         _field_bytes(1, version)
-        + _field_varint(2, node_id)
+        + (_field_varint(2, node_id) if node_id else b"")  # proto3 omits a default 0
         + _field_bytes(3, node_path.encode())
         + _field_bytes(4, identifier.encode())
         + _field_bytes(5, json.dumps(metadata).encode())
