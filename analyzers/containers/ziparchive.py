@@ -14,6 +14,7 @@ import zlib
 from dataclasses import dataclass
 
 from malhug.analyzers.containers.inflate import (
+    RATIO_FLOOR,
     Inflater,
     bz2_inflater,
     inflate,
@@ -322,15 +323,29 @@ class ZipArchive:
                 raise MalformedInput(f"member {member.name!r}: bad lzma properties ({exc})", offset=start) from exc
         raise UnsupportedCompression(member)
 
+    def check_bomb(self, member: ZipMember) -> None:
+        """``LimitExceeded`` when the directory itself announces a bomb (declared size or ratio)."""
+        if member.method == STORED:
+            return
+        if member.size > self.limits.max_decompressed_bytes:
+            raise LimitExceeded(
+                f"member {member.name!r} declared size", self.limits.max_decompressed_bytes, member.size
+            )
+        ratio = self.limits.max_compression_ratio
+        if member.size > RATIO_FLOOR and member.size > ratio * max(member.compressed_size, 1):
+            raise LimitExceeded(
+                f"member {member.name!r} compression ratio", ratio, member.size // max(member.compressed_size, 1)
+            )
+
     def read(self, member: ZipMember, max_bytes: int | None = None) -> bytes:
         """The member's content (or its first ``max_bytes``), decompressed within the limits."""
+        self.check_bomb(member)
         if member.flags & FLAG_STRONG_ENCRYPTION and member.flags & FLAG_ENCRYPTED:
             raise EncryptedMember(member, "strong encryption")
         start = self.data_offset(member)
         limit = self.limits.max_decompressed_bytes
-        if max_bytes is None:
-            if member.size > limit:
-                raise LimitExceeded(f"member {member.name!r} declared size", limit, member.size)
+        if max_bytes is None and member.size > limit:
+            raise LimitExceeded(f"member {member.name!r} size", limit, member.size)
         offset, inflater = self._factory(member, start)
         length = member.compressed_size - (offset - start)
         try:

@@ -63,6 +63,7 @@ def _scan(ctx: ScanContext, src: ByteSource, kind: str) -> None:
             if member.is_dir:
                 continue
             try:
+                archive.check_bomb(member)
                 _member(ctx, archive, member, kind)
             except UnsupportedCompression as exc:
                 ctx.add(
