@@ -23,10 +23,10 @@ export interface ServerSettings {
 export const DEFAULTS: ServerSettings = {
     hubEndpoint: '',
     offline: false,
-    severityThreshold: 'low',
+    severityThreshold: 'info',
     trustedRepos: [],
     maxDownload: 512 * 1024 * 1024,
-    historyDepth: 10,
+    historyDepth: 20,
     logLevel: 'info',
 };
 
@@ -37,23 +37,24 @@ function pick<T extends string>(value: unknown, allowed: readonly T[], fallback:
     return typeof value === 'string' && (allowed as readonly string[]).includes(value) ? (value as T) : fallback;
 }
 
-function nonNegativeInt(value: unknown, fallback: number): number {
-    return typeof value === 'number' && Number.isInteger(value) && value >= 0 ? value : fallback;
+function intAtLeast(value: unknown, min: number, fallback: number): number {
+    return typeof value === 'number' && Number.isInteger(value) && value >= min ? value : fallback;
 }
 
 /** Reads and validates the server settings; a wrong type falls back to the default, never to garbage. */
 export function readServerSettings(config: vscode.WorkspaceConfiguration): ServerSettings {
     const trusted = config.get<unknown>('trustedRepos');
     const endpoint = config.get<unknown>('hubEndpoint');
+    const url = typeof endpoint === 'string' ? endpoint.trim().replace(/\/+$/, '') : '';
     return {
-        hubEndpoint: typeof endpoint === 'string' ? endpoint.trim().replace(/\/+$/, '') : DEFAULTS.hubEndpoint,
+        hubEndpoint: /^https?:\/\//.test(url) ? url : DEFAULTS.hubEndpoint,
         offline: config.get<unknown>('offline') === true,
         severityThreshold: pick(config.get<unknown>('severityThreshold'), SEVERITIES, DEFAULTS.severityThreshold),
         trustedRepos: Array.isArray(trusted)
             ? trusted.filter((r): r is string => typeof r === 'string' && r.trim() !== '').map((r) => r.trim())
             : [],
-        maxDownload: nonNegativeInt(config.get<unknown>('maxDownload'), DEFAULTS.maxDownload),
-        historyDepth: nonNegativeInt(config.get<unknown>('historyDepth'), DEFAULTS.historyDepth),
+        maxDownload: intAtLeast(config.get<unknown>('maxDownload'), 0, DEFAULTS.maxDownload),
+        historyDepth: intAtLeast(config.get<unknown>('historyDepth'), 1, DEFAULTS.historyDepth),
         logLevel: pick(config.get<unknown>('logLevel'), LOG_LEVELS, DEFAULTS.logLevel),
     };
 }

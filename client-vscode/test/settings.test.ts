@@ -54,15 +54,17 @@ describe('readServerSettings', () => {
             severityThreshold: 'catastrophic',
             trustedRepos: 'acme/x',
             maxDownload: -5,
-            historyDepth: 2.5,
+            historyDepth: 0,
+            hubEndpoint: 'ftp://example.invalid',
             logLevel: 'TRACE',
         };
         const s = readServerSettings(config());
         assert.equal(s.offline, false);
-        assert.equal(s.severityThreshold, 'low');
+        assert.equal(s.hubEndpoint, '');
+        assert.equal(s.severityThreshold, 'info');
         assert.deepEqual(s.trustedRepos, []);
         assert.equal(s.maxDownload, DEFAULTS.maxDownload);
-        assert.equal(s.historyDepth, 10);
+        assert.equal(s.historyDepth, 20);
         assert.equal(s.logLevel, 'info');
     });
 });

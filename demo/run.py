@@ -1,0 +1,160 @@
+"""``make demo``: the whole product, offline, from a fresh clone.
+
+Builds the demo Hub content and workspace (``demo/hubcontent.py``), serves them with the fake Hub on
+127.0.0.1, sets up the editor tooling (``scripts/setup-editor.sh``), installs the MalHug ``.vsix``
+into a throw-away code-server opened on the demo workspace, prints the URL and runs until Ctrl-C.
+
+    demo/run.py              the editor demo (falls back to --text when code-server cannot start)
+    demo/run.py --text       the same findings through ``malhug scan`` on the terminal
+    demo/run.py --json       for tests: no set-up step, one JSON line when ready, runs until SIGTERM
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))  # `python demo/run.py` puts demo/, not the checkout, on the path
+
+from demo import editor  # noqa: E402
+from demo.hubcontent import Manifest, build  # noqa: E402
+from tests.fakehub import FakeHub  # noqa: E402
+
+PYTHON = Path(sys.executable)
+
+
+def _say(msg: str) -> None:
+    print(f"demo: {msg}", file=sys.stderr, flush=True)
+
+
+def hub_references(m: Manifest) -> list[str]:
+    return [
+        f"hf:{m.clean}",
+        f"hf:{m.pinnable}",
+        f"hf:{m.pinnable}@{m.pinnable_clean_sha}",
+        f"hf:{m.reverse_shell}",
+        f"hf:{m.remote_code}",
+        f"hf:datasets/{m.dataset}",
+    ]
+
+
+def text_demo(manifest: Manifest, endpoint: str) -> int:
+    """Prints the findings of every demo reference and the workspace through the CLI."""
+    env = {**os.environ, "HF_ENDPOINT": endpoint, "MALHUG_CACHE_DIR": str(Path(manifest.hub_root).parent / "cache")}
+    targets = [*hub_references(manifest), manifest.workspace]
+    _say(f"malhug scan --show-clean {' '.join(targets)}")
+    done = subprocess.run(
+        [str(PYTHON), "-m", "malhug", "scan", "--show-clean", "--endpoint", endpoint, *targets],
+        env=env,
+        check=False,
+    )
+    # 1 means "found something", which is the point of the demo; 2 means it could not scan.
+    return 0 if done.returncode in (0, 1) else done.returncode
+
+
+def set_up_editor() -> None:
+    """The same set-up as the tests: editor tooling and the .vsix (idempotent, quick when done)."""
+    subprocess.run(["bash", str(ROOT / "scripts" / "setup-editor.sh"), "all"], check=True)
+    subprocess.run(["make", "-s", "-C", str(ROOT), "vsix"], check=True)
+
+
+def editor_settings(endpoint: str, interpreter: str) -> dict[str, object]:
+    return {
+        "malhug.interpreter": [interpreter],
+        "malhug.hubEndpoint": endpoint,
+        "malhug.logLevel": "debug",
+    }
+
+
+def wait_for_stop(stop: threading.Event) -> None:
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        _say("stopping")
+
+
+def editor_demo(manifest: Manifest, endpoint: str, workdir: Path, *, port: int, as_json: bool, interpreter: str) -> int:
+    base = workdir / "editor"
+    editor.reset(base)
+    server = editor.CodeServer(base, Path(manifest.workspace), editor_settings(endpoint, interpreter), port=port)
+    server.install_extension(editor.VSIX)
+    with server:
+        if as_json:
+            info = {
+                "url": server.url,
+                "endpoint": endpoint,
+                "editor": str(base),
+                "manifest": json.loads(manifest.to_json()),
+            }
+            print(json.dumps(info), flush=True)
+        else:
+            print(
+                f"\nMalHug demo is running.\n\n  Open {server.url}\n\n"
+                f"  Fake Hub: {endpoint}\n  Workspace: {manifest.workspace}\n"
+                "  Open load_models.py, load_data.py or train.py; hover the underlined ids; try the quick fixes.\n"
+                "  Press Ctrl-C to stop.\n",
+                flush=True,
+            )
+        wait_for_stop(threading.Event())
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="demo/run.py", description="The MalHug demo, offline.")
+    parser.add_argument("--text", action="store_true", help="print the findings with `malhug scan` instead")
+    parser.add_argument("--json", action="store_true", help="no set-up; print one JSON line when ready (tests)")
+    parser.add_argument(
+        "--workdir", type=Path, help="where to build (default: .cache/demo, or a temp folder with --text)"
+    )
+    parser.add_argument("--port", type=int, default=0, help="code-server port (default: a free one)")
+    parser.add_argument(
+        "--interpreter", default=str(PYTHON), help="Python that runs `malhug lsp` in the editor (default: this one)"
+    )
+    args = parser.parse_args(argv)
+
+    tmp = None
+    if args.workdir is None and args.text:
+        tmp = tempfile.TemporaryDirectory(prefix="malhug-demo-")
+        workdir = Path(tmp.name)
+    else:
+        workdir = (args.workdir or ROOT / ".cache" / "demo").resolve()
+    workdir.mkdir(parents=True, exist_ok=True)
+    _say(f"building the demo hub and workspace in {workdir}")
+    manifest = build(workdir)
+    try:
+        with FakeHub(manifest.hub_root) as hub:
+            _say(f"fake Hub on {hub.endpoint}")
+            if args.text:
+                return text_demo(manifest, hub.endpoint)
+            if not args.json:
+                set_up_editor()
+            try:
+                return editor_demo(
+                    manifest, hub.endpoint, workdir, port=args.port, as_json=args.json, interpreter=args.interpreter
+                )
+            except editor.EditorError as exc:
+                if args.json:
+                    raise
+                _say(f"the editor could not start ({exc}); showing the findings in text mode instead")
+                return text_demo(manifest, hub.endpoint)
+    finally:
+        if tmp is not None:
+            tmp.cleanup()
+        elif args.workdir is None:
+            shutil.rmtree(workdir / "editor" / "xdg-cache", ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,265 @@
+// Real-editor end-to-end test: the demo workspace and fake Hub (demo/run.py --json), code-server with
+// the MalHug .vsix installed, driven through Debian's chromium by playwright-core. Assertions are on
+// what a user sees (the DOM) and on the file on disk after a quick fix.
+//
+// Run with `make e2e-vscode` (sets up everything). With MALHUG_SCREENSHOTS=DIR it also saves the
+// pictures used in docs/EDITOR.md. On failure a screenshot and the editor logs go to test-artifacts/.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const ROOT = process.env.MALHUG_ROOT ?? resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const PYTHON = process.env.MALHUG_PYTHON ?? join(ROOT, '.venv/bin/python');
+const CHROMIUM = process.env.MALHUG_CHROMIUM ?? '/usr/bin/chromium';
+const SHOTS = process.env.MALHUG_SCREENSHOTS;
+const ARTIFACTS = join(ROOT, 'test-artifacts');
+const DIAGNOSTIC_TIMEOUT = 180_000; // cold: server start, first hub requests, scans on 2 busy cores
+
+let demo; // the demo/run.py process (its own process group; it kills code-server's group on SIGTERM)
+let info; // {url, endpoint, editor, manifest}
+let browser;
+let page;
+let workdir;
+
+/** Starts demo/run.py --json and resolves with its JSON line. */
+function startDemo() {
+    workdir = mkdtempSync(join(tmpdir(), 'malhug-e2e-'));
+    const interpreter = process.env.MALHUG_E2E_INTERPRETER ? ['--interpreter', process.env.MALHUG_E2E_INTERPRETER] : [];
+    demo = spawn(PYTHON, ['demo/run.py', '--json', '--workdir', workdir, ...interpreter], {
+        cwd: ROOT,
+        detached: true,
+        stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    demo.stderr.on('data', (d) => {
+        stderr += d;
+        process.stderr.write(d);
+    });
+    return new Promise((resolvePromise, reject) => {
+        const timer = setTimeout(() => reject(new Error(`demo/run.py not ready in 180 s:\n${stderr}`)), 180_000);
+        let buffer = '';
+        demo.stdout.on('data', (d) => {
+            buffer += d;
+            const line = buffer.split('\n').find((l) => l.startsWith('{'));
+            if (line) {
+                clearTimeout(timer);
+                resolvePromise(JSON.parse(line));
+            }
+        });
+        demo.on('exit', (code) => {
+            clearTimeout(timer);
+            reject(new Error(`demo/run.py exited with ${code}:\n${stderr}`));
+        });
+    });
+}
+
+async function stopDemo() {
+    if (!demo || demo.exitCode !== null) {
+        return;
+    }
+    const exited = new Promise((r) => demo.once('exit', r));
+    process.kill(-demo.pid, 'SIGTERM');
+    const timer = setTimeout(() => {
+        try {
+            process.kill(-demo.pid, 'SIGKILL');
+        } catch (err) {
+            console.error(`demo group already gone: ${err.message}`);
+        }
+    }, 20_000);
+    await exited;
+    clearTimeout(timer);
+}
+
+/** Runs one step; on failure keeps a screenshot and the editor logs in test-artifacts/. */
+async function step(name, fn) {
+    try {
+        await fn();
+    } catch (err) {
+        mkdirSync(ARTIFACTS, { recursive: true });
+        if (page) {
+            await page.screenshot({ path: join(ARTIFACTS, `e2e-vscode-${name}.png`) }).catch((e) => console.error(e));
+        }
+        if (info && existsSync(join(info.editor, 'user-data', 'logs'))) {
+            cpSync(join(info.editor, 'user-data', 'logs'), join(ARTIFACTS, 'e2e-vscode-logs'), { recursive: true });
+            cpSync(join(info.editor, 'code-server.log'), join(ARTIFACTS, 'e2e-vscode-code-server.log'));
+        }
+        throw err;
+    }
+}
+
+/** With MALHUG_SCREENSHOTS=DIR: the window as a user sees it, for docs/EDITOR.md. */
+async function shot(name) {
+    if (SHOTS) {
+        mkdirSync(SHOTS, { recursive: true });
+        await page.screenshot({ path: join(SHOTS, `${name}.png`) });
+    }
+}
+
+const workspaceFile = (name) => join(info.manifest.workspace, name);
+const lineOf = (file, needle) => readFileSync(workspaceFile(file), 'utf8').split('\n').findIndex((l) => l.includes(needle)) + 1;
+
+/** The rendered editor line (a `.view-line`) that contains `needle`, with its box. */
+async function viewLine(needle) {
+    const line = page.locator('.monaco-editor .view-lines .view-line', { hasText: needle }).first();
+    await line.waitFor({ state: 'visible', timeout: 30_000 });
+    return line;
+}
+
+/** Squiggles (`.squiggly-<kind>`) whose vertical centre lies on the editor line containing `needle`. */
+async function squigglesOn(needle, kind = 'error') {
+    const box = await (await viewLine(needle)).boundingBox();
+    const squiggles = await page.locator(`.monaco-editor .squiggly-${kind}`).all();
+    const hits = [];
+    for (const s of squiggles) {
+        const b = await s.boundingBox();
+        if (b && b.y + b.height / 2 >= box.y && b.y + b.height / 2 <= box.y + box.height) {
+            hits.push(b);
+        }
+    }
+    return hits;
+}
+
+async function waitForSquiggle(needle, kind = 'error', timeout = DIAGNOSTIC_TIMEOUT) {
+    const deadline = Date.now() + timeout;
+    while (Date.now() < deadline) {
+        const hits = await squigglesOn(needle, kind);
+        if (hits.length > 0) {
+            return hits[0];
+        }
+        await page.waitForTimeout(1000);
+    }
+    throw new Error(`no .squiggly-${kind} on the line with ${needle} after ${timeout / 1000} s`);
+}
+
+async function openFile(name) {
+    const row = page.locator('.explorer-folders-view .monaco-list-row', { hasText: name }).first();
+    await row.waitFor({ state: 'visible', timeout: 60_000 });
+    await row.dblclick();
+    await page.locator('.tabs-container .tab.active', { hasText: name }).waitFor({ timeout: 30_000 });
+}
+
+/** Puts the text cursor inside the string literal `id` on its line (a click on the text itself). */
+async function clickInside(needle) {
+    const line = await viewLine(needle);
+    const span = line.locator('span > span', { hasText: needle }).first();
+    const b = await span.boundingBox();
+    await page.mouse.click(b.x + b.width / 2, b.y + b.height / 2);
+    return b;
+}
+
+describe('MalHug in a real VS Code (code-server)', () => {
+    before(async () => {
+        info = await startDemo();
+        browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
+        page = await browser.newPage({ viewport: { width: 1280, height: 760 } });
+    });
+
+    after(async () => {
+        await browser?.close();
+        await stopDemo();
+        if (workdir) {
+            rmSync(workdir, { recursive: true, force: true });
+        }
+    });
+
+    it('opens the demo workspace with the extension installed', () =>
+        step('open', async () => {
+            await page.goto(info.url);
+            await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+            await openFile('load_models.py');
+            const status = page.locator('.statusbar-item', { hasText: 'MalHug' }).first();
+            await status.waitFor({ timeout: 60_000 });
+        }));
+
+    it('underlines the poisoned model id, and not the clean one', () =>
+        step('squiggle', async () => {
+            const { pinnable, reverse_shell: reverseShell, clean } = info.manifest;
+            await waitForSquiggle(`"${pinnable}"`);
+            await waitForSquiggle(`"${reverseShell}"`);
+            // Every reference has been answered once both poisoned ones are; give a late publish a moment.
+            await page.waitForTimeout(2000);
+            assert.deepEqual(await squigglesOn(`"${clean}"`, 'error'), [], 'the clean id has an error squiggle');
+            assert.deepEqual(await squigglesOn(`"${clean}"`, 'warning'), [], 'the clean id has a warning squiggle');
+            // The squiggle covers the id literal, not the whole line.
+            const id = await (await viewLine(`"${pinnable}"`)).locator('span > span', { hasText: pinnable }).first().boundingBox();
+            const [sq] = await squigglesOn(`"${pinnable}"`);
+            assert.ok(sq.x >= id.x - 12 && sq.x + sq.width <= id.x + id.width + 12, `squiggle ${JSON.stringify(sq)} is not on the id ${JSON.stringify(id)}`);
+            await shot('squiggle');
+        }));
+
+    it('lists the finding in the Problems panel with MalHug as its source', () =>
+        step('problems', async () => {
+            const { pinnable } = info.manifest;
+            await page.locator('#status\\.problems, .statusbar-item[id="status.problems"]').first().click();
+            const rows = page.locator('.markers-panel .monaco-list-row');
+            await rows.first().waitFor({ timeout: 30_000 });
+            const line = lineOf('load_models.py', pinnable);
+            const row = page.locator('.markers-panel .monaco-list-row', { hasText: `[Ln ${line},` }).first();
+            await row.waitFor({ timeout: 30_000 });
+            const text = await row.innerText();
+            assert.match(text, /malhug/i, `Problems row: ${text}`);
+            assert.match(text, /MH\d{3}/, `Problems row has no rule id: ${text}`);
+            const all = (await rows.allInnerTexts()).join('\n');
+            assert.doesNotMatch(all, new RegExp(`\\[Ln ${lineOf('load_models.py', info.manifest.clean)},`), 'a clean id is listed');
+            await shot('problems');
+            await page.keyboard.press('Escape');
+        }));
+
+    it('explains the finding on hover, naming the attack category', () =>
+        step('hover', async () => {
+            const { pinnable, reverse_shell: reverseShell } = info.manifest;
+            for (const [needle, category] of [
+                [pinnable, /command[- ]exec/i],
+                [reverseShell, /reverse[- ]shell/i],
+            ]) {
+                await page.mouse.move(10, 10);
+                await page.locator('.monaco-hover').first().waitFor({ state: 'hidden', timeout: 10_000 }).catch(() => undefined);
+                const b = await (await viewLine(`"${needle}"`)).locator('span > span', { hasText: needle }).first().boundingBox();
+                await page.mouse.move(b.x + b.width / 2, b.y + b.height / 2);
+                const hover = page.locator('.monaco-hover:visible').first();
+                await hover.waitFor({ timeout: 30_000 });
+                await page.waitForFunction(
+                    (re) => [...document.querySelectorAll('.monaco-hover')].some((h) => new RegExp(re, 'i').test(h.textContent)),
+                    category.source,
+                    { timeout: 30_000 },
+                );
+                const text = (await page.locator('.monaco-hover').allInnerTexts()).join('\n');
+                assert.match(text, category, `hover on ${needle}: ${text}`);
+                assert.match(text, /malicious/i, `hover on ${needle} has no verdict: ${text}`);
+                if (needle === pinnable) {
+                    await shot('hover');
+                }
+            }
+            await page.mouse.move(10, 10);
+        }));
+
+    it('pins a clean revision with the quick fix and writes it to disk', () =>
+        step('quickfix', async () => {
+            const { pinnable, pinnable_clean_sha: sha } = info.manifest;
+            await clickInside(pinnable);
+            await page.keyboard.press('Control+.');
+            const item = page.locator('.action-widget .monaco-list-row', { hasText: /revision/i }).first();
+            await item.waitFor({ timeout: 30_000 });
+            assert.match(await item.innerText(), /pin|revision/i);
+            await shot('quickfix');
+            await item.click();
+            await page.locator('.monaco-editor .view-line', { hasText: sha }).first().waitFor({ timeout: 30_000 });
+            await page.keyboard.press('Control+s');
+            const file = workspaceFile('load_models.py');
+            const expected = `revision="${sha}"`;
+            const deadline = Date.now() + 30_000;
+            let text = readFileSync(file, 'utf8');
+            while (!text.includes(expected) && Date.now() < deadline) {
+                await page.waitForTimeout(500);
+                text = readFileSync(file, 'utf8');
+            }
+            const line = text.split('\n').find((l) => l.includes(pinnable));
+            assert.ok(line.includes(expected), `after the quick fix the line is: ${line}`);
+            assert.match(line, new RegExp(`from_pretrained\\("${pinnable}", revision="${sha}"\\)`));
+        }));
+});
