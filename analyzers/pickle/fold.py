@@ -1,0 +1,204 @@
+"""Constant folding over symbolic pickle values: follow what a payload's arguments evaluate to.
+
+Only pure helpers are evaluated (base64/hex/zlib decoding, ``str.join``, ``+``, ``chr``, slicing),
+with a bound on every output size; everything else is ``NOT_CONST``. The second element of each
+result says whether a decoder was involved (an encoded payload).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import bz2
+import codecs
+import lzma
+import zlib
+from collections.abc import Callable
+from typing import Any
+
+from malhug.analyzers.limits import LimitExceeded, Limits
+from malhug.analyzers.pickle.policy import DECODERS
+from malhug.analyzers.pickle.values import Call, Global, PDict
+
+NOT_CONST: Any = object()
+MAX_FOLDED = 16 * 1024 * 1024  # largest decoded/decompressed value followed
+
+_SIMPLE = (str, bytes, bytearray, int, float, bool, complex, type(None))
+_TEXT_CODECS = {"utf-8", "ascii", "latin-1", "iso8859-1", "utf-16", "utf-32", "raw-unicode-escape", "unicode-escape"}
+
+
+def _bounded_decompress(data: bytes, make: Callable[[], Any]) -> bytes:
+    obj = make()
+    out = obj.decompress(data, MAX_FOLDED + 1)
+    if len(out) > MAX_FOLDED:
+        raise ValueError("decompressed payload too large")
+    return bytes(out)
+
+
+def _zlib(data: bytes, wbits: int = zlib.MAX_WBITS) -> bytes:
+    return _bounded_decompress(data, lambda: zlib.decompressobj(wbits))
+
+
+def _codec(data: Any, encoding: str = "utf-8", errors: str = "strict", *, decode: bool) -> Any:
+    name = codecs.lookup(encoding).name
+    if name == "zlib_codec":
+        return _zlib(bytes(data))
+    if name == "bz2_codec":
+        return _bounded_decompress(bytes(data), bz2.BZ2Decompressor)
+    if name in ("hex_codec", "base64_codec", "rot-13", "quopri_codec", "uu_codec") or name in _TEXT_CODECS:
+        return codecs.decode(data, encoding, errors) if decode else codecs.encode(data, encoding, errors)
+    raise ValueError(f"codec {encoding} not followed")
+
+
+def _join(sep: Any, items: Any) -> Any:
+    parts = list(items)
+    return sep.join(parts)
+
+
+_FUNCS: dict[str, Callable[..., Any]] = {
+    "base64.b64decode": base64.b64decode,
+    "base64.standard_b64decode": base64.standard_b64decode,
+    "base64.urlsafe_b64decode": base64.urlsafe_b64decode,
+    "base64.b32decode": base64.b32decode,
+    "base64.b16decode": base64.b16decode,
+    "base64.a85decode": base64.a85decode,
+    "base64.b85decode": base64.b85decode,
+    "base64.decodebytes": base64.decodebytes,
+    "binascii.unhexlify": binascii.unhexlify,
+    "binascii.a2b_hex": binascii.a2b_hex,
+    "binascii.a2b_base64": binascii.a2b_base64,
+    "codecs.decode": lambda d, e="utf-8", err="strict": _codec(d, e, err, decode=True),
+    "codecs.encode": lambda d, e="utf-8", err="strict": _codec(d, e, err, decode=False),
+    "zlib.decompress": _zlib,
+    "bz2.decompress": lambda d: _bounded_decompress(d, bz2.BZ2Decompressor),
+    "lzma.decompress": lambda d: _bounded_decompress(d, lzma.LZMADecompressor),
+    "gzip.decompress": lambda d: _zlib(d, 16 + zlib.MAX_WBITS),
+    "bytes.fromhex": bytes.fromhex,
+    "builtins.bytes.fromhex": bytes.fromhex,
+    "builtins.str.join": _join,
+    "builtins.bytes.join": _join,
+    "builtins.str.encode": str.encode,
+    "builtins.bytes.decode": bytes.decode,
+    "builtins.chr": chr,
+    "builtins.bytes": bytes,
+    "builtins.bytearray": bytearray,
+    "builtins.str": str,
+    "builtins.slice": slice,
+    "builtins.reversed": lambda s: s[::-1],
+    "operator.add": lambda a, b: a + b,
+    "operator.concat": lambda a, b: a + b,
+    "operator.getitem": lambda a, b: a[b],
+    "io.BytesIO": lambda b=b"": bytes(b),
+    "io.StringIO": lambda s="": str(s),
+}
+
+# Methods of constant strings/bytes that build text (``''.join``, ``'...'.replace``).
+_METHODS = {
+    "join",
+    "encode",
+    "decode",
+    "replace",
+    "lower",
+    "upper",
+    "strip",
+    "lstrip",
+    "rstrip",
+    "format",
+    "__add__",
+    "translate",
+    "zfill",
+}
+
+
+class Folder:
+    """Folds values to constants; results are cached per node (nodes are shared through the memo)."""
+
+    def __init__(self, limits: Limits):
+        self.max_depth = limits.max_expression_depth
+        self._cache: dict[int, tuple[Any, bool]] = {}
+
+    def fold_name(self, value: Any) -> str | None:
+        """A computed STACK_GLOBAL operand as a string, when it folds to one."""
+        folded, _ = self.fold(value)
+        return folded if isinstance(folded, str) else None
+
+    def fold(self, value: Any, depth: int = 0) -> tuple[Any, bool]:
+        if isinstance(value, _SIMPLE):
+            return value, False
+        if depth > self.max_depth:
+            raise LimitExceeded("pickle expression depth", self.max_depth, depth)
+        if isinstance(value, (tuple, list)):
+            out = []
+            decoded = False
+            for item in value[:4096]:
+                folded, dec = self.fold(item, depth + 1)
+                if folded is NOT_CONST:
+                    return NOT_CONST, False
+                out.append(folded)
+                decoded |= dec
+            if len(value) > 4096:
+                return NOT_CONST, False
+            return (tuple(out) if isinstance(value, tuple) else out), decoded
+        if isinstance(value, Call):
+            key = id(value)
+            cached = self._cache.get(key)
+            if cached is None:
+                self._cache[key] = (NOT_CONST, False)  # cycles fold to NOT_CONST
+                cached = self._fold_call(value, depth)
+                self._cache[key] = cached
+            return cached
+        return NOT_CONST, False
+
+    def _fold_call(self, call: Call, depth: int) -> tuple[Any, bool]:
+        args, dec_args = self.fold(call.args, depth + 1)
+        if args is NOT_CONST or not isinstance(args, tuple) or call.kwargs is not None:
+            return NOT_CONST, False
+        func = call.func
+        fn: Callable[..., Any] | None = None
+        name = ""
+        if isinstance(func, Global):
+            name = func.canon[0]
+            fn = _FUNCS.get(name)
+        elif isinstance(func, Call) and _is_getattr(func.func) and isinstance(func.args, tuple) and len(func.args) == 2:
+            # A bound method of a constant: getattr('', 'join')(parts)
+            (obj, dec_obj), (meth, _) = self.fold(func.args[0], depth + 1), self.fold(func.args[1], depth + 1)
+            if isinstance(obj, (str, bytes)) and meth in _METHODS:
+                fn = getattr(obj, meth)
+                dec_args |= dec_obj
+                name = f"builtins.str.{meth}"
+        if fn is None:
+            return NOT_CONST, False
+        try:
+            result = fn(*args)
+        except (
+            ValueError,
+            TypeError,
+            IndexError,
+            KeyError,
+            LookupError,
+            OverflowError,
+            binascii.Error,
+            zlib.error,
+            lzma.LZMAError,
+            OSError,
+            EOFError,
+        ):
+            return NOT_CONST, False
+        if isinstance(result, (str, bytes, bytearray)) and len(result) > MAX_FOLDED:
+            return NOT_CONST, False
+        decoded = name in DECODERS
+        if name in ("codecs.decode", "codecs.encode"):
+            encoding = args[1] if len(args) > 1 and isinstance(args[1], str) else "utf-8"
+            decoded = codecs.lookup(encoding).name not in _TEXT_CODECS
+        return result, dec_args or decoded
+
+
+def _is_getattr(func: Any) -> bool:
+    return isinstance(func, Global) and func.canon[0] == "builtins.getattr"
+
+
+def const_kwargs(kwargs: Any) -> dict[str, Any]:
+    """Keyword arguments whose keys are constant strings (values stay symbolic)."""
+    if isinstance(kwargs, PDict):
+        return {k: v for k, v in kwargs.items if isinstance(k, str)}
+    return {}

@@ -1,0 +1,512 @@
+"""Turn a machine trace into findings: decide each call, import and mutation by its semantics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from malhug.analyzers.context import ScanContext
+from malhug.analyzers.embedded import CodeAssessment
+from malhug.analyzers.limits import LimitExceeded
+from malhug.analyzers.pickle.fold import NOT_CONST, Folder
+from malhug.analyzers.pickle.machine import Trace
+from malhug.analyzers.pickle.policy import (
+    DANGEROUS_METHODS,
+    HELPERS,
+    Danger,
+    Kind,
+    danger_of,
+    is_allowed,
+    looks_like_class,
+)
+from malhug.analyzers.pickle.resolve import Ref, Resolver, Target
+from malhug.analyzers.pickle.values import Call, Global, PDict, PersId, PSet, render, short_name
+from malhug.core.model import Category, Finding, Location, Severity
+from malhug.core.rules import finding
+
+MAX_EVIDENCE = 1000
+_CRITICAL_KINDS = {
+    Kind.SHELL,
+    Kind.PYTHON,
+    Kind.PYFILE,
+    Kind.NETWORK,
+    Kind.DOWNLOAD,
+    Kind.BROWSER,
+    Kind.NESTED,
+    Kind.DESTRUCTIVE,
+    Kind.FILE_WRITE,
+    Kind.OPEN,
+}
+# Allowed callables whose calls still need resolving (their arguments decide).
+_SPECIAL = frozenset(
+    {"builtins.getattr", "functools.partial", "copyreg._reconstructor", "copyreg.__newobj__", "copyreg.__newobj_ex__"}
+)
+_PICKLE_LOADERS = ("pickle.", "dill.", "cloudpickle.", "_pickle.")
+_WHAT = {
+    Kind.SHELL: "a constant command",
+    Kind.PYTHON: "constant code",
+    Kind.PYFILE: "a constant target",
+    Kind.NESTED: "constant serialized data",
+}
+
+
+def _assess(kind: Kind, text: str, origin: str, depth: int) -> CodeAssessment | None:
+    """The embedded-code assessment of a payload; None until the script analysis is installed."""
+    from malhug.analyzers.embedded import assess_python, assess_shell
+
+    try:
+        if kind is Kind.SHELL:
+            return assess_shell(text, origin=origin, depth=depth)
+        return assess_python(text, origin=origin, depth=depth)
+    except ImportError:
+        return None
+
+
+def _evidence(value: Any) -> str:
+    text = render(value, depth=8)
+    return text if len(text) <= MAX_EVIDENCE else text[: MAX_EVIDENCE - 1] + "…"
+
+
+def _text(value: Any) -> str | None:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value).decode("utf-8", "replace")
+    return None
+
+
+@dataclass
+class _Note:
+    """An unknown name seen while loading; reported once per name."""
+
+    rule: str
+    name: str
+    message: str
+    offset: int
+    evidence: str
+    count: int = 1
+
+
+class Judge:
+    def __init__(self, ctx: ScanContext, trace: Trace, roots: list[Any], folder: Folder):
+        self.ctx = ctx
+        self.trace = trace
+        self.roots = roots
+        self.folder = folder
+        self.resolver = Resolver(folder, ctx.limits.max_expression_depth)
+        self.consumed: set[int] = set()  # Globals reached as (part of) a callee
+        self.notes: dict[tuple[str, str], _Note] = {}
+        self.maybe_discarded: list[tuple[Call, str]] = []
+
+    # -- entry -----------------------------------------------------------------------------------
+
+    def run(self) -> None:
+        decided: list[tuple[Call, Finding]] = []
+        absorbed: set[int] = set()
+        plain: dict[int, bool] = {}  # Global id -> an allowed callable with no special semantics
+        for i, call in enumerate(self.trace.calls):
+            if i % 2048 == 0:
+                self.ctx.check_time()
+            func = call.func
+            if type(func) is Global and call.kind != "setstate":
+                ok = plain.get(id(func))
+                if ok is None:
+                    name, chained = func.canon
+                    ok = plain[id(func)] = (
+                        not chained and not func.dynamic and is_allowed(name) and name not in _SPECIAL
+                    )
+                if ok:
+                    self.consumed.add(id(func))
+                    continue
+            tgt = self.resolver.target(call)
+            for glob in tgt.fn.roots:
+                self.consumed.add(id(glob))
+            result = self._decide(call, tgt)
+            if result is not None:
+                decided.append((call, result))
+                if result.severity >= Severity.HIGH:
+                    absorbed.update(id(c) for c in tgt.fn.inner)
+        for call, result in decided:
+            if id(call) not in absorbed:
+                self.ctx.add(result)
+        self._imports()
+        self._mutations()
+        self._discarded()
+        for note in self.notes.values():
+            times = f" ({note.count} times)" if note.count > 1 else ""
+            self.ctx.add(
+                finding(note.rule, note.message + times, location=Location(offset=note.offset), evidence=note.evidence)
+            )
+
+    # -- calls -----------------------------------------------------------------------------------
+
+    def _decide(self, call: Call, tgt: Target) -> Finding | None:
+        fn = tgt.fn
+        if fn.kind == "name":
+            danger = danger_of(fn.name)
+            if danger is not None:
+                return self._dangerous(call, tgt, danger)
+            if fn.name in HELPERS or is_allowed(fn.name):
+                return self._allowed_result(call)
+            return self._unknown(call, tgt, fn.name)
+        if fn.kind == "method" and fn.base is not None:
+            kind = DANGEROUS_METHODS.get(fn.name)
+            if kind is not None and fn.base.kind != "const":
+                return self._dangerous(call, tgt, Danger(f"{fn.base.name}.{fn.name}", kind))
+            if fn.base.kind == "const" or (
+                fn.base.kind in ("namespace", "module") and fn.name in ("get", "__getitem__", "pop")
+            ):
+                return None
+            if fn.base.kind == "object" and is_allowed(fn.base.name):
+                return None
+            return self._unknown(call, tgt, f"{fn.base.name}.{fn.name}")
+        if fn.kind == "gadget":
+            return finding(
+                "MH102",
+                f"pickle calls {fn.name}, an interpreter-internals attribute reached through {' → '.join(fn.via) or 'a chain'}",
+                location=Location(offset=call.offset),
+                evidence=_evidence(call),
+            )
+        if fn.kind == "attrgetter":
+            return None
+        if fn.name.startswith("extension code"):
+            return finding(
+                "MH110",
+                f"pickle calls the copyreg {fn.name}",
+                location=Location(offset=call.offset),
+                evidence=_evidence(call),
+            )
+        return finding(
+            "MH106",
+            f"pickle calls a computed value ({fn.kind} {fn.name or '?'})",
+            location=Location(offset=call.offset),
+            evidence=_evidence(call),
+        )
+
+    def _allowed_result(self, call: Call) -> Finding | None:
+        """An allowed helper (getattr, partial) may still produce a dangerous reference."""
+        func = call.func
+        if not isinstance(func, Global) or func.canon[0] not in ("builtins.getattr", "functools.partial"):
+            return None
+        ref = self.resolver.value(call)
+        target = ref.base if ref.kind == "partial" and ref.base is not None else ref
+        if ref.kind == "gadget":
+            return finding(
+                "MH102",
+                f"pickle looks up {ref.name}, an interpreter-internals attribute",
+                location=Location(offset=call.offset),
+                evidence=_evidence(call),
+            )
+        danger = danger_of(target.name) if target.kind == "name" else None
+        if danger is not None:
+            how = "functools.partial" if ref.kind == "partial" else "getattr"
+            return finding(
+                "MH102",
+                f"pickle builds a reference to {danger.name} through {how} (callable later)",
+                location=Location(offset=call.offset),
+                evidence=_evidence(call),
+                category=danger.category,
+                severity=Severity.HIGH,
+            )
+        if target.kind in ("name", "module") and target.via and not is_allowed(target.name):
+            return self._note(
+                "MH106",
+                target.name,
+                f"pickle reaches {target.name} through {' → '.join(target.via)}",
+                call.offset,
+                _evidence(call),
+            )
+        return None
+
+    def _dangerous(self, call: Call, tgt: Target, danger: Danger) -> Finding:
+        kind = danger.kind
+        payload, decoded = self._payload(kind, tgt)
+        display = danger.name[len("builtins.") :] if danger.name.startswith("builtins.") else danger.name
+        origin = f"{display}@{call.offset}"
+        assessment: CodeAssessment | None = None
+        if isinstance(payload, str) and kind in (Kind.SHELL, Kind.PYTHON):
+            assessment = _assess(kind, payload, origin, self.ctx.depth)
+        elif kind not in (Kind.CODE_OBJECT, Kind.RESOLVER):
+            source = self._as_python(danger.name, tgt)
+            if source is not None:
+                assessment = _assess(Kind.PYTHON, source, origin, self.ctx.depth)
+        if kind is Kind.NESTED and isinstance(payload, (bytes, bytearray)):
+            self._scan_nested(bytes(payload), danger.name, call.offset)
+        category = (
+            assessment.category if assessment is not None and assessment.category is not None else danger.category
+        )
+        if (
+            (assessment is None or assessment.category is None)
+            and kind in (Kind.PYTHON, Kind.NESTED, Kind.SHELL, Kind.PYFILE)
+            and self._network_fed(tgt.args)
+        ):
+            category = Category.DOWNLOAD_EXEC
+        if kind is Kind.OPEN:
+            mode = self._open_mode(tgt)
+            if mode is not None and not any(c in mode for c in "wax+") and category is Category.FILE_WRITE:
+                return finding(
+                    "MH106",
+                    f"pickle opens a file for reading ({display})",
+                    location=Location(offset=call.offset),
+                    evidence=_evidence(call),
+                )
+        indirect = tgt.fn.via or call.kind == "setstate"
+        if decoded and payload is not None:
+            rule = "MH105"
+        elif kind is Kind.NESTED:
+            rule = "MH104"
+        elif kind is Kind.CODE_OBJECT:
+            rule = "MH103"
+        else:
+            rule = "MH102" if indirect else "MH101"
+        constant = payload is not None
+        severity = Severity.CRITICAL if (constant and kind in _CRITICAL_KINDS) or rule == "MH105" else Severity.HIGH
+        what = _WHAT.get(kind, "constant arguments") if constant else "computed arguments"
+        if rule == "MH105":
+            what = "a payload it decodes first"
+        message = f"pickle calls {display} with {what}"
+        if indirect:
+            via = list(tgt.fn.via) + (["BUILD __setstate__"] if call.kind == "setstate" else [])
+            message = f"pickle reaches {display} through {' → '.join(via)} and calls it with {what}"
+        if assessment is not None and assessment.indicators:
+            message += f" ({'; '.join(assessment.indicators[:3])})"
+        return finding(
+            rule,
+            message,
+            location=Location(offset=call.offset),
+            evidence=_evidence(call),
+            severity=severity,
+            category=category,
+        )
+
+    def _payload(self, kind: Kind, tgt: Target) -> tuple[Any, bool]:
+        """The constant payload a dangerous call acts on (text for commands and code), if any."""
+        args, kwargs = tgt.args, tgt.kwargs
+        first = args[0] if args else kwargs.get("args", kwargs.get("source", kwargs.get("stmt", kwargs.get("cmd"))))
+        if first is None:
+            return (
+                (None, False) if kind in (Kind.SHELL, Kind.PYTHON, Kind.PYFILE, Kind.NESTED) else self._all_const(tgt)
+            )
+        value, decoded = self.folder.fold(first)
+        if value is NOT_CONST:
+            return None, False
+        if kind is Kind.SHELL:
+            if isinstance(value, (list, tuple)):
+                parts = [_text(v) for v in value]
+                return " ".join(p for p in parts if p is not None), decoded
+            if isinstance(value, int) and len(args) > 1:  # os.spawn*(mode, path, args)
+                rest, dec = self.folder.fold(args[1:])
+                if rest is not NOT_CONST:
+                    flat = [p for v in rest for p in (v if isinstance(v, (list, tuple)) else (v,))]
+                    return " ".join(t for t in map(_text, flat) if t is not None), decoded or dec
+            text = _text(value)
+            return (text, decoded) if text is not None else (None, False)
+        if kind in (Kind.PYTHON, Kind.PYFILE):
+            text = _text(value)
+            return (text, decoded) if text is not None else (None, False)
+        if kind is Kind.NESTED:
+            return (value, decoded) if isinstance(value, (bytes, bytearray, str)) else (None, False)
+        return self._all_const(tgt)
+
+    def _all_const(self, tgt: Target) -> tuple[Any, bool]:
+        value, decoded = self.folder.fold(tgt.args)
+        if value is NOT_CONST or not value:
+            return None, False
+        return value, decoded
+
+    def _as_python(self, name: str, tgt: Target) -> str | None:
+        """The call as Python source, for the embedded-code assessment (constant arguments only)."""
+        args, _ = self.folder.fold(tgt.args)
+        if args is NOT_CONST or not isinstance(args, tuple):
+            return None
+        module = name.rpartition(".")[0]
+        head = "" if module in ("", "builtins") else f"import {module}\n"
+        callee = name[len("builtins.") :] if name.startswith("builtins.") else name
+        text = f"{head}{callee}({', '.join(repr(a) for a in args)})\n"
+        return text if len(text) <= 1_000_000 else None
+
+    def _open_mode(self, tgt: Target) -> str | None:
+        raw = tgt.args[1] if len(tgt.args) > 1 else tgt.kwargs.get("mode", "r")
+        mode = self.folder.fold(raw)[0]
+        return mode if isinstance(mode, str) else None
+
+    def _network_fed(self, args: Any) -> bool:
+        """Whether an argument expression contains a network call (``exec(urlopen(u).read())``)."""
+        todo, seen = [args], 0
+        while todo and seen < 10_000:
+            value = todo.pop()
+            seen += 1
+            if isinstance(value, (tuple, list)):
+                todo.extend(value)
+            elif isinstance(value, Call):
+                ref = self.resolver.target(value).fn
+                danger = danger_of(ref.name) if ref.kind == "name" else None
+                if danger is not None and danger.kind in (Kind.NETWORK, Kind.DOWNLOAD):
+                    return True
+                todo.append(value.func)
+                todo.append(value.args)
+        return False
+
+    def _scan_nested(self, data: bytes, name: str, offset: int) -> None:
+        hint = "pickle" if name.startswith(_PICKLE_LOADERS) else None
+        try:
+            self.ctx.scan_nested(data, f"{name}@{offset}", format_hint=hint)
+        except LimitExceeded as exc:
+            self.ctx.add(
+                finding(
+                    "MH902",
+                    f"nested payload of {name} not analyzed: {exc}",
+                    location=Location(offset=offset),
+                    evidence=str(exc),
+                )
+            )
+
+    def _unknown(self, call: Call, tgt: Target, name: str) -> Finding | None:
+        offset = call.offset
+        if tgt.fn.via:
+            return self._note(
+                "MH106",
+                name,
+                f"pickle reaches {name} through {' → '.join(tgt.fn.via)} and calls it",
+                offset,
+                _evidence(call),
+            )
+        classlike = call.kind in ("newobj", "obj", "inst") or looks_like_class(name)
+        if not classlike and _has_text(tgt.args):
+            return self._note(
+                "MH106", name, f"pickle calls {name}, an unknown function, with text arguments", offset, _evidence(call)
+            )
+        self.maybe_discarded.append((call, name))
+        what = "rebuilds an object of the unknown class" if classlike else "calls the unknown function"
+        return self._note("MH108", name, f"pickle {what} {name}", offset, _evidence(call))
+
+    def _note(self, rule: str, name: str, message: str, offset: int, evidence: str) -> None:
+        key = (rule, name)
+        note = self.notes.get(key)
+        if note is None:
+            self.notes[key] = _Note(rule, name, message, offset, evidence)
+        else:
+            note.count += 1
+        return None
+
+    # -- imports, mutations, discarded results ---------------------------------------------------
+
+    def _imports(self) -> None:
+        for glob in self.trace.globals:
+            if id(glob) in self.consumed:
+                continue
+            ref = self.resolver.value(glob)
+            if ref.name.startswith("extension code"):
+                self.ctx.add(
+                    finding(
+                        "MH110",
+                        f"pickle imports the copyreg {ref.name}",
+                        location=Location(offset=glob.offset),
+                        evidence=short_name(glob),
+                    )
+                )
+                continue
+            danger = danger_of(ref.name)
+            if danger is not None:
+                self.ctx.add(
+                    finding(
+                        "MH109",
+                        f"pickle imports {ref.name} without calling it while loading",
+                        location=Location(offset=glob.offset),
+                        evidence=short_name(glob),
+                        category=danger.category,
+                    )
+                )
+            elif ref.via and not is_allowed(ref.name):
+                self._note(
+                    "MH106",
+                    ref.name,
+                    f"pickle imports {ref.name} through {' → '.join(ref.via)}",
+                    glob.offset,
+                    short_name(glob),
+                )
+            elif not is_allowed(ref.name) and ref.name not in HELPERS:
+                self._note(
+                    "MH108", ref.name, f"pickle imports the unknown name {ref.name}", glob.offset, short_name(glob)
+                )
+
+    def _mutations(self) -> None:
+        for mut in self.trace.mutations:
+            shown = short_name(mut.target)
+            if mut.how == "BUILD":
+                evidence = f"{shown}.__dict__.update({render(mut.value, 6)})"
+            elif mut.how.startswith("SETITEM"):
+                evidence = "; ".join(f"{shown}[{render(k, 4)}] = {render(v, 4)}" for k, v in mut.value[:4])
+            else:
+                evidence = f"{shown}.extend({render(mut.value, 5)})"
+            self.ctx.add(
+                finding(
+                    "MH107",
+                    f"pickle modifies the imported object {mut.target.canon[0]} ({mut.how})",
+                    location=Location(offset=mut.offset),
+                    evidence=evidence[:MAX_EVIDENCE],
+                )
+            )
+        for call in self.trace.calls:
+            if call.state and self.resolver.value(call).kind == "module":
+                evidence = f"{render(call, 6)}.__dict__.update({render(call.state[-1], 5)})"
+                self.ctx.add(
+                    finding(
+                        "MH107",
+                        "pickle sets attributes on a module it imported",
+                        location=Location(offset=call.offset),
+                        evidence=evidence[:MAX_EVIDENCE],
+                    )
+                )
+
+    def _discarded(self) -> None:
+        if not self.maybe_discarded or not self.roots:
+            return
+        reachable = _reachable(self.roots, self.ctx)
+        for call, name in self.maybe_discarded:
+            if id(call) not in reachable:
+                self._note(
+                    "MH106",
+                    name,
+                    f"pickle calls {name} and discards the result (run for its side effect)",
+                    call.offset,
+                    _evidence(call),
+                )
+
+
+def _has_text(args: Any) -> bool:
+    for arg in args if isinstance(args, (tuple, list)) else (args,):
+        if isinstance(arg, (str, bytes, bytearray)):
+            return True
+        if isinstance(arg, (tuple, list)) and any(isinstance(a, (str, bytes, bytearray)) for a in arg):
+            return True
+    return False
+
+
+def _reachable(roots: list[Any], ctx: ScanContext) -> set[int]:
+    """Ids of every value reachable from the loaded objects."""
+    seen: set[int] = set()
+    todo = list(roots)
+    while todo:
+        value = todo.pop()
+        if id(value) in seen:
+            continue
+        seen.add(id(value))
+        if len(seen) % 65536 == 0:
+            ctx.check_time()
+        if isinstance(value, (tuple, list)):
+            todo.extend(v for v in value if not isinstance(v, (str, int, float, bytes)))
+        elif isinstance(value, Call):
+            todo.extend((value.func, value.args, value.kwargs))
+            todo.extend(value.state or ())
+            todo.extend(value.items or ())
+        elif isinstance(value, PDict):
+            todo.extend(value.items)
+        elif isinstance(value, PSet):
+            todo.extend(value.items)
+        elif isinstance(value, PersId):
+            todo.append(value.pid)
+    return seen
+
+
+__all__ = ["Judge", "Ref"]

@@ -1,0 +1,260 @@
+"""What a symbolic value is at run time: a module, a named callable, an object, a bound method…
+
+``Resolver.target(call)`` answers "what does this call invoke, with which arguments", following
+indirection: ``getattr(__import__('os'), 'system')``, ``operator.attrgetter``/``methodcaller``,
+``functools.partial``, ``importlib.import_module``, ``pydoc.locate``, ``globals()['__builtins__']``,
+``sys.modules['os']``, dotted names through modules (``posixpath.os.system``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from malhug.analyzers.limits import LimitExceeded
+from malhug.analyzers.pickle.fold import NOT_CONST, Folder, const_kwargs
+from malhug.analyzers.pickle.policy import MODULE_TOKENS, canonical
+from malhug.analyzers.pickle.values import Call, Global, PDict
+
+# Attribute names that escape to interpreter internals (sandbox-escape gadgets).
+GADGETS = frozenset(
+    {
+        "__subclasses__",
+        "__globals__",
+        "__code__",
+        "__class__",
+        "__bases__",
+        "__base__",
+        "__mro__",
+        "__getattribute__",
+        "__import__",
+        "__loader__",
+        "__spec__",
+        "__func__",
+        "__self__",
+        "__closure__",
+        "__reduce__",
+        "__reduce_ex__",
+        "__init_subclass__",
+        "__setattr__",
+        "__delattr__",
+    }
+)
+
+_IMPORTERS = frozenset({"builtins.__import__", "importlib.import_module", "importlib.__import__"})
+_LOCATORS = frozenset({"pydoc.locate", "pkgutil.resolve_name"})
+_NAMESPACES = frozenset({"builtins.globals", "builtins.locals", "builtins.vars"})
+_RECONSTRUCTORS = frozenset({"copyreg._reconstructor", "copyreg.__newobj__", "copyreg.__newobj_ex__"})
+KNOWN_MODULES = frozenset(
+    {canonical(m, "")[0].rstrip(".") for m in MODULE_TOKENS}
+    | {"os.path", "urllib.request", "http.client", "importlib.util"}
+)
+
+
+@dataclass(frozen=True)
+class Ref:
+    """What a value is. ``kind``: name (a module attribute: function or class), module, namespace
+    (a dict of names: ``globals()``, ``sys.modules``, a module ``__dict__``), object (an instance or
+    call result), method (``base``.``name`` bound), partial, attrgetter, methodcaller, gadget,
+    const, unknown."""
+
+    kind: str
+    name: str = ""
+    via: tuple[str, ...] = ()
+    base: Ref | None = None
+    args: tuple[Any, ...] = ()
+    roots: tuple[Global, ...] = ()  # the imports this reference was built from
+    inner: tuple[Call, ...] = ()  # the calls evaluated to build it (getattr, __import__, partial…)
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a call invokes: the callable's reference and the effective arguments."""
+
+    fn: Ref
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+
+
+class Resolver:
+    def __init__(self, folder: Folder, max_depth: int):
+        self.folder = folder
+        self.max_depth = max_depth
+        self._values: dict[int, Ref] = {}
+        self._targets: dict[int, Target] = {}
+
+    def const(self, value: Any, depth: int = 0) -> Any:
+        return self.folder.fold(value, depth)[0]
+
+    def target(self, call: Call, depth: int = 0) -> Target:
+        cached = self._targets.get(id(call))
+        if cached is not None:
+            return cached
+        if depth > self.max_depth:
+            raise LimitExceeded("pickle expression depth", self.max_depth, depth)
+        args = call.args if isinstance(call.args, tuple) else (call.args,)
+        kwargs = const_kwargs(call.kwargs)
+        fn = self.value(call.func, depth + 1)
+        if fn.kind == "partial" and fn.base is not None:
+            fn, args = _extend(fn.base, fn), fn.args + args
+        elif fn.kind == "methodcaller" and args:
+            obj = self.value(args[0], depth + 1)
+            fn, args = _extend(self.attr(obj, fn.name, ("methodcaller",)), fn), fn.args
+        elif fn.kind == "name" and fn.name in _RECONSTRUCTORS and args:
+            # copyreg._reconstructor(cls, base, state) runs base.__init__(obj, state) unless base is object
+            base = self.value(args[1], depth + 1) if fn.name == "copyreg._reconstructor" and len(args) > 1 else None
+            if base is not None and base.kind == "name" and base.name != "builtins.object":
+                fn, args = _extend(base, fn), args[2:3]
+        found = Target(fn, args, kwargs)
+        self._targets[id(call)] = found
+        return found
+
+    def value(self, value: Any, depth: int = 0) -> Ref:
+        if isinstance(value, Global):
+            ref = self._values.get(id(value))
+            if ref is None:
+                ref = self._values[id(value)] = self._global(value)
+            return ref
+        if isinstance(value, Call):
+            key = id(value)
+            cached = self._values.get(key)
+            if cached is None:
+                self._values[key] = Ref("unknown", "<cycle>")
+                cached = self._call_result(value, depth)
+                self._values[key] = cached
+            return cached
+        folded = self.const(value, depth)
+        if folded is not NOT_CONST:
+            return Ref("const", type(folded).__name__, args=(folded,))
+        if isinstance(value, PDict):
+            return Ref("object", "builtins.dict")
+        return Ref("unknown", type(value).__name__)
+
+    def _global(self, glob: Global) -> Ref:
+        if glob.module == "<extension>":
+            return Ref("unknown", f"extension code {glob.name}", roots=(glob,))
+        name, chained = glob.canon
+        via = ("attribute chain",) if chained else ()
+        if glob.dynamic:
+            via += ("computed name",)
+        if name == "sys.modules":
+            return Ref("namespace", name, via, roots=(glob,))
+        if name in KNOWN_MODULES:
+            return Ref("module", name, via, roots=(glob,))
+        return Ref("name", name, via, roots=(glob,))
+
+    def _call_result(self, call: Call, depth: int) -> Ref:
+        """What calling ``call`` returns."""
+        tgt = self.target(call, depth + 1)
+        fn, args = tgt.fn, tgt.args
+        roots, inner = fn.roots, (*fn.inner, call)
+        if fn.kind == "attrgetter" and args:
+            ref = self.value(args[0], depth + 1)
+            for part in fn.name.split("."):
+                ref = self.attr(ref, part, ("attrgetter",))
+            return _merge(ref, roots, inner)
+        if fn.kind == "name":
+            first = self.const(args[0], depth + 1) if args else NOT_CONST
+            step = fn.name.rpartition(".")[2]
+            if fn.name in _IMPORTERS and isinstance(first, str):
+                fromlist = self.const(args[3], depth + 1) if len(args) > 3 else None
+                mod = first if fn.name != "builtins.__import__" or fromlist else first.split(".")[0]
+                return Ref("module", canonical(mod, "")[0].rstrip("."), (*fn.via, step), roots=roots, inner=inner)
+            if fn.name in _LOCATORS and isinstance(first, str):
+                module, _, attr = first.replace(":", ".").rpartition(".")
+                name = canonical(module, attr)[0] if module else first
+                kind = "module" if name in KNOWN_MODULES else "name"
+                return Ref(kind, name, (*fn.via, step), roots=roots, inner=inner)
+            if fn.name == "builtins.getattr" and len(args) >= 2:
+                obj = self.value(args[0], depth + 1)
+                attr = self.const(args[1], depth + 1)
+                return _merge(self.attr(obj, attr if isinstance(attr, str) else None, ("getattr",)), roots, inner)
+            if fn.name == "operator.attrgetter" and isinstance(first, str):
+                return Ref("attrgetter", first, (*fn.via, "attrgetter"), roots=roots, inner=inner)
+            if fn.name == "operator.methodcaller" and isinstance(first, str):
+                return Ref("methodcaller", first, (*fn.via, "methodcaller"), args=args[1:], roots=roots, inner=inner)
+            if fn.name == "functools.partial" and args:
+                return self._partial(call, args, fn, depth)
+            if fn.name in _NAMESPACES and not args:
+                return Ref("namespace", "__main__", (*fn.via, step), roots=roots, inner=inner)
+            if fn.name == "operator.getitem" and len(args) == 2:
+                return _merge(self.item(self.value(args[0], depth + 1), self.const(args[1], depth + 1)), roots, inner)
+            if fn.name in _RECONSTRUCTORS and args:
+                cls = self.value(args[0], depth + 1)
+                return Ref("object", cls.name, cls.via, roots=(*roots, *cls.roots), inner=inner)
+            return Ref("object", fn.name, fn.via, roots=roots, inner=inner)
+        if fn.kind == "method" and fn.base is not None and fn.name in ("get", "__getitem__", "pop") and args:
+            return _merge(self.item(fn.base, self.const(args[0], depth + 1)), roots, inner)
+        if fn.kind == "method" and fn.base is not None and fn.name == "__dict__":
+            return fn.base
+        return Ref("object", f"{fn.name}()" if fn.name else "<call result>", fn.via, roots=roots, inner=inner)
+
+    def _partial(self, call: Call, args: tuple[Any, ...], fn: Ref, depth: int) -> Ref:
+        target = self.value(args[0], depth + 1)
+        bound = args[1:]
+        for state in call.state or ():
+            # functools.partial pickles as partial(f) + BUILD (f, args, kwds, dict)
+            if isinstance(state, tuple) and len(state) >= 2 and isinstance(state[1], tuple):
+                target = self.value(state[0], depth + 1)
+                bound = state[1]
+        return Ref(
+            "partial",
+            target.name,
+            (*fn.via, "partial"),
+            base=target,
+            args=tuple(bound),
+            roots=(*fn.roots, *target.roots),
+            inner=(*fn.inner, *target.inner, call),
+        )
+
+    def attr(self, obj: Ref, attr: str | None, via: tuple[str, ...]) -> Ref:
+        steps = (*obj.via, *via)
+        if attr is None:
+            return Ref("unknown", "<computed attribute>", steps, roots=obj.roots, inner=obj.inner)
+        if attr in GADGETS:
+            return Ref("gadget", f"{obj.name}.{attr}", steps, base=obj, roots=obj.roots, inner=obj.inner)
+        if attr in ("__builtins__", "builtins"):
+            return Ref("module", "builtins", steps, roots=obj.roots, inner=obj.inner)
+        if obj.kind in ("module", "name"):
+            if attr == "__dict__":
+                return Ref("namespace", obj.name, steps, roots=obj.roots, inner=obj.inner)
+            name, _ = canonical(obj.name, attr)
+            kind = "module" if name in KNOWN_MODULES else "name"
+            if name == "sys.modules":
+                kind = "namespace"
+            return Ref(kind, name, steps, roots=obj.roots, inner=obj.inner)
+        if obj.kind in ("object", "const", "namespace", "method"):
+            return Ref("method", attr, steps, base=obj, roots=obj.roots, inner=obj.inner)
+        return Ref("unknown", f"{obj.name}.{attr}", steps, roots=obj.roots, inner=obj.inner)
+
+    def item(self, obj: Ref, key: Any) -> Ref:
+        if not isinstance(key, str):
+            return Ref("unknown", "<computed item>", obj.via, roots=obj.roots, inner=obj.inner)
+        if obj.kind == "namespace" and obj.name == "sys.modules":
+            return Ref(
+                "module", canonical(key, "")[0].rstrip("."), (*obj.via, "sys.modules"), roots=obj.roots, inner=obj.inner
+            )
+        if obj.kind == "namespace" and obj.name == "__main__":
+            if key in ("__builtins__", "builtins"):
+                return Ref("module", "builtins", (*obj.via, "globals()"), roots=obj.roots, inner=obj.inner)
+            return Ref("name", f"__main__.{key}", obj.via, roots=obj.roots, inner=obj.inner)
+        if obj.kind in ("namespace", "module"):
+            return self.attr(Ref("module", obj.name, obj.via, roots=obj.roots, inner=obj.inner), key, ("item",))
+        return Ref("unknown", f"{obj.name}[{key!r}]", obj.via, roots=obj.roots, inner=obj.inner)
+
+
+def _extend(ref: Ref, through: Ref) -> Ref:
+    """``ref`` reached through ``through`` (a partial, a methodcaller, a reconstructor)."""
+    return Ref(
+        ref.kind,
+        ref.name,
+        (*ref.via, *through.via) or through.via,
+        ref.base,
+        ref.args,
+        (*ref.roots, *through.roots),
+        (*ref.inner, *through.inner),
+    )
+
+
+def _merge(ref: Ref, roots: tuple[Global, ...], inner: tuple[Call, ...]) -> Ref:
+    return Ref(ref.kind, ref.name, ref.via, ref.base, ref.args, (*roots, *ref.roots), (*inner, *ref.inner))

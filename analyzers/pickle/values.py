@@ -1,0 +1,167 @@
+"""Symbolic values of the pickle machine and their Python-like rendering.
+
+Constants stay native Python values (``str``, ``bytes``, ``int``, tuples, lists) so the machine
+allocates nothing for them; dicts and sets are ``PDict``/``PSet`` (their keys may be unhashable
+symbolic values). Imports are ``Global``, every callable invocation is a ``Call``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from malhug.analyzers.pickle.policy import canonical
+
+MAX_TEXT = 240  # longest string literal shown whole in a rendering
+MAX_ITEMS = 8  # container items shown before "…"
+
+
+class Global:
+    """An imported name (GLOBAL, STACK_GLOBAL, INST, EXT)."""
+
+    __slots__ = ("module", "name", "offset", "dynamic", "_canon")
+
+    def __init__(self, module: str, name: str, offset: int, dynamic: bool = False):
+        self.module = module
+        self.name = name
+        self.offset = offset
+        self.dynamic = dynamic  # the name was computed (memo, str.join) rather than written literally
+        self._canon: tuple[str, bool] | None = None
+
+    @property
+    def canon(self) -> tuple[str, bool]:
+        if self._canon is None:
+            self._canon = canonical(self.module, self.name)
+        return self._canon
+
+    @property
+    def dotted(self) -> str:
+        return f"{self.module}.{self.name}"
+
+
+class Call:
+    """A callable invoked while loading: REDUCE, NEWOBJ(_EX), OBJ, INST, or an injected __setstate__."""
+
+    __slots__ = ("func", "args", "kwargs", "offset", "kind", "state", "items")
+
+    def __init__(self, func: Any, args: Any, offset: int, kind: str = "reduce", kwargs: Any = None):
+        self.func = func
+        self.args = args
+        self.kwargs = kwargs
+        self.offset = offset
+        self.kind = kind
+        self.state: list[Any] | None = None  # BUILD states applied to the result
+        self.items: list[Any] | None = None  # APPEND(S)/SETITEM(S) applied to the result
+
+    def add_state(self, state: Any) -> None:
+        if self.state is None:
+            self.state = [state]
+        else:
+            self.state.append(state)
+
+    def add_items(self, items: list[Any]) -> None:
+        if self.items is None:
+            self.items = list(items)
+        else:
+            self.items.extend(items)
+
+
+class PersId:
+    """A persistent id (torch storages); resolved by the loader, never imported."""
+
+    __slots__ = ("pid", "offset")
+
+    def __init__(self, pid: Any, offset: int):
+        self.pid = pid
+        self.offset = offset
+
+
+class Unknown:
+    """A value the machine cannot know (out-of-band buffers, a computed global)."""
+
+    __slots__ = ("what", "offset")
+
+    def __init__(self, what: str, offset: int):
+        self.what = what
+        self.offset = offset
+
+
+class PDict:
+    __slots__ = ("items",)
+
+    def __init__(self, items: list[tuple[Any, Any]] | None = None):
+        self.items: list[tuple[Any, Any]] = items if items is not None else []
+
+    def get(self, key: str) -> Any:
+        for k, v in self.items:
+            if isinstance(k, str) and k == key:
+                return v
+        return None
+
+
+class PSet:
+    __slots__ = ("items", "frozen")
+
+    def __init__(self, items: list[Any] | None = None, frozen: bool = False):
+        self.items: list[Any] = items if items is not None else []
+        self.frozen = frozen
+
+
+def short_name(glob: Global) -> str:
+    name, _ = glob.canon
+    if name.startswith("builtins.") and name.count(".") == 1:
+        return name[len("builtins.") :]
+    return glob.dotted if glob.canon[1] or glob.dynamic else name
+
+
+def _literal(value: Any) -> str:
+    if isinstance(value, (str, bytes, bytearray)):
+        if len(value) > MAX_TEXT:
+            head = value[:MAX_TEXT]
+            return f"{head!r}…(+{len(value) - MAX_TEXT})"
+        return repr(value)
+    return repr(value)
+
+
+def render(value: Any, depth: int = 6) -> str:
+    """A readable Python-like expression for ``value`` (bounded in depth and width)."""
+    if depth <= 0:
+        return "…"
+    if value is None or isinstance(value, (bool, int, float, complex, str, bytes, bytearray)):
+        return _literal(value)
+    if isinstance(value, Global):
+        return short_name(value)
+    if isinstance(value, Call):
+        func = render(value.func, depth - 1)
+        args = value.args if isinstance(value.args, (tuple, list)) else (value.args,)
+        parts = _render_seq(args, depth - 1)
+        if isinstance(value.kwargs, PDict):
+            parts += [
+                f"{k}={render(v, depth - 1)}" if isinstance(k, str) else "**…"
+                for k, v in value.kwargs.items[:MAX_ITEMS]
+            ]
+        return f"{func}({', '.join(parts)})"
+    if isinstance(value, tuple):
+        inner = _render_seq(value, depth - 1)
+        return f"({inner[0]},)" if len(inner) == 1 else f"({', '.join(inner)})"
+    if isinstance(value, list):
+        return f"[{', '.join(_render_seq(value, depth - 1))}]"
+    if isinstance(value, PDict):
+        shown = [f"{render(k, depth - 1)}: {render(v, depth - 1)}" for k, v in value.items[:MAX_ITEMS]]
+        if len(value.items) > MAX_ITEMS:
+            shown.append("…")
+        return "{" + ", ".join(shown) + "}"
+    if isinstance(value, PSet):
+        inner = ", ".join(_render_seq(value.items, depth - 1))
+        return f"frozenset({{{inner}}})" if value.frozen else ("{" + inner + "}" if inner else "set()")
+    if isinstance(value, PersId):
+        return f"persistent_load({render(value.pid, depth - 1)})"
+    if isinstance(value, Unknown):
+        return f"<{value.what}>"
+    return f"<{type(value).__name__}>"
+
+
+def _render_seq(values: Any, depth: int) -> list[str]:
+    shown = [render(v, depth) for v in list(values[:MAX_ITEMS])]
+    if len(values) > MAX_ITEMS:
+        shown.append(f"…(+{len(values) - MAX_ITEMS})")
+    return shown
