@@ -27,6 +27,8 @@ from malhug.core.model import Location
 from malhug.core.rules import finding
 
 SNIFF_BYTES = 512
+# Stored members larger than this are analyzed through a zero-copy view (no CRC check).
+SLICE_ABOVE = 16 * 1024 * 1024
 NPY_HEAD_BYTES = 64 * 1024
 # Small bookkeeping members of torch archives and what they may hold.
 _TORCH_TINY = {
@@ -94,10 +96,11 @@ def _scan(ctx: ScanContext, src: ByteSource, kind: str) -> None:
 
 def _content(archive: ZipArchive, member: ZipMember) -> bytes | ByteSource:
     """The whole member: a zero-copy view when stored, else decompressed within the limits."""
-    view = archive.member_source(member)
-    if view is not None and not member.encrypted:
-        return view
-    return archive.read(member)
+    if member.size > SLICE_ABOVE:
+        view = archive.member_source(member)
+        if view is not None and not member.encrypted:
+            return view
+    return archive.read(member)  # small members are read whole, so their CRC is checked
 
 
 def _is_storage(name: str) -> bool:

@@ -37,3 +37,13 @@ def assert_pickle_payload_at(report: FileReport, member: str) -> None:
 
 def assert_not_clean(report: FileReport) -> None:
     assert report.verdict is not Verdict.CLEAN, [(f.rule, f.message) for f in report.findings]
+
+
+def npy_bytes(descr: str, shape: tuple[int, ...], body: bytes, version: int = 1) -> bytes:
+    """A ``.npy`` file written by hand: magic, version, header dict padded to 64 bytes, ``body``."""
+    header = f"{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape!r}, }}"
+    size_len = 2 if version == 1 else 4
+    pad = 64 - (6 + 2 + size_len + len(header) + 1) % 64
+    header += " " * pad + "\n"
+    length = len(header).to_bytes(size_len, "little")
+    return b"\x93NUMPY" + bytes([version, 0]) + length + header.encode("latin-1") + body
