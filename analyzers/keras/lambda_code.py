@@ -8,6 +8,7 @@ embedded code (``malhug.analyzers.embedded``).
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 
 from malhug.analyzers import embedded
@@ -28,6 +29,8 @@ _CRITICAL = {
     Category.COMMAND_EXEC,
 }
 MAX_STRINGS = 64
+_DYNAMIC = frozenset({"__import__", "import_module", "getattr", "locate", "__getattribute__"})
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
 MAX_STRING_CHARS = 1024 * 1024
 
 
@@ -56,9 +59,13 @@ def _embedded(kind: str, text: str, origin: str, depth: int) -> embedded.CodeAss
 
 
 def assess_lambda(code: CodeInfo, *, origin: str, depth: int = 0) -> LambdaAssessment:
-    names = set(code.all_names())
+    co_names = set(code.all_names())
+    strings = tuple(s for s in code.all_strings() if len(s.strip()) > 1 and s not in co_names)[:MAX_STRINGS]
+    names = set(co_names)
+    if names & _DYNAMIC:
+        # __import__('os'), getattr(m, 'system'): identifier strings are names the code will use.
+        names |= {p for s in strings if _IDENT.fullmatch(s) for p in s.split(".")}
     dangerous = sorted(names & callables.DANGEROUS_NAMES)
-    strings = tuple(s for s in code.all_strings() if len(s.strip()) > 1 and s not in names)[:MAX_STRINGS]
     categories = callables.categories_of_names(frozenset(dangerous))
     indicators: list[str] = []
     severity = Severity.INFO
