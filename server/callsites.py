@@ -1,0 +1,184 @@
+"""Call sites of a Python text, with arguments, positions and the constants they resolve to.
+
+Reading only, never executing: names are resolved through the module's imports and its
+module-level constant assignments (``MODEL = "org/name"``), f-strings of constants and ``+`` of
+strings are folded. Everything else is "unknown" (``UNKNOWN``).
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from malhug.server.spans import SourceLines, Span
+
+UNKNOWN: Any = object()
+_MAX_FOLD_DEPTH = 8
+
+
+@dataclass(frozen=True)
+class Arg:
+    name: str | None  # keyword name, None for a positional argument
+    span: Span  # the whole argument (``name=value`` for a keyword)
+    value_span: Span
+    value: Any  # a resolved constant, or UNKNOWN
+
+
+@dataclass(frozen=True)
+class CallSite:
+    func: str  # canonical dotted name ("torch.load", "transformers.AutoModel.from_pretrained"), "" if unknown
+    written: str  # the dotted name as written ("th.load")
+    span: Span  # the whole call
+    func_span: Span
+    args: tuple[Arg, ...]  # source order
+
+    @property
+    def method(self) -> str:
+        return self.func.rsplit(".", 1)[-1] if self.func else ""
+
+    def keyword(self, name: str) -> Arg | None:
+        for arg in self.args:
+            if arg.name == name:
+                return arg
+        return None
+
+    def positional(self, index: int) -> Arg | None:
+        pos = [a for a in self.args if a.name is None]
+        return pos[index] if index < len(pos) else None
+
+
+@dataclass
+class ModuleScope:
+    aliases: dict[str, str] = field(default_factory=dict)  # local name -> dotted module path
+    constants: dict[str, Any] = field(default_factory=dict)  # module-level NAME -> constant (UNKNOWN if ambiguous)
+    hf_filesystems: set[str] = field(default_factory=set)  # names bound to HfFileSystem(...)
+
+
+def dotted(node: ast.AST) -> str | None:
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return ".".join(reversed(parts))
+    return None
+
+
+def canonical(name: str, scope: ModuleScope) -> str:
+    head, _, rest = name.partition(".")
+    base = scope.aliases.get(head)
+    if base is None:
+        return name
+    return f"{base}.{rest}" if rest else base
+
+
+def fold(node: ast.AST, scope: ModuleScope, depth: int = 0) -> Any:
+    """The constant value of ``node`` when it is one, else UNKNOWN."""
+    if depth > _MAX_FOLD_DEPTH:
+        return UNKNOWN
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, ast.Name):
+        return scope.constants.get(node.id, UNKNOWN)
+    if isinstance(node, ast.JoinedStr):
+        out = []
+        for part in node.values:
+            if isinstance(part, ast.Constant) and isinstance(part.value, str):
+                out.append(part.value)
+            elif isinstance(part, ast.FormattedValue) and part.conversion == -1 and part.format_spec is None:
+                value = fold(part.value, scope, depth + 1)
+                if not isinstance(value, str | int):
+                    return UNKNOWN
+                out.append(str(value))
+            else:
+                return UNKNOWN
+        return "".join(out)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        left, right = fold(node.left, scope, depth + 1), fold(node.right, scope, depth + 1)
+        if isinstance(left, str) and isinstance(right, str):
+            return left + right
+    return UNKNOWN
+
+
+def module_scope(tree: ast.Module) -> ModuleScope:
+    scope = ModuleScope()
+    seen: dict[str, int] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.asname:
+                    scope.aliases[alias.asname] = alias.name
+                else:
+                    head = alias.name.split(".", 1)[0]
+                    scope.aliases.setdefault(head, head)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            for alias in node.names:
+                if alias.name != "*":
+                    scope.aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+    for stmt in tree.body:
+        targets: list[ast.expr] = []
+        value: ast.expr | None = None
+        if isinstance(stmt, ast.Assign):
+            targets, value = stmt.targets, stmt.value
+        elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
+            targets, value = [stmt.target], stmt.value
+        for target in targets:
+            if isinstance(target, ast.Name):
+                seen[target.id] = seen.get(target.id, 0) + 1
+                if value is not None:
+                    scope.constants[target.id] = fold(value, scope) if seen[target.id] == 1 else UNKNOWN
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+            name = dotted(node.value.func)
+            if name and canonical(name, scope).endswith("HfFileSystem"):
+                scope.hf_filesystems.update(t.id for t in node.targets if isinstance(t, ast.Name))
+    return scope
+
+
+def _args(call: ast.Call, scope: ModuleScope, src: SourceLines) -> tuple[Arg, ...]:
+    out: list[Arg] = []
+    for a in call.args:
+        if isinstance(a, ast.Starred):
+            out.append(Arg("*", src.span(a), src.span(a), UNKNOWN))
+        else:
+            out.append(Arg(None, src.span(a), src.span(a), fold(a, scope)))
+    for kw in call.keywords:
+        value_span = src.span(kw.value)
+        if kw.arg is None:
+            out.append(Arg("**", src.span(kw), value_span, UNKNOWN))
+        else:
+            out.append(Arg(kw.arg, src.span(kw), value_span, fold(kw.value, scope)))
+    out.sort(key=lambda a: (a.span.line, a.span.col))
+    return tuple(out)
+
+
+def call_sites(tree: ast.Module, scope: ModuleScope, src: SourceLines) -> Iterator[CallSite]:
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        written = dotted(node.func)
+        if written is None and isinstance(node.func, ast.Attribute):
+            # HfFileSystem().open(...) and friends: a method on a call's result.
+            inner = node.func.value
+            if isinstance(inner, ast.Call):
+                base = dotted(inner.func)
+                if base is not None:
+                    written = f"{base}().{node.func.attr}"
+        if written is None:
+            continue
+        head = written.split(".", 1)[0]
+        func = canonical(written, scope)
+        if head in scope.hf_filesystems:
+            func = "huggingface_hub.HfFileSystem()." + written.split(".", 1)[-1]
+        elif "()." in written:
+            func = canonical(written.split("().", 1)[0], scope) + "()." + written.split("().", 1)[1]
+        yield CallSite(
+            func=func,
+            written=written,
+            span=src.span(node),
+            func_span=src.span(node.func),
+            args=_args(node, scope, src),
+        )

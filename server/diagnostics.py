@@ -1,0 +1,275 @@
+"""Turn references, risky loads, script findings and hub scans into LSP diagnostics.
+
+Pure functions of their inputs (no server state), so unit tests can call them directly. Ranges
+are built in server positions and converted to the client's units with the document's codec.
+A diagnostic's ``data`` carries what its quick fixes need (ruff's approach): repo id and type, the
+safe sha when known, and ready-made edits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from lsprotocol import types
+
+from malhug.core.model import Category, FileReport, Finding, Severity, Verdict, sort_findings
+from malhug.core.rules import CATALOG
+from malhug.hub.types import RepoScan, SafeRevision
+from malhug.server import edits
+from malhug.server.references import CodeAnalysis, HubRef, RiskyLoad
+from malhug.server.settings import Settings
+from malhug.server.spans import SourceLines, Span, to_lsp_range
+
+SOURCE = "malhug"
+LSP_SEVERITY = {
+    Severity.CRITICAL: types.DiagnosticSeverity.Error,
+    Severity.HIGH: types.DiagnosticSeverity.Error,
+    Severity.MEDIUM: types.DiagnosticSeverity.Warning,
+    Severity.LOW: types.DiagnosticSeverity.Information,
+    Severity.INFO: types.DiagnosticSeverity.Hint,
+}
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One diagnostic before conversion: rule, severity, text, place, fixes."""
+
+    rule: str
+    severity: Severity
+    message: str
+    span: Span
+    data: dict[str, Any]
+    related: tuple[tuple[str, Span], ...] = ()
+
+
+def ref_key(ref: HubRef) -> tuple[str, str, str]:
+    return (ref.repo_type, ref.repo_id, ref.revision or "")
+
+
+def _fix(title: str, edit_list: list[edits.Edit]) -> dict[str, Any]:
+    return {"title": title, "edits": [[*span.to_json(), text] for span, text in edit_list]}
+
+
+def worst_file(scan: RepoScan) -> tuple[FileReport | None, Finding | None]:
+    files = sorted(scan.files, key=lambda f: -f.verdict.rank)
+    for report in files:
+        if report.findings:
+            return report, sort_findings(report.findings)[0]
+    return (files[0] if files else None), None
+
+
+def _hub_fixes(ref: HubRef, src: SourceLines, scan: RepoScan, safe: SafeRevision | None) -> list[dict[str, Any]]:
+    fixes: list[dict[str, Any]] = []
+    call = ref.call
+    if call is None or ref.kind == "hf-path":
+        return fixes
+    if safe is not None and safe.commit_sha and safe.commit_sha != ref.revision:
+        value = edits.quote_like(src, ref.id_span, safe.commit_sha)
+        fixes.append(
+            _fix(
+                f'Pin revision="{safe.commit_sha}" (newest revision that scans clean)',
+                edits.set_keyword(call, src, "revision", value),
+            )
+        )
+    pickles = any(
+        f.format not in ("safetensors", "json", "text", "python") and f.verdict is not Verdict.CLEAN for f in scan.files
+    )
+    if ref.kind == "from_pretrained" and ref.use_safetensors is not True and pickles:
+        fixes.append(
+            _fix(
+                "Load safetensors weights only (use_safetensors=True)",
+                edits.set_keyword(call, src, "use_safetensors", "True"),
+            )
+        )
+    if ref.trust_remote_code is True:
+        fixes.append(_fix("Remove trust_remote_code=True", edits.remove_keyword(call, src, "trust_remote_code")))
+    return fixes
+
+
+def hub_issue(
+    ref: HubRef, scan: RepoScan, safe: SafeRevision | None, src: SourceLines, settings: Settings
+) -> list[Issue]:
+    """What a finished scan says about one reference (nothing when it is clean)."""
+    data: dict[str, Any] = {
+        "kind": "hub",
+        "repo_id": ref.repo_id,
+        "repo_type": ref.repo_type,
+        "revision": ref.revision,
+        "scanned_sha": scan.commit_sha,
+        "safe_sha": safe.commit_sha if safe is not None else None,
+        "verdict": scan.verdict.value,
+        "id_range": ref.id_span.to_json(),
+    }
+    if ref.call is not None:
+        rev = ref.call.keyword("revision")
+        data["call_range"] = ref.call.span.to_json()
+        data["revision_range"] = rev.value_span.to_json() if rev is not None else None
+    trusted = settings.is_trusted(ref.repo_id)
+    verdict = scan.verdict
+    name = f"{ref.repo_id}@{scan.commit_sha[:12]}" if scan.commit_sha else ref.repo_id
+    if verdict is Verdict.ERROR:
+        if trusted:
+            return []
+        message = f"{name}: could not be scanned ({scan.error_kind or 'error'}): {scan.error}"
+        return [Issue("MH712", CATALOG["MH712"].severity, message, ref.id_span, {**data, "fixes": []})]
+    issues: list[Issue] = []
+    report, worst = worst_file(scan)
+    if verdict in (Verdict.MALICIOUS, Verdict.SUSPICIOUS) and not (trusted and verdict is Verdict.SUSPICIOUS):
+        rule = "MH710" if verdict is Verdict.MALICIOUS else "MH711"
+        severity = CATALOG[rule].severity
+        category: Category = worst.category if worst is not None else CATALOG[rule].category
+        if worst is not None and verdict is Verdict.MALICIOUS:
+            severity = max(worst.severity, Severity.HIGH, key=lambda s: s.rank)
+        if worst is not None and report is not None:
+            detail = f"{report.path}: {category.value} — {worst.message} [{worst.rule}]"
+        elif scan.skipped:
+            path, reason = next(iter(scan.skipped.items()))
+            detail = f"{len(scan.skipped)} file(s) not scanned, e.g. {path}: {reason}"
+        else:
+            detail = "see hover for the report"
+        message = f"{name} is {verdict.value}: {detail}"
+        data = {**data, "category": category.value, "file": report.path if report else None}
+        issues.append(Issue(rule, severity, message, ref.id_span, {**data, "fixes": _hub_fixes(ref, src, scan, safe)}))
+    if scan.ships_code and not ref.pinned and not trusted:
+        severity = Severity.MEDIUM if ref.trust_remote_code else CATALOG["MH707"].severity
+        fixes = []
+        if ref.call is not None and scan.commit_sha and ref.kind != "hf-path":
+            value = edits.quote_like(src, ref.id_span, scan.commit_sha)
+            fixes.append(
+                _fix(
+                    f'Pin revision="{scan.commit_sha}" (the revision scanned)',
+                    edits.set_keyword(ref.call, src, "revision", value),
+                )
+            )
+        message = f"{ref.repo_id} ships code that loading may run; pin revision= to a full commit sha"
+        issues.append(Issue("MH707", severity, message, ref.id_span, {**data, "fixes": fixes}))
+    return issues
+
+
+def load_issue(load: RiskyLoad, src: SourceLines) -> Issue:
+    fixes = []
+    if load.call is not None and load.fix == "weights_only":
+        fixes.append(_fix("Use weights_only=True", edits.set_keyword(load.call, src, "weights_only", "True")))
+    elif load.call is not None and load.fix == "remove_trust_remote_code":
+        fixes.append(_fix("Remove trust_remote_code=True", edits.remove_keyword(load.call, src, "trust_remote_code")))
+    severity = Severity(load.severity) if load.severity else CATALOG[load.rule].severity
+    return Issue(load.rule, severity, load.message, load.span, {"kind": "load", "fixes": fixes})
+
+
+def _finding_span(finding: Finding, src: SourceLines) -> Span:
+    loc = finding.location
+    line = max((loc.line or 1) - 1, 0)
+    col = max((loc.column or 1) - 1, 0)
+    if loc.end_line is not None and loc.end_column is not None:
+        return Span(line, col, max(loc.end_line - 1, line), max(loc.end_column - 1, 0))
+    return Span(line, col, line, max(len(src.line_text(line)), col))
+
+
+def script_issue(finding: Finding, src: SourceLines) -> Issue:
+    related = tuple(
+        (step.message, _finding_span(Finding(finding.rule, finding.severity, finding.category, "", step.location), src))
+        for step in finding.trace
+        if step.location.line
+    )
+    message = finding.message + (
+        f": {finding.evidence}" if finding.evidence and finding.evidence not in finding.message else ""
+    )
+    return Issue(
+        finding.rule,
+        finding.severity,
+        message,
+        _finding_span(finding, src),
+        {"kind": "script", "category": finding.category.value, "fixes": []},
+        related,
+    )
+
+
+def _suppressed(src: SourceLines, issue: Issue) -> bool:
+    rules = edits.ignored_rules(src.line_text(issue.span.line))
+    return rules is not None and (not rules or issue.rule in rules)
+
+
+def document_issues(
+    analysis: CodeAnalysis,
+    script_findings: Sequence[Finding],
+    src: SourceLines,
+    scans: Mapping[tuple[str, str, str], RepoScan],
+    safe: Mapping[tuple[str, str], SafeRevision],
+    settings: Settings,
+) -> list[Issue]:
+    issues: list[Issue] = []
+    trusted_calls = set()
+    for ref in analysis.refs:
+        if settings.is_trusted(ref.repo_id) and ref.call is not None:
+            trusted_calls.add(ref.call.span)
+        scan = scans.get(ref_key(ref))
+        if scan is not None:
+            issues.extend(hub_issue(ref, scan, safe.get((ref.repo_type, ref.repo_id)), src, settings))
+    for load in analysis.loads:
+        if load.rule == "MH706" and load.call is not None and load.call.span in trusted_calls:
+            continue
+        issues.append(load_issue(load, src))
+    issues.extend(script_issue(f, src) for f in script_findings)
+    return [i for i in issues if i.severity >= settings.severity_threshold and not _suppressed(src, i)]
+
+
+def to_diagnostic(issue: Issue, uri: str, lines: Sequence[str], codec: Any) -> types.Diagnostic:
+    rule = CATALOG.get(issue.rule)
+    return types.Diagnostic(
+        range=to_lsp_range(issue.span, lines, codec),
+        message=issue.message,
+        severity=LSP_SEVERITY[issue.severity],
+        code=issue.rule,
+        code_description=types.CodeDescription(href=rule.docs_url) if rule is not None else None,
+        source=SOURCE,
+        data=issue.data,
+        related_information=[
+            types.DiagnosticRelatedInformation(
+                location=types.Location(uri=uri, range=to_lsp_range(span, lines, codec)), message=message
+            )
+            for message, span in issue.related
+        ]
+        or None,
+    )
+
+
+def file_diagnostics(report: FileReport, settings: Settings) -> list[types.Diagnostic]:
+    """A model file's findings, all on line 0 (the file has no text positions)."""
+    out = []
+    zero = types.Range(start=types.Position(line=0, character=0), end=types.Position(line=0, character=0))
+    findings = sort_findings(report.findings)
+    if report.error is not None and not findings:
+        out.append(
+            types.Diagnostic(
+                range=zero,
+                message=f"{report.path}: {report.error}",
+                severity=types.DiagnosticSeverity.Warning,
+                source=SOURCE,
+                code="MH903",
+            )
+        )
+    for f in findings:
+        if f.severity < settings.severity_threshold:
+            continue
+        where = []
+        if f.location.member:
+            where.append(f.location.member)
+        if f.location.offset is not None:
+            where.append(f"offset {f.location.offset}")
+        place = f" ({', '.join(where)})" if where else ""
+        evidence = f": {f.evidence}" if f.evidence else ""
+        rule = CATALOG.get(f.rule)
+        out.append(
+            types.Diagnostic(
+                range=zero,
+                message=f"{report.verdict.value}: {f.category.value} — {f.message}{place}{evidence}"[:2000],
+                severity=LSP_SEVERITY[f.severity],
+                code=f.rule,
+                code_description=types.CodeDescription(href=rule.docs_url) if rule is not None else None,
+                source=SOURCE,
+                data={"kind": "file", "verdict": report.verdict.value, "fixes": []},
+            )
+        )
+    return out

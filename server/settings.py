@@ -1,0 +1,151 @@
+"""The ``malhug`` settings section: typed, validated, with defaults on bad values.
+
+Sources, later wins: defaults, the environment (``HF_ENDPOINT``, ``HF_TOKEN``, ``HF_HUB_OFFLINE``, as
+huggingface_hub reads them; the caches ``HF_HOME``/``MALHUG_CACHE_DIR`` are resolved by the hub layer), ``initializationOptions``, then
+``workspace/configuration``. A bad value keeps the default and yields a problem message for
+``window/showMessage``; nothing here raises on user input.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+from malhug.core.model import Severity
+
+_TRUE = {"1", "true", "yes", "on"}
+LOG_LEVELS = {"error": logging.ERROR, "warning": logging.WARNING, "info": logging.INFO, "debug": logging.DEBUG}
+
+
+@dataclass(frozen=True)
+class Settings:
+    hub_endpoint: str | None = None
+    offline: bool = False
+    severity_threshold: Severity = Severity.INFO
+    trusted_repos: tuple[str, ...] = ()
+    max_download: int = 512 * 1024 * 1024
+    history_depth: int = 20
+    log_level: str = "info"
+    debounce_ms: int = 300
+    workspace_max_files: int = 2000
+    token: str | None = field(default=None, repr=False)  # never logged, never shown
+
+    def is_trusted(self, repo_id: str) -> bool:
+        return any(fnmatch.fnmatchcase(repo_id, glob) for glob in self.trusted_repos)
+
+    def hub_key(self) -> tuple[Any, ...]:
+        """What the hub client is built from; a change means a new client."""
+        return (self.hub_endpoint, self.offline, self.max_download, self.history_depth, self.token)
+
+
+# camelCase setting name -> (field name, parser). A parser returns the value or raises ValueError.
+def _str_or_none(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or not value.startswith(("http://", "https://")):
+        raise ValueError("expected an http(s) URL")
+    return value.rstrip("/")
+
+
+def _bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise ValueError("expected true or false")
+
+
+def _severity(value: Any) -> Severity:
+    try:
+        return Severity(str(value).lower())
+    except ValueError:
+        raise ValueError(f"expected one of {', '.join(s.value for s in Severity)}") from None
+
+
+def _globs(value: Any) -> tuple[str, ...]:
+    if isinstance(value, list) and all(isinstance(v, str) and v for v in value):
+        return tuple(value)
+    raise ValueError("expected a list of repo/org globs such as 'my-org/*'")
+
+
+def _int_range(low: int, high: int) -> Any:
+    def parse(value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int | float) or int(value) != value:
+            raise ValueError("expected an integer")
+        if not low <= value <= high:
+            raise ValueError(f"expected an integer from {low} to {high}")
+        return int(value)
+
+    return parse
+
+
+def _log_level(value: Any) -> str:
+    if isinstance(value, str) and value.lower() in LOG_LEVELS:
+        return value.lower()
+    raise ValueError(f"expected one of {', '.join(LOG_LEVELS)}")
+
+
+_FIELDS: dict[str, tuple[str, Any]] = {
+    "hubEndpoint": ("hub_endpoint", _str_or_none),
+    "offline": ("offline", _bool),
+    "severityThreshold": ("severity_threshold", _severity),
+    "trustedRepos": ("trusted_repos", _globs),
+    "maxDownload": ("max_download", _int_range(0, 1 << 40)),
+    "historyDepth": ("history_depth", _int_range(1, 1000)),
+    "logLevel": ("log_level", _log_level),
+    "debounceMs": ("debounce_ms", _int_range(0, 10_000)),
+    "workspaceMaxFiles": ("workspace_max_files", _int_range(0, 100_000)),
+}
+
+
+def from_environment(env: Mapping[str, str]) -> Settings:
+    token = env.get("HF_TOKEN") or env.get("HUGGING_FACE_HUB_TOKEN") or None
+    return Settings(
+        hub_endpoint=(env.get("HF_ENDPOINT") or "").rstrip("/") or None,
+        offline=env.get("HF_HUB_OFFLINE", "").strip().lower() in _TRUE,
+        token=token,
+    )
+
+
+def merge(base: Settings, raw: Any) -> tuple[Settings, list[str]]:
+    """``base`` updated with the user's ``malhug`` section; returns the problems found."""
+    if raw is None:
+        return base, []
+    if isinstance(raw, Mapping) and isinstance(raw.get("malhug"), Mapping):
+        raw = raw["malhug"]
+    if not isinstance(raw, Mapping):
+        return base, [f"malhug settings: expected an object, got {type(raw).__name__}; using defaults"]
+    changes: dict[str, Any] = {}
+    problems = []
+    for key, value in raw.items():
+        if key not in _FIELDS:
+            continue  # unknown keys belong to newer clients; ignore quietly
+        name, parse = _FIELDS[key]
+        if value is None:
+            continue
+        try:
+            changes[name] = parse(value)
+        except ValueError as exc:
+            default = getattr(base, name)
+            shown = default.value if isinstance(default, Severity) else default
+            problems.append(f"malhug.{key}: {exc} (got {value!r}); using {shown!r}")
+    return replace(base, **changes), problems
+
+
+def default_settings() -> Settings:
+    return from_environment(os.environ)
+
+
+def describe(settings: Settings) -> str:
+    """The settings for a log line, token redacted."""
+    parts = []
+    for f in fields(settings):
+        value = getattr(settings, f.name)
+        if f.name == "token":
+            value = "<set>" if value else None
+        elif isinstance(value, Severity):
+            value = value.value
+        parts.append(f"{f.name}={value!r}")
+    return ", ".join(parts)

@@ -1,0 +1,226 @@
+"""The language server object: settings, per-document state, hub results and worker pools.
+
+All state lives on one ``MalhugServer`` instance and is touched only on the event-loop thread;
+worker threads compute values and hand them back (``run_cpu``/``run_hub``/``run_files``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+
+from malhug import __version__
+from malhug.server.settings import LOG_LEVELS, Settings, default_settings
+
+if TYPE_CHECKING:
+    from malhug.core.model import FileReport, Finding
+    from malhug.hub.types import RepoScan, SafeRevision
+    from malhug.server.references import CodeAnalysis
+    from malhug.server.spans import SourceLines
+
+log = logging.getLogger("malhug.server")
+T = TypeVar("T")
+RepoKey = tuple[str, str, str]  # (repo_type, repo_id, revision or "")
+
+
+class HubClientLike(Protocol):
+    """What the server needs from ``malhug.hub.client.HubClient`` (a fake in unit tests)."""
+
+    def scan_repo(
+        self,
+        repo_id: str,
+        repo_type: str = "model",
+        revision: str | None = None,
+        *,
+        on_progress: Callable[..., None] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> RepoScan: ...
+
+    def cached_scan(self, repo_id: str, repo_type: str, revision: str | None) -> RepoScan | None: ...
+
+    def find_safe_revision(
+        self, repo_id: str, repo_type: str, *, max_commits: int | None = None, cancel: threading.Event | None = None
+    ) -> SafeRevision: ...
+
+
+ClientFactory = Callable[[Settings], HubClientLike]
+
+
+def default_client_factory(settings: Settings) -> HubClientLike:
+    from malhug.hub.client import HubClient
+
+    client: HubClientLike = HubClient(
+        endpoint=settings.hub_endpoint,
+        token=settings.token,
+        offline=settings.offline,
+        max_download=settings.max_download,
+        history_depth=settings.history_depth,
+    )
+    return client
+
+
+@dataclass
+class DocState:
+    uri: str
+    version: int | None = None  # the version ``analysis`` was computed for
+    src: SourceLines | None = None
+    analysis: CodeAnalysis | None = None
+    script_findings: list[Finding] = field(default_factory=list)
+    keys: set[RepoKey] = field(default_factory=set)
+    timer: asyncio.TimerHandle | None = None
+    task: asyncio.Task[None] | None = None
+
+
+@dataclass
+class ScanJob:
+    key: RepoKey
+    cancel: threading.Event = field(default_factory=threading.Event)
+    task: asyncio.Task[None] | None = None
+
+
+@dataclass
+class HubResults:
+    scans: dict[RepoKey, RepoScan] = field(default_factory=dict)
+    safe: dict[tuple[str, str], SafeRevision] = field(default_factory=dict)
+    jobs: dict[RepoKey, ScanJob] = field(default_factory=dict)
+    safe_jobs: dict[tuple[str, str], asyncio.Future[SafeRevision | None]] = field(default_factory=dict)
+
+    def clear(self) -> None:
+        for job in self.jobs.values():
+            job.cancel.set()
+        self.scans.clear()
+        self.safe.clear()
+        self.jobs.clear()
+        self.safe_jobs.clear()
+
+
+class LspLogHandler(logging.Handler):
+    """Forwards the server's log records to the client as ``window/logMessage``, from any thread."""
+
+    _TYPES = {
+        logging.ERROR: types.MessageType.Error,
+        logging.WARNING: types.MessageType.Warning,
+        logging.INFO: types.MessageType.Info,
+    }
+
+    def __init__(self, server: MalhugServer):
+        super().__init__()
+        self.server = server
+
+    def emit(self, record: logging.LogRecord) -> None:
+        kind = self._TYPES.get(record.levelno, types.MessageType.Log)
+        if record.levelno > logging.ERROR:
+            kind = types.MessageType.Error
+        self.server.call_on_loop(
+            self.server.window_log_message, types.LogMessageParams(type=kind, message=self.format(record))
+        )
+
+
+class MalhugServer(LanguageServer):
+    def __init__(self, client_factory: ClientFactory = default_client_factory, settings: Settings | None = None):
+        super().__init__("malhug", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
+        self.client_factory = client_factory
+        self.settings = settings or default_settings()
+        self.init_options: Any = None
+        self._client: HubClientLike | None = None
+        self._client_key: tuple[Any, ...] | None = None
+        self.docs: dict[str, DocState] = {}
+        self.hub = HubResults()
+        self.model_files: dict[str, FileReport] = {}
+        self.model_file_limit_hit = False
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.cpu_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="malhug-cpu")
+        self.hub_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="malhug-hub")
+        self.file_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="malhug-files")
+        self.background: set[asyncio.Task[Any]] = set()
+        self.progress_counter = 0
+        self.log_handler = LspLogHandler(self)
+        self.log_handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+
+    # --- hub client
+    @property
+    def client(self) -> HubClientLike:
+        key = self.settings.hub_key()
+        if self._client is None or key != self._client_key:
+            self._client = self.client_factory(self.settings)
+            self._client_key = key
+        return self._client
+
+    def drop_client(self) -> None:
+        self._client = None
+        self._client_key = None
+
+    # --- logging
+    def apply_log_level(self) -> None:
+        logger = logging.getLogger("malhug")
+        logger.setLevel(LOG_LEVELS[self.settings.log_level])
+        if self.log_handler not in logger.handlers:
+            logger.addHandler(self.log_handler)
+
+    def call_on_loop(self, func: Callable[..., Any], *args: Any) -> None:
+        """Run ``func(*args)`` on the event loop thread (all LSP output goes from there)."""
+        loop = self.loop
+        if loop is None or loop.is_closed():
+            return
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            func(*args)
+        else:
+            loop.call_soon_threadsafe(func, *args)
+
+    def show(self, message: str, kind: types.MessageType = types.MessageType.Warning) -> None:
+        self.window_show_message(types.ShowMessageParams(type=kind, message=message))
+
+    # --- worker pools
+    async def run_cpu(self, func: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self.cpu_pool, func, *args)
+
+    async def run_hub(self, func: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self.hub_pool, func, *args)
+
+    async def run_files(self, func: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self.file_pool, func, *args)
+
+    def spawn(self, coro: Coroutine[Any, Any, Any], what: str) -> asyncio.Task[Any]:
+        """A background task whose failure is logged, never lost."""
+        task = asyncio.ensure_future(coro)
+        self.background.add(task)
+
+        def done(t: asyncio.Task[Any]) -> None:
+            self.background.discard(t)
+            if not t.cancelled() and t.exception() is not None:
+                exc = t.exception()
+                log.error("%s failed: %s: %s", what, type(exc).__name__, exc, exc_info=exc)
+
+        task.add_done_callback(done)
+        return task
+
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        # A failing handler becomes a log message; the server carries on.
+        log.error("internal error (%s): %s: %s", getattr(source, "__name__", source), type(error).__name__, error)
+
+    # --- capabilities
+    def supports_progress(self) -> bool:
+        caps = self.client_capabilities
+        return bool(caps and caps.window and caps.window.work_done_progress)
+
+    def supports_pull_diagnostics(self) -> bool:
+        caps = self.client_capabilities
+        return bool(caps and caps.text_document and caps.text_document.diagnostic)
+
+    def shutdown_pools(self) -> None:
+        for job in self.hub.jobs.values():
+            job.cancel.set()
+        for pool in (self.cpu_pool, self.hub_pool, self.file_pool):
+            pool.shutdown(wait=False, cancel_futures=True)

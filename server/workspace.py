@@ -1,0 +1,196 @@
+"""Model files in the workspace: scanned on start-up (background, bounded) and when they change.
+
+Candidates are files with a model extension or whose first bytes are a model format (pickle,
+zip, NumPy, HDF5, GGUF, ...). Their findings are diagnostics on their own URIs (line 0), pushed,
+or pulled through ``workspace/diagnostic`` when the client supports pull diagnostics.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException
+from pygls.uris import from_fs_path, to_fs_path
+
+from malhug.core.model import FileReport
+from malhug.server import diagnostics
+from malhug.server.progress import Progress
+from malhug.server.state import MalhugServer
+
+log = logging.getLogger("malhug.server.workspace")
+MODEL_SUFFIXES = (
+    ".bin",
+    ".pt",
+    ".pth",
+    ".ckpt",
+    ".pkl",
+    ".pickle",
+    ".joblib",
+    ".npy",
+    ".npz",
+    ".h5",
+    ".hdf5",
+    ".keras",
+    ".gguf",
+    ".onnx",
+    ".safetensors",
+    ".pb",
+    ".dill",
+)
+_MAGIC = (b"PK\x03\x04", b"\x93NUMPY", b"\x89HDF\r\n\x1a\n", b"GGUF", b"7z\xbc\xaf\x27\x1c")
+_TEXT_SUFFIXES = (".py", ".md", ".txt", ".json", ".yaml", ".yml", ".toml", ".cfg", ".ini", ".csv", ".rst", ".lock")
+SKIP_DIRS = {
+    ".git",
+    "__pycache__",
+    ".venv",
+    "venv",
+    "node_modules",
+    ".mypy_cache",
+    ".ruff_cache",
+    ".pytest_cache",
+    ".tox",
+}
+WATCH_GLOB = "**/*.{" + ",".join(s.lstrip(".") for s in MODEL_SUFFIXES) + "}"
+
+
+def looks_like_model(path: Path) -> bool:
+    name = path.name.lower()
+    if name.endswith(MODEL_SUFFIXES):
+        return True
+    if name.endswith(_TEXT_SUFFIXES):
+        return False
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(8)
+    except OSError:
+        return False
+    if head[:1] == b"\x80" and len(head) > 1 and 2 <= head[1] <= 5:
+        return True
+    return head.startswith(_MAGIC)
+
+
+def find_model_files(roots: list[Path], limit: int) -> tuple[list[Path], bool]:
+    """Model files below ``roots`` (at most ``limit`` files looked at); True when the bound was hit."""
+    found: list[Path] = []
+    seen = 0
+    for root in roots:
+        for dirpath, dirnames, filenames in os.walk(root):
+            dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith("."))
+            for name in sorted(filenames):
+                seen += 1
+                if seen > limit:
+                    return found, True
+                path = Path(dirpath) / name
+                if path.is_file() and not path.is_symlink() and looks_like_model(path):
+                    found.append(path)
+    return found, False
+
+
+def scan_one(path: Path) -> FileReport:
+    from malhug.analyzers.api import scan_file
+
+    return scan_file(path, display=path.name)
+
+
+class ModelFiles:
+    def __init__(self, server: MalhugServer):
+        self.server = server
+
+    def roots(self) -> list[Path]:
+        ws = self.server.workspace
+        uris = [f.uri for f in ws.folders.values()] or ([ws.root_uri] if ws.root_uri else [])
+        paths = [to_fs_path(u) for u in uris]
+        return [Path(p) for p in paths if p and Path(p).is_dir()]
+
+    async def scan_all(self) -> int:
+        server = self.server
+        roots = self.roots()
+        if not roots:
+            return 0
+        files, truncated = await server.run_files(find_model_files, roots, server.settings.workspace_max_files)
+        server.model_file_limit_hit = truncated
+        if truncated:
+            log.warning(
+                "workspace scan stopped after %d files (malhug.workspaceMaxFiles)", server.settings.workspace_max_files
+            )
+        if not files:
+            return 0
+        progress = Progress(server, "MalHug: scanning model files")
+        await progress.begin(f"{len(files)} file(s)")
+        try:
+            for index, path in enumerate(files):
+                progress.report(path.name, int(100 * index / len(files)))
+                await self.scan(path)
+        finally:
+            progress.end(f"{len(files)} file(s) scanned")
+        return len(files)
+
+    async def scan(self, path: Path) -> None:
+        server = self.server
+        uri = from_fs_path(str(path)) or path.as_uri()
+        report = await server.run_files(scan_one, path)
+        report.path = str(path.name)
+        server.model_files[uri] = report
+        log.info("%s: %s", path.name, report.verdict.value)
+        self.publish(uri)
+
+    def publish(self, uri: str) -> None:
+        server = self.server
+        if server.supports_pull_diagnostics():
+            caps = server.client_capabilities.workspace
+            if caps and caps.diagnostics and caps.diagnostics.refresh_support:
+                server.workspace_diagnostic_refresh(None)
+            return
+        report = server.model_files.get(uri)
+        diags = diagnostics.file_diagnostics(report, server.settings) if report is not None else []
+        server.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=diags))
+
+    def forget(self, uri: str) -> None:
+        if self.server.model_files.pop(uri, None) is not None:
+            self.publish(uri)
+
+    async def changed(self, params: types.DidChangeWatchedFilesParams) -> None:
+        for change in params.changes:
+            path_str = to_fs_path(change.uri)
+            if not path_str:
+                continue
+            path = Path(path_str)
+            if change.type == types.FileChangeType.Deleted or not path.is_file():
+                self.forget(change.uri)
+            elif looks_like_model(path):
+                await self.scan(path)
+
+    def report(self, uri: str) -> types.FullDocumentDiagnosticReport:
+        report = self.server.model_files.get(uri)
+        items = diagnostics.file_diagnostics(report, self.server.settings) if report is not None else []
+        return types.FullDocumentDiagnosticReport(items=items)
+
+    def workspace_report(self) -> types.WorkspaceDiagnosticReport:
+        return types.WorkspaceDiagnosticReport(
+            items=[
+                types.WorkspaceFullDocumentDiagnosticReport(
+                    uri=uri, items=diagnostics.file_diagnostics(report, self.server.settings), version=None
+                )
+                for uri, report in sorted(self.server.model_files.items())
+            ]
+        )
+
+    async def register_watcher(self) -> None:
+        caps = self.server.client_capabilities
+        watched = caps.workspace.did_change_watched_files if caps and caps.workspace else None
+        if not (watched and watched.dynamic_registration):
+            log.info("client cannot watch files for us; model files are rescanned by the scanWorkspace command")
+            return
+        options = types.DidChangeWatchedFilesRegistrationOptions(
+            watchers=[types.FileSystemWatcher(glob_pattern=WATCH_GLOB)]
+        )
+        registration = types.Registration(
+            id="malhug-model-files", method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES, register_options=options
+        )
+        try:
+            await self.server.client_register_capability_async(types.RegistrationParams(registrations=[registration]))
+        except JsonRpcException as exc:
+            log.info("the client refused the model-file watcher (%s); use the scanWorkspace command", exc)
