@@ -77,12 +77,12 @@ def editor_settings(endpoint: str, interpreter: str) -> dict[str, object]:
 
 
 def wait_for_stop(stop: threading.Event) -> None:
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    try:
-        while not stop.wait(0.5):
-            pass
-    except KeyboardInterrupt:
-        _say("stopping")
+    """Until Ctrl-C or SIGTERM (SIGINT is handled explicitly: a background job may inherit it ignored)."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    while not stop.wait(0.5):
+        pass
+    _say("stopping")
 
 
 def editor_demo(manifest: Manifest, endpoint: str, workdir: Path, *, port: int, as_json: bool, interpreter: str) -> int:
