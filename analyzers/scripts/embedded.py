@@ -1,0 +1,60 @@
+"""``assess_python`` / ``assess_shell``: what a constant code string would do if it ran.
+
+The pickle, Keras and GGUF analyzers call these (through ``malhug.analyzers.embedded``) with the
+payloads they find; the script analysis calls them for constant arguments of ``exec`` and
+``os.system``. Locations in the findings are relative to the code string.
+"""
+
+from __future__ import annotations
+
+from malhug.analyzers.embedded import CodeAssessment, most_specific
+from malhug.analyzers.scripts.indicators import Indicator, worst_severity
+from malhug.analyzers.scripts.shell import analyze_shell
+from malhug.core.model import Finding, Location, Severity
+from malhug.core.rules import finding
+
+MAX_CODE = 1 << 20
+
+
+def python_indicators(code: str, depth: int) -> list[Indicator]:
+    """Indicators of a Python payload (the taint engine in embedded mode)."""
+    from malhug.analyzers.scripts.engine import analyze_code
+
+    return [f.indicator for f in analyze_code(code[:MAX_CODE], embedded=True, depth=depth).findings]
+
+
+def _assessment(indicators: list[Indicator], findings: tuple[Finding, ...]) -> CodeAssessment:
+    risky = [i for i in indicators if i.severity > Severity.INFO]
+    if not risky:
+        return CodeAssessment(findings=findings)
+    category = most_specific([i.category for i in risky])
+    reasons: list[str] = []
+    for ind in sorted(risky, key=lambda i: -i.severity.rank):
+        if ind.message not in reasons:
+            reasons.append(ind.message)
+    return CodeAssessment(
+        category=category, severity=worst_severity(risky), indicators=tuple(reasons[:12]), findings=findings
+    )
+
+
+def assess_python(code: str, *, origin: str = "<embedded>", depth: int = 0) -> CodeAssessment:
+    from malhug.analyzers.scripts.engine import analyze_code
+
+    result = analyze_code(code[:MAX_CODE], embedded=True, depth=depth, path=origin)
+    return _assessment([f.indicator for f in result.findings], tuple(result.to_findings()))
+
+
+def assess_shell(command: str, *, origin: str = "<embedded>", depth: int = 0) -> CodeAssessment:
+    indicators = analyze_shell(command, depth=depth, assess_python=python_indicators)
+    findings = tuple(
+        finding(
+            i.rule,
+            i.message,
+            location=Location(member=None, line=1, column=1),
+            evidence=i.evidence,
+            severity=i.severity,
+            category=i.category,
+        )
+        for i in indicators
+    )
+    return _assessment(indicators, findings)

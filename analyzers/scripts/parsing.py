@@ -1,0 +1,102 @@
+"""Parsing with repair: half-typed code in an editor still gets analyzed.
+
+libcst is strict and its error positions can be far from the mistake, so errors are located with
+CPython's parser (``ast.parse`` only parses, it never runs anything) and the broken statement is
+blanked out (its lines replaced by empty lines or ``pass``), keeping every other line where it was.
+First only the offending line is blanked; if the error does not move past it, the whole top-level
+statement around it. At most ``MAX_REPAIRS`` rounds.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import warnings
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+MAX_REPAIRS = 12
+_CONTINUATION = re.compile(r"^(?:[)\]}]|else\b|elif\b|except\b|finally\b|case\b)")
+
+
+@dataclass
+class Parsed:
+    module: cst.Module | None
+    errors: list[tuple[int, str]] = field(default_factory=list)  # (line, message) of repaired errors
+
+
+def dotted(node: cst.CSTNode | None) -> str | None:
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        base = dotted(node.value)
+        return None if base is None else f"{base}.{node.attr.value}"
+    return None
+
+
+def _syntax_error(text: str) -> tuple[int, str] | None:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ast.parse(text)
+    except SyntaxError as exc:
+        return (exc.lineno or 1, exc.msg or "invalid syntax")
+    except (ValueError, MemoryError, RecursionError) as exc:
+        return (1, str(exc) or type(exc).__name__)
+    return None
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" \t"))
+
+
+def _blank(lines: list[str], start: int, end: int) -> None:
+    """Blank lines[start:end]; keep an indented ``pass`` where a block would become empty."""
+    for i in range(start, min(end, len(lines))):
+        ending = "\n" if lines[i].endswith("\n") else ""
+        ws = lines[i][: _indent(lines[i])] if lines[i].strip() else ""
+        lines[i] = (ws + "pass" + ending) if ws and i == start else ending
+
+
+def _top_level_region(lines: list[str], index: int) -> tuple[int, int]:
+    start = index
+    while start > 0 and not (
+        lines[start].strip() and _indent(lines[start]) == 0 and not _CONTINUATION.match(lines[start])
+    ):
+        start -= 1
+    end = index + 1
+    while end < len(lines) and not (
+        lines[end].strip() and _indent(lines[end]) == 0 and not _CONTINUATION.match(lines[end].lstrip())
+    ):
+        end += 1
+    return start, end
+
+
+def parse(text: str) -> Parsed:
+    errors: list[tuple[int, str]] = []
+    lines = text.splitlines(keepends=True)
+    current = text
+    for _ in range(MAX_REPAIRS):
+        try:
+            return Parsed(cst.parse_module(current), errors)
+        except cst.ParserSyntaxError as exc:
+            err = _syntax_error(current) or (exc.raw_line, exc.message)
+        except (RecursionError, MemoryError) as exc:
+            errors.append((1, type(exc).__name__))
+            return Parsed(None, errors)
+        line, message = err
+        errors.append((line, message))
+        index = max(0, min(line, len(lines)) - 1)
+        if not lines:
+            return Parsed(None, errors)
+        trial = list(lines)
+        _blank(trial, index, index + 1)
+        after = _syntax_error("".join(trial))
+        if after is not None and after[0] <= line:
+            trial = list(lines)
+            start, end = _top_level_region(lines, index)
+            _blank(trial, start, end)
+        lines = trial
+        current = "".join(lines)
+    return Parsed(None, errors)
