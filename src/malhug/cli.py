@@ -105,6 +105,8 @@ def _scan_targets(args: argparse.Namespace, progress: _Progress) -> tuple[ScanRe
         from malhug.hub.cli import scan_hf_cache
 
         files, extra = scan_hf_cache(**_hub_options(args), on_file=progress)
+        if files and all(f.error is not None for f in files) and not any(f.findings for f in files):
+            unreadable += 1
         report.files.extend(files)
         report.extra.update(extra)
         bytes_read += sum(f.bytes_read for f in files)

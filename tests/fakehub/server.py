@@ -416,6 +416,11 @@ def start_server(handler: type[Handler], state: State, port: int = 0) -> Threadi
     server = ThreadingHTTPServer(("127.0.0.1", port), cls)
     server.daemon_threads = True
     server.block_on_close = False
-    thread = threading.Thread(target=server.serve_forever, name=f"fakehub-{handler.server_name_tag}", daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever,
+        kwargs={"poll_interval": 0.05},
+        name=f"fakehub-{handler.server_name_tag}",
+        daemon=True,
+    )
     thread.start()
     return server

@@ -12,7 +12,7 @@ import zlib
 
 from tests.fakehub import SparseFile
 
-SENTINEL_CMD = "echo malhug-sentinel-hub > /tmp/malhug-sentinel-hub"
+SENTINEL_CMD = "echo malhug-sentinel-hub"
 
 
 def _binunicode(text: str) -> bytes:

@@ -29,6 +29,7 @@ class HttpRangeSource:
         self._segments: list[tuple[int, bytes]] = []  # a few recent reads, newest last
         self.budget_hit = False
         self.error: str | None = None
+        self.error_kind: str | None = None
 
     @property
     def size(self) -> int:
@@ -61,7 +62,7 @@ class HttpRangeSource:
         try:
             data, self.url = self.http.get_bytes(self.url, what=self.what, start=offset, end=offset + fetch - 1)
         except HubError as exc:
-            self.error = exc.message
+            self.error, self.error_kind = exc.message, exc.kind
             raise RemoteReadError(exc.message) from exc
         self._read += len(data)
         if len(data) < length:

@@ -30,6 +30,8 @@ from malhug.hub.types import RepoScan
 log = logging.getLogger(__name__)
 
 MAX_SCANNED_FILES = 2000
+# Failures that concern the whole repository, not one file: the scan stops with this error.
+REPO_LEVEL_ERRORS = {"gated", "unauthorized", "rate-limited", "cancelled"}
 UNSAFE_HUB_STATUSES = {"unsafe", "suspicious", "caution", "malicious", "infected"}
 Progress = Callable[[str, int, int], None]
 
@@ -121,11 +123,15 @@ def scan_remote(job: Job, rf: RemoteFile, planned: select.Planned) -> FileReport
             report = scan_source(src, name=rf.path, limits=job.limits, sha256=sha, format_hint=planned.format_hint)
             report.bytes_read = src.bytes_read
             if src.error is not None:
+                if src.error_kind in REPO_LEVEL_ERRORS:
+                    raise HubError(src.error_kind or "network", src.error)
                 report.error = f"could not read {rf.path} from the Hub: {src.error}"
                 return report
             if _apply_budget(report, src, job, rf.size):
                 return report
     except HubError as exc:
+        if exc.kind in REPO_LEVEL_ERRORS:
+            raise
         return FileReport(
             path=rf.path,
             format="unknown",
