@@ -14,6 +14,7 @@ from typing import Any
 
 from lsprotocol import types
 
+from malhug.analyzers.scripts.suppress import is_suppressed
 from malhug.core.model import Category, FileReport, Finding, Severity, Verdict, sort_findings
 from malhug.core.rules import CATALOG
 from malhug.hub.types import RepoScan, SafeRevision
@@ -187,8 +188,8 @@ def script_issue(finding: Finding, src: SourceLines) -> Issue:
 
 
 def _suppressed(src: SourceLines, issue: Issue) -> bool:
-    rules = edits.ignored_rules(src.line_text(issue.span.line))
-    return rules is not None and (not rules or issue.rule in rules)
+    # The script analyzer's rule for ``# malhug: ignore[...]``, so both honour the same comments.
+    return is_suppressed(src.lines, issue.span.line + 1, issue.rule)
 
 
 def document_issues(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from malhug.analyzers.scripts.suppress import suppressed_rules
 from malhug.server.callsites import CallSite
 from malhug.server.spans import SourceLines, Span
 
@@ -90,20 +91,13 @@ def quote_like(src: SourceLines, span: Span | None, value: str) -> str:
 def ignore_comment(src: SourceLines, line: int, rule: str) -> list[Edit]:
     """Add ``# malhug: ignore[RULE]`` to ``line``, or add RULE to the comment already there."""
     text = src.line_text(line)
+    already = suppressed_rules(text)
+    if already is not None and (not already or rule in already):
+        return []
     match = _IGNORE.search(text)
     if match is not None:
         rules = [r.strip() for r in match.group("rules").split(",") if r.strip()]
-        if rule in rules:
-            return []
         end = match.end("rules")
         return [(_point(line, end), f", {rule}" if rules else rule)]
     stripped = len(text.rstrip())
     return [(Span(line, stripped, line, len(text)), f"  # malhug: ignore[{rule}]")]
-
-
-def ignored_rules(line_text: str) -> set[str] | None:
-    """Rules silenced on this line: a set, or None when there is no ignore comment."""
-    match = _IGNORE.search(line_text)
-    if match is None:
-        return None
-    return {r.strip() for r in match.group("rules").split(",") if r.strip()}
