@@ -117,8 +117,10 @@ def _member(ctx: ScanContext, archive: ZipArchive, member: ZipMember, kind: str)
         scan_member(ctx, _content(archive, member), name, formats.PICKLE)
         return
     if kind == formats.PYTORCH_ZIP:
-        if _is_storage(name):
-            return  # raw tensor bytes: torch never interprets them as code
+        if _is_storage(name) or name.endswith(".debug_pkl"):
+            # Raw tensor bytes, and TorchScript debug info that only torch's restricted C++
+            # unpickler reads: neither is ever interpreted as Python code.
+            return
         pattern = _TORCH_TINY.get(base)
         if pattern is not None and member.size <= 64 and pattern.fullmatch(archive.read(member)):
             return

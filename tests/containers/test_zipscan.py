@@ -170,3 +170,15 @@ def test_data_before_the_archive_is_reported_and_scanned() -> None:
     assert report.format == formats.ZIP
     assert any(f.evidence == "junk-prefix" for f in with_rule(report, "MH202"))
     assert any(f.location.member and f.location.member.startswith("<before archive>") for f in report.findings)
+
+
+def test_torchscript_archive_debug_info_is_not_taken_for_python_pickles() -> None:
+    import torch
+
+    module = torch.jit.script(torch.nn.Sequential(torch.nn.Linear(4, 2), torch.nn.ReLU()))
+    buf = io.BytesIO()
+    torch.jit.save(module, buf)
+    report = scan_bytes(buf.getvalue())
+    assert report.format == formats.PYTORCH_ZIP
+    assert not any((f.location.member or "").endswith(".debug_pkl") for f in report.findings)
+    assert not rules(report) & {"MH901", "MH902", "MH903"}, [(f.rule, f.message) for f in report.findings]
