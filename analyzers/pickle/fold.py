@@ -41,11 +41,11 @@ def _zlib(data: bytes, wbits: int = zlib.MAX_WBITS) -> bytes:
 
 def _codec(data: Any, encoding: str = "utf-8", errors: str = "strict", *, decode: bool) -> Any:
     name = codecs.lookup(encoding).name
-    if name == "zlib_codec":
+    if name == "zlib":
         return _zlib(bytes(data))
-    if name == "bz2_codec":
+    if name == "bz2":
         return _bounded_decompress(bytes(data), bz2.BZ2Decompressor)
-    if name in ("hex_codec", "base64_codec", "rot-13", "quopri_codec", "uu_codec") or name in _TEXT_CODECS:
+    if name in ("hex", "base64", "rot-13", "quopri", "uu") or name in _TEXT_CODECS:
         return codecs.decode(data, encoding, errors) if decode else codecs.encode(data, encoding, errors)
     raise ValueError(f"codec {encoding} not followed")
 

@@ -97,6 +97,7 @@ class Judge:
         self.consumed: set[int] = set()  # Globals reached as (part of) a callee
         self.notes: dict[tuple[str, str], _Note] = {}
         self.maybe_discarded: list[tuple[Call, str]] = []
+        self.absorbed_args: set[int] = set()  # calls whose payload a later call reported (compile → eval)
 
     # -- entry -----------------------------------------------------------------------------------
 
@@ -118,14 +119,20 @@ class Judge:
                 if ok:
                     self.consumed.add(id(func))
                     continue
-            tgt = self.resolver.target(call)
-            for glob in tgt.fn.roots:
-                self.consumed.add(id(glob))
-            result = self._decide(call, tgt)
+            try:
+                tgt = self.resolver.target(call)
+                for glob in tgt.fn.roots:
+                    self.consumed.add(id(glob))
+                result = self._decide(call, tgt)
+            except LimitExceeded as exc:
+                # This call is too deep to follow; the others are still judged.
+                result = finding("MH902", f"pickle: {exc}", location=Location(offset=call.offset), evidence=str(exc))
+                tgt = Target(Ref("unknown"), (), {})
             if result is not None:
                 decided.append((call, result))
                 if result.severity >= Severity.HIGH:
                     absorbed.update(id(c) for c in tgt.fn.inner)
+        absorbed |= self.absorbed_args
         for call, result in decided:
             if id(call) not in absorbed:
                 self.ctx.add(result)
@@ -287,6 +294,12 @@ class Judge:
             return (
                 (None, False) if kind in (Kind.SHELL, Kind.PYTHON, Kind.PYFILE, Kind.NESTED) else self._all_const(tgt)
             )
+        if kind is Kind.PYTHON and isinstance(first, Call):
+            # eval(compile(code, …)): the code is compile's argument; that compile is part of this call
+            inner = self.resolver.target(first)
+            if inner.fn.kind == "name" and inner.fn.name == "builtins.compile" and inner.args:
+                self.absorbed_args.add(id(first))
+                first = inner.args[0]
         value, decoded = self.folder.fold(first)
         if value is NOT_CONST:
             return None, False

@@ -1,0 +1,279 @@
+"""Dangerous callables, called directly or reached through every indirection the machine follows."""
+
+from __future__ import annotations
+
+import base64
+import codecs
+import marshal
+import pickle
+import zlib
+
+import pytest
+
+from malhug.core.model import Category, Severity, Verdict
+from tests.builders.pickles import Call, Global, Writer, call, pickle_of
+from tests.pickle.helpers import one, rules, s4, scan, sglobal, summary
+
+ECHO = "echo malhug"
+
+
+@pytest.mark.parametrize(
+    ("dotted", "args", "category"),
+    [
+        ("os.system", (ECHO,), Category.COMMAND_EXEC),
+        ("posix.system", (ECHO,), Category.COMMAND_EXEC),
+        ("nt.system", (ECHO,), Category.COMMAND_EXEC),
+        ("os.popen", (ECHO,), Category.COMMAND_EXEC),
+        ("os.execv", ("/bin/echo", ["/bin/echo", "x"]), Category.COMMAND_EXEC),
+        ("os.spawnlp", (0, "echo", "echo", "x"), Category.COMMAND_EXEC),
+        ("subprocess.check_output", (["echo", "x"],), Category.COMMAND_EXEC),
+        ("subprocess.run", (ECHO,), Category.COMMAND_EXEC),
+        ("pty.spawn", ("/bin/echo",), Category.COMMAND_EXEC),
+        ("multiprocessing.util.spawnv_passfds", ("/bin/echo", ["/bin/echo", "x"], ()), Category.COMMAND_EXEC),
+        ("distutils.spawn.spawn", (["echo", "x"],), Category.COMMAND_EXEC),
+        ("setuptools._distutils.spawn.spawn", (["echo", "x"],), Category.COMMAND_EXEC),
+        ("torch.utils.collect_env.run", (ECHO,), Category.COMMAND_EXEC),
+        ("mailcap.findmatch", ({}, "text/plain"), Category.COMMAND_EXEC),
+        ("builtins.exec", ("print('malhug')",), Category.CODE_EXEC),
+        ("builtins.eval", ("print('malhug')",), Category.CODE_EXEC),
+        ("__builtin__.eval", ("print('malhug')",), Category.CODE_EXEC),
+        ("builtins.compile", ("print('malhug')", "<x>", "exec"), Category.CODE_EXEC),
+        ("runpy._run_code", ("print('malhug')", {}), Category.CODE_EXEC),
+        ("timeit.timeit", ("print('malhug')",), Category.CODE_EXEC),
+        ("cProfile.run", ("print('malhug')",), Category.CODE_EXEC),
+        ("profile.run", ("print('malhug')",), Category.CODE_EXEC),
+        ("pdb.run", ("print('malhug')",), Category.CODE_EXEC),
+        ("code.interact", ("banner",), Category.CODE_EXEC),
+        ("numpy.testing._private.utils.runstring", ("print('malhug')", {}), Category.CODE_EXEC),
+        ("ctypes.CDLL", ("libc.so.6",), Category.CODE_EXEC),
+        ("shutil.rmtree", ("/tmp/malhug-nothing",), Category.DESTRUCTIVE),
+        ("os.remove", ("/tmp/malhug-nothing",), Category.DESTRUCTIVE),
+        ("builtins.open", ("/tmp/malhug-nothing", "w"), Category.FILE_WRITE),
+    ],
+)
+def test_dangerous_callable_called_directly(dotted: str, args: tuple[object, ...], category: Category) -> None:
+    report = scan(pickle_of([call(dotted, *args)], protocol=2))
+    f = one(report, "MH101")
+    assert report.verdict is Verdict.MALICIOUS
+    assert f.severity >= Severity.HIGH
+    assert f.category is category, summary(report)
+    assert f.evidence.endswith(")") and "(" in f.evidence
+
+
+@pytest.mark.parametrize(
+    ("dotted", "args"),
+    [
+        ("webbrowser.open", ("https://127.0.0.1/x",)),
+        ("urllib.request.urlopen", ("http://127.0.0.1/x",)),
+        ("socket.create_connection", (("127.0.0.1", 4444),)),
+        ("requests.get", ("http://127.0.0.1/x",)),
+        ("http.client.HTTPConnection", ("127.0.0.1",)),
+        ("torch.hub.load", ("owner/repo", "model")),
+        ("torch.hub.load_state_dict_from_url", ("http://127.0.0.1/w.pt",)),
+        ("pip.main", (["install", "malhug-nothing"],)),
+        ("pydoc.locate", ("os.system",)),
+        ("pkgutil.resolve_name", ("os:system",)),
+        ("importlib.import_module", ("os",)),
+        ("operator.attrgetter", ("system",)),
+        ("builtins.__import__", ("os",)),
+    ],
+)
+def test_network_browser_install_and_resolvers_are_malicious(dotted: str, args: tuple[object, ...]) -> None:
+    report = scan(pickle_of([call(dotted, *args)], protocol=4))
+    f = one(report, "MH101")
+    assert report.verdict is Verdict.MALICIOUS, summary(report)
+    assert f.severity >= Severity.HIGH
+
+
+def test_getattr_of_import_decompiles_the_chain() -> None:
+    chain = Call(call("builtins.getattr", call("builtins.__import__", "os"), "system"), (ECHO,))
+    data = pickle_of([chain], protocol=2)
+    report = scan(data)
+    f = one(report, "MH102")
+    assert f.evidence == f"getattr(__import__('os'), 'system')('{ECHO}')"
+    assert f.location.offset == data.rindex(b"R")
+    assert "__import__ → getattr" in f.message
+    assert rules(report) == {"MH102"}  # the inner __import__ and getattr are part of this finding
+
+
+@pytest.mark.parametrize(
+    ("name", "expr"),
+    [
+        ("getattr on a module global", Call(call("builtins.getattr", Global("posixpath", "os"), "system"), (ECHO,))),
+        (
+            "attrgetter",
+            Call(Call(call("operator.attrgetter", "system"), (call("builtins.__import__", "os"),)), (ECHO,)),
+        ),
+        ("methodcaller", Call(call("operator.methodcaller", "system", ECHO), (call("builtins.__import__", "os"),))),
+        ("partial", Call(call("functools.partial", Global("os", "system"), ECHO), ())),
+        ("import_module", Call(call("builtins.getattr", call("importlib.import_module", "os"), "system"), (ECHO,))),
+        ("pydoc.locate", Call(call("pydoc.locate", "os.system"), (ECHO,))),
+        ("pkgutil.resolve_name", Call(call("pkgutil.resolve_name", "os:system"), (ECHO,))),
+        (
+            "sys.modules",
+            Call(call("builtins.getattr", call("operator.getitem", Global("sys", "modules"), "os"), "system"), (ECHO,)),
+        ),
+        (
+            "globals builtins",
+            Call(
+                call("operator.getitem", call("operator.getitem", call("builtins.globals"), "__builtins__"), "eval"),
+                ("print(1)",),
+            ),
+        ),
+        ("STACK_GLOBAL os.path.os.system", Call(Global("os", "path.os.system"), (ECHO,))),
+        ("STACK_GLOBAL posixpath.os.system", Call(Global("posixpath", "os.system"), (ECHO,))),
+        ("STACK_GLOBAL torch.os.system", Call(Global("torch", "os.system"), (ECHO,))),
+    ],
+)
+def test_indirect_reach_is_mh102(name: str, expr: Call) -> None:
+    report = scan(pickle_of([expr], protocol=4))
+    f = one(report, "MH102")
+    assert report.verdict is Verdict.MALICIOUS
+    assert f.severity is Severity.CRITICAL, name
+    assert "through" in f.message
+
+
+def test_partial_stored_not_called_is_a_reference() -> None:
+    report = scan(pickle_of([call("functools.partial", Global("os", "system"), ECHO)], protocol=4))
+    f = one(report, "MH102")
+    assert (f.severity, f.category) == (Severity.HIGH, Category.COMMAND_EXEC)
+    assert "functools.partial" in f.message
+
+
+def test_real_functools_partial_of_system() -> None:
+    import functools
+    import os
+
+    report = scan(pickle.dumps(functools.partial(os.system, ECHO), protocol=4))
+    assert report.verdict is Verdict.MALICIOUS
+    assert "MH102" in rules(report)
+
+
+def test_subclasses_gadget() -> None:
+    expr = Call(call("builtins.getattr", Global("builtins", "object"), "__subclasses__"), ())
+    f = one(scan(pickle_of([expr], protocol=4)), "MH102")
+    assert "__subclasses__" in f.message and f.severity >= Severity.HIGH
+
+
+def test_dangerous_global_stored_but_not_called() -> None:
+    w = Writer(4).header()
+    w.value({"hook": Global("os", "system")})
+    report = scan(bytes(w.op(b".")))
+    f = one(report, "MH109")
+    assert (f.severity, f.category, f.evidence) == (Severity.HIGH, Category.COMMAND_EXEC, "os.system")
+
+
+def test_build_injected_setstate_calls_exec() -> None:
+    """BUILD plants __setstate__ = exec in an object; the next BUILD calls it with the payload."""
+    data = (
+        b"\x80\x04"
+        + sglobal("argparse", "Namespace")
+        + b")R"
+        + b"N}"
+        + s4("__setstate__")
+        + sglobal("builtins", "exec")
+        + b"s\x86b"
+        + s4("print('malhug')")
+        + b"b."
+    )
+    report = scan(data)
+    f = one(report, "MH102")
+    assert "BUILD __setstate__" in f.message
+    assert f.location.offset == len(data) - 2
+
+
+def test_build_and_setitem_on_imported_objects() -> None:
+    build = b"\x80\x04" + sglobal("torch", "serialization") + b"}" + s4("load") + sglobal("builtins", "eval") + b"sb."
+    f = one(scan(build), "MH107")
+    assert f.severity is Severity.HIGH and f.evidence.startswith("torch.serialization.__dict__.update(")
+    environ = b"\x80\x04" + sglobal("os", "environ") + s4("LD_PRELOAD") + s4("/tmp/x.so") + b"s."
+    f = one(scan(environ), "MH107")
+    assert f.evidence == "os.environ['LD_PRELOAD'] = '/tmp/x.so'"
+    syspath = b"\x80\x04" + sglobal("sys", "path") + s4("/tmp/evil") + b"a."
+    assert one(scan(syspath), "MH107").evidence == "sys.path.extend(['/tmp/evil'])"
+    module = b"\x80\x04" + sglobal("builtins", "__import__") + s4("os") + b"\x85R}" + s4("sep") + s4("!") + b"sb."
+    assert "MH107" in rules(scan(module))
+
+
+def test_base64_payload_is_decoded_and_followed() -> None:
+    code = base64.b64encode(b"import os; os.system('echo decoded')").decode()
+    report = scan(pickle_of([call("builtins.exec", call("base64.b64decode", code))], protocol=2))
+    f = one(report, "MH105")
+    assert f.severity is Severity.CRITICAL and "b64decode" in f.evidence
+    assert f.category is not Category.UNSAFE_IMPORT
+
+
+@pytest.mark.parametrize(
+    "arg",
+    [
+        call("codecs.decode", codecs.encode(ECHO.encode(), "hex"), "hex"),
+        call("zlib.decompress", zlib.compress(ECHO.encode())),
+        call("bytes.fromhex", ECHO.encode().hex()),
+    ],
+)
+def test_hex_and_zlib_commands_are_decoded(arg: Call) -> None:
+    f = one(scan(pickle_of([call("os.system", arg)], protocol=3)), "MH105")
+    assert f.category is Category.COMMAND_EXEC
+    assert "decodes" in f.message
+
+
+def test_nested_pickle_is_scanned_inside() -> None:
+    inner = pickle_of([call("os.system", "echo inner")], protocol=2)
+    data = pickle_of([call("pickle.loads", inner)], protocol=3)
+    report = scan(data)
+    outer = one(report, "MH104")
+    nested = one(report, "MH101")
+    assert outer.severity >= Severity.HIGH
+    assert nested.location.member == f"pickle.loads@{data.rindex(b'R')}"
+    assert nested.evidence == "os.system('echo inner')"
+
+
+def test_marshal_and_function_type() -> None:
+    code = marshal.dumps(compile("print('malhug')", "<x>", "exec"))
+    expr = Call(call("types.FunctionType", call("marshal.loads", code), {}), ())
+    report = scan(pickle_of([expr], protocol=4))
+    found = [f for f in report.findings if f.rule == "MH103"]
+    assert {f.category for f in found} == {Category.CODE_EXEC}
+    assert any(f.evidence.startswith("types.FunctionType(marshal.loads(b") for f in found), summary(report)
+    assert report.verdict is Verdict.MALICIOUS
+
+
+def test_dill_function_by_value() -> None:
+    dill = pytest.importorskip("dill")
+    report = scan(dill.dumps(lambda x: x + 1))
+    f = [f for f in report.findings if f.rule == "MH103"]
+    assert f and all(x.category is Category.CODE_EXEC for x in f), summary(report)
+    assert any("_create_function" in x.evidence or "_create_code" in x.evidence for x in f)
+    assert report.verdict is Verdict.MALICIOUS
+
+
+def test_cloudpickle_function_by_value() -> None:
+    cloudpickle = pytest.importorskip("cloudpickle")
+    report = scan(cloudpickle.dumps(lambda x: x + 1))
+    assert any(f.rule == "MH103" and "_make_function" in f.evidence for f in report.findings), summary(report)
+    assert any(f.rule == "MH103" and "_builtin_type('CodeType')" in f.evidence for f in report.findings)
+    assert report.verdict is Verdict.MALICIOUS
+
+
+def test_compile_then_eval_is_one_finding_with_the_code() -> None:
+    expr = call("builtins.eval", call("builtins.compile", "print('malhug')", "<x>", "exec"))
+    report = scan(pickle_of([expr], protocol=2))
+    f = one(report, "MH101")
+    assert f.evidence == """eval(compile("print('malhug')", '<x>', 'exec'))"""
+    assert f.message.startswith("pickle calls eval with constant code")
+
+
+def test_payload_inside_bytesio_for_torch_load() -> None:
+    inner = pickle_of([call("os.system", "echo via torch")], protocol=2)
+    report = scan(pickle_of([call("torch.load", call("io.BytesIO", inner))], protocol=3))
+    assert one(report, "MH104").location.offset is not None
+    assert one(report, "MH101").location.member is not None and one(report, "MH101").location.member.startswith(
+        "torch.load@"
+    )
+
+
+def test_network_payload_fed_to_exec_is_download_exec() -> None:
+    fetched = call("builtins.getattr", call("urllib.request.urlopen", "http://127.0.0.1/p"), "read")
+    report = scan(pickle_of([call("builtins.exec", Call(fetched, ()))], protocol=4))
+    exec_finding = [f for f in report.findings if "exec" in f.message]
+    assert exec_finding and exec_finding[0].category is Category.DOWNLOAD_EXEC, summary(report)
