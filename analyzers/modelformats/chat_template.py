@@ -98,18 +98,21 @@ class TemplateIssue:
     line: int
 
 
-def _fold(node: nodes.Node, depth: int = 0) -> str | None:
-    """The constant string value of an expression when it is built from literals, else None."""
+def _fold(node: nodes.Node, depth: int = 0, names: dict[str, str] | None = None) -> str | None:
+    """The constant string value of an expression built from literals (and ``{% set %}`` names of
+    such values), else None."""
     if depth > 50:
         return None
     if isinstance(node, nodes.Const):
         return node.value if isinstance(node.value, str) else None
+    if isinstance(node, nodes.Name) and names is not None:
+        return names.get(node.name)
     if isinstance(node, (nodes.Add, nodes.Concat)):
         parts = [node.left, node.right] if isinstance(node, nodes.Add) else list(node.nodes)
-        folded = [_fold(p, depth + 1) for p in parts]
+        folded = [_fold(p, depth + 1, names) for p in parts]
         return "".join(f for f in folded if f is not None) if all(f is not None for f in folded) else None
     if isinstance(node, nodes.Mul):
-        left, right = _fold(node.left, depth + 1), node.right
+        left, right = _fold(node.left, depth + 1, names), node.right
         if (
             left is not None
             and isinstance(right, nodes.Const)
@@ -121,12 +124,12 @@ def _fold(node: nodes.Node, depth: int = 0) -> str | None:
     if isinstance(node, nodes.Filter) and node.node is not None:
         inner: str | None
         if isinstance(node.node, (nodes.List, nodes.Tuple)) and node.name == "join":
-            items = [_fold(i, depth + 1) for i in node.node.items]
-            sep = _fold(node.args[0], depth + 1) if node.args else ""
+            items = [_fold(i, depth + 1, names) for i in node.node.items]
+            sep = _fold(node.args[0], depth + 1, names) if node.args else ""
             if sep is None or any(i is None for i in items):
                 return None
             return sep.join(i for i in items if i is not None)
-        inner = _fold(node.node, depth + 1)
+        inner = _fold(node.node, depth + 1, names)
         if inner is None:
             return None
         if node.name == "reverse":
@@ -134,7 +137,7 @@ def _fold(node: nodes.Node, depth: int = 0) -> str | None:
         if node.name in {"lower", "upper", "trim", "string"}:
             return {"lower": inner.lower, "upper": inner.upper, "trim": inner.strip}.get(node.name, lambda: inner)()
         if node.name == "replace" and len(node.args) >= 2:
-            old, new = _fold(node.args[0], depth + 1), _fold(node.args[1], depth + 1)
+            old, new = _fold(node.args[0], depth + 1, names), _fold(node.args[1], depth + 1, names)
             return inner.replace(old, new) if old is not None and new is not None else None
         if node.name == "format":
             return inner
@@ -146,24 +149,44 @@ def _is_escape_name(name: str) -> bool:
     return name in ESCAPE_ATTRS or (name.startswith("__") and name.endswith("__") and len(name) > 4)
 
 
+def _constants(tree: nodes.Template) -> dict[str, str]:
+    """``{% set name = <constant string> %}`` assignments (the last foldable one wins)."""
+    names: dict[str, str] = {}
+    for _ in range(2):  # a second pass resolves names built from other names
+        for assign in tree.find_all(nodes.Assign):
+            if isinstance(assign.target, nodes.Name):
+                value = _fold(assign.node, 0, names)
+                if value is not None:
+                    names[assign.target.name] = value
+    return names
+
+
 def _issues(tree: nodes.Template) -> Iterator[TemplateIssue]:
+    names = _constants(tree)
+    for assign in tree.find_all(nodes.Assign):
+        if isinstance(assign.target, nodes.Name) and _is_escape_name(names.get(assign.target.name, "")):
+            value = names[assign.target.name]
+            yield TemplateIssue(Severity.HIGH, f"builds the name {value} in {assign.target.name}", assign.lineno)
+    for const in tree.find_all(nodes.Const):
+        if isinstance(const.value, str) and const.value.strip() in ESCAPE_ATTRS:
+            yield TemplateIssue(Severity.HIGH, f"holds the string {const.value.strip()!r}", const.lineno)
     for node in tree.find_all((nodes.Getattr, nodes.Getitem, nodes.Filter, nodes.Call, nodes.Name)):
         line = getattr(node, "lineno", 0) or 0
         if isinstance(node, nodes.Getattr):
             yield from _attr_issue(node.attr, line, node.node)
         elif isinstance(node, nodes.Getitem):
-            key = _fold(node.arg)
+            key = _fold(node.arg, 0, names)
             if key is not None:
                 yield from _attr_issue(key, line, node.node)
         elif isinstance(node, nodes.Filter) and node.name == "attr" and node.args:
-            key = _fold(node.args[0])
+            key = _fold(node.args[0], 0, names)
             if key is None:
                 yield TemplateIssue(Severity.MEDIUM, "attr filter with a computed attribute name", line)
             else:
                 yield from _attr_issue(key, line, node.node)
         elif isinstance(node, nodes.Filter) and node.name == "map" and node.kwargs:
             for kw in node.kwargs:
-                key = _fold(kw.value) if kw.key == "attribute" else None
+                key = _fold(kw.value, 0, names) if kw.key == "attribute" else None
                 if key is not None:
                     yield from _attr_issue(key, line, node.node)
         elif isinstance(node, nodes.Call) and isinstance(node.node, nodes.Name) and node.node.name in EXEC_NAMES:

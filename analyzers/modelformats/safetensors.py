@@ -91,6 +91,8 @@ class _Checker:
         return begin, end, name
 
     def coverage(self, ranges: list[tuple[int, int, str]]) -> None:
+        if self.problems:
+            return  # gaps are only meaningful once every entry is valid
         ranges.sort()
         cursor, last = 0, ""
         for begin, end, name in ranges:
