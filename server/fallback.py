@@ -27,7 +27,7 @@ _COMMENT = re.compile(r"""#[^'"]*$""")
 _CONSTANT = re.compile(r"""^(?P<name>[A-Za-z_]\w*)\s*(?::[^=]+)?=\s*(?P<q>['"])(?P<value>[^'"\n]{1,200})(?P=q)\s*$""")
 _NAME_CALL = re.compile(
     r"(?P<func>(?:\w+\.)*(?:from_pretrained|load_dataset|hf_hub_download|snapshot_download|SentenceTransformer))"
-    r"\s*\(\s*(?P<name>[A-Za-z_]\w*)\s*[,)]"
+    r"\s*\(\s*(?P<name>[A-Za-z_]\w*)\s*(?:[,)]|$)"
 )
 
 

