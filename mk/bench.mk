@@ -1,0 +1,9 @@
+# Model-scanner benchmark (engineer H). Not part of `make test`: it builds multi-GiB sparse files and
+# runs four scanners once per file. See bench/models/README.md.
+.PHONY: bench-models bench-models-quick
+
+bench-models: $(STAMP)
+	$(VPY) -m bench.models.run --write-results
+
+bench-models-quick: $(STAMP)
+	$(VPY) -m bench.models.run --quick --skip-large
