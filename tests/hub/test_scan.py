@@ -231,3 +231,22 @@ def test_progress_and_cancel(hub: FakeHub, make_client: Callable[..., HubClient]
     scan = make_client().scan_repo("org/model", on_progress=progress, cancel=cancel)
     assert seen == [("w0.pkl", 0, 3), ("w1.pkl", 1, 3)]
     assert scan.error_kind == "cancelled" and scan.verdict is Verdict.ERROR
+
+
+def test_paginated_listing_and_history(hub: FakeHub, make_client: Callable[..., HubClient]) -> None:
+    hub.state.tree_page_size = 2
+    hub.state.commits_page_size = 2
+    repo = hub.repo("org/many")
+    first = repo.commit({f"w{i}.pkl": P.benign_pickle() for i in range(5)})
+    for i in range(4):
+        repo.commit({f"notes{i}.md": "x"})
+    repo.commit({"w4.pkl": P.evil_pickle()})
+    client = make_client()
+    scan = client.scan_repo("org/many")
+    assert scan.files_listed == 9 and len(scan.files) == 5
+    assert len(hub.requests(lambda r: "/tree/" in r.path)) == 5
+    assert _file(scan, "w4.pkl").verdict is Verdict.MALICIOUS
+    found = client.find_safe_revision("org/many", max_commits=3)
+    assert found.commit_sha == repo.commits[-2] and found.commits_checked == 2
+    deep = client.find_safe_revision("org/many", max_commits=6)
+    assert deep.commit_sha == repo.commits[-2] and first in repo.commits

@@ -11,13 +11,14 @@ import logging
 import re
 import threading
 import time
+from dataclasses import replace
 from typing import Any, Final
 
-from malhug.hub import localcache
+from malhug.hub import localcache, select
 from malhug.hub.cache import VerdictCache
 from malhug.hub.http import HubError, HubHttp
-from malhug.hub.remote import FULL_SHA, list_commits, list_files, revision_info
-from malhug.hub.scanner import Job, Progress, scan_revision
+from malhug.hub.remote import FULL_SHA, RemoteFile, file_security, list_commits, list_files, revision_info
+from malhug.hub.scanner import REPO_LEVEL_ERRORS, Job, Progress, scan_revision
 from malhug.hub.settings import HubSettings, redact
 from malhug.hub.types import RepoScan, RepoType, SafeRevision
 
@@ -169,7 +170,7 @@ class HubClient:
                 scan.hub_security = _merge_security(hub_security, hit.hub_security)
                 scan.metadata_bytes = http.api_bytes
                 return scan
-            listed = list_files(http, repo_type, repo_id, sha)
+            listed = self._listing_with_security(http, repo_type, repo_id, sha)
             job = self._job(s, repo_type, repo_id, sha, http=http, on_progress=on_progress, cancel=cancel)
             scan = scan_revision(job, listed, remote=True)
             scan.revision = revision
@@ -179,6 +180,20 @@ class HubClient:
         if self.verdicts is not None and not any(f.error for f in scan.files):
             self.verdicts.put_repo(scan, self.max_download)
         return scan
+
+    @staticmethod
+    def _listing_with_security(http: HubHttp, repo_type: str, repo_id: str, sha: str) -> list[RemoteFile]:
+        """The revision's files; the ones we scan carry the Hub's own scan status when it has one."""
+        listed = list_files(http, repo_type, repo_id, sha)
+        risky = [p.path for p in select.plan(f.path for f in listed)]
+        try:
+            security = file_security(http, repo_type, repo_id, sha, risky) if risky else {}
+        except HubError as exc:
+            if exc.kind in REPO_LEVEL_ERRORS:
+                raise
+            log.info("no per-file security status from the Hub: %s", exc.message)
+            security = {}
+        return [replace(f, security=security[f.path]) if f.path in security else f for f in listed]
 
     def _local_or_none(
         self,
