@@ -15,7 +15,7 @@ import zlib
 from malhug.analyzers import formats
 from malhug.analyzers.containers import sniff_proto
 from malhug.analyzers.containers.layout import classify_tar, classify_zip, tar_header_ok
-from malhug.analyzers.containers.sniff_pickle import looks_like_pickle
+from malhug.analyzers.containers.sniff_pickle import PICKLE_OPCODES, looks_like_pickle
 from malhug.analyzers.containers.sniff_text import classify_text, decode_text
 from malhug.analyzers.limits import DEFAULT_LIMITS, LimitExceeded, MalformedInput
 from malhug.analyzers.source import ByteSource
@@ -123,7 +123,7 @@ def _magic(src: ByteSource, head: bytes) -> str | None:
         return formats.NUMPY
     if _is_gguf(head):
         return formats.GGUF
-    if head[:1] == b"\x80" and len(head) > 2 and head[1] <= 5:
+    if head[:1] == b"\x80" and len(head) > 2 and head[1] <= 5 and head[2] in PICKLE_OPCODES:
         return _pickle_kind(head)
     if head.startswith(JOBLIB_ZFILE):
         return formats.ZLIB

@@ -10,8 +10,8 @@ import py7zr.exceptions
 from py7zr.io import Py7zIO, WriterFactory
 
 from malhug.analyzers.containers.common import check_member_name, scan_member
-from malhug.analyzers.containers.fileobj import SourceFile
 from malhug.analyzers.context import ScanContext
+from malhug.analyzers.keras.sourceio import SourceIO
 from malhug.analyzers.limits import LimitExceeded, Limits, MalformedInput
 from malhug.analyzers.source import ByteSource
 from malhug.core.model import Location
@@ -77,7 +77,7 @@ def _check_sizes(ctx: ScanContext, archive: py7zr.SevenZipFile, packed: int) -> 
 
 def analyze(ctx: ScanContext, src: ByteSource) -> None:
     try:
-        fileobj = cast(IO[bytes], SourceFile(src))
+        fileobj = cast(IO[bytes], SourceIO(src))
         archive = py7zr.SevenZipFile(fileobj, mode="r", max_extract_size=ctx.limits.max_decompressed_bytes)
     except py7zr.exceptions.PasswordRequired as exc:
         ctx.add(finding("MH203", "7z archive has encrypted headers: its content cannot be analyzed", evidence=str(exc)))

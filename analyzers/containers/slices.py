@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from malhug.analyzers.source import ByteSource
+from malhug.analyzers.source import ByteSource, BytesSource
 
 
 class SliceSource:
@@ -35,26 +35,14 @@ class SliceSource:
         return data
 
 
-class HeadSource:
+class HeadSource(BytesSource):
     """The first bytes of a larger stream, for sniffing: ``size`` is the real size, reads past the
     head return nothing (as a truncated file would)."""
 
     def __init__(self, head: bytes, size: int):
-        self._head = head
-        self._size = max(size, len(head))
-        self._read = 0
+        super().__init__(head)
+        self._claimed = max(size, len(head))
 
     @property
     def size(self) -> int:
-        return self._size
-
-    @property
-    def bytes_read(self) -> int:
-        return self._read
-
-    def read_at(self, offset: int, length: int) -> bytes:
-        if offset < 0 or length < 0:
-            raise ValueError("negative offset or length")
-        data = self._head[offset : offset + length]
-        self._read += len(data)
-        return data
+        return self._claimed

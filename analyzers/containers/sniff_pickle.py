@@ -72,6 +72,10 @@ _SIZED: dict[int, tuple[int, str]] = {
 }
 _MEMO_GET = {ord("h"): 1, ord("j"): 4}
 _MEMO_PUT = {ord("q"): 1, ord("r"): 4}
+# Every opcode byte of protocols 0-5.
+PICKLE_OPCODES = frozenset(
+    set(_SIMPLE) | set(_FIXED) | set(_SIZED) | set(_MEMO_GET) | set(_MEMO_PUT) | {0x80, 0x94} | set(b"cigpIVLFSP")
+)
 _DOTTED = re.compile(rb"[A-Za-z_][\w.]*\Z")
 _INT = re.compile(rb"-?\d+\Z")
 _LONG = re.compile(rb"-?\d+L?\Z")

@@ -11,18 +11,18 @@ import tarfile
 
 from malhug.analyzers import formats
 from malhug.analyzers.containers.common import check_member_name, scan_member
-from malhug.analyzers.containers.fileobj import SourceFile
 from malhug.analyzers.containers.layout import LEGACY_TORCH_TAR
 from malhug.analyzers.containers.slices import SliceSource
 from malhug.analyzers.context import ScanContext
 from malhug.analyzers.detect import detect_format
+from malhug.analyzers.keras.sourceio import SourceIO
 from malhug.analyzers.limits import LimitExceeded, MalformedInput
 from malhug.analyzers.source import ByteSource
 
 
 def analyze(ctx: ScanContext, src: ByteSource) -> None:
     try:
-        tar = tarfile.open(fileobj=SourceFile(src), mode="r:")
+        tar = tarfile.open(fileobj=SourceIO(src), mode="r:")
     except tarfile.TarError as exc:
         raise MalformedInput(f"tar: {exc}", offset=0) from exc
     count = 0
