@@ -275,7 +275,7 @@ class Calls:
             func.args[name] = new
         if frame.side_effect and not func.side_effect:
             func.side_effect = True
-            func.context = f"{frame.context}, via {func.qualname}()"
+            func.context = frame.context if ", via " in frame.context else f"{frame.context}, via {func.qualname}()"
             self.engine.changed = True
 
     def finish_pass(self) -> None:

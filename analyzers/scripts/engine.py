@@ -175,7 +175,13 @@ class Engine:
         elif isinstance(stmt, cst.If):
             ex.eval(stmt.test, frame)
             frame.cond += 1
-            self.block(stmt.body, frame)
+            if frame.func is None and _is_main_guard(stmt.test):
+                saved = (frame.context, frame.side_effect)
+                frame.context, frame.side_effect = "runs when the file is executed as a script", False
+                self.block(stmt.body, frame)
+                frame.context, frame.side_effect = saved
+            else:
+                self.block(stmt.body, frame)
             if stmt.orelse is not None:
                 self.statement(stmt.orelse, frame)
             frame.cond -= 1
@@ -318,9 +324,7 @@ class Engine:
         if func is None or func.node is not node:
             is_builder = cls is not None and self.classes.get(cls, False)
             if is_builder and name in BUILDER_METHODS:
-                context, side = f"runs when the dataset is loaded ({qual})", True
-            elif cls is None and frame.func is None and name == "main":
-                context, side = f"in {qual}()", False
+                context, side = f"runs when the dataset is loaded: {qual}", True
             else:
                 context, side = f"in {qual}()", False
             func = Func(qual, node, cls, context, side, frame.locals if frame.func is not None else None)
@@ -353,6 +357,15 @@ class Engine:
             {}, func=None, cls=name, context=f"runs on import (class {name} body)", side_effect=frame.side_effect
         )
         self.block(node.body, inner)
+
+
+def _is_main_guard(test: cst.BaseExpression) -> bool:
+    if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
+        return False
+    left, right = test.left, test.comparisons[0].comparator
+    names = {n.value for n in (left, right) if isinstance(n, cst.Name)}
+    strings = {n.evaluated_value for n in (left, right) if isinstance(n, cst.SimpleString)}
+    return names == {"__name__"} and strings == {"__main__"}
 
 
 def analyze_code(code: str, *, embedded: bool = False, depth: int = 0, path: str = "<script>") -> Result:

@@ -127,7 +127,8 @@ class Expressions:
             return Val(ref=f"builtins.{value}")
         if value == "__file__":
             return Val(text="<this file>", kind="path")
-        return Val()
+        # An unbound name: decompiled payloads use modules without importing them (`torch.os.system`).
+        return Val(ref=value)
 
     def attribute(self, node: cst.Attribute, frame: Frame) -> Val:
         base = self.eval(node.value, frame)

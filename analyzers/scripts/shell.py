@@ -275,7 +275,7 @@ class ShellAnalysis:
         if prog in {"pip", "pip3", "pip.exe", "conda", "npm", "gem"} and "install" in low_args:
             self.add("MH504", Category.DOWNLOAD_EXEC, Severity.HIGH, f"installs packages with {prog}", segment)
         if prog in _DOWNLOADERS:
-            self._downloader(prog, args, segment, piped_in=piped_in)
+            self._downloader(prog, args, segment, piped_in=piped_in, piped_out=piped_out)
         if prog in {"huggingface-cli", "hf"} and "upload" in low_args:
             self.add(
                 "MH503",
@@ -328,7 +328,7 @@ class ShellAnalysis:
         if prog in {"echo", "printf", "sleep", "true", "false", ":"} or not prog:
             return
 
-    def _downloader(self, prog: str, args: list[str], segment: str, *, piped_in: bool) -> None:
+    def _downloader(self, prog: str, args: list[str], segment: str, *, piped_in: bool, piped_out: bool) -> None:
         urls = [a for a in args if re.match(r"^(?:https?|ftp)://", a, re.I)] or patterns.urls_in(segment)
         uploads = any(
             a
@@ -349,6 +349,9 @@ class ShellAnalysis:
             or a.startswith(("-d@", "--data=@", "-F", "--form="))
             for a in args
         )
+        saves = piped_out or any(
+            a in {"-o", "-O", "--output", "--output-document", "-P"} or a.startswith(("-o", "--output")) for a in args
+        )
         for url in urls:
             endpoint = patterns.exfil_endpoint(url)
             host = patterns.url_host(url)
@@ -368,7 +371,7 @@ class ShellAnalysis:
                     f"{prog} contacts the data-collection endpoint {endpoint}",
                     segment,
                 )
-            elif patterns.is_ip_literal(host):
+            elif patterns.is_ip_literal(host) and not saves:
                 self.add(
                     "MH513",
                     Category.EXFILTRATION,

@@ -1,0 +1,148 @@
+"""Which Python files of a Hub repository run when it is loaded (pure: paths and JSON in, paths out).
+
+- Dataset repos: the loading script (``<name>.py`` at the root; any root ``.py`` counts, since the
+  ``datasets`` library picks the one named after the repository) and the local modules it imports.
+  Without file contents every ``.py`` of a dataset repository is returned (a helper module is only
+  there to be imported); with ``read_text`` only the scripts and what they import, transitively.
+- Model repos: the ``auto_map`` targets of ``config.json``/``tokenizer_config.json`` (``"AutoModel":
+  "modeling_x.MyModel"`` -> ``modeling_x.py``; ``"org/repo--modeling_x.MyModel"`` points into another
+  repository and is reported by ``remote_code_refs``), ``custom_pipelines`` implementations, then
+  every other ``.py`` (``trust_remote_code`` imports whatever the target imports).
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Callable, Iterable
+from typing import Any
+
+_IMPORT = re.compile(r"^\s*(?:from\s+(\.*)([\w.]*)\s+import\s+([\w, ()*]+)|import\s+([\w., ]+))", re.M)
+MAX_FOLLOW = 200
+
+
+def _is_python(path: str) -> bool:
+    return path.endswith(".py") and not any(part.startswith(".") for part in path.split("/")[:-1])
+
+
+def _class_refs(config: dict[str, Any] | None) -> list[str]:
+    """Every ``module.Class`` string named by ``auto_map`` and ``custom_pipelines``."""
+    if not isinstance(config, dict):
+        return []
+    refs: list[str] = []
+
+    def add(value: object) -> None:
+        if isinstance(value, str):
+            refs.append(value)
+        elif isinstance(value, list | tuple):
+            for v in value:
+                add(v)
+
+    auto_map = config.get("auto_map")
+    if isinstance(auto_map, dict):
+        for value in auto_map.values():
+            add(value)
+    elif isinstance(auto_map, list):  # old tokenizer configs
+        add(auto_map)
+    pipelines = config.get("custom_pipelines")
+    if isinstance(pipelines, dict):
+        for spec in pipelines.values():
+            if isinstance(spec, dict):
+                add(spec.get("impl"))
+    return refs
+
+
+def _split_ref(ref: str) -> tuple[str | None, str] | None:
+    """``"org/repo--pkg.module.Class"`` -> ("org/repo", "pkg/module.py"); no repo for local refs."""
+    repo: str | None = None
+    if "--" in ref:
+        repo, ref = ref.split("--", 1)
+    if "." not in ref:
+        return None
+    module = ref.rsplit(".", 1)[0]
+    if not re.fullmatch(r"[\w.]+", module):
+        return None
+    return repo, module.replace(".", "/") + ".py"
+
+
+def remote_code_refs(config_json: dict[str, Any] | None) -> list[tuple[str | None, str]]:
+    """(repository or ``None`` for this one, file path) for every remote-code target."""
+    out: list[tuple[str | None, str]] = []
+    for ref in _class_refs(config_json):
+        split = _split_ref(ref)
+        if split is not None and split not in out:
+            out.append(split)
+    return out
+
+
+def _imports_of(path: str, text: str, available: set[str]) -> Iterable[str]:
+    folder = posixpath.dirname(path)
+    for m in _IMPORT.finditer(text):
+        dots, module, names, plain = m.groups()
+        candidates: list[str] = []
+        if plain is not None:
+            for name in plain.split(","):
+                mod = name.strip().split(" ")[0]
+                if mod:
+                    candidates.append(mod.replace(".", "/"))
+        else:
+            base = folder
+            for _ in range(max(0, len(dots) - 1)):
+                base = posixpath.dirname(base)
+            mod_path = (module or "").replace(".", "/")
+            root = posixpath.join(base, mod_path) if dots else mod_path
+            candidates.append(root)
+            for name in names.replace("(", "").replace(")", "").split(","):
+                name = name.strip().split(" ")[0]
+                if name and name != "*":
+                    candidates.append(posixpath.join(root, name))
+        for cand in candidates:
+            cand = cand.strip("/")
+            for option in (f"{cand}.py", f"{cand}/__init__.py", posixpath.join(folder, f"{cand}.py")):
+                option = posixpath.normpath(option)
+                if option in available:
+                    yield option
+
+
+def select_code_files(
+    paths: list[str],
+    repo_type: str,
+    config_json: dict[str, Any] | None,
+    read_text: Callable[[str], str | None] | None = None,
+) -> list[str]:
+    """The repository's Python files that loading runs, most important first, without duplicates."""
+    python = sorted({p.lstrip("/") for p in paths if _is_python(p.lstrip("/"))})
+    available = set(python)
+    chosen: list[str] = []
+
+    def add(path: str) -> None:
+        if path in available and path not in chosen:
+            chosen.append(path)
+
+    if repo_type == "dataset":
+        for p in python:
+            if "/" not in p:
+                add(p)
+        if read_text is None:
+            for p in python:
+                add(p)
+            return chosen
+        queue = list(chosen)
+        seen = 0
+        while queue and seen < MAX_FOLLOW:
+            path = queue.pop(0)
+            seen += 1
+            text = read_text(path)
+            if not text:
+                continue
+            for dep in _imports_of(path, text, available):
+                if dep not in chosen:
+                    add(dep)
+                    queue.append(dep)
+        return chosen
+    for repo, file in remote_code_refs(config_json):
+        if repo is None:
+            add(file)
+    for p in python:
+        add(p)
+    return chosen
