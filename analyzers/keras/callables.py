@@ -108,7 +108,7 @@ FILE_WRITE_NAMES = frozenset({"write", "writelines", "write_text", "write_bytes"
 CREDENTIAL_NAMES = frozenset({"environ", "getenv", "environb"})
 
 # Names of Lambda bytecode that mean "this code does more than tensor math".
-DANGEROUS_NAMES = COMMAND_NAMES | CODE_NAMES | NETWORK_NAMES | DESTRUCTIVE_NAMES | RECON_NAMES
+DANGEROUS_NAMES = COMMAND_NAMES | CODE_NAMES | NETWORK_NAMES | DESTRUCTIVE_NAMES | RECON_NAMES | FILE_WRITE_NAMES
 
 # Modules a Keras config may never make the loader import or call into.
 DANGEROUS_MODULES = frozenset(
@@ -206,6 +206,8 @@ def categories_of_names(names: set[str] | frozenset[str]) -> set[Category]:
         cats.add(Category.DESTRUCTIVE)
     if names & RECON_NAMES:
         cats.add(Category.RECON)
+    if names & FILE_WRITE_NAMES:
+        cats.add(Category.FILE_WRITE)
     if command:
         cats.add(Category.COMMAND_EXEC)
     if code:

@@ -29,6 +29,7 @@ _CRITICAL = {
     Category.COMMAND_EXEC,
 }
 MAX_STRINGS = 64
+_WRITE_MODE = re.compile(r"[rwaxbt+]*[wax+][rwaxbt+]*")
 _DYNAMIC = frozenset({"__import__", "import_module", "getattr", "locate", "__getattribute__"})
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
 MAX_STRING_CHARS = 1024 * 1024
@@ -65,6 +66,8 @@ def assess_lambda(code: CodeInfo, *, origin: str, depth: int = 0) -> LambdaAsses
     if names & _DYNAMIC:
         # __import__('os'), getattr(m, 'system'): identifier strings are names the code will use.
         names |= {p for s in strings if _IDENT.fullmatch(s) for p in s.split(".")}
+    if "open" in names and any(_WRITE_MODE.fullmatch(s) for s in code.all_strings()):
+        names.add("write")  # open(path, 'w'): the file is created even if nothing is written
     dangerous = sorted(names & callables.DANGEROUS_NAMES)
     categories = callables.categories_of_names(frozenset(dangerous))
     indicators: list[str] = []

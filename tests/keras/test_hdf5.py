@@ -201,3 +201,12 @@ def test_broken_hdf5_is_malformed() -> None:
     assert report.format == "hdf5"
     assert "MH901" in rules(report)
     assert report.verdict is not Verdict.CLEAN
+
+
+def test_lambda_opening_a_file_for_writing_is_file_write() -> None:
+    config = sequential(lambda_layer([lambda_b64("open('/tmp/malhug-sentinel-x', 'w').close() or x"), None, None]))
+    f = only(scan(h5_bytes(config)), "MH301")
+    assert f.category is Category.FILE_WRITE
+    assert f.severity is Severity.HIGH
+    reading = sequential(lambda_layer([lambda_b64("len(open('/tmp/labels.txt', 'r').read()) + x"), None, None]))
+    assert rules(scan(h5_bytes(reading))) == ["MH302"]
