@@ -250,3 +250,19 @@ def test_paginated_listing_and_history(hub: FakeHub, make_client: Callable[..., 
     assert found.commit_sha == repo.commits[-2] and found.commits_checked == 2
     deep = client.find_safe_revision("org/many", max_commits=6)
     assert deep.commit_sha == repo.commits[-2] and first in repo.commits
+
+
+def test_auto_map_into_another_repository_is_noted_on_the_config(
+    hub: FakeHub, make_client: Callable[..., HubClient]
+) -> None:
+    config = '{"auto_map": {"AutoModel": "org/code--modeling_x.XModel"}}'
+    hub.repo("org/thin").commit({"config.json": config, "model.safetensors": b"\x02\x00\x00\x00\x00\x00\x00\x00{}"})
+    scan = make_client().scan_repo("org/thin")
+    assert scan.ships_code is True
+    notes = [f for f in _file(scan, "config.json").findings if f.rule == "MH602"]
+    assert (
+        len(notes) == 1 and notes[0].evidence == "org/code:modeling_x.py" and "another repository" in notes[0].message
+    )
+    plain = hub.repo("org/plain")
+    plain.commit({"config.json": '{"model_type": "bert"}', "train.py": "print('hi')\n"})
+    assert make_client().scan_repo("org/plain").ships_code is False

@@ -72,16 +72,19 @@ def test_data_files_are_not_scanned(path: str) -> None:
     assert select.classify(path) is None
 
 
-def test_auto_map_targets() -> None:
+def test_loaded_code() -> None:
     config = {
-        "auto_map": {
-            "AutoConfig": "configuration_x.XConfig",
-            "AutoModel": ["org/other--modeling_x.XModel", None],
-            "AutoTokenizer": ["tok.T", "tok_fast.TF"],
-        }
+        "auto_map": {"AutoConfig": "configuration_x.XConfig", "AutoModel": ["org/other--modeling_y.YModel", None]}
     }
-    assert select.auto_map_targets(config) == ["configuration_x.py", "modeling_x.py", "tok.py", "tok_fast.py"]
-    assert select.auto_map_targets({"auto_map": "nonsense"}) == []
+    tok = {"auto_map": {"AutoTokenizer": ["tok.T", None]}}
+    paths = ["configuration_x.py", "tok.py", "train.py", "config.json"]
+    runs = select.loaded_code(paths, "model", {"config.json": config, "tokenizer_config.json": tok})
+    assert sorted(runs) == ["configuration_x.py", "org/other:modeling_y.py", "tok.py"]
+    assert "tokenizer_config.json" in runs["tok.py"] and "org/other" in runs["org/other:modeling_y.py"]
+    assert select.loaded_code(["data.py", "lib/helpers.py"], "dataset", {}) == {
+        "data.py": select.loaded_code(["data.py"], "dataset", {})["data.py"]
+    }
+    assert select.loaded_code(paths, "model", {}) == {}
     assert select.parse_config(b"[1]") is None and select.parse_config(b"\xff") is None
 
 

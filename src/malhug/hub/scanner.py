@@ -17,7 +17,7 @@ from typing import Any
 
 from malhug.analyzers.api import DEFAULT_LIMITS, Limits, scan_source
 from malhug.analyzers.source import BytesSource, FileSource
-from malhug.core.model import FileReport, Location
+from malhug.core.model import FileReport
 from malhug.core.rules import finding
 from malhug.hub import select
 from malhug.hub.cache import VerdictCache
@@ -30,6 +30,8 @@ from malhug.hub.types import RepoScan
 log = logging.getLogger(__name__)
 
 MAX_SCANNED_FILES = 2000
+# Root configs whose auto_map names code that loading runs.
+CODE_CONFIGS = ("config.json", "tokenizer_config.json")
 # Failures that concern the whole repository, not one file: the scan stops with this error.
 REPO_LEVEL_ERRORS = {"gated", "unauthorized", "rate-limited", "cancelled"}
 UNSAFE_HUB_STATUSES = {"unsafe", "suspicious", "caution", "malicious", "infected"}
@@ -85,7 +87,7 @@ def _scan_bytes(job: Job, planned: select.Planned, data: bytes, sha256: str | No
         BytesSource(data), name=planned.path, limits=job.limits, sha256=sha256, format_hint=planned.format_hint
     )
     report.bytes_read = len(data)
-    if planned.kind == "config" and planned.path.rsplit("/", 1)[-1] == "config.json":
+    if planned.kind == "config" and planned.path in CODE_CONFIGS:
         config = select.parse_config(data)
         if config is not None:
             job.configs[planned.path] = config
@@ -172,17 +174,13 @@ def scan_local(job: Job, lf: LocalFile, planned: select.Planned) -> FileReport:
 
 
 def _code_notes(job: Job, reports: dict[str, FileReport], paths: list[str]) -> bool:
-    """MH602 on the files loading runs; returns whether the revision ships such code."""
-    config = job.configs.get("config.json")
-    runs = select.code_files(paths, job.repo_type, config)
-    for path in runs:
-        if path in reports:
-            why = (
-                "auto_map in config.json names it"
-                if path in select.auto_map_targets(config or {})
-                else "loading the repository runs it"
-            )
-            reports[path].findings.append(finding("MH602", f"{path}: {why}", location=Location(), evidence=path))
+    """MH602 on the code loading runs (on ``config.json`` for code from other repositories)."""
+    runs = select.loaded_code(paths, job.repo_type, job.configs)
+    for path, why in runs.items():
+        repo, sep, file = path.partition(":")
+        target = path if not sep else next((c for c in ("config.json", "tokenizer_config.json") if c in reports), None)
+        if target is not None and target in reports:
+            reports[target].findings.append(finding("MH602", f"{path}: {why}", evidence=path))
     return bool(runs)
 
 
@@ -204,10 +202,8 @@ def scan_revision(job: Job, listed: list[RemoteFile] | list[LocalFile], *, remot
     """Scan what matters among ``listed`` (remote listing or cached snapshot files)."""
     by_path: dict[str, Any] = {f.path: f for f in listed}
     planned = select.plan(by_path)
-    extra = set(select.code_files(list(by_path), job.repo_type, None)) - {p.path for p in planned}
-    planned += [select.Planned(p, "code", "python" if p.endswith(".py") else None) for p in sorted(extra)]
-    # config.json first: it says which code loading runs.
-    planned.sort(key=lambda p: (p.path != "config.json", p.path))
+    # The configs first: they say which code loading runs.
+    planned.sort(key=lambda p: (p.path not in CODE_CONFIGS, p.path))
     if len(planned) > MAX_SCANNED_FILES:
         for p in planned[MAX_SCANNED_FILES:]:
             job.skipped[p.path] = f"more than {MAX_SCANNED_FILES} files to scan in one revision"

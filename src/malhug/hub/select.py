@@ -59,37 +59,27 @@ def classify(path: str) -> Planned | None:
     return None
 
 
-def auto_map_targets(config: dict[str, Any]) -> list[str]:
-    """Module files named by ``auto_map`` (``"AutoModel": "modeling_x.MyModel"`` -> ``modeling_x.py``)."""
-    out: list[str] = []
-    auto_map = config.get("auto_map")
-    if not isinstance(auto_map, dict):
-        return out
-    for value in auto_map.values():
-        refs = value if isinstance(value, list) else [value]
-        for ref in refs:
-            if isinstance(ref, str) and "." in ref:
-                module = ref.split("--")[-1].rsplit(".", 1)[0]
-                out.append(module.replace(".", "/") + ".py")
-    return out
+def loaded_code(paths: Sequence[str], repo_type: str, configs: dict[str, dict[str, Any]]) -> dict[str, str]:
+    """The repository's code that loading runs, with why: loading scripts, ``auto_map`` targets.
 
+    Keys are repository paths, or ``org/repo:path`` for code ``auto_map`` pulls from another repository.
+    ``configs`` maps a config file's path (``config.json``, ``tokenizer_config.json``) to its content.
+    """
+    from malhug.analyzers.scripts.repo import remote_code_refs
 
-def code_files(paths: Sequence[str], repo_type: str, config: dict[str, Any] | None) -> list[str]:
-    """The files loading runs: engineer C's ``select_code_files`` when present, else ``auto_map`` + loading scripts."""
-    try:
-        from malhug.analyzers.scripts.repo import select_code_files
-    except ImportError:
-        select_code_files = None
-    if select_code_files is not None:
-        try:
-            return list(select_code_files(list(paths), repo_type, config))
-        except Exception as exc:  # noqa: BLE001 - a bug there must not stop the hub scan; fall back below
-            log.warning("select_code_files failed: %r; using auto_map and loading scripts", exc)
     present = set(paths)
-    out = [p for p in auto_map_targets(config or {}) if p in present]
+    out: dict[str, str] = {}
     if repo_type == "dataset":
-        out += [p for p in paths if "/" not in p and p.endswith(".py")]
-    return sorted(set(out))
+        for p in sorted(present):
+            if "/" not in p and p.endswith(".py"):
+                out[p] = "the datasets library runs the loading script of a dataset repository"
+    for name, config in sorted(configs.items()):
+        for repo, file in remote_code_refs(config):
+            if repo is None and file in present:
+                out.setdefault(file, f"auto_map in {name} names it (trust_remote_code=True imports it)")
+            elif repo is not None:
+                out.setdefault(f"{repo}:{file}", f"auto_map in {name} loads it from another repository, {repo}")
+    return out
 
 
 def parse_config(data: bytes) -> dict[str, Any] | None:
