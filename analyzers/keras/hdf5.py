@@ -25,6 +25,9 @@ from malhug.core.rules import finding
 log = logging.getLogger(__name__)
 
 CONFIG_ATTRS = ("model_config", "training_config")
+# What h5py raises on corrupted metadata (it maps HDF5 error stacks onto these; names it cannot
+# decode surface as UnicodeDecodeError/AttributeError).
+H5_ERRORS = (OSError, KeyError, ValueError, TypeError, RuntimeError, UnicodeDecodeError, AttributeError)
 # Attributes larger than this are not read (HDF5 allows huge dense attributes).
 MAX_ATTR_BYTES = 64 * 1024 * 1024
 
@@ -54,13 +57,20 @@ class _H5Walker:
             raise LimitExceeded(f"HDF5 attribute {attr!r} size", MAX_ATTR_BYTES, size)
         return obj.attrs[attr]
 
-    def attributes(self, obj: h5py.HLObject) -> None:
-        name = obj.name or "/"
-        for attr in list(obj.attrs.keys()):
+    def broken(self, member: str, what: str, exc: BaseException) -> None:
+        self.ctx.add(finding("MH901", f"HDF5 {what} {member} cannot be read: {exc}", location=Location(member=member)))
+
+    def attributes(self, obj: h5py.HLObject, name: str) -> None:
+        try:
+            names = list(obj.attrs.keys())
+        except H5_ERRORS as exc:
+            self.broken(name, "attributes of", exc)
+            return
+        for attr in names:
             member = self.attr_location(name, attr)
             try:
                 value = self.read_attr(obj, attr)
-            except (OSError, TypeError, ValueError, KeyError) as exc:
+            except H5_ERRORS as exc:
                 self.ctx.add(
                     finding("MH901", f"HDF5 attribute {member} cannot be read: {exc}", location=Location(member=member))
                 )
@@ -68,6 +78,7 @@ class _H5Walker:
             self.attribute(name, attr, member, value)
 
     def attribute(self, obj_name: str, attr: str, member: str, value: Any) -> None:
+        """Check one attribute value (``obj_name`` is "/" for the root group)."""
         scanner = KerasConfigScanner(self.ctx, member=member)
         text = _as_text(value)
         if text is None:
@@ -88,49 +99,61 @@ class _H5Walker:
             return
         scanner.scan(text)
 
+    def child(self, group: h5py.Group, key: str, path: str) -> h5py.HLObject | None:
+        """The object a hard link names; external links are reported, soft links skipped."""
+        link = group.get(key, getlink=True)
+        if isinstance(link, h5py.ExternalLink):
+            self.ctx.add(
+                finding(
+                    "MH308",
+                    f"HDF5 link {path} points into another file: {link.filename}:{link.path}",
+                    location=Location(member=path),
+                    evidence=f"{link.filename}:{link.path}",
+                )
+            )
+            return None
+        if not isinstance(link, h5py.HardLink):
+            return None
+        return group[key]
+
     def walk(self, root: h5py.File) -> None:
-        self.attributes(root)
+        self.attributes(root, "/")
         seen: set[int] = set()
-        stack: list[h5py.Group] = [root]
+        stack: list[tuple[h5py.Group, str]] = [(root, "")]
         while stack:
-            group = stack.pop()
-            for key in list(group.keys()):
+            group, prefix = stack.pop()
+            try:
+                keys = list(group.keys())
+            except H5_ERRORS as exc:
+                self.broken(prefix or "/", "group", exc)
+                continue
+            for key in keys:
                 self.objects += 1
                 if self.objects > self.ctx.limits.max_members:
                     raise LimitExceeded("HDF5 objects", self.ctx.limits.max_members, self.objects)
                 if self.objects % 256 == 0:
                     self.ctx.check_time()
-                link = group.get(key, getlink=True)
-                path = f"{group.name.rstrip('/')}/{key}"
-                if isinstance(link, h5py.ExternalLink):
-                    self.ctx.add(
-                        finding(
-                            "MH308",
-                            f"HDF5 link {path} points into another file: {link.filename}:{link.path}",
-                            location=Location(member=path),
-                            evidence=f"{link.filename}:{link.path}",
-                        )
-                    )
+                path = f"{prefix}/{key}"
+                try:
+                    obj = self.child(group, key, path)
+                    if obj is None:
+                        continue
+                    addr = h5py.h5o.get_info(obj.id).addr
+                except H5_ERRORS as exc:
+                    self.broken(path, "object", exc)
                     continue
-                if not isinstance(link, h5py.HardLink):
-                    continue
-                obj = group[key]
-                addr = h5py.h5o.get_info(obj.id).addr
                 if addr in seen:
-                    continue
+                    continue  # hard-link cycles and aliases
                 seen.add(addr)
-                self.attributes(obj)
+                self.attributes(obj, path)
                 if isinstance(obj, h5py.Group):
-                    stack.append(obj)
+                    stack.append((obj, path))
 
 
 def analyze(ctx: ScanContext, src: ByteSource) -> None:
     try:
         handle = h5py.File(SourceIO(src), "r")
-    except (OSError, ValueError) as exc:
+    except H5_ERRORS as exc:
         raise MalformedInput(f"HDF5 file cannot be opened: {exc}") from exc
     with handle:
-        try:
-            _H5Walker(ctx).walk(handle)
-        except (OSError, RuntimeError) as exc:
-            raise MalformedInput(f"HDF5 structure cannot be read: {exc}") from exc
+        _H5Walker(ctx).walk(handle)
