@@ -70,7 +70,7 @@ def fold_decoder(qn: str, args: list[Val], kwargs: dict[str, Val]) -> Val | None
         chain = f"{first.decoded} + {label}" if first.decoded else label
         return const(result, decoded=chain, taints=taints)
     if qn == "builtins.chr" and first is not None and isinstance(first.const, int) and 0 <= first.const < 0x110000:
-        return const(chr(first.const), taints=taints)
+        return const(chr(first.const), taints=taints, decoded="chr list")
     if qn in ("builtins.bytes", "builtins.bytearray") and first is not None:
         if first.items is not None and all(isinstance(i.const, int) and 0 <= i.const < 256 for i in first.items):
             return const(
@@ -174,6 +174,6 @@ def fold_str_method(base: Val, method: str, args: list[Val]) -> Val | None:
         if old and len(value) + len(value) // max(1, len(old)) * len(new) <= MAX_TEXT:
             return const(value.replace(old, new), taints=taints, decoded=base.decoded)  # type: ignore[arg-type]
     if method == "split" and isinstance(value, str) and len(value) <= MAX_TEXT:
-        sep = first.const if first is not None and isinstance(first.const, str) and first.const else None
-        return Val(items=tuple(const(p) for p in value.split(sep)[:4096]), kind="list", taints=taints)
+        splitter = first.const if first is not None and isinstance(first.const, str) and first.const else None
+        return Val(items=tuple(const(p) for p in value.split(splitter)[:4096]), kind="list", taints=taints)
     return None

@@ -9,6 +9,7 @@ by ``calls.Calls``: sources add taints, sinks report findings.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -130,10 +131,8 @@ class Engine:
         self.attrs[key] = new
 
     # -- statements ------------------------------------------------------------------------------
-    def block(
-        self, body: cst.BaseSuite | list[cst.BaseStatement] | tuple[cst.BaseStatement, ...], frame: Frame
-    ) -> None:
-        stmts: list[cst.BaseStatement] | tuple[cst.BaseStatement, ...] | tuple[cst.BaseSmallStatement, ...]
+    def block(self, body: cst.BaseSuite | Sequence[cst.BaseStatement], frame: Frame) -> None:
+        stmts: Sequence[cst.BaseStatement] | Sequence[cst.BaseSmallStatement]
         if isinstance(body, cst.IndentedBlock):
             stmts = body.body
         elif isinstance(body, cst.SimpleStatementSuite):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import libcst as cst
@@ -73,8 +74,8 @@ class Expressions:
                 return const(-inner.const)
             return Val(taints=inner.taints)
         if isinstance(node, cst.Comparison):
-            vals = [self.eval(node.left, frame)] + [self.eval(c.comparator, frame) for c in node.comparisons]
-            return Val(taints=taints_of(vals))
+            compared = [self.eval(node.left, frame)] + [self.eval(c.comparator, frame) for c in node.comparisons]
+            return Val(taints=taints_of(compared))
         if isinstance(node, cst.Subscript):
             return self.subscript(node, frame)
         if isinstance(node, cst.List | cst.Tuple | cst.Set):
@@ -288,7 +289,7 @@ class Expressions:
         holes = re.sub(r"%[-+ #0-9.]*[a-zA-Z]", lambda _m: " ".join(x.approx() for x in args[:1]) or HOLE, pattern)
         return Val(text=holes[:MAX_TEXT], taints=taints, decoded=a.decoded)
 
-    def sequence(self, elements: tuple[cst.BaseElement, ...] | list[cst.BaseElement], frame: Frame) -> Val:
+    def sequence(self, elements: Sequence[cst.BaseElement], frame: Frame) -> Val:
         items: list[Val] = []
         starred = False
         for el in elements:

@@ -452,7 +452,7 @@ class ShellAnalysis:
 def _most_specific(indicators: list[Indicator]) -> Category | None:
     from malhug.analyzers.embedded import most_specific
 
-    cats = [i.category for i in indicators if i.category not in (Category.COMMAND_EXEC,)]
+    cats: list[Category] = [i.category for i in indicators if i.category is not Category.COMMAND_EXEC]
     return most_specific(cats) if cats else None
 
 

