@@ -25,6 +25,7 @@ from malhug.core.rules import finding
 MAGIC = b"\x93NUMPY"
 MAX_HEADER = 1 << 20
 _TYPESTR = re.compile(r"^[<>|=]?([a-zA-Z])(\d*)(\[\w+\])?$")
+_KINDS = set("biufcmMOSUVa?")
 _KIND_SIZE = {"b": 1, "?": 1, "O": 8}
 OBJECT_DATA = "<object data>"
 
@@ -45,8 +46,10 @@ def _itemsize(descr: object, depth: int = 0) -> int | None:
     if isinstance(descr, str):
         m = _TYPESTR.match(descr)
         if not m:
-            return None
+            raise MalformedInput(f"npy dtype {descr!r} is not a NumPy type string")
         kind, digits = m.group(1), m.group(2)
+        if kind not in _KINDS:
+            raise MalformedInput(f"npy dtype {descr!r} is not a NumPy type")
         if kind in _KIND_SIZE:
             return _KIND_SIZE[kind]
         if not digits:

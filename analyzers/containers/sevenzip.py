@@ -3,6 +3,8 @@ is extracted, extraction goes to memory under a byte budget, then each member is
 
 from __future__ import annotations
 
+import lzma
+import struct
 from typing import IO, cast
 
 import py7zr
@@ -14,10 +16,23 @@ from malhug.analyzers.context import ScanContext
 from malhug.analyzers.keras.sourceio import SourceIO
 from malhug.analyzers.limits import LimitExceeded, Limits, MalformedInput
 from malhug.analyzers.source import ByteSource
-from malhug.core.model import Location
 from malhug.core.rules import finding
 
 RATIO_FLOOR = 1024 * 1024
+# What py7zr raises on corrupt headers or data (it does not wrap its parsers' errors).
+_CORRUPT = (
+    py7zr.exceptions.ArchiveError,
+    lzma.LZMAError,
+    struct.error,
+    EOFError,
+    OSError,
+    ValueError,
+    KeyError,
+    IndexError,
+    TypeError,
+    AssertionError,
+    OverflowError,
+)
 
 
 class _Budget:
@@ -77,14 +92,27 @@ def _check_sizes(ctx: ScanContext, archive: py7zr.SevenZipFile, packed: int) -> 
 
 def analyze(ctx: ScanContext, src: ByteSource) -> None:
     try:
-        fileobj = cast(IO[bytes], SourceIO(src))
-        archive = py7zr.SevenZipFile(fileobj, mode="r", max_extract_size=ctx.limits.max_decompressed_bytes)
+        extracted = _extract(ctx, src)
     except py7zr.exceptions.PasswordRequired as exc:
         ctx.add(finding("MH203", "7z archive has encrypted headers: its content cannot be analyzed", evidence=str(exc)))
         return
-    except (py7zr.exceptions.ArchiveError, EOFError, OSError, ValueError, KeyError, IndexError) as exc:
-        raise MalformedInput(f"7z: {exc}", offset=0) from exc
-    with archive:
+    except py7zr.exceptions.DecompressionBombError as exc:
+        raise LimitExceeded("7z decompressed bytes", ctx.limits.max_decompressed_bytes) from exc
+    except py7zr.exceptions.UnsupportedCompressionMethodError as exc:
+        ctx.add(finding("MH204", f"7z archive uses an unsupported method: {exc}", evidence=str(exc)[:300]))
+        return
+    except _CORRUPT as exc:
+        raise MalformedInput(f"7z: {type(exc).__name__}: {exc}", offset=0) from exc
+    for name, data in extracted.items():
+        ctx.check_time()
+        if data:
+            scan_member(ctx, data, name)
+
+
+def _extract(ctx: ScanContext, src: ByteSource) -> dict[str, bytes]:
+    """Every member's content, within the byte budget (encrypted members: MH203, nothing extracted)."""
+    fileobj = cast(IO[bytes], SourceIO(src))
+    with py7zr.SevenZipFile(fileobj, mode="r", max_extract_size=ctx.limits.max_decompressed_bytes) as archive:
         names = archive.getnames()
         for name in names:
             check_member_name(ctx, name)
@@ -96,24 +124,8 @@ def analyze(ctx: ScanContext, src: ByteSource) -> None:
                     evidence=", ".join(names)[:300],
                 )
             )
-            return
+            return {}
         _check_sizes(ctx, archive, src.size)
         factory = _Factory(ctx.limits)
-        try:
-            archive.extractall(factory=factory)
-        except py7zr.exceptions.DecompressionBombError as exc:
-            raise LimitExceeded("7z decompressed bytes", ctx.limits.max_decompressed_bytes) from exc
-        except py7zr.exceptions.UnsupportedCompressionMethodError as exc:
-            ctx.add(finding("MH204", f"7z archive uses an unsupported method: {exc}", evidence=str(exc)[:300]))
-            return
-        except (py7zr.exceptions.ArchiveError, EOFError, OSError, ValueError, KeyError, IndexError) as exc:
-            raise MalformedInput(f"7z extraction: {exc}") from exc
-    for name, product in factory.products.items():
-        ctx.check_time()
-        data = product.read()
-        if data:
-            scan_member(ctx, data, name)
-        elif name not in names:
-            ctx.add(
-                finding("MH901", f"7z member {name!r} is not in the archive listing", location=Location(member=name))
-            )
+        archive.extractall(factory=factory)
+    return {name: product.read() for name, product in factory.products.items()}

@@ -45,6 +45,17 @@ def analyze(ctx: ScanContext, src: ByteSource) -> None:
             if info.offset_data + info.size > src.size:
                 raise MalformedInput(f"tar member {info.name!r} runs past the end of the file", offset=info.offset_data)
             _member(ctx, SliceSource(src, info.offset_data, info.size), info.name)
+        _check_end(src, tar.offset, count)
+
+
+def _check_end(src: ByteSource, offset: int, count: int) -> None:
+    """tarfile stops quietly at a bad header: anything but zero padding after the last member
+    is a part of the archive we could not read."""
+    rest = src.read_at(offset, min(src.size - offset, 4096)) if offset < src.size else b""
+    if rest.strip(b"\x00"):
+        raise MalformedInput(
+            f"tar: unreadable header after {count} members; {src.size - offset} bytes not analyzed", offset=offset
+        )
 
 
 def _member(ctx: ScanContext, content: ByteSource, name: str) -> None:

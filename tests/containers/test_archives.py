@@ -130,3 +130,22 @@ def test_npy_size_mismatches(version: int) -> None:
     assert_pickle_payload_at(extra, "<after array data>")
     bad_header = scan_bytes(b"\x93NUMPY\x01\x00\x10\x00{'descr': __import__('os')}\n")
     assert "MH901" in rules(bad_header)
+
+
+def test_tar_with_a_corrupt_header_mid_archive_is_malformed() -> None:
+    data = bytearray(tar_of({"a.txt": b"hello\n", "b.pkl": evil_pickle()}))
+    second = data.find(b"b.pkl")
+    data[second + 148 : second + 156] = b"0000000\x00"  # wrong checksum: tarfile stops quietly here
+    report = scan_bytes(bytes(data))
+    finding = with_rule(report, "MH901")[0]
+    assert "not analyzed" in finding.message
+    assert_not_clean(report)
+
+
+def test_corrupt_7z_and_npy_dtype_are_malformed_not_crashes() -> None:
+    data = bytearray(sevenzip("a.pkl", evil_pickle()))
+    data[40:60] = b"\xff" * 20
+    report = scan_bytes(bytes(data))
+    assert "MH903" not in rules(report) and "MH901" in rules(report)
+    bogus = scan_bytes(npy_bytes("|\x04", (1,), b"\0" * 8))
+    assert "MH901" in rules(bogus)
