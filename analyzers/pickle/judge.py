@@ -266,6 +266,8 @@ class Judge:
             rule = "MH103"
         else:
             rule = "MH102" if indirect else "MH101"
+        if rule == "MH105" and (assessment is None or assessment.category is None):
+            category = Category.OBFUSCATION  # nothing more specific visible after decoding
         constant = payload is not None
         severity = Severity.CRITICAL if (constant and kind in _CRITICAL_KINDS) or rule == "MH105" else Severity.HIGH
         what = _WHAT.get(kind, "constant arguments") if constant else "computed arguments"

@@ -406,6 +406,27 @@ MODULE_TOKENS = frozenset(
     }
 )
 
+# Module names that no package reuses for a module of its own.
+SYSTEM_MODULES = frozenset(
+    {
+        "os",
+        "posix",
+        "nt",
+        "sys",
+        "subprocess",
+        "builtins",
+        "__builtins__",
+        "__builtin__",
+        "pty",
+        "runpy",
+        "webbrowser",
+        "_posixsubprocess",
+        "shutil",
+        "importlib",
+        "marshal",
+    }
+)
+
 ALIASES = {
     "posix": "os",
     "nt": "os",
@@ -639,18 +660,25 @@ def canonical(module: str, name: str) -> tuple[str, bool]:
     """The canonical dotted name for ``module`` + qualname ``name`` and whether a chain was followed.
 
     ``("posixpath", "os.system")`` -> ``("os.system", True)``; ``("posix", "system")`` ->
-    ``("os.system", False)``.
+    ``("os.system", False)``. Only the qualname is an attribute chain: the module part is an import
+    path (``tests.pickle.models`` is a package of its own, not the ``pickle`` module).
     """
-    parts = [p for p in f"{module}.{name}".split(".") if p]
+    mod_parts = [p for p in module.split(".") if p]
+    name_parts = [p for p in name.split(".") if p]
     chained = False
-    # A module reached as an attribute of another module: restart the name there.
-    for i in range(len(parts) - 1, 0, -1):
-        # (``timeit.timeit`` is the function named like its module, not the module again)
-        if parts[i] in MODULE_TOKENS and parts[i] != parts[i - 1]:
-            parts = parts[i:]
+    # A module reached as an attribute of another module: restart the name there (``timeit.timeit``
+    # is the function named like its module, not the module again).
+    for i in range(len(name_parts) - 1, -1, -1):
+        before = name_parts[i - 1] if i else (mod_parts[-1] if mod_parts else "")
+        if name_parts[i] in MODULE_TOKENS and name_parts[i] != before and (i or mod_parts):
+            mod_parts, name_parts = [], name_parts[i:]
             chained = True
             break
-    dotted = ".".join(parts)
+    if not chained and len(mod_parts) > 1 and mod_parts[-1] in SYSTEM_MODULES:
+        # ``torch.os`` + ``system``: a loader that resolves the module path by attribute lookup
+        # lands on the os module; no package names its own module like these.
+        mod_parts, chained = mod_parts[-1:], True
+    dotted = ".".join(mod_parts + name_parts)
     for alias, real in ALIASES.items():
         if dotted == alias or dotted.startswith(alias + "."):
             dotted = real + dotted[len(alias) :]
