@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from malhug.analyzers.context import ScanContext
-from malhug.analyzers.embedded import most_specific
 from malhug.analyzers.keras import callables, lambda_code
 from malhug.analyzers.keras.marshal_reader import CodeInfo, printable_strings, read_code
 from malhug.analyzers.limits import LimitExceeded, MalformedInput
+from malhug.analyzers.pickle import policy
 from malhug.core.model import Category, Location, Severity
 from malhug.core.rules import finding
 
@@ -43,10 +43,11 @@ def decode_marshal_b64(text: str) -> bytes | None:
     return None
 
 
-def _callable_category(name: str) -> Category:
-    leaf = name.rsplit(".", 1)[-1]
-    cats = callables.categories_of_names(frozenset({leaf, callables.module_root(name)}))
-    return most_specific(cats) or Category.CODE_EXEC
+def _callable_category(ref: str) -> Category | None:
+    """The category of a dotted callable, from the pickle analyzer's catalogue of dangerous callables."""
+    module, _, name = ref.rpartition(".")
+    danger = policy.danger_of(policy.canonical(module, name)[0])
+    return danger.category if danger is not None else None
 
 
 def _strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
@@ -151,16 +152,18 @@ class KerasConfigScanner:
 
     def _reference(self, ref: str, path: str, *, from_lambda: bool = False) -> None:
         module = ref.rsplit(".", 1)[0] if "." in ref else ref
-        if callables.is_dangerous_module(module) or callables.module_root(module) in {"builtins", "__builtin__"}:
-            category = _callable_category(ref)
+        category = _callable_category(ref)
+        if category is not None or callables.is_dangerous_module(module):
+            # A known dangerous callable, or any attribute of a module a model never needs.
+            severity = Severity.CRITICAL if category not in (None, Category.CODE_EXEC) else Severity.HIGH
             self.ctx.add(
                 finding(
                     "MH304",
                     f"config at {path} makes the loader import and call {ref}",
                     location=self._loc(),
                     evidence=ref,
-                    category=category,
-                    severity=Severity.CRITICAL if category is not Category.CODE_EXEC else Severity.HIGH,
+                    category=category or Category.CODE_EXEC,
+                    severity=severity,
                 )
             )
         elif not callables.is_keras_module(module) and not (from_lambda and module == "__main__"):

@@ -18,16 +18,10 @@ from malhug.core.model import Category, Severity
 
 log = logging.getLogger(__name__)
 
-# Categories bad enough to call a Lambda critical rather than high.
-_CRITICAL = {
-    Category.REVERSE_SHELL,
-    Category.CREDENTIAL_THEFT,
-    Category.EXFILTRATION,
-    Category.DOWNLOAD_EXEC,
-    Category.DESTRUCTIVE,
-    Category.RECON,
-    Category.COMMAND_EXEC,
-}
+# Categories bad enough to call a Lambda critical rather than high: everything from command
+# execution up in the precedence, except writing a file.
+_PRECEDENCE = embedded.CATEGORY_PRECEDENCE
+_CRITICAL = frozenset(_PRECEDENCE[: _PRECEDENCE.index(Category.COMMAND_EXEC) + 1]) - {Category.FILE_WRITE}
 MAX_STRINGS = 64
 _WRITE_MODE = re.compile(r"[rwaxbt+]*[wax+][rwaxbt+]*")
 _DYNAMIC = frozenset({"__import__", "import_module", "getattr", "locate", "__getattribute__"})

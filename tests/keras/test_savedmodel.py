@@ -118,3 +118,14 @@ def test_benign_keras_metadata_is_clean() -> None:
     report = scan(keras_metadata(_metadata_nodes(None)), "keras_metadata.pb")
     assert report.format == "keras-metadata-pb"
     assert report.findings == []
+
+
+def test_immutable_const_maps_a_named_file() -> None:
+    nodes = [
+        *_matmul_graph(),
+        node_def("c", "ImmutableConst", attrs={"memory_region_name": string_attr("/etc/hostname")}),
+    ]
+    f = only(scan(saved_model(nodes), "saved_model.pb"), "MH313")
+    assert f.severity is Severity.MEDIUM
+    assert f.category is Category.UNSAFE_FORMAT
+    assert "'/etc/hostname'" in f.message
