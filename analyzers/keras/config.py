@@ -231,6 +231,8 @@ class KerasConfigScanner:
         try:
             code = read_code(raw)
         except (MalformedInput, LimitExceeded) as exc:
+            if hidden:
+                return  # base64 that merely starts like a code object: not evidence of anything
             strings = printable_strings(raw)
             self._undecodable(name, path, str(exc), " ".join(strings)[:300], strings)
             return

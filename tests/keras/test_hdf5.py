@@ -210,3 +210,9 @@ def test_lambda_opening_a_file_for_writing_is_file_write() -> None:
     assert f.severity is Severity.HIGH
     reading = sequential(lambda_layer([lambda_b64("len(open('/tmp/labels.txt', 'r').read()) + x"), None, None]))
     assert rules(scan(h5_bytes(reading))) == ["MH302"]
+
+
+def test_base64_that_only_looks_like_bytecode_is_ignored_outside_lambdas() -> None:
+    lookalike = base64.b64encode(b"\xe3" + bytes(range(60))).decode()
+    layer = {"class_name": "MyLayer", "config": {"name": "m", "blob": lookalike}}
+    assert scan(h5_bytes(sequential(layer))).findings == []
