@@ -19,7 +19,8 @@ from malhug.analyzers.source import ByteSource
 from malhug.core.model import Category, Location, Severity
 from malhug.core.rules import finding
 
-MAX_TEXT = 1024 * 1024
+MAX_TEXT = 64 * 1024
+MAX_ATTR_STRINGS = 16
 MAX_EXAMPLES = 5
 
 # op -> (rule, severity or None for the rule's default)
@@ -59,16 +60,24 @@ class _Hit:
 
 
 def _strings_of_attr(r: ProtoReader, f: Field) -> list[str]:
-    """String payloads of an AttrValue (s, list.s, tensor.string_val)."""
-    out: list[str] = []
+    """The first few short string payloads of an AttrValue (s, list.s, tensor.string_val).
+
+    Vocabulary constants can hold many or long strings: only paths and URLs matter here.
+    """
+    candidates: list[Field] = []
     for a in r.sub(f):
         if a.number == 2 and a.wire == LEN:  # s
-            out.append(r.text_of(a, MAX_TEXT))
-        elif a.number == 1 and a.wire == LEN:  # list
-            out.extend(r.text_of(x, MAX_TEXT) for x in r.sub(a) if x.number == 2 and x.wire == LEN)
-        elif a.number == 8 and a.wire == LEN:  # tensor
-            out.extend(r.text_of(x, MAX_TEXT) for x in r.sub(a) if x.number == 8 and x.wire == LEN)
-    return out
+            candidates.append(a)
+        elif a.number in (1, 8) and a.wire == LEN:  # list (its s = 2), tensor (its string_val = 8)
+            inner = 2 if a.number == 1 else 8
+            for x in r.sub(a):
+                if x.number == inner and x.wire == LEN:
+                    candidates.append(x)
+                if len(candidates) >= MAX_ATTR_STRINGS:
+                    break
+        if len(candidates) >= MAX_ATTR_STRINGS:
+            break
+    return [r.text_of(c, MAX_TEXT) for c in candidates if c.value <= MAX_TEXT]
 
 
 def _node(r: ProtoReader, f: Field) -> _Node:

@@ -129,3 +129,9 @@ def test_immutable_const_maps_a_named_file() -> None:
     assert f.severity is Severity.MEDIUM
     assert f.category is Category.UNSAFE_FORMAT
     assert "'/etc/hostname'" in f.message
+
+
+def test_large_vocabulary_constants_are_not_a_limit_problem() -> None:
+    vocab = [f"token{i}" for i in range(20_000)] + ["x" * 200_000]
+    nodes = [*_matmul_graph(), node_def("vocab", "Const", attrs={"value": string_tensor_attr(*vocab)})]
+    assert scan(saved_model(nodes), "saved_model.pb").findings == []
