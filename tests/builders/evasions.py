@@ -117,7 +117,7 @@ def joblib_compressed(_: Path) -> bytes:
     return joblib_zlib(pickle_of([call("posix.system", ECHO)], protocol=4))
 
 
-def legacy_last_pickle(_: Path) -> bytes:
+def legacy_last_pickle(_tmp: Path) -> bytes:
     """The payload in the storage-keys pickle that follows the state dict of a legacy checkpoint."""
     data = torch_save_bytes(small_state_dict(), _use_new_zipfile_serialization=False)
     stream = io.BytesIO(data)
