@@ -77,8 +77,12 @@ class KerasConfigScanner:
         return Location(member=self.member)
 
     # -- entry points ----------------------------------------------------------------------
-    def scan_text(self, text: str | bytes, what: str = "Keras config") -> Any:
-        """Parse JSON text and walk it; returns the parsed value (``None`` when it does not parse)."""
+    def scan_text(self, text: str | bytes, what: str = "Keras config", *, required: bool = True) -> Any:
+        """Parse JSON text and walk it; returns the parsed value (``None`` when it does not parse).
+
+        Text that must be a config (``required``) and does not parse is reported (MH307); other
+        text that does not parse is only checked as a string.
+        """
         if len(text) > self.ctx.limits.max_stream_bytes:
             raise LimitExceeded(f"{what} size", self.ctx.limits.max_stream_bytes, len(text))
         try:
@@ -86,6 +90,9 @@ class KerasConfigScanner:
         except RecursionError as exc:
             raise LimitExceeded(f"{what} JSON nesting", MAX_DEPTH) from exc
         except (ValueError, UnicodeDecodeError) as exc:
+            if not required:
+                self.scan(text if isinstance(text, str) else text.decode("utf-8", "replace"))
+                return None
             self.ctx.add(
                 finding("MH307", f"{what} is not valid JSON: {exc}", location=self._loc(), evidence=str(text[:200]))
             )

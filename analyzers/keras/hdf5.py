@@ -93,7 +93,7 @@ class _H5Walker:
             return
         stripped = text.lstrip()
         if stripped.startswith("{") and ("class_name" in text or "config" in text):
-            parsed = scanner.scan_text(text, what=f"HDF5 attribute {member}")
+            parsed = scanner.scan_text(text, what=f"HDF5 attribute {member}", required=False)
             if parsed is not None and not looks_like_keras_config(parsed):
                 log.debug("JSON attribute %s is not a Keras config", member)
             return

@@ -216,3 +216,8 @@ def test_base64_that_only_looks_like_bytecode_is_ignored_outside_lambdas() -> No
     lookalike = base64.b64encode(b"\xe3" + bytes(range(60))).decode()
     layer = {"class_name": "MyLayer", "config": {"name": "m", "blob": lookalike}}
     assert scan(h5_bytes(sequential(layer))).findings == []
+
+
+def test_non_json_attribute_that_looks_like_a_config_is_not_malformed() -> None:
+    data = h5_bytes(sequential(dense("d")), extra_attrs={"notes": "{'config': 'a python repr, not JSON'}"})
+    assert scan(data).findings == []
