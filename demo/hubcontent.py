@@ -1,6 +1,6 @@
 """The demo's Hub content and workspace model files, built at demo start (nothing binary is committed).
 
-Every payload is defanged (``echo`` into ``/tmp/malhug-sentinel-demo``, sockets to 127.0.0.1) and
+Every payload is defanged (``echo``, sockets and URLs to 127.0.0.1) and
 written as raw pickle opcodes by ``tests.builders``; nothing here loads what it builds.
 
 Repositories (served by ``tests.fakehub``):
@@ -28,7 +28,8 @@ from tests.builders.pickles import call
 from tests.builders.torchfiles import poisoned_torch_zip, small_state_dict, torch_save_bytes
 from tests.fakehub import FakeHub
 
-SENTINEL = "/tmp/malhug-sentinel-demo"
+# A plain command (a redirect into a sentinel file would make it a file-write attack instead).
+DEMO_COMMAND = "echo malhug-demo: this could have been any command"
 TEMPLATE = Path(__file__).resolve().parent / "workspace"
 
 CLEAN = "demo-org/clean-bert"
@@ -119,7 +120,7 @@ def build_hub(root: Path) -> dict[str, str]:
     bad = pinnable.commit(
         {
             "pytorch_model.bin": poisoned_torch_zip(
-                "pytorch_model", [call("posix.system", f"echo malhug-demo > {SENTINEL}")], state_dict=state
+                "pytorch_model", [call("posix.system", DEMO_COMMAND)], state_dict=state
             )
         },
         title="Update weights",
@@ -165,9 +166,7 @@ def build_workspace(target: Path) -> None:
     shutil.copytree(TEMPLATE, target)
     models = target / "models"
     models.mkdir(exist_ok=True)
-    (models / "checkpoint.pt").write_bytes(
-        poisoned_torch_zip("checkpoint", [call("posix.system", f"echo malhug-demo > {SENTINEL}")])
-    )
+    (models / "checkpoint.pt").write_bytes(poisoned_torch_zip("checkpoint", [call("posix.system", DEMO_COMMAND)]))
     (models / "encoder.safetensors").write_bytes(_weights(5))
 
 

@@ -7,7 +7,6 @@ import {
     LanguageClientOptions,
     ServerOptions,
     State,
-    TransportKind,
 } from 'vscode-languageclient/node';
 import { watchProgress } from './progress';
 import {
@@ -141,8 +140,8 @@ class MalhugExtension implements vscode.Disposable {
         const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
         const serverOptions: ServerOptions = {
             command,
+            // No `transport`: TransportKind.stdio would append `--stdio`, which `malhug lsp` does not take.
             args: [...args, '-m', 'malhug', 'lsp'],
-            transport: TransportKind.stdio,
             options: { cwd: folder, env: serverEnvironment(settings, process.env) },
         };
         const watcher = vscode.workspace.createFileSystemWatcher(MODEL_FILES);

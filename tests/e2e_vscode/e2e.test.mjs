@@ -126,7 +126,11 @@ async function squigglesOn(needle, kind = 'error') {
 
 async function waitForSquiggle(needle, kind = 'error', timeout = DIAGNOSTIC_TIMEOUT) {
     const deadline = Date.now() + timeout;
+    const failed = page.locator('.statusbar-item', { hasText: 'MalHug' }).locator('.codicon-error');
     while (Date.now() < deadline) {
+        if ((await failed.count()) > 0) {
+            throw new Error('the MalHug status-bar item shows an error: the language server is not running');
+        }
         const hits = await squigglesOn(needle, kind);
         if (hits.length > 0) {
             return hits[0];
