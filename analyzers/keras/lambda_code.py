@@ -84,7 +84,8 @@ def assess_lambda(code: CodeInfo, *, origin: str, depth: int = 0) -> LambdaAsses
         floor = Severity.CRITICAL if category in _CRITICAL else Severity.HIGH
         severity = max(severity, floor, key=lambda s: s.rank)
     return LambdaAssessment(
-        dangerous_names=tuple(dangerous),
+        # For the message: the dangerous names and the risky modules they come from (os, system).
+        dangerous_names=tuple(sorted(set(dangerous) | (co_names & callables.DANGEROUS_MODULES))) if dangerous else (),
         category=category,
         severity=severity,
         indicators=tuple(dict.fromkeys(indicators)),
