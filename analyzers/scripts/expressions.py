@@ -30,6 +30,19 @@ MAX_ITEMS = 4096
 _PCT_WIDTH = re.compile(r"%[-+ #0]*(?:\d{4,}|\*)")
 
 
+def string_literal(node: cst.SimpleString) -> Val:
+    """The value of a string literal; the common case (no escapes) without ``ast.literal_eval``."""
+    prefix = node.prefix.lower()
+    quote = node.quote
+    body = node.value[len(prefix) + len(quote) : len(node.value) - len(quote)]
+    if ("\\" not in body or "r" in prefix) and "b" not in prefix:
+        return const(body)
+    try:
+        return const(node.evaluated_value)
+    except (ValueError, SyntaxError, UnicodeDecodeError, MemoryError):
+        return Val(text=HOLE)
+
+
 class Expressions:
     def __init__(self, engine: Engine):
         from malhug.analyzers.scripts.calls import Calls
@@ -39,10 +52,7 @@ class Expressions:
 
     def eval(self, node: cst.BaseExpression, frame: Frame) -> Val:
         if isinstance(node, cst.SimpleString):
-            try:
-                return const(node.evaluated_value)
-            except (ValueError, SyntaxError, UnicodeDecodeError):
-                return Val(text=HOLE)
+            return string_literal(node)
         if isinstance(node, cst.ConcatenatedString):
             return text_val([self.eval(node.left, frame), self.eval(node.right, frame)])
         if isinstance(node, cst.FormattedString):
