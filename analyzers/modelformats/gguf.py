@@ -77,6 +77,25 @@ class _Cursor:
             raise LimitExceeded(f"GGUF {what} length", limit, n)
         return self.take(n).decode("utf-8", "replace")
 
+    def skip_strings(self, n: int) -> None:
+        """Skip an array of ``n`` strings (vocabularies: hundreds of thousands) in one tight loop."""
+        width = 8 if self.wide else 4
+        unpack = struct.Struct(self.endian + ("Q" if self.wide else "I")).unpack_from
+        size = self.src.size
+        for i in range(n):
+            if not (self._start <= self.pos and self.pos + width <= self._start + len(self._buf)):
+                self._start = self.pos
+                self._buf = self.src.read_at(self.pos, WINDOW)
+                if len(self._buf) < width:
+                    raise MalformedInput("GGUF: string array runs past the end of the file", self.pos)
+            (length,) = unpack(self._buf, self.pos - self._start)
+            self.pos += width
+            if length > size - self.pos:
+                raise MalformedInput(f"GGUF: string length {length} exceeds the file", self.pos)
+            self.pos += length
+            if i % 65_536 == 65_535:
+                self.ctx.check_time()
+
     def tick(self) -> None:
         self.steps += 1
         if self.steps % 65_536 == 0:
@@ -98,6 +117,9 @@ def _skip_value(c: _Cursor, vtype: int, depth: int = 0) -> None:
             return
         if n > c.src.size - c.pos:
             raise MalformedInput(f"GGUF: array of {n} items exceeds the file", c.pos)
+        if item == STRING:
+            c.skip_strings(n)
+            return
         for _ in range(n):
             c.tick()
             _skip_value(c, item, depth + 1)

@@ -91,3 +91,18 @@ def test_absurd_counts_hit_limits_without_allocation() -> None:
     assert [f.rule for f in scan_bytes(huge_string).findings] == ["MH901"]
     array = struct.pack("<Q", 1) + b"a" + struct.pack("<IIQ", 9, 8, 2**40)
     assert [f.rule for f in scan_bytes(b"GGUF" + struct.pack("<IQQ", 3, 0, 1) + array).findings] == ["MH901"]
+
+
+def test_template_after_a_large_vocabulary_is_found(tmp_path: Path) -> None:
+    path = tmp_path / "vocab.gguf"
+    writer = gguf.GGUFWriter(str(path), "llama")
+    writer.add_token_list([f"tok{i}" * (1 + i % 7) for i in range(60_000)])
+    writer.add_token_merges([f"a{i} b{i}" for i in range(60_000)])
+    writer.add_chat_template(SSTI["set-reverse"])
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.close()
+    report = scan_file(path)
+    assert [f.rule for f in report.findings] == ["MH401"]
+    truncated = path.read_bytes()[:700_000]
+    assert [f.rule for f in scan_bytes(truncated).findings] == ["MH901"]
