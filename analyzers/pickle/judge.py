@@ -39,7 +39,14 @@ _CRITICAL_KINDS = {
 }
 # Allowed callables whose calls still need resolving (their arguments decide).
 _SPECIAL = frozenset(
-    {"builtins.getattr", "functools.partial", "copyreg._reconstructor", "copyreg.__newobj__", "copyreg.__newobj_ex__"}
+    {
+        "builtins.getattr",
+        "functools.partial",
+        "copyreg._reconstructor",
+        "copyreg.__newobj__",
+        "copyreg.__newobj_ex__",
+        "torch.storage._load_from_bytes",
+    }
 )
 _PICKLE_LOADERS = ("pickle.", "dill.", "cloudpickle.", "_pickle.")
 _WHAT = {
@@ -193,9 +200,24 @@ class Judge:
     def _allowed_result(self, call: Call) -> Finding | None:
         """An allowed helper (getattr, partial) may still produce a dangerous reference."""
         func = call.func
-        if not isinstance(func, Global) or func.canon[0] not in ("builtins.getattr", "functools.partial"):
+        name = func.canon[0] if isinstance(func, Global) else ""
+        if name == "torch.storage._load_from_bytes":
+            # How torch pickles a storage outside torch.save: a whole torch.load of these bytes.
+            data = self.folder.fold(call.args[0] if isinstance(call.args, tuple) and call.args else None)[0]
+            if isinstance(data, (bytes, bytearray)):
+                self._scan_nested(bytes(data), name, call.offset)
+            return None
+        if name not in ("builtins.getattr", "functools.partial"):
             return None
         ref = self.resolver.value(call)
+        if ref.kind == "unknown":
+            return self._note(
+                "MH106",
+                "builtins.getattr",
+                "pickle looks up an attribute whose name is computed while loading",
+                call.offset,
+                _evidence(call),
+            )
         target = ref.base if ref.kind == "partial" and ref.base is not None else ref
         if ref.kind == "gadget":
             return finding(
@@ -395,7 +417,8 @@ class Judge:
         what = "rebuilds an object of the unknown class" if classlike else "calls the unknown function"
         return self._note("MH108", name, f"pickle {what} {name}", offset, _evidence(call))
 
-    def _note(self, rule: str, name: str, message: str, offset: int, evidence: str) -> None:
+    def _note(self, rule: str, name: str, message: str, offset: int, evidence: str) -> Finding | None:
+        """Record a once-per-name note (reported at the end); returns None so callers can return it."""
         key = (rule, name)
         note = self.notes.get(key)
         if note is None:

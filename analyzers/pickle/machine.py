@@ -25,6 +25,9 @@ from malhug.analyzers.pickle.values import Call, Global, PDict, PersId, PSet, Un
 JOBLIB_WRAPPER = "joblib.numpy_pickle.NumpyArrayWrapper"
 _DTYPE_STR = re.compile(r"([a-zA-Z?])(\d*)")
 _FLOAT = struct.Struct(">d")
+_U32 = struct.Struct("<I").unpack_from
+_I32 = struct.Struct("<i").unpack_from
+_U16 = struct.Struct("<H").unpack_from
 _CHECK_EVERY = 4096
 
 
@@ -158,6 +161,7 @@ class Machine:
 
     def run(self, pos: int) -> tuple[Any, int]:
         """Interpret one pickle starting at ``pos``; returns (loaded value, offset after STOP)."""
+        self.proto = 0  # as Unpickler.load does: a later pickle may be protocol 0
         data = self.data
         n = len(data)
         memo = self.memo
@@ -166,6 +170,7 @@ class Machine:
         push = stack.append
         pop = stack.pop
         calls = self.trace.calls
+        u32 = _U32
         ops = 0
         budget = self.limits.max_pickle_ops - self.trace.ops + 1
         next_check = min(_CHECK_EVERY, budget)
@@ -180,7 +185,7 @@ class Machine:
                     self._check(ops)
                     next_check = min(ops + _CHECK_EVERY, budget)
                 if op == 0x72:  # LONG_BINPUT
-                    memo[int.from_bytes(data[pos : pos + 4], "little")] = stack[-1]
+                    memo[u32(data, pos)[0]] = stack[-1]
                     pos += 4
                 elif op == 0x68:  # BINGET
                     push(memo[data[pos]])
@@ -191,7 +196,7 @@ class Machine:
                 elif op == 0x28:  # MARK
                     marks.append(len(stack))
                 elif op == 0x58:  # BINUNICODE
-                    end = pos + 4 + int.from_bytes(data[pos : pos + 4], "little")
+                    end = pos + 4 + u32(data, pos)[0]
                     if end > n:
                         raise _fault("string runs past the end of the stream", pos - 1)
                     push(data[pos + 4 : end].decode("utf-8", "surrogatepass"))
@@ -218,7 +223,7 @@ class Machine:
                     memo[data[pos]] = stack[-1]
                     pos += 1
                 elif op == 0x6A:  # LONG_BINGET
-                    push(memo[int.from_bytes(data[pos : pos + 4], "little")])
+                    push(memo[u32(data, pos)[0]])
                     pos += 4
                 elif op == 0x94:  # MEMOIZE
                     memo[len(memo)] = stack[-1]
@@ -238,10 +243,10 @@ class Machine:
                 elif op == 0x88:  # NEWTRUE
                     push(True)
                 elif op == 0x4A:  # BININT
-                    push(int.from_bytes(data[pos : pos + 4], "little", signed=True))
+                    push(_I32(data, pos)[0])
                     pos += 4
                 elif op == 0x4D:  # BININT2
-                    push(int.from_bytes(data[pos : pos + 2], "little"))
+                    push(_U16(data, pos)[0])
                     pos += 2
                 elif op == 0x75:  # SETITEMS
                     k = marks.pop()

@@ -134,7 +134,7 @@ class Resolver:
         if glob.module == "<extension>":
             return Ref("unknown", f"extension code {glob.name}", roots=(glob,))
         name, chained = glob.canon
-        via = ("attribute chain",) if chained else ()
+        via: tuple[str, ...] = ("attribute chain",) if chained else ()
         if glob.dynamic:
             via += ("computed name",)
         if name == "sys.modules":

@@ -151,8 +151,8 @@ def render(value: Any, depth: int = 6) -> str:
             shown.append("…")
         return "{" + ", ".join(shown) + "}"
     if isinstance(value, PSet):
-        inner = ", ".join(_render_seq(value.items, depth - 1))
-        return f"frozenset({{{inner}}})" if value.frozen else ("{" + inner + "}" if inner else "set()")
+        members = ", ".join(_render_seq(value.items, depth - 1))
+        return f"frozenset({{{members}}})" if value.frozen else ("{" + members + "}" if members else "set()")
     if isinstance(value, PersId):
         return f"persistent_load({render(value.pid, depth - 1)})"
     if isinstance(value, Unknown):

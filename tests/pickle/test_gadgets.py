@@ -277,3 +277,18 @@ def test_network_payload_fed_to_exec_is_download_exec() -> None:
     report = scan(pickle_of([call("builtins.exec", Call(fetched, ()))], protocol=4))
     exec_finding = [f for f in report.findings if "exec" in f.message]
     assert exec_finding and exec_finding[0].category is Category.DOWNLOAD_EXEC, summary(report)
+
+
+def test_torch_storage_from_bytes_is_scanned_as_a_nested_load() -> None:
+    inner = pickle_of([call("os.system", "echo storage")], protocol=2)
+    report = scan(pickle_of([call("torch.storage._load_from_bytes", inner)], protocol=3))
+    f = one(report, "MH101")
+    assert f.location.member is not None and f.location.member.startswith("torch.storage._load_from_bytes@")
+    assert "MH104" not in rules(report)  # torch's own helper is not itself a finding
+
+
+def test_getattr_with_a_computed_name_is_suspicious() -> None:
+    computed = call("mytools.names.pick", 3)
+    report = scan(pickle_of([call("builtins.getattr", Global("os", "path"), computed)], protocol=4))
+    assert any(f.rule == "MH106" and "computed" in f.message for f in report.findings), summary(report)
+    assert report.verdict is Verdict.SUSPICIOUS
