@@ -64,19 +64,17 @@ class ProtoReader:
         return self.src.size
 
     def _varint(self, pos: int, end: int) -> tuple[int, int]:
+        window = self.src.read(pos, min(10, end - pos)) if pos < end else b""
         result = 0
         shift = 0
-        while True:
-            if pos >= end:
-                raise MalformedInput("protobuf: truncated varint", pos)
-            b = self.src.read(pos, 1)[0]
-            pos += 1
+        for i, b in enumerate(window):
             result |= (b & 0x7F) << shift
             if not b & 0x80:
-                return result, pos
+                return result, pos + i + 1
             shift += 7
-            if shift >= 70:
-                raise MalformedInput("protobuf: varint too long", pos)
+        if len(window) < 10:
+            raise MalformedInput("protobuf: truncated varint", pos)
+        raise MalformedInput("protobuf: varint too long", pos)
 
     def fields(self, start: int = 0, end: int | None = None) -> Iterator[Field]:
         end = self.size if end is None else end
