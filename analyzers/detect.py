@@ -67,17 +67,30 @@ def _is_bz2(head: bytes) -> bool:
     )
 
 
-def _is_hdf5(src: ByteSource, head: bytes) -> bool:
-    if head.startswith(HDF5_MAGIC):
-        return True
-    # The superblock may follow a user block of 512, 1024, 2048 … bytes.
-    offset = 512
-    while offset <= min(src.size - 8, 64 * 1024):
-        chunk = head[offset : offset + 8] if offset + 8 <= len(head) else src.read_at(offset, 8)
-        if chunk == HDF5_MAGIC:
-            return True
-        offset *= 2
-    return False
+def _is_hdf5(head: bytes) -> bool:
+    # The superblock is at 0 or after a user block of 512, 1024, 2048 … bytes (probed within the head).
+    return any(head[offset : offset + 8] == HDF5_MAGIC for offset in (0, 512, 1024, 2048, 4096))
+
+
+class _HeadFirst:
+    """Serves reads inside the already-read head from memory (the protobuf probes), others from ``src``."""
+
+    def __init__(self, src: ByteSource, head: bytes):
+        self._src = src
+        self._head = head
+
+    @property
+    def size(self) -> int:
+        return self._src.size
+
+    @property
+    def bytes_read(self) -> int:
+        return self._src.bytes_read
+
+    def read_at(self, offset: int, length: int) -> bytes:
+        if offset + length <= len(self._head) or len(self._head) >= self._src.size:
+            return self._head[offset : offset + length]
+        return self._src.read_at(offset, length)
 
 
 def _is_safetensors(src: ByteSource, head: bytes) -> bool:
@@ -129,7 +142,7 @@ def _magic(src: ByteSource, head: bytes) -> str | None:
         return formats.ZLIB
     if _is_zlib(head):
         return formats.ZLIB
-    if _is_hdf5(src, head):
+    if _is_hdf5(head):
         return formats.HDF5
     if _is_safetensors(src, head):
         return formats.SAFETENSORS
@@ -166,7 +179,7 @@ def detect_format(src: ByteSource, name: str = "") -> str:
         return found
     if looks_like_pickle(head, src.size):
         return _pickle_kind(head)
-    found = _protobuf(src)
+    found = _protobuf(_HeadFirst(src, head))
     if found is not None:
         return found
     if _is_lzma_alone(head):

@@ -48,6 +48,10 @@ FLAG_UTF8 = 0x0800
 STORED, DEFLATED, BZIP2, LZMA = 0, 8, 12, 14
 METHOD_NAMES = {STORED: "stored", DEFLATED: "deflate", BZIP2: "bzip2", LZMA: "lzma"}
 
+# Bytes read past a local header's name in the same request (its extra field, usually < 100 bytes).
+LOCAL_READAHEAD = 256
+# Partial reads up to this size come with the local header read.
+MAX_PREFETCH = 64 * 1024
 # The central directory is read in one piece; no honest archive needs more than this per member.
 MAX_DIRECTORY_BYTES_PER_MEMBER = 1024
 
@@ -130,6 +134,7 @@ class ZipArchive:
         # Bytes of junk before the archive: every stored offset is shifted by this much.
         self.prefix = 0
         self._data_offsets: dict[int, int] = {}
+        self._heads: dict[int, bytes] = {}
         self._decompressed_total = 0
         self._read_directory()
 
@@ -268,17 +273,24 @@ class ZipArchive:
                 return member
         return None
 
-    def data_offset(self, member: ZipMember) -> int:
-        """Absolute offset of the member's data in the source (reads its local header once)."""
+    def data_offset(self, member: ZipMember, prefetch: int = 0) -> int:
+        """Absolute offset of the member's data in the source (reads its local header once).
+
+        With ``prefetch``, the first bytes of the data come along in the same read and are kept for
+        one ``read(member, max_bytes)`` call: sniffing a stored member costs one request.
+        """
         key = member.header_offset
         if key in self._data_offsets:
             return self._data_offsets[key]
         at = self.prefix + member.header_offset
-        local = self.src.read_at(at, LOCAL_SIZE)
-        if len(local) < LOCAL_SIZE or local[:4] != LOCAL_SIG:
+        buf = self.src.read_at(at, LOCAL_SIZE + len(member.name.encode()) + LOCAL_READAHEAD + prefetch)
+        if len(buf) < LOCAL_SIZE or buf[:4] != LOCAL_SIG:
             raise MalformedInput(f"member {member.name!r}: no local file header at its offset", offset=at)
-        _, _, _flags, method, _, _, _crc, _csize, _usize, name_len, extra_len = _LOCAL.unpack(local)
-        local_name = self.src.read_at(at + LOCAL_SIZE, name_len)
+        _, _, _flags, method, _, _, _crc, _csize, _usize, name_len, extra_len = _LOCAL.unpack_from(buf)
+        if LOCAL_SIZE + name_len <= len(buf):
+            local_name = buf[LOCAL_SIZE : LOCAL_SIZE + name_len]
+        else:
+            local_name = self.src.read_at(at + LOCAL_SIZE, name_len)
         if _decode_name(local_name, member.flags) != member.name:
             self._note(
                 "local-header-mismatch",
@@ -295,6 +307,8 @@ class ZipArchive:
         if start + member.compressed_size > self.src.size:
             raise MalformedInput(f"member {member.name!r} runs past the end of the file (truncated)", offset=start)
         self._data_offsets[key] = start
+        if prefetch and len(buf) > start - at:
+            self._heads[key] = buf[start - at : start - at + min(prefetch, member.compressed_size)]
         return start
 
     def member_source(self, member: ZipMember) -> ByteSource | None:
@@ -342,7 +356,12 @@ class ZipArchive:
         self.check_bomb(member)
         if member.flags & FLAG_STRONG_ENCRYPTION and member.flags & FLAG_ENCRYPTED:
             raise EncryptedMember(member, "strong encryption")
-        start = self.data_offset(member)
+        stored_head = member.method == STORED and max_bytes is not None and max_bytes <= MAX_PREFETCH
+        start = self.data_offset(member, prefetch=max_bytes if stored_head and max_bytes else 0)
+        head = self._heads.pop(member.header_offset, None)
+        if stored_head and max_bytes is not None and head is not None:
+            if len(head) >= min(max_bytes, member.compressed_size):
+                return head[:max_bytes]
         limit = self.limits.max_decompressed_bytes
         if max_bytes is None and member.size > limit:
             raise LimitExceeded(f"member {member.name!r} size", limit, member.size)

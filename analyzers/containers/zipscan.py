@@ -26,7 +26,7 @@ from malhug.analyzers.source import ByteSource
 from malhug.core.model import Location
 from malhug.core.rules import finding
 
-SNIFF_BYTES = 512
+SNIFF_BYTES = 4096
 # Stored members larger than this are analyzed through a zero-copy view (no CRC check).
 SLICE_ABOVE = 16 * 1024 * 1024
 NPY_HEAD_BYTES = 64 * 1024
@@ -129,15 +129,12 @@ def _member(ctx: ScanContext, archive: ZipArchive, member: ZipMember, kind: str)
         return
     fmt = _sniff(archive, member)
     if fmt in formats.ANALYZERS:
-        content = _content(archive, member)
-        # A compressed member was sniffed from its first bytes only: detect again on all of it.
-        scan_member(ctx, content, name, fmt if not isinstance(content, bytes) else None)
+        # The member was sniffed from its first bytes only: detect again on all of it.
+        scan_member(ctx, _content(archive, member), name)
 
 
 def _sniff(archive: ZipArchive, member: ZipMember) -> str:
-    view = archive.member_source(member)
-    if view is not None and not member.encrypted:
-        return detect_format(view, member.name)
+    """The format suggested by a member's first bytes (one read for a stored member)."""
     head = archive.read(member, max_bytes=SNIFF_BYTES)
     return detect_format(HeadSource(head, member.size), member.name)
 
