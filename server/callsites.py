@@ -10,9 +10,48 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from malhug.server.spans import SourceLines, Span
+
+if TYPE_CHECKING:
+    from malhug.server.blocks import Block
+
+# Call names worth a closer look (others can never be a reference or a risky load).
+INTERESTING = frozenset(
+    {
+        "from_pretrained",
+        "pipeline",
+        "load_dataset",
+        "load_dataset_builder",
+        "get_dataset_config_names",
+        "hf_hub_download",
+        "snapshot_download",
+        "SentenceTransformer",
+        "CrossEncoder",
+        "SparseEncoder",
+        "load",
+        "loads",
+        "Unpickler",
+        "read_pickle",
+        "load_model",
+        "load_state_dict_from_url",
+        "open",
+        "ls",
+        "glob",
+        "read_text",
+        "read_bytes",
+        "cat",
+        "cat_file",
+        "get",
+        "find",
+        "info",
+        "exists",
+        "create_model",
+        "create_model_and_transforms",
+        "from_preset",
+    }
+)
 
 UNKNOWN: Any = object()
 _MAX_FOLD_DEPTH = 8
@@ -103,82 +142,59 @@ def fold(node: ast.AST, scope: ModuleScope, depth: int = 0) -> Any:
     return UNKNOWN
 
 
-def module_scope(tree: ast.Module) -> ModuleScope:
+def module_scope(blocks: list[Block]) -> ModuleScope:
     scope = ModuleScope()
+    for block in blocks:
+        for local, target, plain in block.info.imports:
+            if plain:
+                scope.aliases.setdefault(local, target)
+            else:
+                scope.aliases[local] = target
     seen: dict[str, int] = {}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                if alias.asname:
-                    scope.aliases[alias.asname] = alias.name
-                else:
-                    head = alias.name.split(".", 1)[0]
-                    scope.aliases.setdefault(head, head)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            for alias in node.names:
-                if alias.name != "*":
-                    scope.aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
-    for stmt in tree.body:
-        targets: list[ast.expr] = []
-        value: ast.expr | None = None
-        if isinstance(stmt, ast.Assign):
-            targets, value = stmt.targets, stmt.value
-        elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
-            targets, value = [stmt.target], stmt.value
-        for target in targets:
-            if isinstance(target, ast.Name):
-                seen[target.id] = seen.get(target.id, 0) + 1
-                if value is not None:
-                    scope.constants[target.id] = fold(value, scope) if seen[target.id] == 1 else UNKNOWN
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
-            name = dotted(node.value.func)
-            if name and canonical(name, scope).endswith("HfFileSystem"):
-                scope.hf_filesystems.update(t.id for t in node.targets if isinstance(t, ast.Name))
+    for block in blocks:
+        for name, value in block.info.assigns:
+            seen[name] = seen.get(name, 0) + 1
+            scope.constants[name] = fold(value, scope) if seen[name] == 1 else UNKNOWN
+    for block in blocks:
+        for name, func in block.info.fs_assigns:
+            if canonical(func, scope).endswith("HfFileSystem"):
+                scope.hf_filesystems.add(name)
     return scope
 
 
-def _args(call: ast.Call, scope: ModuleScope, src: SourceLines) -> tuple[Arg, ...]:
+def _args(call: ast.Call, scope: ModuleScope, src: SourceLines, offset: int) -> tuple[Arg, ...]:
     out: list[Arg] = []
     for a in call.args:
         if isinstance(a, ast.Starred):
-            out.append(Arg("*", src.span(a), src.span(a), UNKNOWN))
+            out.append(Arg("*", src.span(a, offset), src.span(a, offset), UNKNOWN))
         else:
-            out.append(Arg(None, src.span(a), src.span(a), fold(a, scope)))
+            out.append(Arg(None, src.span(a, offset), src.span(a, offset), fold(a, scope)))
     for kw in call.keywords:
-        value_span = src.span(kw.value)
+        value_span = src.span(kw.value, offset)
         if kw.arg is None:
-            out.append(Arg("**", src.span(kw), value_span, UNKNOWN))
+            out.append(Arg("**", src.span(kw, offset), value_span, UNKNOWN))
         else:
-            out.append(Arg(kw.arg, src.span(kw), value_span, fold(kw.value, scope)))
+            out.append(Arg(kw.arg, src.span(kw, offset), value_span, fold(kw.value, scope)))
     out.sort(key=lambda a: (a.span.line, a.span.col))
     return tuple(out)
 
 
-def call_sites(tree: ast.Module, scope: ModuleScope, src: SourceLines) -> Iterator[CallSite]:
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.Call):
-            continue
-        written = dotted(node.func)
-        if written is None and isinstance(node.func, ast.Attribute):
-            # HfFileSystem().open(...) and friends: a method on a call's result.
-            inner = node.func.value
-            if isinstance(inner, ast.Call):
-                base = dotted(inner.func)
-                if base is not None:
-                    written = f"{base}().{node.func.attr}"
-        if written is None:
-            continue
-        head = written.split(".", 1)[0]
-        func = canonical(written, scope)
-        if head in scope.hf_filesystems:
-            func = "huggingface_hub.HfFileSystem()." + written.split(".", 1)[-1]
-        elif "()." in written:
-            func = canonical(written.split("().", 1)[0], scope) + "()." + written.split("().", 1)[1]
-        yield CallSite(
-            func=func,
-            written=written,
-            span=src.span(node),
-            func_span=src.span(node.func),
-            args=_args(node, scope, src),
-        )
+def call_sites(blocks: list[Block], scope: ModuleScope) -> Iterator[CallSite]:
+    for block in blocks:
+        src, offset = block.info.src, block.start
+        for node, written, flagged in block.info.calls:
+            head = written.split(".", 1)[0]
+            func = canonical(written, scope)
+            if not flagged and func.rsplit(".", 1)[-1] not in INTERESTING:
+                continue
+            if head in scope.hf_filesystems:
+                func = "huggingface_hub.HfFileSystem()." + written.split(".", 1)[-1]
+            elif "()." in written:
+                func = canonical(written.split("().", 1)[0], scope) + "()." + written.split("().", 1)[1]
+            yield CallSite(
+                func=func,
+                written=written,
+                span=src.span(node, offset),
+                func_span=src.span(node.func, offset),
+                args=_args(node, scope, src, offset),
+            )

@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING
 from lsprotocol import types
 from pygls.uris import to_fs_path
 
-from malhug.core.model import Finding
 from malhug.server import diagnostics
-from malhug.server.references import CodeAnalysis, analyze_code
+from malhug.server.references import analyze_code
+from malhug.server.shift import shift_findings
 from malhug.server.spans import SourceLines
 from malhug.server.state import DocState, MalhugServer
 
@@ -25,34 +25,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("malhug.server.documents")
 PYTHON_SUFFIXES = (".py", ".pyw", ".pyi")
+# The script analyzer (slow on big files) waits for this much quiet after the last edit.
+SCRIPT_DELAY_MS = 400
 
 
 def is_python(uri: str, language_id: str | None = None) -> bool:
     return language_id == "python" or uri.lower().endswith(PYTHON_SUFFIXES)
-
-
-def analyze_text(text: str, path: str) -> tuple[SourceLines, CodeAnalysis, list[Finding]]:
-    """Everything computed from a document's text alone; runs in a worker thread."""
-    src = SourceLines(text)
-    analysis = analyze_code(text)
-    return src, analysis, script_findings(text, path)
-
-
-def script_findings(text: str, path: str) -> list[Finding]:
-    """The script analyzer's findings (loading scripts, remote code), or none when it fails."""
-    try:
-        from malhug.analyzers.scripts.analyzer import analyze_text as analyze_script
-    except ImportError as exc:
-        log.debug("script analyzer not available: %s", exc)
-        return []
-    try:
-        return list(analyze_script(text, path))
-    except (RecursionError, MemoryError, ValueError, SyntaxError) as exc:
-        log.warning("script analyzer failed on %s: %s: %s", path, type(exc).__name__, exc)
-        return []
-    except Exception as exc:  # a crashing analyzer must not take the server down
-        log.error("script analyzer crashed on %s: %s: %s", path, type(exc).__name__, exc, exc_info=True)
-        return []
 
 
 class Documents:
@@ -82,28 +60,70 @@ class Documents:
         state.timer = None
         state.task = self.server.spawn(self.analyze(uri), f"analysis of {uri}")
 
+    def _current(self, uri: str, version: int | None) -> bool:
+        doc = self.server.workspace.text_documents.get(uri)
+        return doc is not None and doc.version == version
+
     async def analyze(self, uri: str) -> None:
+        """Phase 1 (every edit, fast): references, risky loads, cached hub verdicts -> publish."""
         server = self.server
         doc = server.workspace.get_text_document(uri)
         if not is_python(uri, doc.language_id):
             return
         version, text = doc.version, doc.source
-        src, analysis, findings = await server.run_cpu(analyze_text, text, to_fs_path(uri) or uri)
-        current = server.workspace.text_documents.get(uri)
-        if current is None or current.version != version:
+        state = self.state(uri)
+        src = SourceLines(text)
+        analysis = await server.run_cpu(analyze_code, text, state.blocks)
+        if not self._current(uri, version):
             log.debug("dropping stale analysis of %s v%s", uri, version)
             return
-        state = self.state(uri)
-        state.version, state.src, state.analysis, state.script_findings = version, src, analysis, findings
+        state.version, state.src, state.analysis = version, src, analysis
+        if state.script_lines is not None and state.script_lines != src.lines:
+            state.script_findings = shift_findings(state.script_lines, src.lines, state.script_findings)
+            state.script_lines = src.lines
         state.keys = {diagnostics.ref_key(r) for r in analysis.refs}
         await self.hub.load_cached(state)
-        if (
-            server.workspace.text_documents.get(uri) is None
-            or server.workspace.get_text_document(uri).version != version
-        ):
+        if not self._current(uri, version):
             return
         self.publish(uri)
         self.hub.request(state)
+        self.kick_scripts(uri)
+
+    def kick_scripts(self, uri: str) -> None:
+        """Phase 2 (background, once typing pauses, latest text only): the script analyzer, then publish."""
+        state = self.state(uri)
+        if state.script_timer is not None:
+            state.script_timer.cancel()
+        loop = self.server.loop
+        delay = SCRIPT_DELAY_MS / 1000 if state.script_lines is not None else 0
+        if loop is not None:
+            state.script_timer = loop.call_later(delay, self._start_scripts, uri)
+
+    def _start_scripts(self, uri: str) -> None:
+        state = self.state(uri)
+        state.script_timer = None
+        if state.script_task is None or state.script_task.done():
+            state.script_task = self.server.spawn(self._scripts(uri), f"script analysis of {uri}")
+
+    async def _scripts(self, uri: str) -> None:
+        server = self.server
+        while True:
+            doc = server.workspace.text_documents.get(uri)
+            state = server.docs.get(uri)
+            if doc is None or state is None:
+                return
+            version, text = doc.version, doc.source
+            if state.script_lines is not None and state.script_version == version:
+                return
+            findings = await server.run_scripts(text, to_fs_path(uri) or uri)
+            if self._current(uri, version) and server.docs.get(uri) is state:
+                state.script_findings = findings
+                state.script_lines = SourceLines(text).lines
+                state.script_version = version
+                if state.version == version:
+                    self.publish(uri)
+                return
+            # the text changed while we worked: analyze the newest text
 
     def issues(self, state: DocState) -> list[diagnostics.Issue]:
         if state.analysis is None or state.src is None:
@@ -139,8 +159,11 @@ class Documents:
         state = self.server.docs.pop(uri, None)
         if state is not None and state.timer is not None:
             state.timer.cancel()
-        if state is not None and state.task is not None:
-            state.task.cancel()
+        for task in (state.task, state.script_task) if state is not None else ():
+            if task is not None:
+                task.cancel()
+        if state is not None and state.script_timer is not None:
+            state.script_timer.cancel()
         self.hub.release_unused()
         self.server.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
 

@@ -49,14 +49,15 @@ def _literal(line: int, match: re.Match[str]) -> Span:
     return Span(line, match.start("q"), line, match.end("id") + 1)
 
 
-def scan_lines(src: SourceLines) -> CodeAnalysis:
+def scan_lines(src: SourceLines, line_offset: int = 0, known: dict[str, str] | None = None) -> CodeAnalysis:
+    """Scan ``src`` line by line; ``known`` are string constants of the rest of the module."""
     out = CodeAnalysis()
-    constants: dict[str, str] = {}
+    constants: dict[str, str] = dict(known or {})
     for raw in src.lines:
         m = _CONSTANT.match(raw)
         if m:
             constants[m.group("name")] = m.group("value")
-    for number, raw in enumerate(src.lines):
+    for number, raw in enumerate(src.lines, start=line_offset):
         line = _COMMENT.sub("", raw) if "#" in raw else raw
         if "(" not in line and "hf" not in line:
             continue

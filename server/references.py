@@ -8,13 +8,15 @@ resolves to it); the ``call`` (absent in fallback mode) gives the argument range
 
 from __future__ import annotations
 
-import ast
 import re
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from malhug.server.callsites import Arg, CallSite, call_sites, module_scope
 from malhug.server.spans import SourceLines, Span
+
+if TYPE_CHECKING:
+    from malhug.server.blocks import BlockCache
 
 RepoType = Literal["model", "dataset"]
 
@@ -254,24 +256,30 @@ def _risky(call: CallSite) -> list[RiskyLoad]:
     return out
 
 
-def analyze_code(text: str) -> CodeAnalysis:
-    """Hub references and risky loads of ``text``; never raises on bad input."""
-    src = SourceLines(text)
-    try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
-        from malhug.server.fallback import scan_lines
+def analyze_code(text: str, cache: BlockCache | None = None) -> CodeAnalysis:
+    """Hub references and risky loads of ``text``; never raises on bad input.
 
-        result = scan_lines(src)
-        result.syntax_error = f"{type(exc).__name__}: {exc}"
-        return result
+    ``cache`` (one per document) makes re-analysis after an edit cost about one block's parse.
+    """
+    from malhug.server.blocks import BlockCache
+    from malhug.server.fallback import scan_lines
+
+    src = SourceLines(text)
+    blocks = (cache or BlockCache()).blocks(src.lines)
     result = CodeAnalysis()
-    scope = module_scope(tree)
-    for call in call_sites(tree, scope, src):
+    scope = module_scope(blocks)
+    for call in call_sites(blocks, scope):
         ref = _ref_from_call(call) or _path_ref(call)
         if ref is not None:
             result.refs.append(ref)
         result.loads.extend(_risky(call))
+    for block in blocks:
+        if block.info.broken:
+            known = {k: v for k, v in scope.constants.items() if isinstance(v, str)}
+            partial = scan_lines(block.info.src, line_offset=block.start, known=known)
+            result.refs.extend(partial.refs)
+            result.loads.extend(partial.loads)
+            result.syntax_error = result.syntax_error or f"syntax error in the block at line {block.start + 1}"
     result.refs.sort(key=lambda r: (r.id_span.line, r.id_span.col))
     result.loads.sort(key=lambda r: (r.span.line, r.span.col, r.rule))
     return result

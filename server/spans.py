@@ -65,12 +65,13 @@ class SourceLines:
         raw = self.lines[line0].encode("utf-8")
         return len(raw[:byte_col].decode("utf-8", errors="replace"))
 
-    def span(self, node: ast.AST) -> Span:
+    def span(self, node: ast.AST, line_offset: int = 0) -> Span:
+        """The node's span; ``line_offset`` shifts it when these lines are a block of a larger text."""
         line = getattr(node, "lineno", 1) - 1
         end_line = (getattr(node, "end_lineno", None) or line + 1) - 1
         col = self.col(line, getattr(node, "col_offset", 0))
         end_col = self.col(end_line, getattr(node, "end_col_offset", None) or 0)
-        return Span(line, col, end_line, end_col)
+        return Span(line + line_offset, col, end_line + line_offset, end_col)
 
     def line_text(self, line0: int) -> str:
         return self.lines[line0] if 0 <= line0 < len(self.lines) else ""

@@ -18,11 +18,13 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
 from malhug import __version__
+from malhug.server.scriptworker import ScriptRunner
 from malhug.server.settings import LOG_LEVELS, Settings, default_settings
 
 if TYPE_CHECKING:
     from malhug.core.model import FileReport, Finding
     from malhug.hub.types import RepoScan, SafeRevision
+    from malhug.server.blocks import BlockCache
     from malhug.server.references import CodeAnalysis
     from malhug.server.spans import SourceLines
 
@@ -67,16 +69,29 @@ def default_client_factory(settings: Settings) -> HubClientLike:
     return client
 
 
+def _block_cache() -> BlockCache:
+    from malhug.server.blocks import BlockCache
+
+    return BlockCache()
+
+
 @dataclass
 class DocState:
     uri: str
     version: int | None = None  # the version ``analysis`` was computed for
     src: SourceLines | None = None
     analysis: CodeAnalysis | None = None
-    script_findings: list[Finding] = field(default_factory=list)
     keys: set[RepoKey] = field(default_factory=set)
     timer: asyncio.TimerHandle | None = None
     task: asyncio.Task[None] | None = None
+    blocks: BlockCache = field(default_factory=lambda: _block_cache())
+    # The script analyzer's findings and the lines of the text they were computed on (shifted onto
+    # newer text until the background re-analysis catches up).
+    script_findings: list[Finding] = field(default_factory=list)
+    script_lines: list[str] | None = None
+    script_version: int | None = None
+    script_task: asyncio.Task[None] | None = None
+    script_timer: asyncio.TimerHandle | None = None
 
 
 @dataclass
@@ -140,6 +155,7 @@ class MalhugServer(LanguageServer):
         self.cpu_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="malhug-cpu")
         self.hub_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="malhug-hub")
         self.file_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="malhug-files")
+        self.scripts = ScriptRunner()
         self.background: set[asyncio.Task[Any]] = set()
         self.progress_counter = 0
         self.log_handler = LspLogHandler(self)
@@ -189,6 +205,19 @@ class MalhugServer(LanguageServer):
     async def run_hub(self, func: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self.hub_pool, func, *args)
 
+    async def run_scripts(self, text: str, path: str) -> list[Finding]:
+        """The script analyzer's findings for ``text`` (in the worker process)."""
+        from malhug.server import scriptworker
+
+        try:
+            raw = await asyncio.get_running_loop().run_in_executor(
+                self.scripts.executor(), scriptworker.analyze, text, path
+            )
+        except scriptworker.BrokenProcessPool:
+            self.scripts.broken()
+            return []
+        return scriptworker.to_findings(raw, path)
+
     async def run_files(self, func: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self.file_pool, func, *args)
 
@@ -224,3 +253,4 @@ class MalhugServer(LanguageServer):
             job.cancel.set()
         for pool in (self.cpu_pool, self.hub_pool, self.file_pool):
             pool.shutdown(wait=False, cancel_futures=True)
+        self.scripts.shutdown()

@@ -73,6 +73,7 @@ async def test_workspace_model_files_pull_and_watch(tmp_path: Path) -> None:
     client = await start_client(tmp_path, env=server_env(tmp_path, HF_HUB_OFFLINE="1"), workspace=ws, capabilities=caps)
     try:
         evil_uri = (ws / "models" / "evil.bin").as_uri()
+        clean_uri = (ws / "models" / "weights.safetensors").as_uri()
 
         async def pulled() -> dict[str, list[types.Diagnostic]]:
             report = await client.workspace_diagnostic_async(
@@ -84,7 +85,7 @@ async def test_workspace_model_files_pull_and_watch(tmp_path: Path) -> None:
 
         async def refresh() -> bool:
             items.update(await pulled())
-            return evil_uri in items and bool(items[evil_uri])
+            return bool(items.get(evil_uri)) and clean_uri in items
 
         for _ in range(200):
             if await refresh():
@@ -95,7 +96,7 @@ async def test_workspace_model_files_pull_and_watch(tmp_path: Path) -> None:
         assert evil[0].range.start == types.Position(line=0, character=0)
         assert "os.system" in evil[0].message and "malhug-sentinel-lsp" in evil[0].message
         assert str(evil[0].code).startswith("MH1")
-        assert items.get((ws / "models" / "weights.safetensors").as_uri()) == []
+        assert items[clean_uri] == []
         assert (ws / "notes.txt").as_uri() not in items
 
         # A new poisoned file appears: the watcher notification gets it scanned.
