@@ -213,22 +213,30 @@ class KerasConfigScanner:
                 self._reference(ref, f"{path}.{key}", from_lambda=True)
                 continue
             must_be_code = kind == "lambda" or (key == "function" and not isinstance(value, str))
-            self._lambda_value(value, f"{path}.{key}", key, name, must_be_code)
+            arguments = [t for _, t in _strings(cfg.get("arguments"), f"{path}.arguments")]
+            self._lambda_value(value, f"{path}.{key}", key, name, must_be_code, arguments)
 
-    def _lambda_value(self, value: Any, path: str, key: str, name: str, must_be_code: bool) -> None:
-        found = False
+    def _lambda_value(
+        self, value: Any, path: str, key: str, name: str, must_be_code: bool, arguments: list[str] | None = None
+    ) -> None:
+        codes: list[tuple[str, bytes]] = []
+        bound: list[str] = list(arguments or [])
         for p, text in _strings(value, path):
             raw = decode_marshal_b64(text)
             if raw is None:
-                continue
-            found = True
+                if not p.endswith(".class_name"):
+                    bound.append(text)  # defaults and closure values the function is called with
+            else:
+                codes.append((p, raw))
+        found = bool(codes)
+        for p, raw in codes:
             self.handled.add(p)
-            self._bytecode(raw, p, name, hidden=False)
+            self._bytecode(raw, p, name, hidden=False, bound=tuple(bound[:64]))
         if not found and must_be_code:
             texts = [t for _, t in _strings(value, path)]
             self._undecodable(name, path, f"no bytecode in the Lambda {key}", " ".join(texts)[:300])
 
-    def _bytecode(self, raw: bytes, path: str, name: str, *, hidden: bool) -> None:
+    def _bytecode(self, raw: bytes, path: str, name: str, *, hidden: bool, bound: tuple[str, ...] = ()) -> None:
         self.lambdas += 1
         digest = hashlib.sha256(raw).digest()
         if digest in self.seen_code:
@@ -243,10 +251,11 @@ class KerasConfigScanner:
             strings = printable_strings(raw)
             self._undecodable(name, path, str(exc), " ".join(strings)[:300], strings)
             return
-        self._report_code(code, where)
+        self._report_code(code, where, bound)
 
-    def _report_code(self, code: CodeInfo, where: str) -> None:
-        result = lambda_code.assess_lambda(code, origin=f"{self.member or ''}{where}", depth=self.ctx.depth)
+    def _report_code(self, code: CodeInfo, where: str, bound: tuple[str, ...] = ()) -> None:
+        origin = f"{self.member or ''}{where}"
+        result = lambda_code.assess_lambda(code, origin=origin, depth=self.ctx.depth, bound=bound)
         evidence = lambda_code.describe(code, result)
         if result.is_dangerous:
             calls = ", ".join(result.dangerous_names)

@@ -53,14 +53,17 @@ def _embedded(kind: str, text: str, origin: str, depth: int) -> embedded.CodeAss
         return None
 
 
-def assess_lambda(code: CodeInfo, *, origin: str, depth: int = 0) -> LambdaAssessment:
+def assess_lambda(code: CodeInfo, *, origin: str, depth: int = 0, bound: tuple[str, ...] = ()) -> LambdaAssessment:
+    """``bound`` are strings the function receives from outside its bytecode: its defaults, its
+    closure cells and the Lambda's ``arguments`` (a command kept there is still its payload)."""
     co_names = set(code.all_names())
-    strings = tuple(s for s in code.all_strings() if len(s.strip()) > 1 and s not in co_names)[:MAX_STRINGS]
+    own = [s for s in code.all_strings() if s not in co_names]
+    strings = tuple(dict.fromkeys(s for s in [*own, *bound] if len(s.strip()) > 1))[:MAX_STRINGS]
     names = set(co_names)
     if names & _DYNAMIC:
         # __import__('os'), getattr(m, 'system'): identifier strings are names the code will use.
         names |= {p for s in strings if _IDENT.fullmatch(s) for p in s.split(".")}
-    if "open" in names and any(_WRITE_MODE.fullmatch(s) for s in code.all_strings()):
+    if "open" in names and any(_WRITE_MODE.fullmatch(s) for s in [*code.all_strings(), *bound]):
         names.add("write")  # open(path, 'w'): the file is created even if nothing is written
     dangerous = sorted(names & callables.DANGEROUS_NAMES)
     categories = callables.categories_of_names(frozenset(dangerous))

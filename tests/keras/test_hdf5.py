@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import marshal
 
 import h5py
 
@@ -13,6 +14,7 @@ from tests.keras.keraslib import (
     dense,
     h5_bytes,
     lambda_b64,
+    lambda_code,
     lambda_layer,
     only,
     rules,
@@ -221,3 +223,15 @@ def test_base64_that_only_looks_like_bytecode_is_ignored_outside_lambdas() -> No
 def test_non_json_attribute_that_looks_like_a_config_is_not_malformed() -> None:
     data = h5_bytes(sequential(dense("d")), extra_attrs={"notes": "{'config': 'a python repr, not JSON'}"})
     assert scan(data).findings == []
+
+
+def test_payload_in_defaults_closure_or_arguments_is_assessed() -> None:
+    code = lambda_code("os.system(cmd) or x")
+    b64 = base64.b64encode(marshal.dumps(code)).decode()
+    closure = scan(h5_bytes(sequential(lambda_layer([b64, None, ["cat /etc/passwd"]]))))
+    f = only(closure, "MH301")
+    assert f.category is Category.CREDENTIAL_THEFT
+    assert "'cat /etc/passwd'" in f.evidence
+    layer = lambda_layer({"class_name": "__lambda__", "config": {"code": b64, "defaults": None, "closure": None}})
+    layer["config"]["arguments"] = {"cmd": "whoami"}
+    assert only(scan(h5_bytes(sequential(layer))), "MH301").category is Category.RECON
