@@ -61,6 +61,9 @@ class Writer:
             raise ValueError(f"unsupported protocol {protocol}")
         self.protocol = protocol
         self.out = bytearray()
+        # Calls used more than once are memoized on first use and fetched afterwards (id -> memo index).
+        self.shared: set[int] = set()
+        self.memo: dict[int, int] = {}
 
     def __bytes__(self) -> bytes:
         return bytes(self.out)
@@ -147,13 +150,58 @@ class Writer:
         else:
             raise TypeError(f"cannot encode {type(obj).__name__}")
 
+    def share(self, calls: list[Call] | tuple[Call, ...]) -> Writer:
+        """Memoize the sub-expressions that occur more than once in ``calls`` (as pickle does)."""
+        seen: set[int] = set()
+
+        def walk(obj: object) -> None:
+            if isinstance(obj, Call):
+                if id(obj) in seen:
+                    self.shared.add(id(obj))
+                    return
+                seen.add(id(obj))
+                walk(obj.func)
+                for arg in obj.args:
+                    walk(arg)
+            elif isinstance(obj, (tuple, list)):
+                for item in obj:
+                    walk(item)
+            elif isinstance(obj, dict):
+                for item in obj.values():
+                    walk(item)
+
+        for c in calls:
+            walk(c)
+        return self
+
+    def _put(self, key: int) -> None:
+        index = len(self.memo)
+        self.memo[key] = index
+        if self.protocol >= 4:
+            self.out += MEMOIZE
+        elif self.protocol >= 1:
+            self.out += (b"q" + bytes([index])) if index < 256 else (b"r" + struct.pack("<I", index))
+        else:
+            self.out += b"p" + str(index).encode() + b"\n"
+
+    def _get(self, index: int) -> None:
+        if self.protocol >= 1:
+            self.out += (b"h" + bytes([index])) if index < 256 else (b"j" + struct.pack("<I", index))
+        else:
+            self.out += b"g" + str(index).encode() + b"\n"
+
     def expr(self, node: Call) -> None:
+        if id(node) in self.memo:
+            self._get(self.memo[id(node)])
+            return
         if isinstance(node.func, Call):
             self.expr(node.func)
         else:
             self.global_(node.func)
         self.value(tuple(node.args))
         self.out += REDUCE
+        if id(node) in self.shared:
+            self._put(id(node))
 
     def discard(self, node: Call) -> None:
         """Evaluate ``node`` for its side effect and drop the result (REDUCE ... POP)."""
@@ -163,7 +211,7 @@ class Writer:
 
 def payload_ops(calls: list[Call] | tuple[Call, ...], protocol: int) -> bytes:
     """Opcodes (no header, no STOP) that run every call and leave the stack as it was."""
-    w = Writer(protocol)
+    w = Writer(protocol).share(calls)
     for c in calls:
         w.discard(c)
     return bytes(w)
@@ -174,7 +222,7 @@ def pickle_of(calls: list[Call] | tuple[Call, ...], protocol: int = 2, root: obj
     ``root`` is given (then all calls are discarded and ``root`` is the unpickled value)."""
     if not calls:
         raise ValueError("no calls")
-    w = Writer(protocol).header()
+    w = Writer(protocol).share(calls).header()
     if root is None:
         for c in calls[:-1]:
             w.discard(c)

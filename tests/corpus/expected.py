@@ -10,7 +10,7 @@ category docs/CATEGORIES.md assigns (with a one-line reason). Payload texts are 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 
 from tests.builders import payloads as P
@@ -41,6 +41,7 @@ class Artifact:
     member: str  # expected location.member of the worst finding (see TOP/NAMED/ANY)
     category: str
     why: str
+    evidence: str = ""  # text the finding carrying the expected category must quote (see EVIDENCE)
 
 
 @dataclass(frozen=True)
@@ -715,6 +716,92 @@ GETATTR_EVAL = pkl(
 )
 
 
+# A distinctive piece of each row's payload that the finding must quote (payload-specific, so a
+# finding about something else in the file does not pass).
+EVIDENCE: dict[str, str] = {
+    "Shayo/pickle_test": "/etc/passwd",
+    "Narsil/totallysafe": "find ~",
+    "drhyrum/bert-tiny-torch-vuln": "127.0.0.1/hacker",
+    "ykilcher/totally-harmless-model": "webbrowser",
+    "Wi/gptp": "pwnd!",
+    "moom825/testing": "echo hi",
+    "mkiani/gpt2-runpy": "pdb.set_trace",
+    "mkiani/gpt2-eval": "__import__",
+    "mkiani/gpt2-exec": "webbrowser",
+    "matanby/unsafe-diffusion": "OH NO!",
+    "FarisHijazi/totally-harmless-model": "malicious code executed",
+    "sheigel/best-llm": "HACKING FOR THEM",
+    "191fdp/test": "Model PWNED!",
+    "omershelef/mytest-omer": "tkinter",
+    "badmoh/testfirst": "a = 7",
+    "MustEr/m3e_biased": "print(hello)",
+    "coldwaterq/sectest": "calc",
+    "opendiffusion/sentimentcheck": "lambda-url",
+    "MustEr/vgg_official": "calc.exe",
+    "MustEr/gpt2-elite": "Calc.exe",
+    "graniet/fwefwefwe": "pipedream",
+    "graniet/twgewgwe": "pipedream",
+    "MustEr/bert_locked": "calc.exe",
+    "jossefharush/gpt2-rs": "urlopen",
+    "drhyrum/bert-tiny-torch-picklebomb": "127.0.0.1/hacker",
+    "RiddleLi/a-very-safe-m0del": "YOUAREHACKED",
+    "mkiani/unsafe-keras": "Malicious code!",
+    "mkiani/unsafe-saved-model": "Malicious code!",
+    "admko/evil_test": "dataloader",
+    "MustEr/vgg16_light": "calc.exe",
+    "paclove/pytorchTest": "Calculator",
+    "ivanprogramming/ib-tottaly-not-a-bad-model": "PWNED",
+    "ModelsForAll/Cool-1-0-0-0": "I can run any code",
+    "ModelsForAll/Cool-2-0-0-0": "Fernet",
+    "ModelsForAll/Cool-2-0-0-1": "pip as a subprocess",
+    "ModelsForAll/First_Clean_Experiment": "encrypt_test",
+    "Yash2998db/totally_safe_model": "cloudpickle",
+    "mastersplinter/infected_test": "workers.dev",
+    "zhuzhuzai/harmless_model_for_research": "system('ls')",
+    "neilalfred93/my_demo": "malware.1",
+    "aviol/MobileNetV4": "/etc/shadow",
+    "MustEr/rager_legacy": "webhook.site",
+    "ModelsForAll/try": "pip as a subprocess",
+    "warmiros/unsafe_models": "http.client",
+    "Retr0REG/EvanModel": "hacked-by-retr0reg",
+    "Retr0REG/AvanModel": "socket",
+    "ScanMe/Models": "printed through",
+    "oceanhacktitude/tinymodel": "p0wn3d.txt",
+    "Frase/tiny-bert-model-unsafe": "127.0.0.1/hacker",
+    "zpbrent/reuse": "huggingface-cli upload",
+    "zpbrent/RagReuse": "huggingface-cli upload",
+    "m0kr4n3/model3": "Malicious code!",
+    "Madans/twitter-roberta-base-sentiment-unsafe": "temp_secrets",
+    "tulayaka/loadtest": "/tmp/1",
+    "Pankaj001/Watchtower_sample_files": "echo This is an",
+}
+# Row families share their token.
+FAMILY_EVIDENCE = {"star23": "RHOST", "gordon": "Gorden Ramsey", "aws": ".aws/secrets", "mkiani": "Malicious code!"}
+# Per-file overrides where one row holds different payloads.
+FILE_EVIDENCE = {"MustEr/best_model_for_identifying_frogs/pytorch_model.bin": "mlflow"}
+
+
+def _evidence(repo: str, art: Artifact, case_id: str) -> str:
+    if case_id in FILE_EVIDENCE:
+        return FILE_EVIDENCE[case_id]
+    if repo in EVIDENCE:
+        return EVIDENCE[repo]
+    if art.category == RS:
+        return FAMILY_EVIDENCE["star23"]
+    if "gordon-ramsey" in repo:
+        return FAMILY_EVIDENCE["gordon"]
+    if art.category == CRED:
+        return FAMILY_EVIDENCE["aws"]
+    if repo.startswith("mkiani/") or "Lambda" in art.style:
+        return FAMILY_EVIDENCE["mkiani"]
+    raise KeyError(f"no evidence token for {case_id}")
+
+
 def artifacts() -> list[tuple[str, Artifact]]:
-    """(id, artifact) for every file of every row; ids are ``repo/path``."""
-    return [(f"{row.repo}/{a.path}", a) for row in ROWS for a in row.artifacts]
+    """(id, artifact) for every file of every row; ids are ``repo/path``; ``evidence`` filled in."""
+    out = []
+    for row in ROWS:
+        for a in row.artifacts:
+            case_id = f"{row.repo}/{a.path}"
+            out.append((case_id, replace(a, evidence=a.evidence or _evidence(row.repo, a, case_id))))
+    return out

@@ -7,10 +7,13 @@ to the one docs/CATEGORIES.md assigns; the worst finding located in the expected
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import pickletools
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -73,8 +76,49 @@ def test_corpus_file_is_malicious_with_expected_category(corpus_dir: Path, case_
     top = worst(report)
     got = most_specific({f.category for f in top})
     assert got is Category(art.category), f"{art.style}: expected {art.category} ({art.why}); got {describe(report)}"
-    check_member(art, [f for f in top if f.category is Category(art.category)])
-    assert any(f.evidence for f in top), "the worst finding should quote its evidence"
+    matching = [f for f in top if f.category is Category(art.category)]
+    check_member(art, matching)
+    assert any(art.evidence in f.evidence for f in matching), (
+        f"expected the {art.category} finding to quote {art.evidence!r}; got {[f.evidence[:200] for f in matching]}"
+    )
+    if art.style.startswith(PICKLE_STYLES):
+        stream = pickle_stream(corpus_dir / case_id, art.member)
+        offsets = call_opcode_offsets(stream)
+        assert any(f.location.offset in offsets for f in matching), (
+            f"expected an offset at a call/import opcode of the payload, got {[f.location.offset for f in matching]}"
+        )
+
+
+PICKLE_STYLES = ("pytorch-zip", "plain pickle", "extracted torch", "legacy torch", "cloudpickle")
+CALL_OPCODES = {"REDUCE", "GLOBAL", "STACK_GLOBAL", "INST", "OBJ", "NEWOBJ", "NEWOBJ_EX", "BUILD"}
+
+
+def pickle_stream(path: Path, member: str) -> bytes:
+    """The pickle bytes the offsets refer to: the zip member, or the whole file (our own fixture)."""
+    data = path.read_bytes()
+    if data.startswith(b"PK"):
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            return zf.read(member)
+    return data
+
+
+def call_opcode_offsets(stream: bytes) -> set[int]:
+    """Offsets of call/import opcodes in the stacked pickles at the start of ``stream`` (parsed with
+    pickletools, never loaded)."""
+    offsets: set[int] = set()
+    buf = io.BytesIO(stream)
+    for _ in range(5):  # a legacy checkpoint stacks up to five pickles before its raw storages
+        start = buf.tell()
+        if start >= len(stream):
+            break
+        try:
+            for op, _arg, pos in pickletools.genops(buf):
+                if op.name in CALL_OPCODES and pos is not None:
+                    offsets.add(pos)
+        except ValueError:
+            buf.seek(start)
+            break
+    return offsets
 
 
 CLI_SUBSET = [
