@@ -48,6 +48,8 @@ FLAG_UTF8 = 0x0800
 STORED, DEFLATED, BZIP2, LZMA = 0, 8, 12, 14
 METHOD_NAMES = {STORED: "stored", DEFLATED: "deflate", BZIP2: "bzip2", LZMA: "lzma"}
 
+# The first read at the end of the file: end records plus, usually, the whole directory.
+SHORT_TAIL = 16 * 1024
 # Bytes read past a local header's name in the same request (its extra field, usually < 100 bytes).
 LOCAL_READAHEAD = 256
 # Partial reads up to this size come with the local header read.
@@ -145,27 +147,30 @@ class ZipArchive:
             self.anomalies.append(anomaly)
 
     def _find_eocd(self) -> tuple[int, bytes]:
+        """(offset of the end record, the tail read). A short tail first: it usually holds the end
+        records and a small directory too; the full 64 KiB tail only for long comments."""
         size = self.src.size
         if size < EOCD_SIZE:
             raise MalformedInput(f"{size} bytes is too small for a zip archive", offset=0)
-        tail_len = min(size, MAX_COMMENT + EOCD_SIZE + ZIP64_LOCATOR_SIZE)
-        tail_start = size - tail_len
-        tail = self.src.read_at(tail_start, tail_len)
-        lenient: int | None = None
-        idx = tail.rfind(EOCD_SIG)
-        while idx >= 0:
-            if idx + EOCD_SIZE <= len(tail):
-                comment_len = struct.unpack_from("<H", tail, idx + 20)[0]
-                end = idx + EOCD_SIZE + comment_len
-                if end == len(tail):
-                    return tail_start + idx, tail
-                if end < len(tail) and lenient is None:
-                    lenient = idx
-            idx = tail.rfind(EOCD_SIG, 0, idx)
-        if lenient is None:
-            raise MalformedInput("no end-of-central-directory record (truncated or not a zip)", offset=size)
-        self._note("trailing-data", "data follows the end of the zip archive")
-        return tail_start + lenient, tail
+        full = min(size, MAX_COMMENT + EOCD_SIZE + ZIP64_LOCATOR_SIZE)
+        for tail_len in sorted({min(size, SHORT_TAIL), full}):
+            tail_start = size - tail_len
+            tail = self.src.read_at(tail_start, tail_len)
+            lenient: int | None = None
+            idx = tail.rfind(EOCD_SIG)
+            while idx >= 0:
+                if idx + EOCD_SIZE <= len(tail):
+                    comment_len = struct.unpack_from("<H", tail, idx + 20)[0]
+                    end = idx + EOCD_SIZE + comment_len
+                    if end == len(tail):
+                        return tail_start + idx, tail
+                    if end < len(tail) and lenient is None:
+                        lenient = idx
+                idx = tail.rfind(EOCD_SIG, 0, idx)
+            if lenient is not None and tail_len == full:
+                self._note("trailing-data", "data follows the end of the zip archive")
+                return tail_start + lenient, tail
+        raise MalformedInput("no end-of-central-directory record (truncated or not a zip)", offset=size)
 
     def _read_directory(self) -> None:
         eocd_pos, tail = self._find_eocd()
@@ -202,7 +207,11 @@ class ZipArchive:
             raise MalformedInput("central directory lies outside the file (truncated archive)", offset=cd_offset)
         if self.prefix > 0:
             self._note("junk-prefix", f"{self.prefix} bytes of other data precede the zip archive")
-        cd = self.src.read_at(cd_offset + self.prefix, cd_size)
+        cd_at = cd_offset + self.prefix
+        if cd_at >= tail_start:
+            cd = tail[cd_at - tail_start : cd_at - tail_start + cd_size]
+        else:
+            cd = self.src.read_at(cd_at, cd_size)
         if len(cd) < cd_size:
             raise MalformedInput("central directory is truncated", offset=cd_offset + self.prefix)
         self._parse_directory(cd, cd_offset + self.prefix, n_total)

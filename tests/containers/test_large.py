@@ -14,6 +14,8 @@ from tests.containers.zipbytes import sparse_zip64
 
 FOUR_GIB = 4 << 30
 MIB = 1 << 20
+# Two short tail reads (detection and analysis), the local headers read-ahead and data.pkl.
+EXPECTED_MAX = 64 * 1024
 
 
 def _checkpoint(path: Path, data_pkl: bytes) -> None:
@@ -36,7 +38,7 @@ def test_four_gib_checkpoint_costs_under_one_mib(torch_zip: bytes, tmp_path: Pat
         assert zf.getinfo("archive/data/0").file_size == FOUR_GIB
     report = scan_file(path, hash_file=False)
     assert report.format == formats.PYTORCH_ZIP
-    assert report.bytes_read < MIB, report.bytes_read
+    assert report.bytes_read < EXPECTED_MAX < MIB, report.bytes_read
     assert report.verdict is Verdict.CLEAN, [(f.rule, f.message) for f in report.findings]
     assert not any(f.location.member == "archive/data/0" for f in report.findings)
 
@@ -45,5 +47,5 @@ def test_four_gib_poisoned_checkpoint(tmp_path: Path) -> None:
     path = tmp_path / "model.ckpt"
     _checkpoint(path, evil_pickle())
     report = scan_file(path, hash_file=False)
-    assert report.bytes_read < MIB, report.bytes_read
+    assert report.bytes_read < EXPECTED_MAX < MIB, report.bytes_read
     assert_pickle_payload_at(report, "archive/data.pkl")
