@@ -25,7 +25,7 @@ from malhug.core.rules import finding
 LEGACY_TORCH_MAGIC = 0x1950A86A20F9469CFC6C
 LEGACY_TORCH_PICKLES = 5  # magic, protocol, sys_info, model, storage keys; raw storages follow
 # First opcodes of a protocol 0/1 pickle (a protocol 2+ pickle starts with PROTO).
-_PROTO0_STARTS = frozenset(b"(cSVIJKLNF}])XTUGdl.")
+_PROTO0_STARTS = frozenset(b"(cSVIJKLNF}])XTUGdl")
 
 
 def starts_pickle(data: bytes, pos: int) -> bool:

@@ -210,6 +210,7 @@ class Judge:
         if name not in ("builtins.getattr", "functools.partial"):
             return None
         ref = self.resolver.value(call)
+        self.consumed.update(id(g) for g in ref.roots)  # reported here, not again as a bare import
         if ref.kind == "unknown":
             return self._note(
                 "MH106",
@@ -430,7 +431,9 @@ class Judge:
     # -- imports, mutations, discarded results ---------------------------------------------------
 
     def _imports(self) -> None:
-        for glob in self.trace.globals:
+        for i, glob in enumerate(self.trace.globals):
+            if i % 4096 == 0:
+                self.ctx.check_time()
             if id(glob) in self.consumed:
                 continue
             ref = self.resolver.value(glob)
