@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from malhug.analyzers import embedded
 from malhug.analyzers.keras import callables
 from malhug.analyzers.keras.marshal_reader import CodeInfo
+from malhug.analyzers.scripts import deobf
 from malhug.core.model import Category, Severity
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,28 @@ def _embedded(kind: str, text: str, origin: str, depth: int) -> embedded.CodeAss
         return None
 
 
+_DECODERS = {"b64decode", "decodebytes", "standard_b64decode", "urlsafe_b64decode", "unhexlify", "fromhex", "a2b_hex"}
+
+
+def _decoded_strings(strings: tuple[str, ...], names: set[str]) -> list[str]:
+    """Constants decoded the way the bytecode's own decoder calls would (base64/hex, then zlib)."""
+    if not names & _DECODERS:
+        return []
+    out = []
+    for text in strings:
+        raw = deobf.b64decode(text, urlsafe="urlsafe_b64decode" in names) if len(text) >= 8 else None
+        if raw is None and names & {"unhexlify", "fromhex", "a2b_hex"}:
+            raw = deobf.hexdecode(text)
+        if raw is None:
+            continue
+        if "decompress" in names:
+            raw = deobf.zlib_decompress(raw) or raw
+        decoded = deobf.as_text(raw)
+        if decoded is not None:
+            out.append(decoded)
+    return out
+
+
 def assess_lambda(code: CodeInfo, *, origin: str, depth: int = 0, bound: tuple[str, ...] = ()) -> LambdaAssessment:
     """``bound`` are strings the function receives from outside its bytecode: its defaults, its
     closure cells and the Lambda's ``arguments`` (a command kept there is still its payload)."""
@@ -65,8 +88,13 @@ def assess_lambda(code: CodeInfo, *, origin: str, depth: int = 0, bound: tuple[s
         names |= {p for s in strings if _IDENT.fullmatch(s) for p in s.split(".")}
     if "open" in names and any(_WRITE_MODE.fullmatch(s) for s in [*code.all_strings(), *bound]):
         names.add("write")  # open(path, 'w'): the file is created even if nothing is written
+    decoded = _decoded_strings(strings, names)
+    if decoded:
+        strings = tuple(dict.fromkeys([*strings, *decoded]))[: MAX_STRINGS + len(decoded)]
     dangerous = sorted(names & callables.DANGEROUS_NAMES)
     categories = callables.categories_of_names(frozenset(dangerous))
+    if decoded and dangerous:
+        categories.add(Category.OBFUSCATION)
     indicators: list[str] = []
     severity = Severity.INFO
     if dangerous:

