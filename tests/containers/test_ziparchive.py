@@ -167,3 +167,24 @@ def test_sniffing_a_stored_member_is_one_read() -> None:
     assert archive.read(archive.members[1], max_bytes=4096) == b"hello"
     assert src.calls - before == 2
     assert archive.read(archive.members[0]) == b"\x01" * 10000  # a later full read still works
+
+
+def test_local_header_disagreeing_with_directory_and_trailing_data() -> None:
+    data = bytearray(zip_of({"good.pkl": b"\x80\x02N."}))
+    local_name_at = data.find(b"good.pkl")  # the first occurrence is in the local header
+    data[local_name_at : local_name_at + 8] = b"evil.pkl"
+    archive = ZipArchive(BytesSource(bytes(data) + b"appended junk"), LIMITS)
+    assert archive.read(archive.members[0]) == b"\x80\x02N."
+    assert {"local-header-mismatch", "trailing-data"} <= kinds(archive)
+    mismatch = next(a for a in archive.anomalies if a.kind == "local-header-mismatch")
+    assert mismatch.member == "good.pkl" and "evil.pkl" in mismatch.message
+
+
+def test_long_comment_needs_the_full_tail() -> None:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("a.txt", b"x")
+        zf.comment = b"c" * 60000
+    archive = ZipArchive(BytesSource(buf.getvalue()), LIMITS)
+    assert archive.comment == b"c" * 60000
+    assert archive.read(archive.members[0]) == b"x" and archive.anomalies == []
