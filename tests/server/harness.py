@@ -35,6 +35,7 @@ class Published:
 
 class RecordingClient(LanguageClient):
     published: list[Published]
+    registrations: list[types.Registration]
 
     def for_uri(self, uri: str) -> list[Published]:
         return [p for p in self.published if p.uri == uri]
@@ -43,6 +44,7 @@ class RecordingClient(LanguageClient):
 def make_client() -> RecordingClient:
     client = RecordingClient(converter_factory=default_converter)
     client.published = []
+    client.registrations = []
     for method, func in DEFAULT_CLIENT_FEATURES.items():
         if method != types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS:
             client.feature(method)(func)
@@ -51,6 +53,10 @@ def make_client() -> RecordingClient:
     def publish(ls: RecordingClient, params: types.PublishDiagnosticsParams) -> None:
         ls.diagnostics[params.uri] = params.diagnostics
         ls.published.append(Published(params.uri, params.version, list(params.diagnostics)))
+
+    @client.feature(types.CLIENT_REGISTER_CAPABILITY)
+    def register(ls: RecordingClient, params: types.RegistrationParams) -> None:
+        ls.registrations.extend(params.registrations)
 
     return client
 

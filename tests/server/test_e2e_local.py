@@ -99,7 +99,13 @@ async def test_workspace_model_files_pull_and_watch(tmp_path: Path) -> None:
         assert items[clean_uri] == []
         assert (ws / "notes.txt").as_uri() not in items
 
-        # A new poisoned file appears: the watcher notification gets it scanned.
+        # The server asked to watch model files; a new poisoned file appears and gets scanned.
+        (watch,) = await wait_for(
+            lambda: [r for r in client.registrations if r.method == types.WORKSPACE_DID_CHANGE_WATCHED_FILES],
+            what="the watcher registration",
+        )
+        globs = [w["globPattern"] for w in watch.register_options["watchers"]]  # type: ignore[index]
+        assert len(globs) == 1 and "pkl" in globs[0] and "safetensors" in globs[0]
         late = ws / "late.pkl"
         late.write_bytes(evil_pickle())
         client.workspace_did_change_watched_files(
