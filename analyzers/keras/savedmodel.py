@@ -14,6 +14,7 @@ from malhug.analyzers import formats
 from malhug.analyzers.context import ScanContext
 from malhug.analyzers.keras.config import KerasConfigScanner
 from malhug.analyzers.limits import MalformedInput
+from malhug.analyzers.modelformats.onnx import escapes_folder
 from malhug.analyzers.modelformats.protobuf import LEN, VARINT, Field, ProtoReader
 from malhug.analyzers.source import ByteSource
 from malhug.core.model import Category, Location, Severity
@@ -162,6 +163,21 @@ class _SavedModel:
                                 self.r.bytes_of(u, self.ctx.limits.max_stream_bytes), f"object_graph.nodes[{i}]"
                             )
 
+    def asset(self, f: Field, scope: str) -> None:
+        """AssetFileDef{tensor_info=1, filename=2}: the file must stay inside ``assets/``."""
+        for x in self.r.sub(f):
+            if x.number == 2 and x.wire == LEN:
+                name = self.r.text_of(x, MAX_TEXT)
+                if escapes_folder(name):
+                    self.ctx.add(
+                        finding(
+                            "MH314",
+                            f"{scope} asset file {name!r} is outside the SavedModel's assets folder",
+                            location=Location(offset=x.offset),
+                            evidence=name,
+                        )
+                    )
+
     def keras_json(self, data: bytes, member: str) -> None:
         scanner = KerasConfigScanner(self.ctx, member=member, seen_code=self.seen_code)
         scanner.scan_text(data, what=f"Keras metadata of {member}")
@@ -176,6 +192,8 @@ class _SavedModel:
             for m in self.r.sub(f):
                 if m.number == 2 and m.wire == LEN:
                     self.graph_def(m, f"meta_graphs[{metas}]")
+                elif m.number == 6 and m.wire == LEN:
+                    self.asset(m, f"meta_graphs[{metas}]")
                 elif m.number == 7 and m.wire == LEN:
                     self.object_graph(m)
             metas += 1

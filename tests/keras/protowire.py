@@ -40,7 +40,12 @@ def string_attr(value: str) -> bytes:
     return lfield(2, value)
 
 
-def saved_model(nodes: list[bytes], functions: dict[str, list[bytes]] | None = None, user_metadata: str = "") -> bytes:
+def saved_model(
+    nodes: list[bytes],
+    functions: dict[str, list[bytes]] | None = None,
+    user_metadata: str = "",
+    assets: tuple[str, ...] = (),
+) -> bytes:
     """SavedModel{schema_version=1, meta_graphs=2: MetaGraphDef{graph_def=2, object_graph_def=7}}."""
     library = b""
     for fname, fnodes in (functions or {}).items():
@@ -48,6 +53,8 @@ def saved_model(nodes: list[bytes], functions: dict[str, list[bytes]] | None = N
         library += lfield(1, lfield(1, signature) + b"".join(lfield(3, n) for n in fnodes))
     graph = b"".join(lfield(1, n) for n in nodes) + (lfield(2, library) if library else b"")
     meta = lfield(1, lfield(1, b"serve")) + lfield(2, graph)
+    for filename in assets:  # AssetFileDef{tensor_info=1, filename=2}
+        meta += lfield(6, lfield(1, lfield(1, "asset_path:0")) + lfield(2, filename))
     if user_metadata:
         user_object = lfield(1, "_tf_keras_layer") + lfield(3, user_metadata)
         meta += lfield(7, lfield(1, lfield(4, user_object)))

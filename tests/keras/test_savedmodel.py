@@ -135,3 +135,15 @@ def test_large_vocabulary_constants_are_not_a_limit_problem() -> None:
     vocab = [f"token{i}" for i in range(20_000)] + ["x" * 200_000]
     nodes = [*_matmul_graph(), node_def("vocab", "Const", attrs={"value": string_tensor_attr(*vocab)})]
     assert scan(saved_model(nodes), "saved_model.pb").findings == []
+
+
+def test_asset_paths_must_stay_in_the_assets_folder() -> None:
+    clean = scan(saved_model(_matmul_graph(), assets=("vocab.txt", "tables/labels.txt")), "saved_model.pb")
+    assert clean.findings == []
+    report = scan(
+        saved_model(_matmul_graph(), assets=("vocab.txt", "../../../../home/user/.ssh/id_rsa")), "saved_model.pb"
+    )
+    f = only(report, "MH314")
+    assert f.category is Category.PATH_TRAVERSAL
+    assert f.evidence == "../../../../home/user/.ssh/id_rsa"
+    assert report.verdict is Verdict.MALICIOUS
