@@ -14,7 +14,7 @@ from malhug.analyzers import formats
 from malhug.analyzers.context import ScanContext
 from malhug.analyzers.keras.config import KerasConfigScanner
 from malhug.analyzers.limits import MalformedInput
-from malhug.analyzers.modelformats.onnx import escapes_folder
+from malhug.analyzers.modelformats.paths import escapes_folder
 from malhug.analyzers.modelformats.protobuf import LEN, VARINT, Field, ProtoReader
 from malhug.analyzers.source import ByteSource
 from malhug.core.model import Category, Location, Severity

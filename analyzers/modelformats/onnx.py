@@ -8,12 +8,11 @@ walked too, to a bounded depth.
 
 from __future__ import annotations
 
-import posixpath
-import re
 from dataclasses import dataclass, field
 
 from malhug.analyzers.context import ScanContext
 from malhug.analyzers.limits import LimitExceeded, MalformedInput
+from malhug.analyzers.modelformats.paths import escapes_folder
 from malhug.analyzers.modelformats.protobuf import LEN, Field, ProtoReader
 from malhug.analyzers.source import ByteSource
 from malhug.core.model import Location
@@ -25,15 +24,6 @@ STANDARD_DOMAINS = frozenset(
     {"", "ai.onnx", "ai.onnx.ml", "ai.onnx.training", "ai.onnx.preview.training", "ai.onnx.contrib"}
 )
 STANDARD_PREFIXES = ("com.microsoft", "com.ms.internal", "org.pytorch.aten", "pkg.onnxscript", "onnx_extended")
-_DRIVE = re.compile(r"^[A-Za-z]:")
-
-
-def escapes_folder(location: str) -> bool:
-    """True when an external-data path leaves the folder of the model."""
-    loc = location.replace("\\", "/")
-    if loc.startswith("/") or _DRIVE.match(loc) or loc.startswith("//"):
-        return True
-    return posixpath.normpath(loc).split("/")[0] == ".."
 
 
 @dataclass
