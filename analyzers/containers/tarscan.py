@@ -21,6 +21,7 @@ from malhug.analyzers.source import ByteSource
 
 
 def analyze(ctx: ScanContext, src: ByteSource) -> None:
+    legacy = bool(ctx.formats) and ctx.formats[-1] == formats.PYTORCH_TAR
     try:
         tar = tarfile.open(fileobj=SourceIO(src), mode="r:")
     except tarfile.TarError as exc:
@@ -44,7 +45,7 @@ def analyze(ctx: ScanContext, src: ByteSource) -> None:
                 continue
             if info.offset_data + info.size > src.size:
                 raise MalformedInput(f"tar member {info.name!r} runs past the end of the file", offset=info.offset_data)
-            _member(ctx, SliceSource(src, info.offset_data, info.size), info.name)
+            _member(ctx, SliceSource(src, info.offset_data, info.size), info.name, legacy)
         _check_end(src, tar.offset, count)
 
 
@@ -58,8 +59,8 @@ def _check_end(src: ByteSource, offset: int, count: int) -> None:
         )
 
 
-def _member(ctx: ScanContext, content: ByteSource, name: str) -> None:
-    if name.strip("./") in LEGACY_TORCH_TAR or name.endswith(".pkl"):
+def _member(ctx: ScanContext, content: ByteSource, name: str, legacy: bool) -> None:
+    if (legacy and name.strip("./") in LEGACY_TORCH_TAR) or name.endswith(".pkl"):
         # torch.load unpickles each of these (storages/tensors: pickles followed by raw data).
         scan_member(ctx, content, name, formats.PICKLE)
         return
