@@ -118,6 +118,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def _handle(self) -> None:
         req, raw_path, query = self._start()
+        # Logged first and counted before each write, so a client that has its answer sees it in the log.
+        self.state.record(req)
         try:
             delay = self.state.delay_for(req.path)
             if delay:
@@ -131,8 +133,6 @@ class Handler(BaseHTTPRequestHandler):
             self._send_json(req, reply.status, reply.body, reply.headers)
         except (TimeoutError, BrokenPipeError, ConnectionResetError):
             self.close_connection = True
-        finally:
-            self.state.record(req)
 
     def do_GET(self) -> None:
         self._handle()
@@ -158,8 +158,8 @@ class Handler(BaseHTTPRequestHandler):
                 self.send_header(k, v)
             self.end_headers()
             if self.command != "HEAD":
-                self.wfile.write(data)
                 req.body_bytes = len(data)
+                self.wfile.write(data)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
 
@@ -204,12 +204,18 @@ class Handler(BaseHTTPRequestHandler):
         with open(entry.disk, "rb") as fh:
             offset, remaining = start, length
             while remaining > 0:
-                sent = self.connection.sendfile(fh, offset, min(remaining, 8 << 20))
+                chunk = min(remaining, 8 << 20)
+                req.body_bytes += chunk
+                try:
+                    sent = self.connection.sendfile(fh, offset, chunk)
+                except OSError:
+                    req.body_bytes -= chunk
+                    raise
+                req.body_bytes -= chunk - sent
                 if not sent:
                     break
                 offset += sent
                 remaining -= sent
-                req.body_bytes += sent
 
     def route(self, req: Request, raw_path: str, query: dict[str, list[str]]) -> None:
         raise NotImplementedError

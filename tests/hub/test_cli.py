@@ -132,3 +132,13 @@ def test_offline_and_hf_cache(hub: FakeHub, capsys: pytest.CaptureFixture[str], 
 def test_hf_cache_empty_is_an_error(capsys: pytest.CaptureFixture[str]) -> None:
     code, report = _run(capsys, "--hf-cache")
     assert code == 2 and "no models or datasets" in report["files"][0]["error"]
+
+
+def test_text_output_shows_the_hubs_own_scan_beside_ours(hub: FakeHub, capsys: pytest.CaptureFixture[str]) -> None:
+    sha = hub.repo("org/model").commit(
+        {"w.pkl": P.benign_pickle(), "x.pkl": P.evil_pickle()}, security={"w.pkl": {"status": "unsafe"}}
+    )
+    assert main(["scan", "hf:org/model", "--endpoint", hub.endpoint]) == 1
+    out = capsys.readouterr().out
+    assert f"hub: hf:org/model @ {sha}: ours malicious; Hub's scanner: flags w.pkl;" in out
+    assert "MH603" in out

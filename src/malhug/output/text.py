@@ -51,6 +51,7 @@ def render(report: ScanReport, *, colour: bool = False, show_clean: bool = False
             for step in f.trace:
                 pos = f"line {step.location.line}" if step.location.line else (step.location.member or "")
                 lines.append(f"        -> {pos}: {step.message}")
+    lines.extend(_hub_lines(report))
     counts = {v: sum(1 for f in report.files if f.verdict is v) for v in Verdict}
     summary = ", ".join(f"{n} {v.value}" for v, n in counts.items() if n)
     stats = report.stats
@@ -59,3 +60,22 @@ def render(report: ScanReport, *, colour: bool = False, show_clean: bool = False
         f"{stats.bytes_read} bytes read in {stats.seconds:.2f}s"
     )
     return "\n".join(lines) + "\n"
+
+
+def _hub_lines(report: ScanReport) -> list[str]:
+    """One line per hub target (``hub``/``hf_cache`` sections): the revision, the Hub's own scan, the cost."""
+    lines = []
+    for section in ("hub", "hf_cache"):
+        for target, info in (report.extra.get(section) or {}).items():
+            if not isinstance(info, dict) or info.get("error"):
+                continue
+            status = info.get("hub_security") or {}
+            flagged = [
+                p for p, s in (status.get("files") or {}).items() if str(s.get("status")) not in ("safe", "unscanned")
+            ]
+            hub_says = f"flags {', '.join(flagged)}" if flagged else ("no issue" if status else "no scan status")
+            how = "from cache" if info.get("from_cache") else f"{info.get('bytes_transferred', 0)} bytes transferred"
+            lines.append(
+                f"hub: {target} @ {info.get('commit')}: ours {info.get('verdict')}; Hub's scanner: {hub_says}; {how}"
+            )
+    return lines
