@@ -173,9 +173,9 @@ def safetensors_file(_: Path) -> bytes:
 
 LLAMA3_TEMPLATE = (
     "{% set loop_messages = messages %}{% for message in loop_messages %}"
-    "{% set content = '<|start_header_id|>' + message['role'] + '<|end_header_id|>\n\n'+ message['content'] | trim + '<|eot_id|>' %}"
+    "{% set content = '<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n'+ message['content'] | trim + '<|eot_id|>' %}"
     "{% if loop.index0 == 0 %}{% set content = bos_token + content %}{% endif %}{{ content }}{% endfor %}"
-    "{% if add_generation_prompt %}{{ '<|start_header_id|>assistant<|end_header_id|>\n\n' }}{% endif %}"
+    "{% if add_generation_prompt %}{{ '<|start_header_id|>assistant<|end_header_id|>\\n\\n' }}{% endif %}"
 )
 
 
@@ -243,6 +243,131 @@ def stdlib_objects_pickle_p2(tmp: Path) -> bytes:
     return pickle.dumps(obj, protocol=2)
 
 
+CHATML_TEMPLATE = (
+    "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}"
+    "{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"
+)
+MISTRAL_TEMPLATE = (
+    "{{ bos_token }}{% for message in messages %}"
+    "{% if (message['role'] == 'user') != (loop.index0 % 2 == 0) %}"
+    "{{ raise_exception('Conversation roles must alternate user/assistant/user/assistant/...') }}{% endif %}"
+    "{% if message['role'] == 'user' %}{{ '[INST] ' + message['content'] + ' [/INST]' }}"
+    "{% elif message['role'] == 'assistant' %}{{ message['content'] + eos_token}}"
+    "{% else %}{{ raise_exception('Only user and assistant roles are supported!') }}{% endif %}{% endfor %}"
+)
+
+
+def gguf_chatml(tmp: Path) -> bytes:
+    return gguf_llama3(tmp, CHATML_TEMPLATE, name="chatml.gguf")
+
+
+def gguf_mistral(tmp: Path) -> bytes:
+    return gguf_llama3(tmp, MISTRAL_TEMPLATE, name="mistral.gguf")
+
+
+def torch_half_and_numpy(_: Path) -> bytes:
+    """fp16/bf16 tensors, an int buffer, a NumPy array and Python scalars in one checkpoint."""
+    import torch
+
+    return torch_save_bytes(
+        {
+            "embed": torch.ones(4, 4, dtype=torch.float16),
+            "proj": torch.zeros(2, 4, dtype=torch.bfloat16),
+            "position_ids": torch.arange(8).unsqueeze(0),
+            "vocab_sizes": np.array([32000, 8], dtype=np.int64),
+            "config": {"hidden": 4, "act": "gelu", "dropout": 0.1},
+        }
+    )
+
+
+def sklearn_function_transformer(tmp: Path) -> bytes:
+    """A pipeline holding NumPy functions by reference (FunctionTransformer(np.log1p))."""
+    import joblib
+    from sklearn.linear_model import Ridge
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    x = np.abs(np.random.default_rng(1).standard_normal((20, 3)))
+    model = make_pipeline(FunctionTransformer(np.log1p, inverse_func=np.expm1), Ridge()).fit(x, x[:, 0])
+    path = tmp / "ft.joblib"
+    joblib.dump(model, path)
+    return path.read_bytes()
+
+
+DATASET_SCRIPT = '''"""SQuAD-like dataset loading script."""
+
+import json
+
+import datasets
+
+_URL = "https://rajpurkar.github.io/SQuAD-explorer/dataset/"
+_URLS = {"train": _URL + "train-v1.1.json", "dev": _URL + "dev-v1.1.json"}
+
+
+class Squad(datasets.GeneratorBasedBuilder):
+    VERSION = datasets.Version("1.0.0")
+
+    def _info(self):
+        features = datasets.Features({"id": datasets.Value("string"), "question": datasets.Value("string")})
+        return datasets.DatasetInfo(description="Reading comprehension", features=features)
+
+    def _split_generators(self, dl_manager):
+        files = dl_manager.download_and_extract(_URLS)
+        return [
+            datasets.SplitGenerator(name=datasets.Split.TRAIN, gen_kwargs={"filepath": files["train"]}),
+            datasets.SplitGenerator(name=datasets.Split.VALIDATION, gen_kwargs={"filepath": files["dev"]}),
+        ]
+
+    def _generate_examples(self, filepath):
+        with open(filepath, encoding="utf-8") as f:
+            squad = json.load(f)
+        for article in squad["data"]:
+            for paragraph in article["paragraphs"]:
+                for qa in paragraph["qas"]:
+                    yield qa["id"], {"id": qa["id"], "question": qa["question"]}
+'''
+
+MODELING_SCRIPT = '''"""A trust_remote_code modeling file: a small custom architecture."""
+
+import math
+
+import torch
+from torch import nn
+from transformers import PretrainedConfig, PreTrainedModel
+
+
+class TinyConfig(PretrainedConfig):
+    model_type = "tiny"
+
+    def __init__(self, hidden_size=64, num_layers=2, **kwargs):
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        super().__init__(**kwargs)
+
+
+class TinyModel(PreTrainedModel):
+    config_class = TinyConfig
+
+    def __init__(self, config):
+        super().__init__(config)
+        self.layers = nn.ModuleList(nn.Linear(config.hidden_size, config.hidden_size) for _ in range(config.num_layers))
+        self.scale = 1 / math.sqrt(config.hidden_size)
+
+    def forward(self, hidden_states):
+        for layer in self.layers:
+            hidden_states = torch.relu(layer(hidden_states)) * self.scale
+        return hidden_states
+'''
+
+
+def dataset_script(_: Path) -> bytes:
+    return DATASET_SCRIPT.encode()
+
+
+def modeling_script(_: Path) -> bytes:
+    return MODELING_SCRIPT.encode()
+
+
 BENIGN: dict[str, Callable[[Path], bytes]] = {
     "torch_transformer.bin": torch_transformer,
     "torch_cnn.pt": torch_cnn,
@@ -265,4 +390,10 @@ BENIGN: dict[str, Callable[[Path], bytes]] = {
     "vocab.pkl": vocab_pickle,
     "stdlib_objects.pkl": stdlib_objects_pickle,
     "stdlib_objects_p2.pkl": stdlib_objects_pickle_p2,
+    "chatml.gguf": gguf_chatml,
+    "mistral.gguf": gguf_mistral,
+    "torch_half_numpy.pt": torch_half_and_numpy,
+    "sklearn_function_transformer.joblib": sklearn_function_transformer,
+    "squad.py": dataset_script,
+    "modeling_tiny.py": modeling_script,
 }
