@@ -41,7 +41,7 @@ class MalhugExtension implements vscode.Disposable {
     private interpreter: Interpreter | undefined;
     private starting: Promise<void> | undefined;
 
-    constructor() {
+    constructor(private readonly storage: vscode.Uri) {
         this.output = vscode.window.createOutputChannel('MalHug', { log: true });
         this.status = new StatusBar();
         this.disposables.push(this.output, this.status);
@@ -221,7 +221,8 @@ class MalhugExtension implements vscode.Disposable {
                 args = [reference];
             }
             const result = await next(command, args);
-            await showMarkdown(reportToMarkdown(result, reference), (msg) => this.output.warn(msg));
+            const folder = vscode.Uri.joinPath(this.storage, 'reports');
+            await showMarkdown(reportToMarkdown(result, reference), reference, folder, (msg) => this.output.warn(msg));
             return result;
         }
         if (command === 'malhug.scanWorkspace') {
@@ -295,7 +296,7 @@ class MalhugExtension implements vscode.Disposable {
 let extension: MalhugExtension | undefined;
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
-    extension = new MalhugExtension();
+    extension = new MalhugExtension(context.globalStorageUri);
     context.subscriptions.push({ dispose: () => void extension?.dispose() });
     await extension.activate();
 }

@@ -24,6 +24,9 @@ export function reportToMarkdown(result: unknown, reference: string | undefined)
     }
     if (result && typeof result === 'object') {
         const r = result as Record<string, unknown>;
+        if (typeof r.error === 'string' && typeof r.markdown !== 'string') {
+            return `# MalHug report${reference ? ` for \`${reference}\`` : ''}\n\nNo report: ${r.error}\n`;
+        }
         if (typeof r.markdown === 'string') {
             return r.markdown;
         }
@@ -53,12 +56,29 @@ export async function askReference(): Promise<string | undefined> {
     return input === undefined ? undefined : normalizeReference(input);
 }
 
-export async function showMarkdown(markdown: string, log: (msg: string) => void): Promise<void> {
-    const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content: markdown });
-    await vscode.window.showTextDocument(doc, { preview: false });
+/** A file name for the report of `reference` (readable, no path separators). */
+export function reportFileName(reference: string | undefined): string {
+    const base = (reference ?? 'report').replace(/^hf:/, '').replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 120);
+    return `malhug-${base}.md`;
+}
+
+/**
+ * Shows the report as a Markdown preview of a file in the extension's storage folder (a file, not an
+ * untitled document, so closing it never asks to save); the file itself if there is no preview.
+ */
+export async function showMarkdown(
+    markdown: string,
+    reference: string | undefined,
+    folder: vscode.Uri,
+    log: (msg: string) => void,
+): Promise<void> {
+    const file = vscode.Uri.joinPath(folder, reportFileName(reference));
+    await vscode.workspace.fs.createDirectory(folder);
+    await vscode.workspace.fs.writeFile(file, Buffer.from(markdown, 'utf8'));
     try {
-        await vscode.commands.executeCommand('markdown.showPreviewToSide', doc.uri);
+        await vscode.commands.executeCommand('markdown.showPreview', file);
     } catch (err) {
         log(`no Markdown preview (${String(err)}); the report is shown as a document`);
+        await vscode.window.showTextDocument(file, { preview: false });
     }
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Diagnostic, Uri } from './vscode-mock';
 import { applyProgress, countFindings, newStatusModel, renderStatus } from '../src/status';
-import { normalizeReference, reportToMarkdown } from '../src/report';
+import { normalizeReference, reportFileName, reportToMarkdown } from '../src/report';
 
 describe('status bar', () => {
     it('shows the findings count once the server is ready', () => {
@@ -70,5 +70,12 @@ describe('report', () => {
         assert.match(md, /# MalHug report for `hf:a\/b`/);
         assert.match(md, /"verdict": "malicious"/);
         assert.match(reportToMarkdown(null, undefined), /no report/);
+        assert.match(reportToMarkdown({ error: 'give hf:ORG/NAME' }, 'x'), /No report: give hf:ORG\/NAME/);
+    });
+
+    it('names report files after the reference, without path separators', () => {
+        assert.equal(reportFileName('hf:datasets/acme/squad@v1'), 'malhug-datasets_acme_squad_v1.md');
+        assert.equal(reportFileName('hf:../../etc/passwd'), 'malhug-.._.._etc_passwd.md');
+        assert.equal(reportFileName(undefined), 'malhug-report.md');
     });
 });

@@ -208,8 +208,14 @@ describe('MalHug in a real VS Code (code-server)', () => {
             const text = await row.innerText();
             assert.match(text, /malhug/i, `Problems row: ${text}`);
             assert.match(text, /MH\d{3}/, `Problems row has no rule id: ${text}`);
-            const all = (await rows.allInnerTexts()).join('\n');
+            const texts = await rows.allInnerTexts();
+            const all = texts.join('\n');
             assert.doesNotMatch(all, new RegExp(`\\[Ln ${lineOf('load_models.py', info.manifest.clean)},`), 'a clean id is listed');
+            // The status-bar item counts the same MalHug diagnostics as the Problems panel lists.
+            const status = await page.locator('.statusbar-item', { hasText: 'MalHug:' }).first().innerText();
+            const listed = texts.filter((t) => /malhug\W*MH\d{3}/i.test(t)).length;
+            assert.ok(listed >= 3, `only ${listed} MalHug problems listed:\n${all}`);
+            assert.equal(status.trim(), `MalHug: ${listed}`);
             await shot('problems');
             await page.keyboard.press('Escape');
         }));
@@ -242,9 +248,50 @@ describe('MalHug in a real VS Code (code-server)', () => {
             await page.mouse.move(10, 10);
         }));
 
+    it('underlines a dataset whose loading script downloads and runs code', () =>
+        step('dataset', async () => {
+            const { dataset } = info.manifest;
+            await openFile('load_data.py');
+            await waitForSquiggle(`"${dataset}"`);
+            const b = await (await viewLine(`"${dataset}"`)).locator('span > span', { hasText: dataset }).first().boundingBox();
+            await page.mouse.move(b.x + b.width / 2, b.y + b.height / 2);
+            await page.waitForFunction(
+                () => [...document.querySelectorAll('.monaco-hover')].some((h) => /download-exec/.test(h.textContent)),
+                undefined,
+                { timeout: 30_000 },
+            );
+            const text = (await page.locator('.monaco-hover').allInnerTexts()).join('\n');
+            assert.match(text, /squad-extended\.py/, `the hover does not name the loading script: ${text}`);
+            await page.mouse.move(10, 10);
+        }));
+
+    it('shows the full report of a reference from the command palette', () =>
+        step('report', async () => {
+            const { reverse_shell: reverseShell } = info.manifest;
+            await page.keyboard.press('F1');
+            const input = page.locator('.quick-input-widget input');
+            await input.waitFor({ timeout: 10_000 });
+            await input.fill('>MalHug: Show Report');
+            await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'MalHug: Show Report' }).first().click();
+            await page.locator('.quick-input-widget', { hasText: 'Model or dataset reference' }).waitFor({ timeout: 10_000 });
+            await input.fill(reverseShell);
+            await input.press('Enter');
+            // The report opens as a Markdown preview (a webview: nested iframes).
+            const preview = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
+            const heading = preview.locator('body', { hasText: reverseShell });
+            await heading.waitFor({ timeout: 60_000 });
+            const report = await preview.locator('body').innerText();
+            assert.match(report, /is malicious/i, report);
+            assert.match(report, /reverse-shell/, report);
+            assert.match(report, /Revision scanned/i, report);
+            await shot('report');
+            await page.keyboard.press('Control+w'); // close the preview (a file: no save prompt)
+        }));
+
     it('pins a clean revision with the quick fix and writes it to disk', () =>
         step('quickfix', async () => {
             const { pinnable, pinnable_clean_sha: sha } = info.manifest;
+            await openFile('load_models.py');
             await clickInside(pinnable);
             await page.keyboard.press('Control+.');
             const item = page.locator('.action-widget .monaco-list-row', { hasText: /revision/i }).first();
