@@ -343,7 +343,9 @@ class Judge:
             text = _text(value)
             return (text, decoded) if text is not None else (None, False)
         if kind is Kind.NESTED:
-            return (value, decoded) if isinstance(value, (bytes, bytearray, str)) else (None, False)
+            if isinstance(value, str):  # a protocol-0/1 STRING holding pickle bytes
+                return value.encode("latin-1", "replace"), decoded
+            return (value, decoded) if isinstance(value, (bytes, bytearray)) else (None, False)
         return self._all_const(tgt)
 
     def _all_const(self, tgt: Target) -> tuple[Any, bool]:

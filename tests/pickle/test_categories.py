@@ -78,3 +78,19 @@ def test_callable_category_without_a_constant_payload() -> None:
     assert _category(call("os.system", computed)) == ("MH101", Category.COMMAND_EXEC, Severity.HIGH)
     assert _category(call("builtins.exec", computed)) == ("MH101", Category.CODE_EXEC, Severity.HIGH)
     assert _category(call("shutil.rmtree", computed)) == ("MH101", Category.DESTRUCTIVE, Severity.HIGH)
+
+
+@pytest.mark.parametrize(
+    ("expr", "category"),
+    [
+        (call("pip.main", ["install", "malhug-nothing"]), Category.DOWNLOAD_EXEC),
+        (call("torch.hub.load", "owner/repo", "model"), Category.DOWNLOAD_EXEC),
+        (call("webbrowser.open", "https://127.0.0.1/x"), Category.COMMAND_EXEC),
+        (call("requests.get", "https://webhook.site/0000"), Category.EXFILTRATION),
+        (call("builtins.open", "/tmp/malhug-x", "w"), Category.FILE_WRITE),
+        (call("builtins.open", "/home/u/.aws/credentials"), Category.CREDENTIAL_THEFT),
+    ],
+)
+def test_library_calls_with_constant_arguments(expr: Call, category: Category) -> None:
+    _needs("python")
+    assert _category(expr, protocol=4) == ("MH101", category, Severity.CRITICAL)
