@@ -77,6 +77,9 @@ def classify_text(text: str, complete: bool, name: str = "") -> str:
     strong = bool(_STRONG.search(text) or _SHEBANG.match(text))
     if strong and parsed:
         return formats.PYTHON
-    if parsed and (_CALLS.search(text) or name.endswith((".py", ".pyw"))):
+    is_py_name = name.endswith((".py", ".pyw"))
+    if parsed and (_CALLS.search(text) or is_py_name):
         return formats.PYTHON
+    if strong and is_py_name:
+        return formats.PYTHON  # Python-looking but not parsing (Python 2, a syntax trick): the name decides
     return formats.TEXT

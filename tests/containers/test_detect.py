@@ -204,6 +204,9 @@ def test_text_json_python_and_name_tie_break() -> None:
     assert detect(b"__import__('os').system('echo malhug')\n") == formats.PYTHON
     assert detect(b"x = 1\ny = 2\n") == formats.TEXT
     assert detect(b"x = 1\ny = 2\n", "config.py") == formats.PYTHON
+    python2 = b"import os\nprint 'hello'\nos.system('echo malhug')\n"
+    assert detect(python2, "loader.py") == formats.PYTHON
+    assert detect(python2, "notes.md") == formats.TEXT
     readme = b"# Model\n\n```python\nimport torch\nmodel = torch.load('x')\n```\n"
     assert detect(readme) == formats.TEXT
     big_script = (
