@@ -69,7 +69,6 @@ class KerasConfigScanner:
     ctx: ScanContext
     member: str | None = None
     handled: set[str] = field(default_factory=set)
-    lambdas: int = 0
     # Bytecode already reported in this file (a SavedModel repeats each layer's config per node).
     seen_code: set[bytes] = field(default_factory=set)
 
@@ -237,7 +236,6 @@ class KerasConfigScanner:
             self._undecodable(name, path, f"no bytecode in the Lambda {key}", " ".join(texts)[:300])
 
     def _bytecode(self, raw: bytes, path: str, name: str, *, hidden: bool, bound: tuple[str, ...] = ()) -> None:
-        self.lambdas += 1
         digest = hashlib.sha256(raw).digest()
         if digest in self.seen_code:
             return
