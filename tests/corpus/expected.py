@@ -29,7 +29,7 @@ from tests.builders.torchfiles import poisoned_data_pkl, poisoned_legacy_torch, 
 
 # Member expectations: an exact member (``<folder>/data.pkl``, ``config.json``), or one of these.
 TOP = "<top-level stream: no member>"
-NAMED = "<some member named>"  # an HDF5 attribute path
+NAMED = "<some member named>"  # an HDF5 attribute path, a SavedObject node path
 ANY = "<not checked>"
 
 
@@ -97,7 +97,7 @@ def keras(
 
 def savedmeta(path: str, body: str, cat: str, why: str, *, filename: str = "<stdin>") -> Artifact:
     build = partial(keras_metadata_pb, body, filename=filename)
-    return Artifact(path, "keras_metadata.pb Lambda", build, ANY, cat, why)
+    return Artifact(path, "keras_metadata.pb Lambda", build, NAMED, cat, why)
 
 
 def exec_(code: str) -> list[Call]:
