@@ -31,14 +31,28 @@ CONTAINER_FORMATS = frozenset(
 _DRIVE = re.compile(r"^[A-Za-z]:")
 
 
+def _escapes(parts: list[str]) -> bool:
+    depth = 0
+    for part in parts:
+        if part == "..":
+            depth -= 1
+            if depth < 0:
+                return True
+        elif part not in ("", "."):
+            depth += 1
+    return False
+
+
 def check_member_name(ctx: ScanContext, name: str, *, link_target: str | None = None) -> None:
     """Report a member name (or link target) that escapes the extraction folder (MH201)."""
     for label, value in (("name", name), ("link target", link_target)):
         if value is None:
             continue
         parts = re.split(r"[/\\]", value)
-        if ".." in parts:
-            reason, severity = "has '..' components", Severity.HIGH
+        if _escapes(parts):
+            reason, severity = "climbs out of the archive with '..' components", Severity.HIGH
+        elif ".." in parts:
+            reason, severity = "has '..' components", Severity.MEDIUM
         elif value.startswith(("/", "\\")) or _DRIVE.match(value):
             reason, severity = "is an absolute path", Severity.MEDIUM
         elif "\\" in value:

@@ -113,6 +113,8 @@ def test_path_traversal_names() -> None:
     assert with_rule(absolute, "MH201")[0].severity is Severity.MEDIUM
     backslash = scan_bytes(zip_of({"..\\..\\evil.bat": b"x"}))
     assert with_rule(backslash, "MH201")[0].severity is Severity.HIGH
+    inside = scan_bytes(zip_of({"a/../b.txt": b"x"}))  # stays inside the folder: odd, not an escape
+    assert with_rule(inside, "MH201")[0].severity is Severity.MEDIUM
     benign = scan_bytes(zip_of({"data/train.csv": b"a,b\n1,2\n", "README.md": b"# hi\n"}))
     assert "MH201" not in rules(benign) and benign.verdict is Verdict.CLEAN
 
