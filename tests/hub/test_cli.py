@@ -13,6 +13,8 @@ from malhug.hub.cli import parse_target
 from tests.fakehub import FakeHub
 from tests.hub import payloads as P
 
+pytestmark = pytest.mark.e2e  # they start the fake Hub's HTTP servers
+
 
 def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict]:
     code = main(["scan", *args, "--format", "json"])

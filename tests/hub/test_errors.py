@@ -17,6 +17,8 @@ from malhug.hub.client import HubClient
 from tests.fakehub import FakeHub
 from tests.hub import payloads as P
 
+pytestmark = pytest.mark.e2e  # they start the fake Hub's HTTP servers
+
 
 def test_missing_repo(hub: FakeHub, make_client: Callable[..., HubClient]) -> None:
     scan = make_client().scan_repo("org/nope")

@@ -11,6 +11,8 @@ from huggingface_hub.hf_api import RepoFile, RepoFolder
 
 from tests.fakehub import FakeHub, SparseFile
 
+pytestmark = pytest.mark.e2e  # they start the fake Hub's HTTP servers
+
 
 @pytest.fixture()
 def hub(tmp_path: Path):

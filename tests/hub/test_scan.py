@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
+
 from malhug.core.model import Category, Verdict
 from malhug.hub.client import HubClient
 from tests.fakehub import FakeHub, SparseFile
 from tests.hub import payloads as P
+
+pytestmark = pytest.mark.e2e  # they start the fake Hub's HTTP servers
 
 
 def _rules(scan, path: str) -> list[str]:

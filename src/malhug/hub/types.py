@@ -24,7 +24,10 @@ class RepoScan:
     files: list[FileReport] = field(default_factory=list)
     # Files listed but not fully scanned (over the max-download cap, unsupported), with the reason.
     skipped: dict[str, str] = field(default_factory=dict)
-    # What the Hub itself says (securityStatus / per-file security data), reported beside ours.
+    # What the Hub itself says (securityStatus / per-file security data), reported beside ours:
+    # {"repo": <securityRepoStatus as the Hub sends it, e.g. {"scansDone": true, "filesWithIssues":
+    #  [{"path": ..., "level": "unsafe"}]}>, "files": {path: {"status": "safe|unsafe|...", "avScan": ...,
+    #  "pickleImportScan": ...}}}; either key may be missing. Files the Hub flags also carry MH603.
     hub_security: dict[str, Any] | None = None
     # Whether the revision ships code that loading may run (scripts, auto_map targets).
     ships_code: bool = False
