@@ -30,6 +30,7 @@ CONFIG_ATTRS = ("model_config", "training_config")
 H5_ERRORS = (OSError, KeyError, ValueError, TypeError, RuntimeError, UnicodeDecodeError, AttributeError)
 # Attributes larger than this are not read (HDF5 allows huge dense attributes).
 MAX_ATTR_BYTES = 64 * 1024 * 1024
+MAX_ATTRS = 10_000
 
 
 def _as_text(value: Any) -> str | None:
@@ -62,6 +63,9 @@ class _H5Walker:
 
     def attributes(self, obj: h5py.HLObject, name: str) -> None:
         try:
+            count = len(obj.attrs)
+            if count > MAX_ATTRS:
+                raise LimitExceeded(f"HDF5 attributes of {name}", MAX_ATTRS, count)
             names = list(obj.attrs.keys())
         except H5_ERRORS as exc:
             self.broken(name, "attributes of", exc)
@@ -123,6 +127,9 @@ class _H5Walker:
         while stack:
             group, prefix = stack.pop()
             try:
+                count = len(group)  # from the group's info: no link list is built to know it
+                if self.objects + count > self.ctx.limits.max_members:
+                    raise LimitExceeded("HDF5 objects", self.ctx.limits.max_members, self.objects + count)
                 keys = list(group.keys())
             except H5_ERRORS as exc:
                 self.broken(prefix or "/", "group", exc)

