@@ -183,7 +183,12 @@ class MalhugExtension implements vscode.Disposable {
             return;
         }
         this.clientDisposables.push(
-            watchProgress(client, (token, value) => this.status.update((m) => applyProgress(m.scans, token, value))),
+            watchProgress(client, (token, value) => {
+                if (value.kind !== 'report') {
+                    this.output.info(`progress ${String(token)} ${value.kind}${value.kind === 'begin' ? `: ${value.title}` : ''}`);
+                }
+                this.status.update((m) => applyProgress(m.scans, token, value));
+            }),
             ...this.registerMissingServerCommands(client),
         );
         await vscode.commands.executeCommand('setContext', 'malhug.serverRunning', true);

@@ -6,7 +6,7 @@
 // pictures used in docs/EDITOR.md. On failure a screenshot and the editor logs go to test-artifacts/.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -98,6 +98,14 @@ async function shot(name) {
         mkdirSync(SHOTS, { recursive: true });
         await page.screenshot({ path: join(SHOTS, `${name}.png`) });
     }
+}
+
+// The extension's output channel as code-server logged it (user-data/logs/SESSION/exthostN/malhug.malhug/MalHug.log).
+function extensionLog() {
+    const found = readdirSync(join(info.editor, 'user-data', 'logs'), { recursive: true }).filter((f) =>
+        String(f).endsWith(join('malhug.malhug', 'MalHug.log')),
+    );
+    return found.map((f) => readFileSync(join(info.editor, 'user-data', 'logs', String(f)), 'utf8')).join('\n');
 }
 
 const workspaceFile = (name) => join(info.manifest.workspace, name);
@@ -194,6 +202,11 @@ describe('MalHug in a real VS Code (code-server)', () => {
             const [sq] = await squigglesOn(`"${pinnable}"`);
             assert.ok(sq.x >= id.x - 12 && sq.x + sq.width <= id.x + id.width + 12, `squiggle ${JSON.stringify(sq)} is not on the id ${JSON.stringify(id)}`);
             await shot('squiggle');
+            // The server's $/progress reached the extension's status-bar hook (it logs begin and end).
+            const log = extensionLog();
+            assert.match(log, /interpreter \(setting\): /, log.slice(0, 2000));
+            assert.match(log, /progress malhug-\d+ begin: /, log.slice(-3000));
+            assert.match(log, /progress malhug-\d+ end/, log.slice(-3000));
         }));
 
     it('lists the finding in the Problems panel with MalHug as its source', () =>
