@@ -149,8 +149,8 @@ def _magic(src: ByteSource, head: bytes) -> str | None:
     if tar_header_ok(head[:512]):
         try:
             return classify_tar(src)
-        except (tarfile.TarError, OSError, ValueError):
-            return formats.TAR
+        except (tarfile.TarError, OSError, ValueError, LimitExceeded):
+            return formats.TAR  # the tar analyzer reports why
     return None
 
 

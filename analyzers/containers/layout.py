@@ -5,8 +5,8 @@ from __future__ import annotations
 import tarfile
 
 from malhug.analyzers import formats
+from malhug.analyzers.containers.slices import BoundedSourceIO
 from malhug.analyzers.containers.ziparchive import ZipArchive
-from malhug.analyzers.keras.sourceio import SourceIO
 from malhug.analyzers.limits import Limits
 from malhug.analyzers.source import ByteSource
 
@@ -49,7 +49,7 @@ def tar_header_ok(block: bytes) -> bool:
 def tar_names(src: ByteSource, limit: int) -> list[str]:
     """Names of the first ``limit`` tar members (headers only; data is skipped by seeking)."""
     names: list[str] = []
-    with tarfile.open(fileobj=SourceIO(src), mode="r:") as tar:
+    with tarfile.open(fileobj=BoundedSourceIO(src), mode="r:") as tar:
         while len(names) < limit:
             info = tar.next()
             if info is None:

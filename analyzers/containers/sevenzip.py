@@ -12,8 +12,8 @@ import py7zr.exceptions
 from py7zr.io import Py7zIO, WriterFactory
 
 from malhug.analyzers.containers.common import check_member_name, scan_member
+from malhug.analyzers.containers.slices import BoundedSourceIO
 from malhug.analyzers.context import ScanContext
-from malhug.analyzers.keras.sourceio import SourceIO
 from malhug.analyzers.limits import LimitExceeded, Limits, MalformedInput
 from malhug.analyzers.source import ByteSource
 from malhug.core.rules import finding
@@ -111,7 +111,7 @@ def analyze(ctx: ScanContext, src: ByteSource) -> None:
 
 def _extract(ctx: ScanContext, src: ByteSource) -> dict[str, bytes]:
     """Every member's content, within the byte budget (encrypted members: MH203, nothing extracted)."""
-    fileobj = cast(IO[bytes], SourceIO(src))
+    fileobj = cast(IO[bytes], BoundedSourceIO(src))
     with py7zr.SevenZipFile(fileobj, mode="r", max_extract_size=ctx.limits.max_decompressed_bytes) as archive:
         names = archive.getnames()
         for name in names:

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from malhug.analyzers.keras.sourceio import SourceIO
+from malhug.analyzers.limits import LimitExceeded
 from malhug.analyzers.source import ByteSource, BytesSource
+
+# tarfile and py7zr read headers and blocks through ``read``; none of their honest reads is this big.
+MAX_SINGLE_READ = 64 * 1024 * 1024
 
 
 class SliceSource:
@@ -46,3 +51,23 @@ class HeadSource(BytesSource):
     @property
     def size(self) -> int:
         return self._claimed
+
+
+class BoundedSourceIO(SourceIO):
+    """A file object for tarfile/py7zr whose single reads are capped: a hostile header that
+    announces gigabytes (a pax record, a 7z header) raises ``LimitExceeded`` instead of allocating."""
+
+    def __init__(self, src: ByteSource, max_read: int = MAX_SINGLE_READ):
+        super().__init__(src)
+        self._total = src.size
+        self._max_read = max_read
+
+    def read(self, size: int | None = -1) -> bytes:
+        left = max(0, self._total - self.tell())
+        n = left if size is None or size < 0 else min(size, left)
+        if n > self._max_read:
+            raise LimitExceeded("single read from an archive header", self._max_read, n)
+        return super().read(n) or b""
+
+    def readall(self) -> bytes:
+        return self.read(-1)

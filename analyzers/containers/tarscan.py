@@ -12,10 +12,9 @@ import tarfile
 from malhug.analyzers import formats
 from malhug.analyzers.containers.common import check_member_name, scan_member
 from malhug.analyzers.containers.layout import LEGACY_TORCH_TAR
-from malhug.analyzers.containers.slices import SliceSource
+from malhug.analyzers.containers.slices import BoundedSourceIO, SliceSource
 from malhug.analyzers.context import ScanContext
 from malhug.analyzers.detect import detect_format
-from malhug.analyzers.keras.sourceio import SourceIO
 from malhug.analyzers.limits import LimitExceeded, MalformedInput
 from malhug.analyzers.source import ByteSource
 
@@ -23,7 +22,7 @@ from malhug.analyzers.source import ByteSource
 def analyze(ctx: ScanContext, src: ByteSource) -> None:
     legacy = bool(ctx.formats) and ctx.formats[-1] == formats.PYTORCH_TAR
     try:
-        tar = tarfile.open(fileobj=SourceIO(src), mode="r:")
+        tar = tarfile.open(fileobj=BoundedSourceIO(src), mode="r:")
     except tarfile.TarError as exc:
         raise MalformedInput(f"tar: {exc}", offset=0) from exc
     count = 0

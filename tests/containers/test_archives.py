@@ -149,3 +149,16 @@ def test_corrupt_7z_and_npy_dtype_are_malformed_not_crashes() -> None:
     assert "MH903" not in rules(report) and "MH901" in rules(report)
     bogus = scan_bytes(npy_bytes("|\x04", (1,), b"\0" * 8))
     assert "MH901" in rules(bogus)
+
+
+def test_archive_header_reads_are_capped() -> None:
+    from malhug.analyzers.containers.slices import BoundedSourceIO
+    from malhug.analyzers.limits import LimitExceeded
+    from malhug.analyzers.source import BytesSource
+
+    reader = BoundedSourceIO(BytesSource(b"x" * 100), max_read=10)
+    assert reader.read(8) == b"x" * 8
+    with pytest.raises(LimitExceeded):
+        reader.read(50)
+    reader.seek(95)
+    assert reader.read(50) == b"x" * 5  # reads past the end are clamped, not refused
