@@ -75,6 +75,33 @@ def render(results: dict[str, Any]) -> str:
             g = [r for r in small if r["tool"] == tool and r["group"] == group]
             cells.append(_pct(sum(r["verdict"] == "malicious" for r in g), len(g)))
         out.append(f"| {tool} | " + " | ".join(cells) + " |")
+    kinds = sorted(
+        {r.get("kind", "") for r in small if r["label"] == "malicious" and not r.get("kind", "").startswith("evasion")}
+    )
+    out += ["", "Malicious verdicts by payload style (corpus):", "", "| style | " + " | ".join(tools) + " |"]
+    out.append("|---" * (len(tools) + 1) + "|")
+    for kind in kinds:
+        cells = []
+        for tool in tools:
+            g = [r for r in small if r["tool"] == tool and r.get("kind") == kind]
+            cells.append(f"{sum(r['verdict'] == 'malicious' for r in g)}/{len(g)}")
+        out.append(f"| {kind} | " + " | ".join(cells) + " |")
+    out += ["", "Evasions (malicious verdict per tool; m = malicious, s = suspicious, e = error, . = clean):", ""]
+    out += ["| evasion | " + " | ".join(tools) + " |", "|---" * (len(tools) + 1) + "|"]
+    short = {"malicious": "m", "suspicious": "s", "error": "e", "clean": "."}
+    for name in sorted({r["file"] for r in small if r["group"] == "evasion"}):
+        by_tool = {r["tool"]: r["verdict"] for r in small if r["file"] == name}
+        out.append(
+            f"| {name.rsplit('/', 1)[-1]} | " + " | ".join(short.get(by_tool.get(t, ""), "?") for t in tools) + " |"
+        )
+    out += ["", "Benign files flagged (m/s/e as above; only files some tool flagged):", ""]
+    out += ["| file | " + " | ".join(tools) + " |", "|---" * (len(tools) + 1) + "|"]
+    for name in sorted({r["file"] for r in small if r["label"] == "benign"}):
+        by_tool = {r["tool"]: r["verdict"] for r in small if r["file"] == name}
+        if any(v != "clean" for v in by_tool.values()):
+            out.append(
+                f"| {name.rsplit('/', 1)[-1]} | " + " | ".join(short.get(by_tool.get(t, ""), "?") for t in tools) + " |"
+            )
     out += [
         "",
         "## Speed and memory (per file, one process per file)",

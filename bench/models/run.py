@@ -13,6 +13,7 @@ missing. Runs every tool once per file in its own process and writes ``bench/wor
 from __future__ import annotations
 
 import argparse
+import re
 import json
 import os
 import platform
@@ -37,6 +38,7 @@ class Sample:
     label: str  # malicious | benign
     group: str  # corpus | evasion | benign | large
     size: int
+    kind: str = ""  # payload style / format, for the per-kind table
 
 
 def build(quick: bool, skip_large: bool) -> list[Sample]:
@@ -52,25 +54,31 @@ def build(quick: bool, skip_large: bool) -> list[Sample]:
     scratch.mkdir(parents=True, exist_ok=True)
     samples: list[Sample] = []
 
-    def put(rel: str, data: bytes, label: str, group: str) -> None:
+    def put(rel: str, data: bytes, label: str, group: str, kind: str) -> None:
         path = corpus / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
-        samples.append(Sample(path, label, group, len(data)))
+        samples.append(Sample(path, label, group, len(data), kind))
 
     cases = artifacts()[:12] if quick else artifacts()
     for case_id, art in cases:
-        put(f"malicious/corpus/{case_id}", art.build(), "malicious", "corpus")
+        put(
+            f"malicious/corpus/{case_id}",
+            art.build(),
+            "malicious",
+            "corpus",
+            re.sub(r" \S+/data\.pkl", "", art.style).split(" (")[0],
+        )
     for name, builder in sorted(EVASIONS.items())[: 5 if quick else None]:
-        put(f"malicious/evasion/{name}", builder(scratch), "malicious", "evasion")
+        put(f"malicious/evasion/{name}", builder(scratch), "malicious", "evasion", "evasion: " + name)
     for name, builder in sorted(BENIGN.items())[: 6 if quick else None]:
-        put(f"benign/{name}", builder(scratch), "benign", "benign")
+        put(f"benign/{name}", builder(scratch), "benign", "benign", "benign")
     if not skip_large:
         large = WORK / "large"
         large.mkdir(parents=True, exist_ok=True)
         for name, size in (("checkpoint-1GiB.bin", GIB), ("checkpoint-4GiB.bin", 4 * GIB)):
             path = sparse_checkpoint(large / name, size)
-            samples.append(Sample(path, "benign", "large", path.stat().st_size))
+            samples.append(Sample(path, "benign", "large", path.stat().st_size, "large checkpoint"))
     return samples
 
 
@@ -138,10 +146,12 @@ def main(argv: list[str] | None = None) -> int:
                     "label": s.label,
                     "group": s.group,
                     "size": s.size,
+                    "kind": s.kind,
                     "verdict": verdict,
                     "seconds": round(run.seconds, 4),
                     "peak_rss_kb": run.peak_rss_kb,
                     "returncode": run.returncode,
+                    "stderr": run.stderr[-300:] if verdict == "error" else "",
                 }
             )
         print(f"{tool.name}: {len(samples)} files in {time.time() - t0:.1f}s", file=sys.stderr)
