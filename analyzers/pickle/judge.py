@@ -19,7 +19,7 @@ from malhug.analyzers.pickle.policy import (
     is_allowed,
     looks_like_class,
 )
-from malhug.analyzers.pickle.resolve import Ref, Resolver, Target
+from malhug.analyzers.pickle.resolve import MODULE_PRODUCERS, Ref, Resolver, Target
 from malhug.analyzers.pickle.values import Call, Global, PDict, PersId, PSet, render, short_name
 from malhug.core.model import Category, Finding, Location, Severity
 from malhug.core.rules import finding
@@ -217,7 +217,7 @@ class Judge:
                 "builtins.getattr",
                 "pickle looks up an attribute whose name is computed while loading",
                 call.offset,
-                _evidence(call),
+                call,
             )
         target = ref.base if ref.kind == "partial" and ref.base is not None else ref
         if ref.kind == "gadget":
@@ -244,7 +244,7 @@ class Judge:
                 target.name,
                 f"pickle reaches {target.name} through {' → '.join(target.via)}",
                 call.offset,
-                _evidence(call),
+                call,
             )
         return None
 
@@ -409,23 +409,28 @@ class Judge:
                 name,
                 f"pickle reaches {name} through {' → '.join(tgt.fn.via)} and calls it",
                 offset,
-                _evidence(call),
+                call,
             )
+        if call.kind == "setstate":
+            return self._note("MH106", name, f"pickle calls {name} as a __setstate__ planted by BUILD", offset, call)
         classlike = call.kind in ("newobj", "obj", "inst") or looks_like_class(name)
         if not classlike and _has_text(tgt.args):
             return self._note(
-                "MH106", name, f"pickle calls {name}, an unknown function, with text arguments", offset, _evidence(call)
+                "MH106", name, f"pickle calls {name}, an unknown function, with text arguments", offset, call
             )
         self.maybe_discarded.append((call, name))
         what = "rebuilds an object of the unknown class" if classlike else "calls the unknown function"
-        return self._note("MH108", name, f"pickle {what} {name}", offset, _evidence(call))
+        return self._note("MH108", name, f"pickle {what} {name}", offset, call)
 
-    def _note(self, rule: str, name: str, message: str, offset: int, evidence: str) -> Finding | None:
-        """Record a once-per-name note (reported at the end); returns None so callers can return it."""
+    def _note(self, rule: str, name: str, message: str, offset: int, evidence: Any) -> Finding | None:
+        """Record a once-per-name note (reported at the end); returns None so callers can return it.
+
+        ``evidence`` is text or the value to render (rendered only for the first occurrence)."""
         key = (rule, name)
         note = self.notes.get(key)
         if note is None:
-            self.notes[key] = _Note(rule, name, message, offset, evidence)
+            text = evidence if isinstance(evidence, str) else _evidence(evidence)
+            self.notes[key] = _Note(rule, name, message, offset, text)
         else:
             note.count += 1
         return None
@@ -491,7 +496,9 @@ class Judge:
                 )
             )
         for call in self.trace.calls:
-            if call.state and self.resolver.value(call).kind == "module":
+            if not call.state or (type(call.func) is Global and call.func.canon[0] not in MODULE_PRODUCERS):
+                continue
+            if self.resolver.value(call).kind == "module":
                 evidence = f"{render(call, 6)}.__dict__.update({render(call.state[-1], 5)})"
                 self.ctx.add(
                     finding(
@@ -513,7 +520,7 @@ class Judge:
                     name,
                     f"pickle calls {name} and discards the result (run for its side effect)",
                     call.offset,
-                    _evidence(call),
+                    call,
                 )
 
 
@@ -526,10 +533,13 @@ def _has_text(args: Any) -> bool:
     return False
 
 
+_NODES = (tuple, list, Call, PDict, PSet, PersId)
+
+
 def _reachable(roots: list[Any], ctx: ScanContext) -> set[int]:
-    """Ids of every value reachable from the loaded objects."""
+    """Ids of every symbolic value and container reachable from the loaded objects."""
     seen: set[int] = set()
-    todo = list(roots)
+    todo = [r for r in roots if isinstance(r, _NODES)]
     while todo:
         value = todo.pop()
         if id(value) in seen:
@@ -537,18 +547,15 @@ def _reachable(roots: list[Any], ctx: ScanContext) -> set[int]:
         seen.add(id(value))
         if len(seen) % 65536 == 0:
             ctx.check_time()
-        if isinstance(value, (tuple, list)):
-            todo.extend(v for v in value if not isinstance(v, (str, int, float, bytes)))
-        elif isinstance(value, Call):
-            todo.extend((value.func, value.args, value.kwargs))
-            todo.extend(value.state or ())
-            todo.extend(value.items or ())
-        elif isinstance(value, PDict):
-            todo.extend(value.items)
-        elif isinstance(value, PSet):
-            todo.extend(value.items)
-        elif isinstance(value, PersId):
-            todo.append(value.pid)
+        if isinstance(value, Call):
+            children: Any = (value.func, value.args, value.kwargs, *(value.state or ()), *(value.items or ()))
+        elif isinstance(value, (tuple, list)):
+            children = value
+        elif isinstance(value, (PDict, PSet)):
+            children = value.items
+        else:
+            children = (value.pid,)
+        todo.extend(v for v in children if isinstance(v, _NODES))
     return seen
 
 

@@ -45,6 +45,8 @@ _IMPORTERS = frozenset({"builtins.__import__", "importlib.import_module", "impor
 _LOCATORS = frozenset({"pydoc.locate", "pkgutil.resolve_name"})
 _NAMESPACES = frozenset({"builtins.globals", "builtins.locals", "builtins.vars"})
 _RECONSTRUCTORS = frozenset({"copyreg._reconstructor", "copyreg.__newobj__", "copyreg.__newobj_ex__"})
+# Callables whose result can be a module (the only objects BUILD can turn into a module hijack).
+MODULE_PRODUCERS = _IMPORTERS | _LOCATORS | {"builtins.getattr", "operator.getitem", "operator.attrgetter"}
 KNOWN_MODULES = frozenset(
     {canonical(m, "")[0].rstrip(".") for m in MODULE_TOKENS}
     | {"os.path", "urllib.request", "http.client", "importlib.util"}
