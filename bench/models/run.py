@@ -13,10 +13,10 @@ missing. Runs every tool once per file in its own process and writes ``bench/wor
 from __future__ import annotations
 
 import argparse
-import re
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
