@@ -17,7 +17,7 @@ import zipfile
 import pytest
 
 from malhug.core.model import Severity, Verdict
-from tests.pickle.helpers import rules, scan, summary
+from tests.pickle.helpers import one, rules, scan, summary
 
 
 class Color(enum.Enum):
@@ -168,3 +168,12 @@ def test_unknown_class_rebuilt_and_kept_is_a_note() -> None:
     report = scan(pickle_of([call("mytools.models.TinyNet", 3)], protocol=4))
     assert report.verdict is Verdict.CLEAN
     assert rules(report) == {"MH108"}
+
+
+def test_many_objects_of_one_user_class_are_one_note() -> None:
+    from tests.pickle.usercls import Block
+
+    report = scan(pickle.dumps([Block(i) for i in range(50)], protocol=2))
+    f = one(report, "MH108")
+    assert f.message == "pickle rebuilds an object of the unknown class tests.pickle.usercls.Block (50 times)"
+    assert report.verdict is Verdict.CLEAN
