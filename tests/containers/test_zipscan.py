@@ -184,3 +184,11 @@ def test_torchscript_archive_debug_info_is_not_taken_for_python_pickles() -> Non
     assert report.format == formats.PYTORCH_ZIP
     assert not any((f.location.member or "").endswith(".debug_pkl") for f in report.findings)
     assert not rules(report) & {"MH901", "MH902", "MH903"}, [(f.rule, f.message) for f in report.findings]
+
+
+def test_large_compressed_plain_array_needs_only_its_header() -> None:
+    buf = io.BytesIO()
+    np.savez_compressed(buf, big=np.arange(3 << 20, dtype=np.int64))  # 24 MiB of data
+    report = scan_bytes(buf.getvalue(), limits=Limits(max_decompressed_bytes=4 << 20))
+    assert report.format == formats.NPZ
+    assert report.verdict is Verdict.CLEAN and report.findings == [], report.findings
