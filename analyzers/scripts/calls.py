@@ -107,7 +107,7 @@ class Calls:
         func = node.func
         base: Val | None = None
         method = ""
-        if isinstance(func, cst.Attribute):
+        if type(func) is cst.Attribute:
             base = self.exprs.eval(func.value, frame)
             method = func.attr.value
             fval = self.exprs.member(base, method, func) if base.ref is not None else Val()

@@ -136,9 +136,9 @@ class Engine:
     # -- statements ------------------------------------------------------------------------------
     def block(self, body: cst.BaseSuite | Sequence[cst.BaseStatement], frame: Frame) -> None:
         stmts: Sequence[cst.BaseStatement] | Sequence[cst.BaseSmallStatement]
-        if isinstance(body, cst.IndentedBlock):
+        if type(body) is cst.IndentedBlock:
             stmts = body.body
-        elif isinstance(body, cst.SimpleStatementSuite):
+        elif type(body) is cst.SimpleStatementSuite:
             stmts = body.body
         elif isinstance(body, cst.BaseSuite):
             return
@@ -149,33 +149,33 @@ class Engine:
 
     def statement(self, stmt: cst.CSTNode, frame: Frame) -> None:
         ex = self.exprs
-        if isinstance(stmt, cst.SimpleStatementLine):
+        if type(stmt) is cst.SimpleStatementLine:
             for small in stmt.body:
                 self.statement(small, frame)
-        elif isinstance(stmt, cst.Expr):
+        elif type(stmt) is cst.Expr:
             if not isinstance(stmt.value, cst.SimpleString | cst.ConcatenatedString):  # docstrings
                 ex.eval(stmt.value, frame)
-        elif isinstance(stmt, cst.Assign):
+        elif type(stmt) is cst.Assign:
             val = ex.eval(stmt.value, frame)
             for target in stmt.targets:
                 self.assign(target.target, val, frame, stmt)
-        elif isinstance(stmt, cst.AnnAssign):
+        elif type(stmt) is cst.AnnAssign:
             if stmt.value is not None:
                 self.assign(stmt.target, ex.eval(stmt.value, frame), frame, stmt)
-        elif isinstance(stmt, cst.AugAssign):
+        elif type(stmt) is cst.AugAssign:
             cur = ex.eval(stmt.target, frame)
             val = ex.binary(cur, ex.eval(stmt.value, frame), stmt.operator)
             self.assign(stmt.target, val, frame, stmt)
-        elif isinstance(stmt, cst.Return):
+        elif type(stmt) is cst.Return:
             if stmt.value is not None and frame.func is not None:
                 self.returns(frame.func, ex.eval(stmt.value, frame), stmt)
         elif isinstance(stmt, cst.Import | cst.ImportFrom):
             self.imports(stmt, frame)
-        elif isinstance(stmt, cst.FunctionDef):
+        elif type(stmt) is cst.FunctionDef:
             self.define_function(stmt, frame)
-        elif isinstance(stmt, cst.ClassDef):
+        elif type(stmt) is cst.ClassDef:
             self.define_class(stmt, frame)
-        elif isinstance(stmt, cst.If):
+        elif type(stmt) is cst.If:
             ex.eval(stmt.test, frame)
             frame.cond += 1
             if frame.func is None and _is_main_guard(stmt.test):
@@ -188,11 +188,11 @@ class Engine:
             if stmt.orelse is not None:
                 self.statement(stmt.orelse, frame)
             frame.cond -= 1
-        elif isinstance(stmt, cst.Else):
+        elif type(stmt) is cst.Else:
             self.block(stmt.body, frame)
-        elif isinstance(stmt, cst.For):
+        elif type(stmt) is cst.For:
             self.for_loop(stmt, frame)
-        elif isinstance(stmt, cst.While):
+        elif type(stmt) is cst.While:
             test = ex.eval(stmt.test, frame)
             kind = "forever" if test.const is True or test.const == 1 else "while"
             self.loop_body(stmt.body, frame, kind)
@@ -210,7 +210,7 @@ class Engine:
             frame.cond -= 1
             if stmt.finalbody is not None:
                 self.block(stmt.finalbody.body, frame)
-        elif isinstance(stmt, cst.With):
+        elif type(stmt) is cst.With:
             for item in stmt.items:
                 val = ex.eval(item.item, frame)
                 if item.asname is not None:
@@ -218,14 +218,14 @@ class Engine:
             self.block(stmt.body, frame)
         elif isinstance(stmt, cst.Global | cst.Nonlocal):
             frame.globals_decl.update(n.name.value for n in stmt.names if isinstance(stmt, cst.Global))
-        elif isinstance(stmt, cst.Raise):
+        elif type(stmt) is cst.Raise:
             if stmt.exc is not None:
                 ex.eval(stmt.exc, frame)
-        elif isinstance(stmt, cst.Assert):
+        elif type(stmt) is cst.Assert:
             ex.eval(stmt.test, frame)
-        elif isinstance(stmt, cst.Del):
+        elif type(stmt) is cst.Del:
             return
-        elif isinstance(stmt, cst.Match):
+        elif type(stmt) is cst.Match:
             ex.eval(stmt.subject, frame)
             for case in stmt.cases:
                 self.block(case.body, frame)
@@ -248,7 +248,7 @@ class Engine:
         frame.loops.pop()
 
     def assign(self, target: cst.BaseExpression, val: Val, frame: Frame, node: cst.CSTNode) -> None:
-        if isinstance(target, cst.Name):
+        if type(target) is cst.Name:
             self.bind(target.value, val, frame, node)
         elif isinstance(target, cst.Tuple | cst.List):
             elements = [e.value for e in target.elements]
@@ -256,7 +256,7 @@ class Engine:
             for i, element in enumerate(elements):
                 part = items[i] if items is not None else self.exprs.iter_item(val)
                 self.assign(element, part, frame, node)
-        elif isinstance(target, cst.Attribute):
+        elif type(target) is cst.Attribute:
             base = self.exprs.eval(target.value, frame)
             if base.ref is not None and base.ref.startswith(("<self>.", "<local>.")):
                 cls = base.ref.split(".", 1)[1]

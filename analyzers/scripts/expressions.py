@@ -51,30 +51,31 @@ class Expressions:
         self.calls = Calls(engine, self)
 
     def eval(self, node: cst.BaseExpression, frame: Frame) -> Val:
-        if isinstance(node, cst.SimpleString):
+        # Exact type tests: libcst nodes are concrete classes, and isinstance on them goes through ABCs.
+        if type(node) is cst.Name:
+            return self.name(node, frame)
+        if type(node) is cst.Attribute:
+            return self.attribute(node, frame)
+        if type(node) is cst.Call:
+            return self.calls.call(node, frame)
+        if type(node) is cst.SimpleString:
             return string_literal(node)
-        if isinstance(node, cst.ConcatenatedString):
+        if type(node) is cst.ConcatenatedString:
             return text_val([self.eval(node.left, frame), self.eval(node.right, frame)])
-        if isinstance(node, cst.FormattedString):
+        if type(node) is cst.FormattedString:
             return self.fstring(node, frame)
-        if isinstance(node, cst.Integer):
+        if type(node) is cst.Integer:
             try:
                 return const(node.evaluated_value)
             except ValueError:
                 return Val()
-        if isinstance(node, cst.Float):
+        if type(node) is cst.Float:
             return const(node.evaluated_value)
-        if isinstance(node, cst.Name):
-            return self.name(node, frame)
-        if isinstance(node, cst.Attribute):
-            return self.attribute(node, frame)
-        if isinstance(node, cst.Call):
-            return self.calls.call(node, frame)
-        if isinstance(node, cst.BinaryOperation):
+        if type(node) is cst.BinaryOperation:
             return self.binary(self.eval(node.left, frame), self.eval(node.right, frame), node.operator)
-        if isinstance(node, cst.BooleanOperation):
+        if type(node) is cst.BooleanOperation:
             return join(self.eval(node.left, frame), self.eval(node.right, frame))
-        if isinstance(node, cst.UnaryOperation):
+        if type(node) is cst.UnaryOperation:
             inner = self.eval(node.expression, frame)
             if (
                 isinstance(node.operator, cst.Minus)
@@ -83,14 +84,14 @@ class Expressions:
             ):
                 return const(-inner.const)
             return Val(taints=inner.taints)
-        if isinstance(node, cst.Comparison):
+        if type(node) is cst.Comparison:
             compared = [self.eval(node.left, frame)] + [self.eval(c.comparator, frame) for c in node.comparisons]
             return Val(taints=taints_of(compared))
-        if isinstance(node, cst.Subscript):
+        if type(node) is cst.Subscript:
             return self.subscript(node, frame)
         if isinstance(node, cst.List | cst.Tuple | cst.Set):
             return self.sequence(node.elements, frame)
-        if isinstance(node, cst.Dict):
+        if type(node) is cst.Dict:
             vals: list[Val] = []
             for el in node.elements:
                 if isinstance(el, cst.DictElement):
@@ -101,26 +102,26 @@ class Expressions:
             return Val(kind="dict", taints=taints_of(vals))
         if isinstance(node, cst.ListComp | cst.SetComp | cst.GeneratorExp):
             return self.comprehension(node, node.elt, frame)
-        if isinstance(node, cst.DictComp):
+        if type(node) is cst.DictComp:
             return Val(kind="dict", taints=self.comprehension(node, node.value, frame).taints)
-        if isinstance(node, cst.IfExp):
+        if type(node) is cst.IfExp:
             self.eval(node.test, frame)
             return join(self.eval(node.body, frame), self.eval(node.orelse, frame))
-        if isinstance(node, cst.Await):
+        if type(node) is cst.Await:
             return self.eval(node.expression, frame)
-        if isinstance(node, cst.NamedExpr):
+        if type(node) is cst.NamedExpr:
             val = self.eval(node.value, frame)
             self.engine.assign(node.target, val, frame, node)
             return val
-        if isinstance(node, cst.Yield):
+        if type(node) is cst.Yield:
             if isinstance(node.value, cst.BaseExpression):
                 return self.eval(node.value, frame)
             if isinstance(node.value, cst.From):
                 return self.eval(node.value.item, frame)
             return Val()
-        if isinstance(node, cst.StarredElement):
+        if type(node) is cst.StarredElement:
             return self.eval(node.value, frame)
-        if isinstance(node, cst.Lambda):
+        if type(node) is cst.Lambda:
             return Val(kind="lambda")
         return Val()
 

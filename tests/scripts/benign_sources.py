@@ -279,6 +279,144 @@ class TinyTokenizer(PreTrainedTokenizer):
         return (path,)
 """
 
+TAR_XML = """\
+import os
+import tarfile
+import xml.etree.ElementTree as ET
+
+import datasets
+
+_URL = "https://example.org/corpus/ted-talks.tar.gz"
+
+
+class TedTalks(datasets.GeneratorBasedBuilder):
+    VERSION = datasets.Version("2.0.0")
+
+    def _info(self):
+        return datasets.DatasetInfo(features=datasets.Features({"title": datasets.Value("string"), "text": datasets.Value("string")}))
+
+    def _split_generators(self, dl_manager):
+        archive = dl_manager.download(_URL)
+        return [datasets.SplitGenerator(name=datasets.Split.TRAIN, gen_kwargs={"files": dl_manager.iter_archive(archive)})]
+
+    def _generate_examples(self, files):
+        for path, f in files:
+            if not path.endswith(".xml"):
+                continue
+            root = ET.fromstring(f.read())
+            for i, talk in enumerate(root.iter("talk")):
+                yield f"{os.path.basename(path)}-{i}", {"title": talk.findtext("title", ""), "text": talk.findtext("content", "")}
+"""
+
+URLLIB_ZIP = """\
+import hashlib
+import json
+import os
+import tempfile
+import urllib.request
+import zipfile
+
+import datasets
+
+URL = "https://example.org/releases/v3/data.zip"
+SHA256 = "0" * 64
+
+
+def fetch(url, target):
+    urllib.request.urlretrieve(url, target)
+    digest = hashlib.sha256(open(target, "rb").read()).hexdigest()
+    if digest != SHA256:
+        raise ValueError("checksum mismatch")
+    return target
+
+
+class ZipJson(datasets.GeneratorBasedBuilder):
+    def _info(self):
+        return datasets.DatasetInfo(features=datasets.Features({"q": datasets.Value("string")}))
+
+    def _split_generators(self, dl_manager):
+        tmp = tempfile.mkdtemp()
+        path = fetch(URL, os.path.join(tmp, "data.zip"))
+        with zipfile.ZipFile(path) as zf:
+            zf.extractall(tmp)
+        return [datasets.SplitGenerator(name=datasets.Split.TRAIN, gen_kwargs={"path": os.path.join(tmp, "train.json")})]
+
+    def _generate_examples(self, path):
+        with open(path) as f:
+            for i, row in enumerate(json.load(f)):
+                yield i, {"q": row["question"]}
+"""
+
+VISION_REMOTE_CODE = """\
+import torch
+from torch import nn
+from torch.hub import load_state_dict_from_url
+from transformers import PreTrainedModel, PretrainedConfig
+
+WEIGHTS = "https://download.pytorch.org/models/resnet18-f37072fd.pth"
+
+
+class BackboneConfig(PretrainedConfig):
+    model_type = "tiny-backbone"
+
+    def __init__(self, channels=64, pretrained_backbone=False, **kwargs):
+        self.channels = channels
+        self.pretrained_backbone = pretrained_backbone
+        super().__init__(**kwargs)
+
+
+class Backbone(PreTrainedModel):
+    config_class = BackboneConfig
+
+    def __init__(self, config):
+        super().__init__(config)
+        self.stem = nn.Sequential(nn.Conv2d(3, config.channels, 7, 2, 3), nn.BatchNorm2d(config.channels), nn.ReLU())
+        if config.pretrained_backbone:
+            state = load_state_dict_from_url(WEIGHTS, progress=False)
+            self.stem.load_state_dict({k: v for k, v in state.items() if k.startswith("conv1")}, strict=False)
+
+    def forward(self, pixel_values):
+        return self.stem(pixel_values).flatten(1)
+"""
+
+LOGGING_ENV_CONFIG = """\
+import logging
+import os
+import sys
+import platform
+
+import datasets
+
+logger = logging.getLogger(__name__)
+NUM_PROC = int(os.environ.get("NUM_PROC", "1"))
+DEBUG = os.getenv("DATASET_DEBUG") == "1"
+IS_WINDOWS = sys.platform.startswith("win") or platform.system() == "Windows"
+
+
+class Cfg(datasets.BuilderConfig):
+    def __init__(self, lowercase=False, **kwargs):
+        super().__init__(**kwargs)
+        self.lowercase = lowercase
+
+
+class Logs(datasets.GeneratorBasedBuilder):
+    BUILDER_CONFIGS = [Cfg(name="default"), Cfg(name="lower", lowercase=True)]
+
+    def _info(self):
+        if DEBUG:
+            logger.info("python %s on %s", sys.version, platform.platform())
+        return datasets.DatasetInfo(features=datasets.Features({"line": datasets.Value("string")}))
+
+    def _split_generators(self, dl_manager):
+        path = dl_manager.download_and_extract("https://example.org/logs.txt.gz")
+        return [datasets.SplitGenerator(name=datasets.Split.TRAIN, gen_kwargs={"path": path})]
+
+    def _generate_examples(self, path):
+        with open(path, encoding="utf-8", newline="\\\\r\\\\n" if IS_WINDOWS else None) as f:
+            for i, line in enumerate(f):
+                yield i, {"line": line.lower() if self.config.lowercase else line}
+"""
+
 BENIGN = {
     "generator_builder": GENERATOR_BUILDER,
     "arrow_builder": ARROW_BUILDER,
@@ -288,4 +426,8 @@ BENIGN = {
     "modeling_tinylm": MODELING,
     "configuration_tinylm": CONFIGURATION,
     "tokenization_tiny": TOKENIZER_WITH_ENV,
+    "tar_xml": TAR_XML,
+    "urllib_zip": URLLIB_ZIP,
+    "vision_remote_code": VISION_REMOTE_CODE,
+    "logging_env_config": LOGGING_ENV_CONFIG,
 }

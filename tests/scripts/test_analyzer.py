@@ -13,7 +13,7 @@ from malhug.analyzers.scripts import positions
 from malhug.analyzers.scripts.analyzer import analyze_text, decode_source
 from malhug.analyzers.scripts.suppress import is_suppressed
 from malhug.analyzers.source import BytesSource
-from malhug.core.model import Category, Verdict
+from malhug.core.model import Category, Severity, Verdict
 from tests.scripts.benign_sources import BENIGN
 from tests.scripts.corpus_scripts import CORPUS_SCRIPTS
 from tests.scripts.helpers import by_rule, line_of
@@ -119,7 +119,7 @@ def test_source_size_limit_is_mh902() -> None:
 def test_benign_scripts_and_remote_code_are_clean(name: str) -> None:
     report = scan_source(BytesSource(BENIGN[name].encode()), name=f"{name}.py", format_hint=formats.PYTHON)
     assert report.verdict is Verdict.CLEAN, [(f.rule, f.message) for f in report.findings]
-    assert all(f.rule in ("MH512", "MH515") for f in report.findings)
+    assert all(f.severity <= Severity.LOW for f in report.findings)
 
 
 def test_subprocess_import_alone_is_info() -> None:
