@@ -347,13 +347,13 @@ class ZipArchive:
         raise UnsupportedCompression(member)
 
     def check_bomb(self, member: ZipMember) -> None:
-        """``LimitExceeded`` when the directory itself announces a bomb (declared size or ratio)."""
+        """``LimitExceeded`` when the directory itself announces a bomb (its compression ratio).
+
+        A large declared size alone is not a bomb (a big compressed array whose header is all we
+        read); whole reads are bounded by ``max_decompressed_bytes`` in ``read``.
+        """
         if member.method == STORED:
             return
-        if member.size > self.limits.max_decompressed_bytes:
-            raise LimitExceeded(
-                f"member {member.name!r} declared size", self.limits.max_decompressed_bytes, member.size
-            )
         ratio = self.limits.max_compression_ratio
         if member.size > RATIO_FLOOR and member.size > ratio * max(member.compressed_size, 1):
             raise LimitExceeded(
