@@ -598,47 +598,6 @@ _DTYPE_WORDS = (
 
 _DTYPE_NAME = re.compile(r"[a-z]+[0-9a-z_]*")
 
-# Pure helpers whose calls the folder evaluates (decoding, joining); they run nothing by themselves.
-HELPERS = frozenset(
-    {
-        "base64.b64decode",
-        "base64.standard_b64decode",
-        "base64.urlsafe_b64decode",
-        "base64.b32decode",
-        "base64.b16decode",
-        "base64.a85decode",
-        "base64.b85decode",
-        "base64.decodebytes",
-        "binascii.unhexlify",
-        "binascii.a2b_hex",
-        "binascii.a2b_base64",
-        "codecs.decode",
-        "codecs.encode",
-        "zlib.decompress",
-        "bz2.decompress",
-        "lzma.decompress",
-        "gzip.decompress",
-        "bytes.fromhex",
-        "builtins.bytes.fromhex",
-        "builtins.bytes.decode",
-        "builtins.str.join",
-        "builtins.str.encode",
-        "builtins.str.format",
-        "builtins.chr",
-        "builtins.ord",
-        "builtins.reversed",
-        "builtins.repr",
-        "builtins.len",
-        "operator.add",
-        "operator.concat",
-        "operator.getitem",
-        "operator.itemgetter",
-        "builtins.print",
-        "io.BytesIO",
-        "io.StringIO",
-    }
-)
-
 # Decoding helpers: a value that went through one of these is an encoded payload.
 DECODERS = frozenset(
     {
@@ -660,6 +619,28 @@ DECODERS = frozenset(
         "gzip.decompress",
         "bytes.fromhex",
         "builtins.bytes.fromhex",
+    }
+)
+
+# Pure helpers whose calls the folder evaluates (decoding, joining); they run nothing by themselves.
+HELPERS = DECODERS | frozenset(
+    {
+        "codecs.encode",
+        "builtins.bytes.decode",
+        "builtins.str.join",
+        "builtins.str.encode",
+        "builtins.str.format",
+        "builtins.chr",
+        "builtins.ord",
+        "builtins.reversed",
+        "builtins.repr",
+        "builtins.len",
+        "operator.add",
+        "operator.concat",
+        "operator.getitem",
+        "operator.itemgetter",
+        "io.BytesIO",
+        "io.StringIO",
     }
 )
 

@@ -177,3 +177,10 @@ def test_many_objects_of_one_user_class_are_one_note() -> None:
     f = one(report, "MH108")
     assert f.message == "pickle rebuilds an object of the unknown class tests.pickle.usercls.Block (50 times)"
     assert report.verdict is Verdict.CLEAN
+
+
+def test_print_at_load_time_is_suspicious_not_clean() -> None:
+    from tests.builders.pickles import call, pickle_of
+
+    report = scan(pickle_of([call("builtins.print", "you have been owned")], protocol=2))
+    assert rules(report) == {"MH106"} and report.verdict is Verdict.SUSPICIOUS
