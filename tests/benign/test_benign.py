@@ -12,6 +12,7 @@ import pytest
 
 from malhug.analyzers.api import scan_file
 from malhug.core.model import Severity, Verdict
+from tests.builders import write_all
 from tests.builders.benign import BENIGN
 
 NAMES = sorted(BENIGN)
@@ -22,9 +23,7 @@ NOT_ANALYZED = {"unknown", "text"}
 @pytest.fixture(scope="session")
 def benign_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("benign")
-    scratch = tmp_path_factory.mktemp("benign-scratch")
-    for name in NAMES:
-        (root / name).write_bytes(BENIGN[name](scratch))
+    write_all(BENIGN, root, tmp_path_factory.mktemp("benign-scratch"))
     return root
 
 

