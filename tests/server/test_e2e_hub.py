@@ -151,8 +151,11 @@ async def test_offline_mode_without_cache_warns(tmp_path: Path, hub: HubRepos) -
 
 async def test_hub_error_becomes_a_warning_and_server_survives(tmp_path: Path, hub: HubRepos) -> None:
     hub.hub.fail_next(1000, status=500, match="/api/")
+    secret = "hf_malhugTestSecretToken0123456789"
     client = await start_client(
-        tmp_path, env=server_env(tmp_path, HF_ENDPOINT=hub.hub.endpoint), init_options={"historyDepth": 2}
+        tmp_path,
+        env=server_env(tmp_path, HF_ENDPOINT=hub.hub.endpoint, HF_TOKEN=secret),
+        init_options={"historyDepth": 2, "logLevel": "debug"},
     )
     try:
         uri = open_doc(client, tmp_path / "ws" / "err.py", EVIL)
@@ -165,6 +168,9 @@ async def test_hub_error_becomes_a_warning_and_server_survives(tmp_path: Path, h
             )
         )
         assert hover is not None and "could not scan" in hover.contents.value.lower()  # type: ignore[union-attr]
+        assert any(r.authorization for r in hub.hub.requests())  # the token was used...
+        assert client.log_messages and not any(secret in m.message for m in client.log_messages)  # ...never logged
+        assert secret not in diags[0].message
     finally:
         await stop_client(client)
 
