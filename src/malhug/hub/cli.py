@@ -17,6 +17,7 @@ from malhug.core.model import FileReport
 from malhug.core.rules import finding
 from malhug.hub.client import DEFAULT_MAX_DOWNLOAD, HubClient
 from malhug.hub.localcache import iter_cached_revisions
+from malhug.hub.scanner import Progress
 from malhug.hub.settings import HubSettings
 from malhug.hub.types import RepoScan, RepoType
 
@@ -52,6 +53,18 @@ def _client(offline: bool, endpoint: str | None, max_download: int | None, use_c
         max_download=max_download or DEFAULT_MAX_DOWNLOAD,
         **kwargs,
     )
+
+
+def _progress(on_file: OnFile | None, shown: str) -> Progress | None:
+    """The hub layer's progress callback, reporting ``<target>/<path>`` to the CLI's progress line."""
+    if on_file is None:
+        return None
+    report = on_file
+
+    def progress(path: str, done: int, total: int) -> None:
+        report(f"{shown}/{path}")
+
+    return progress
 
 
 def reports_of(scan: RepoScan, shown: str) -> list[FileReport]:
@@ -116,11 +129,7 @@ def scan_hub_target(
         return [bad], {}
     client = _client(offline, endpoint, max_download, use_cache)
 
-    def progress(path: str, done: int, total: int) -> None:
-        if on_file is not None:
-            on_file(f"{target}/{path}")
-
-    scan = client.scan_repo(parsed.repo_id, parsed.repo_type, parsed.revision, on_progress=progress)
+    scan = client.scan_repo(parsed.repo_id, parsed.repo_type, parsed.revision, on_progress=_progress(on_file, target))
     return reports_of(scan, target), {"hub": {target: summary(scan)}}
 
 
@@ -140,12 +149,11 @@ def scan_hf_cache(
     for rev in iter_cached_revisions(cache_dir):
         shown = label(rev.repo_type, rev.repo_id, rev.commit)
 
-        def progress(path: str, done: int, total: int, shown: str = shown) -> None:
-            if on_file is not None:
-                on_file(f"{shown}/{path}")
-
         scan = client.scan_repo(
-            rev.repo_id, "dataset" if rev.repo_type == "dataset" else "model", rev.commit, on_progress=progress
+            rev.repo_id,
+            "dataset" if rev.repo_type == "dataset" else "model",
+            rev.commit,
+            on_progress=_progress(on_file, shown),
         )
         files.extend(reports_of(scan, shown))
         section[shown] = {**summary(scan), "refs": list(rev.refs)}

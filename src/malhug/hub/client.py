@@ -11,7 +11,7 @@ import logging
 import re
 import threading
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any, Final
 
 from malhug.hub import localcache, select
@@ -30,6 +30,28 @@ DEFAULT_MAX_DOWNLOAD = 50 * 2**20
 
 def _kind(repo_type: str) -> RepoType:
     return "dataset" if repo_type == "dataset" else "model"
+
+
+@dataclass(frozen=True)
+class _Ask:
+    """One request: which revision, with which settings, reporting where."""
+
+    settings: HubSettings
+    repo_id: str
+    repo_type: str
+    revision: str | None
+    on_progress: Progress | None
+    cancel: threading.Event | None
+
+    def failed(self, message: str, kind: str) -> RepoScan:
+        return RepoScan(
+            repo_id=self.repo_id,
+            repo_type=_kind(self.repo_type),
+            revision=self.revision,
+            commit_sha=None,
+            error=redact(message, self.settings.token),
+            error_kind=kind,
+        )
 
 
 class _Default:
@@ -76,19 +98,30 @@ class HubClient:
             endpoint=self._endpoint, token=self._token, offline=self._offline, cache_dir=self._cache_dir
         )
 
-    def _http(self, s: HubSettings, cancel: threading.Event | None) -> HubHttp:
-        return HubHttp(s.endpoint, s.token, timeout=self.timeout, cancel=cancel)
+    def _http(self, ask: _Ask) -> HubHttp:
+        return HubHttp(ask.settings.endpoint, ask.settings.token, timeout=self.timeout, cancel=ask.cancel)
 
-    def _job(self, s: HubSettings, repo_type: str, repo_id: str, commit: str, **kw: Any) -> Job:
+    def _job(self, ask: _Ask, commit: str, http: HubHttp | None = None) -> Job:
         return Job(
-            repo_type=repo_type,
-            repo_id=repo_id,
+            repo_type=ask.repo_type,
+            repo_id=ask.repo_id,
             commit=commit,
-            cache_dir=s.cache_dir,
+            cache_dir=ask.settings.cache_dir,
             max_download=self.max_download,
             verdicts=self.verdicts,
-            **kw,
+            http=http,
+            on_progress=ask.on_progress,
+            cancel=ask.cancel,
         )
+
+    def _cached(self, ask: _Ask, commit: str | None) -> RepoScan | None:
+        """The verdict cache's scan of ``commit`` (None: the revision as asked, a sha or a remembered ref)."""
+        if self.verdicts is None:
+            return None
+        rev = ask.revision
+        sha = commit or (rev if rev and FULL_SHA.match(rev) else self.verdicts.get_ref(ask.repo_type, ask.repo_id, rev))
+        hit = self.verdicts.get_repo(ask.repo_type, ask.repo_id, sha, self.max_download) if sha else None
+        return _from_cache(hit, rev) if hit is not None else None
 
     # --- scanning
     def scan_repo(
@@ -101,79 +134,47 @@ class HubClient:
         cancel: threading.Event | None = None,
     ) -> RepoScan:
         """Our verdict on ``repo_id@revision`` (default branch when None)."""
-        s = self.settings()
+        ask = _Ask(self.settings(), repo_id, repo_type, revision, on_progress, cancel)
         started = time.monotonic()
         try:
             if not REPO_ID.match(repo_id) or repo_type not in ("model", "dataset"):
                 raise HubError("not-found", f"not a valid {repo_type} id: {repo_id!r} (expected ORG/NAME)")
-            scan = (
-                self._scan_offline(s, repo_id, repo_type, revision, on_progress, cancel)
-                if s.offline
-                else self._scan_online(s, repo_id, repo_type, revision, on_progress, cancel)
-            )
+            scan = self._scan_offline(ask) if ask.settings.offline else self._scan_online(ask)
         except HubError as exc:
-            scan = RepoScan(
-                repo_id=repo_id,
-                repo_type=_kind(repo_type),
-                revision=revision,
-                commit_sha=None,
-                error=redact(exc.message, s.token),
-                error_kind=exc.kind,
-            )
+            scan = ask.failed(exc.message, exc.kind)
         except Exception as exc:
             log.exception("scan of %s %s@%s failed", repo_type, repo_id, revision)
-            scan = RepoScan(
-                repo_id=repo_id,
-                repo_type=_kind(repo_type),
-                revision=revision,
-                commit_sha=None,
-                error=redact(f"internal error: {exc!r}", s.token),
-                error_kind="internal",
-            )
+            scan = ask.failed(f"internal error: {exc!r}", "internal")
         log.debug("scanned %s@%s in %.3fs: %s", repo_id, revision, time.monotonic() - started, scan.verdict.value)
         return scan
 
-    def _scan_online(
-        self,
-        s: HubSettings,
-        repo_id: str,
-        repo_type: str,
-        revision: str | None,
-        on_progress: Progress | None,
-        cancel: threading.Event | None,
-    ) -> RepoScan:
-        if revision is not None and FULL_SHA.match(revision) and self.verdicts is not None:
-            hit = self.verdicts.get_repo(repo_type, repo_id, revision, self.max_download)
+    def _scan_online(self, ask: _Ask) -> RepoScan:
+        if ask.revision is not None and FULL_SHA.match(ask.revision):
+            hit = self._cached(ask, ask.revision)
             if hit is not None:
-                return _from_cache(hit, revision)
-        with self._http(s, cancel) as http:
+                return hit
+        with self._http(ask) as http:
             try:
-                info = revision_info(http, repo_type, repo_id, revision)
+                info = revision_info(http, ask.repo_type, ask.repo_id, ask.revision)
             except HubError as exc:
                 if exc.kind in ("network", "timeout"):
-                    local = self._local_or_none(s, repo_id, repo_type, revision, on_progress, cancel)
+                    local = self._local_or_none(ask)
                     if local is not None:
                         log.warning("%s; answered from the local Hugging Face cache", exc.message)
                         return local
                 raise
             sha = info.commit_sha
             if self.verdicts is not None:
-                self.verdicts.put_ref(repo_type, repo_id, revision, sha)
+                self.verdicts.put_ref(ask.repo_type, ask.repo_id, ask.revision, sha)
             hub_security = {"repo": info.security_status} if info.security_status is not None else None
-            hit = (
-                self.verdicts.get_repo(repo_type, repo_id, sha, self.max_download)
-                if self.verdicts is not None
-                else None
-            )
+            hit = self._cached(ask, sha)
             if hit is not None:
-                scan = _from_cache(hit, revision)
-                scan.hub_security = _merge_security(hub_security, hit.hub_security)
-                scan.metadata_bytes = http.api_bytes
-                return scan
-            listed = self._listing_with_security(http, repo_type, repo_id, sha)
-            job = self._job(s, repo_type, repo_id, sha, http=http, on_progress=on_progress, cancel=cancel)
-            scan = scan_revision(job, listed, remote=True)
-            scan.revision = revision
+                hit.hub_security = _merge_security(hub_security, hit.hub_security)
+                hit.metadata_bytes = http.api_bytes
+                return hit
+            listed = self._listing_with_security(http, ask.repo_type, ask.repo_id, sha)
+            scan = scan_revision(self._job(ask, sha, http), listed, remote=True)
+            scan.revision = ask.revision
             scan.hub_security = _merge_security(hub_security, scan.hub_security)
             scan.bytes_read = http.file_bytes
             scan.metadata_bytes = http.api_bytes
@@ -195,77 +196,39 @@ class HubClient:
             security = {}
         return [replace(f, security=security[f.path]) if f.path in security else f for f in listed]
 
-    def _local_or_none(
-        self,
-        s: HubSettings,
-        repo_id: str,
-        repo_type: str,
-        revision: str | None,
-        on_progress: Progress | None,
-        cancel: threading.Event | None,
-    ) -> RepoScan | None:
-        sha = localcache.resolve_revision(s.cache_dir, repo_type, repo_id, revision)
+    def _local_or_none(self, ask: _Ask) -> RepoScan | None:
+        """The revision from the local Hugging Face cache (verdict cache first), without the network."""
+        sha = localcache.resolve_revision(ask.settings.cache_dir, ask.repo_type, ask.repo_id, ask.revision)
         if sha is None:
             return None
-        if self.verdicts is not None:
-            hit = self.verdicts.get_repo(repo_type, repo_id, sha, self.max_download)
-            if hit is not None:
-                scan = _from_cache(hit, revision)
-                scan.offline = True
-                return scan
-        files = localcache.snapshot_files(s.cache_dir, repo_type, repo_id, sha)
-        job = self._job(s, repo_type, repo_id, sha, on_progress=on_progress, cancel=cancel)
-        scan = scan_revision(job, files, remote=False)
-        scan.revision = revision
+        scan = self._cached(ask, sha)
+        if scan is None:
+            files = localcache.snapshot_files(ask.settings.cache_dir, ask.repo_type, ask.repo_id, sha)
+            # A snapshot may hold only some files: its scan is not stored as the revision's.
+            scan = scan_revision(self._job(ask, sha), files, remote=False)
+            scan.revision = ask.revision
         scan.offline = True
         return scan
 
-    def _scan_offline(
-        self,
-        s: HubSettings,
-        repo_id: str,
-        repo_type: str,
-        revision: str | None,
-        on_progress: Progress | None,
-        cancel: threading.Event | None,
-    ) -> RepoScan:
-        local = self._local_or_none(s, repo_id, repo_type, revision, on_progress, cancel)
-        if local is not None:
-            return local
-        if self.verdicts is not None:
-            sha = (
-                revision
-                if revision and FULL_SHA.match(revision)
-                else self.verdicts.get_ref(repo_type, repo_id, revision)
-            )
-            hit = self.verdicts.get_repo(repo_type, repo_id, sha, self.max_download) if sha else None
-            if hit is not None:
-                scan = _from_cache(hit, revision)
-                scan.offline = True
-                return scan
-        label = f"{repo_id}@{revision}" if revision else repo_id
+    def _scan_offline(self, ask: _Ask) -> RepoScan:
+        scan = self._local_or_none(ask) or self._cached(ask, None)
+        if scan is not None:
+            scan.offline = True
+            return scan
+        label = f"{ask.repo_id}@{ask.revision}" if ask.revision else ask.repo_id
         raise HubError(
             "offline",
-            f"offline mode: {repo_type} {label} is not in the local Hugging Face cache ({s.cache_dir}) and was never scanned before",
+            f"offline mode: {ask.repo_type} {label} is not in the local Hugging Face cache "
+            f"({ask.settings.cache_dir}) and was never scanned before",
         )
 
     def cached_scan(
         self, repo_id: str, repo_type: RepoType | str = "model", revision: str | None = None
     ) -> RepoScan | None:
         """What we know without any network: the verdict cache, else a scan of the local HF cache; None otherwise."""
-        s = self.settings()
+        ask = _Ask(self.settings(), repo_id, repo_type, revision, None, None)
         try:
-            if self.verdicts is not None:
-                sha = (
-                    revision
-                    if revision and FULL_SHA.match(revision)
-                    else self.verdicts.get_ref(repo_type, repo_id, revision)
-                )
-                sha = sha or localcache.resolve_revision(s.cache_dir, repo_type, repo_id, revision)
-                hit = self.verdicts.get_repo(repo_type, repo_id, sha, self.max_download) if sha else None
-                if hit is not None:
-                    return _from_cache(hit, revision)
-            return self._local_or_none(s, repo_id, repo_type, revision, None, None)
+            return self._cached(ask, None) or self._local_or_none(ask)
         except HubError as exc:
             log.info("no cached scan of %s: %s", repo_id, exc.message)
             return None
@@ -292,7 +255,7 @@ class HubClient:
                 error="offline mode: finding a safe revision needs the commit history from the Hub",
             )
         try:
-            with self._http(s, cancel) as http:
+            with HubHttp(s.endpoint, s.token, timeout=self.timeout, cancel=cancel) as http:
                 commits = list_commits(http, repo_type, repo_id, None, limit=bound)
         except HubError as exc:
             return SafeRevision(repo_id, _kind(repo_type), None, None, 0, error=redact(exc.message, s.token))

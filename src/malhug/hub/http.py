@@ -120,35 +120,36 @@ class HubHttp:
         data: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
         what: str,
+        stream: bool = False,
     ) -> httpx2.Response:
-        """One request (body read), retried on 429/5xx honouring ``Retry-After``; errors become ``HubError``."""
+        """One request, retried on 429/5xx honouring ``Retry-After`` (bounded); errors become ``HubError``.
+
+        With ``stream`` the body is left to the caller (who closes the response); otherwise it is read.
+        """
+        origin = "{}://{}".format(*_origin(url))
         attempt = 0
         while True:
             self.check_cancel()
             attempt += 1
             try:
-                response = self._client.request(
+                request = self._client.build_request(
                     method, url, params=params, data=data, headers=self._headers_for(url, headers)
                 )
+                response = self._client.send(request, stream=stream)
             except httpx2.TimeoutException as exc:
-                raise HubError(
-                    "timeout", f"the Hub at {self.endpoint} did not answer within {self.timeout:g}s ({what})"
-                ) from exc
-            except (httpx2.NetworkError, httpx2.ProxyError, httpx2.UnsupportedProtocol) as exc:
-                raise HubError(
-                    "network", f"cannot reach the Hub at {self.endpoint}: {type(exc).__name__}: {exc}"
-                ) from exc
+                raise HubError("timeout", f"{origin} did not answer within {self.timeout:g}s ({what})") from exc
             except httpx2.HTTPError as exc:
-                raise HubError(
-                    "network", f"HTTP error talking to {self.endpoint}: {type(exc).__name__}: {exc}"
-                ) from exc
+                raise HubError("network", f"cannot reach {origin} ({what}): {type(exc).__name__}: {exc}") from exc
             if response.status_code not in RETRY_STATUSES:
                 return response
             wait = _retry_after(response.headers)
             if wait is None:
                 wait = min(self.max_wait, 0.5 * 2 ** (attempt - 1))
             if attempt > self.max_retries or wait > self.max_wait:
+                if stream:
+                    response.read()
                 return response
+            response.close()
             log.info(
                 "%s answered %d; retry %d/%d in %.1fs", what, response.status_code, attempt, self.max_retries, wait
             )
@@ -219,7 +220,7 @@ class HubHttp:
             wanted = None if end is None else end - start + 1
         for _ in range(5):
             self.check_cancel()
-            response = self._stream(url, headers, what)
+            response = self.send("GET", url, headers=headers, what=what, stream=True)
             try:
                 if response.is_redirect and "Location" in response.headers:
                     url = urljoin(url, response.headers["Location"])
@@ -245,29 +246,6 @@ class HubHttp:
             finally:
                 response.close()
         raise HubError("network", f"too many redirects for {what}")
-
-    def _stream(self, url: str, headers: dict[str, str], what: str) -> httpx2.Response:
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                request = self._client.build_request("GET", url, headers=self._headers_for(url, headers))
-                response = self._client.send(request, stream=True)
-            except httpx2.TimeoutException as exc:
-                raise HubError("timeout", f"no answer within {self.timeout:g}s for {what}") from exc
-            except httpx2.HTTPError as exc:
-                raise HubError("network", f"cannot fetch {what}: {type(exc).__name__}: {exc}") from exc
-            if response.status_code not in RETRY_STATUSES:
-                return response
-            wait = _retry_after(response.headers)
-            wait = min(self.max_wait, 0.5 * 2 ** (attempt - 1)) if wait is None else wait
-            if attempt > self.max_retries or wait > self.max_wait:
-                return response
-            response.close()
-            if self.cancel is not None and self.cancel.wait(wait):
-                raise HubError("cancelled", "the scan was cancelled")
-            if self.cancel is None:
-                time.sleep(wait)
 
 
 def repo_prefix_id(repo_type: str, repo_id: str) -> str:
