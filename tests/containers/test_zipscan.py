@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -177,9 +178,11 @@ def test_data_before_the_archive_is_reported_and_scanned() -> None:
 def test_torchscript_archive_debug_info_is_not_taken_for_python_pickles() -> None:
     import torch
 
-    module = torch.jit.script(torch.nn.Sequential(torch.nn.Linear(4, 2), torch.nn.ReLU()))
     buf = io.BytesIO()
-    torch.jit.save(module, buf)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # TorchScript is deprecated, its files are not
+        module = torch.jit.script(torch.nn.Sequential(torch.nn.Linear(4, 2), torch.nn.ReLU()))
+        torch.jit.save(module, buf)
     report = scan_bytes(buf.getvalue())
     assert report.format == formats.PYTORCH_ZIP
     assert not any((f.location.member or "").endswith(".debug_pkl") for f in report.findings)
