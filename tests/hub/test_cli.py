@@ -144,3 +144,44 @@ def test_text_output_shows_the_hubs_own_scan_beside_ours(hub: FakeHub, capsys: p
     out = capsys.readouterr().out
     assert f"hub: hf:org/model @ {sha}: ours malicious; Hub's scanner: flags w.pkl;" in out
     assert "MH603" in out
+
+
+def test_real_cli_process_honours_hf_endpoint_and_hf_token(hub: FakeHub, hub_env: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    sha = hub.repo("org/secret", private=True, tokens=["hf_env_token"]).commit({"w.pkl": P.evil_pickle()})
+    env = {**os.environ, "HF_ENDPOINT": hub.endpoint, "HF_TOKEN": "hf_env_token"}
+    run = subprocess.run(
+        [sys.executable, "-m", "malhug", "-vv", "scan", "hf:org/secret", "--format", "json"],
+        env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert run.returncode == 1, run.stderr
+    report = json.loads(run.stdout)
+    assert report["files"][0]["path"] == f"hf:org/secret@{sha}/w.pkl" and report["verdict"] == "malicious"
+    assert "hf_env_token" not in run.stderr and "hf_env_token" not in run.stdout
+
+
+def test_fakehub_command_line_serves_a_folder(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    import httpx2
+
+    from tests.fakehub import FakeRepo
+
+    sha = FakeRepo(tmp_path / "root", "org/demo").commit({"config.json": "{}"})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.fakehub", "--root", str(tmp_path / "root")],
+        stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[2],
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline().split()
+        endpoint = first[0].removeprefix("HF_ENDPOINT=")
+        assert endpoint.startswith("http://127.0.0.1:") and first[1].startswith("CDN=http://127.0.0.1:")
+        assert httpx2.get(f"{endpoint}/api/models/org/demo", timeout=10).json()["sha"] == sha
+    finally:
+        proc.terminate()
+        assert proc.wait(timeout=10) == 0

@@ -270,3 +270,17 @@ def test_auto_map_into_another_repository_is_noted_on_the_config(
     plain = hub.repo("org/plain")
     plain.commit({"config.json": '{"model_type": "bert"}', "train.py": "print('hi')\n"})
     assert make_client().scan_repo("org/plain").ships_code is False
+
+
+def test_chat_template_file_is_checked_like_the_tokenizer_config_template(
+    hub: FakeHub, make_client: Callable[..., HubClient]
+) -> None:
+    evil = "{% for m in messages %}{{ m.content }}{% endfor %}\n{{ cycler.__init__.__globals__.os.popen('echo malhug-sentinel-hub').read() }}\n"
+    good = "{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}\n{% endfor %}"
+    hub.repo("org/chat").commit({"chat_template.jinja": evil, "other/chat_template.jinja": good})
+    scan = make_client().scan_repo("org/chat")
+    bad = _file(scan, "chat_template.jinja")
+    assert bad.format == "jinja" and bad.verdict is Verdict.MALICIOUS
+    worst = max(bad.findings, key=lambda f: f.severity.rank)
+    assert worst.rule.startswith("MH4") and worst.category is Category.TEMPLATE_INJECTION and worst.location.line == 2
+    assert _file(scan, "other/chat_template.jinja").verdict is Verdict.CLEAN

@@ -8,6 +8,7 @@ GETs (large files: the analyzers read only what they need), never more than the 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import threading
 from collections.abc import Callable
@@ -83,9 +84,19 @@ def _apply_budget(report: FileReport, src: HttpRangeSource, job: Job, size: int)
 
 
 def _scan_bytes(job: Job, planned: select.Planned, data: bytes, sha256: str | None) -> FileReport:
-    report = scan_source(
-        BytesSource(data), name=planned.path, limits=job.limits, sha256=sha256, format_hint=planned.format_hint
-    )
+    if planned.kind == "template":
+        # A chat template file (``chat_template.jinja``) is what ``chat_template`` holds in
+        # tokenizer_config.json: the JSON analyzer's template checks read it the same way.
+        text = data.decode("utf-8", "replace")
+        wrapped = json.dumps({"chat_template": text}).encode()
+        report = scan_source(
+            BytesSource(wrapped), name=planned.path, limits=job.limits, sha256=sha256, format_hint="json"
+        )
+        report.format = "jinja"
+    else:
+        report = scan_source(
+            BytesSource(data), name=planned.path, limits=job.limits, sha256=sha256, format_hint=planned.format_hint
+        )
     report.bytes_read = len(data)
     if planned.kind == "config" and planned.path in CODE_CONFIGS:
         config = select.parse_config(data)

@@ -22,7 +22,7 @@ RISKY_SUFFIXES = (
     ".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt", ".joblib", ".dill", ".sav", ".cloudpickle",
     ".npy", ".npz", ".mar", ".nemo", ".pth.tar", ".tar", ".tar.gz", ".tgz", ".zip", ".7z", ".gz", ".bz2",
     ".xz", ".lz4", ".h5", ".hdf5", ".keras", ".pb", ".gguf", ".onnx", ".safetensors", ".pdparams", ".model",
-    ".data", ".pdmodel", ".msgpack", ".ot",
+    ".pdmodel",
 )  # fmt: skip
 CODE_SUFFIXES = (".py",)
 CONFIG_NAMES = (
