@@ -121,7 +121,11 @@ class Judge:
                 if ok is None:
                     name, chained = func.canon
                     ok = plain[id(func)] = (
-                        not chained and not func.dynamic and is_allowed(name) and name not in _SPECIAL
+                        not chained
+                        and not func.dynamic
+                        and is_allowed(name)
+                        and name not in _SPECIAL
+                        and danger_of(name) is None
                     )
                 if ok:
                     self.consumed.add(id(func))
@@ -160,7 +164,7 @@ class Judge:
             danger = danger_of(fn.name)
             if danger is not None:
                 return self._dangerous(call, tgt, danger)
-            if fn.name in HELPERS or is_allowed(fn.name):
+            if (fn.name in HELPERS or is_allowed(fn.name)) and "attribute chain" not in fn.via:
                 return self._allowed_result(call)
             return self._unknown(call, tgt, fn.name)
         if fn.kind == "method" and fn.base is not None:

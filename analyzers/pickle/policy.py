@@ -403,6 +403,13 @@ MODULE_TOKENS = frozenset(
         "_posixsubprocess",
         "multiprocessing",
         "dill",
+        "torch",
+        "numpy",
+        "np",
+        "joblib",
+        "yaml",
+        "pandas",
+        "pd",
     }
 )
 
@@ -428,6 +435,8 @@ SYSTEM_MODULES = frozenset(
 )
 
 ALIASES = {
+    "np": "numpy",
+    "pd": "pandas",
     "posix": "os",
     "nt": "os",
     "__builtin__": "builtins",
@@ -663,6 +672,10 @@ def canonical(module: str, name: str) -> tuple[str, bool]:
             mod_parts, name_parts = [], name_parts[i:]
             chained = True
             break
+    if not chained and any(not looks_like_class(part) for part in name_parts[:-1]):
+        # ``sklearn.base`` + ``np.load``: the qualname passes through a lowercase attribute (a module
+        # or an object), not through nested classes; allowlists of the module do not cover it.
+        chained = True
     if not chained and len(mod_parts) > 1 and mod_parts[-1] in SYSTEM_MODULES:
         # ``torch.os`` + ``system``: a loader that resolves the module path by attribute lookup
         # lands on the os module; no package names its own module like these.

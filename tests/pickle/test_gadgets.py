@@ -293,3 +293,23 @@ def test_getattr_with_a_computed_name_is_suspicious() -> None:
     report = scan(pickle_of([call("builtins.getattr", Global("os", "path"), computed)], protocol=4))
     assert any(f.rule == "MH106" and "computed" in f.message for f in report.findings), summary(report)
     assert report.verdict is Verdict.SUSPICIOUS
+
+
+@pytest.mark.parametrize(
+    ("module", "name", "rule"),
+    [
+        ("sklearn.base", "np.load", "MH104"),  # allowlisted module, dangerous function behind an attribute
+        ("torch.nn.modules.module", "torch.load", "MH104"),
+        ("sklearn.utils._testing", "assert_run_python_script", "MH101"),  # dangerous inside an allowed package
+    ],
+)
+def test_allowlisted_packages_do_not_cover_what_they_reach(module: str, name: str, rule: str) -> None:
+    report = scan(pickle_of([Call(Global(module, name), ("/tmp/malhug-nothing",))], protocol=4))
+    assert report.verdict is Verdict.MALICIOUS, summary(report)
+    assert rule in rules(report) or "MH102" in rules(report)
+
+
+def test_attribute_through_an_allowed_module_is_suspicious() -> None:
+    report = scan(pickle_of([Call(Global("torch.nn.modules.module", "helpers.run_thing"), ("x",))], protocol=4))
+    assert report.verdict is Verdict.SUSPICIOUS
+    assert rules(report) == {"MH106"}
