@@ -41,8 +41,10 @@ class Documents:
     def state(self, uri: str) -> DocState:
         return self.server.docs.setdefault(uri, DocState(uri=uri))
 
-    def schedule(self, uri: str, delay_ms: int | None = None) -> None:
+    def schedule(self, uri: str, delay_ms: int | None = None, *, retry_errors: bool = False) -> None:
         state = self.state(uri)
+        if retry_errors:
+            self.hub.forget_errors(state.keys, older_than=0)
         if state.timer is not None:
             state.timer.cancel()
             state.timer = None

@@ -94,7 +94,7 @@ def register(server: MalhugServer) -> Components:
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
     def did_save(ls: MalhugServer, params: types.DidSaveTextDocumentParams) -> None:
-        c.documents.schedule(params.text_document.uri, 0)
+        c.documents.schedule(params.text_document.uri, 0, retry_errors=True)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: MalhugServer, params: types.DidCloseTextDocumentParams) -> None:

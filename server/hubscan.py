@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 
 from malhug.core.model import Verdict
@@ -18,6 +19,9 @@ from malhug.server.progress import Progress
 from malhug.server.state import DocState, MalhugServer, RepoKey, ScanJob
 
 log = logging.getLogger("malhug.server.hub")
+# A failed scan (network, rate limit, not found) is retried when the document is saved, or on the next
+# edit once it is this old.
+RETRY_ERRORS_AFTER = 60.0
 
 
 def _error_scan(key: RepoKey, exc: BaseException) -> RepoScan:
@@ -67,7 +71,17 @@ class HubScheduler:
             keys |= state.keys
         return keys
 
+    def forget_errors(self, keys: set[RepoKey], older_than: float = RETRY_ERRORS_AFTER) -> None:
+        """Drop failed scans of ``keys`` so they are tried again (all of them with ``older_than=0``)."""
+        hub = self.server.hub
+        now = time.monotonic()
+        for key in keys:
+            scan = hub.scans.get(key)
+            if scan is not None and scan.error is not None and now - hub.scanned_at.get(key, 0.0) >= older_than:
+                del hub.scans[key]
+
     def request(self, state: DocState) -> None:
+        self.forget_errors(state.keys)
         for key in sorted(state.keys):
             if key not in self.server.hub.scans and key not in self.server.hub.jobs:
                 job = ScanJob(key)
@@ -106,6 +120,7 @@ class HubScheduler:
             return
         del server.hub.jobs[job.key]
         server.hub.scans[job.key] = result
+        server.hub.scanned_at[job.key] = time.monotonic()
         log.info("%s %s: %s", repo_type, repo_id, result.verdict.value)
         self.on_result(job.key)
         self._maybe_find_safe(job.key, result)

@@ -104,6 +104,7 @@ class ScanJob:
 @dataclass
 class HubResults:
     scans: dict[RepoKey, RepoScan] = field(default_factory=dict)
+    scanned_at: dict[RepoKey, float] = field(default_factory=dict)  # monotonic time of each scan result
     safe: dict[tuple[str, str], SafeRevision] = field(default_factory=dict)
     jobs: dict[RepoKey, ScanJob] = field(default_factory=dict)
     safe_jobs: dict[tuple[str, str], asyncio.Future[SafeRevision | None]] = field(default_factory=dict)
@@ -112,6 +113,7 @@ class HubResults:
         for job in self.jobs.values():
             job.cancel.set()
         self.scans.clear()
+        self.scanned_at.clear()
         self.safe.clear()
         self.jobs.clear()
         self.safe_jobs.clear()

@@ -171,6 +171,14 @@ async def test_hub_error_becomes_a_warning_and_server_survives(tmp_path: Path, h
         assert any(r.authorization for r in hub.hub.requests())  # the token was used...
         assert client.log_messages and not any(secret in m.message for m in client.log_messages)  # ...never logged
         assert secret not in diags[0].message
+
+        # The hub recovers; saving the document retries the failed scan.
+        hub.hub.reset_faults()
+        client.text_document_did_save(
+            types.DidSaveTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri))
+        )
+        await wait_for(lambda: _with(client, uri, "MH710"), what="MH710 after the retry")
+        assert not _with(client, uri, "MH712")
     finally:
         await stop_client(client)
 
