@@ -71,6 +71,16 @@ def test_rate_limit_retried_then_success(hub: FakeHub, make_client: Callable[...
     assert [r.status for r in hub.requests()][:3] == [429, 429, 200]
 
 
+def test_rate_limit_waits_as_retry_after_says(hub: FakeHub, make_client: Callable[..., HubClient]) -> None:
+    hub.repo("org/model").commit({"w.pkl": P.benign_pickle()})
+    hub.fail_next(1, status=429, retry_after=1, match="/tree/")
+    started = time.monotonic()
+    scan = make_client().scan_repo("org/model")
+    assert scan.error is None and 1.0 <= time.monotonic() - started < 5
+    tree = hub.requests(lambda r: "/tree/" in r.path)
+    assert [r.status for r in tree] == [429, 200] and tree[1].started - tree[0].started >= 1.0
+
+
 def test_rate_limit_exhausted(hub: FakeHub, make_client: Callable[..., HubClient]) -> None:
     hub.repo("org/model").commit({"w.pkl": P.benign_pickle()})
     hub.fail_next(50, status=429, retry_after=0, match="/api/")
@@ -200,6 +210,16 @@ def test_unreachable_hub_falls_back_to_the_local_cache(
     _download_all(hub, "org/model", ["w.pkl"], hf_cache)
     scan = make_client(endpoint=closing_server).scan_repo("org/model")
     assert scan.error is None and scan.offline is True and scan.verdict is Verdict.MALICIOUS
+
+
+def test_unreachable_hub_falls_back_to_a_remembered_verdict(
+    hub: FakeHub, closing_server: str, make_client: Callable[..., HubClient]
+) -> None:
+    sha = hub.repo("org/model").commit({"w.pkl": P.evil_pickle()})
+    make_client().scan_repo("org/model")
+    scan = make_client(endpoint=closing_server).scan_repo("org/model")
+    assert scan.error is None and scan.offline and scan.from_cache and scan.commit_sha == sha
+    assert scan.verdict is Verdict.MALICIOUS
 
 
 def test_cached_scan_uses_no_network(hub: FakeHub, make_client: Callable[..., HubClient]) -> None:

@@ -158,9 +158,10 @@ class HubClient:
                 info = revision_info(http, ask.repo_type, ask.repo_id, ask.revision)
             except HubError as exc:
                 if exc.kind in ("network", "timeout"):
-                    local = self._local_or_none(ask)
+                    local = self._local_or_none(ask) or self._cached(ask, None)
                     if local is not None:
-                        log.warning("%s; answered from the local Hugging Face cache", exc.message)
+                        log.warning("%s; answered from the local caches", exc.message)
+                        local.offline = True
                         return local
                 raise
             sha = info.commit_sha
