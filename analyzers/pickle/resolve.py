@@ -141,6 +141,8 @@ class Resolver:
             via += ("computed name",)
         if name == "sys.modules":
             return Ref("namespace", name, via, roots=(glob,))
+        if name.endswith(".__dict__"):  # a module's namespace imported directly
+            return Ref("namespace", name[: -len(".__dict__")], via, roots=(glob,))
         if name in KNOWN_MODULES:
             return Ref("module", name, via, roots=(glob,))
         return Ref("name", name, via, roots=(glob,))

@@ -121,6 +121,11 @@ def test_getattr_of_import_decompiles_the_chain() -> None:
             ),
         ),
         ("STACK_GLOBAL os.path.os.system", Call(Global("os", "path.os.system"), (ECHO,))),
+        ("module __dict__", Call(call("operator.getitem", Global("builtins", "__dict__"), "eval"), ("print(1)",))),
+        (
+            "__builtins__ of a module",
+            Call(call("operator.getitem", Global("torch", "__builtins__"), "eval"), ("print(1)",)),
+        ),
         ("STACK_GLOBAL posixpath.os.system", Call(Global("posixpath", "os.system"), (ECHO,))),
         ("STACK_GLOBAL torch.os.system", Call(Global("torch", "os.system"), (ECHO,))),
     ],
