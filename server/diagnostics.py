@@ -74,10 +74,12 @@ def _hub_fixes(ref: HubRef, src: SourceLines, scan: RepoScan, safe: SafeRevision
                 edits.set_keyword(call, src, "revision", value),
             )
         )
-    pickles = any(
+    # Only when the revision has safetensors weights to fall back on and the risk is in other weights.
+    risky_weights = any(
         f.format not in ("safetensors", "json", "text", "python") and f.verdict is not Verdict.CLEAN for f in scan.files
     )
-    if ref.kind == "from_pretrained" and ref.use_safetensors is not True and pickles:
+    has_safetensors = any(p.endswith(".safetensors") for p in [f.path for f in scan.files] + list(scan.skipped))
+    if ref.kind == "from_pretrained" and ref.use_safetensors is not True and risky_weights and has_safetensors:
         fixes.append(
             _fix(
                 "Load safetensors weights only (use_safetensors=True)",

@@ -134,3 +134,11 @@ def test_settings_validation_and_environment() -> None:
     assert sorted(p.split(":")[0] for p in problems) == ["malhug.hubEndpoint", "malhug.logLevel", "malhug.maxDownload"]
     assert settings.is_trusted("acme/x") and not settings.is_trusted("other/x")
     assert merge(Settings(), "nonsense")[1][0].startswith("malhug settings: expected an object")
+
+
+def test_use_safetensors_is_offered_only_when_the_revision_has_safetensors() -> None:
+    scan = evil_scan()
+    scan.files = [f for f in scan.files if not f.path.endswith(".safetensors")]
+    hub = next(i for i in issues(scan, Settings()) if i.rule == "MH710")
+    assert not any("use_safetensors" in f["title"] for f in hub.data["fixes"])
+    assert "Remove trust_remote_code=True" in [f["title"] for f in hub.data["fixes"]]
