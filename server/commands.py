@@ -7,7 +7,6 @@ from typing import Any
 
 from lsprotocol import types
 
-from malhug.hub.types import RepoScan
 from malhug.server import hover
 from malhug.server.diagnostics import ref_key
 from malhug.server.documents import Documents
@@ -19,23 +18,6 @@ log = logging.getLogger("malhug.server.commands")
 SCAN_WORKSPACE = "malhug.scanWorkspace"
 CLEAR_CACHE = "malhug.clearCache"
 SHOW_REPORT = "malhug.showReport"
-
-
-def scan_to_dict(scan: RepoScan) -> dict[str, Any]:
-    return {
-        "repo_id": scan.repo_id,
-        "repo_type": scan.repo_type,
-        "revision": scan.revision,
-        "commit_sha": scan.commit_sha,
-        "verdict": scan.verdict.value,
-        "files": [f.to_dict() for f in scan.files],
-        "skipped": dict(scan.skipped),
-        "hub_security": scan.hub_security,
-        "ships_code": scan.ships_code,
-        "from_cache": scan.from_cache,
-        "error": scan.error,
-        "error_kind": scan.error_kind,
-    }
 
 
 def parse_reference(text: str) -> tuple[str, str, str] | None:
@@ -106,7 +88,7 @@ class Commands:
             self.server.hub.scans[key] = scan
         safe = self.server.hub.safe.get((key[0], key[1]))
         markdown = hover.repo_markdown(ref, scan, safe, self.server.settings)
-        return {"markdown": markdown, "report": scan_to_dict(scan)}
+        return {"markdown": markdown, "report": scan.to_dict()}
 
     async def execute(self, params: types.ExecuteCommandParams) -> Any:
         args = list(params.arguments or [])
