@@ -92,7 +92,8 @@ def find_model_files(roots: list[Path], limit: int) -> tuple[list[Path], bool]:
 def scan_one(path: Path) -> FileReport:
     from malhug.analyzers.api import scan_file
 
-    return scan_file(path, display=path.name)
+    # No whole-file hash: a multi-GB checkpoint is read only where its format needs it.
+    return scan_file(path, display=path.name, hash_file=False)
 
 
 class ModelFiles:
@@ -132,7 +133,6 @@ class ModelFiles:
         server = self.server
         uri = from_fs_path(str(path)) or path.as_uri()
         report = await server.run_files(scan_one, path)
-        report.path = str(path.name)
         server.model_files[uri] = report
         log.info("%s: %s", path.name, report.verdict.value)
         self.publish(uri)
