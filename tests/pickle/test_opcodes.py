@@ -199,3 +199,11 @@ def test_binbytes_and_stack_global_with_computed_name() -> None:
     f = one(scan(data), "MH102")
     assert f.severity is Severity.CRITICAL
     assert "computed name" in f.message
+
+
+def test_odd_but_valid_mutations_do_not_stop_the_analysis() -> None:
+    """SETITEM on a list and APPEND on a bytearray work at load time; the payload after them counts."""
+    prefix = b"\x80\x04](K\x05eK\x00K\x01s0" + b"\x96\x01\x00\x00\x00\x00\x00\x00\x00aK\x62a0"
+    data = prefix + sglobal("os", "system") + s4("echo after") + b"\x85R."
+    report = scan(data)
+    assert rules(report) == {"MH101"}, summary(report)
