@@ -169,7 +169,9 @@ class HubHttp:
         params: dict[str, Any] | None = None,
         data: dict[str, Any] | None = None,
     ) -> Any:
-        response = self.send(method, f"{self.endpoint}{path}", params=params, data=data, what=what)
+        return self._json(self.send(method, f"{self.endpoint}{path}", params=params, data=data, what=what), what)
+
+    def _json(self, response: httpx2.Response, what: str) -> Any:
         self._count(len(response.content), file=False)
         raise_for_status(response, what)
         try:
@@ -187,12 +189,7 @@ class HubHttp:
         while url is not None:
             response = self.send("GET", url, params=params if first else None, what=what)
             first = False
-            self._count(len(response.content), file=False)
-            raise_for_status(response, what)
-            try:
-                page = response.json()
-            except ValueError as exc:
-                raise HubError("network", f"the Hub sent invalid JSON for {what}") from exc
+            page = self._json(response, what)
             if not isinstance(page, list):
                 raise HubError("network", f"unexpected answer for {what}: not a list")
             for item in page:
@@ -207,17 +204,20 @@ class HubHttp:
     def file_url(self, repo_type: str, repo_id: str, commit: str, path: str) -> str:
         return f"{self.endpoint}/{repo_prefix_id(repo_type, repo_id)}/resolve/{quote(commit, safe='')}/{quote(path)}"
 
-    def get_bytes(self, url: str, *, what: str, start: int | None = None, end: int | None = None) -> tuple[bytes, str]:
+    def get_bytes(
+        self, url: str, *, what: str, start: int | None = None, end: int | None = None, max_bytes: int | None = None
+    ) -> tuple[bytes, str]:
         """The body of ``url`` (bytes ``start..end`` inclusive when given), following redirects by hand.
 
         Returns the body and the final URL (the CDN location for LFS files, to reuse for later ranges).
-        Reads stop at the requested length even when a server ignores ``Range``.
+        Reads stop at the requested length (or ``max_bytes``) even when a server sends more.
         """
         headers = {}
-        wanted: int | None = None
+        wanted = max_bytes
         if start is not None:
             headers["Range"] = f"bytes={start}-{'' if end is None else end}"
-            wanted = None if end is None else end - start + 1
+            if end is not None:
+                wanted = min(end - start + 1, max_bytes) if max_bytes is not None else end - start + 1
         for _ in range(5):
             self.check_cancel()
             response = self.send("GET", url, headers=headers, what=what, stream=True)

@@ -120,7 +120,8 @@ def scan_remote(job: Job, rf: RemoteFile, planned: select.Planned) -> FileReport
     what = f"{job.repo_id}@{job.commit[:12]}/{rf.path}"
     try:
         if rf.size <= min(select.WHOLE_FILE_MAX, job.max_download):
-            data, _ = job.http.get_bytes(url, what=what)
+            # One byte more than listed: a server sending more than the listing says is caught below.
+            data, _ = job.http.get_bytes(url, what=what, max_bytes=rf.size + 1)
             report = _scan_bytes(job, planned, data, sha or hashlib.sha256(data).hexdigest())
             if len(data) != rf.size or not _matches(rf.content_id, data):
                 report.findings.append(
@@ -188,8 +189,8 @@ def _code_notes(job: Job, reports: dict[str, FileReport], paths: list[str]) -> b
     """MH602 on the code loading runs (on ``config.json`` for code from other repositories)."""
     runs = select.loaded_code(paths, job.repo_type, job.configs)
     for path, why in runs.items():
-        repo, sep, file = path.partition(":")
-        target = path if not sep else next((c for c in ("config.json", "tokenizer_config.json") if c in reports), None)
+        from_elsewhere = ":" in path
+        target = next((c for c in CODE_CONFIGS if c in reports), None) if from_elsewhere else path
         if target is not None and target in reports:
             reports[target].findings.append(finding("MH602", f"{path}: {why}", evidence=path))
     return bool(runs)
