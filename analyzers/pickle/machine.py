@@ -421,7 +421,7 @@ class Machine:
         op = self.data[start]
         value: Any
         if op == 0x49:  # INT
-            value = False if line == b"00" else True if line == b"01" else int(line, 0)
+            value = False if line == b"00" else True if line == b"01" else _c_int(line)
         elif op == 0x4C:  # LONG
             value = int(line[:-1] if line.endswith(b"L") else line, 0)
         elif op == 0x46:  # FLOAT
@@ -506,6 +506,20 @@ class Machine:
             if not stack:
                 raise _fault("READONLY_BUFFER on an empty stack", start)
         return pos
+
+
+_OCTAL = re.compile(rb"\s*([+-]?)0([0-7]+)\s*")
+
+
+def _c_int(line: bytes) -> int:
+    """INT as CPython's ``_pickle`` reads it (``strtol`` base 0: ``0123`` is octal, not an error)."""
+    try:
+        return int(line, 0)
+    except ValueError:
+        octal = _OCTAL.fullmatch(line)
+        if octal is None:
+            raise
+        return int(octal.group(1) + octal.group(2), 8)
 
 
 def _injected_setstate(inst: Call) -> Any:

@@ -207,3 +207,10 @@ def test_odd_but_valid_mutations_do_not_stop_the_analysis() -> None:
     data = prefix + sglobal("os", "system") + s4("echo after") + b"\x85R."
     report = scan(data)
     assert rules(report) == {"MH101"}, summary(report)
+
+
+def test_int_with_leading_zero_is_octal_as_in_cpython() -> None:
+    """``_pickle`` reads ``I0123`` as 83; a scanner that faults there would miss what follows."""
+    report = scan(b"(I0123\ncos\nsystem\n(S'echo octal'\ntR0t.")
+    assert one(report, "MH101").evidence == "os.system('echo octal')"
+    assert "MH901" not in rules(report)
