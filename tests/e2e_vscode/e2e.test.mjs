@@ -132,6 +132,25 @@ async function squigglesOn(needle, kind = 'error') {
     return hits;
 }
 
+/** Applies the quick fix whose title matches `title` at the text `needle`, saves, and returns the file text. */
+async function applyQuickFix(file, needle, title, expected) {
+    await clickInside(needle);
+    await page.keyboard.press('Control+.');
+    const item = page.locator('.action-widget .monaco-list-row', { hasText: title }).first();
+    await item.waitFor({ timeout: 30_000 });
+    await item.click();
+    await page.locator('.monaco-editor .view-line', { hasText: expected }).first().waitFor({ timeout: 30_000 });
+    await page.keyboard.press('Control+s');
+    const path = workspaceFile(file);
+    const deadline = Date.now() + 30_000;
+    let text = readFileSync(path, 'utf8');
+    while (!text.includes(expected) && Date.now() < deadline) {
+        await page.waitForTimeout(500);
+        text = readFileSync(path, 'utf8');
+    }
+    return text;
+}
+
 async function waitForSquiggle(needle, kind = 'error', timeout = DIAGNOSTIC_TIMEOUT) {
     const deadline = Date.now() + timeout;
     const failed = page.locator('.statusbar-item', { hasText: 'MalHug' }).locator('.codicon-error');
@@ -309,21 +328,26 @@ describe('MalHug in a real VS Code (code-server)', () => {
             await page.keyboard.press('Control+.');
             const item = page.locator('.action-widget .monaco-list-row', { hasText: /revision/i }).first();
             await item.waitFor({ timeout: 30_000 });
-            assert.match(await item.innerText(), /pin|revision/i);
+            assert.match(await item.innerText(), new RegExp(`Pin revision="${sha}"`));
             await shot('quickfix');
-            await item.click();
-            await page.locator('.monaco-editor .view-line', { hasText: sha }).first().waitFor({ timeout: 30_000 });
-            await page.keyboard.press('Control+s');
-            const file = workspaceFile('load_models.py');
-            const expected = `revision="${sha}"`;
-            const deadline = Date.now() + 30_000;
-            let text = readFileSync(file, 'utf8');
-            while (!text.includes(expected) && Date.now() < deadline) {
-                await page.waitForTimeout(500);
-                text = readFileSync(file, 'utf8');
-            }
+            await page.keyboard.press('Escape');
+            const text = await applyQuickFix('load_models.py', pinnable, /Pin revision/, `revision="${sha}"`);
             const line = text.split('\n').find((l) => l.includes(pinnable));
-            assert.ok(line.includes(expected), `after the quick fix the line is: ${line}`);
-            assert.match(line, new RegExp(`from_pretrained\\("${pinnable}", revision="${sha}"\\)`));
+            assert.match(line, new RegExp(`from_pretrained\\("${pinnable}", revision="${sha}"\\)`), line);
+            // A pinned clean revision is not reported any more.
+            const deadline = Date.now() + 60_000;
+            while ((await squigglesOn(`"${pinnable}"`)).length > 0 && Date.now() < deadline) {
+                await page.waitForTimeout(1000);
+            }
+            assert.deepEqual(await squigglesOn(`"${pinnable}"`), [], 'the pinned clean revision is still underlined');
+        }));
+
+    it('offers weights_only=True for torch.load of a local checkpoint', () =>
+        step('weights-only', async () => {
+            await openFile('train.py');
+            await waitForSquiggle('torch.load', 'info'); // MH701 is low severity: an Information diagnostic
+            const text = await applyQuickFix('train.py', 'torch.load', /weights_only=True/, 'weights_only=True');
+            const line = text.split('\n').find((l) => l.includes('torch.load'));
+            assert.equal(line.trim(), 'state = torch.load("models/checkpoint.pt", weights_only=True)');
         }));
 });
