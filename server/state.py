@@ -182,6 +182,7 @@ class MalhugServer(LanguageServer):
         logger.setLevel(LOG_LEVELS[self.settings.log_level])
         if self.log_handler not in logger.handlers:
             logger.addHandler(self.log_handler)
+            logger.propagate = False  # the client shows logMessage; stderr would show each line twice
 
     def call_on_loop(self, func: Callable[..., Any], *args: Any) -> None:
         """Run ``func(*args)`` on the event loop thread (all LSP output goes from there)."""
