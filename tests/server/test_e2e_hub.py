@@ -112,7 +112,10 @@ async def test_clean_repo_gets_nothing_and_risky_load_gets_weights_only_fix(tmp_
 
 async def test_edits_drop_stale_results_and_cancel_unreferenced_scans(tmp_path: Path, hub: HubRepos) -> None:
     hub.hub.slow_down(3.0, match="org/evil")
-    client = await start_client(tmp_path, env=server_env(tmp_path, HF_ENDPOINT=hub.hub.endpoint))
+    # A long debounce, so the burst of edits below is surely coalesced even on a loaded machine.
+    client = await start_client(
+        tmp_path, env=server_env(tmp_path, HF_ENDPOINT=hub.hub.endpoint), init_options={"debounceMs": 600}
+    )
     try:
         uri = open_doc(client, tmp_path / "ws" / "edit.py", EVIL)
         await wait_for(lambda: client.for_uri(uri), what="first publish")
