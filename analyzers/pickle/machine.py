@@ -378,6 +378,9 @@ class Machine:
             raise _fault("joblib NumpyArrayWrapper without a state dict", start)
         layout = dtype_layout(state.get("dtype"))
         shape = state.get("shape")
+        nested_next = self.data[pos : pos + 1] == b"\x80" and self.data[pos + 1 : pos + 2] < b"\x06"
+        if layout is None and nested_next:
+            layout = (0, True)  # joblib reads a pickle here whenever ``dtype.hasobject`` is truthy
         if layout is None or not isinstance(shape, tuple) or not all(isinstance(d, int) and d >= 0 for d in shape):
             raise _fault("joblib array of unknown size (dtype or shape not understood)", start)
         itemsize, has_object = layout

@@ -159,3 +159,17 @@ def test_sentinel_is_never_created(tmp_path: Any) -> None:
         assert report.verdict is Verdict.MALICIOUS, summary(report)
     assert not sentinel.exists()
     assert one(scan(inner), "MH101").evidence == f"os.system('{command}')"
+
+
+def test_joblib_wrapper_with_a_dtype_class_reads_a_nested_pickle() -> None:
+    """A dtype given as a class makes joblib's ``dtype.hasobject`` truthy: a pickle follows."""
+    from tests.pickle.helpers import s4, sglobal
+
+    state = (
+        b"}(" + s4("shape") + b"K\x01\x85" + s4("dtype") + sglobal("numpy", "float64") + s4("order") + s4("C") + b"u"
+    )
+    wrapper = sglobal("joblib.numpy_pickle", "NumpyArrayWrapper") + b")\x81" + state + b"b"
+    data = b"\x80\x04" + wrapper + pickle_of([call("os.system", "echo hidden")], protocol=4) + b"."
+    report = scan(data)
+    assert one(report, "MH101").evidence == "os.system('echo hidden')"
+    assert "MH901" not in rules(report)
