@@ -112,10 +112,14 @@ def split(lines: list[str]) -> list[tuple[int, int]]:
 
 
 class BlockCache:
-    """Parsed blocks of one document, keyed by their text (bounded, least recently used out)."""
+    """Parsed blocks of one document, keyed by their text.
 
-    def __init__(self, max_entries: int = 4096):
-        self.max_entries = max_entries
+    Bounded: after each analysis only the blocks of the current text and the ``spare`` most recently
+    used others stay (editing one big block must not pile up a syntax tree per keystroke).
+    """
+
+    def __init__(self, spare: int = 32):
+        self.spare = spare
         self._cache: OrderedDict[str, BlockInfo | None] = OrderedDict()
 
     def _parse(self, text: str) -> BlockInfo | None:
@@ -128,8 +132,6 @@ class BlockCache:
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             info = None
         self._cache[text] = info
-        if len(self._cache) > self.max_entries:
-            self._cache.popitem(last=False)
         return info
 
     def blocks(self, lines: list[str]) -> list[Block]:
@@ -150,4 +152,6 @@ class BlockCache:
                 info = BlockInfo(src=SourceLines("\n".join(lines[start:end])), broken=True)
                 index += 1
             out.append(Block(start, info))
+        while len(self._cache) > len(ranges) + self.spare:
+            self._cache.popitem(last=False)
         return out

@@ -74,3 +74,12 @@ def test_shift_findings_around_an_edit() -> None:
     assert [(f.location.line, f.location.end_line) for f in shifted] == [(1, 1), (6, 6)]
     assert shifted[1].trace[0].location.line == 5
     assert shift_findings(old, old, [_finding(3)]) == [_finding(3)]
+
+
+def test_cache_stays_bounded_while_one_block_is_edited() -> None:
+    cache = BlockCache(spare=4)
+    lines = TEXT.split("\n")
+    for n in range(50):
+        lines[-2] = f'm = AutoModel.from_pretrained("acme/two", revision="v{n}")'
+        analyze_code("\n".join(lines), cache)
+    assert len(cache._cache) <= len(split(lines)) + 4
