@@ -187,6 +187,14 @@ class Judge:
             )
         if fn.kind == "attrgetter":
             return None
+        built = danger_of(fn.name) if fn.kind == "object" else None
+        if built is not None and built.kind is Kind.CODE_OBJECT:
+            return finding(
+                "MH103",
+                f"pickle calls a function it built from bytecode ({built.name})",
+                location=Location(offset=call.offset),
+                evidence=_evidence(call),
+            )
         if fn.name.startswith("extension code"):
             return finding(
                 "MH110",

@@ -159,7 +159,7 @@ class Resolver:
             return _merge(ref, roots, inner)
         if fn.kind == "name":
             first = self.const(args[0], depth + 1) if args else NOT_CONST
-            step = fn.name.rpartition(".")[2]
+            step = fn.name.removeprefix("builtins.")
             if fn.name in _IMPORTERS and isinstance(first, str):
                 fromlist = self.const(args[3], depth + 1) if len(args) > 3 else None
                 mod = first if fn.name != "builtins.__import__" or fromlist else first.split(".")[0]

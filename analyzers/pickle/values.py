@@ -131,6 +131,8 @@ def render(value: Any, depth: int = 6) -> str:
     if isinstance(value, Global):
         return short_name(value)
     if isinstance(value, Call):
+        if _is_protocol2_bytes(value):
+            return _literal(value.args[0].encode("latin-1"))
         func = render(value.func, depth - 1)
         args = value.args if isinstance(value.args, (tuple, list)) else (value.args,)
         parts = _render_seq(args, depth - 1)
@@ -158,6 +160,20 @@ def render(value: Any, depth: int = 6) -> str:
     if isinstance(value, Unknown):
         return f"<{value.what}>"
     return f"<{type(value).__name__}>"
+
+
+def _is_protocol2_bytes(call: Call) -> bool:
+    """``_codecs.encode('…', 'latin1')``: how protocols 0-2 write ``bytes``; shown as a bytes literal."""
+    args = call.args
+    return (
+        isinstance(call.func, Global)
+        and call.func.canon[0] == "codecs.encode"
+        and isinstance(args, tuple)
+        and len(args) == 2
+        and isinstance(args[0], str)
+        and args[1] in ("latin1", "latin-1")
+        and all(ord(c) < 256 for c in args[0])
+    )
 
 
 def _render_seq(values: Any, depth: int) -> list[str]:

@@ -318,3 +318,14 @@ def test_attribute_through_an_allowed_module_is_suspicious() -> None:
     report = scan(pickle_of([Call(Global("torch.nn.modules.module", "helpers.run_thing"), ("x",))], protocol=4))
     assert report.verdict is Verdict.SUSPICIOUS
     assert rules(report) == {"MH106"}
+
+
+def test_calling_a_function_built_from_bytecode() -> None:
+    code = marshal.dumps(compile("print('malhug')", "<x>", "exec"))
+    expr = Call(call("types.FunctionType", call("marshal.loads", code), {}), ())
+    data = pickle_of([expr], protocol=2)
+    report = scan(data)
+    called = [f for f in report.findings if f.message.startswith("pickle calls a function it built from bytecode")]
+    assert len(called) == 1 and called[0].location.offset == data.rindex(b"R"), summary(report)
+    assert called[0].evidence.startswith("types.FunctionType(marshal.loads(b'") and called[0].evidence.endswith("{})()")
+    assert "MH106" not in rules(report)
