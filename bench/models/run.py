@@ -43,6 +43,7 @@ class Sample:
 
 def build(quick: bool, skip_large: bool) -> list[Sample]:
     from tests.builders.benign import BENIGN
+    from tests.builders.benign_matrix import BENIGN_MATRIX
     from tests.builders.evasions import EVASIONS
     from tests.builders.large import sparse_checkpoint
     from tests.corpus.expected import artifacts
@@ -71,8 +72,9 @@ def build(quick: bool, skip_large: bool) -> list[Sample]:
         )
     for name, builder in sorted(EVASIONS.items())[: 5 if quick else None]:
         put(f"malicious/evasion/{name}", builder(scratch), "malicious", "evasion", "evasion: " + name)
-    for name, builder in sorted(BENIGN.items())[: 6 if quick else None]:
-        put(f"benign/{name}", builder(scratch), "benign", "benign", "benign")
+    benign = {**BENIGN, **{f"matrix/{k}": v for k, v in BENIGN_MATRIX.items()}}
+    for name, builder in sorted(benign.items())[: 6 if quick else None]:
+        put(f"benign/{name}", builder(scratch), "benign", "benign", name.split("/")[1] if "/" in name else "benign")
     if not skip_large:
         large = WORK / "large"
         large.mkdir(parents=True, exist_ok=True)

@@ -14,8 +14,10 @@ from malhug.analyzers.api import scan_file
 from malhug.core.model import Severity, Verdict
 from tests.builders import write_all
 from tests.builders.benign import BENIGN
+from tests.builders.benign_matrix import BENIGN_MATRIX
 
-NAMES = sorted(BENIGN)
+ALL = {**BENIGN, **{f"matrix/{name}": build for name, build in BENIGN_MATRIX.items()}}
+NAMES = sorted(ALL)
 # Formats a clean verdict must not come from: nothing was analyzed.
 NOT_ANALYZED = {"unknown", "text"}
 
@@ -23,7 +25,7 @@ NOT_ANALYZED = {"unknown", "text"}
 @pytest.fixture(scope="session")
 def benign_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("benign")
-    write_all(BENIGN, root, tmp_path_factory.mktemp("benign-scratch"))
+    write_all(ALL, root, tmp_path_factory.mktemp("benign-scratch"))
     return root
 
 
@@ -39,7 +41,7 @@ def test_benign_file_scans_clean(benign_dir: Path, name: str) -> None:
 
 def test_builders_write_what_the_libraries_write(benign_dir: Path) -> None:
     """The fixtures are the real formats (guards against a builder silently writing something else)."""
-    head = {name: (benign_dir / name).read_bytes()[:8] for name in NAMES}
+    head = {name: (benign_dir / name).read_bytes()[:8] for name in BENIGN}
     assert head["torch_cnn.pt"].startswith(b"PK\x03\x04")
     assert head["torch_legacy.pt"].startswith(b"\x80\x02")
     assert head["array.npy"].startswith(b"\x93NUMPY")
