@@ -78,7 +78,8 @@ def test_dataset_target_and_max_download(hub: FakeHub, capsys: pytest.CaptureFix
     assert code == 1
     [f] = report["files"]
     assert f["path"] == f"hf:datasets/org/data@{sha}/big.pkl" and f["verdict"] == "suspicious"
-    assert [x["rule"] for x in f["findings"]] == ["MH601"]
+    # The prefix the cap pays for is analyzed (its cut end is a malformed stream); MH601 says the rest was not.
+    assert sorted(x["rule"] for x in f["findings"]) == ["MH601", "MH901"]
     assert "big.pkl" in report["hub"]["hf:datasets/org/data"]["skipped"]
 
 

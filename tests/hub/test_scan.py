@@ -204,10 +204,23 @@ def test_download_cap_reports_skipped_file(hub: FakeHub, make_client: Callable[.
     scan = make_client(max_download=2**20).scan_repo("org/legacy")
     assert list(scan.skipped) == ["model.pkl"] and "cap" in scan.skipped["model.pkl"]
     big = _file(scan, "model.pkl")
-    assert [f.rule for f in big.findings] == ["MH601"] and big.verdict is Verdict.SUSPICIOUS
+    assert sorted(f.rule for f in big.findings) == ["MH601", "MH901"] and big.verdict is Verdict.SUSPICIOUS
+    assert "the first" in next(f.message for f in big.findings if f.rule == "MH601")
     assert scan.verdict is Verdict.SUSPICIOUS
     assert hub.bytes_served(file_only=True, match="model.pkl") <= 2**20
     assert _file(scan, "small.pkl").verdict is Verdict.CLEAN
+
+
+def test_payload_in_the_part_under_the_cap_is_still_found(hub: FakeHub, make_client: Callable[..., HubClient]) -> None:
+    size = 64 * 2**20
+    hub.repo("org/legacy").commit({"pytorch_model.bin": SparseFile(size, ((0, P.evil_pickle()),))})
+    hub.clear_log()
+    scan = make_client(max_download=2 * 2**20).scan_repo("org/legacy")
+    report = _file(scan, "pytorch_model.bin")
+    assert report.verdict is Verdict.MALICIOUS and report.size == size
+    assert {"MH601"} < {f.rule for f in report.findings}
+    assert any(f.category is Category.COMMAND_EXEC for f in report.findings)
+    assert hub.bytes_served(file_only=True) <= 2 * 2**20 and "pytorch_model.bin" in scan.skipped
 
 
 def test_content_that_does_not_match_the_listing_is_flagged(

@@ -35,6 +35,19 @@ class HttpRangeSource:
     def size(self) -> int:
         return self._size
 
+    def prefix(self) -> HttpRangeSource:
+        """The first bytes of the file that the rest of the budget pays for, as a source of that size.
+
+        Formats that must be read whole (a plain pickle, a legacy checkpoint) are still analyzed up to
+        the cap this way: a payload near the start is found, the rest is reported as not scanned.
+        """
+        room = max(0, self.budget - self._read)
+        view = HttpRangeSource(
+            self.http, self.url, min(self._size, room), budget=room, block=self.block, what=self.what
+        )
+        view._segments = list(self._segments)
+        return view
+
     @property
     def bytes_read(self) -> int:
         return self._read

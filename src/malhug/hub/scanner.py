@@ -68,19 +68,42 @@ def _matches(content_id: str, data: bytes) -> bool:
     return _git_blob_id(data) == value
 
 
-def _apply_budget(report: FileReport, src: HttpRangeSource, job: Job, size: int) -> bool:
-    """Replace the analyzers' generic limit finding by MH601 when the download cap stopped the scan."""
-    if not src.budget_hit:
-        return False
+def _drop_budget_findings(report: FileReport) -> None:
+    """The analyzers' generic limit finding for our download budget (MH601 says it better)."""
     report.findings = [f for f in report.findings if not (f.rule == "MH902" and "download budget" in f.message)]
-    reason = (
-        f"larger than the download cap: {size} bytes, {src.bytes_read} read, cap {job.max_download} (--max-download)"
-    )
+
+
+def _scan_ranged(job: Job, rf: RemoteFile, planned: select.Planned, url: str, what: str) -> tuple[FileReport, bool]:
+    """A large file read by ranges; returns the report and whether it was complete (cacheable)."""
+    assert job.http is not None
+    src = HttpRangeSource(job.http, url, rf.size, budget=job.max_download, what=what)
+    name, sha, hint = rf.path, rf.lfs_sha256, planned.format_hint
+    report = scan_source(src, name=name, limits=job.limits, sha256=sha, format_hint=hint)
+    read = src.bytes_read
+    analyzed = rf.size
+    if src.budget_hit and src.error is None:
+        # The format needs the whole file: analyze the prefix the cap pays for (payloads sit up front).
+        view = src.prefix()
+        report = scan_source(view, name=name, limits=job.limits, sha256=sha, format_hint=hint)
+        read += view.bytes_read
+        analyzed = view.size
+        src.error, src.error_kind = view.error, view.error_kind
+    report.bytes_read = read
+    report.size = rf.size
+    if src.error is not None:
+        if src.error_kind in REPO_LEVEL_ERRORS:
+            raise HubError(src.error_kind or "network", src.error)
+        report.error = f"could not read {rf.path} from the Hub: {src.error}"
+        return report, False
+    if not src.budget_hit:
+        return report, True
+    _drop_budget_findings(report)
+    reason = f"larger than the download cap: {rf.size} bytes, the first {analyzed} analyzed, cap {job.max_download} (--max-download)"
     report.findings.append(
-        finding("MH601", f"not fully scanned: {reason}", evidence=f"size={size} cap={job.max_download}")
+        finding("MH601", f"not fully scanned: {reason}", evidence=f"size={rf.size} cap={job.max_download}")
     )
-    job.skipped[report.path] = reason
-    return True
+    job.skipped[rf.path] = reason
+    return report, False
 
 
 def _scan_bytes(job: Job, planned: select.Planned, data: bytes, sha256: str | None) -> FileReport:
@@ -133,15 +156,8 @@ def scan_remote(job: Job, rf: RemoteFile, planned: select.Planned) -> FileReport
                 )
                 return report
         else:
-            src = HttpRangeSource(job.http, url, rf.size, budget=job.max_download, what=what)
-            report = scan_source(src, name=rf.path, limits=job.limits, sha256=sha, format_hint=planned.format_hint)
-            report.bytes_read = src.bytes_read
-            if src.error is not None:
-                if src.error_kind in REPO_LEVEL_ERRORS:
-                    raise HubError(src.error_kind or "network", src.error)
-                report.error = f"could not read {rf.path} from the Hub: {src.error}"
-                return report
-            if _apply_budget(report, src, job, rf.size):
+            report, complete = _scan_ranged(job, rf, planned, url, what)
+            if not complete:
                 return report
     except HubError as exc:
         if exc.kind in REPO_LEVEL_ERRORS:
