@@ -167,7 +167,6 @@ DANGEROUS: dict[str, Kind] = {
         "dill._dill._load_type",
         "dill._dill._create_type",
         "dill._dill._create_cell",
-        "dill._dill._import_module",
         "cloudpickle.cloudpickle._make_function",
         "cloudpickle.cloudpickle._make_skeleton_class",
         "cloudpickle.cloudpickle._make_skeleton_enum",
@@ -181,6 +180,7 @@ DANGEROUS: dict[str, Kind] = {
     **_names(
         Kind.RESOLVER,
         "builtins.__import__",
+        "dill._dill._import_module",
         "pkgutil.resolve_name",
         "pydoc.locate",
         "operator.attrgetter",

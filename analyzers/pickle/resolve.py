@@ -41,7 +41,9 @@ GADGETS = frozenset(
     }
 )
 
-_IMPORTERS = frozenset({"builtins.__import__", "importlib.import_module", "importlib.__import__"})
+_IMPORTERS = frozenset(
+    {"builtins.__import__", "importlib.import_module", "importlib.__import__", "dill._dill._import_module"}
+)
 _LOCATORS = frozenset({"pydoc.locate", "pkgutil.resolve_name"})
 _NAMESPACES = frozenset({"builtins.globals", "builtins.locals", "builtins.vars"})
 _RECONSTRUCTORS = frozenset({"copyreg._reconstructor", "copyreg.__newobj__", "copyreg.__newobj_ex__"})

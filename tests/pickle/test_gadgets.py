@@ -329,3 +329,9 @@ def test_calling_a_function_built_from_bytecode() -> None:
     assert len(called) == 1 and called[0].location.offset == data.rindex(b"R"), summary(report)
     assert called[0].evidence.startswith("types.FunctionType(marshal.loads(b'") and called[0].evidence.endswith("{})()")
     assert "MH106" not in rules(report)
+
+
+def test_dill_import_module_is_an_importer() -> None:
+    chain = Call(call("builtins.getattr", call("dill._dill._import_module", "os"), "system"), (ECHO,))
+    f = one(scan(pickle_of([chain], protocol=4)), "MH102")
+    assert "dill._dill._import_module → getattr" in f.message
