@@ -263,7 +263,7 @@ class Judge:
     def _dangerous(self, call: Call, tgt: Target, danger: Danger) -> Finding:
         kind = danger.kind
         payload, decoded = self._payload(kind, tgt)
-        display = danger.name[len("builtins.") :] if danger.name.startswith("builtins.") else danger.name
+        display = danger.name.removeprefix("builtins.")
         origin = f"{display}@{call.offset}"
         assessment: CodeAssessment | None = None
         if isinstance(payload, str) and kind in (Kind.SHELL, Kind.PYTHON):
@@ -373,8 +373,7 @@ class Judge:
             return None
         module = name.rpartition(".")[0]
         head = "" if module in ("", "builtins") else f"import {module}\n"
-        callee = name[len("builtins.") :] if name.startswith("builtins.") else name
-        text = f"{head}{callee}({', '.join(repr(a) for a in args)})\n"
+        text = f"{head}{name.removeprefix('builtins.')}({', '.join(repr(a) for a in args)})\n"
         return text if len(text) <= 1_000_000 else None
 
     def _open_mode(self, tgt: Target) -> str | None:

@@ -109,16 +109,13 @@ class PSet:
 def short_name(glob: Global) -> str:
     name, _ = glob.canon
     if name.startswith("builtins.") and name.count(".") == 1:
-        return name[len("builtins.") :]
+        return name.removeprefix("builtins.")
     return glob.dotted if glob.canon[1] or glob.dynamic else name
 
 
 def _literal(value: Any) -> str:
-    if isinstance(value, (str, bytes, bytearray)):
-        if len(value) > MAX_TEXT:
-            head = value[:MAX_TEXT]
-            return f"{head!r}…(+{len(value) - MAX_TEXT})"
-        return repr(value)
+    if isinstance(value, (str, bytes, bytearray)) and len(value) > MAX_TEXT:
+        return f"{value[:MAX_TEXT]!r}…(+{len(value) - MAX_TEXT})"
     return repr(value)
 
 
