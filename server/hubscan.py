@@ -24,15 +24,16 @@ log = logging.getLogger("malhug.server.hub")
 RETRY_ERRORS_AFTER = 60.0
 
 
-def _error_scan(key: RepoKey, exc: BaseException) -> RepoScan:
+def _error_scan(key: RepoKey, exc: BaseException | None) -> RepoScan:
+    """A failed scan (``exc``) or one the user cancelled (None); retried on save or after a while."""
     repo_type, repo_id, revision = key
     return RepoScan(
         repo_id=repo_id,
         repo_type=repo_type,  # type: ignore[arg-type]
         revision=revision or None,
         commit_sha=None,
-        error=f"{type(exc).__name__}: {exc}",
-        error_kind="network",
+        error=f"{type(exc).__name__}: {exc}" if exc is not None else "the scan was cancelled; save to scan again",
+        error_kind="internal" if exc is not None else "cancelled",
     )
 
 
@@ -100,8 +101,15 @@ class HubScheduler:
     async def _run(self, job: ScanJob) -> None:
         server = self.server
         repo_type, repo_id, revision = job.key
-        progress = Progress(server, f"MalHug: scanning {repo_id}")
-        await progress.begin(f"{repo_type} {repo_id}" + (f"@{revision}" if revision else ""))
+        user_cancelled = False
+
+        def cancel_by_user() -> None:
+            nonlocal user_cancelled
+            user_cancelled = True
+            log.info("scan of %s cancelled by the user", repo_id)
+            job.cancel.set()
+
+        progress = Progress(server, f"MalHug: scanning {repo_id}", on_cancel=cancel_by_user)
         client = server.client
 
         def scan() -> RepoScan:
@@ -109,16 +117,20 @@ class HubScheduler:
                 repo_id, repo_type, revision or None, on_progress=progress.threadsafe_report, cancel=job.cancel
             )
 
+        running = asyncio.ensure_future(server.run_hub(scan))  # the scan starts before the progress handshake
         try:
-            result = await server.run_hub(scan)
+            await progress.begin(f"{repo_type} {repo_id}" + (f"@{revision}" if revision else ""))
+            result = await running
         except Exception as exc:  # the hub layer reports errors in RepoScan.error; anything else is a bug there
             log.error("scan of %s failed: %s: %s", repo_id, type(exc).__name__, exc, exc_info=True)
             result = _error_scan(job.key, exc)
         finally:
             progress.end("cancelled" if job.cancel.is_set() else "done")
-        if job.cancel.is_set() or server.hub.jobs.get(job.key) is not job:
-            return
+        if server.hub.jobs.get(job.key) is not job:
+            return  # cancelled because no document references it any more
         del server.hub.jobs[job.key]
+        if user_cancelled:
+            result = _error_scan(job.key, None)
         server.hub.scans[job.key] = result
         server.hub.scanned_at[job.key] = time.monotonic()
         log.info("%s %s: %s", repo_type, repo_id, result.verdict.value)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
@@ -47,9 +48,10 @@ def describe(*args: Any, **kwargs: Any) -> tuple[str, int | None]:
 
 
 class Progress:
-    def __init__(self, server: MalhugServer, title: str):
+    def __init__(self, server: MalhugServer, title: str, on_cancel: Callable[[], None] | None = None):
         self.server = server
         self.title = title
+        self.on_cancel = on_cancel  # the user pressed "cancel" on the progress (client-side)
         self.token: str | None = None
         self._last = 0.0
 
@@ -65,8 +67,13 @@ class Progress:
             log.debug("client refused progress token %s: %s", token, exc)
             return
         self.token = token
+        cancellable = self.on_cancel is not None
+        registered = server.work_done_progress.tokens.get(token)
+        if registered is not None and self.on_cancel is not None:
+            on_cancel = self.on_cancel
+            registered.add_done_callback(lambda f: server.call_on_loop(on_cancel) if f.cancelled() else None)
         server.work_done_progress.begin(
-            token, types.WorkDoneProgressBegin(title=self.title, message=message, cancellable=False, percentage=0)
+            token, types.WorkDoneProgressBegin(title=self.title, message=message, cancellable=cancellable, percentage=0)
         )
 
     def report(self, message: str, percent: int | None) -> None:
@@ -92,3 +99,4 @@ class Progress:
             return
         token, self.token = self.token, None
         self.server.work_done_progress.end(token, types.WorkDoneProgressEnd(message=message))
+        self.server.work_done_progress.tokens.pop(token, None)

@@ -160,3 +160,33 @@ async def test_long_scans_report_progress(tmp_path: Path, hub: HubRepos) -> None
         assert isinstance(reports[0], types.WorkDoneProgressBegin)
     finally:
         await stop_client(client)
+
+
+async def test_the_user_can_cancel_a_scan_from_its_progress(tmp_path: Path, hub: HubRepos) -> None:
+    hub.hub.slow_down(2.0, match="org/evil")
+    client = await start_client(tmp_path, env=server_env(tmp_path, HF_ENDPOINT=hub.hub.endpoint))
+    try:
+        text = 'from transformers import AutoModel\nAutoModel.from_pretrained("org/evil")\n'
+        uri = open_doc(client, tmp_path / "ws" / "c.py", text)
+
+        def begun() -> list[object]:
+            return [
+                token
+                for token, values in client.progress_reports.items()
+                if values and isinstance(values[0], types.WorkDoneProgressBegin) and "org/evil" in values[0].title
+            ]
+
+        (token,) = await wait_for(begun, what="the scan's progress")
+        assert client.progress_reports[token][0].cancellable is True  # type: ignore[union-attr]
+        client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token=token))  # type: ignore[arg-type]
+        diags = await wait_for(
+            lambda: [d for d in client.diagnostics.get(uri, []) if d.code == "MH712"], what="MH712 after the cancel"
+        )
+        assert "cancelled" in diags[0].message
+        hub.hub.slow_down(0)
+        client.text_document_did_save(
+            types.DidSaveTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri))
+        )
+        await wait_for(lambda: [d for d in client.diagnostics.get(uri, []) if d.code == "MH710"], what="MH710")
+    finally:
+        await stop_client(client)
