@@ -7,15 +7,17 @@ would run a (defanged) command or code when loaded; none is ever loaded.
 
 from __future__ import annotations
 
+import base64
 import io
 import marshal
 import pickletools
 import struct
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
 from tests.builders.benign import gguf_llama3
-from tests.builders.pickles import Call, Global, call, inject_after_header, payload_ops, pickle_of
+from tests.builders.pickles import Call, Global, Writer, call, inject_after_header, payload_ops, pickle_of
 from tests.builders.torchfiles import poisoned_torch_zip, small_state_dict, torch_save_bytes
 from tests.builders.wrappers import gzipped, joblib_zlib, sevenzip, zip_of
 
@@ -167,6 +169,46 @@ def loading_script(_: Path) -> bytes:
     return loading_script_running("curl -s http://127.0.0.1:8000/x.sh | sh").encode()
 
 
+def inst_opcode(_: Path) -> bytes:
+    """Protocol 0 ``INST``: the class (here a function) is named and called in one opcode."""
+    return b"(S'" + ECHO.encode() + b"'\nios\nsystem\n."
+
+
+def stack_global_in_protocol_2(_: Path) -> bytes:
+    """A protocol-2 header with STACK_GLOBAL (the unpickler does not check opcodes against the header)."""
+    w = Writer(4)
+    w.expr(call("os.system", ECHO))
+    return b"\x80\x02" + bytes(w) + b"."
+
+
+def memoized_callable(_: Path) -> bytes:
+    """The callable is memoized right after import, popped, and fetched back from the memo for the call."""
+    return b"\x80\x02cposix\nsystem\nq\x070h\x07X" + struct.pack("<I", len(ECHO)) + ECHO.encode() + b"\x85R."
+
+
+def methodcaller_chain(_: Path) -> bytes:
+    """``operator.methodcaller('system', cmd)(importlib.import_module('os'))``."""
+    caller = call("operator.methodcaller", "system", ECHO)
+    return pickle_of([Call(caller, (call("importlib.import_module", "os"),))], protocol=4)
+
+
+def exec_base64(_: Path) -> bytes:
+    encoded = base64.b64encode(PY_ECHO.encode()).decode()
+    return pickle_of([call("builtins.exec", call("base64.b64decode", encoded))], protocol=4)
+
+
+def exec_zlib(_: Path) -> bytes:
+    return pickle_of([call("builtins.exec", call("zlib.decompress", zlib.compress(PY_ECHO.encode())))], protocol=4)
+
+
+def subprocess_popen_list(_: Path) -> bytes:
+    return pickle_of([call("subprocess.Popen", ["/bin/sh", "-c", ECHO])], protocol=4)
+
+
+def shutil_rmtree(_: Path) -> bytes:
+    return pickle_of([call("shutil.rmtree", "/tmp/malhug-sentinel-dir")], protocol=2)
+
+
 EVASIONS: dict[str, Callable[[Path], bytes]] = {
     "marshal_function.pkl": marshal_function,
     "pydoc_locate.pkl": pydoc_locate,
@@ -190,4 +232,12 @@ EVASIONS: dict[str, Callable[[Path], bytes]] = {
     "legacy_storage_keys.pt": legacy_last_pickle,
     "ssti_template.gguf": gguf_ssti,
     "loading_script.py": loading_script,
+    "inst_opcode.pkl": inst_opcode,
+    "stack_global_proto2.pkl": stack_global_in_protocol_2,
+    "memoized_callable.pkl": memoized_callable,
+    "methodcaller_chain.pkl": methodcaller_chain,
+    "exec_base64.pkl": exec_base64,
+    "exec_zlib.pkl": exec_zlib,
+    "subprocess_popen_list.pkl": subprocess_popen_list,
+    "shutil_rmtree.pkl": shutil_rmtree,
 }
