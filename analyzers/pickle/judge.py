@@ -48,6 +48,7 @@ _SPECIAL = frozenset(
         "torch.storage._load_from_bytes",
     }
 )
+_CODE_TYPES = {(t,) for t in ("CodeType", "FunctionType", "LambdaType", "MethodType", "CellType", "ModuleType")}
 _PICKLE_LOADERS = ("pickle.", "dill.", "cloudpickle.", "_pickle.")
 _WHAT = {
     Kind.SHELL: "a constant command",
@@ -260,9 +261,14 @@ class Judge:
             )
         return None
 
-    def _dangerous(self, call: Call, tgt: Target, danger: Danger) -> Finding:
+    def _dangerous(self, call: Call, tgt: Target, danger: Danger) -> Finding | None:
         kind = danger.kind
         payload, decoded = self._payload(kind, tgt)
+        if danger.name.endswith("._builtin_type") and isinstance(payload, tuple) and payload[:1] not in _CODE_TYPES:
+            # cloudpickle names builtin types this way; only the function/code types build code
+            return self._note(
+                "MH108", danger.name, f"pickle rebuilds the builtin type {payload[0]!r}", call.offset, call
+            )
         display = danger.name.removeprefix("builtins.")
         origin = f"{display}@{call.offset}"
         assessment: CodeAssessment | None = None

@@ -335,3 +335,10 @@ def test_dill_import_module_is_an_importer() -> None:
     chain = Call(call("builtins.getattr", call("dill._dill._import_module", "os"), "system"), (ECHO,))
     f = one(scan(pickle_of([chain], protocol=4)), "MH102")
     assert "dill._dill._import_module → getattr" in f.message
+
+
+def test_cloudpickle_builtin_type_is_code_only_for_code_types() -> None:
+    code_type = one(scan(pickle_of([call("cloudpickle.cloudpickle._builtin_type", "CodeType")], protocol=4)), "MH103")
+    assert code_type.evidence == "cloudpickle.cloudpickle._builtin_type('CodeType')"
+    mapping = scan(pickle_of([call("cloudpickle.cloudpickle._builtin_type", "MappingProxyType")], protocol=4))
+    assert mapping.verdict is Verdict.CLEAN and rules(mapping) == {"MH108"}
