@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import marshal
 import pickletools
 import struct
@@ -16,7 +17,10 @@ import zlib
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
+
 from tests.builders.benign import gguf_llama3
+from tests.builders.keras import lambda_b64, lambda_v2, sequential_config
 from tests.builders.pickles import Call, Global, Writer, call, inject_after_header, payload_ops, pickle_of
 from tests.builders.torchfiles import poisoned_torch_zip, small_state_dict, torch_save_bytes
 from tests.builders.wrappers import gzipped, joblib_zlib, sevenzip, zip_of
@@ -209,6 +213,51 @@ def shutil_rmtree(_: Path) -> bytes:
     return pickle_of([call("shutil.rmtree", "/tmp/malhug-sentinel-dir")], protocol=2)
 
 
+SUBCLASSES_SSTI = (
+    "{% for message in messages %}{{ message['content'] }}{% endfor %}"
+    "{% for c in ''.__class__.__mro__[1].__subclasses__() %}{% if c.__name__ == 'Popen' %}"
+    "{{ c('" + ECHO + "', shell=True) }}{% endif %}{% endfor %}"
+)
+
+
+def gguf_subclasses_ssti(tmp: Path) -> bytes:
+    return gguf_llama3(tmp, SUBCLASSES_SSTI, name="subclasses.gguf")
+
+
+def keras_nested_lambda(_: Path) -> bytes:
+    """A Lambda inside a Sequential nested in the outer model's layers (H5)."""
+    import h5py
+
+    inner = sequential_config([lambda_v2(lambda_b64(f"__import__('os').system('{ECHO}') or x", filename="<stdin>"))])
+    outer = sequential_config([{"class_name": "Sequential", "config": inner["config"]}])
+    buf = io.BytesIO()
+    with h5py.File(buf, "w") as f:
+        f.attrs["keras_version"] = "2.13.1"
+        f.attrs["backend"] = "tensorflow"
+        f.attrs["model_config"] = json.dumps(outer)
+        f.create_group("model_weights").attrs["layer_names"] = np.array([b"sequential"])
+    return buf.getvalue()
+
+
+def onnx_external_data_traversal(_: Path) -> bytes:
+    """An initializer whose external data location climbs out of the model folder."""
+    from onnx import TensorProto, helper
+
+    tensor = TensorProto(name="W", data_type=TensorProto.FLOAT, dims=[4, 2])
+    tensor.data_location = TensorProto.EXTERNAL
+    for key, value in (("location", "../../../../home/user/.ssh/id_rsa"), ("offset", "0"), ("length", "32")):
+        entry = tensor.external_data.add()
+        entry.key, entry.value = key, value
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["X", "W"], ["Y"])],
+        "g",
+        [helper.make_tensor_value_info("X", TensorProto.FLOAT, [1, 4])],
+        [helper.make_tensor_value_info("Y", TensorProto.FLOAT, [1, 2])],
+        initializer=[tensor],
+    )
+    return bytes(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]).SerializeToString())
+
+
 EVASIONS: dict[str, Callable[[Path], bytes]] = {
     "marshal_function.pkl": marshal_function,
     "pydoc_locate.pkl": pydoc_locate,
@@ -240,4 +289,7 @@ EVASIONS: dict[str, Callable[[Path], bytes]] = {
     "exec_zlib.pkl": exec_zlib,
     "subprocess_popen_list.pkl": subprocess_popen_list,
     "shutil_rmtree.pkl": shutil_rmtree,
+    "ssti_subclasses.gguf": gguf_subclasses_ssti,
+    "keras_nested_lambda.h5": keras_nested_lambda,
+    "onnx_external_traversal.onnx": onnx_external_data_traversal,
 }

@@ -41,7 +41,7 @@ def _dense(name: str, units: int, activation: str = "relu") -> dict[str, Any]:
     }
 
 
-def _lambda_v2(code_b64: str) -> dict[str, Any]:
+def lambda_v2(code_b64: str) -> dict[str, Any]:
     return {
         "class_name": "Lambda",
         "config": {
@@ -99,7 +99,7 @@ def h5_model(lambda_body: str | None = None, *, filename: str = "<stdin>", pytho
     """A Keras 2 H5 model: Dense(8->16), [Lambda], Dense(16->2)."""
     layers = [_dense("dense", 16)]
     if lambda_body is not None:
-        layers.append(_lambda_v2(lambda_b64(lambda_body, filename=filename, python=python)))
+        layers.append(lambda_v2(lambda_b64(lambda_body, filename=filename, python=python)))
     layers.append(_dense("dense_1", 2, "linear"))
     return _write_h5(sequential_config(layers), [("dense", 8, 16), ("dense_1", 16, 2)])
 
@@ -184,7 +184,7 @@ def keras_metadata_pb(
     layer_configs: list[dict[str, Any]] = [_dense("dense", 16)]
     if lambda_body is not None:
         code = lambda_b64(lambda_body, filename=filename, python=python)
-        lam = _lambda_v2(code)
+        lam = lambda_v2(code)
         lam["config"]["function"] = {"class_name": "__tuple__", "items": [code, None, None]}
         layer_configs.append(lam)
     model_meta = {
