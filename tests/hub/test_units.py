@@ -185,3 +185,26 @@ def test_broken_cache_never_fails_a_scan(tmp_path: Path, caplog: pytest.LogCaptu
     cache.put_file("sha256:aa", _report())
     cache.clear()
     assert "verdict cache" in caplog.text
+
+
+def test_malformed_ids_from_a_hub_are_refused(tmp_path: Path) -> None:
+    from malhug.hub.localcache import find_blob
+    from malhug.hub.remote import _parse_file
+
+    good = {
+        "type": "file",
+        "path": "w.bin",
+        "size": 3,
+        "oid": "a" * 40,
+        "lfs": {"oid": "b" * 64, "size": 3, "pointerSize": 1},
+    }
+    assert _parse_file(good) is not None and _parse_file(good).content_id == "sha256:" + "b" * 64  # type: ignore[union-attr]
+    for bad in (
+        {**good, "oid": "../../etc/passwd"},
+        {**good, "lfs": {"oid": "../../../../etc/passwd", "size": 3, "pointerSize": 1}},
+        {**good, "size": -1},
+    ):
+        with pytest.raises(HubError):
+            _parse_file(bad)
+    (tmp_path / "secret").write_text("x")
+    assert find_blob(tmp_path / "hub", "model", "org/m", "sha256:../../../secret") is None

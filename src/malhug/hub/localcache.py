@@ -10,16 +10,13 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from malhug.hub.remote import FULL_SHA
+from malhug.hub.remote import FULL_SHA, SHA256
 
 log = logging.getLogger(__name__)
-
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
 @dataclass(frozen=True)
@@ -35,7 +32,7 @@ def repo_folder(cache_dir: Path, repo_type: str, repo_id: str) -> Path:
 
 
 def content_id_of_blob(name: str) -> str | None:
-    if _SHA256.match(name):
+    if SHA256.match(name):
         return f"sha256:{name}"
     if FULL_SHA.match(name):
         return f"git:{name}"
@@ -79,6 +76,8 @@ def snapshot_files(cache_dir: Path, repo_type: str, repo_id: str, commit: str) -
 def find_blob(cache_dir: Path, repo_type: str, repo_id: str, content_id: str) -> Path | None:
     """A cached blob with this content id (``sha256:…`` or ``git:…``), if any."""
     name = content_id.split(":", 1)[-1]
+    if content_id_of_blob(name) != content_id:
+        return None  # not a well-formed id: never a path
     blob = repo_folder(cache_dir, repo_type, repo_id) / "blobs" / name
     return blob if blob.is_file() else None
 

@@ -12,6 +12,7 @@ from huggingface_hub.hf_api import RepoFile
 from malhug.hub.http import HubError, HubHttp
 
 FULL_SHA = re.compile(r"^[0-9a-f]{40}$")
+SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
 @dataclass(frozen=True)
@@ -68,11 +69,17 @@ def _parse_file(item: Any) -> RemoteFile | None:
         parsed = RepoFile(**{k: v for k, v in item.items() if k in ("path", "size", "oid", "lfs")})
     except (KeyError, TypeError) as exc:
         raise HubError("network", f"unexpected file entry in the Hub's listing: {exc}") from exc
+    lfs = parsed.lfs.sha256 if parsed.lfs is not None else None
+    # Ids name cache entries and local blobs: only well-formed hex is ever used as one.
+    if not FULL_SHA.match(str(parsed.blob_id)) or (lfs is not None and not SHA256.match(str(lfs))):
+        raise HubError("network", f"the Hub listed {parsed.path!r} with a malformed id")
+    if not isinstance(parsed.size, int) or parsed.size < 0:
+        raise HubError("network", f"the Hub listed {parsed.path!r} with a bad size {parsed.size!r}")
     return RemoteFile(
         path=parsed.path,
-        size=int(parsed.size),
+        size=parsed.size,
         blob_id=parsed.blob_id,
-        lfs_sha256=parsed.lfs.sha256 if parsed.lfs is not None else None,
+        lfs_sha256=lfs,
         security=raw_security if isinstance(raw_security, dict) else None,
     )
 
