@@ -21,7 +21,7 @@ from malhug.analyzers.pickle.policy import (
 )
 from malhug.analyzers.pickle.resolve import MODULE_PRODUCERS, Ref, Resolver, Target
 from malhug.analyzers.pickle.values import Call, Global, PDict, PersId, PSet, render, short_name
-from malhug.core.model import Category, Finding, Location, Severity
+from malhug.core.model import Category, Finding, Location, Severity, TraceStep
 from malhug.core.rules import finding
 
 MAX_EVIDENCE = 1000
@@ -318,8 +318,16 @@ class Judge:
         if indirect:
             via = list(tgt.fn.via) + (["BUILD __setstate__"] if call.kind == "setstate" else [])
             message = f"pickle reaches {display} through {' → '.join(via)} and calls it with {what}"
+        if rule == "MH105" and isinstance(payload, str):
+            shown = payload if len(payload) <= 200 else payload[:199] + "…"
+            message += f": {shown!r}"
         if assessment is not None and assessment.indicators:
             message += f" ({'; '.join(assessment.indicators[:3])})"
+        # The chain that reached the callable (__import__, getattr, partial…), in execution order.
+        steps = sorted({id(c): c for c in tgt.fn.inner}.values(), key=lambda c: c.offset)
+        trace = [TraceStep(_evidence(inner), Location(offset=inner.offset)) for inner in steps]
+        if trace:
+            trace.append(TraceStep(_evidence(call), Location(offset=call.offset)))
         return finding(
             rule,
             message,
@@ -327,6 +335,7 @@ class Judge:
             evidence=_evidence(call),
             severity=severity,
             category=category,
+            trace=trace,
         )
 
     def _payload(self, kind: Kind, tgt: Target) -> tuple[Any, bool]:

@@ -94,6 +94,12 @@ def test_getattr_of_import_decompiles_the_chain() -> None:
     assert f.location.offset == data.rindex(b"R")
     assert "__import__ → getattr" in f.message
     assert rules(report) == {"MH102"}  # the inner __import__ and getattr are part of this finding
+    assert [step.message for step in f.trace] == [
+        "__import__('os')",
+        "getattr(__import__('os'), 'system')",
+        f"getattr(__import__('os'), 'system')('{ECHO}')",
+    ]
+    assert [step.location.offset for step in f.trace] == sorted(step.location.offset or 0 for step in f.trace)
 
 
 @pytest.mark.parametrize(
@@ -206,6 +212,7 @@ def test_base64_payload_is_decoded_and_followed() -> None:
     report = scan(pickle_of([call("builtins.exec", call("base64.b64decode", code))], protocol=2))
     f = one(report, "MH105")
     assert f.severity is Severity.CRITICAL and "b64decode" in f.evidence
+    assert "\"import os; os.system('echo decoded')\"" in f.message
     assert f.category is not Category.UNSAFE_IMPORT
 
 
