@@ -135,6 +135,20 @@ def render(results: dict[str, Any]) -> str:
                 f"| malhug API, no sha256 | {name} | {v['verdict']} | {v['seconds']:.2f} | {v['peak_rss_kb'] / 1024:.0f} |"
             )
     out += ["", "## Targets", ""] + targets(sums, results)
+    out += [
+        "",
+        "## Caveats",
+        "",
+        "- The files are built by this project's own fixture builders (tests/builders), which the analyzers'"
+        " authors could see: malhug's recall here is an upper bound, not a field measurement. The real-world rows"
+        " are defanged reproductions of the MalHug paper's 91 model repositories, not the original files.",
+        "- Peers run with their default command lines; modelscan runs without TensorFlow installed (its SavedModel"
+        " scanner needs it), with h5py for its H5 Lambda check.",
+        "- Per-file times include each tool's interpreter start-up and imports; the machine is shared with other"
+        " jobs (see the load average above), so absolute times are noisy.",
+        "- A tool's `error` (it could not process the file) counts as neither a detection nor a false positive"
+        " in the first and fourth columns.",
+    ]
     out += ["", "## malhug misses and false positives", ""]
     bad = [
         r
