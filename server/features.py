@@ -124,7 +124,7 @@ def register(server: MalhugServer) -> Components:
 
     @server.feature(types.WORKSPACE_DIAGNOSTIC)
     def workspace_diagnostic(ls: MalhugServer, params: types.WorkspaceDiagnosticParams) -> Any:
-        return c.files.workspace_report()
+        return c.files.workspace_report(params.previous_result_ids)
 
     @server.command(cmd.SCAN_WORKSPACE)
     async def scan_workspace(ls: MalhugServer, *args: Any) -> Any:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 from lsprotocol import types
@@ -99,6 +100,8 @@ def scan_one(path: Path) -> FileReport:
 class ModelFiles:
     def __init__(self, server: MalhugServer):
         self.server = server
+        self.generation: dict[str, int] = {}  # per URI, bumped on each scan: the pull resultId
+        self.deleted: set[str] = set()  # removed files a pull client still has to clear
 
     def roots(self) -> list[Path]:
         ws = self.server.workspace
@@ -134,6 +137,8 @@ class ModelFiles:
         uri = from_fs_path(str(path)) or path.as_uri()
         report = await server.run_files(scan_one, path)
         server.model_files[uri] = report
+        self.generation[uri] = self.generation.get(uri, 0) + 1
+        self.deleted.discard(uri)
         log.info("%s: %s", path.name, report.verdict.value)
         self.publish(uri)
 
@@ -150,6 +155,8 @@ class ModelFiles:
 
     def forget(self, uri: str) -> None:
         if self.server.model_files.pop(uri, None) is not None:
+            self.generation.pop(uri, None)
+            self.deleted.add(uri)
             self.publish(uri)
 
     async def changed(self, params: types.DidChangeWatchedFilesParams) -> None:
@@ -168,15 +175,28 @@ class ModelFiles:
         items = diagnostics.file_diagnostics(report, self.server.settings) if report is not None else []
         return types.FullDocumentDiagnosticReport(items=items)
 
-    def workspace_report(self) -> types.WorkspaceDiagnosticReport:
-        return types.WorkspaceDiagnosticReport(
-            items=[
-                types.WorkspaceFullDocumentDiagnosticReport(
-                    uri=uri, items=diagnostics.file_diagnostics(report, self.server.settings), version=None
+    def result_id(self, uri: str) -> str:
+        return f"{self.generation.get(uri, 0)}:{hash(self.server.settings) & 0xFFFFFFFF:x}"
+
+    def workspace_report(
+        self, previous: Sequence[types.PreviousResultId] | None = None
+    ) -> types.WorkspaceDiagnosticReport:
+        """Every model file's diagnostics; ``unchanged`` for those the client already has."""
+        known = {p.uri: p.value for p in previous or []}
+        items: list[types.WorkspaceFullDocumentDiagnosticReport | types.WorkspaceUnchangedDocumentDiagnosticReport] = []
+        for uri, report in sorted(self.server.model_files.items()):
+            rid = self.result_id(uri)
+            if known.get(uri) == rid:
+                items.append(types.WorkspaceUnchangedDocumentDiagnosticReport(uri=uri, result_id=rid, version=None))
+            else:
+                diags = diagnostics.file_diagnostics(report, self.server.settings)
+                items.append(
+                    types.WorkspaceFullDocumentDiagnosticReport(uri=uri, items=diags, result_id=rid, version=None)
                 )
-                for uri, report in sorted(self.server.model_files.items())
-            ]
-        )
+        for uri in sorted(self.deleted):
+            items.append(types.WorkspaceFullDocumentDiagnosticReport(uri=uri, items=[], version=None))
+        self.deleted.clear()
+        return types.WorkspaceDiagnosticReport(items=items)
 
     async def register_watcher(self) -> None:
         caps = self.server.client_capabilities

@@ -119,6 +119,30 @@ async def test_workspace_model_files_pull_and_watch(tmp_path: Path) -> None:
                 break
             await asyncio.sleep(0.05)
         assert items[late.as_uri()][0].severity == types.DiagnosticSeverity.Error
+
+        # A client that already has the current results gets "unchanged" for them.
+        full = await client.workspace_diagnostic_async(
+            types.WorkspaceDiagnosticParams(previous_result_ids=[], identifier="malhug")
+        )
+        known = [types.PreviousResultId(uri=i.uri, value=i.result_id) for i in full.items if i.result_id]
+        again = await client.workspace_diagnostic_async(
+            types.WorkspaceDiagnosticParams(previous_result_ids=known, identifier="malhug")
+        )
+        assert {i.kind for i in again.items} == {"unchanged"} and len(again.items) == 3
+
+        # The file is deleted: the next pull clears its diagnostics.
+        late.unlink()
+        client.workspace_did_change_watched_files(
+            types.DidChangeWatchedFilesParams(
+                changes=[types.FileEvent(uri=late.as_uri(), type=types.FileChangeType.Deleted)]
+            )
+        )
+        for _ in range(200):
+            cleared = await pulled()
+            if cleared.get(late.as_uri()) == []:
+                break
+            await asyncio.sleep(0.05)
+        assert cleared[late.as_uri()] == []
     finally:
         await stop_client(client)
 
