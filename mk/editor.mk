@@ -30,7 +30,7 @@ client-test: client-deps
 $(VSIX): $(CLIENT_SRC) $(CLIENT)/node_modules/.package-lock.json
 	mkdir -p build
 	cd $(CLIENT) && $(NODE_ENV_PATH) node build.mjs --production \
-		&& $(NODE_ENV_PATH) npx vsce package --no-dependencies --out ../$(VSIX)
+		&& $(NODE_ENV_PATH) npx vsce package --no-dependencies --allow-missing-repository --out ../$(VSIX)
 
 vsix: $(VSIX)
 

@@ -320,6 +320,20 @@ describe('MalHug in a real VS Code (code-server)', () => {
             await page.keyboard.press('Control+w'); // close the preview (a file: no save prompt)
         }));
 
+    it('runs MalHug: Scan Workspace from the command palette', () =>
+        step('scan-workspace', async () => {
+            await page.keyboard.press('F1');
+            const input = page.locator('.quick-input-widget input');
+            await input.waitFor({ timeout: 10_000 });
+            await input.fill('>MalHug: Scan Workspace');
+            await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'MalHug: Scan Workspace' }).first().click();
+            const deadline = Date.now() + 120_000;
+            while (!/workspace scan finished: \{"modelFiles":2/.test(extensionLog()) && Date.now() < deadline) {
+                await page.waitForTimeout(1000);
+            }
+            assert.match(extensionLog(), /workspace scan finished: \{"modelFiles":2/, 'no scan result (2 model files) in the log');
+        }));
+
     it('pins a clean revision with the quick fix and writes it to disk', () =>
         step('quickfix', async () => {
             const { pinnable, pinnable_clean_sha: sha } = info.manifest;
