@@ -87,7 +87,7 @@ class Commands:
             scan = await self.server.run_hub(lambda: client.scan_repo(repo_id, repo_type, revision or None))
             self.server.hub.scans[key] = scan
         safe = self.server.hub.safe.get((key[0], key[1]))
-        markdown = hover.repo_markdown(ref, scan, safe, self.server.settings)
+        markdown = hover.repo_markdown(ref, scan, safe, self.server.settings, max_files=10_000, max_findings=10_000)
         return {"markdown": markdown, "report": scan.to_dict()}
 
     async def execute(self, params: types.ExecuteCommandParams) -> Any:

@@ -36,7 +36,16 @@ def _hub_status(hub_security: dict[str, Any] | None) -> str | None:
     return "; ".join(parts[:6])
 
 
-def repo_markdown(ref: HubRef | None, scan: RepoScan, safe: SafeRevision | None, settings: Settings) -> str:
+def repo_markdown(
+    ref: HubRef | None,
+    scan: RepoScan,
+    safe: SafeRevision | None,
+    settings: Settings,
+    *,
+    max_files: int = _MAX_FILES,
+    max_findings: int = _MAX_FINDINGS,
+) -> str:
+    """The report of one scanned revision; short for hover, complete with larger limits (showReport)."""
     name = f"{scan.repo_type}s/{scan.repo_id}" if scan.repo_type == "dataset" else scan.repo_id
     verdict = scan.verdict
     lines = [f"**MalHug: `{name}` is {verdict.value}**"]
@@ -46,9 +55,9 @@ def repo_markdown(ref: HubRef | None, scan: RepoScan, safe: SafeRevision | None,
     if scan.error:
         lines.append(f"Could not scan: {scan.error}")
     risky = [f for f in scan.files if f.verdict is not Verdict.CLEAN]
-    for report in sorted(risky, key=lambda f: -f.verdict.rank)[:_MAX_FILES]:
+    for report in sorted(risky, key=lambda f: -f.verdict.rank)[:max_files]:
         lines.append(f"- `{report.path}` — **{report.verdict.value}** ({report.format})")
-        for finding in sort_findings(report.findings)[:_MAX_FINDINGS]:
+        for finding in sort_findings(report.findings)[:max_findings]:
             where = f" at {finding.location.member}" if finding.location.member else ""
             lines.append(f"  - {finding.rule} `{finding.category.value}` {finding.message}{where}")
             if finding.evidence:
@@ -58,9 +67,9 @@ def repo_markdown(ref: HubRef | None, scan: RepoScan, safe: SafeRevision | None,
                 lines.append(f"    path: {_code(path, 240)}")
         if report.error:
             lines.append(f"  - error: {report.error}")
-    if len(risky) > _MAX_FILES:
-        lines.append(f"- … and {len(risky) - _MAX_FILES} more risky files (command: MalHug: show report)")
-    for path, reason in list(scan.skipped.items())[:3]:
+    if len(risky) > max_files:
+        lines.append(f"- … and {len(risky) - max_files} more risky files (command: MalHug: show report)")
+    for path, reason in list(scan.skipped.items())[: max(3, max_files)]:
         lines.append(f"- `{path}` not scanned: {reason}")
     clean = len(scan.files) - len(risky)
     if clean:
