@@ -261,7 +261,9 @@ def raise_for_status(response: httpx2.Response, what: str) -> None:
     server_msg = response.headers.get("X-Error-Message", "")
     authed = "Authorization" in response.request.headers
     if code == "RevisionNotFound":
-        raise HubError("revision-not-found", f"revision not found: {what}", status)
+        raise HubError(
+            "revision-not-found", f"revision not found: {what} (check the branch, tag or full commit sha)", status
+        )
     if code == "EntryNotFound":
         raise HubError("entry-not-found", f"file not found: {what}", status)
     if code == "GatedRepo":
@@ -280,7 +282,7 @@ def raise_for_status(response: httpx2.Response, what: str) -> None:
         hint = (
             "check the name, or your token's access"
             if authed
-            else "if it is private, set HF_TOKEN (or run `hf auth login`)"
+            else "if it is private, set HF_TOKEN or run `hf auth login`"
         )
         raise HubError("not-found", f"repository not found: {what} ({hint})", status)
     if status in (401, 403):
