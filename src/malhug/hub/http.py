@@ -275,7 +275,7 @@ def raise_for_status(response: httpx2.Response, what: str) -> None:
             )
         raise HubError(
             "gated",
-            f"{what}: gated repository; accept its conditions on the Hub and set HF_TOKEN (or run `hf auth login`)",
+            f"{what}: gated repository; accept its conditions on the Hub, then set HF_TOKEN or run `hf auth login`",
             status,
         )
     if code == "RepoNotFound" or (status == 401 and server_msg != "Invalid credentials in Authorization header"):
