@@ -6,7 +6,7 @@
 // pictures used in docs/EDITOR.md. On failure a screenshot and the editor logs go to test-artifacts/.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -27,9 +27,9 @@ let page;
 let workdir;
 
 /** Starts demo/run.py --json and resolves with its JSON line. */
-function startDemo() {
+function startDemo(interpreterPath = process.env.MALHUG_E2E_INTERPRETER) {
     workdir = mkdtempSync(join(tmpdir(), 'malhug-e2e-'));
-    const interpreter = process.env.MALHUG_E2E_INTERPRETER ? ['--interpreter', process.env.MALHUG_E2E_INTERPRETER] : [];
+    const interpreter = interpreterPath ? ['--interpreter', interpreterPath] : [];
     demo = spawn(PYTHON, ['demo/run.py', '--json', '--workdir', workdir, ...interpreter], {
         cwd: ROOT,
         detached: true,
@@ -363,5 +363,44 @@ describe('MalHug in a real VS Code (code-server)', () => {
             const text = await applyQuickFix('train.py', 'torch.load', /weights_only=True/, 'weights_only=True');
             const line = text.split('\n').find((l) => l.includes('torch.load'));
             assert.equal(line.trim(), 'state = torch.load("models/checkpoint.pt", weights_only=True)');
+        }));
+});
+
+describe('MalHug with an interpreter that lacks malhug', () => {
+    let dir;
+    before(async () => {
+        // The project's Python with -S (no site-packages): `import malhug` fails there.
+        dir = mkdtempSync(join(tmpdir(), 'malhug-e2e-python-'));
+        const python = join(dir, 'python');
+        writeFileSync(python, `#!/bin/sh\nexec "${PYTHON}" -S "$@"\n`, { mode: 0o755 });
+        info = await startDemo(python);
+        browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
+        page = await browser.newPage({ viewport: { width: 1280, height: 760 } });
+    });
+
+    after(async () => {
+        await browser?.close();
+        await stopDemo();
+        for (const d of [workdir, dir]) {
+            if (d) {
+                rmSync(d, { recursive: true, force: true });
+            }
+        }
+    });
+
+    it('says so, offers to install MalHug, and shows the error in the status bar', () =>
+        step('not-installed', async () => {
+            await page.goto(info.url);
+            await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+            await openFile('load_models.py');
+            const toast = page.locator('.notifications-toasts .notification-toast', { hasText: 'MalHug cannot start' }).first();
+            await toast.waitFor({ timeout: 60_000 });
+            const text = await toast.innerText();
+            assert.match(text, /import malhug/, text);
+            assert.match(text, /pip install/, text);
+            await toast.locator('.monaco-button', { hasText: 'Install MalHug' }).first().waitFor({ timeout: 5_000 });
+            await page.locator('.statusbar-item', { hasText: 'MalHug' }).locator('.codicon-error').first().waitFor({ timeout: 10_000 });
+            assert.equal(await page.locator('.monaco-editor .squiggly-error').count(), 0);
+            assert.match(extensionLog(), /malhug is not importable with .*-S|ModuleNotFoundError/);
         }));
 });
