@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from bench.models.tools import BENCH_VENV, MAIN_VENV, Run, measure  # noqa: E402
-from tests.fakehub import FakeHub  # noqa: E402
+from tests.fakehub import FakeHub, keep_huggingface_hub_local  # noqa: E402
 from tests.hub import payloads as P  # noqa: E402
 
 WORK = ROOT / "bench" / "work" / "hub"
@@ -127,6 +127,7 @@ def safe_revision(hub: FakeHub, cache: Path) -> dict[str, Any]:
 def whole_download(hub: FakeHub) -> dict[str, Any]:
     from huggingface_hub import hf_hub_download
 
+    keep_huggingface_hub_local()
     target = WORK / "download-cache"
     shutil.rmtree(target, ignore_errors=True)
     hub.clear_log()
@@ -163,7 +164,7 @@ def fickling_hub(hub: FakeHub) -> dict[str, Any]:
     home = WORK / "fickling-hf-home"
     shutil.rmtree(home, ignore_errors=True)
     hub.clear_log()
-    env = _env(HF_ENDPOINT=hub.endpoint, HF_HOME=str(home), HF_HUB_DISABLE_TELEMETRY="1")
+    env = _env(HF_ENDPOINT=hub.endpoint, HF_HOME=str(home), HF_HUB_DISABLE_TELEMETRY="1")  # nothing leaves 127.0.0.1
     cmd = [str(BENCH_VENV / "bin" / "fickling"), "--huggingface", REPO, "--print-results"]
     run = _measure_env(cmd, env)
     shutil.rmtree(home, ignore_errors=True)

@@ -18,7 +18,21 @@ from typing import Any
 from tests.fakehub.server import CdnHandler, Fault, HubHandler, Request, State, start_server
 from tests.fakehub.store import FakeRepo, SparseFile, git_blob_id
 
-__all__ = ["FakeHub", "FakeRepo", "Request", "SparseFile", "git_blob_id"]
+__all__ = ["FakeHub", "FakeRepo", "Request", "SparseFile", "git_blob_id", "keep_huggingface_hub_local"]
+
+
+def keep_huggingface_hub_local() -> None:
+    """Stop huggingface_hub (in this process) from fetching its agent registry from the public Hub.
+
+    ``hf_hub_download`` and other calls build a user agent that looks up ``<HF_ENDPOINT at import
+    time>/api/agent-harnesses`` once per process, which is huggingface.co unless ``HF_ENDPOINT`` was
+    set before import. Tests and benchmarks call this before using huggingface_hub's own functions
+    against the fake Hub; subprocesses get ``HF_ENDPOINT`` (the fake Hub answers that route) or
+    ``HF_HUB_DISABLE_TELEMETRY=1`` instead.
+    """
+    from huggingface_hub.utils import _detect_agent
+
+    _detect_agent._registry = {"standardEnvVars": [], "harnesses": {}}
 
 
 class FakeHub:

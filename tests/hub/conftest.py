@@ -20,6 +20,10 @@ HF_VARS = (
 
 @pytest.fixture(autouse=True)
 def hub_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    from huggingface_hub.utils import _detect_agent
+
+    # huggingface_hub's own downloads must not look up huggingface.co (see keep_huggingface_hub_local).
+    monkeypatch.setattr(_detect_agent, "_registry", {"standardEnvVars": [], "harnesses": {}})
     for name in HF_VARS:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
