@@ -9,16 +9,18 @@ a version older than the document's current one.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lsprotocol import types
 from pygls.uris import to_fs_path
 
 from malhug.server import diagnostics
-from malhug.server.references import analyze_code
+from malhug.server.references import CodeAnalysis, analyze_code
 from malhug.server.shift import shift_findings
 from malhug.server.spans import SourceLines
 from malhug.server.state import DocState, MalhugServer
+from malhug.server.workspace import workspace_roots
 
 if TYPE_CHECKING:
     from malhug.server.hubscan import HubScheduler
@@ -31,6 +33,13 @@ SCRIPT_DELAY_MS = 400
 
 def is_python(uri: str, language_id: str | None = None) -> bool:
     return language_id == "python" or uri.lower().endswith(PYTHON_SUFFIXES)
+
+
+def _local_dir(repo_id: str, bases: list[Path]) -> bool:
+    try:
+        return any((base / repo_id).is_dir() for base in bases)
+    except OSError:
+        return False
 
 
 class Documents:
@@ -66,6 +75,14 @@ class Documents:
         doc = self.server.workspace.text_documents.get(uri)
         return doc is not None and doc.version == version
 
+    @staticmethod
+    def _analyze(text: str, state: DocState, bases: list[Path]) -> CodeAnalysis:
+        """Runs in the CPU pool: the analysis, minus ids that name a local folder (loaders try those first)."""
+        analysis = analyze_code(text, state.blocks)
+        if analysis.refs:
+            analysis.refs = [r for r in analysis.refs if r.kind == "hf-path" or not _local_dir(r.repo_id, bases)]
+        return analysis
+
     async def analyze(self, uri: str) -> None:
         """Phase 1 (every edit, fast): references, risky loads, cached hub verdicts -> publish."""
         server = self.server
@@ -75,7 +92,9 @@ class Documents:
         version, text = doc.version, doc.source
         state = self.state(uri)
         src = SourceLines(text)
-        analysis = await server.run_cpu(analyze_code, text, state.blocks)
+        doc_path = to_fs_path(uri)
+        bases = ([Path(doc_path).parent] if doc_path else []) + workspace_roots(server)
+        analysis = await server.run_cpu(self._analyze, text, state, bases)
         if not self._current(uri, version):
             log.debug("dropping stale analysis of %s v%s", uri, version)
             return

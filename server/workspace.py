@@ -97,21 +97,22 @@ def scan_one(path: Path) -> FileReport:
     return scan_file(path, display=path.name, hash_file=False)
 
 
+def workspace_roots(server: MalhugServer) -> list[Path]:
+    ws = server.workspace
+    uris = [f.uri for f in ws.folders.values()] or ([ws.root_uri] if ws.root_uri else [])
+    paths = [to_fs_path(u) for u in uris]
+    return [Path(p) for p in paths if p and Path(p).is_dir()]
+
+
 class ModelFiles:
     def __init__(self, server: MalhugServer):
         self.server = server
         self.generation: dict[str, int] = {}  # per URI, bumped on each scan: the pull resultId
         self.deleted: set[str] = set()  # removed files a pull client still has to clear
 
-    def roots(self) -> list[Path]:
-        ws = self.server.workspace
-        uris = [f.uri for f in ws.folders.values()] or ([ws.root_uri] if ws.root_uri else [])
-        paths = [to_fs_path(u) for u in uris]
-        return [Path(p) for p in paths if p and Path(p).is_dir()]
-
     async def scan_all(self) -> int:
         server = self.server
-        roots = self.roots()
+        roots = workspace_roots(server)
         if not roots:
             return 0
         files, truncated = await server.run_files(find_model_files, roots, server.settings.workspace_max_files)

@@ -13,6 +13,7 @@ from tests.server.harness import (
     change_doc,
     codes,
     literal_range,
+    logged,
     open_doc,
     server_env,
     start_client,
@@ -212,5 +213,24 @@ async def test_the_user_can_cancel_a_scan_from_its_progress(tmp_path: Path, hub:
             types.DidSaveTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri))
         )
         await wait_for(lambda: [d for d in client.diagnostics.get(uri, []) if d.code == "MH710"], what="MH710")
+    finally:
+        await stop_client(client)
+
+
+async def test_an_id_that_names_a_local_folder_is_not_a_hub_reference(tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    (ws / "checkpoints" / "run1").mkdir(parents=True)
+    client = await start_client(tmp_path, env=server_env(tmp_path, HF_HUB_OFFLINE="1"), workspace=ws)
+    try:
+        text = (
+            "from transformers import AutoModel\n"
+            'a = AutoModel.from_pretrained("checkpoints/run1")\n'
+            'b = AutoModel.from_pretrained("org/elsewhere")\n'
+        )
+        uri = open_doc(client, ws / "app.py", text)
+        await wait_for(lambda: logged(client, "model org/elsewhere: error"), what="the hub id's (offline) scan")
+        diags = await wait_for(lambda: client.diagnostics.get(uri), what="MH712 for the hub id")
+        assert [(d.code, d.range.start.line) for d in diags] == [("MH712", 2)]  # offline, not cached
+        assert not logged(client, "checkpoints/run1")  # never scanned
     finally:
         await stop_client(client)
