@@ -22,6 +22,7 @@ from malhug.analyzers.pickle.values import Call, Global, PDict
 
 NOT_CONST: Any = object()
 MAX_FOLDED = 16 * 1024 * 1024  # largest decoded/decompressed value followed
+MAX_NODES = 100_000  # largest constant followed, counted as a tree (memo sharing expanded)
 
 _SIMPLE = (str, bytes, bytearray, int, float, bool, complex, type(None))
 _TEXT_CODECS = {"utf-8", "ascii", "latin-1", "iso8859-1", "utf-16", "utf-32", "raw-unicode-escape", "unicode-escape"}
@@ -48,6 +49,13 @@ def _codec(data: Any, encoding: str = "utf-8", errors: str = "strict", *, decode
     if name in ("hex", "base64", "rot-13", "quopri", "uu") or name in _TEXT_CODECS:
         return codecs.decode(data, encoding, errors) if decode else codecs.encode(data, encoding, errors)
     raise ValueError(f"codec {encoding} not followed")
+
+
+def _no_size(args: tuple[Any, ...]) -> tuple[Any, ...]:
+    """``bytes(n)`` allocates n bytes: only the forms that convert existing data are followed."""
+    if args and isinstance(args[0], int):
+        raise TypeError("bytes(size) is not followed")
+    return args
 
 
 def _join(sep: Any, items: Any) -> Any:
@@ -80,8 +88,8 @@ _FUNCS: dict[str, Callable[..., Any]] = {
     "builtins.str.encode": str.encode,
     "builtins.bytes.decode": bytes.decode,
     "builtins.chr": chr,
-    "builtins.bytes": bytes,
-    "builtins.bytearray": bytearray,
+    "builtins.bytes": lambda *a: bytes(*_no_size(a)),
+    "builtins.bytearray": lambda *a: bytearray(*_no_size(a)),
     "builtins.str": str,
     "builtins.slice": slice,
     "builtins.reversed": lambda s: s[::-1],
@@ -93,29 +101,22 @@ _FUNCS: dict[str, Callable[..., Any]] = {
 }
 
 # Methods of constant strings/bytes that build text (``''.join``, ``'...'.replace``).
-_METHODS = {
-    "join",
-    "encode",
-    "decode",
-    "replace",
-    "lower",
-    "upper",
-    "strip",
-    "lstrip",
-    "rstrip",
-    "format",
-    "__add__",
-    "translate",
-    "zfill",
-}
+# Only methods whose result is no larger than their inputs (no ``replace``/``zfill``/``format``
+# amplification: the inputs are bounded, so the results are).
+_METHODS = {"join", "encode", "decode", "lower", "upper", "strip", "lstrip", "rstrip", "__add__"}
 
 
 class Folder:
-    """Folds values to constants; results are cached per node (nodes are shared through the memo)."""
+    """Folds values to constants.
+
+    Results are cached per node (nodes are shared through the memo) together with the size of the
+    constant as a tree, so a memo-shared structure whose expansion would be exponential is refused
+    (``NOT_CONST``) instead of being built or printed.
+    """
 
     def __init__(self, limits: Limits):
         self.max_depth = limits.max_expression_depth
-        self._cache: dict[int, tuple[Any, bool]] = {}
+        self._cache: dict[int, tuple[Any, bool, int]] = {}
 
     def fold_name(self, value: Any) -> str | None:
         """A computed STACK_GLOBAL operand as a string, when it folds to one."""
@@ -123,36 +124,45 @@ class Folder:
         return folded if isinstance(folded, str) else None
 
     def fold(self, value: Any, depth: int = 0) -> tuple[Any, bool]:
+        folded, decoded, _ = self._fold(value, depth)
+        return folded, decoded
+
+    def _fold(self, value: Any, depth: int) -> tuple[Any, bool, int]:
         if isinstance(value, _SIMPLE):
-            return value, False
+            return value, False, 1 + (len(value) >> 6 if isinstance(value, (str, bytes, bytearray)) else 0)
+        if not isinstance(value, (tuple, list, Call)):
+            return NOT_CONST, False, 0
         if depth > self.max_depth:
             raise LimitExceeded("pickle expression depth", self.max_depth, depth)
-        if isinstance(value, (tuple, list)):
-            out = []
-            decoded = False
-            for item in value[:4096]:
-                folded, dec = self.fold(item, depth + 1)
-                if folded is NOT_CONST:
-                    return NOT_CONST, False
-                out.append(folded)
-                decoded |= dec
-            if len(value) > 4096:
-                return NOT_CONST, False
-            return (tuple(out) if isinstance(value, tuple) else out), decoded
-        if isinstance(value, Call):
-            key = id(value)
-            cached = self._cache.get(key)
-            if cached is None:
-                self._cache[key] = (NOT_CONST, False)  # cycles fold to NOT_CONST
-                cached = self._fold_call(value, depth)
-                self._cache[key] = cached
-            return cached
-        return NOT_CONST, False
+        key = id(value)
+        cached = self._cache.get(key)
+        if cached is None:
+            self._cache[key] = (NOT_CONST, False, 0)  # cycles fold to NOT_CONST
+            cached = self._fold_call(value, depth) if isinstance(value, Call) else self._fold_seq(value, depth)
+            if cached[2] > MAX_NODES:
+                cached = (NOT_CONST, False, 0)
+            self._cache[key] = cached
+        return cached
 
-    def _fold_call(self, call: Call, depth: int) -> tuple[Any, bool]:
-        args, dec_args = self.fold(call.args, depth + 1)
+    def _fold_seq(self, value: tuple[Any, ...] | list[Any], depth: int) -> tuple[Any, bool, int]:
+        if len(value) > 4096:
+            return NOT_CONST, False, 0
+        out = []
+        decoded = False
+        size = 1
+        for item in value:
+            folded, dec, n = self._fold(item, depth + 1)
+            if folded is NOT_CONST:
+                return NOT_CONST, False, 0
+            out.append(folded)
+            decoded |= dec
+            size += n
+        return (tuple(out) if isinstance(value, tuple) else out), decoded, size
+
+    def _fold_call(self, call: Call, depth: int) -> tuple[Any, bool, int]:
+        args, dec_args, size = self._fold(call.args, depth + 1)
         if args is NOT_CONST or not isinstance(args, tuple) or call.kwargs is not None:
-            return NOT_CONST, False
+            return NOT_CONST, False, 0
         func = call.func
         fn: Callable[..., Any] | None = None
         name = ""
@@ -167,7 +177,7 @@ class Folder:
                 dec_args |= dec_obj
                 name = f"builtins.str.{meth}"
         if fn is None:
-            return NOT_CONST, False
+            return NOT_CONST, False, 0
         try:
             result = fn(*args)
         except (
@@ -183,14 +193,16 @@ class Folder:
             OSError,
             EOFError,
         ):
-            return NOT_CONST, False
+            return NOT_CONST, False, 0
         if isinstance(result, (str, bytes, bytearray)) and len(result) > MAX_FOLDED:
-            return NOT_CONST, False
+            return NOT_CONST, False, 0
         decoded = name in DECODERS
         if name in ("codecs.decode", "codecs.encode"):
             encoding = args[1] if len(args) > 1 and isinstance(args[1], str) else "utf-8"
             decoded = codecs.lookup(encoding).name not in _TEXT_CODECS
-        return result, dec_args or decoded
+        if isinstance(result, (str, bytes, bytearray)):
+            size = 1 + (len(result) >> 6)
+        return result, dec_args or decoded, size
 
 
 def _is_getattr(func: Any) -> bool:

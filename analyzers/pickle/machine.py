@@ -362,12 +362,13 @@ class Machine:
             return pos
         if not isinstance(inst, Call):
             return pos
-        setstate = _injected_setstate(inst)
-        if setstate is not None:
+        if inst.hook is not None:
             # An earlier BUILD planted ``__setstate__`` in the instance: this BUILD calls it.
-            call = Call(setstate, (state,), start, kind="setstate")
-            self.trace.calls.append(call)
+            self.trace.calls.append(Call(inst.hook, (state,), start, kind="setstate"))
         inst.add_state(state)
+        planted = _planted_setstate(state)
+        if planted is not None:
+            inst.hook = planted
         func = inst.func
         if isinstance(func, Global) and func.canon[0] == JOBLIB_WRAPPER:
             return self._joblib_array(state, pos, start)
@@ -525,14 +526,13 @@ def _c_int(line: bytes) -> int:
         return int(octal.group(1) + octal.group(2), 8)
 
 
-def _injected_setstate(inst: Call) -> Any:
-    """A ``__setstate__`` planted in an instance by an earlier BUILD (dict or slot state)."""
-    for state in inst.state or ():
-        for part in (state, *(state if isinstance(state, tuple) else ())):
-            if isinstance(part, PDict):
-                value = part.get("__setstate__")
-                if value is not None:
-                    return value
+def _planted_setstate(state: Any) -> Any:
+    """A ``__setstate__`` that a BUILD state puts into an instance (in its dict or slot state)."""
+    for part in (state, *(state if isinstance(state, tuple) and len(state) == 2 else ())):
+        if isinstance(part, PDict):
+            value = part.get("__setstate__")
+            if value is not None:
+                return value
     return None
 
 

@@ -41,7 +41,7 @@ class Global:
 class Call:
     """A callable invoked while loading: REDUCE, NEWOBJ(_EX), OBJ, INST, or an injected __setstate__."""
 
-    __slots__ = ("func", "args", "kwargs", "offset", "kind", "state", "items")
+    __slots__ = ("func", "args", "kwargs", "offset", "kind", "state", "items", "hook")
 
     def __init__(self, func: Any, args: Any, offset: int, kind: str = "reduce", kwargs: Any = None):
         self.func = func
@@ -51,6 +51,7 @@ class Call:
         self.kind = kind
         self.state: list[Any] | None = None  # BUILD states applied to the result
         self.items: list[Any] | None = None  # APPEND(S)/SETITEM(S) applied to the result
+        self.hook: Any = None  # a ``__setstate__`` planted in the result by a BUILD
 
     def add_state(self, state: Any) -> None:
         if self.state is None:
@@ -119,44 +120,60 @@ def _literal(value: Any) -> str:
     return repr(value)
 
 
-def render(value: Any, depth: int = 6) -> str:
-    """A readable Python-like expression for ``value`` (bounded in depth and width)."""
-    if depth <= 0:
-        return "…"
-    if value is None or isinstance(value, (bool, int, float, complex, str, bytes, bytearray)):
-        return _literal(value)
-    if isinstance(value, Global):
-        return short_name(value)
-    if isinstance(value, Call):
-        if _is_protocol2_bytes(value):
-            return _literal(value.args[0].encode("latin-1"))
-        func = render(value.func, depth - 1)
-        args = value.args if isinstance(value.args, (tuple, list)) else (value.args,)
-        parts = _render_seq(args, depth - 1)
-        if isinstance(value.kwargs, PDict):
-            parts += [
-                f"{k}={render(v, depth - 1)}" if isinstance(k, str) else "**…"
-                for k, v in value.kwargs.items[:MAX_ITEMS]
-            ]
-        return f"{func}({', '.join(parts)})"
-    if isinstance(value, tuple):
-        inner = _render_seq(value, depth - 1)
-        return f"({inner[0]},)" if len(inner) == 1 else f"({', '.join(inner)})"
-    if isinstance(value, list):
-        return f"[{', '.join(_render_seq(value, depth - 1))}]"
-    if isinstance(value, PDict):
-        shown = [f"{render(k, depth - 1)}: {render(v, depth - 1)}" for k, v in value.items[:MAX_ITEMS]]
-        if len(value.items) > MAX_ITEMS:
-            shown.append("…")
-        return "{" + ", ".join(shown) + "}"
-    if isinstance(value, PSet):
-        members = ", ".join(_render_seq(value.items, depth - 1))
-        return f"frozenset({{{members}}})" if value.frozen else ("{" + members + "}" if members else "set()")
-    if isinstance(value, PersId):
-        return f"persistent_load({render(value.pid, depth - 1)})"
-    if isinstance(value, Unknown):
-        return f"<{value.what}>"
-    return f"<{type(value).__name__}>"
+def render(value: Any, depth: int = 6, budget: int = 400) -> str:
+    """A readable Python-like expression for ``value``, bounded in depth, width and total nodes
+    (a wide, deep or memo-shared structure never renders more than ``budget`` nodes)."""
+    return _Renderer(budget).render(value, depth)
+
+
+class _Renderer:
+    def __init__(self, budget: int):
+        self.budget = budget
+
+    def render(self, value: Any, depth: int) -> str:
+        self.budget -= 1
+        if depth <= 0 or self.budget < 0:
+            return "…"
+        if value is None or isinstance(value, (bool, int, float, complex, str, bytes, bytearray)):
+            return _literal(value)
+        if isinstance(value, Global):
+            return short_name(value)
+        if isinstance(value, Call):
+            if _is_protocol2_bytes(value):
+                return _literal(value.args[0].encode("latin-1"))
+            func = self.render(value.func, depth - 1)
+            args = value.args if isinstance(value.args, (tuple, list)) else (value.args,)
+            parts = self.seq(args, depth - 1)
+            if isinstance(value.kwargs, PDict):
+                parts += [
+                    f"{k}={self.render(v, depth - 1)}" if isinstance(k, str) else "**…"
+                    for k, v in value.kwargs.items[:MAX_ITEMS]
+                ]
+            return f"{func}({', '.join(parts)})"
+        if isinstance(value, tuple):
+            inner = self.seq(value, depth - 1)
+            return f"({inner[0]},)" if len(inner) == 1 else f"({', '.join(inner)})"
+        if isinstance(value, list):
+            return f"[{', '.join(self.seq(value, depth - 1))}]"
+        if isinstance(value, PDict):
+            shown = [f"{self.render(k, depth - 1)}: {self.render(v, depth - 1)}" for k, v in value.items[:MAX_ITEMS]]
+            if len(value.items) > MAX_ITEMS:
+                shown.append("…")
+            return "{" + ", ".join(shown) + "}"
+        if isinstance(value, PSet):
+            members = ", ".join(self.seq(value.items, depth - 1))
+            return f"frozenset({{{members}}})" if value.frozen else ("{" + members + "}" if members else "set()")
+        if isinstance(value, PersId):
+            return f"persistent_load({self.render(value.pid, depth - 1)})"
+        if isinstance(value, Unknown):
+            return f"<{value.what}>"
+        return f"<{type(value).__name__}>"
+
+    def seq(self, values: Any, depth: int) -> list[str]:
+        shown = [self.render(v, depth) for v in list(values[:MAX_ITEMS])]
+        if len(values) > MAX_ITEMS:
+            shown.append(f"…(+{len(values) - MAX_ITEMS})")
+        return shown
 
 
 def _is_protocol2_bytes(call: Call) -> bool:
@@ -171,10 +188,3 @@ def _is_protocol2_bytes(call: Call) -> bool:
         and args[1] in ("latin1", "latin-1")
         and all(ord(c) < 256 for c in args[0])
     )
-
-
-def _render_seq(values: Any, depth: int) -> list[str]:
-    shown = [render(v, depth) for v in list(values[:MAX_ITEMS])]
-    if len(values) > MAX_ITEMS:
-        shown.append(f"…(+{len(values) - MAX_ITEMS})")
-    return shown

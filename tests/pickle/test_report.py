@@ -50,3 +50,26 @@ def test_mutated_streams_never_crash_the_analyzer() -> None:
             data[k] = rnd.randrange(256)
         report = scan(bytes(data), hint="pickle")
         assert not any(f.rule == "MH903" for f in report.findings), (bytes(data), report.to_dict())
+
+
+def test_rendering_a_wide_deep_shared_structure_is_bounded() -> None:
+    """Eight levels of eight-wide tuples sharing one memo entry: 8**8 nodes if rendered naively."""
+    level = b"\x80\x04K\x01\x94"  # memo 0 = 1
+    for i in range(8):
+        level += b"(" + b"h" + bytes([i]) + b"" + (b"h" + bytes([i])) * 7 + b"t\x94"
+    data = level + b"\x8c\x02os\x8c\x06system\x93h\x08\x85R."
+    report = scan(data)
+    f = [x for x in report.findings if x.rule == "MH101"]
+    assert f and len(f[0].evidence) <= 1000 and f[0].evidence.startswith("os.system(((((")
+
+
+def test_folding_never_amplifies() -> None:
+    """``bytes(10**12)`` and a doubling chain of ``operator.add`` are refused, not computed."""
+    huge = pickle_of([call("os.system", call("builtins.bytes", 10**12))], protocol=4)
+    assert [f.rule for f in scan(huge).findings] == ["MH101"]
+    text: object = "x" * 4096
+    for _ in range(40):
+        text = call("operator.add", text, text)
+    report = scan(pickle_of([call("os.system", text)], protocol=4))
+    f = next(f for f in report.findings if f.rule == "MH101")
+    assert f.severity.value == "high"  # the command is not followed as a constant
