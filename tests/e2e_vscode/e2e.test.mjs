@@ -75,6 +75,40 @@ async function stopDemo() {
     clearTimeout(timer);
 }
 
+/** Starts the demo (code-server + fake Hub) and a browser page on it. */
+async function openSession(interpreterPath) {
+    info = await startDemo(interpreterPath);
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
+    page = await browser.newPage({ viewport: { width: 1280, height: 760 } });
+}
+
+async function closeSession(extraDirs = []) {
+    await browser?.close();
+    await stopDemo();
+    for (const d of [workdir, ...extraDirs]) {
+        if (d) {
+            rmSync(d, { recursive: true, force: true });
+        }
+    }
+}
+
+/** Opens the workbench on the demo workspace with `file` in the editor. */
+async function openWorkbench(file) {
+    await page.goto(info.url);
+    await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+    await openFile(file);
+}
+
+/** Runs a command from the command palette (F1) by its title. */
+async function runCommand(title) {
+    await page.keyboard.press('F1');
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor({ timeout: 10_000 });
+    await input.fill(`>${title}`);
+    await page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first().click();
+    return input;
+}
+
 /** Runs one step; on failure keeps a screenshot and the editor logs in test-artifacts/. */
 async function step(name, fn) {
     try {
@@ -184,25 +218,12 @@ async function clickInside(needle) {
 }
 
 describe('MalHug in a real VS Code (code-server)', () => {
-    before(async () => {
-        info = await startDemo();
-        browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
-        page = await browser.newPage({ viewport: { width: 1280, height: 760 } });
-    });
-
-    after(async () => {
-        await browser?.close();
-        await stopDemo();
-        if (workdir) {
-            rmSync(workdir, { recursive: true, force: true });
-        }
-    });
+    before(() => openSession());
+    after(() => closeSession());
 
     it('opens the demo workspace with the extension installed', () =>
         step('open', async () => {
-            await page.goto(info.url);
-            await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
-            await openFile('load_models.py');
+            await openWorkbench('load_models.py');
             const status = page.locator('.statusbar-item', { hasText: 'MalHug' }).first();
             await status.waitFor({ timeout: 60_000 });
         }));
@@ -300,11 +321,7 @@ describe('MalHug in a real VS Code (code-server)', () => {
     it('shows the full report of a reference from the command palette', () =>
         step('report', async () => {
             const { reverse_shell: reverseShell } = info.manifest;
-            await page.keyboard.press('F1');
-            const input = page.locator('.quick-input-widget input');
-            await input.waitFor({ timeout: 10_000 });
-            await input.fill('>MalHug: Show Report');
-            await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'MalHug: Show Report' }).first().click();
+            const input = await runCommand('MalHug: Show Report');
             await page.locator('.quick-input-widget', { hasText: 'Model or dataset reference' }).waitFor({ timeout: 10_000 });
             await input.fill(reverseShell);
             await input.press('Enter');
@@ -322,11 +339,7 @@ describe('MalHug in a real VS Code (code-server)', () => {
 
     it('runs MalHug: Scan Workspace from the command palette', () =>
         step('scan-workspace', async () => {
-            await page.keyboard.press('F1');
-            const input = page.locator('.quick-input-widget input');
-            await input.waitFor({ timeout: 10_000 });
-            await input.fill('>MalHug: Scan Workspace');
-            await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'MalHug: Scan Workspace' }).first().click();
+            await runCommand('MalHug: Scan Workspace');
             const deadline = Date.now() + 120_000;
             while (!/workspace scan finished: \{"modelFiles":2/.test(extensionLog()) && Date.now() < deadline) {
                 await page.waitForTimeout(1000);
@@ -373,26 +386,13 @@ describe('MalHug with an interpreter that lacks malhug', () => {
         dir = mkdtempSync(join(tmpdir(), 'malhug-e2e-python-'));
         const python = join(dir, 'python');
         writeFileSync(python, `#!/bin/sh\nexec "${PYTHON}" -S "$@"\n`, { mode: 0o755 });
-        info = await startDemo(python);
-        browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
-        page = await browser.newPage({ viewport: { width: 1280, height: 760 } });
+        await openSession(python);
     });
-
-    after(async () => {
-        await browser?.close();
-        await stopDemo();
-        for (const d of [workdir, dir]) {
-            if (d) {
-                rmSync(d, { recursive: true, force: true });
-            }
-        }
-    });
+    after(() => closeSession([dir]));
 
     it('says so, offers to install MalHug, and shows the error in the status bar', () =>
         step('not-installed', async () => {
-            await page.goto(info.url);
-            await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
-            await openFile('load_models.py');
+            await openWorkbench('load_models.py');
             const toast = page.locator('.notifications-toasts .notification-toast', { hasText: 'MalHug cannot start' }).first();
             await toast.waitFor({ timeout: 60_000 });
             const text = await toast.innerText();
