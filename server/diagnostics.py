@@ -15,7 +15,7 @@ from typing import Any
 from lsprotocol import types
 
 from malhug.analyzers.scripts.suppress import is_suppressed
-from malhug.core.model import Category, FileReport, Finding, Severity, Verdict, sort_findings
+from malhug.core.model import Category, FileReport, Finding, Location, Severity, Verdict, sort_findings
 from malhug.core.rules import CATALOG
 from malhug.hub.types import RepoScan, SafeRevision
 from malhug.server import edits
@@ -161,8 +161,8 @@ def load_issue(load: RiskyLoad, src: SourceLines) -> Issue:
     return Issue(load.rule, severity, load.message, load.span, {"kind": "load", "fixes": fixes})
 
 
-def _finding_span(finding: Finding, src: SourceLines) -> Span:
-    loc = finding.location
+def _location_span(loc: Location, src: SourceLines) -> Span:
+    """A 1-based source Location (end exclusive) as a span; a bare line covers the whole line."""
     line = max((loc.line or 1) - 1, 0)
     col = max((loc.column or 1) - 1, 0)
     if loc.end_line is not None and loc.end_column is not None:
@@ -171,11 +171,7 @@ def _finding_span(finding: Finding, src: SourceLines) -> Span:
 
 
 def script_issue(finding: Finding, src: SourceLines) -> Issue:
-    related = tuple(
-        (step.message, _finding_span(Finding(finding.rule, finding.severity, finding.category, "", step.location), src))
-        for step in finding.trace
-        if step.location.line
-    )
+    related = tuple((step.message, _location_span(step.location, src)) for step in finding.trace if step.location.line)
     message = finding.message + (
         f": {finding.evidence}" if finding.evidence and finding.evidence not in finding.message else ""
     )
@@ -183,7 +179,7 @@ def script_issue(finding: Finding, src: SourceLines) -> Issue:
         finding.rule,
         finding.severity,
         message,
-        _finding_span(finding, src),
+        _location_span(finding.location, src),
         {"kind": "script", "category": finding.category.value, "fixes": []},
         related,
     )

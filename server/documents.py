@@ -86,8 +86,8 @@ class Documents:
     async def analyze(self, uri: str) -> None:
         """Phase 1 (every edit, fast): references, risky loads, cached hub verdicts -> publish."""
         server = self.server
-        doc = server.workspace.get_text_document(uri)
-        if not is_python(uri, doc.language_id):
+        doc = server.workspace.text_documents.get(uri)
+        if doc is None or not is_python(uri, doc.language_id):
             return
         version, text = doc.version, doc.source
         state = self.state(uri)
