@@ -85,12 +85,19 @@ class MalhugExtension implements vscode.Disposable {
         }
     }
 
-    async restart(reason: string): Promise<void> {
-        // Serialize restarts: a second request waits for the first one, then starts again.
+    /** Serialized: a second request waits for the first one, then starts again. Never rejects. */
+    restart(reason: string): Promise<void> {
         const previous = this.starting ?? Promise.resolve();
-        const next = previous.then(() => this.doRestart(reason));
-        this.starting = next.catch((err) => this.output.error(`restart failed: ${String(err)}`));
-        return next;
+        this.starting = previous
+            .then(() => this.doRestart(reason))
+            .catch((err) => {
+                this.output.error(`restart failed: ${String(err)}`);
+                this.status.update((m) => {
+                    m.server = 'error';
+                    m.detail = String(err);
+                });
+            });
+        return this.starting;
     }
 
     private async stopClient(): Promise<void> {
