@@ -212,5 +212,5 @@ def _is_getattr(func: Any) -> bool:
 def const_kwargs(kwargs: Any) -> dict[str, Any]:
     """Keyword arguments whose keys are constant strings (values stay symbolic)."""
     if isinstance(kwargs, PDict):
-        return {k: v for k, v in kwargs.items if isinstance(k, str)}
+        return {k: v for k, v in kwargs.items[:64] if isinstance(k, str)}
     return {}

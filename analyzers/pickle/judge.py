@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from malhug.analyzers.context import ScanContext
@@ -25,6 +25,7 @@ from malhug.core.model import Category, Finding, Location, Severity, TraceStep
 from malhug.core.rules import finding
 
 MAX_EVIDENCE = 1000
+MAX_SAME = 50  # identical call findings listed before the rest are counted
 _CRITICAL_KINDS = {
     Kind.SHELL,
     Kind.PYTHON,
@@ -106,12 +107,46 @@ class Judge:
         self.notes: dict[tuple[str, str], _Note] = {}
         self.maybe_discarded: list[tuple[Call, str]] = []
         self.absorbed_args: set[int] = set()  # calls whose payload a later call reported (compile → eval)
+        self.assessed: dict[tuple[bool, str], CodeAssessment | None] = {}
 
     # -- entry -----------------------------------------------------------------------------------
 
     def run(self) -> None:
         decided: list[tuple[Call, Finding]] = []
         absorbed: set[int] = set()
+        try:
+            self._judge_calls(decided, absorbed)
+        finally:
+            # Reported even when the time limit stops the judging part-way.
+            absorbed |= self.absorbed_args
+            self._report(decided, absorbed)
+        self._imports()
+        self._mutations()
+        self._discarded()
+        for note in self.notes.values():
+            times = f" ({note.count} times)" if note.count > 1 else ""
+            self.ctx.add(
+                finding(note.rule, note.message + times, location=Location(offset=note.offset), evidence=note.evidence)
+            )
+
+    def _report(self, decided: list[tuple[Call, Finding]], absorbed: set[int]) -> None:
+        """Add the call findings; one callable reported more than MAX_SAME times is summarised."""
+        seen: dict[tuple[str, str], int] = {}
+        excess: dict[tuple[str, str], Finding] = {}
+        for call, result in decided:
+            if id(call) in absorbed:
+                continue
+            key = (result.rule, result.message)
+            seen[key] = seen.get(key, 0) + 1
+            if seen[key] <= MAX_SAME:
+                self.ctx.add(result)
+            elif key not in excess:
+                excess[key] = result
+        for key, result in excess.items():
+            more = seen[key] - MAX_SAME
+            self.ctx.add(replace(result, message=f"{result.message} (this and {more - 1} more calls like it)"))
+
+    def _judge_calls(self, decided: list[tuple[Call, Finding]], absorbed: set[int]) -> None:
         plain: dict[int, bool] = {}  # Global id -> an allowed callable with no special semantics
         for i, call in enumerate(self.trace.calls):
             if i % 2048 == 0:
@@ -144,18 +179,6 @@ class Judge:
                 decided.append((call, result))
                 if result.severity >= Severity.HIGH:
                     absorbed.update(id(c) for c in tgt.fn.inner)
-        absorbed |= self.absorbed_args
-        for call, result in decided:
-            if id(call) not in absorbed:
-                self.ctx.add(result)
-        self._imports()
-        self._mutations()
-        self._discarded()
-        for note in self.notes.values():
-            times = f" ({note.count} times)" if note.count > 1 else ""
-            self.ctx.add(
-                finding(note.rule, note.message + times, location=Location(offset=note.offset), evidence=note.evidence)
-            )
 
     # -- calls -----------------------------------------------------------------------------------
 
@@ -273,11 +296,11 @@ class Judge:
         origin = f"{display}@{call.offset}"
         assessment: CodeAssessment | None = None
         if isinstance(payload, str) and kind in (Kind.SHELL, Kind.PYTHON):
-            assessment = _assess(kind, payload, origin, self.ctx.depth)
+            assessment = self._assess(kind, payload, origin)
         elif kind not in (Kind.CODE_OBJECT, Kind.RESOLVER):
             source = self._as_python(danger.name, tgt)
             if source is not None:
-                assessment = _assess(Kind.PYTHON, source, origin, self.ctx.depth)
+                assessment = self._assess(Kind.PYTHON, source, origin)
         if kind is Kind.NESTED and isinstance(payload, (bytes, bytearray)):
             self._scan_nested(bytes(payload), danger.name, call.offset)
         category = (
@@ -337,6 +360,13 @@ class Judge:
             category=category,
             trace=trace,
         )
+
+    def _assess(self, kind: Kind, text: str, origin: str) -> CodeAssessment | None:
+        """``_assess`` once per distinct payload (a stream may repeat one payload many times)."""
+        key = (kind is Kind.SHELL, text)
+        if key not in self.assessed:
+            self.assessed[key] = _assess(kind, text, origin, self.ctx.depth)
+        return self.assessed[key]
 
     def _payload(self, kind: Kind, tgt: Target) -> tuple[Any, bool]:
         """The constant payload a dangerous call acts on (text for commands and code), if any."""
@@ -551,10 +581,11 @@ class Judge:
 
 
 def _has_text(args: Any) -> bool:
-    for arg in args if isinstance(args, (tuple, list)) else (args,):
+    """Whether the first arguments (or items of argument lists) are text; bounded work per call."""
+    for arg in args[:16] if isinstance(args, (tuple, list)) else (args,):
         if isinstance(arg, (str, bytes, bytearray)):
             return True
-        if isinstance(arg, (tuple, list)) and any(isinstance(a, (str, bytes, bytearray)) for a in arg):
+        if isinstance(arg, (tuple, list)) and any(isinstance(a, (str, bytes, bytearray)) for a in arg[:16]):
             return True
     return False
 

@@ -29,6 +29,7 @@ _U32 = struct.Struct("<I").unpack_from
 _I32 = struct.Struct("<i").unpack_from
 _U16 = struct.Struct("<H").unpack_from
 _CHECK_EVERY = 4096
+_UNSEEN: Any = object()
 
 
 @dataclass
@@ -107,6 +108,7 @@ class Machine:
         self.stack: list[Any] = []
         self.marks: list[int] = []
         self.proto = 0
+        self._planted: dict[int, Any] = {}
 
     # -- helpers used by the cold opcodes --------------------------------------------------------
 
@@ -366,7 +368,9 @@ class Machine:
             # An earlier BUILD planted ``__setstate__`` in the instance: this BUILD calls it.
             self.trace.calls.append(Call(inst.hook, (state,), start, kind="setstate"))
         inst.add_state(state)
-        planted = _planted_setstate(state)
+        planted = self._planted.get(id(state), _UNSEEN)
+        if planted is _UNSEEN:  # a memoized state reused by many BUILDs is looked into once
+            planted = self._planted[id(state)] = _planted_setstate(state)
         if planted is not None:
             inst.hook = planted
         func = inst.func

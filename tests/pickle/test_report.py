@@ -73,3 +73,13 @@ def test_folding_never_amplifies() -> None:
     report = scan(pickle_of([call("os.system", text)], protocol=4))
     f = next(f for f in report.findings if f.rule == "MH101")
     assert f.severity.value == "high"  # the command is not followed as a constant
+
+
+def test_a_payload_repeated_many_times_is_listed_once_per_call_up_to_a_cap() -> None:
+    from tests.builders.pickles import payload_ops
+
+    body = payload_ops([call("os.system", "echo again")], 4) * 120
+    report = scan(b"\x80\x04" + body + b"N.")
+    found = [f for f in report.findings if f.rule == "MH101"]
+    assert len(found) == 51
+    assert found[-1].message.endswith("(this and 69 more calls like it)")
