@@ -75,6 +75,11 @@ class CodeServer:
         self.log = base / "code-server.log"
 
     @property
+    def pgid(self) -> int | None:
+        """code-server's process group (its own session), while it runs."""
+        return self.proc.pid if self.proc is not None else None
+
+    @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/?folder={self.workspace}"
 

@@ -96,6 +96,7 @@ def editor_demo(manifest: Manifest, endpoint: str, workdir: Path, *, port: int, 
                 "url": server.url,
                 "endpoint": endpoint,
                 "editor": str(base),
+                "pgid": server.pgid,
                 "manifest": json.loads(manifest.to_json()),
             }
             print(json.dumps(info), flush=True)

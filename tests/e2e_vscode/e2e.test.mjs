@@ -73,6 +73,16 @@ async function stopDemo() {
     }, 20_000);
     await exited;
     clearTimeout(timer);
+    // demo/run.py kills code-server's group on SIGTERM; if it had to be killed itself, do it here.
+    if (info?.pgid) {
+        try {
+            process.kill(-info.pgid, 'SIGKILL');
+        } catch (err) {
+            if (err.code !== 'ESRCH') {
+                throw err;
+            }
+        }
+    }
 }
 
 /** Starts the demo (code-server + fake Hub) and a browser page on it. */
