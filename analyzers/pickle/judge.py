@@ -186,6 +186,20 @@ class Judge:
         fn = tgt.fn
         if fn.kind == "name":
             danger = danger_of(fn.name)
+            if (
+                danger is not None
+                and call.kind == "newobj"
+                and looks_like_class(fn.name)
+                and danger.kind is not Kind.CODE_OBJECT
+            ):
+                # NEWOBJ runs cls.__new__ only: the object exists, its __init__ (the command) never ran.
+                return self._note(
+                    "MH106",
+                    fn.name,
+                    f"pickle creates a {fn.name} object without running it (NEWOBJ)",
+                    call.offset,
+                    call,
+                )
             if danger is not None:
                 return self._dangerous(call, tgt, danger)
             if (fn.name in HELPERS or is_allowed(fn.name)) and "attribute chain" not in fn.via:

@@ -81,13 +81,17 @@ def test_inst_obj_newobj_newobj_ex() -> None:
     assert one(scan(inst), "MH101").evidence == "os.system('echo inst')"
     obj = b"(cos\nsystem\nS'echo obj'\no."
     assert one(scan(obj), "MH101").evidence == "os.system('echo obj')"
+    # NEWOBJ runs only __new__: a Popen object is created, its command never runs (suspicious, not an attack)
     newobj = b"\x80\x04" + sglobal("subprocess", "Popen") + s4("echo newobj") + b"\x85\x81."
-    f = one(scan(newobj), "MH101")
-    assert (f.category, f.evidence) == (Category.COMMAND_EXEC, "subprocess.Popen('echo newobj')")
+    report = scan(newobj)
+    f = one(report, "MH106")
+    assert (f.evidence, report.verdict) == ("subprocess.Popen('echo newobj')", Verdict.SUSPICIOUS)
+    assert "without running it" in f.message
     newobj_ex = b"\x80\x04" + sglobal("subprocess", "Popen") + b")}" + s4("args") + s4("echo kw") + b"s\x92."
-    f = one(scan(newobj_ex), "MH101")
-    assert f.evidence == "subprocess.Popen(args='echo kw')"
-    assert f.severity is Severity.CRITICAL
+    assert one(scan(newobj_ex), "MH106").evidence == "subprocess.Popen(args='echo kw')"
+    # A function type's constructor is __new__: NEWOBJ of types.FunctionType does build a function
+    fn = b"\x80\x04" + sglobal("types", "FunctionType") + sglobal("builtins", "None") + b"}\x86\x81."
+    assert one(scan(fn), "MH103").severity is Severity.HIGH
 
 
 @pytest.mark.parametrize("ext", [b"\x82\x07", b"\x83\x07\x01", b"\x84\x07\x01\x00\x00"])
