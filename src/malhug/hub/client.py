@@ -14,9 +14,11 @@ import time
 from dataclasses import dataclass, replace
 from typing import Any, Final
 
+import httpx2
+
 from malhug.hub import localcache, select
 from malhug.hub.cache import VerdictCache
-from malhug.hub.http import HubError, HubHttp
+from malhug.hub.http import HubError, HubHttp, new_session
 from malhug.hub.remote import FULL_SHA, RemoteFile, file_security, list_commits, list_files, revision_info
 from malhug.hub.scanner import REPO_LEVEL_ERRORS, Job, Progress, scan_revision
 from malhug.hub.settings import HubSettings, redact
@@ -89,6 +91,21 @@ class HubClient:
         self.history_depth = history_depth
         self.verdicts: VerdictCache | None = VerdictCache() if isinstance(verdict_cache, _Default) else verdict_cache
         self.timeout = timeout
+        self._session: httpx2.Client | None = None
+        self._session_lock = threading.Lock()
+
+    def _shared_session(self) -> httpx2.Client:
+        with self._session_lock:
+            if self._session is None:
+                self._session = new_session(self.timeout)
+            return self._session
+
+    def close(self) -> None:
+        """Close the shared HTTP connections (a later call opens new ones)."""
+        with self._session_lock:
+            if self._session is not None:
+                self._session.close()
+                self._session = None
 
     def __repr__(self) -> str:
         return f"HubClient(endpoint={self._endpoint!r}, offline={self._offline}, max_download={self.max_download})"
@@ -99,7 +116,8 @@ class HubClient:
         )
 
     def _http(self, ask: _Ask) -> HubHttp:
-        return HubHttp(ask.settings.endpoint, ask.settings.token, timeout=self.timeout, cancel=ask.cancel)
+        s = ask.settings
+        return HubHttp(s.endpoint, s.token, timeout=self.timeout, cancel=ask.cancel, session=self._shared_session())
 
     def _job(self, ask: _Ask, commit: str, http: HubHttp | None = None) -> Job:
         return Job(
@@ -256,7 +274,9 @@ class HubClient:
                 error="offline mode: finding a safe revision needs the commit history from the Hub",
             )
         try:
-            with HubHttp(s.endpoint, s.token, timeout=self.timeout, cancel=cancel) as http:
+            with HubHttp(
+                s.endpoint, s.token, timeout=self.timeout, cancel=cancel, session=self._shared_session()
+            ) as http:
                 commits = list_commits(http, repo_type, repo_id, None, limit=bound)
         except HubError as exc:
             return SafeRevision(repo_id, _kind(repo_type), None, None, 0, error=redact(exc.message, s.token))

@@ -56,6 +56,15 @@ def _retry_after(headers: httpx2.Headers) -> float | None:
         return None
 
 
+def new_session(timeout: float) -> httpx2.Client:
+    """An HTTP client for the Hub (thread-safe; making one costs tens of milliseconds, so it is shared)."""
+    return httpx2.Client(
+        timeout=httpx2.Timeout(timeout),
+        follow_redirects=False,
+        headers={"User-Agent": f"malhug/{__version__}", "Accept-Encoding": "identity"},
+    )
+
+
 class HubHttp:
     """One Hub endpoint: JSON API calls and file reads, counting the bytes received."""
 
@@ -68,7 +77,9 @@ class HubHttp:
         max_retries: int = 3,
         max_wait: float = 10.0,
         cancel: threading.Event | None = None,
+        session: httpx2.Client | None = None,
     ):
+        """``session``: a shared client (from ``new_session``) kept open by its owner; else one of our own."""
         self.endpoint = endpoint.rstrip("/")
         self._token = token
         self.timeout = timeout
@@ -78,14 +89,12 @@ class HubHttp:
         self.api_bytes = 0  # JSON received from the API
         self.file_bytes = 0  # file content received (resolve + CDN)
         self._lock = threading.Lock()
-        self._client = httpx2.Client(
-            timeout=httpx2.Timeout(timeout),
-            follow_redirects=False,
-            headers={"User-Agent": f"malhug/{__version__}", "Accept-Encoding": "identity"},
-        )
+        self._owned = session is None
+        self._client = session if session is not None else new_session(timeout)
 
     def close(self) -> None:
-        self._client.close()
+        if self._owned:
+            self._client.close()
 
     def __enter__(self) -> HubHttp:
         return self
