@@ -317,6 +317,9 @@ class Judge:
                 assessment = self._assess(Kind.PYTHON, source, origin)
         if kind is Kind.NESTED and isinstance(payload, (bytes, bytearray)):
             self._scan_nested(bytes(payload), danger.name, call.offset)
+        elif kind is Kind.NESTED and isinstance(payload, str) and danger.name.startswith(_PICKLE_LOADERS):
+            # pickle.loads of a protocol-0/1 STRING: the text holds the pickle bytes (a path otherwise)
+            self._scan_nested(payload.encode("latin-1", "replace"), danger.name, call.offset)
         category = (
             assessment.category if assessment is not None and assessment.category is not None else danger.category
         )
@@ -414,9 +417,7 @@ class Judge:
             text = _text(value)
             return (text, decoded) if text is not None else (None, False)
         if kind is Kind.NESTED:
-            if isinstance(value, str):  # a protocol-0/1 STRING holding pickle bytes
-                return value.encode("latin-1", "replace"), decoded
-            return (value, decoded) if isinstance(value, (bytes, bytearray)) else (None, False)
+            return (value, decoded) if isinstance(value, (str, bytes, bytearray)) else (None, False)
         return self._all_const(tgt)
 
     def _all_const(self, tgt: Target) -> tuple[Any, bool]:

@@ -349,3 +349,12 @@ def test_cloudpickle_builtin_type_is_code_only_for_code_types() -> None:
     assert code_type.evidence == "cloudpickle.cloudpickle._builtin_type('CodeType')"
     mapping = scan(pickle_of([call("cloudpickle.cloudpickle._builtin_type", "MappingProxyType")], protocol=4))
     assert mapping.verdict is Verdict.CLEAN and rules(mapping) == {"MH108"}
+
+
+def test_nested_loaders_given_a_path_or_a_text_pickle() -> None:
+    path = scan(pickle_of([call("torch.load", "/tmp/malhug-other.pt")], protocol=2))
+    f = one(path, "MH104")
+    assert f.evidence == "torch.load('/tmp/malhug-other.pt')" and all(x.location.member is None for x in path.findings)
+    text = pickle_of([call("os.system", "echo text")], protocol=0).decode("latin-1")
+    nested = scan(pickle_of([call("pickle.loads", text)], protocol=0))
+    assert one(nested, "MH101").location.member is not None
