@@ -40,10 +40,17 @@ def analyze_text(text: str, path: str = "<script>", *, report_syntax_errors: boo
     """Findings of a Python source text, with exact locations and data-flow traces.
 
     Never raises on syntax errors: broken statements are blanked and the rest is analyzed; with
-    ``report_syntax_errors`` the first error becomes an MH514 finding (the editor shows its own).
+    ``report_syntax_errors`` the first error becomes an MH514 finding (the editor shows its own),
+    and code too deeply nested to analyze an MH902 finding.
     """
     result = analyze_code(text, embedded=False, path=path)
     findings = result.to_findings()
+    if report_syntax_errors and result.incomplete:
+        findings.append(
+            finding(
+                "MH902", f"python: {result.incomplete}", location=Location(line=1, column=1), evidence=result.incomplete
+            )
+        )
     if report_syntax_errors and result.syntax_errors:
         line, message = result.syntax_errors[0]
         where = "the file could not be analyzed" if result.module is None else "the broken statements were skipped"

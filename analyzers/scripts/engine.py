@@ -399,8 +399,25 @@ def analyze_code(code: str, *, embedded: bool = False, depth: int = 0, path: str
 def _analyze_code(code: str, *, embedded: bool, depth: int, path: str) -> Result:
     parsed = parsing.parse(code)
     if parsed.module is None:
-        return Result(module=None, findings=[], path=path, syntax_errors=parsed.errors)
+        incomplete = parsed.errors[0][1] if parsed.too_deep else None
+        return Result(
+            module=None,
+            findings=[],
+            path=path,
+            syntax_errors=[] if parsed.too_deep else parsed.errors,
+            incomplete=incomplete,
+        )
     engine = Engine(parsed.module, embedded=embedded, depth=depth)
+    incomplete = None
     if depth <= MAX_DEPTH:
-        engine.run()
-    return Result(module=parsed.module, findings=list(engine.findings.values()), path=path, syntax_errors=parsed.errors)
+        try:
+            engine.run()
+        except RecursionError:
+            incomplete = "expressions nested too deeply to follow; findings so far are reported"
+    return Result(
+        module=parsed.module,
+        findings=list(engine.findings.values()),
+        path=path,
+        syntax_errors=parsed.errors,
+        incomplete=incomplete,
+    )

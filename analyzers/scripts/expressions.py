@@ -61,7 +61,13 @@ class Expressions:
         if type(node) is cst.SimpleString:
             return string_literal(node)
         if type(node) is cst.ConcatenatedString:
-            return text_val([self.eval(node.left, frame), self.eval(node.right, frame)])
+            parts: list[Val] = []
+            cur: cst.BaseExpression = node
+            while type(cur) is cst.ConcatenatedString:  # right-nested: "a" "b" "c"
+                parts.append(self.eval(cur.left, frame))
+                cur = cur.right
+            parts.append(self.eval(cur, frame))
+            return text_val(parts)
         if type(node) is cst.FormattedString:
             return self.fstring(node, frame)
         if type(node) is cst.Integer:
@@ -72,7 +78,7 @@ class Expressions:
         if type(node) is cst.Float:
             return const(node.evaluated_value)
         if type(node) is cst.BinaryOperation:
-            return self.binary(self.eval(node.left, frame), self.eval(node.right, frame), node.operator)
+            return self.binary_chain(node, frame)
         if type(node) is cst.BooleanOperation:
             return join(self.eval(node.left, frame), self.eval(node.right, frame))
         if type(node) is cst.UnaryOperation:
@@ -252,6 +258,16 @@ class Expressions:
                     else Val(text=val.approx(), taints=val.taints, decoded=val.decoded)
                 )
         return text_val(parts)
+
+    def binary_chain(self, node: cst.BinaryOperation, frame: Frame) -> Val:
+        """``a + b + c + …`` (left-nested) evaluated iteratively: obfuscators build thousands."""
+        spine: list[cst.BinaryOperation] = [node]
+        while type(spine[-1].left) is cst.BinaryOperation:
+            spine.append(spine[-1].left)
+        acc = self.eval(spine[-1].left, frame)
+        for op_node in reversed(spine):
+            acc = self.binary(acc, self.eval(op_node.right, frame), op_node.operator)
+        return acc
 
     def binary(self, a: Val, b: Val, op: cst.BaseBinaryOp | cst.BaseAugOp) -> Val:
         taints = merge_taints(a.taints, b.taints)

@@ -50,7 +50,7 @@ def pending(
     if evidence is None:
         try:
             evidence = engine.module.code_for_node(node)
-        except (AttributeError, TypeError, ValueError):
+        except (AttributeError, TypeError, ValueError, RecursionError):
             evidence = ""
     return Pending(
         rule=rule,
@@ -69,12 +69,24 @@ class Result:
     findings: list[Pending]
     path: str = "<script>"
     syntax_errors: list[tuple[int, str]] = field(default_factory=list)
+    incomplete: str | None = None  # why part of the code was not analyzed (resource bound)
 
     def to_findings(self) -> list[Finding]:
         if self.module is None or not self.findings:
             return []
+        try:
+            return self._to_findings(self.module)
+        except RecursionError:
+            self.incomplete = self.incomplete or "code nested too deeply to locate findings"
+            return [self._unlocated(p) for p in self.findings]
+
+    @staticmethod
+    def _unlocated(p: Pending) -> Finding:
+        return finding(p.rule, p.message, evidence=p.evidence, severity=p.severity, category=p.category)
+
+    def _to_findings(self, module: cst.Module) -> list[Finding]:
         nodes = [p.node for p in self.findings] + [n for p in self.findings for _, n in p.steps]
-        ranges = positions.resolve(self.module, nodes)
+        ranges = positions.resolve(module, nodes)
         out = []
         for p in self.findings:
             trace = tuple(TraceStep(msg, _location(ranges.get(id(n)))) for msg, n in p.steps)

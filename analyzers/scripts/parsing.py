@@ -17,6 +17,9 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 MAX_REPAIRS = 12
+# libcst's parse time grows with the square of an expression's depth (2,000 chained `+` take half a
+# second) and CPython accepts depths near 3,000; real code stays far below this bound.
+MAX_NESTING = 300
 _CONTINUATION = re.compile(r"^(?:[)\]}]|else\b|elif\b|except\b|finally\b|case\b)")
 
 
@@ -24,6 +27,11 @@ _CONTINUATION = re.compile(r"^(?:[)\]}]|else\b|elif\b|except\b|finally\b|case\b)
 class Parsed:
     module: cst.Module | None
     errors: list[tuple[int, str]] = field(default_factory=list)  # (line, message) of repaired errors
+    too_deep: bool = False  # nesting beyond what CPython's parser accepts: not analyzed at all
+
+
+class _TooDeep(Exception):
+    pass
 
 
 def dotted(node: cst.CSTNode | None) -> str | None:
@@ -39,12 +47,31 @@ def _syntax_error(text: str) -> tuple[int, str] | None:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            ast.parse(text)
+            tree = ast.parse(text)
     except SyntaxError as exc:
+        if "too many nested" in (exc.msg or "") or "too complex" in (exc.msg or ""):
+            raise _TooDeep(exc.msg) from exc
         return (exc.lineno or 1, exc.msg or "invalid syntax")
-    except (ValueError, MemoryError, RecursionError) as exc:
+    except ValueError as exc:  # null bytes
         return (1, str(exc) or type(exc).__name__)
+    except (MemoryError, RecursionError) as exc:
+        raise _TooDeep(type(exc).__name__) from exc
+    depth = _max_depth(tree)
+    if depth > MAX_NESTING:
+        raise _TooDeep(f"syntax tree depth {depth} > {MAX_NESTING}")
     return None
+
+
+def _max_depth(tree: ast.AST) -> int:
+    deepest = 0
+    stack: list[tuple[ast.AST, int]] = [(tree, 0)]
+    children = ast.iter_child_nodes
+    while stack:
+        node, depth = stack.pop()
+        if depth > deepest:
+            deepest = depth
+        stack.extend((child, depth + 1) for child in children(node))
+    return deepest
 
 
 def _indent(line: str) -> int:
@@ -74,17 +101,31 @@ def _top_level_region(lines: list[str], index: int) -> tuple[int, int]:
 
 
 def parse(text: str) -> Parsed:
+    """Parse ``text``, blanking broken statements; CPython's parser goes first.
+
+    libcst's native parser crashes the process (stack overflow) on some inputs nested deeper than
+    CPython accepts (``1 + 1 + … + 1`` twenty thousand times), so it only ever sees text that
+    ``ast.parse`` accepted; CPython's parser also gives the better error positions.
+    """
+    try:
+        return _parse(text)
+    except _TooDeep as exc:
+        return Parsed(None, [(1, f"nesting too deep to analyze ({exc})")], too_deep=True)
+
+
+def _parse(text: str) -> Parsed:
     errors: list[tuple[int, str]] = []
     lines = text.splitlines(keepends=True)
     current = text
     for _ in range(MAX_REPAIRS):
-        try:
-            return Parsed(cst.parse_module(current), errors)
-        except cst.ParserSyntaxError as exc:
-            err = _syntax_error(current) or (exc.raw_line, exc.message)
-        except (RecursionError, MemoryError) as exc:
-            errors.append((1, type(exc).__name__))
-            return Parsed(None, errors)
+        err = _syntax_error(current)
+        if err is None:
+            try:
+                return Parsed(cst.parse_module(current), errors)
+            except cst.ParserSyntaxError as exc:
+                err = (exc.raw_line, exc.message)
+            except (RecursionError, MemoryError) as exc:
+                raise _TooDeep(type(exc).__name__) from exc
         line, message = err
         errors.append((line, message))
         index = max(0, min(line, len(lines)) - 1)

@@ -14,9 +14,9 @@ several runs, CPU time of this process and wall time). ``--write-results`` write
 Detection (a file counts as flagged):
 - malhug: the file's verdict is ``malicious`` or ``suspicious`` (a finding of severity medium or
   higher); the "malicious only" column counts high/critical.
-- Bandit: an issue of severity MEDIUM or HIGH (any confidence); the strict column: severity HIGH.
-- GuardDog (``pypi scan <folder>``): any ``threat-*`` rule match; the loose column: any rule,
-  including ``capability-*``.
+- Bandit: any issue (any severity and confidence); the strict column: severity MEDIUM or HIGH.
+- GuardDog (``pypi scan <folder>``): any rule match, including ``capability-*``; the strict
+  column: a ``threat-*`` rule.
 """
 
 from __future__ import annotations
@@ -136,8 +136,12 @@ def run_bandit(sample: Sample) -> Outcome:
         return Outcome(False, False, seconds, error=(proc.stderr or proc.stdout)[-300:])
     issues = data.get("results", [])
     medium = [i for i in issues if i.get("issue_severity") in ("MEDIUM", "HIGH")]
-    high = [i for i in issues if i.get("issue_severity") == "HIGH"]
-    return Outcome(bool(medium), bool(high), seconds, ", ".join(sorted({i["test_id"] for i in medium})))
+    return Outcome(
+        bool(issues),
+        bool(medium),
+        seconds,
+        ", ".join(sorted({f"{i['test_id']}:{i.get('issue_severity', '?')}" for i in issues})),
+    )
 
 
 def run_guarddog(sample: Sample) -> Outcome:
@@ -266,8 +270,8 @@ def render(
     ]
     meaning = {
         "malhug": "verdict suspicious+ (strict: malicious)",
-        "bandit": "severity MEDIUM+ (strict: HIGH)",
-        "guarddog": "any threat-* rule",
+        "bandit": "any issue (strict: severity MEDIUM+)",
+        "guarddog": "any rule incl. capability-* (strict: a threat-* rule)",
     }
     for tool, outcomes in results.items():
         loose = scores(samples, outcomes, strict=False)

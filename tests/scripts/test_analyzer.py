@@ -213,3 +213,22 @@ def test_long_benign_script_stays_clean_and_late_findings_keep_their_line() -> N
     code += "import os\nos.system('id')\n"
     (f,) = by_rule(analyze_text(code), "MH505")
     assert f.location.line == line_of(code, "os.system('id')") > 2000
+
+
+def test_deeply_nested_code_is_a_resource_finding_not_a_crash() -> None:
+    # libcst's native parser overflows its stack on such input; it must never see it.
+    code = "x = 1" + " + 1" * 20000 + "\n"
+    assert analyze_text(code) == []
+    report = scan_source(BytesSource(code.encode()), name="x.py", format_hint=formats.PYTHON)
+    (limit,) = report.findings
+    assert limit.rule == "MH902" and "nesting too deep" in limit.message
+    assert report.verdict is Verdict.SUSPICIOUS
+
+
+def test_long_concatenation_chains_are_folded_without_recursion() -> None:
+    code = 'import os\nos.system("i" + "d"' + ' + ""' * 280 + ")\n"
+    (run,) = by_rule(analyze_text(code), "MH505")
+    assert run.category is Category.RECON and run.location.line == 2
+    implicit = "import os\nos.system('i' " + "'' " * 2000 + "'d')\n"
+    (run,) = by_rule(analyze_text(implicit), "MH505")
+    assert run.category is Category.RECON

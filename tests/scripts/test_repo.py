@@ -1,0 +1,62 @@
+"""Which files of a repository loading runs (analyzers/scripts/repo.py, pure)."""
+
+from __future__ import annotations
+
+from malhug.analyzers.scripts.repo import remote_code_refs, select_code_files
+
+
+def test_dataset_repo_without_contents_returns_root_scripts_first_then_every_module() -> None:
+    paths = ["README.md", "squad.py", "data/train.json", "utils/helpers.py", ".github/ci.py", "other.py"]
+    assert select_code_files(paths, "dataset", None) == ["other.py", "squad.py", "utils/helpers.py"]
+
+
+def test_dataset_repo_follows_local_imports_when_contents_are_given() -> None:
+    files = {
+        "squad.py": "import datasets\nfrom .squad_utils import norm\nimport helpers.text as t\n",
+        "squad_utils.py": "from . import constants\n",
+        "constants.py": "X = 1\n",
+        "helpers/__init__.py": "",
+        "helpers/text.py": "import json\n",
+        "unused.py": "import os\n",
+        "nested/unused_too.py": "",
+    }
+    chosen = select_code_files(list(files), "dataset", None, read_text=files.get)
+    # Every root .py may be the loading script; modules below the root only when imported.
+    assert chosen == ["constants.py", "squad.py", "squad_utils.py", "unused.py", "helpers/text.py"]
+
+
+def test_model_repo_auto_map_targets_first() -> None:
+    config = {
+        "auto_map": {
+            "AutoConfig": "configuration_tiny.TinyConfig",
+            "AutoModel": "modeling_tiny.TinyModel",
+            "AutoTokenizer": ["tokenization_tiny.TinyTokenizer", None],
+            "AutoModelForCausalLM": "other-org/base-repo--modeling_base.BaseForCausalLM",
+        },
+        "custom_pipelines": {"text-x": {"impl": "pipeline_x.XPipeline"}},
+    }
+    paths = [
+        "config.json",
+        "utils.py",
+        "modeling_tiny.py",
+        "configuration_tiny.py",
+        "tokenization_tiny.py",
+        "pipeline_x.py",
+        "pytorch_model.bin",
+    ]
+    assert select_code_files(paths, "model", config) == [
+        "configuration_tiny.py",
+        "modeling_tiny.py",
+        "tokenization_tiny.py",
+        "pipeline_x.py",
+        "utils.py",
+    ]
+    assert ("other-org/base-repo", "modeling_base.py") in remote_code_refs(config)
+    assert (None, "modeling_tiny.py") in remote_code_refs(config)
+
+
+def test_model_repo_without_config_and_odd_values() -> None:
+    assert select_code_files(["a.py", "sub/b.py", "x.txt"], "model", None) == ["a.py", "sub/b.py"]
+    assert remote_code_refs({"auto_map": {"AutoModel": "no_dot", "B": 3, "C": "../evil.Class"}}) == []
+    assert remote_code_refs({"auto_map": ["tokenization_old.Tok", None]}) == [(None, "tokenization_old.py")]
+    assert remote_code_refs(None) == [] and remote_code_refs({"auto_map": "x"}) == []
