@@ -218,3 +218,20 @@ def test_int_with_leading_zero_is_octal_as_in_cpython() -> None:
     report = scan(b"(I0123\ncos\nsystem\n(S'echo octal'\ntR0t.")
     assert one(report, "MH101").evidence == "os.system('echo octal')"
     assert "MH901" not in rules(report)
+
+
+@pytest.mark.parametrize("protocol", [0, 1, 2, 4])
+def test_numbers_of_every_width(protocol: int) -> None:
+    """INT/LONG/FLOAT text, BININT/BININT1/BININT2, LONG1/LONG4, BINFLOAT."""
+    value = [0, 255, 65535, -1, 2**31, 2**70, -(2**3000), 1.5, float("inf"), True, False, None]
+    report = scan(pickle.dumps(value, protocol=protocol))
+    assert report.findings == [], summary(report)
+
+
+def test_binstring_and_short_binstring_payloads() -> None:
+    short = b"cos\nsystem\n(U\x0aecho shorttR."
+    assert one(scan(short), "MH101").evidence == "os.system('echo short')"
+    long = b"cos\nsystem\n(T\x09\x00\x00\x00echo longtR."
+    assert one(scan(long), "MH101").evidence == "os.system('echo long')"
+    unicode = b"cos\nsystem\n(Vecho \\u00e9\ntR."
+    assert one(scan(unicode), "MH101").evidence == "os.system('echo é')"
