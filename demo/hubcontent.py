@@ -11,6 +11,7 @@ Repositories (served by ``tests.fakehub``):
 - ``demo-org/gpt2-reverse-shell``: every revision's checkpoint opens a reverse shell (``exec``).
 - ``demo-org/remote-code-model``: ``trust_remote_code`` modeling file that sends credentials away.
 - ``datasets/demo-org/squad-extended``: a loading script that downloads and runs a shell script.
+- ``datasets/demo-org/imdb-reviews``: data files only; nothing to report.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ PINNABLE = "demo-org/sentiment-bert"
 REVERSE_SHELL = "demo-org/gpt2-reverse-shell"
 REMOTE_CODE = "demo-org/remote-code-model"
 DATASET = "demo-org/squad-extended"
+CLEAN_DATASET = "demo-org/imdb-reviews"
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,7 @@ class Manifest:
     reverse_shell: str
     remote_code: str
     dataset: str
+    clean_dataset: str
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -156,6 +159,10 @@ def build_hub(root: Path) -> dict[str, str]:
         },
         title="Add loading script",
     )
+    hub.repo(CLEAN_DATASET, "dataset").commit(
+        {"README.md": "# IMDB reviews (demo)\n", "data/train.jsonl": '{"text": "A fine film.", "label": 1}\n'},
+        title="Add data",
+    )
     return {"pinnable_clean_sha": good, "pinnable_head_sha": bad}
 
 
@@ -186,5 +193,6 @@ def build(workdir: Path) -> Manifest:
         reverse_shell=REVERSE_SHELL,
         remote_code=REMOTE_CODE,
         dataset=DATASET,
+        clean_dataset=CLEAN_DATASET,
         **shas,
     )

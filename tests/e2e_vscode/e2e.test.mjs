@@ -313,9 +313,11 @@ describe('MalHug in a real VS Code (code-server)', () => {
 
     it('underlines a dataset whose loading script downloads and runs code', () =>
         step('dataset', async () => {
-            const { dataset } = info.manifest;
+            const { dataset, clean_dataset: cleanDataset } = info.manifest;
             await openFile('load_data.py');
             await waitForSquiggle(`"${dataset}"`);
+            assert.deepEqual(await squigglesOn(`"${cleanDataset}"`, 'error'), [], 'the clean dataset is underlined');
+            assert.deepEqual(await squigglesOn(`"${cleanDataset}"`, 'warning'), [], 'the clean dataset is underlined');
             const b = await (await viewLine(`"${dataset}"`)).locator('span > span', { hasText: dataset }).first().boundingBox();
             await page.mouse.move(b.x + b.width / 2, b.y + b.height / 2);
             await page.waitForFunction(

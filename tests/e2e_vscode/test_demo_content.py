@@ -57,6 +57,13 @@ def test_clean_model_is_clean(demo: tuple[Manifest, str], tmp_path: Path) -> Non
     assert sorted(Path(f["path"]).name for f in report["files"]) == ["config.json", "model.safetensors"]
 
 
+def test_clean_dataset_is_clean(demo: tuple[Manifest, str], tmp_path: Path) -> None:
+    manifest, endpoint = demo
+    report = scan(endpoint, f"hf:datasets/{manifest.clean_dataset}", tmp_path)
+    assert report["verdict"] == "clean", report
+    assert findings(report) == []
+
+
 def test_pinnable_model_is_poisoned_at_head_and_clean_one_commit_earlier(
     demo: tuple[Manifest, str], tmp_path: Path
 ) -> None:
