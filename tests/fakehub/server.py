@@ -96,6 +96,7 @@ def _error(status: int, code: str | None, message: str) -> _Reply:
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out as separate writes: no 40 ms delayed-ACK stall
     server_name_tag = "hub"
     state: State  # set on the subclass per server
 
