@@ -15,8 +15,7 @@ from malhug.analyzers.pickle.policy import (
     HELPERS,
     Danger,
     Kind,
-    danger_of,
-    is_allowed,
+    NameCache,
     looks_like_class,
 )
 from malhug.analyzers.pickle.resolve import MODULE_PRODUCERS, Ref, Resolver, Target
@@ -103,6 +102,7 @@ class Judge:
         self.roots = roots
         self.folder = folder
         self.resolver = Resolver(folder, ctx.limits.max_expression_depth)
+        self.names = NameCache()
         self.consumed: set[int] = set()  # Globals reached as (part of) a callee
         self.notes: dict[tuple[str, str], _Note] = {}
         self.maybe_discarded: list[tuple[Call, str]] = []
@@ -159,9 +159,9 @@ class Judge:
                     ok = plain[id(func)] = (
                         not chained
                         and not func.dynamic
-                        and is_allowed(name)
+                        and self.names.allowed(name)
                         and name not in _SPECIAL
-                        and danger_of(name) is None
+                        and self.names.danger(name) is None
                     )
                 if ok:
                     self.consumed.add(id(func))
@@ -185,7 +185,7 @@ class Judge:
     def _decide(self, call: Call, tgt: Target) -> Finding | None:
         fn = tgt.fn
         if fn.kind == "name":
-            danger = danger_of(fn.name)
+            danger = self.names.danger(fn.name)
             if (
                 danger is not None
                 and call.kind == "newobj"
@@ -202,7 +202,7 @@ class Judge:
                 )
             if danger is not None:
                 return self._dangerous(call, tgt, danger)
-            if (fn.name in HELPERS or is_allowed(fn.name)) and "attribute chain" not in fn.via:
+            if (fn.name in HELPERS or self.names.allowed(fn.name)) and "attribute chain" not in fn.via:
                 return self._allowed_result(call)
             return self._unknown(call, tgt, fn.name)
         if fn.kind == "method" and fn.base is not None:
@@ -213,7 +213,7 @@ class Judge:
                 fn.base.kind in ("namespace", "module") and fn.name in ("get", "__getitem__", "pop")
             ):
                 return None
-            if fn.base.kind == "object" and is_allowed(fn.base.name):
+            if fn.base.kind == "object" and self.names.allowed(fn.base.name):
                 return None
             return self._unknown(call, tgt, f"{fn.base.name}.{fn.name}")
         if fn.kind == "gadget":
@@ -225,7 +225,7 @@ class Judge:
             )
         if fn.kind == "attrgetter":
             return None
-        built = danger_of(fn.name) if fn.kind == "object" else None
+        built = self.names.danger(fn.name) if fn.kind == "object" else None
         if built is not None and built.kind is Kind.CODE_OBJECT:
             return finding(
                 "MH103",
@@ -277,7 +277,7 @@ class Judge:
                 location=Location(offset=call.offset),
                 evidence=_evidence(call),
             )
-        danger = danger_of(target.name) if target.kind == "name" else None
+        danger = self.names.danger(target.name) if target.kind == "name" else None
         if danger is not None:
             how = "functools.partial" if ref.kind == "partial" else "getattr"
             return finding(
@@ -288,7 +288,7 @@ class Judge:
                 category=danger.category,
                 severity=Severity.HIGH,
             )
-        if target.kind in ("name", "module") and target.via and not is_allowed(target.name):
+        if target.kind in ("name", "module") and target.via and not self.names.allowed(target.name):
             return self._note(
                 "MH106",
                 target.name,
@@ -451,7 +451,7 @@ class Judge:
                 todo.extend(value)
             elif isinstance(value, Call):
                 ref = self.resolver.target(value).fn
-                danger = danger_of(ref.name) if ref.kind == "name" else None
+                danger = self.names.danger(ref.name) if ref.kind == "name" else None
                 if danger is not None and danger.kind in (Kind.NETWORK, Kind.DOWNLOAD):
                     return True
                 todo.append(value.func)
@@ -525,7 +525,7 @@ class Judge:
                     )
                 )
                 continue
-            danger = danger_of(ref.name)
+            danger = self.names.danger(ref.name)
             if danger is not None:
                 self.ctx.add(
                     finding(
@@ -536,7 +536,7 @@ class Judge:
                         category=danger.category,
                     )
                 )
-            elif ref.via and not is_allowed(ref.name):
+            elif ref.via and not self.names.allowed(ref.name):
                 self._note(
                     "MH106",
                     ref.name,
@@ -544,7 +544,7 @@ class Judge:
                     glob.offset,
                     short_name(glob),
                 )
-            elif not is_allowed(ref.name) and ref.name not in HELPERS:
+            elif not self.names.allowed(ref.name) and ref.name not in HELPERS:
                 self._note(
                     "MH108", ref.name, f"pickle imports the unknown name {ref.name}", glob.offset, short_name(glob)
                 )

@@ -7,7 +7,6 @@ reached through a module attribute chain), then looked up exactly, then by prefi
 from __future__ import annotations
 
 import enum
-import functools
 import re
 from dataclasses import dataclass
 
@@ -688,7 +687,6 @@ def canonical(module: str, name: str) -> tuple[str, bool]:
     return dotted, chained
 
 
-@functools.lru_cache(maxsize=4096)
 def danger_of(name: str) -> Danger | None:
     kind = DANGEROUS.get(name)
     if kind is None:
@@ -699,7 +697,6 @@ def danger_of(name: str) -> Danger | None:
     return Danger(name, kind) if kind is not None else None
 
 
-@functools.lru_cache(maxsize=4096)
 def is_allowed(name: str) -> bool:
     if name in ALLOWED:
         return True
@@ -711,6 +708,24 @@ def is_allowed(name: str) -> bool:
     ):
         return True
     return head == "numpy.core.multiarray" and leaf in ("_reconstruct", "scalar")
+
+
+class NameCache:
+    """``danger_of``/``is_allowed`` memoised for one analysis (a stream repeats a few names a lot)."""
+
+    def __init__(self) -> None:
+        self._danger: dict[str, Danger | None] = {}
+        self._allowed: dict[str, bool] = {}
+
+    def danger(self, name: str) -> Danger | None:
+        if name not in self._danger:
+            self._danger[name] = danger_of(name)
+        return self._danger[name]
+
+    def allowed(self, name: str) -> bool:
+        if name not in self._allowed:
+            self._allowed[name] = is_allowed(name)
+        return self._allowed[name]
 
 
 def looks_like_class(name: str) -> bool:
