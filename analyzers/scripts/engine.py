@@ -167,8 +167,10 @@ class Engine:
             val = ex.binary(cur, ex.eval(stmt.value, frame), stmt.operator)
             self.assign(stmt.target, val, frame, stmt)
         elif type(stmt) is cst.Return:
-            if stmt.value is not None and frame.func is not None:
-                self.returns(frame.func, ex.eval(stmt.value, frame), stmt)
+            if stmt.value is not None:
+                val = ex.eval(stmt.value, frame)  # also at module level: decompiled Lambda bodies
+                if frame.func is not None:
+                    self.returns(frame.func, val, stmt)
         elif isinstance(stmt, cst.Import | cst.ImportFrom):
             self.imports(stmt, frame)
         elif type(stmt) is cst.FunctionDef:

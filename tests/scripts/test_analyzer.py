@@ -232,3 +232,13 @@ def test_long_concatenation_chains_are_folded_without_recursion() -> None:
     implicit = "import os\nos.system('i' " + "'' " * 2000 + "'d')\n"
     (run,) = by_rule(analyze_text(implicit), "MH505")
     assert run.category is Category.RECON
+
+
+@pytest.mark.parametrize("name", ["Besthpz/best", "Yash2998db/stan_small", "sweis/script_executing"])
+def test_every_prefix_of_a_real_script_analyzes_without_error(name: str) -> None:
+    """What an editor sees while the file is typed: cut at many points, never an exception."""
+    code = CORPUS_SCRIPTS[name]
+    step = max(1, len(code) // 60)
+    for cut in range(0, len(code), step):
+        for f in analyze_text(code[:cut] + "\n"):
+            assert f.location.line is not None and 1 <= f.location.line <= code[:cut].count("\n") + 2

