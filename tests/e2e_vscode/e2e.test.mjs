@@ -270,6 +270,7 @@ describe('MalHug in a real VS Code (code-server)', () => {
             await row.waitFor({ timeout: 30_000 });
             const text = await row.innerText();
             assert.match(text, /malhug/i, `Problems row: ${text}`);
+            assert.ok(text.includes(`${pinnable}@`) && /is malicious/.test(text), `not MalHug's message: ${text}`);
             assert.match(text, /MH\d{3}/, `Problems row has no rule id: ${text}`);
             const texts = await rows.allInnerTexts();
             const all = texts.join('\n');
