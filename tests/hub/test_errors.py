@@ -262,3 +262,14 @@ def test_stored_token_file_is_used(hub: FakeHub, make_client: Callable[..., HubC
     token_file.write_text("hf_stored\n")
     hub.repo("org/secret", private=True, tokens=["hf_stored"]).commit({"w.pkl": P.benign_pickle()})
     assert make_client().scan_repo("org/secret").error is None
+
+
+def test_offline_answers_from_a_verdict_remembered_online(hub: FakeHub, make_client: Callable[..., HubClient]) -> None:
+    sha = hub.repo("org/model").commit({"w.pkl": P.evil_pickle()})
+    make_client().scan_repo("org/model")
+    hub.clear_log()
+    scan = make_client(offline=True).scan_repo("org/model")
+    assert hub.requests() == []
+    assert scan.error is None and scan.offline and scan.from_cache and scan.commit_sha == sha
+    assert scan.verdict is Verdict.MALICIOUS
+    assert make_client(offline=True).scan_repo("org/model", revision="dev").error_kind == "offline"
