@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, replace
 from typing import Any
 
 from malhug.analyzers.context import ScanContext
-from malhug.analyzers.embedded import CodeAssessment
+from malhug.analyzers.embedded import CodeAssessment, assess_python, assess_shell
 from malhug.analyzers.limits import LimitExceeded
 from malhug.analyzers.pickle.fold import NOT_CONST, Folder
 from malhug.analyzers.pickle.machine import Trace
@@ -22,6 +23,8 @@ from malhug.analyzers.pickle.resolve import MODULE_PRODUCERS, Ref, Resolver, Tar
 from malhug.analyzers.pickle.values import Call, Global, PDict, PersId, PSet, render, short_name
 from malhug.core.model import Category, Finding, Location, Severity, TraceStep
 from malhug.core.rules import finding
+
+log = logging.getLogger(__name__)
 
 MAX_EVIDENCE = 1000
 MAX_SAME = 50  # identical call findings listed before the rest are counted
@@ -59,14 +62,14 @@ _WHAT = {
 
 
 def _assess(kind: Kind, text: str, origin: str, depth: int) -> CodeAssessment | None:
-    """The embedded-code assessment of a payload; None until the script analysis is installed."""
-    from malhug.analyzers.embedded import assess_python, assess_shell
-
+    """The embedded-code assessment of a payload; None (the callable's category then applies) when
+    the script analysis cannot be imported."""
     try:
         if kind is Kind.SHELL:
             return assess_shell(text, origin=origin, depth=depth)
         return assess_python(text, origin=origin, depth=depth)
-    except ImportError:
+    except ImportError as exc:
+        log.warning("embedded-code assessment unavailable, using the callable's category: %s", exc)
         return None
 
 
