@@ -208,3 +208,19 @@ def test_malformed_ids_from_a_hub_are_refused(tmp_path: Path) -> None:
             _parse_file(bad)
     (tmp_path / "secret").write_text("x")
     assert find_blob(tmp_path / "hub", "model", "org/m", "sha256:../../../secret") is None
+
+
+@pytest.mark.parametrize("repo_id", ["org/name", "name", "Org-1/model.v2_x", "a/b"])
+def test_valid_repo_ids(repo_id: str) -> None:
+    from malhug.hub.client import valid_repo_id
+
+    assert valid_repo_id(repo_id)
+
+
+@pytest.mark.parametrize(
+    "repo_id", ["org/..", "../x", "org/a--b", "org/.hidden", "org/a/b", "", "org/", "/name", "org name"]
+)
+def test_invalid_repo_ids(repo_id: str) -> None:
+    from malhug.hub.client import valid_repo_id
+
+    assert not valid_repo_id(repo_id)

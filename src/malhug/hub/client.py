@@ -30,6 +30,11 @@ REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}(/[\w.-]{1,96})?$")
 DEFAULT_MAX_DOWNLOAD = 50 * 2**20
 
 
+def valid_repo_id(repo_id: str) -> bool:
+    """``name`` or ``org/name`` as the Hub allows them (no ``..``/``--``, no part starting with a dot)."""
+    return bool(REPO_ID.match(repo_id)) and ".." not in repo_id and "--" not in repo_id and "/." not in repo_id
+
+
 def _kind(repo_type: str) -> RepoType:
     return "dataset" if repo_type == "dataset" else "model"
 
@@ -155,7 +160,7 @@ class HubClient:
         ask = _Ask(self.settings(), repo_id, repo_type, revision, on_progress, cancel)
         started = time.monotonic()
         try:
-            if not REPO_ID.match(repo_id) or repo_type not in ("model", "dataset"):
+            if not valid_repo_id(repo_id) or repo_type not in ("model", "dataset"):
                 raise HubError("not-found", f"not a valid {repo_type} id: {repo_id!r} (expected ORG/NAME)")
             scan = self._scan_offline(ask) if ask.settings.offline else self._scan_online(ask)
         except HubError as exc:
