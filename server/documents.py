@@ -8,6 +8,7 @@ a version older than the document's current one.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,6 +30,7 @@ log = logging.getLogger("malhug.server.documents")
 PYTHON_SUFFIXES = (".py", ".pyw", ".pyi")
 # The script analyzer (slow on big files) waits for this much quiet after the last edit.
 SCRIPT_DELAY_MS = 400
+CACHE_WAIT_S = 0.1
 
 
 def is_python(uri: str, language_id: str | None = None) -> bool:
@@ -103,12 +105,30 @@ class Documents:
             state.script_findings = shift_findings(state.script_lines, src.lines, state.script_findings)
             state.script_lines = src.lines
         state.keys = {diagnostics.ref_key(r) for r in analysis.refs}
-        await self.hub.load_cached(state)
+        # Cached verdicts usually take a millisecond: wait that long so they come with this publish, not
+        # longer (a lookup that scans a local snapshot publishes again when it is done).
+        lookup = asyncio.ensure_future(self.hub.load_cached(state))
+        await asyncio.wait({lookup}, timeout=CACHE_WAIT_S)
         if not self._current(uri, version):
             return
         self.publish(uri)
-        self.hub.request(state)
         self.kick_scripts(uri)
+        if lookup.done():
+            self._after_lookup(uri, state, lookup, republish=False)
+        else:
+            lookup.add_done_callback(lambda done: self._after_lookup(uri, state, done, republish=True))
+
+    def _after_lookup(self, uri: str, state: DocState, lookup: asyncio.Future[None], *, republish: bool) -> None:
+        """Scan what the cache did not know (and publish again if the lookup was slow)."""
+        if lookup.cancelled() or lookup.exception() is not None:
+            log.warning(
+                "verdict-cache lookup failed for %s: %r", uri, None if lookup.cancelled() else lookup.exception()
+            )
+        if self.server.docs.get(uri) is not state:
+            return
+        if republish:
+            self.publish(uri)
+        self.hub.request(state)
 
     def kick_scripts(self, uri: str) -> None:
         """Phase 2 (background, once typing pauses, latest text only): the script analyzer, then publish."""

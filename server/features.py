@@ -74,12 +74,14 @@ def register(server: MalhugServer) -> Components:
         ls.loop = asyncio.get_running_loop()
         ls.apply_log_level()
         await config.load(ls)  # reports every bad value once, initializationOptions included
+        ls.spawn(ls.warm_up(), "hub client start-up")
         ls.spawn(c.files.register_watcher(), "file watcher registration")
         ls.spawn(c.files.scan_all(), "workspace model-file scan")
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def did_change_configuration(ls: MalhugServer, params: types.DidChangeConfigurationParams) -> None:
-        await config.load(ls, params.settings)
+        if await config.load(ls, params.settings):
+            ls.spawn(ls.warm_up(), "hub client start-up")
         c.documents.reanalyze_all()
         for uri in list(ls.model_files):
             c.files.publish(uri)

@@ -61,7 +61,7 @@ class HubScheduler:
         missing = [k for k in state.keys if k not in self.server.hub.scans]
         if not missing:
             return
-        found = await self.server.run_cpu(self._cached, missing)
+        found = await self.server.run_cache(self._cached, missing)
         self.server.hub.scans.update(found)
         for key, scan in found.items():
             self._maybe_find_safe(key, scan)

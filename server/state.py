@@ -133,6 +133,8 @@ class LspLogHandler(logging.Handler):
         self.server = server
 
     def emit(self, record: logging.LogRecord) -> None:
+        if self.server.stopping:
+            return  # after shutdown the client may be gone; stderr still has the record
         kind = self._TYPES.get(record.levelno, types.MessageType.Log)
         if record.levelno > logging.ERROR:
             kind = types.MessageType.Error
@@ -149,6 +151,7 @@ class MalhugServer(LanguageServer):
         self.init_options: Any = None
         self._client: HubClientLike | None = None
         self._client_key: tuple[Any, ...] | None = None
+        self._client_lock = threading.Lock()
         self.docs: dict[str, DocState] = {}
         self.hub = HubResults()
         self.model_files: dict[str, FileReport] = {}
@@ -157,24 +160,35 @@ class MalhugServer(LanguageServer):
         self.cpu_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="malhug-cpu")
         self.hub_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="malhug-hub")
         self.file_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="malhug-files")
+        # Verdict-cache lookups: no network, but may scan a snapshot in the local HF cache.
+        self.cache_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="malhug-cache")
         self.scripts = ScriptRunner()
         self.background: set[asyncio.Task[Any]] = set()
         self.progress_counter = 0
+        self.stopping = False
+        self._reporting_error = False
         self.log_handler = LspLogHandler(self)
         self.log_handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
 
     # --- hub client
     @property
     def client(self) -> HubClientLike:
-        key = self.settings.hub_key()
-        if self._client is None or key != self._client_key:
-            self._client = self.client_factory(self.settings)
-            self._client_key = key
-        return self._client
+        """The hub client for the current settings (built on first use, from any thread)."""
+        with self._client_lock:
+            key = self.settings.hub_key()
+            if self._client is None or key != self._client_key:
+                self._client = self.client_factory(self.settings)
+                self._client_key = key
+            return self._client
 
     def drop_client(self) -> None:
-        self._client = None
-        self._client_key = None
+        with self._client_lock:
+            self._client = None
+            self._client_key = None
+
+    async def warm_up(self) -> None:
+        """Build the hub client (imports huggingface_hub) off the event loop, before the first lookup."""
+        await self.run_cache(lambda: self.client)
 
     # --- logging
     def apply_log_level(self) -> None:
@@ -221,6 +235,9 @@ class MalhugServer(LanguageServer):
             return []
         return scriptworker.to_findings(raw, path)
 
+    async def run_cache(self, func: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self.cache_pool, func, *args)
+
     async def run_files(self, func: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self.file_pool, func, *args)
 
@@ -239,8 +256,20 @@ class MalhugServer(LanguageServer):
         return task
 
     def report_server_error(self, error: Exception, source: Any) -> None:
-        # A failing handler becomes a log message; the server carries on.
-        log.error("internal error (%s): %s: %s", getattr(source, "__name__", source), type(error).__name__, error)
+        """A failing handler becomes a log message; the server carries on.
+
+        Not re-entered: when sending itself fails (the client is gone), logging through the client would
+        fail again and report again.
+        """
+        if self._reporting_error:
+            return
+        self._reporting_error = True
+        try:
+            if isinstance(error, BrokenPipeError | ValueError | OSError) and self.stopping:
+                return
+            log.error("internal error (%s): %s: %s", getattr(source, "__name__", source), type(error).__name__, error)
+        finally:
+            self._reporting_error = False
 
     # --- capabilities
     def supports_progress(self) -> bool:
@@ -252,8 +281,9 @@ class MalhugServer(LanguageServer):
         return bool(caps and caps.text_document and caps.text_document.diagnostic)
 
     def shutdown_pools(self) -> None:
+        self.stopping = True
         for job in self.hub.jobs.values():
             job.cancel.set()
-        for pool in (self.cpu_pool, self.hub_pool, self.file_pool):
+        for pool in (self.cpu_pool, self.hub_pool, self.file_pool, self.cache_pool):
             pool.shutdown(wait=False, cancel_futures=True)
         self.scripts.shutdown()

@@ -78,9 +78,14 @@ async def test_cached_verdicts_appear_at_once_after_a_restart(tmp_path: Path, hu
     second = await start_client(tmp_path, env=env)
     try:
         uri = open_doc(second, tmp_path / "ws" / "a.py", EVIL)
-        await wait_for(lambda: second.for_uri(uri), what="first publish")
-        assert "MH710" in codes(second.for_uri(uri)[0].diagnostics)  # the very first publish
+        await wait_for(lambda: "MH710" in codes(second.diagnostics.get(uri)), timeout=15, what="MH710 from the cache")
         assert not any("/resolve/" in r.path for r in hub.hub.requests())  # nothing downloaded again
+        hover = await second.text_document_hover_async(
+            types.HoverParams(
+                text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=2, character=35)
+            )
+        )
+        assert hover is not None and "from the verdict cache" in hover.contents.value  # type: ignore[union-attr]
     finally:
         await stop_client(second)
 
