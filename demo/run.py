@@ -64,8 +64,9 @@ def text_demo(manifest: Manifest, endpoint: str) -> int:
 
 def set_up_editor() -> None:
     """The same set-up as the tests: editor tooling and the .vsix (idempotent, quick when done)."""
-    subprocess.run(["bash", str(ROOT / "scripts" / "setup-editor.sh"), "all"], check=True)
-    subprocess.run(["make", "-s", "-C", str(ROOT), "vsix"], check=True)
+    for cmd in (["bash", str(ROOT / "scripts" / "setup-editor.sh"), "all"], ["make", "-s", "-C", str(ROOT), "vsix"]):
+        if subprocess.run(cmd, check=False).returncode != 0:
+            raise editor.EditorError(f"set-up step failed: {' '.join(cmd)}")
 
 
 def editor_settings(endpoint: str, interpreter: str) -> dict[str, object]:
@@ -139,9 +140,9 @@ def main(argv: list[str] | None = None) -> int:
             _say(f"fake Hub on {hub.endpoint}")
             if args.text:
                 return text_demo(manifest, hub.endpoint)
-            if not args.json:
-                set_up_editor()
             try:
+                if not args.json:
+                    set_up_editor()
                 return editor_demo(
                     manifest, hub.endpoint, workdir, port=args.port, as_json=args.json, interpreter=args.interpreter
                 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -101,3 +102,21 @@ def test_workspace_model_files(demo: tuple[Manifest, str], tmp_path: Path) -> No
     assert by_name["checkpoint.pt"]["verdict"] == "malicious"
     assert [(x["rule"], x["category"]) for x in by_name["checkpoint.pt"]["findings"]][:1] == [("MH101", "command-exec")]
     assert by_name["encoder.safetensors"]["verdict"] == "clean"
+
+
+def test_demo_falls_back_to_text_when_the_editor_cannot_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    from demo import run
+
+    def no_editor() -> None:
+        raise run.editor.EditorError("code-server is not installed (test)")
+
+    monkeypatch.setattr(run, "set_up_editor", no_editor)
+    assert run.main(["--workdir", str(tmp_path)]) == 0
+    out, err = capfd.readouterr()
+    assert "the editor could not start (code-server is not installed (test))" in err
+    assert "showing the findings in text mode" in err
+    assert "MALICIOUS" in out
+    assert "MH504 download-exec" in out
+    assert re.search(r"^CLEAN\s+hf:demo-org/clean-bert@[0-9a-f]{40}/model\.safetensors", out, re.M), out
