@@ -369,49 +369,6 @@ DANGEROUS_METHODS: dict[str, Kind] = {
     **_names(Kind.NETWORK, "connect", "send", "sendall", "urlopen"),
 }
 
-# Names of modules that other modules hold as attributes: reaching one of them through a dotted chain
-# (``posixpath.os``, ``torch.os``) switches the name to that module.
-MODULE_TOKENS = frozenset(
-    {
-        "os",
-        "posix",
-        "nt",
-        "sys",
-        "subprocess",
-        "builtins",
-        "__builtins__",
-        "__builtin__",
-        "socket",
-        "pty",
-        "shutil",
-        "importlib",
-        "runpy",
-        "pickle",
-        "_pickle",
-        "marshal",
-        "ctypes",
-        "webbrowser",
-        "urllib",
-        "requests",
-        "pdb",
-        "timeit",
-        "cProfile",
-        "getpass",
-        "pydoc",
-        "pkgutil",
-        "_posixsubprocess",
-        "multiprocessing",
-        "dill",
-        "torch",
-        "numpy",
-        "np",
-        "joblib",
-        "yaml",
-        "pandas",
-        "pd",
-    }
-)
-
 # Module names that no package reuses for a module of its own.
 SYSTEM_MODULES = frozenset(
     {
@@ -430,6 +387,34 @@ SYSTEM_MODULES = frozenset(
         "shutil",
         "importlib",
         "marshal",
+    }
+)
+
+# Names of modules that other modules hold as attributes: reaching one of them through a dotted chain
+# (``posixpath.os``, ``torch.os``) switches the name to that module.
+MODULE_TOKENS = SYSTEM_MODULES | frozenset(
+    {
+        "socket",
+        "pickle",
+        "_pickle",
+        "ctypes",
+        "urllib",
+        "requests",
+        "pdb",
+        "timeit",
+        "cProfile",
+        "getpass",
+        "pydoc",
+        "pkgutil",
+        "multiprocessing",
+        "dill",
+        "torch",
+        "numpy",
+        "np",
+        "joblib",
+        "yaml",
+        "pandas",
+        "pd",
     }
 )
 
