@@ -358,3 +358,17 @@ def test_nested_loaders_given_a_path_or_a_text_pickle() -> None:
     text = pickle_of([call("os.system", "echo text")], protocol=0).decode("latin-1")
     nested = scan(pickle_of([call("pickle.loads", text)], protocol=0))
     assert one(nested, "MH101").location.member is not None
+
+
+def test_global_name_assembled_with_plus() -> None:
+    module = sglobal("operator", "add") + s4("o") + s4("s") + b"\x86R"  # 'o' + 's'
+    name = sglobal("operator", "add") + s4("sys") + s4("tem") + b"\x86R"  # 'sys' + 'tem'
+    data = b"\x80\x04" + module + name + b"\x93" + s4(ECHO) + b"\x85R."
+    f = one(scan(data), "MH102")
+    assert "computed name" in f.message and f.category is Category.COMMAND_EXEC
+
+
+def test_globals_of_a_function_is_a_gadget() -> None:
+    expr = call("builtins.getattr", Global("os.path", "join"), "__globals__")
+    f = one(scan(pickle_of([expr], protocol=4)), "MH102")
+    assert "__globals__" in f.message
