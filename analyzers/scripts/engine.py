@@ -65,6 +65,7 @@ class Engine:
         self.findings: dict[tuple[int, str], Pending] = {}
         self.changed = False
         self.events: dict[str, list[Step]] = {}
+        self.downloads: dict[str, Step] = {}  # file path -> where network data was saved to it
         self.exprs = expressions.Expressions(self)
 
     # -- reporting -------------------------------------------------------------------------------

@@ -43,6 +43,22 @@ _DATA_TOOLS = {
     "curl",
 }
 _SHELLS = {"sh", "bash", "zsh", "dash", "ksh", "cmd", "cmd.exe", "powershell", "powershell.exe", "pwsh"}
+_INTERPRETERS = {
+    "sh",
+    "bash",
+    "zsh",
+    "dash",
+    "python",
+    "python3",
+    "perl",
+    "ruby",
+    "node",
+    "powershell",
+    "pwsh",
+    "cmd",
+    "source",
+    ".",
+}
 _PRECEDENCE_LABELS = ("credential", "browser", "secret-env", "environ", "cmd-output", "sysinfo", "file")
 
 
@@ -136,7 +152,7 @@ class Sinks:
                 self._report("MH508", node, f"deletes the folder tree {text}", frame)
             return Val()
         if qn in K.WALKERS:
-            return Val(kind="walk", taints=taints_of(args))
+            return self.credential_access(qn, node, args, {}, frame, Val(kind="walk", taints=taints_of(args)))
         if qn in K.CIPHERS:
             return Val(kind="cipher")
         if qn == "sqlite3.connect":
@@ -193,6 +209,13 @@ class Sinks:
                 carriers=[("data", a) for a in args] + list(kwargs.items()),
                 what=method,
             )
+            return Val()
+        if kind == "wfile" and method in ("write", "writelines") and base.text:
+            for t in taints_of(args):
+                if t.label == "network":
+                    self.engine.downloads.setdefault(
+                        base.text, Step(f"saves {t.detail} to {clip(base.text, 80)}", node)
+                    )
             return Val()
         if kind == "pipe-stdin" and method in ("write", "writelines"):
             if any("socket" in a.labels for a in args):
@@ -266,6 +289,11 @@ class Sinks:
                 steps=_steps(t, node, "runs it as a command"),
             )
             return self._output(result_kind, [], tuple(by_label.values()), node)
+        fetched = self._downloaded_in(text)
+        if fetched is not None:
+            message = f"runs a file downloaded from the network (`{clip(text, 80)}`)"
+            self._report("MH504", node, message, frame, steps=((fetched.message, fetched.node), ("runs it", node)))
+            return self._output(result_kind, [], labels, node)
         indicators = (
             analyze_shell(text, depth=self.engine.depth, assess_python=self._python) if text.strip(HOLE + " ") else []
         )
@@ -305,6 +333,22 @@ class Sinks:
             elif ind.category is Category.RECON:
                 out.append(Taint("sysinfo", f"system information ({ind.message})", (Step(ind.message, node),)))
         return Val(kind=kind, taints=merge_taints(tuple(out), taints))
+
+    def _downloaded_in(self, text: str, *, command: bool = True) -> Step | None:
+        """The download step of a file that this command runs (as the program or an interpreter's
+        script) or that this code path is, if any. ``unzip <downloaded file>`` does not count."""
+        words = text.split()
+        if not words:
+            return None
+        if command:
+            program = words[0].rsplit("/", 1)[-1].lower()
+            runs = [words[0]] + (words[1:2] if program in _INTERPRETERS else [])
+        else:
+            runs = [text.strip()]
+        for path, step in self.engine.downloads.items():
+            if HOLE not in path and any(r.strip("'\"") in (path, f"./{path}") for r in runs):
+                return step
+        return None
 
     def _python(self, code: str, depth: int) -> list[Indicator]:
         from malhug.analyzers.scripts.embedded import python_indicators
@@ -370,6 +414,13 @@ class Sinks:
                 steps=_steps(t, node, f"executed by {short}"),
             )
             return Val()
+        fetched = self._downloaded_in(payload.approx(), command=False) if qn.startswith("runpy.") else None
+        if fetched is not None:
+            message = f"runs a Python file downloaded from the network with {short}"
+            self._report(
+                "MH504", node, message, frame, steps=((fetched.message, fetched.node), (f"executed by {short}", node))
+            )
+            return Val()
         source = payload.str_const()
         if qn in K.TAKES_SOURCE and source is not None:
             from malhug.analyzers.scripts.embedded import python_indicators
@@ -432,6 +483,11 @@ class Sinks:
         rest = args[2:] if verb == "request" else args[1:]
         carriers += [("data", v) for v in rest]
         self.network(node, frame, url=url, carriers=carriers, what=verb)
+        if verb == "urlretrieve" and len(args) > 1 and args[1].approx() != HOLE:
+            target = args[1].approx()
+            self.engine.downloads.setdefault(
+                target, Step(f"downloads {clip(url.approx(), 80)} to {clip(target, 80)}", node)
+            )
         return Val(
             kind="response",
             taints=(
@@ -493,7 +549,7 @@ class Sinks:
         if any(c in mode for c in "wax+"):
             self.file_write(node, path, frame)
             if "+" not in mode:
-                return Val(kind="file")
+                return Val(kind="wfile", text=path.approx())
         return self.read_file(node, path, frame)
 
     def read_file(self, node: cst.CSTNode, path: Val, frame: Frame) -> Val:
