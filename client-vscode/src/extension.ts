@@ -17,7 +17,7 @@ import {
     Interpreter,
     PythonEnvironmentsApi,
 } from './python';
-import { askReference, reportToMarkdown, showMarkdown } from './report';
+import { askReference, reportReference, reportToMarkdown, showMarkdown } from './report';
 import {
     actionForChange,
     initializationOptions,
@@ -224,15 +224,15 @@ class MalhugExtension implements vscode.Disposable {
         next: (command: string, args: unknown[]) => unknown,
     ): Promise<unknown> {
         if (command === 'malhug.showReport') {
-            let reference = typeof args[0] === 'string' ? args[0] : undefined;
             if (args.length === 0) {
-                reference = await askReference();
-                if (!reference) {
+                const asked = await askReference();
+                if (!asked) {
                     return undefined;
                 }
-                args = [reference];
+                args = [asked];
             }
             const result = await next(command, args);
+            const reference = reportReference(result, args[0]);
             const folder = vscode.Uri.joinPath(this.storage, 'reports');
             await showMarkdown(reportToMarkdown(result, reference), reference, folder, (msg) => this.output.warn(msg));
             return result;

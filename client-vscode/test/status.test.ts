@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Diagnostic, Uri } from './vscode-mock';
 import { applyProgress, countFindings, newStatusModel, renderStatus } from '../src/status';
-import { normalizeReference, reportFileName, reportToMarkdown } from '../src/report';
+import { normalizeReference, reportFileName, reportReference, reportToMarkdown } from '../src/report';
 
 describe('status bar', () => {
     it('shows the findings count once the server is ready', () => {
@@ -71,6 +71,14 @@ describe('report', () => {
         assert.match(md, /"verdict": "malicious"/);
         assert.match(reportToMarkdown(null, undefined), /no report/);
         assert.match(reportToMarkdown({ error: 'give hf:ORG/NAME' }, 'x'), /No report: give hf:ORG\/NAME/);
+    });
+
+    it('takes the reference from the server report, else from an hf: argument', () => {
+        const report = { report: { repo_id: 'acme/squad', repo_type: 'dataset', commit_sha: '0123456789abcdef0123' } };
+        assert.equal(reportReference(report, 'file:///ws/a.py'), 'hf:datasets/acme/squad@0123456789ab');
+        assert.equal(reportReference({ report: { repo_id: 'acme/bert', repo_type: 'model' } }, undefined), 'hf:acme/bert');
+        assert.equal(reportReference({ error: 'x' }, 'hf:acme/bert@v1'), 'hf:acme/bert@v1');
+        assert.equal(reportReference(undefined, 'file:///ws/a.py'), undefined);
     });
 
     it('names report files after the reference, without path separators', () => {
