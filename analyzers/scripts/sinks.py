@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shlex
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import libcst as cst
@@ -168,13 +169,24 @@ class Sinks:
         kind = base.kind
         if kind == "socket":
             if method in ("connect", "connect_ex"):
-                self.engine.event("connect", Step(f"connects a socket to {args[0].approx() if args else HOLE}", node))
+                address = _address(args[0]) if args else HOLE
+                self.engine.event("connect", Step(f"connects a socket to {address}", node))
+                owner = node.func.value if isinstance(node.func, cst.Attribute) else None
+                if isinstance(owner, cst.Name) and owner.value in frame.locals:
+                    frame.locals[owner.value] = replace(base, text=address)
                 return Val()
             if method in ("send", "sendall", "sendto", "sendmsg"):
+                peer = (
+                    args[1]
+                    if method == "sendto" and len(args) > 1
+                    else Val(text=f"tcp://{base.text}")
+                    if base.text
+                    else None
+                )
                 self.network(
                     node,
                     frame,
-                    url=args[1] if method == "sendto" and len(args) > 1 else None,
+                    url=peer,
                     carriers=[("data", a) for a in args[:1]],
                     what=f"socket.{method}",
                 )
@@ -600,6 +612,13 @@ class Sinks:
             taint = Taint(label, f"{what} {shown}", (Step(f"reads {shown}", node),))
             return Val(kind=result.kind, taints=merge_taints((taint,), result.taints))
         return result
+
+
+def _address(val: Val) -> str:
+    """``("10.0.0.1", 4444)`` -> ``10.0.0.1:4444``."""
+    if val.items is not None and len(val.items) == 2:
+        return f"{val.items[0].approx()}:{val.items[1].approx()}"
+    return val.approx()
 
 
 def _steps(taint: Taint, node: cst.CSTNode, last: str) -> tuple[tuple[str, cst.CSTNode], ...]:

@@ -68,6 +68,7 @@ def corpus() -> list[Sample]:
     from tests.scripts.benign_sources import BENIGN
     from tests.scripts.corpus_scripts import CORPUS_SCRIPTS
     from tests.scripts.test_embedded import PYTHON_CASES, SHELL_CASES
+    from tests.scripts.test_flows import CASES as FLOWS
     from tests.scripts.test_rules import BENIGN as RULE_BENIGN
     from tests.scripts.test_rules import OBFUSCATED, POSITIVE
 
@@ -83,6 +84,9 @@ def corpus() -> list[Sample]:
         samples.append(Sample(f"payload_{i:02d}", "malicious", "payload", code + "\n"))
     for i, (command, _cat, _needle) in enumerate(SHELL_CASES):
         samples.append(Sample(f"shell_{i:02d}", "malicious", "shell", f"import os\nos.system({command!r})\n"))
+    for name, (code, *_rest) in sorted(FLOWS.items()):
+        if name != "data_tool_is_only_suspicious":  # a legitimate pattern malhug marks suspicious
+            samples.append(Sample(f"flow_{name}", "malicious", "flow", code))
     for name, code in sorted(BENIGN.items()):
         samples.append(Sample(name, "benign", "benign", code))
     for rule, code in sorted(RULE_BENIGN.items()):
@@ -262,7 +266,7 @@ def render(
         f"{platform.machine()} with {os.cpu_count()} cores shared with other jobs (wall times are noisy).",
         "",
         f"Corpus: {len(samples)} Python files — {mal} malicious (9 real dataset scripts of the MalHug corpus, rule positives, "
-        f"obfuscation variants, embedded payloads and shell one-liners wrapped in `os.system`), {len(samples) - mal} benign "
+        f"obfuscation variants, source/sink flow cases, embedded payloads and shell one-liners wrapped in `os.system`), {len(samples) - mal} benign "
         "(loading scripts in several builder styles, remote-code modeling/configuration/tokenizer files, rule benign fixtures).",
         "",
         "| tool | version | flagged = | precision | recall | TP | FP | FN | TN | strict precision | strict recall | s/file |",

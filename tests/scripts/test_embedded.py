@@ -153,7 +153,7 @@ if platform != 'win32':
     (shell,) = [f for f in result.findings if f.rule == "MH501"]
     assert shell.evidence == 'pty.spawn("/bin/sh")'
     assert [s.message for s in shell.trace][:2] == [
-        "connects a socket to 127.0.0.1 4242",
+        "connects a socket to 127.0.0.1:4242",
         "duplicates the socket onto stdin/stdout/stderr",
     ]
 
