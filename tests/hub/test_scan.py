@@ -297,3 +297,22 @@ def test_chat_template_file_is_checked_like_the_tokenizer_config_template(
     worst = max(bad.findings, key=lambda f: f.severity.rank)
     assert worst.rule.startswith("MH4") and worst.category is Category.TEMPLATE_INJECTION and worst.location.line == 2
     assert _file(scan, "other/chat_template.jinja").verdict is Verdict.CLEAN
+
+
+def test_dataset_code_is_the_loading_script_and_its_imports_not_data_py_files(
+    hub: FakeHub, make_client: Callable[..., HubClient]
+) -> None:
+    script = (
+        "import datasets\n\nfrom .helpers import build\n\n\nclass Data(datasets.GeneratorBasedBuilder):\n    pass\n"
+    )
+    helper = 'import os\n\n\ndef build():\n    os.system("echo malhug-sentinel-hub")\n'
+    sample = 'import os\nos.system("echo malhug-sentinel-hub")  # a code sample the dataset holds as data\n'
+    hub.repo("org/code-data", "dataset").commit(
+        {"code-data.py": script, "helpers.py": helper, "samples/s1.py": sample, "train.parquet": b"PAR1"}
+    )
+    hub.clear_log()
+    scan = make_client().scan_repo("org/code-data", "dataset")
+    assert {f.path for f in scan.files} == {"code-data.py", "helpers.py"}
+    assert _file(scan, "helpers.py").verdict is Verdict.MALICIOUS
+    assert "MH602" in _rules(scan, "code-data.py") and scan.ships_code
+    assert not hub.requests(lambda r: "samples" in r.path)

@@ -55,6 +55,12 @@ class Job:
     cancel: threading.Event | None = None
     skipped: dict[str, str] = field(default_factory=dict)
     configs: dict[str, dict[str, Any]] = field(default_factory=dict)  # parsed config.json by path
+    texts: dict[str, str] = field(default_factory=dict)  # source of the code files read whole, by path
+
+
+def _needs_content(job: Job, planned: select.Planned) -> bool:
+    """Files whose bytes the scan itself reads (configs; dataset code, to follow its imports): never from the cache."""
+    return planned.kind == "config" or (planned.kind == "code" and job.repo_type == "dataset")
 
 
 def _git_blob_id(data: bytes) -> str:
@@ -121,6 +127,8 @@ def _scan_bytes(job: Job, planned: select.Planned, data: bytes, sha256: str | No
             BytesSource(data), name=planned.path, limits=job.limits, sha256=sha256, format_hint=planned.format_hint
         )
     report.bytes_read = len(data)
+    if planned.kind == "code":
+        job.texts[planned.path] = data.decode("utf-8", "replace")
     if planned.kind == "config" and planned.path in CODE_CONFIGS:
         config = select.parse_config(data)
         if config is not None:
@@ -132,7 +140,7 @@ def scan_remote(job: Job, rf: RemoteFile, planned: select.Planned) -> FileReport
     """One listed file; never raises for network trouble (the report carries the error)."""
     assert job.http is not None
     sha = rf.lfs_sha256
-    if planned.kind != "config" and job.verdicts is not None:
+    if not _needs_content(job, planned) and job.verdicts is not None:
         hit = job.verdicts.get_file(rf.content_id, rf.path)
         if hit is not None:
             return hit
@@ -176,7 +184,7 @@ def scan_remote(job: Job, rf: RemoteFile, planned: select.Planned) -> FileReport
 
 def scan_local(job: Job, lf: LocalFile, planned: select.Planned) -> FileReport:
     """A file from the local Hugging Face cache: read from disk, never downloaded."""
-    if planned.kind != "config" and lf.content_id and job.verdicts is not None:
+    if not _needs_content(job, planned) and lf.content_id and job.verdicts is not None:
         hit = job.verdicts.get_file(lf.content_id, lf.path)
         if hit is not None:
             return hit
@@ -237,13 +245,34 @@ def scan_revision(job: Job, listed: list[RemoteFile] | list[LocalFile], *, remot
             job.skipped[p.path] = f"more than {MAX_SCANNED_FILES} files to scan in one revision"
         planned = planned[:MAX_SCANNED_FILES]
     reports: dict[str, FileReport] = {}
-    for i, p in enumerate(planned):
+    # Dataset repositories: only the loading scripts and the modules they import are code; other .py are data.
+    code = {p.path: p for p in planned if p.kind == "code"} if job.repo_type == "dataset" else {}
+    total = len(planned)
+
+    def scan(p: select.Planned) -> None:
+        if p.path in reports:
+            return
         if job.cancel is not None and job.cancel.is_set():
             raise HubError("cancelled", "the scan was cancelled")
         if job.on_progress is not None:
-            job.on_progress(p.path, i, len(planned))
+            job.on_progress(p.path, len(reports), total)
         item = by_path[p.path]
         reports[p.path] = scan_remote(job, item, p) if remote else scan_local(job, item, p)
+
+    for p in planned:
+        if p.path not in code:
+            scan(p)
+    if code:
+
+        def read_text(path: str) -> str | None:
+            if path not in code:
+                return None
+            scan(code[path])
+            return job.texts.get(path)
+
+        for path in select.dataset_code(list(by_path), read_text):
+            if path in code:
+                scan(code[path])
     security = {f.path: f.security for f in listed if isinstance(f, RemoteFile) and f.security}
     ships_code = _code_notes(job, reports, list(by_path))
     _hub_notes(reports, security)

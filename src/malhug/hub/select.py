@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,6 +80,16 @@ def loaded_code(paths: Sequence[str], repo_type: str, configs: dict[str, dict[st
             elif repo is not None:
                 out.setdefault(f"{repo}:{file}", f"auto_map in {name} loads it from another repository, {repo}")
     return out
+
+
+def dataset_code(paths: Sequence[str], read_text: Callable[[str], str | None]) -> list[str]:
+    """A dataset repository's code that ``datasets`` runs: its loading scripts and what they import.
+
+    ``read_text`` gives a file's text (and may scan it on the way); other ``.py`` files are data.
+    """
+    from malhug.analyzers.scripts.repo import select_code_files
+
+    return select_code_files(list(paths), "dataset", None, read_text)
 
 
 def parse_config(data: bytes) -> dict[str, Any] | None:
