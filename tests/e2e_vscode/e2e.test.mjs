@@ -328,6 +328,7 @@ describe('MalHug in a real VS Code (code-server)', () => {
             );
             const text = (await page.locator('.monaco-hover').allInnerTexts()).join('\n');
             assert.match(text, /squad-extended\.py/, `the hover does not name the loading script: ${text}`);
+            await shot('dataset');
             await page.mouse.move(10, 10);
         }));
 
