@@ -11,19 +11,23 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 from malhug.analyzers.context import ScanContext
 from malhug.analyzers.limits import LimitExceeded, MalformedInput
 from malhug.analyzers.pickle.fold import Folder
 from malhug.analyzers.pickle.judge import Judge
-from malhug.analyzers.pickle.machine import Machine
-from malhug.analyzers.source import ByteSource, read_all
+from malhug.analyzers.pickle.machine import Machine, Truncated
+from malhug.analyzers.source import ByteSource
 from malhug.core.model import Location
 from malhug.core.rules import finding
 
 LEGACY_TORCH_MAGIC = 0x1950A86A20F9469CFC6C
-LEGACY_TORCH_PICKLES = 5  # magic, protocol, sys_info, model, storage keys; raw storages follow
+LEGACY_TORCH_PICKLES = 5
+FIRST_WINDOW = (
+    4 * 1024 * 1024
+)  # bytes read first; grown x4 while the pickles go on  # magic, protocol, sys_info, model, storage keys; raw storages follow
 # First opcodes of a protocol 0/1 pickle (a protocol 2+ pickle starts with PROTO).
 _PROTO0_STARTS = frozenset(b"(cSVIJKLNF}])XTUGdl")
 
@@ -55,57 +59,86 @@ def analyze(ctx: ScanContext, src: ByteSource) -> None:
         _analyze(ctx, src)
 
 
-def _analyze(ctx: ScanContext, src: ByteSource) -> None:
-    data = read_all(src, ctx.limits.max_stream_bytes)
-    folder = Folder(ctx.limits)
-    machine = Machine(data, ctx.limits, ctx.check_time, folder.fold_name)
-    roots: list[Any] = []
+@dataclass
+class _Run:
+    """One interpretation of a prefix of the stream."""
+
+    machine: Machine
+    folder: Folder
+    roots: list[Any] = field(default_factory=list)
     fault: MalformedInput | None = None
     limit: LimitExceeded | None = None
-    pos = count = 0
-    trailing = None
-    legacy = False
+    count: int = 0
+    trailing: int | None = None
+    needs_more: bool = False  # the prefix ended where the stream goes on
+
+
+def _interpret(ctx: ScanContext, data: bytes, partial: bool) -> _Run:
+    folder = Folder(ctx.limits)
+    run = _Run(Machine(data, ctx.limits, ctx.check_time, folder.fold_name), folder)
+    machine, pos, legacy = run.machine, 0, False
     try:
         while pos < len(data):
             value, pos = machine.run(pos)
-            roots.append(value)
-            count += 1
-            if count == 1:
+            run.roots.append(value)
+            run.count += 1
+            if run.count == 1:
                 legacy = isinstance(value, int) and value == LEGACY_TORCH_MAGIC
-            if legacy and count == LEGACY_TORCH_PICKLES:
-                break
+            if legacy and run.count == LEGACY_TORCH_PICKLES:
+                return run  # raw storage bytes follow, not pickles
             if pos < len(data) and not starts_pickle(data, pos):
-                trailing = pos
-                break
+                run.trailing = pos
+                return run
             machine.stack.clear()
             machine.marks.clear()
+        run.needs_more = partial
+    except Truncated as exc:
+        run.fault, run.needs_more = exc, partial
+        run.roots.extend(machine.stack)
     except MalformedInput as exc:
-        fault = exc
-        roots.extend(machine.stack)
+        run.fault = exc
+        run.roots.extend(machine.stack)
     except LimitExceeded as exc:
-        limit = exc
-        roots.extend(machine.stack)
+        run.limit = exc
+        run.roots.extend(machine.stack)
+    return run
+
+
+def _analyze(ctx: ScanContext, src: ByteSource) -> None:
+    # Read a prefix and grow it only while the pickles go on: a legacy checkpoint's pickles are its
+    # first kilobytes, whatever gigabytes of raw storages follow them.
+    size, cap = src.size, ctx.limits.max_stream_bytes
+    window = min(size, cap, FIRST_WINDOW)
+    while True:
+        data = src.read_at(0, window)
+        run = _interpret(ctx, data, partial=len(data) < size)
+        if not run.needs_more:
+            break
+        if window >= cap:
+            run.fault, run.limit = None, LimitExceeded("pickle stream bytes", cap, size)
+            break
+        window = min(size, cap, window * 4)
     if not data:
-        fault = MalformedInput("empty pickle stream", 0)
-    Judge(ctx, machine.trace, roots, folder).run()
-    if fault is not None:
-        where = f" after {count} complete pickle(s)" if count else ""
+        run.fault = MalformedInput("empty pickle stream", 0)
+    Judge(ctx, run.machine.trace, run.roots, run.folder).run()
+    if run.fault is not None:
+        where = f" after {run.count} complete pickle(s)" if run.count else ""
         ctx.add(
             finding(
                 "MH901",
-                f"pickle stream breaks{where}: {fault}",
-                location=Location(offset=fault.offset),
-                evidence=str(fault),
+                f"pickle stream breaks{where}: {run.fault}",
+                location=Location(offset=run.fault.offset),
+                evidence=str(run.fault),
             )
         )
-    if trailing is not None:
+    if run.trailing is not None:
         ctx.add(
             finding(
                 "MH111",
-                f"{len(data) - trailing} bytes follow the last pickle",
-                location=Location(offset=trailing),
-                evidence=data[trailing : trailing + 16].hex(),
+                f"{size - run.trailing} bytes follow the last pickle",
+                location=Location(offset=run.trailing),
+                evidence=data[run.trailing : run.trailing + 16].hex(),
             )
         )
-    if limit is not None:
-        raise limit
+    if run.limit is not None:
+        raise run.limit

@@ -53,8 +53,16 @@ class Trace:
     joblib_arrays: int = 0
 
 
+class Truncated(MalformedInput):
+    """The stream ends inside an opcode: a fault, unless only a prefix of the file was read."""
+
+
 def _fault(message: str, offset: int) -> MalformedInput:
     return MalformedInput(f"{message} at offset {offset}", offset=offset)
+
+
+def _truncated(message: str, offset: int) -> Truncated:
+    return Truncated(f"{message} at offset {offset}", offset=offset)
 
 
 def dtype_layout(dtype: Any) -> tuple[int, bool] | None:
@@ -121,7 +129,7 @@ class Machine:
     def _line(self, pos: int) -> tuple[bytes, int]:
         end = self.data.find(b"\n", pos)
         if end < 0:
-            raise _fault("line not terminated (truncated stream)", pos)
+            raise _truncated("line not terminated (truncated stream)", pos)
         return self.data[pos:end], end + 1
 
     def _global(self, module: str, name: str, offset: int, dynamic: bool = False) -> Global:
@@ -200,7 +208,7 @@ class Machine:
                 elif op == 0x58:  # BINUNICODE
                     end = pos + 4 + u32(data, pos)[0]
                     if end > n:
-                        raise _fault("string runs past the end of the stream", pos - 1)
+                        raise _truncated("string runs past the end of the stream", pos - 1)
                     push(data[pos + 4 : end].decode("utf-8", "surrogatepass"))
                     pos = end
                 elif op == 0x52:  # REDUCE
@@ -232,7 +240,7 @@ class Machine:
                 elif op == 0x8C:  # SHORT_BINUNICODE
                     end = pos + 1 + data[pos]
                     if end > n:
-                        raise _fault("string runs past the end of the stream", pos - 1)
+                        raise _truncated("string runs past the end of the stream", pos - 1)
                     push(data[pos + 1 : end].decode("utf-8", "surrogatepass"))
                     pos = end
                 elif op == 0x86:  # TUPLE2
@@ -280,10 +288,13 @@ class Machine:
             self.trace.ops += ops
             start = max(pos - 1, 0)
             if pos >= n:
-                raise _fault("pickle stream truncated", start) from exc
+                raise _truncated("pickle stream truncated", start) from exc
             what = "memo key not found" if isinstance(exc, KeyError) else "stack underflow"
             raise _fault(f"{what} (opcode 0x{data[start]:02x})", start) from exc
-        except (ValueError, TypeError, UnicodeDecodeError, struct.error) as exc:
+        except struct.error as exc:  # a fixed-size argument cut by the end of the data
+            self.trace.ops += ops
+            raise _truncated("pickle stream truncated", pos - 1) from exc
+        except (ValueError, TypeError, UnicodeDecodeError) as exc:
             self.trace.ops += ops
             start = pos - 1
             raise _fault(f"bad argument to opcode 0x{data[start]:02x}: {exc}", start) from exc
@@ -302,7 +313,7 @@ class Machine:
 
     def _frame(self, pos: int, start: int) -> int:
         if pos + 8 > len(self.data):
-            raise _fault("frame header truncated", start)
+            raise _truncated("frame header truncated", start)
         return pos + 8
 
     def _global_op(self, pos: int, start: int) -> int:
@@ -400,14 +411,14 @@ class Machine:
             return pos
         if state.get("numpy_array_alignment_bytes") is not None:
             if pos >= len(self.data):
-                raise _fault("joblib array padding truncated", pos)
+                raise _truncated("joblib array padding truncated", pos)
             pos += 1 + self.data[pos]
         count = 1
         for d in shape:
             count *= d
         end = pos + count * itemsize
         if end > len(self.data):
-            raise _fault(f"joblib array data ({count * itemsize} bytes) runs past the end of the stream", start)
+            raise _truncated(f"joblib array data ({count * itemsize} bytes) runs past the end of the stream", start)
         self.stack[-1] = Unknown(f"joblib array {shape}", start)
         return end
 
@@ -419,7 +430,7 @@ class Machine:
     def _ext(self, pos: int, start: int) -> int:
         size = {0x82: 1, 0x83: 2, 0x84: 4}[self.data[start]]
         if pos + size > len(self.data):
-            raise _fault("extension code truncated", start)
+            raise _truncated("extension code truncated", start)
         code = int.from_bytes(self.data[pos : pos + size], "little")
         self.stack.append(self._global("<extension>", str(code), start))
         return pos + size
@@ -455,11 +466,11 @@ class Machine:
         op = self.data[start]
         width, kind = _SIZED[op]
         if pos + width > len(self.data):
-            raise _fault("length field truncated", start)
+            raise _truncated("length field truncated", start)
         ln = int.from_bytes(self.data[pos : pos + width], "little", signed=op == 0x54)
         pos += width
         if ln < 0 or pos + ln > len(self.data):
-            raise _fault("data runs past the end of the stream", start)
+            raise _truncated("data runs past the end of the stream", start)
         raw = self.data[pos : pos + ln]
         value: Any
         if kind == "long":

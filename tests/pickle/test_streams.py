@@ -173,3 +173,34 @@ def test_joblib_wrapper_with_a_dtype_class_reads_a_nested_pickle() -> None:
     report = scan(data)
     assert one(report, "MH101").evidence == "os.system('echo hidden')"
     assert "MH901" not in rules(report)
+
+
+def test_large_legacy_checkpoint_reads_only_its_pickles(tmp_path: Any) -> None:
+    torch = pytest.importorskip("torch")
+    from malhug.analyzers.api import scan_file
+
+    path = tmp_path / "legacy.bin"
+    path.write_bytes(_legacy({"w": torch.zeros(3_000_000)}))  # 12 MB of raw storage after the pickles
+    report = scan_file(path, hash_file=False)
+    assert report.findings == [], summary(report)
+    assert report.bytes_read < 5 * 1024 * 1024 < path.stat().st_size  # the first window, not 12 MB
+
+
+def test_payload_past_the_first_window_is_found() -> None:
+    data = (
+        pickle.dumps([b"\x00" * (5 * 1024 * 1024)], protocol=4)[:-1]
+        + b"0"
+        + pickle_of([call("os.system", "echo late")], protocol=4)[2:]
+    )
+    f = one(scan(data), "MH101")
+    assert f.location.offset is not None and f.location.offset > 5 * 1024 * 1024
+
+
+def test_stream_larger_than_the_limit_reports_what_it_read() -> None:
+    from malhug.analyzers.limits import Limits
+
+    head = pickle_of([call("os.system", "echo early")], protocol=4)[:-1] + b"0"
+    data = head + pickle.dumps([b"\x00" * (3 * 1024 * 1024)], protocol=4)[2:]
+    report = scan(data, Limits(max_stream_bytes=1024 * 1024))
+    assert rules(report) == {"MH101", "MH902"}, summary(report)
+    assert "pickle stream bytes" in one(report, "MH902").message
