@@ -24,7 +24,11 @@ def _fake_analyzer(ctx: ScanContext, src: ByteSource) -> None:
     body = src.read_at(0, src.size)
     level = body[len(MAGIC) :].strip().decode()
     if level:
-        ctx.add(finding("MH901", f"test finding {level}", location=Location(offset=3), evidence="ev", severity=Severity(level)))
+        ctx.add(
+            finding(
+                "MH901", f"test finding {level}", location=Location(offset=3), evidence="ev", severity=Severity(level)
+            )
+        )
 
 
 @pytest.fixture
@@ -52,7 +56,9 @@ def test_clean_file_exits_0(tmp_path: Path, fake_format: None, capsys: pytest.Ca
     assert "CLEAN" in capsys.readouterr().out
 
 
-def test_high_finding_exits_1_and_json_follows_design(tmp_path: Path, fake_format: None, capsys: pytest.CaptureFixture[str]) -> None:
+def test_high_finding_exits_1_and_json_follows_design(
+    tmp_path: Path, fake_format: None, capsys: pytest.CaptureFixture[str]
+) -> None:
     p = _write(tmp_path, "a.bin", "high")
     assert cli.main(["scan", str(p), "--format", "json"]) == 1
     data = json.loads(capsys.readouterr().out)
@@ -93,7 +99,9 @@ def test_folder_is_scanned_recursively_and_output_file_written(tmp_path: Path, f
     assert verdicts == {"weights.txt": "malicious", "ok.bin": "clean"}
 
 
-def test_sarif_is_2_1_0_with_rule_metadata(tmp_path: Path, fake_format: None, capsys: pytest.CaptureFixture[str]) -> None:
+def test_sarif_is_2_1_0_with_rule_metadata(
+    tmp_path: Path, fake_format: None, capsys: pytest.CaptureFixture[str]
+) -> None:
     p = _write(tmp_path, "a.bin", "critical")
     assert cli.main(["scan", str(p), "--format", "sarif"]) == 1
     sarif = json.loads(capsys.readouterr().out)
