@@ -21,6 +21,7 @@ import { askReference, reportReference, reportToMarkdown, showMarkdown } from '.
 import {
     actionForChange,
     initializationOptions,
+    isOffline,
     readServerSettings,
     SECTION,
     serverEnvironment,
@@ -78,7 +79,7 @@ class MalhugExtension implements vscode.Disposable {
         } else if (action === 'notify' && this.client?.isRunning()) {
             const settings = readServerSettings(vscode.workspace.getConfiguration(SECTION));
             this.output.info(`sending changed settings: ${JSON.stringify(settings)}`);
-            this.status.update((m) => (m.offline = settings.offline));
+            this.status.update((m) => (m.offline = isOffline(settings, process.env)));
             void this.client.sendNotification(DidChangeConfigurationNotification.type, {
                 settings: initializationOptions(settings),
             });
@@ -122,7 +123,7 @@ class MalhugExtension implements vscode.Disposable {
         const settings = readServerSettings(vscode.workspace.getConfiguration(SECTION));
         this.status.update((m) => {
             m.server = 'starting';
-            m.offline = settings.offline;
+            m.offline = isOffline(settings, process.env);
             m.scans.clear();
             m.detail = undefined;
         });

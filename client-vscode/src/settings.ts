@@ -79,6 +79,11 @@ export function serverEnvironment(settings: ServerSettings, base: NodeJS.Process
     return env;
 }
 
+/** Offline when the setting says so or the environment does (HF_HUB_OFFLINE=1/true/yes/on, as huggingface_hub reads it). */
+export function isOffline(settings: ServerSettings, env: NodeJS.ProcessEnv): boolean {
+    return settings.offline || ['1', 'true', 'yes', 'on'].includes((env.HF_HUB_OFFLINE ?? '').trim().toLowerCase());
+}
+
 /** Settings whose change needs a new server process (the interpreter, and what goes into its env). */
 export const RESTART_SETTINGS = ['interpreter', 'hubEndpoint', 'offline'].map((k) => `${SECTION}.${k}`);
 

@@ -9,6 +9,7 @@ import {
     DEFAULTS,
     expandVariables,
     initializationOptions,
+    isOffline,
     readServerSettings,
     serverEnvironment,
 } from '../src/settings';
@@ -81,6 +82,16 @@ describe('serverEnvironment', () => {
         const env = serverEnvironment(DEFAULTS, { HF_ENDPOINT: 'http://127.0.0.1:7' });
         assert.equal(env.HF_ENDPOINT, 'http://127.0.0.1:7');
         assert.equal(env.HF_HUB_OFFLINE, undefined);
+    });
+});
+
+describe('isOffline', () => {
+    it('follows the setting or HF_HUB_OFFLINE', () => {
+        assert.equal(isOffline(DEFAULTS, {}), false);
+        assert.equal(isOffline({ ...DEFAULTS, offline: true }, {}), true);
+        assert.equal(isOffline(DEFAULTS, { HF_HUB_OFFLINE: '1' }), true);
+        assert.equal(isOffline(DEFAULTS, { HF_HUB_OFFLINE: ' True ' }), true);
+        assert.equal(isOffline(DEFAULTS, { HF_HUB_OFFLINE: '0' }), false);
     });
 });
 
