@@ -92,6 +92,16 @@ def torch_whole_model(_: Path) -> bytes:
     return torch_save_bytes(TinyNet())
 
 
+def torch_whole_model_main(_: Path) -> bytes:
+    """``torch.save(model)`` run from a script: the class is pickled as ``__main__.TinyNet``."""
+    from tests.builders.torchfiles import read_records, write_torch_zip
+
+    records = read_records(torch_whole_model(_))
+    records["data.pkl"] = records["data.pkl"].replace(b"ctests.builders.usermodel\nTinyNet\n", b"c__main__\nTinyNet\n")
+    assert b"c__main__\nTinyNet\n" in records["data.pkl"]
+    return write_torch_zip("archive", records)
+
+
 def torch_legacy(_: Path) -> bytes:
     return torch_save_bytes(small_state_dict(), _use_new_zipfile_serialization=False)
 
@@ -374,6 +384,7 @@ BENIGN: dict[str, Callable[[Path], bytes]] = {
     "torch_many_tensors.pt": torch_many_tensors,
     "torch_optimizer.pt": torch_optimizer_state,
     "torch_whole_model.pt": torch_whole_model,
+    "torch_whole_model_main.pt": torch_whole_model_main,
     "torch_legacy.pt": torch_legacy,
     "sklearn.joblib": sklearn_joblib,
     "sklearn_compressed.joblib": sklearn_joblib_compressed,

@@ -213,6 +213,28 @@ def shutil_rmtree(_: Path) -> bytes:
     return pickle_of([call("shutil.rmtree", "/tmp/malhug-sentinel-dir")], protocol=2)
 
 
+def dill_function_by_value(_: Path) -> bytes:
+    """A function serialized by value with dill (``_create_function(_create_code(...))``) and called
+    by the REDUCE that rebuilds the object."""
+    import dill
+
+    namespace = {"__name__": "__malhug_payload__"}
+    exec(
+        compile(f"def fn():\n    import os\n    return os.system('{ECHO}')\n", "<payload>", "exec"), namespace
+    )  # only defines fn
+    return bytes(dill.dumps(_Reduce(namespace["fn"]), protocol=4))
+
+
+class _Reduce:
+    """Pickles as ``func()``: what a malicious ``__reduce__`` returns."""
+
+    def __init__(self, func: object) -> None:
+        self.func = func
+
+    def __reduce__(self) -> tuple[object, tuple[()]]:
+        return (self.func, ())
+
+
 SUBCLASSES_SSTI = (
     "{% for message in messages %}{{ message['content'] }}{% endfor %}"
     "{% for c in ''.__class__.__mro__[1].__subclasses__() %}{% if c.__name__ == 'Popen' %}"
@@ -292,4 +314,5 @@ EVASIONS: dict[str, Callable[[Path], bytes]] = {
     "ssti_subclasses.gguf": gguf_subclasses_ssti,
     "keras_nested_lambda.h5": keras_nested_lambda,
     "onnx_external_traversal.onnx": onnx_external_data_traversal,
+    "dill_function.pkl": dill_function_by_value,
 }
