@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from malhug.analyzers.context import ScanContext
 from malhug.analyzers.limits import LimitExceeded
+from malhug.analyzers.scripts.budget import Budget
 from malhug.analyzers.scripts.engine import analyze_code
 from malhug.analyzers.scripts.suppress import is_suppressed
 from malhug.analyzers.source import ByteSource
@@ -36,14 +37,16 @@ def _apply_suppressions(text: str, findings: list[Finding]) -> list[Finding]:
     ]
 
 
-def analyze_text(text: str, path: str = "<script>", *, report_syntax_errors: bool = False) -> list[Finding]:
+def analyze_text(
+    text: str, path: str = "<script>", *, report_syntax_errors: bool = False, budget: Budget | None = None
+) -> list[Finding]:
     """Findings of a Python source text, with exact locations and data-flow traces.
 
     Never raises on syntax errors: broken statements are blanked and the rest is analyzed; with
     ``report_syntax_errors`` the first error becomes an MH514 finding (the editor shows its own),
     and code too deeply nested to analyze an MH902 finding.
     """
-    result = analyze_code(text, embedded=False, path=path)
+    result = analyze_code(text, embedded=False, path=path, budget=budget)
     findings = result.to_findings()
     if report_syntax_errors and result.incomplete:
         findings.append(
@@ -71,4 +74,5 @@ def analyze(ctx: ScanContext, src: ByteSource) -> None:
         raise LimitExceeded("Python source size (bytes)", limit, src.size)
     text = decode_source(src.read_at(0, src.size))
     ctx.check_time()
-    ctx.extend(analyze_text(text, ctx.member or ctx.name or "<script>", report_syntax_errors=True))
+    budget = Budget(seconds=ctx.limits.max_seconds, deadline=ctx.deadline)
+    ctx.extend(analyze_text(text, ctx.member or ctx.name or "<script>", report_syntax_errors=True, budget=budget))

@@ -191,6 +191,8 @@ class Calls:
             return self.as_data(Val(ref="os.environ"), node)
         folded = fold_decoder(qn, args, kwargs)
         if folded is not None:
+            if isinstance(folded.const, str | bytes) and not self.engine.budget.take_decoded(len(folded.const)):
+                return Val(taints=folded.taints, decoded=folded.decoded)
             return folded
         if qn in K.PATH_BUILDERS:
             return self.path_value(qn, args)

@@ -8,19 +8,33 @@ payloads they find; the script analysis calls them for constant arguments of ``e
 from __future__ import annotations
 
 from malhug.analyzers.embedded import CodeAssessment, most_specific
+from malhug.analyzers.scripts.budget import Budget
 from malhug.analyzers.scripts.indicators import Indicator, worst_severity
 from malhug.analyzers.scripts.shell import analyze_shell
 from malhug.core.model import Finding, Location, Severity
 from malhug.core.rules import finding
 
 MAX_CODE = 1 << 20
+MAX_NESTED_CODE = 256 << 10  # a payload decoded inside another is analyzed up to this size
 
 
-def python_indicators(code: str, depth: int) -> list[Indicator]:
+def python_indicators(code: str, depth: int, budget: Budget | None = None) -> list[Indicator]:
     """Indicators of a Python payload (the taint engine in embedded mode)."""
     from malhug.analyzers.scripts.engine import analyze_code
 
-    return [f.indicator for f in analyze_code(code[:MAX_CODE], embedded=True, depth=depth).findings]
+    if budget is None:
+        return [f.indicator for f in analyze_code(code[:MAX_CODE], embedded=True, depth=depth).findings]
+    key = (code, depth)
+    if key in budget.memo:
+        return budget.memo[key]
+    budget.check_time()
+    if not budget.take_nested():
+        return []
+    found = [
+        f.indicator for f in analyze_code(code[:MAX_NESTED_CODE], embedded=True, depth=depth, budget=budget).findings
+    ]
+    budget.memo[key] = found
+    return found
 
 
 def _assessment(indicators: list[Indicator], findings: tuple[Finding, ...]) -> CodeAssessment:
@@ -45,7 +59,8 @@ def assess_python(code: str, *, origin: str = "<embedded>", depth: int = 0) -> C
 
 
 def assess_shell(command: str, *, origin: str = "<embedded>", depth: int = 0) -> CodeAssessment:
-    indicators = analyze_shell(command, depth=depth, assess_python=python_indicators)
+    budget = Budget()
+    indicators = analyze_shell(command, depth=depth, assess_python=lambda code, d: python_indicators(code, d, budget))
     findings = tuple(
         finding(
             i.rule,

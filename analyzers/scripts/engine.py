@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from malhug.analyzers.scripts import expressions, parsing
+from malhug.analyzers.scripts.budget import Budget, BudgetExceeded
 from malhug.analyzers.scripts.findings import Pending, Result
 from malhug.analyzers.scripts.knowledge import BUILDER_BASES, BUILDER_METHODS, DANGEROUS_IMPORTS
 from malhug.analyzers.scripts.values import Step, Val, join
@@ -53,8 +54,10 @@ class Frame:
 
 
 class Engine:
-    def __init__(self, module: cst.Module, *, embedded: bool, depth: int):
+    def __init__(self, module: cst.Module, *, embedded: bool, depth: int, budget: Budget | None = None):
         self.module = module
+        self.budget = budget or Budget()
+        self.steps = 0
         self.embedded = embedded
         self.depth = depth
         self.globals: dict[str, Val] = {}
@@ -149,6 +152,9 @@ class Engine:
             self.statement(stmt, frame)
 
     def statement(self, stmt: cst.CSTNode, frame: Frame) -> None:
+        self.steps += 1
+        if not self.steps & 0xFF:
+            self.budget.check_time()
         ex = self.exprs
         if type(stmt) is cst.SimpleStatementLine:
             for small in stmt.body:
@@ -393,13 +399,15 @@ def _no_cyclic_gc() -> Iterator[None]:
             gc.enable()
 
 
-def analyze_code(code: str, *, embedded: bool = False, depth: int = 0, path: str = "<script>") -> Result:
+def analyze_code(
+    code: str, *, embedded: bool = False, depth: int = 0, path: str = "<script>", budget: Budget | None = None
+) -> Result:
     """Parse (repairing syntax errors by blanking the broken statements) and analyze ``code``."""
     with _no_cyclic_gc():
-        return _analyze_code(code, embedded=embedded, depth=depth, path=path)
+        return _analyze_code(code, embedded=embedded, depth=depth, path=path, budget=budget or Budget())
 
 
-def _analyze_code(code: str, *, embedded: bool, depth: int, path: str) -> Result:
+def _analyze_code(code: str, *, embedded: bool, depth: int, path: str, budget: Budget) -> Result:
     parsed = parsing.parse(code)
     if parsed.module is None:
         incomplete = parsed.errors[0][1] if parsed.too_deep else None
@@ -410,13 +418,15 @@ def _analyze_code(code: str, *, embedded: bool, depth: int, path: str) -> Result
             syntax_errors=[] if parsed.too_deep else parsed.errors,
             incomplete=incomplete,
         )
-    engine = Engine(parsed.module, embedded=embedded, depth=depth)
+    engine = Engine(parsed.module, embedded=embedded, depth=depth, budget=budget)
     incomplete = None
     if depth <= MAX_DEPTH:
         try:
             engine.run()
         except RecursionError:
             incomplete = "expressions nested too deeply to follow; findings so far are reported"
+        except BudgetExceeded as exc:
+            incomplete = f"{exc}; findings so far are reported"
     return Result(
         module=parsed.module,
         findings=list(engine.findings.values()),

@@ -365,7 +365,7 @@ class Sinks:
     def _python(self, code: str, depth: int) -> list[Indicator]:
         from malhug.analyzers.scripts.embedded import python_indicators
 
-        return python_indicators(code, depth)
+        return python_indicators(code, depth, self.engine.budget)
 
     def reverse_shell(self, node: cst.CSTNode, frame: Frame, why: str, carriers: list[Val]) -> None:
         steps: tuple[tuple[str, cst.CSTNode], ...] = tuple(
@@ -437,7 +437,11 @@ class Sinks:
         if qn in K.TAKES_SOURCE and source is not None:
             from malhug.analyzers.scripts.embedded import python_indicators
 
-            inner = python_indicators(source, self.engine.depth + 1) if self.engine.depth + 1 <= 6 else []
+            inner = (
+                python_indicators(source, self.engine.depth + 1, self.engine.budget)
+                if self.engine.depth + 1 <= 6
+                else []
+            )
             risky = [i for i in inner if i.severity > Severity.INFO and i.category is not Category.CODE_EXEC]
             category = (
                 most_specific([i.category for i in risky])

@@ -242,3 +242,34 @@ def test_every_prefix_of_a_real_script_analyzes_without_error(name: str) -> None
     for cut in range(0, len(code), step):
         for f in analyze_text(code[:cut] + "\n"):
             assert f.location.line is not None and 1 <= f.location.line <= code[:cut].count("\n") + 2
+
+
+def test_time_budget_stops_the_analysis_with_mh902_and_keeps_findings() -> None:
+    from malhug.analyzers.scripts.budget import Budget
+
+    code = "import os\nos.system('id')\n" + "x = 1\n" * 600
+    findings = analyze_text(code, report_syntax_errors=True, budget=Budget(seconds=-1.0))
+    assert [f.rule for f in findings if f.rule == "MH902"] == ["MH902"]
+    assert "time budget" in by_rule(findings, "MH902")[0].message
+    assert by_rule(findings, "MH505"), "what was found before the deadline is kept"
+
+
+def test_nested_payloads_share_one_budget_and_identical_ones_are_analyzed_once() -> None:
+    import base64
+
+    from malhug.analyzers.scripts.budget import MAX_NESTED, Budget
+
+    blob = base64.b64encode(b"import os\nos.system('id')\n").decode()
+    code = "import base64\n" + f"exec(base64.b64decode('{blob}'))\n" * 50
+    budget = Budget()
+    findings = by_rule(analyze_text(code, budget=budget), "MH507")
+    assert len(findings) == 50 and {f.category for f in findings} == {Category.RECON}
+    assert budget.nested == MAX_NESTED - 1
+    distinct = "import base64\n" + "".join(
+        f"exec(base64.b64decode('{base64.b64encode(f'import os; os.system({i!r})'.encode()).decode()}'))\n"
+        for i in range(MAX_NESTED + 5)
+    )
+    budget = Budget()
+    findings = by_rule(analyze_text(distinct, budget=budget), "MH507")
+    assert budget.nested == 0 and len(findings) == MAX_NESTED + 5
+    assert all(f.severity >= Severity.HIGH for f in findings), "past the budget still reported, as obfuscation"
