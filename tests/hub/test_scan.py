@@ -316,3 +316,13 @@ def test_dataset_code_is_the_loading_script_and_its_imports_not_data_py_files(
     assert _file(scan, "helpers.py").verdict is Verdict.MALICIOUS
     assert "MH602" in _rules(scan, "code-data.py") and scan.ships_code
     assert not hub.requests(lambda r: "samples" in r.path)
+
+
+def test_safe_revision_starts_at_the_default_branch_head(hub: FakeHub, make_client: Callable[..., HubClient]) -> None:
+    repo = hub.repo("org/trunk")
+    good = repo.commit({"w.pkl": P.benign_pickle()})
+    bad = repo.commit({"w.pkl": P.evil_pickle()})
+    repo.branch("main", good)  # main points back at the first commit, as after a force-push
+    found = make_client().find_safe_revision("org/trunk")
+    assert (found.head_sha, found.commit_sha, found.is_head, found.commits_checked) == (good, good, True, 1)
+    assert bad != found.commit_sha

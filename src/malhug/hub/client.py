@@ -282,7 +282,9 @@ class HubClient:
             with HubHttp(
                 s.endpoint, s.token, timeout=self.timeout, cancel=cancel, session=self._shared_session()
             ) as http:
-                commits = list_commits(http, repo_type, repo_id, None, limit=bound)
+                # From the default branch's head, whatever that branch is called.
+                head_sha = revision_info(http, repo_type, repo_id, None, security=False).commit_sha
+                commits = list_commits(http, repo_type, repo_id, head_sha, limit=bound)
         except HubError as exc:
             return SafeRevision(repo_id, _kind(repo_type), None, None, 0, error=redact(exc.message, s.token))
         head = commits[0] if commits else None
