@@ -45,7 +45,8 @@ function startDemo(interpreterPath = process.env.MALHUG_E2E_INTERPRETER) {
         let buffer = '';
         demo.stdout.on('data', (d) => {
             buffer += d;
-            const line = buffer.split('\n').find((l) => l.startsWith('{'));
+            const complete = buffer.split('\n').slice(0, -1); // the last piece may be half a line
+            const line = complete.find((l) => l.startsWith('{'));
             if (line) {
                 clearTimeout(timer);
                 resolvePromise(JSON.parse(line));
