@@ -86,6 +86,14 @@ def register(server: MalhugServer) -> Components:
         for uri in list(ls.model_files):
             c.files.publish(uri)
 
+    @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
+    def folders_changed(ls: MalhugServer, params: types.DidChangeWorkspaceFoldersParams) -> None:
+        for folder in params.event.removed:
+            for uri in [u for u in ls.model_files if u.startswith(folder.uri.rstrip("/") + "/")]:
+                c.files.forget(uri)
+        if params.event.added:
+            ls.spawn(c.files.scan_all(), "model-file scan of added folders")
+
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: MalhugServer, params: types.DidOpenTextDocumentParams) -> None:
         c.documents.schedule(params.text_document.uri, 0)

@@ -234,3 +234,24 @@ async def test_an_id_that_names_a_local_folder_is_not_a_hub_reference(tmp_path: 
         assert not logged(client, "checkpoints/run1")  # never scanned
     finally:
         await stop_client(client)
+
+
+async def test_added_and_removed_workspace_folders(tmp_path: Path) -> None:
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "evil.pkl").write_bytes(evil_pickle())
+    client = await start_client(tmp_path, env=server_env(tmp_path, HF_HUB_OFFLINE="1"), capabilities="neovim@v0.7.0")
+    try:
+        uri = (other / "evil.pkl").as_uri()
+        folder = types.WorkspaceFolder(uri=other.as_uri(), name="other")
+        client.workspace_did_change_workspace_folders(
+            types.DidChangeWorkspaceFoldersParams(event=types.WorkspaceFoldersChangeEvent(added=[folder], removed=[]))
+        )
+        diags = await wait_for(lambda: client.diagnostics.get(uri), what="the added folder's model file")
+        assert diags[0].severity == types.DiagnosticSeverity.Error
+        client.workspace_did_change_workspace_folders(
+            types.DidChangeWorkspaceFoldersParams(event=types.WorkspaceFoldersChangeEvent(added=[], removed=[folder]))
+        )
+        await wait_for(lambda: list(client.diagnostics[uri]) == [], what="diagnostics cleared with the folder")
+    finally:
+        await stop_client(client)
