@@ -365,6 +365,29 @@ describe('MalHug in a real VS Code (code-server)', () => {
             assert.doesNotMatch(line, /"error"/, line);
         }));
 
+    it('sends changed settings to the server (severityThreshold)', () =>
+        step('settings', async () => {
+            const { reverse_shell: reverseShell } = info.manifest;
+            await openFile('load_models.py');
+            await waitForSquiggle('trust_remote_code', 'warning', 30_000);
+            // Workspace settings, as a user would set them for this project.
+            const folder = workspaceFile('.vscode');
+            mkdirSync(folder, { recursive: true });
+            writeFileSync(join(folder, 'settings.json'), JSON.stringify({ 'malhug.severityThreshold': 'critical' }));
+            try {
+                const deadline = Date.now() + 60_000;
+                while ((await squigglesOn('trust_remote_code', 'warning')).length > 0 && Date.now() < deadline) {
+                    await page.waitForTimeout(500);
+                }
+                assert.deepEqual(await squigglesOn('trust_remote_code', 'warning'), [], 'medium findings still shown');
+                assert.equal((await squigglesOn(`"${reverseShell}"`)).length, 1, 'the critical finding went away too');
+                assert.match(extensionLog(), /sending changed settings: .*"severityThreshold":"critical"/);
+            } finally {
+                rmSync(folder, { recursive: true, force: true });
+            }
+            await waitForSquiggle('trust_remote_code', 'warning', 60_000);
+        }));
+
     it('pins a clean revision with the quick fix and writes it to disk', () =>
         step('quickfix', async () => {
             const { pinnable, pinnable_clean_sha: sha } = info.manifest;
