@@ -102,16 +102,28 @@ def scan_bytes(data: bytes, *, name: str = "<bytes>", limits: Limits = DEFAULT_L
     return report
 
 
+# Files up to this size get a sha256 in the report by default. Hashing reads every byte, which for
+# a multi-gigabyte checkpoint costs far more than the scan itself (that reads only the zip
+# directory and the pickle members), so larger files are hashed only when asked.
+DEFAULT_HASH_LIMIT = 256 * 1024 * 1024
+
+
 def scan_file(
-    path: str | os.PathLike[str], *, display: str | None = None, limits: Limits = DEFAULT_LIMITS, hash_file: bool = True
+    path: str | os.PathLike[str],
+    *,
+    display: str | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+    hash_file: bool = True,
+    hash_limit: int | None = DEFAULT_HASH_LIMIT,
 ) -> FileReport:
-    """Scan a local file. Hashing reads the whole file; pass ``hash_file=False`` to skip it."""
+    """Scan a local file; its sha256 is reported when ``hash_file`` and it is at most ``hash_limit``
+    bytes (``None``: any size)."""
     shown = display or str(path)
     try:
         with FileSource(path) as src:
             report = scan_source(src, name=shown, limits=limits)
             read = src.bytes_read
-            if hash_file:
+            if hash_file and (hash_limit is None or src.size <= hash_limit):
                 report.sha256 = _sha256(src)
             report.bytes_read = read
             return report
@@ -140,6 +152,7 @@ def scan_path(
     *,
     limits: Limits = DEFAULT_LIMITS,
     on_file: Callable[[Path], None] | None = None,
+    hash_limit: int | None = DEFAULT_HASH_LIMIT,
 ) -> list[FileReport]:
     """Scan a file, or every file below a folder (format from bytes, never from the name)."""
     root = Path(path)
@@ -150,6 +163,6 @@ def scan_path(
     for p in iter_files(root):
         if on_file is not None:
             on_file(p)
-        reports.append(scan_file(p, display=str(p), limits=limits))
+        reports.append(scan_file(p, display=str(p), limits=limits, hash_limit=hash_limit))
     log.debug("scanned %d files in %.3fs", len(reports), time.monotonic() - started)
     return reports

@@ -138,3 +138,13 @@ def test_console_script_runs_as_module(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, "-m", "malhug", "rules"], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0
     assert "MH901" in proc.stdout
+
+
+def test_large_files_are_not_hashed_unless_asked(tmp_path: Path, fake_format: None) -> None:
+    from malhug.analyzers.dispatch import scan_file
+
+    p = _write(tmp_path, "big.bin", "")
+    assert scan_file(p, hash_limit=4).sha256 is None  # larger than the limit: the scan does not read it all
+    report = scan_file(p, hash_limit=None)
+    assert report.sha256 is not None and len(report.sha256) == 64
+    assert scan_file(p, hash_file=False).sha256 is None

@@ -74,6 +74,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     scan.add_argument("--hf-cache", action="store_true", help="scan every snapshot in the local Hugging Face cache")
     scan.add_argument("--no-cache", action="store_true", help="do not read or write the verdict cache")
+    scan.add_argument(
+        "--hash-all",
+        action="store_true",
+        help="report the sha256 of local files of any size (default: files up to 256 MiB; hashing reads every byte)",
+    )
 
     sub.add_parser("lsp", help="serve the Language Server Protocol over stdio")
 
@@ -95,6 +100,7 @@ def _hub_options(args: argparse.Namespace) -> dict[str, Any]:
 def _scan_targets(args: argparse.Namespace, progress: _Progress) -> tuple[ScanReport, int]:
     """Scan every target; returns the report and how many targets could not be read at all."""
     from malhug.analyzers.api import scan_path
+    from malhug.analyzers.dispatch import DEFAULT_HASH_LIMIT
 
     report = ScanReport()
     unreadable = 0
@@ -120,7 +126,7 @@ def _scan_targets(args: argparse.Namespace, progress: _Progress) -> tuple[ScanRe
                     key, value
                 )
         else:
-            files = scan_path(target, on_file=progress)
+            files = scan_path(target, on_file=progress, hash_limit=None if args.hash_all else DEFAULT_HASH_LIMIT)
         if files and all(f.error is not None for f in files) and not any(f.findings for f in files):
             unreadable += 1
         report.files.extend(files)
