@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
+from malhug.server.blocks import BlockCache
 from malhug.server.callsites import Arg, CallSite, call_sites, module_scope
-from malhug.server.spans import SourceLines, Span
-
-if TYPE_CHECKING:
-    from malhug.server.blocks import BlockCache
+from malhug.server.spans import Pos, SourceLines, Span
 
 RepoType = Literal["model", "dataset"]
 
@@ -261,8 +259,7 @@ def analyze_code(text: str, cache: BlockCache | None = None) -> CodeAnalysis:
 
     ``cache`` (one per document) makes re-analysis after an edit cost about one block's parse.
     """
-    from malhug.server.blocks import BlockCache
-    from malhug.server.fallback import scan_lines
+    from malhug.server.fallback import scan_lines  # the fallback builds on this module's types
 
     src = SourceLines(text)
     blocks = (cache or BlockCache()).blocks(src.lines)
@@ -286,8 +283,6 @@ def analyze_code(text: str, cache: BlockCache | None = None) -> CodeAnalysis:
 
 
 def ref_at(refs: list[HubRef], line: int, col: int) -> HubRef | None:
-    from malhug.server.spans import Pos
-
     for ref in refs:
         if ref.id_span.contains(Pos(line, col)):
             return ref
