@@ -162,10 +162,10 @@ def run_guarddog(sample: Sample) -> Outcome:
     hits = sorted(rule for rule, matches in (data.get("results") or {}).items() if matches)
     threats = [r for r in hits if r.startswith("threat-")]
     return Outcome(
-        bool(threats),
+        bool(hits),
         bool(threats),
         seconds,
-        ", ".join(threats),
+        ", ".join(hits),
         error="" if not data.get("errors") else str(data["errors"])[:300],
     )
 
