@@ -26,14 +26,28 @@ def _code(text: str, limit: int = 160) -> str:
 
 
 def _hub_status(hub_security: dict[str, Any] | None) -> str | None:
+    """What Hugging Face's own scanners say: repo-level ``filesWithIssues``, else per-file statuses."""
     if not hub_security:
         return None
-    parts = []
-    for key, value in hub_security.items():
-        if isinstance(value, dict | list):
-            value = value.get("status") if isinstance(value, dict) and "status" in value else f"{len(value)} entries"
-        parts.append(f"{key}: {value}")
-    return "; ".join(parts[:6])
+    raw_repo, raw_files = hub_security.get("repo"), hub_security.get("files")
+    repo: dict[str, Any] = raw_repo if isinstance(raw_repo, dict) else {}
+    files: dict[str, Any] = raw_files if isinstance(raw_files, dict) else {}
+    flagged = [
+        f"`{item.get('path')}` ({item.get('level', 'flagged')})"
+        for item in repo.get("filesWithIssues") or []
+        if isinstance(item, dict)
+    ]
+    if not flagged:
+        for path, status in files.items():
+            value = status.get("status") if isinstance(status, dict) else status
+            if value not in (None, "safe", "unscanned"):
+                flagged.append(f"`{path}` ({value})")
+    if flagged:
+        more = f" and {len(flagged) - 5} more" if len(flagged) > 5 else ""
+        return "flags " + ", ".join(flagged[:5]) + more
+    if repo.get("scansDone") is True or files:
+        return "no issues reported"
+    return "not scanned yet" if repo.get("scansDone") is False else None
 
 
 def repo_markdown(

@@ -29,7 +29,17 @@ def evil_scan() -> RepoScan:
         FileReport(path="pytorch_model.bin", format="pytorch-zip", findings=[finding]),
         FileReport(path="model.safetensors", format="safetensors"),
     ]
-    return RepoScan("org/evil", "model", None, SHA, files=files, hub_security={"scansDone": True, "status": "unsafe"})
+    return RepoScan(
+        "org/evil",
+        "model",
+        None,
+        SHA,
+        files=files,
+        hub_security={
+            "repo": {"scansDone": True, "filesWithIssues": [{"path": "pytorch_model.bin", "level": "unsafe"}]},
+            "files": {"pytorch_model.bin": {"status": "unsafe"}},
+        },
+    )
 
 
 def issues(scan: RepoScan, settings: Settings, safe: SafeRevision | None = None, text: str = TEXT):  # type: ignore[no-untyped-def]
@@ -104,7 +114,7 @@ def test_hover_names_verdict_sha_category_evidence_and_advice() -> None:
     text = hover.repo_markdown(ref, evil_scan(), safe, Settings())
     assert "`org/evil` is malicious" in text and SHA in text
     assert "pytorch_model.bin" in text and "reverse-shell" in text and "/dev/tcp/127.0.0.1/4242" in text
-    assert "Hugging Face's own scan" in text and f'revision="{SAFE}"' in text
+    assert "Hugging Face's own scan: flags `pytorch_model.bin` (unsafe)" in text and f'revision="{SAFE}"' in text
     assert "model.safetensors" not in text  # clean files are counted, not listed
 
 
