@@ -39,7 +39,11 @@ def hub(tmp_path: Path) -> Iterator[HubRepos]:
     with FakeHub(tmp_path / "hub") as fake:
         evil = fake.repo("org/evil")
         good = evil.commit({"config.json": "{}", "model.safetensors": safetensors_bytes()}, title="init")
-        head = evil.commit({"pytorch_model.bin": evil_pickle()}, title="add weights")
+        head = evil.commit(
+            {"pytorch_model.bin": evil_pickle()},
+            title="add weights",
+            security={"pytorch_model.bin": {"status": "unsafe"}},  # what the Hub's own scanner says
+        )
         clean = fake.repo("org/clean")
         clean_head = clean.commit({"config.json": "{}", "model.safetensors": safetensors_bytes()}, title="init")
         yield HubRepos(fake, good, head, clean_head)

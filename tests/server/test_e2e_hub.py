@@ -56,6 +56,7 @@ async def test_poisoned_repo_error_hover_and_pin_fix(tmp_path: Path, hub: HubRep
         assert "is malicious" in text and hub.evil_head in text
         assert "pytorch_model.bin" in text and "command-exec" in text
         assert "os.system" in text and "malhug-sentinel-lsp" in text
+        assert "Hugging Face's own scan: flags `pytorch_model.bin`" in text
 
         actions = await client.text_document_code_action_async(
             types.CodeActionParams(
