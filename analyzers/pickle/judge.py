@@ -18,6 +18,7 @@ from malhug.analyzers.pickle.policy import (
     Kind,
     NameCache,
     looks_like_class,
+    payload_index,
 )
 from malhug.analyzers.pickle.resolve import MODULE_PRODUCERS, Ref, Resolver, Target
 from malhug.analyzers.pickle.values import Call, Global, PDict, PersId, PSet, render, short_name
@@ -104,7 +105,7 @@ class Judge:
         self.trace = trace
         self.roots = roots
         self.folder = folder
-        self.resolver = Resolver(folder, ctx.limits.max_expression_depth)
+        self.resolver = Resolver(folder, ctx.limits.max_expression_depth, _registered_extensions(trace, folder))
         self.names = NameCache()
         self.consumed: set[int] = set()  # Globals reached as (part of) a callee
         self.notes: dict[tuple[str, str], _Note] = {}
@@ -226,7 +227,7 @@ class Judge:
                 location=Location(offset=call.offset),
                 evidence=_evidence(call),
             )
-        if fn.kind == "attrgetter":
+        if fn.kind in ("attrgetter", "itemgetter"):
             return None
         built = self.names.danger(fn.name) if fn.kind == "object" else None
         if built is not None and built.kind is Kind.CODE_OBJECT:
@@ -303,7 +304,7 @@ class Judge:
 
     def _dangerous(self, call: Call, tgt: Target, danger: Danger) -> Finding | None:
         kind = danger.kind
-        payload, decoded = self._payload(kind, tgt)
+        payload, decoded = self._payload(kind, tgt, payload_index(danger.name))
         if danger.name.endswith("._builtin_type") and isinstance(payload, tuple) and payload[:1] not in _CODE_TYPES:
             # cloudpickle names builtin types this way; only the function/code types build code
             return self._note(
@@ -355,6 +356,8 @@ class Judge:
         constant = payload is not None
         severity = Severity.CRITICAL if (constant and kind in _CRITICAL_KINDS) or rule == "MH105" else Severity.HIGH
         what = _WHAT.get(kind, "constant arguments") if constant else "computed arguments"
+        if not constant and not tgt.args and not tgt.kwargs:
+            what = "no arguments"
         if rule == "MH105":
             what = "a payload it decodes first"
         message = f"pickle calls {display} with {what}"
@@ -388,9 +391,10 @@ class Judge:
             self.assessed[key] = _assess(kind, text, origin, self.ctx.depth)
         return self.assessed[key]
 
-    def _payload(self, kind: Kind, tgt: Target) -> tuple[Any, bool]:
-        """The constant payload a dangerous call acts on (text for commands and code), if any."""
-        args, kwargs = tgt.args, tgt.kwargs
+    def _payload(self, kind: Kind, tgt: Target, index: int = 0) -> tuple[Any, bool]:
+        """The constant payload a dangerous call acts on (text for commands and code), if any;
+        ``index`` is the argument that holds it."""
+        args, kwargs = tgt.args[index:], tgt.kwargs
         first = args[0] if args else kwargs.get("args", kwargs.get("source", kwargs.get("stmt", kwargs.get("cmd"))))
         if first is None:
             return (
@@ -596,6 +600,22 @@ class Judge:
                     call.offset,
                     call,
                 )
+
+
+def _registered_extensions(trace: Trace, folder: Folder) -> dict[int, tuple[str, str]]:
+    """Extension codes the stream registers itself (``copyreg.add_extension(module, name, code)``)
+    before an EXT opcode uses them."""
+    found: dict[int, tuple[str, str]] = {}
+    for call in trace.calls:
+        func = call.func
+        if type(func) is not Global or func.canon[0] != "copyreg.add_extension":
+            continue
+        args = folder.fold(call.args)[0]
+        if isinstance(args, tuple) and len(args) == 3 and isinstance(args[2], int):
+            module, name, code = args
+            if isinstance(module, str) and isinstance(name, str):
+                found[code] = (module, name)
+    return found
 
 
 def _has_text(args: Any) -> bool:

@@ -26,6 +26,7 @@ class Kind(enum.Enum):
     CODE_OBJECT = "code-object"  # builds a function or code object from bytes
     RESOLVER = "resolver"  # turns a string into a module or attribute (import chains)
     OPEN = "open"  # opens a file (mode decides)
+    FILE_READ = "file-read"  # reads an arbitrary file (its name decides: a credential store is theft)
     FILE_WRITE = "file-write"
     DESTRUCTIVE = "destructive"
     RECON = "recon"
@@ -44,6 +45,7 @@ _KIND_CATEGORY = {
     Kind.CODE_OBJECT: Category.CODE_EXEC,
     Kind.RESOLVER: Category.CODE_EXEC,
     Kind.OPEN: Category.FILE_WRITE,
+    Kind.FILE_READ: Category.RECON,
     Kind.FILE_WRITE: Category.FILE_WRITE,
     Kind.DESTRUCTIVE: Category.DESTRUCTIVE,
     Kind.RECON: Category.RECON,
@@ -97,6 +99,12 @@ DANGEROUS: dict[str, Kind] = {
         "asyncio.create_subprocess_exec",
         "IPython.utils.process.system",
         "IPython.utils.process.getoutput",
+        "imaplib.IMAP4_stream",
+        "uuid._get_command_stdout",
+        "pydoc.pipepager",
+        "pydoc.tempfilepager",
+        "pydoc.pager",
+        "torch._inductor.codecache.compile_file",
     ),
     **_names(Kind.BROWSER, "webbrowser.open", "webbrowser.open_new", "webbrowser.open_new_tab", "webbrowser.get"),
     **_names(
@@ -121,6 +129,10 @@ DANGEROUS: dict[str, Kind] = {
         "sklearn.utils._testing.assert_run_python_script",
         "trace.Trace.runctx",
         "trace.Trace.run",
+        "lib2to3.pgen2.pgen.ParserGenerator.make_label",
+        "torch._dynamo.guards.GuardBuilder.get",
+        "torch.fx.experimental.symbolic_shapes.ShapeEnv.evaluate_guards_expression",
+        "torch.jit.unsupported_tensor_ops.execWrapper",
     ),
     **_names(
         Kind.PYFILE,
@@ -152,6 +164,10 @@ DANGEROUS: dict[str, Kind] = {
         "yaml.load",
         "yaml.unsafe_load",
         "jsonpickle.decode",
+        "lib2to3.pgen2.grammar.Grammar.loads",
+        "lib2to3.pgen2.grammar.Grammar.load",
+        "torch.utils._config_module.ConfigModule.load_config",
+        "torch.utils.data.datapipes.utils.decoder.basichandlers",
     ),
     **_names(
         Kind.CODE_OBJECT,
@@ -189,6 +205,10 @@ DANGEROUS: dict[str, Kind] = {
         "builtins.vars",
         "sys.modules",
         "sys._getframe",
+        "functools.reduce",
+        "copyreg.add_extension",
+        "copyreg.pickle",
+        "copyreg.constructor",
     ),
     **_names(
         Kind.DOWNLOAD,
@@ -254,6 +274,17 @@ DANGEROUS: dict[str, Kind] = {
         "pathlib.Path.write_bytes",
         "pathlib.Path.touch",
         "pathlib.Path.mkdir",
+        "logging.FileHandler",
+        "logging.basicConfig",
+    ),
+    **_names(
+        Kind.FILE_READ,
+        "linecache.getline",
+        "linecache.getlines",
+        "linecache.updatecache",
+        "linecache.lazycache",
+        "pathlib.Path.read_text",
+        "pathlib.Path.read_bytes",
     ),
     **_names(
         Kind.DESTRUCTIVE,
@@ -330,6 +361,31 @@ DANGEROUS_PREFIXES: tuple[tuple[str, Kind], ...] = (
     ("timeit.", Kind.PYTHON),
     ("pdb.", Kind.PYTHON),
     ("bdb.", Kind.PYTHON),
+    ("profile.", Kind.PYTHON),
+    ("cProfile.", Kind.PYTHON),
+    ("trace.", Kind.PYTHON),
+    ("doctest.", Kind.PYTHON),
+    ("idlelib.", Kind.PYTHON),
+    ("lib2to3.", Kind.PYTHON),
+    ("numpy.f2py.", Kind.PYTHON),
+    ("numpy.testing.", Kind.PYTHON),
+    ("torch.utils.bottleneck.", Kind.PYTHON),
+    ("_osx_support.", Kind.SHELL),
+    ("_aix_support.", Kind.SHELL),
+    ("_pyrepl.", Kind.SHELL),
+    ("test.support.", Kind.SHELL),
+    ("venv.", Kind.SHELL),
+    ("ensurepip.", Kind.DOWNLOAD),
+    ("asyncio.subprocess.", Kind.SHELL),
+    ("asyncio.unix_events.", Kind.SHELL),
+    ("asyncio.windows_events.", Kind.SHELL),
+    ("asyncio.base_subprocess.", Kind.SHELL),
+    ("asyncio.", Kind.PROCESS),
+    ("pydoc.", Kind.RESOLVER),
+    ("distutils.file_util.", Kind.FILE_WRITE),
+    ("distutils.dir_util.", Kind.FILE_WRITE),
+    ("logging.handlers.", Kind.FILE_WRITE),
+    ("linecache.", Kind.FILE_READ),
     ("runpy.", Kind.PYFILE),
     ("pip.", Kind.DOWNLOAD),
     ("ctypes.", Kind.PROCESS),
@@ -368,6 +424,28 @@ DANGEROUS_METHODS: dict[str, Kind] = {
     **_names(Kind.PYTHON, "runsource", "runcode", "exec", "eval", "run"),
     **_names(Kind.NETWORK, "connect", "send", "sendall", "urlopen"),
 }
+
+# Where the payload sits when it is not the first argument (the index counts every argument).
+PAYLOAD_ARG: dict[str, int] = {
+    "torch._inductor.codecache.compile_file": 2,  # (input_path, output_path, cmd)
+    "torch.utils.data.datapipes.utils.decoder.basichandlers": 1,  # (extension, data)
+    "pydoc.pipepager": 1,  # (text, cmd)
+    "pydoc.tempfilepager": 1,
+    "_pyrepl.pager.pipe_pager": 1,
+    "_pyrepl.pager.tempfile_pager": 1,
+    "lib2to3.pgen2.pgen.ParserGenerator.make_label": 2,  # (self, c, label): eval(label)
+}
+
+
+def payload_index(name: str) -> int:
+    """The argument a dangerous callable acts on: an unbound method called through its class
+    (``trace.Trace.run(tracer, code)``) takes the instance first."""
+    index = PAYLOAD_ARG.get(name)
+    if index is not None:
+        return index
+    parent = name.rpartition(".")[0]
+    return 1 if parent and looks_like_class(parent) else 0
+
 
 # Module names that no package reuses for a module of its own.
 SYSTEM_MODULES = frozenset(

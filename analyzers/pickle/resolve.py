@@ -8,7 +8,7 @@ indirection: ``getattr(__import__('os'), 'system')``, ``operator.attrgetter``/``
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from malhug.analyzers.limits import LimitExceeded
@@ -48,7 +48,17 @@ _LOCATORS = frozenset({"pydoc.locate", "pkgutil.resolve_name"})
 _NAMESPACES = frozenset({"builtins.globals", "builtins.locals", "builtins.vars"})
 _RECONSTRUCTORS = frozenset({"copyreg._reconstructor", "copyreg.__newobj__", "copyreg.__newobj_ex__"})
 # Callables whose result can be a module (the only objects BUILD can turn into a module hijack).
-MODULE_PRODUCERS = _IMPORTERS | _LOCATORS | {"builtins.getattr", "operator.getitem", "operator.attrgetter"}
+MODULE_PRODUCERS = (
+    _IMPORTERS
+    | _LOCATORS
+    | {
+        "builtins.getattr",
+        "operator.getitem",
+        "operator.attrgetter",
+        "operator.itemgetter",
+        "functools.reduce",
+    }
+)
 KNOWN_MODULES = frozenset(
     {canonical(m, "")[0].rstrip(".") for m in MODULE_TOKENS}
     | {"os.path", "urllib.request", "http.client", "importlib.util"}
@@ -59,7 +69,7 @@ KNOWN_MODULES = frozenset(
 class Ref:
     """What a value is. ``kind``: name (a module attribute: function or class), module, namespace
     (a dict of names: ``globals()``, ``sys.modules``, a module ``__dict__``), object (an instance or
-    call result), method (``base``.``name`` bound), partial, attrgetter, methodcaller, gadget,
+    call result), method (``base``.``name`` bound), partial, attrgetter, itemgetter, methodcaller, gadget,
     const, unknown."""
 
     kind: str
@@ -81,9 +91,10 @@ class Target:
 
 
 class Resolver:
-    def __init__(self, folder: Folder, max_depth: int):
+    def __init__(self, folder: Folder, max_depth: int, extensions: dict[int, tuple[str, str]] | None = None):
         self.folder = folder
         self.max_depth = max_depth
+        self.extensions = extensions or {}  # codes the stream registers itself (copyreg.add_extension)
         self._values: dict[int, Ref] = {}
         self._targets: dict[int, Target] = {}
 
@@ -108,7 +119,8 @@ class Resolver:
             # copyreg._reconstructor(cls, base, state) runs base.__init__(obj, state) unless base is object
             base = self.value(args[1], depth + 1) if fn.name == "copyreg._reconstructor" and len(args) > 1 else None
             if base is not None and base.kind == "name" and base.name != "builtins.object":
-                fn, args = _extend(base, fn), args[2:3]
+                cls = self.value(args[0], depth + 1)  # the class is part of this call, not an import of its own
+                fn, args = replace(_extend(base, fn), roots=(*base.roots, *fn.roots, *cls.roots)), args[2:3]
         found = Target(fn, args, kwargs)
         self._targets[id(call)] = found
         return found
@@ -136,7 +148,13 @@ class Resolver:
 
     def _global(self, glob: Global) -> Ref:
         if glob.module == "<extension>":
-            return Ref("unknown", f"extension code {glob.name}", roots=(glob,))
+            registered = self.extensions.get(int(glob.name))
+            if registered is None:
+                return Ref("unknown", f"extension code {glob.name}", roots=(glob,))
+            # The stream registered this code itself before using it: the name it stands for.
+            name = canonical(*registered)[0]
+            kind = "module" if name in KNOWN_MODULES else "name"
+            return Ref(kind, name, ("copyreg extension code",), roots=(glob,))
         name, chained = glob.canon
         via: tuple[str, ...] = ("attribute chain",) if chained else ()
         if glob.dynamic:
@@ -159,6 +177,9 @@ class Resolver:
             for part in fn.name.split("."):
                 ref = self.attr(ref, part, ("attrgetter",))
             return _merge(ref, roots, inner)
+        if fn.kind == "itemgetter" and args:
+            ref = _with_via(self.item(self.value(args[0], depth + 1), fn.name), "itemgetter")
+            return _merge(ref, roots, inner)
         if fn.kind == "name":
             first = self.const(args[0], depth + 1) if args else NOT_CONST
             step = fn.name.removeprefix("builtins.")
@@ -177,6 +198,10 @@ class Resolver:
                 return _merge(self.attr(obj, attr if isinstance(attr, str) else None, ("getattr",)), roots, inner)
             if fn.name == "operator.attrgetter" and isinstance(first, str):
                 return Ref("attrgetter", first, (*fn.via, "attrgetter"), roots=roots, inner=inner)
+            if fn.name == "operator.itemgetter" and len(args) == 1 and isinstance(first, str):
+                return Ref("itemgetter", first, fn.via, roots=roots, inner=inner)
+            if fn.name == "functools.reduce" and len(args) == 3:
+                return _merge(self._reduce(args, depth), roots, inner)
             if fn.name == "operator.methodcaller" and isinstance(first, str):
                 return Ref("methodcaller", first, (*fn.via, "methodcaller"), args=args[1:], roots=roots, inner=inner)
             if fn.name == "functools.partial" and args:
@@ -194,6 +219,22 @@ class Resolver:
         if fn.kind == "method" and fn.base is not None and fn.name == "__dict__":
             return fn.base
         return Ref("object", f"{fn.name}()" if fn.name else "<call result>", fn.via, roots=roots, inner=inner)
+
+    def _reduce(self, args: tuple[Any, ...], depth: int) -> Ref:
+        """``functools.reduce(getattr, ['path', 'os', 'system'], module)``: an attribute chain."""
+        step = self.value(args[0], depth + 1)
+        names = self.const(args[1], depth + 1)
+        ref = self.value(args[2], depth + 1)
+        if not isinstance(names, (list, tuple)) or step.kind != "name":
+            return Ref("object", "functools.reduce()", ("functools.reduce",), roots=ref.roots, inner=ref.inner)
+        for name in names:
+            if step.name == "builtins.getattr":
+                ref = self.attr(ref, name if isinstance(name, str) else None, ("functools.reduce",))
+            elif step.name == "operator.getitem":
+                ref = _with_via(self.item(ref, name), "functools.reduce")
+            else:
+                return Ref("object", f"functools.reduce({step.name})", ("functools.reduce",), roots=ref.roots)
+        return _merge(ref, step.roots, step.inner)
 
     def _partial(self, call: Call, args: tuple[Any, ...], fn: Ref, depth: int) -> Ref:
         target = self.value(args[0], depth + 1)
@@ -260,6 +301,10 @@ def _extend(ref: Ref, through: Ref) -> Ref:
         (*ref.roots, *through.roots),
         (*ref.inner, *through.inner),
     )
+
+
+def _with_via(ref: Ref, step: str) -> Ref:
+    return Ref(ref.kind, ref.name, (*ref.via, step), ref.base, ref.args, ref.roots, ref.inner)
 
 
 def _merge(ref: Ref, roots: tuple[Global, ...], inner: tuple[Call, ...]) -> Ref:
