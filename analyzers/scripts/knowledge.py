@@ -279,6 +279,7 @@ WALKERS = frozenset(
         "pathlib.Path.iterdir",
     }
 )
+RECURSIVE_WALKERS = frozenset({"os.walk", "os.fwalk", "pathlib.Path.rglob", "pathlib.Path.walk"})
 CIPHERS = frozenset(
     {"cryptography.fernet.Fernet", "Crypto.Cipher.AES.new", "Cryptodome.Cipher.AES.new", "pyAesCrypt.encryptFile"}
 )

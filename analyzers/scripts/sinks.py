@@ -145,15 +145,13 @@ class Sinks:
         if qn in K.TREE_DELETERS:
             target = args[0] if args else Val()
             text = target.approx()
-            if (
-                text.startswith(("~", "/", "$HOME", "C:"))
-                and not text.startswith(("/tmp", "/var/tmp"))
-                or "walk" in frame.loops
-            ):
+            if _is_top_folder(text) or "walk" in frame.loops:
                 self._report("MH508", node, f"deletes the folder tree {text}", frame)
             return Val()
         if qn in K.WALKERS:
-            return self.credential_access(qn, node, args, {}, frame, Val(kind="walk", taints=taints_of(args)))
+            recursive = qn in K.RECURSIVE_WALKERS or "**" in (args[0].approx() if args else "")
+            listing = Val(kind="walk" if recursive else "listing", taints=taints_of(args))
+            return self.credential_access(qn, node, args, {}, frame, listing)
         if qn in K.CIPHERS:
             return Val(kind="cipher")
         if qn == "sqlite3.connect":
@@ -251,7 +249,7 @@ class Sinks:
                 self._report("MH508", node, "deletes every file found while walking a folder", frame)
                 return Val()
             if method in ("rglob", "glob", "iterdir", "walk"):
-                return Val(kind="walk")
+                return Val(kind="walk" if method in ("rglob", "walk") else "listing")
             if method in ("expanduser", "resolve", "absolute", "joinpath", "with_suffix", "with_name"):
                 text = base.approx() + "".join("/" + a.approx() for a in args)
                 return Val(kind="path", text=text, taints=merge_taints(base.taints, taints_of(args)))
@@ -523,7 +521,9 @@ class Sinks:
         found: list[tuple[Taint, str]] = []
         for role, val in ([("url", url)] if url is not None else []) + carriers:
             for t in val.taints:
-                if t.label == "secret-env" and (to_hub or _own_service(t.detail, url_text)):
+                if t.label == "secret-env" and (
+                    to_hub or _own_service(t.detail, url_text) or not _known_host(url_text)
+                ):
                     continue
                 if t.label in _SENSITIVE or (t.label == "file" and role in _BODY_ROLES):
                     found.append((t, role))
@@ -585,7 +585,7 @@ class Sinks:
             self._report("MH510", node, f"overwrites the source file of an installed module ({path.ref})", frame)
         elif patterns.is_persistence_path(text):
             self._report("MH510", node, f"writes the persistence location {clip(text, 80)}", frame)
-        elif isinstance(path.const, str) and path.const and not path.taints:
+        elif isinstance(path.const, str) and path.const and not path.taints and not path.const.startswith("/dev/"):
             sev = Severity.HIGH if self.engine.embedded else Severity.MEDIUM
             self._report("MH511", node, f"writes the file {clip(path.const, 80)}", frame, severity=sev)
 
@@ -597,7 +597,7 @@ class Sinks:
             return result
         for val in list(args) + list(kwargs.values()):
             text = val.approx()
-            if text == HOLE or len(text) > 400 or "\n" in text:
+            if text == HOLE or len(text) > 400 or "\n" in text or not _path_like(text):
                 continue
             if patterns.is_browser_store(text):
                 label, what = "browser", "the browser password/cookie store"
@@ -616,6 +616,33 @@ class Sinks:
             taint = Taint(label, f"{what} {shown}", (Step(f"reads {shown}", node),))
             return Val(kind=result.kind, taints=merge_taints((taint,), result.taints))
         return result
+
+
+def _path_like(text: str) -> bool:
+    """A path, not prose that mentions one (``"ssh … -i ~/.ssh/id_rsa"`` in a help text)."""
+    stripped = text.strip().strip("'\"")
+    return (
+        " " not in stripped or stripped.startswith(("~", "/", ".", "$", HOLE, "\\")) or stripped[1:3] in (":/", ":\\")
+    )
+
+
+def _is_top_folder(path: str) -> bool:
+    """A home or root folder, or one directly below (``~``, ``/``, ``~/Documents``, ``C:/Users``)."""
+    norm = patterns.norm_path(path).rstrip("/")
+    if norm in ("", "~", "$HOME", "C:"):
+        return True
+    for root in ("~", "$HOME", "C:"):
+        if norm.startswith(root + "/"):
+            return norm.count("/") <= 1
+    if norm.startswith(("/tmp", "/var/tmp")):
+        return False
+    return norm.startswith("/") and norm.count("/") <= 2
+
+
+def _known_host(url: str) -> bool:
+    """Whether the destination is fixed in the code (a run-time endpoint may be the service's own)."""
+    host = patterns.url_host(url)
+    return bool(host) and HOLE not in host
 
 
 def _own_service(detail: str, url: str) -> bool:

@@ -200,3 +200,30 @@ def test_package_relative_dynamic_import_is_only_a_note() -> None:
     free = "import importlib\ndef load(name):\n    return importlib.import_module(name)\n"
     (f,) = by_rule(analyze_text(free), "MH506")
     assert f.severity is Severity.MEDIUM
+
+
+LIBRARY_PATTERNS = {
+    "help_text_mentions_ssh": "import click\n@click.option('--key', help='hf jobs ssh <job_id> -i ~/.ssh/id_ed25519 to connect')\ndef cmd(key):\n    pass\n",
+    "token_to_runtime_endpoint": (
+        "import os, requests\ndef fetch(endpoint, path):\n    headers = {'authorization': 'Bearer ' + os.environ['HF_TOKEN']}\n"
+        "    return requests.get(f'{endpoint}/{path}', headers=headers)\n"
+    ),
+    "rmtree_own_cache_subfolder": "import os, shutil\nshutil.rmtree(os.path.expanduser('~/.cache/mytool/extensions/old'))\n",
+    "listdir_filtered_cleanup": (
+        "import os, re\ndef clean(save_directory):\n    for name in os.listdir(save_directory):\n"
+        "        if re.fullmatch(r'model-\\d+\\.bin', name):\n            os.remove(os.path.join(save_directory, name))\n"
+    ),
+    "write_dev_null": "f = open('/dev/null', 'w')\nf.write('x')\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(LIBRARY_PATTERNS))
+def test_ordinary_library_patterns_are_not_reported(name: str) -> None:
+    findings = analyze_text(LIBRARY_PATTERNS[name])
+    assert all(f.severity <= Severity.LOW for f in findings), [(f.rule, f.message) for f in findings]
+
+
+def test_rmtree_of_home_and_deletes_in_a_recursive_walk_still_are() -> None:
+    assert by_rule(analyze_text("import shutil\nshutil.rmtree('/home/user')\n"), "MH508")
+    walk = "import os\nfor root, _, files in os.walk('/data'):\n    for f in files:\n        os.remove(os.path.join(root, f))\n"
+    assert by_rule(analyze_text(walk), "MH508")
