@@ -418,30 +418,38 @@ describe('MalHug in a real VS Code (code-server)', () => {
             const line = text.split('\n').find((l) => l.includes('torch.load'));
             assert.equal(line.trim(), 'state = torch.load("models/checkpoint.pt", weights_only=True)');
         }));
-});
 
-describe('MalHug with an interpreter that lacks malhug', () => {
-    let dir;
-    before(async () => {
-        // The project's Python with -S (no site-packages): `import malhug` fails there.
-        dir = mkdtempSync(join(tmpdir(), 'malhug-e2e-python-'));
-        const python = join(dir, 'python');
-        writeFileSync(python, `#!/bin/sh\nexec "${PYTHON}" -S "$@"\n`, { mode: 0o755 });
-        await openSession(python);
-    });
-    after(() => closeSession([dir]));
-
-    it('says so, offers to install MalHug, and shows the error in the status bar', () =>
-        step('not-installed', async () => {
-            await openWorkbench('load_models.py');
-            const toast = page.locator('.notifications-toasts .notification-toast', { hasText: 'MalHug cannot start' }).first();
-            await toast.waitFor({ timeout: 60_000 });
-            const text = await toast.innerText();
-            assert.match(text, /import malhug/, text);
-            assert.match(text, /pip install/, text);
-            await toast.locator('.monaco-button', { hasText: 'Install MalHug' }).first().waitFor({ timeout: 5_000 });
-            await page.locator('.statusbar-item', { hasText: 'MalHug' }).locator('.codicon-error').first().waitFor({ timeout: 10_000 });
-            assert.equal(await page.locator('.monaco-editor .squiggly-error').count(), 0);
-            assert.match(extensionLog(), /malhug is not importable with .*-S|ModuleNotFoundError/);
+    it('restarts on an interpreter change, offers to install MalHug where it is missing, and recovers', () =>
+        step('interpreter', async () => {
+            const { reverse_shell: reverseShell } = info.manifest;
+            // The project's Python with -S (no site-packages): `import malhug` fails there.
+            const python = join(workdir, 'python-without-malhug');
+            writeFileSync(python, `#!/bin/sh\nexec "${PYTHON}" -S "$@"\n`, { mode: 0o755 });
+            const folder = workspaceFile('.vscode');
+            mkdirSync(folder, { recursive: true });
+            writeFileSync(join(folder, 'settings.json'), JSON.stringify({ 'malhug.interpreter': [python] }));
+            try {
+                const toast = page.locator('.notifications-toasts .notification-toast', { hasText: 'MalHug cannot start' }).first();
+                await toast.waitFor({ timeout: 60_000 });
+                const text = await toast.innerText();
+                assert.match(text, /import malhug/, text);
+                assert.match(text, /pip install/, text);
+                await toast.locator('.monaco-button', { hasText: 'Install MalHug' }).first().waitFor({ timeout: 5_000 });
+                await page.locator('.statusbar-item', { hasText: 'MalHug' }).locator('.codicon-error').first().waitFor({ timeout: 10_000 });
+                assert.match(extensionLog(), /malhug is not importable with .*python-without-malhug/);
+                // The old server's diagnostics went with it.
+                assert.equal(await page.locator('.monaco-editor .squiggly-error').count(), 0, 'stale squiggles');
+                if (SHOTS) {
+                    await page.waitForTimeout(1500); // let the toast finish sliding in
+                }
+                await shot('not-installed');
+                await toast.locator('.codicon-notifications-clear, .codicon-close').first().click().catch(() => page.keyboard.press('Escape'));
+            } finally {
+                rmSync(folder, { recursive: true, force: true });
+            }
+            // Back to the project's interpreter: the server restarts and the findings return.
+            await page.locator('.statusbar-item', { hasText: 'MalHug:' }).first().waitFor({ timeout: 60_000 });
+            await openFile('load_models.py');
+            await waitForSquiggle(`"${reverseShell}"`);
         }));
 });
