@@ -267,7 +267,11 @@ class ShellAnalysis:
         elif _PYTHONS.match(prog) and "-c" in args:
             idx = args.index("-c")
             if idx + 1 < len(args) and self.assess_python is not None and self.depth + 1 <= MAX_DEPTH:
-                self.found.extend(self.assess_python(args[idx + 1], self.depth + 1))
+                code = args[idx + 1]
+                inner = self.assess_python(code, self.depth + 1)
+                if not inner and '\\"' in code:  # quotes escaped for an outer layer that is gone
+                    inner = self.assess_python(code.replace('\\"', '"'), self.depth + 1)
+                self.found.extend(inner)
         elif _PYTHONS.match(prog) and len(args) >= 3 and args[0] == "-m" and args[1] == "pip" and "install" in args:
             self.add("MH504", Category.DOWNLOAD_EXEC, Severity.HIGH, "installs Python packages with pip", segment)
         elif _POWERSHELL.match(prog):

