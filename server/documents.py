@@ -18,6 +18,7 @@ from pygls.uris import to_fs_path
 
 from malhug.server import diagnostics
 from malhug.server.references import CodeAnalysis, analyze_code
+from malhug.server.scriptscope import runs_on_load
 from malhug.server.shift import shift_findings
 from malhug.server.spans import SourceLines
 from malhug.server.state import DocState, MalhugServer
@@ -131,8 +132,19 @@ class Documents:
         self.hub.request(state)
 
     def kick_scripts(self, uri: str) -> None:
-        """Phase 2 (background, once typing pauses, latest text only): the script analyzer, then publish."""
+        """Phase 2 (background, once typing pauses, latest text only): the script analyzer, then publish.
+
+        Only for code that loading runs (``scriptscope.runs_on_load``) unless ``analyzeAllScripts`` is set.
+        """
         state = self.state(uri)
+        doc = self.server.workspace.text_documents.get(uri)
+        if doc is not None and not (
+            self.server.settings.analyze_all_scripts or runs_on_load(to_fs_path(uri), doc.source)
+        ):
+            if state.script_findings:
+                state.script_findings, state.script_lines = [], None
+                self.publish(uri)
+            return
         if state.script_timer is not None:
             state.script_timer.cancel()
         loop = self.server.loop

@@ -32,6 +32,8 @@ class Settings:
     log_level: str = "info"
     debounce_ms: int = 300
     workspace_max_files: int = 2000
+    # Run the loading-script analysis on every open Python file, not only on code that loading runs.
+    analyze_all_scripts: bool = False
     token: str | None = field(default=None, repr=False)  # never logged, never shown
 
     def is_trusted(self, repo_id: str) -> bool:
@@ -97,6 +99,7 @@ _FIELDS: dict[str, tuple[str, Any]] = {
     "logLevel": ("log_level", _log_level),
     "debounceMs": ("debounce_ms", _int_range(0, 10_000)),
     "workspaceMaxFiles": ("workspace_max_files", _int_range(0, 100_000)),
+    "analyzeAllScripts": ("analyze_all_scripts", _bool),
 }
 
 

@@ -63,6 +63,31 @@ async def test_loading_script_is_analyzed_live_with_its_data_flow(tmp_path: Path
         await stop_client(client)
 
 
+TRAINING_SCRIPT = """import os
+import subprocess
+import torch
+
+print(subprocess.run(["nvidia-smi"], capture_output=True).stdout)
+os.system("mkdir -p outputs")
+state = torch.load("outputs/last.pt")
+"""
+
+
+async def test_users_own_training_code_gets_load_diagnostics_not_script_alarms(tmp_path: Path) -> None:
+    """nvidia-smi in a training script is no attack; the unsafe torch.load in it is worth a warning."""
+    client = await start_client(tmp_path, env=server_env(tmp_path, HF_HUB_OFFLINE="1"))
+    try:
+        uri = open_doc(client, tmp_path / "ws" / "train.py", TRAINING_SCRIPT)
+        diags = await wait_for(lambda: client.diagnostics.get(uri) or None, what="diagnostics on train.py")
+        # Past the script analysis' start delay: a loading script would have its findings by now.
+        await asyncio.sleep(1.5)
+        diags = client.diagnostics.get(uri, [])
+        assert "MH701" in codes(diags), codes(diags)
+        assert not [d for d in diags if str(d.code).startswith("MH5")], codes(diags)
+    finally:
+        await stop_client(client)
+
+
 async def test_workspace_model_files_pull_and_watch(tmp_path: Path) -> None:
     ws = tmp_path / "ws"
     ws.mkdir()

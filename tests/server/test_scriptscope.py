@@ -1,0 +1,44 @@
+"""Which open files get the live loading-script analysis."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from malhug.server.scriptscope import runs_on_load
+from malhug.server.settings import Settings, merge
+
+BUILDER = "import datasets\n\nclass Squad(datasets.GeneratorBasedBuilder):\n    pass\n"
+TRAINING = "import os\nos.system('nvidia-smi')\n"
+
+
+def test_dataset_builders_run_on_load_wherever_they_are() -> None:
+    assert runs_on_load("/home/u/project/squad.py", BUILDER)
+    assert runs_on_load(None, "from datasets import ArrowBasedBuilder\nclass X(ArrowBasedBuilder): ...\n")
+
+
+def test_remote_code_names_and_hf_places_run_on_load() -> None:
+    assert runs_on_load("/repo/modeling_phi.py", TRAINING)
+    assert runs_on_load("/repo/configuration_phi.py", TRAINING)
+    assert runs_on_load("/home/u/.cache/huggingface/modules/transformers_modules/x/y.py", TRAINING)
+    assert runs_on_load("/home/u/.cache/huggingface/hub/models--a--b/snapshots/abc/util.py", TRAINING)
+
+
+def test_auto_map_targets_run_on_load(tmp_path: Path) -> None:
+    (tmp_path / "config.json").write_text(json.dumps({"auto_map": {"AutoModel": "custom_model.MyModel"}}))
+    assert runs_on_load(str(tmp_path / "custom_model.py"), TRAINING)
+    assert not runs_on_load(str(tmp_path / "train.py"), TRAINING)
+
+
+def test_users_own_code_does_not(tmp_path: Path) -> None:
+    assert not runs_on_load(str(tmp_path / "train.py"), TRAINING)
+    assert not runs_on_load(None, TRAINING)
+    (tmp_path / "config.json").write_text("{not json")
+    assert not runs_on_load(str(tmp_path / "train.py"), TRAINING)
+
+
+def test_analyze_all_scripts_setting_is_validated() -> None:
+    settings, problems = merge(Settings(), {"analyzeAllScripts": True})
+    assert settings.analyze_all_scripts and not problems
+    settings, problems = merge(Settings(), {"analyzeAllScripts": "yes"})
+    assert not settings.analyze_all_scripts and "analyzeAllScripts" in problems[0]
