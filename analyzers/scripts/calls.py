@@ -94,14 +94,14 @@ class Calls:
             )
         return val
 
-    def env_read(self, name: str, node: cst.CSTNode, frame: Frame) -> Val:
-        step = Step(f"reads the environment variable {name}", node)
+    def env_read(self, name: str, node: cst.CSTNode, frame: Frame, what: str | None = None) -> Val:
+        """An environment variable (or a token the library reads from one): ``what`` names it."""
+        what = what or f"the secret environment variable {name}"
         if name == "HF_DATASETS_CACHE" or not patterns.is_secret_env(name):
+            step = Step(f"reads the environment variable {name}", node)
             return Val(text=f"${name}", taints=(Taint("env", f"the environment variable {name}", (step,)),))
-        self.engine.report(
-            pending(self.engine, "MH515", node, f"reads the secret environment variable {name}", frame=frame)
-        )
-        return Val(text=f"${name}", taints=(Taint("secret-env", f"the secret environment variable {name}", (step,)),))
+        self.engine.report(pending(self.engine, "MH515", node, f"reads {what}", frame=frame))
+        return Val(text=f"${name}", taints=(Taint("secret-env", what, (Step(f"reads {what}", node),), name),))
 
     # -- dispatch --------------------------------------------------------------------------------
     def call(self, node: cst.Call, frame: Frame) -> Val:
@@ -191,6 +191,8 @@ class Calls:
             if first is not None and isinstance(first.const, str):
                 return self.env_read(first.const, node, frame)
             return Val(taints=(Taint("environ", "environment variables", (Step("reads the environment", node),)),))
+        if qn in K.HF_TOKEN_GETTERS:
+            return self.env_read("HF_TOKEN", node, frame, what=f"the Hugging Face token ({qn}())")
         if qn in K.ENV_DUMP or (qn == "builtins.dict" and first is not None and first.ref == "os.environ"):
             return self.as_data(Val(ref="os.environ"), node)
         folded = fold_decoder(qn, args, kwargs)

@@ -213,6 +213,16 @@ SYSINFO_WEAK = frozenset(
     }
 )
 ENV_GET = frozenset({"os.getenv", "os.environ.get", "os.getenvb", "os.environ.pop", "os.environ.setdefault"})
+# The Hugging Face token through the library (same as reading HF_TOKEN: a note unless sent elsewhere).
+HF_TOKEN_GETTERS = frozenset(
+    {
+        "huggingface_hub.get_token",
+        "huggingface_hub.HfFolder.get_token",
+        "huggingface_hub.utils.get_token",
+        "huggingface_hub.hf_api.HfFolder.get_token",
+        "huggingface_hub.utils._auth.get_token",
+    }
+)
 ENV_DUMP = frozenset(
     {"os.environ.copy", "os.environ.items", "os.environ.values", "os.environ.keys", "os.environ.__str__"}
 )

@@ -521,9 +521,7 @@ class Sinks:
         found: list[tuple[Taint, str]] = []
         for role, val in ([("url", url)] if url is not None else []) + carriers:
             for t in val.taints:
-                if t.label == "secret-env" and (
-                    to_hub or _own_service(t.detail, url_text) or not _known_host(url_text)
-                ):
+                if t.label == "secret-env" and (to_hub or _own_service(t.name, url_text) or not _known_host(url_text)):
                     continue
                 if t.label in _SENSITIVE or (t.label == "file" and role in _BODY_ROLES):
                     found.append((t, role))
@@ -645,9 +643,8 @@ def _known_host(url: str) -> bool:
     return bool(host) and HOLE not in host
 
 
-def _own_service(detail: str, url: str) -> bool:
+def _own_service(name: str, url: str) -> bool:
     """A service's key sent to that service (``OPENAI_API_KEY`` to api.openai.com) is how APIs work."""
-    name = detail.rsplit(" ", 1)[-1]
     service = name.split("_")[0].lower()
     host = patterns.url_host(url)
     return len(service) >= 3 and service in host

