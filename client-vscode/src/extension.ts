@@ -8,6 +8,7 @@ import {
     ServerOptions,
     State,
 } from 'vscode-languageclient/node';
+import { MODEL_FILES, SERVER_COMMANDS } from './constants';
 import { watchProgress } from './progress';
 import {
     checkMalhugImportable,
@@ -29,8 +30,6 @@ import {
 import { applyProgress, countFindings, StatusBar } from './status';
 import { runProcess } from './proc';
 
-export const MODEL_FILES = '**/*.{bin,pt,pth,ckpt,pkl,joblib,npy,npz,h5,keras,gguf,onnx,safetensors}';
-const SERVER_COMMANDS = ['malhug.scanWorkspace', 'malhug.clearCache', 'malhug.showReport'];
 
 class MalhugExtension implements vscode.Disposable {
     private client: LanguageClient | undefined;

@@ -1,0 +1,62 @@
+// package.json (what VS Code reads) agrees with the code: settings, commands, activation.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { CLIENT_COMMANDS, MODEL_FILES, SERVER_COMMANDS } from '../src/constants';
+import { DEFAULTS } from '../src/settings';
+
+interface Property {
+    type: string;
+    default: unknown;
+    scope?: string;
+    description?: string;
+    markdownDescription?: string;
+    enum?: string[];
+}
+
+const manifest = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8'));
+const properties: Record<string, Property> = manifest.contributes.configuration.properties;
+
+describe('package.json', () => {
+    it('contributes every server setting with the same default, a description and a scope', () => {
+        for (const [key, value] of Object.entries(DEFAULTS)) {
+            const prop = properties[`malhug.${key}`];
+            assert.ok(prop, `malhug.${key} is not contributed`);
+            assert.deepEqual(prop.default, value, `default of malhug.${key}`);
+        }
+        for (const [key, prop] of Object.entries(properties)) {
+            assert.ok((prop.markdownDescription ?? prop.description ?? '').length > 20, `${key} has no description`);
+            assert.ok(['resource', 'window', 'machine', 'application'].includes(prop.scope ?? ''), `${key} has no scope`);
+        }
+        assert.deepEqual(Object.keys(properties).sort(), [
+            ...Object.keys(DEFAULTS).map((k) => `malhug.${k}`),
+            'malhug.interpreter',
+            'malhug.trace.server',
+        ].sort());
+    });
+
+    it('lists the severity and log-level values the settings code accepts', () => {
+        assert.deepEqual(properties['malhug.severityThreshold'].enum, ['critical', 'high', 'medium', 'low', 'info']);
+        assert.deepEqual(properties['malhug.logLevel'].enum, ['error', 'warning', 'info', 'debug']);
+    });
+
+    it('contributes the five MalHug commands, server ones hidden while the server is down', () => {
+        const commands = manifest.contributes.commands.map((c: { command: string; category: string }) => {
+            assert.equal(c.category, 'MalHug');
+            return c.command;
+        });
+        assert.deepEqual(commands.sort(), [...SERVER_COMMANDS, ...CLIENT_COMMANDS].sort());
+        const palette = manifest.contributes.menus.commandPalette as { command: string; when: string }[];
+        assert.deepEqual(
+            palette.map((p) => [p.command, p.when]),
+            SERVER_COMMANDS.map((c) => [c, 'malhug.serverRunning']),
+        );
+    });
+
+    it('activates on Python files and on workspaces with model files', () => {
+        assert.deepEqual(manifest.activationEvents, ['onLanguage:python', `workspaceContains:${MODEL_FILES}`]);
+        assert.equal(manifest.main, './dist/extension.js');
+        assert.equal(manifest.dependencies['vscode-languageclient'], '9.0.1');
+    });
+});
