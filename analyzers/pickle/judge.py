@@ -13,6 +13,7 @@ from malhug.analyzers.pickle.fold import NOT_CONST, Folder
 from malhug.analyzers.pickle.machine import Trace
 from malhug.analyzers.pickle.policy import (
     DANGEROUS_METHODS,
+    HARMLESS_WHEN_STORED,
     HELPERS,
     Danger,
     Kind,
@@ -282,7 +283,7 @@ class Judge:
                 evidence=_evidence(call),
             )
         danger = self.names.danger(target.name) if target.kind == "name" else None
-        if danger is not None:
+        if danger is not None and target.name not in HARMLESS_WHEN_STORED:
             how = "functools.partial" if ref.kind == "partial" else "getattr"
             return finding(
                 "MH102",
@@ -533,7 +534,9 @@ class Judge:
                 )
                 continue
             danger = self.names.danger(ref.name)
-            if danger is not None:
+            if danger is not None and ref.name in HARMLESS_WHEN_STORED:
+                self._note("MH106", ref.name, f"pickle stores {ref.name} in an object", glob.offset, short_name(glob))
+            elif danger is not None:
                 self.ctx.add(
                     finding(
                         "MH109",

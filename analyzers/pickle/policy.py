@@ -370,6 +370,13 @@ DANGEROUS_PREFIXES: tuple[tuple[str, Kind], ...] = (
     ("numpy.f2py.", Kind.PYTHON),
     ("numpy.testing.", Kind.PYTHON),
     ("torch.utils.bottleneck.", Kind.PYTHON),
+    ("_interpreters.", Kind.PYTHON),
+    ("_xxsubinterpreters.", Kind.PYTHON),
+    ("concurrent.interpreters.", Kind.PYTHON),
+    ("site.", Kind.PYFILE),
+    ("unittest.mock._importer", Kind.RESOLVER),
+    ("unittest.mock._dot_lookup", Kind.RESOLVER),
+    ("test.support.import_helper.", Kind.RESOLVER),
     ("_osx_support.", Kind.SHELL),
     ("_aix_support.", Kind.SHELL),
     ("_pyrepl.", Kind.SHELL),
@@ -425,6 +432,10 @@ DANGEROUS_METHODS: dict[str, Kind] = {
     **_names(Kind.NETWORK, "connect", "send", "sendall", "urlopen"),
 }
 
+# Higher-order helpers that only matter when called: stored in an object (a reducer kept as an
+# attribute), they are a note, not a dangerous reference.
+HARMLESS_WHEN_STORED = frozenset({"functools.reduce"})
+
 # Where the payload sits when it is not the first argument (the index counts every argument).
 PAYLOAD_ARG: dict[str, int] = {
     "torch._inductor.codecache.compile_file": 2,  # (input_path, output_path, cmd)
@@ -434,6 +445,10 @@ PAYLOAD_ARG: dict[str, int] = {
     "_pyrepl.pager.pipe_pager": 1,
     "_pyrepl.pager.tempfile_pager": 1,
     "lib2to3.pgen2.pgen.ParserGenerator.make_label": 2,  # (self, c, label): eval(label)
+    "_interpreters.run_string": 1,  # (interpreter id, code)
+    "_interpreters.exec": 1,
+    "_xxsubinterpreters.run_string": 1,
+    "_xxsubinterpreters.exec": 1,
 }
 
 
@@ -598,6 +613,7 @@ ALLOWED = frozenset(
         "builtins.Ellipsis",
         "builtins.NotImplemented",
         "builtins.getattr",
+        "logging.getLogger",
         "datetime.datetime",
         "datetime.date",
         "datetime.time",

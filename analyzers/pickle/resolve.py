@@ -42,7 +42,14 @@ GADGETS = frozenset(
 )
 
 _IMPORTERS = frozenset(
-    {"builtins.__import__", "importlib.import_module", "importlib.__import__", "dill._dill._import_module"}
+    {
+        "builtins.__import__",
+        "importlib.import_module",
+        "importlib.__import__",
+        "dill._dill._import_module",
+        "unittest.mock._importer",
+        "test.support.import_helper.import_module",
+    }
 )
 _LOCATORS = frozenset({"pydoc.locate", "pkgutil.resolve_name"})
 _NAMESPACES = frozenset({"builtins.globals", "builtins.locals", "builtins.vars"})
