@@ -21,7 +21,7 @@ from malhug.analyzers.pickle.policy import (
     looks_like_class,
     payload_index,
 )
-from malhug.analyzers.pickle.resolve import MODULE_PRODUCERS, Ref, Resolver, Target
+from malhug.analyzers.pickle.resolve import APPLIERS, MODULE_PRODUCERS, Ref, Resolver, Target
 from malhug.analyzers.pickle.values import Call, Global, PDict, PersId, PSet, render, short_name
 from malhug.core.model import Category, Finding, Location, Severity, TraceStep
 from malhug.core.rules import finding
@@ -51,6 +51,7 @@ _SPECIAL = frozenset(
         "copyreg.__newobj__",
         "copyreg.__newobj_ex__",
         "torch.storage._load_from_bytes",
+        *APPLIERS,
     }
 )
 _CODE_TYPES = {(t,) for t in ("CodeType", "FunctionType", "LambdaType", "MethodType", "CellType", "ModuleType")}

@@ -54,6 +54,12 @@ _IMPORTERS = frozenset(
 _LOCATORS = frozenset({"pydoc.locate", "pkgutil.resolve_name"})
 _NAMESPACES = frozenset({"builtins.globals", "builtins.locals", "builtins.vars"})
 _RECONSTRUCTORS = frozenset({"copyreg._reconstructor", "copyreg.__newobj__", "copyreg.__newobj_ex__"})
+# Allowed rebuild helpers that call one argument with another: ``_rebuild_from_type_v2(func, new_type,
+# args, state)`` runs ``func(*args)`` (an allow-listed name that invokes whatever it is given).
+APPLIERS: dict[str, tuple[int, int]] = {
+    "torch._tensor._rebuild_from_type_v2": (0, 2),
+    "torch._tensor._rebuild_from_type": (0, 2),
+}
 # Callables whose result can be a module (the only objects BUILD can turn into a module hijack).
 MODULE_PRODUCERS = (
     _IMPORTERS
@@ -122,6 +128,12 @@ class Resolver:
         elif fn.kind == "methodcaller" and args:
             obj = self.value(args[0], depth + 1)
             fn, args = _extend(self.attr(obj, fn.name, ("methodcaller",)), fn), fn.args
+        elif fn.kind == "name" and fn.name in APPLIERS and len(args) > max(APPLIERS[fn.name]):
+            func_at, args_at = APPLIERS[fn.name]
+            applied = args[args_at] if isinstance(args[args_at], tuple) else self.const(args[args_at], depth + 1)
+            step = fn.name.rpartition(".")[2]
+            fn = _with_via(_extend(self.value(args[func_at], depth + 1), fn), step)
+            args = applied if isinstance(applied, tuple) else (args[args_at],)
         elif fn.kind == "name" and fn.name in _RECONSTRUCTORS and args:
             # copyreg._reconstructor(cls, base, state) runs base.__init__(obj, state) unless base is object
             base = self.value(args[1], depth + 1) if fn.name == "copyreg._reconstructor" and len(args) > 1 else None

@@ -8,8 +8,11 @@ import logging
 import operator
 import pickle
 
+import torch
+
 from malhug.core.model import Verdict
 from tests.builders.pickles import Global, Writer
+from tests.builders.torchfiles import read_records, torch_save_bytes
 from tests.pickle.helpers import rules, scan, summary
 
 
@@ -44,3 +47,19 @@ def test_unbound_method_payload_index_does_not_touch_benign_classes() -> None:
     data = _root({"cfg": Global("mylib.config", "Config.from_dict")})
     report = scan(data)
     assert report.verdict is Verdict.CLEAN, summary(report)
+
+
+def test_tensor_subclass_rebuilt_through_rebuild_from_type_v2_is_clean() -> None:
+    """torch pickles tensor subclasses as _rebuild_from_type_v2(_rebuild_tensor_v2, cls, args, state):
+    the applied function is torch's own rebuild helper."""
+    tensor = torch.ones(3).as_subclass(Tagged)
+    records = read_records(torch_save_bytes({"w": tensor}))
+    data = next(v for k, v in records.items() if k.endswith("data.pkl"))
+    assert b"_rebuild_from_type_v2" in data
+    report = scan(data)
+    assert report.verdict is Verdict.CLEAN, summary(report)
+    assert rules(report) <= {"MH108"}
+
+
+class Tagged(torch.Tensor):
+    """A tensor subclass as users define them."""

@@ -189,3 +189,12 @@ def test_build_state_plants_setstate_exec() -> None:
     )
     f = caught(data, "MH102", Category.CODE_EXEC, "exec", evidence=CODE)
     assert "BUILD __setstate__" in f.message
+
+
+def test_allowlisted_torch_rebuild_helper_calls_its_argument() -> None:
+    """CVE-2025-32434 technique class (https://safeguard.sh/resources/blog/pytorch-cve-2025-32434-torch-load-weights-only-bypass:
+    allow-listed torch internals whose construction path calls a user-controlled callable):
+    torch._tensor._rebuild_from_type_v2(func, new_type, args, state) runs func(*args)."""
+    expr = call("torch._tensor._rebuild_from_type_v2", Global("os", "system"), Global("torch", "Tensor"), (ECHO,), {})
+    f = caught(pickle_of([expr], protocol=2), "MH102", Category.COMMAND_EXEC, "os.system", evidence=ECHO)
+    assert "_rebuild_from_type_v2" in f.message and f.severity is Severity.CRITICAL
