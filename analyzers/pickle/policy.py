@@ -207,8 +207,6 @@ DANGEROUS: dict[str, Kind] = {
         "sys._getframe",
         "functools.reduce",
         "copyreg.add_extension",
-        "copyreg.pickle",
-        "copyreg.constructor",
     ),
     **_names(
         Kind.DOWNLOAD,
@@ -387,6 +385,8 @@ DANGEROUS_PREFIXES: tuple[tuple[str, Kind], ...] = (
     ("asyncio.unix_events.", Kind.SHELL),
     ("asyncio.windows_events.", Kind.SHELL),
     ("asyncio.base_subprocess.", Kind.SHELL),
+    ("asyncio.base_events.BaseEventLoop.subprocess_", Kind.SHELL),
+    ("asyncio.events.AbstractEventLoop.subprocess_", Kind.SHELL),
     ("asyncio.", Kind.PROCESS),
     ("pydoc.", Kind.RESOLVER),
     ("distutils.file_util.", Kind.FILE_WRITE),
@@ -449,6 +449,10 @@ PAYLOAD_ARG: dict[str, int] = {
     "_interpreters.exec": 1,
     "_xxsubinterpreters.run_string": 1,
     "_xxsubinterpreters.exec": 1,
+    "asyncio.base_events.BaseEventLoop.subprocess_shell": 2,  # (loop, protocol_factory, cmd)
+    "asyncio.base_events.BaseEventLoop.subprocess_exec": 2,
+    "asyncio.events.AbstractEventLoop.subprocess_shell": 2,
+    "asyncio.events.AbstractEventLoop.subprocess_exec": 2,
 }
 
 

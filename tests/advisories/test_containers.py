@@ -12,6 +12,7 @@ from malhug.core.model import Category, FileReport, Verdict
 from tests.advisories.helpers import ECHO, caught_in
 from tests.builders import evasions
 from tests.builders.pickles import call, payload_ops, pickle_of
+from tests.builders.torchfiles import poisoned_torch_zip
 from tests.builders.wrappers import sevenzip, zip_of
 from tests.pickle.helpers import summary
 
@@ -29,7 +30,7 @@ def _system(report: FileReport, shown: str = EVASION_ECHO) -> None:
 
 def test_nullifai_payload_before_broken_stream(tmp_path: Path) -> None:
     """ReversingLabs "nullifAI" (https://www.reversinglabs.com/blog/rl-identifies-malware-ml-model-hosted-on-hugging-face):
-    the payload runs at the start, then the stream breaks, so scanners that need a valid pickle fail open."""
+    the payload runs at the start, then the stream breaks; scanners that need a valid pickle fail open."""
     report = _scan(evasions.payload_before_broken_stream(tmp_path), "model.pkl")
     _system(report)
     assert "MH901" in {f.rule for f in report.findings}, summary(report)
@@ -74,7 +75,8 @@ def test_cve_2025_10155_pickle_named_like_a_torch_file() -> None:
 
 
 def test_truncated_stream_after_payload() -> None:
-    """Truncated streams (modelscan errors out on them): the call before the cut is reported, then MH901."""
+    """/work/shared/NOTES.md (modelscan errors out on broken streams): a stream truncated after the payload;
+    the call before the cut is reported, then MH901."""
     data = b"\x80\x02" + payload_ops([call("os.system", ECHO)], 2) + b"X\xff\x00\x00\x00abc"
     report = _scan(data, "model.pkl")
     _system(report, ECHO)
@@ -82,8 +84,8 @@ def test_truncated_stream_after_payload() -> None:
 
 
 def test_numpy_object_array_holds_a_pickle() -> None:
-    """Pickle inside a NumPy object array (.npy with dtype '|O': np.load(allow_pickle=True) unpickles
-    the body; picklescan scan_numpy)."""
+    """picklescan scan_numpy (NumPy object arrays): an .npy of dtype '|O' whose body is a pickle that
+    np.load(allow_pickle=True) unpickles."""
     header = b"{'descr': '|O', 'fortran_order': False, 'shape': (1,), }"
     header += b" " * (63 - (10 + len(header)) % 64) + b"\n"
     data = b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header + pickle_of([call("os.system", ECHO)], 2)
@@ -91,7 +93,7 @@ def test_numpy_object_array_holds_a_pickle() -> None:
 
 
 def test_numpy_object_array_inside_npz() -> None:
-    """Pickle inside a NumPy object array stored in an .npz (picklescan "Handle .npz Numpy files", 670efbb)."""
+    """picklescan commit 670efbb ("Handle .npz Numpy files"): the object-array .npy inside an .npz."""
     header = b"{'descr': '|O', 'fortran_order': False, 'shape': (1,), }"
     header += b" " * (63 - (10 + len(header)) % 64) + b"\n"
     npy = b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header + pickle_of([call("os.system", ECHO)], 2)
@@ -99,6 +101,17 @@ def test_numpy_object_array_inside_npz() -> None:
 
 
 def test_payload_after_joblib_raw_array(tmp_path: Path) -> None:
-    """joblib raw array blocks stop pickletools-based scanners (picklescan, modelscan): the payload placed
+    """/work/shared/NOTES.md (pickletools.genops stops at joblib's raw array blocks): the payload placed
     after a NumPy array block of a real joblib.dump is still found."""
     _system(_scan(evasions.joblib_after_array(tmp_path), "model.joblib"))
+
+
+def test_cve_2025_1944_zip_local_name_differs_from_central_directory() -> None:
+    """CVE-2025-1944 (picklescan): the local header names data.pkl differently from the central directory;
+    Python's zipfile refuses the member, torch reads it by its central-directory entry."""
+    data = bytearray(poisoned_torch_zip("archive", [call("posix.system", ECHO)]))
+    name = b"archive/data.pkl"
+    at = data.find(name, 0)
+    assert at > 0 and data[at - 30 : at - 26] == b"PK\x03\x04"
+    data[at : at + len(name)] = b"archive/data.pkX"
+    _system(_scan(bytes(data), "pytorch_model.bin"), ECHO)

@@ -134,20 +134,20 @@ def test_jfrog_silent_backdoor_reverse_shell_via_exec() -> None:
     assert f.severity is Severity.CRITICAL
 
 
-def test_checkmarx_sonatype_runpy_run_code() -> None:
-    """Sonatype / Checkmarx research on pickle payloads in models: runpy._run_code(code, globals) runs code
-    without naming exec or eval."""
+def test_picklescan_runpy_run_code() -> None:
+    """picklescan `runpy` wildcard (commit 62e76cf, "includes runpy._run_code"): runpy._run_code(code,
+    globals) runs code without naming exec or eval."""
     data = pickle_of([call("runpy._run_code", CODE, {})], protocol=2)
     caught(data, "MH101", Category.CODE_EXEC, "runpy._run_code")
 
 
-def test_modelscan_webbrowser_open() -> None:
-    """modelscan unsafe globals (`webbrowser`): webbrowser.open(url) launches a program at load time."""
+def test_picklescan_webbrowser_open() -> None:
+    """picklescan `webbrowser` wildcard (commit 62e76cf): webbrowser.open(url) launches a program at load time."""
     data = pickle_of([call("webbrowser.open", f"http://{HOST}/malhug")], protocol=2)
     caught(data, "MH101", Category.COMMAND_EXEC, "webbrowser.open")
 
 
-def test_modelaudit_posixpath_os_system_chain() -> None:
-    """ModelAudit / NOTES.md "module-attribute chains": GLOBAL posixpath + os.system (protocol 4 dotted name)."""
+def test_notes_posixpath_os_system_chain() -> None:
+    """/work/shared/NOTES.md peer misses ("module-attribute chains"): posixpath + os.system (protocol 4 dotted name)."""
     f = caught(pickle_of([call("posixpath.os.system", ECHO)], protocol=4), "MH102", Category.COMMAND_EXEC, "os.system")
     assert "attribute chain" in f.message

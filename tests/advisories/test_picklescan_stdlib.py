@@ -305,3 +305,35 @@ def test_ghsa_9726_w42j_3qjr_urllib_request_urlopen() -> None:
     """GHSA-9726-w42j-3qjr: urllib.request.urlopen(url) at load time (SSRF / exfiltration)."""
     data = pickle_of([call("urllib.request.urlopen", "http://127.0.0.1:9/x")], protocol=2)
     caught(data, "MH101", Category.EXFILTRATION, "urllib.request.urlopen")
+
+
+def test_ghsa_v7x6_rv5q_mhwc_timeit() -> None:
+    """GHSA-v7x6-rv5q-mhwc: timeit.timeit(stmt) compiles and runs the statement."""
+    caught(pickle_of([call("timeit.timeit", CODE)], protocol=2), "MH101", Category.CODE_EXEC, "timeit.timeit")
+
+
+def test_numpy_testing_runstring() -> None:
+    """picklescan commit 62e76cf (numpy.testing._private.utils): runstring(code, dict) is exec."""
+    data = pickle_of([call("numpy.testing._private.utils.runstring", CODE, {})], protocol=2)
+    caught(data, "MH101", Category.CODE_EXEC, "runstring")
+
+
+def test_ssl_get_server_certificate() -> None:
+    """picklescan commit 62e76cf (`ssl`: DNS exfiltration): ssl.get_server_certificate((host, port))."""
+    data = pickle_of([call("ssl.get_server_certificate", ("127.0.0.1", 443))], protocol=2)
+    caught(data, "MH101", Category.EXFILTRATION, "ssl.get_server_certificate")
+
+
+def test_aiohttp_client_request() -> None:
+    """picklescan PR #50 (`aiohttp.client` widened to `aiohttp`): aiohttp.request at load time."""
+    data = pickle_of([call("aiohttp.client.request", "GET", "http://127.0.0.1:9/x")], protocol=2)
+    caught(data, "MH101", Category.EXFILTRATION, "aiohttp.client.request")
+
+
+def test_cve_2025_10157_asyncio_submodule_event_loop_subprocess() -> None:
+    """CVE-2025-10157 (JFrog, picklescan): a dangerous module's submodule/class escaped an exact-module
+    deny-list; BaseEventLoop.subprocess_shell(loop, factory, cmd) starts a shell (3rd arg)."""
+    qual = "BaseEventLoop.subprocess_shell"
+    data = pickle_of([Call(Global("asyncio.base_events", qual), (None, None, ECHO))], protocol=4)
+    f = caught(data, "MH101", Category.COMMAND_EXEC, qual)
+    assert "constant command" in f.message

@@ -29,8 +29,8 @@ def test_ghsa_9gvj_pp9x_gcfr_stack_global_from_binstring_operands() -> None:
 
 
 def test_picklescan_issue_22_memo_index_ignored() -> None:
-    """https://github.com/mmaitre314/picklescan/issues/22: the memo index argument was ignored, so a
-    BINGET of a non-latest memo slot fed STACK_GLOBAL a different module than the scanner assumed."""
+    """picklescan issue #22 (https://github.com/mmaitre314/picklescan/issues/22): the memo index argument
+    was ignored, so a BINGET of an older memo slot fed STACK_GLOBAL another module than assumed."""
     data = (
         b"\x80\x04"
         + s4("os")
