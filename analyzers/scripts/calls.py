@@ -96,12 +96,12 @@ class Calls:
 
     def env_read(self, name: str, node: cst.CSTNode, frame: Frame, what: str | None = None) -> Val:
         """An environment variable (or a token the library reads from one): ``what`` names it."""
+        step = Step(f"reads {what}" if what else f"reads the environment variable {name}", node)
         what = what or f"the secret environment variable {name}"
         if name == "HF_DATASETS_CACHE" or not patterns.is_secret_env(name):
-            step = Step(f"reads the environment variable {name}", node)
             return Val(text=f"${name}", taints=(Taint("env", f"the environment variable {name}", (step,)),))
         self.engine.report(pending(self.engine, "MH515", node, f"reads {what}", frame=frame))
-        return Val(text=f"${name}", taints=(Taint("secret-env", what, (Step(f"reads {what}", node),), name),))
+        return Val(text=f"${name}", taints=(Taint("secret-env", what, (step,), name),))
 
     # -- dispatch --------------------------------------------------------------------------------
     def call(self, node: cst.Call, frame: Frame) -> Val:
