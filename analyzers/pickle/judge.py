@@ -21,7 +21,7 @@ from malhug.analyzers.pickle.policy import (
     looks_like_class,
     payload_index,
 )
-from malhug.analyzers.pickle.resolve import APPLIERS, MODULE_PRODUCERS, Ref, Resolver, Target
+from malhug.analyzers.pickle.resolve import APPLIERS, GETATTRS, MODULE_PRODUCERS, Ref, Resolver, Target
 from malhug.analyzers.pickle.values import Call, Global, PDict, PersId, PSet, render, short_name
 from malhug.core.model import Category, Finding, Location, Severity, TraceStep
 from malhug.core.rules import finding
@@ -208,7 +208,9 @@ class Judge:
                 )
             if danger is not None:
                 return self._dangerous(call, tgt, danger)
-            if (fn.name in HELPERS or self.names.allowed(fn.name)) and "attribute chain" not in fn.via:
+            if fn.name in GETATTRS or (
+                (fn.name in HELPERS or self.names.allowed(fn.name)) and "attribute chain" not in fn.via
+            ):
                 return self._allowed_result(call)
             return self._unknown(call, tgt, fn.name)
         if fn.kind == "method" and fn.base is not None:
@@ -263,7 +265,7 @@ class Judge:
             if isinstance(data, (bytes, bytearray)):
                 self._scan_nested(bytes(data), name, call.offset)
             return None
-        if name not in ("builtins.getattr", "functools.partial"):
+        if name not in GETATTRS and name != "functools.partial":
             return None
         ref = self.resolver.value(call)
         self.consumed.update(id(g) for g in ref.roots)  # reported here, not again as a bare import

@@ -54,6 +54,10 @@ _IMPORTERS = frozenset(
 _LOCATORS = frozenset({"pydoc.locate", "pkgutil.resolve_name"})
 _NAMESPACES = frozenset({"builtins.globals", "builtins.locals", "builtins.vars"})
 _RECONSTRUCTORS = frozenset({"copyreg._reconstructor", "copyreg.__newobj__", "copyreg.__newobj_ex__"})
+# Builtins that call a function on each item of an iterable: ``map(os.system, ['echo x'])`` calls
+# os.system once the iterator is consumed (by list, tuple, set… which are allowed).
+MAPPERS: dict[str, bool] = {"builtins.map": False, "builtins.filter": False, "itertools.starmap": True}
+GETATTRS = frozenset({"builtins.getattr", "builtins.object.__getattribute__", "builtins.type.__getattribute__"})
 # Allowed rebuild helpers that call one argument with another: ``_rebuild_from_type_v2(func, new_type,
 # args, state)`` runs ``func(*args)`` (an allow-listed name that invokes whatever it is given).
 APPLIERS: dict[str, tuple[int, int]] = {
@@ -134,6 +138,14 @@ class Resolver:
             step = fn.name.rpartition(".")[2]
             fn = _with_via(_extend(self.value(args[func_at], depth + 1), fn), step)
             args = applied if isinstance(applied, tuple) else (args[args_at],)
+        elif fn.kind == "name" and fn.name in MAPPERS and len(args) >= 2:
+            items = self.const(args[1], depth + 1)
+            first = items[0] if isinstance(items, (list, tuple)) and items else args[1]
+            star = MAPPERS[fn.name] and isinstance(first, tuple)
+            step = fn.name.removeprefix("builtins.")
+            fn, args = _with_via(_extend(self.value(args[0], depth + 1), fn), step), first if star else (first,)
+        elif fn.kind == "name" and fn.name == "operator.call" and args:
+            fn, args = _with_via(_extend(self.value(args[0], depth + 1), fn), "operator.call"), args[1:]
         elif fn.kind == "name" and fn.name in _RECONSTRUCTORS and args:
             # copyreg._reconstructor(cls, base, state) runs base.__init__(obj, state) unless base is object
             base = self.value(args[1], depth + 1) if fn.name == "copyreg._reconstructor" and len(args) > 1 else None
@@ -211,10 +223,21 @@ class Resolver:
                 name = canonical(module, attr)[0] if module else first
                 kind = "module" if name in KNOWN_MODULES else "name"
                 return Ref(kind, name, (*fn.via, step), roots=roots, inner=inner)
-            if fn.name == "builtins.getattr" and len(args) >= 2:
+            if fn.name == "builtins.vars" and len(args) == 1:
+                obj = self.value(args[0], depth + 1)
+                if obj.kind == "module":
+                    return Ref(
+                        "namespace",
+                        obj.name,
+                        (*obj.via, "vars"),
+                        roots=(*roots, *obj.roots),
+                        inner=(*inner, *obj.inner),
+                    )
+            if fn.name in GETATTRS and len(args) >= 2:
                 obj = self.value(args[0], depth + 1)
                 attr = self.const(args[1], depth + 1)
-                return _merge(self.attr(obj, attr if isinstance(attr, str) else None, ("getattr",)), roots, inner)
+                how = "getattr" if fn.name == "builtins.getattr" else "__getattribute__"
+                return _merge(self.attr(obj, attr if isinstance(attr, str) else None, (how,)), roots, inner)
             if fn.name == "operator.attrgetter" and isinstance(first, str):
                 return Ref("attrgetter", first, (*fn.via, "attrgetter"), roots=roots, inner=inner)
             if fn.name == "operator.itemgetter" and len(args) == 1 and isinstance(first, str):

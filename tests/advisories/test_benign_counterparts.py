@@ -63,3 +63,10 @@ def test_tensor_subclass_rebuilt_through_rebuild_from_type_v2_is_clean() -> None
 
 class Tagged(torch.Tensor):
     """A tensor subclass as users define them."""
+
+
+def test_pickled_map_of_a_builtin_is_not_malicious() -> None:
+    """map objects pickle as builtins.map(func, iterator); a harmless func stays harmless."""
+    report = scan(pickle.dumps({"labels": map(str, [1, 2])}, protocol=4))
+    assert report.verdict is not Verdict.MALICIOUS, summary(report)
+    assert not rules(report) & {"MH101", "MH102", "MH109"}

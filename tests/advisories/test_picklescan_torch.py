@@ -89,3 +89,32 @@ def test_torch_serialization_load() -> None:
     """picklescan commit 93764d6: torch.serialization.load of another file is a second-stage load."""
     data = pickle_of([call("torch.serialization.load", "/tmp/malhug-other.pt")], protocol=2)
     caught(data, "MH104", Category.CODE_EXEC, "torch.serialization.load")
+
+
+def test_picklescan_todo_nested_loaders() -> None:
+    """picklescan scanner.py TODO list (methods loading other pickles: numpy.load, pandas.read_pickle,
+    joblib.load, torch.load, tf.keras load_model) plus the torch/numpy internals behind them."""
+    for name in (
+        "pandas.read_pickle",
+        "joblib.load",
+        "numpy.lib.format.read_array",
+        "torch.serialization._legacy_load",
+        "torch.jit.load",
+        "tensorflow.keras.models.load_model",
+    ):
+        data = pickle_of([call(name, "/tmp/malhug-sentinel-other.bin")], protocol=2)
+        caught(data, "MH104", Category.CODE_EXEC, name)
+
+
+def test_picklescan_todo_numpy_ctypeslib_load_library() -> None:
+    """picklescan scanner.py TODO list: numpy.ctypeslib.load_library(name, path) loads native code."""
+    data = pickle_of([call("numpy.ctypeslib.load_library", "libmalhug", "/tmp/malhug-sentinel")], protocol=2)
+    f = caught(data, "MH101", Category.CODE_EXEC, "numpy.ctypeslib.load_library")
+    assert f.severity is Severity.HIGH
+
+
+def test_torch_package_importer_runs_packaged_code() -> None:
+    """Nested code loaders (picklescan TODO list, torch family): torch.package.PackageImporter(path)
+    imports the Python modules stored in a package file."""
+    data = pickle_of([call("torch.package.PackageImporter", "/tmp/malhug-sentinel.pt")], protocol=2)
+    caught(data, "MH101", Category.CODE_EXEC, "torch.package.PackageImporter")

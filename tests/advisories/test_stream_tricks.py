@@ -12,7 +12,7 @@ import struct
 from malhug.core.model import Category, Severity, Verdict
 from tests.advisories.helpers import CODE, ECHO, caught
 from tests.builders.pickles import Call, Global, call, payload_ops, pickle_of
-from tests.pickle.helpers import s4, scan, sglobal, summary
+from tests.pickle.helpers import rules, s4, scan, sglobal, summary
 
 CALL_ECHO = s4(ECHO) + b"\x85R"  # (ECHO,) REDUCE on the callable on top of the stack
 
@@ -198,3 +198,40 @@ def test_allowlisted_torch_rebuild_helper_calls_its_argument() -> None:
     expr = call("torch._tensor._rebuild_from_type_v2", Global("os", "system"), Global("torch", "Tensor"), (ECHO,), {})
     f = caught(pickle_of([expr], protocol=2), "MH102", Category.COMMAND_EXEC, "os.system", evidence=ECHO)
     assert "_rebuild_from_type_v2" in f.message and f.severity is Severity.CRITICAL
+
+
+def test_builtins_map_applies_a_dangerous_function() -> None:
+    """picklescan scanner.py `builtins` entry lists eval/exec/… only: list(map(os.system, [cmd])) calls
+    os.system through builtins.map, which is not on it."""
+    expr = call("builtins.list", call("builtins.map", Global("os", "system"), [ECHO]))
+    f = caught(pickle_of([expr], protocol=4), "MH102", Category.COMMAND_EXEC, "os.system", evidence=ECHO)
+    assert "through map" in f.message and f.severity is Severity.CRITICAL
+
+
+def test_builtins_filter_and_itertools_starmap_apply_a_dangerous_function() -> None:
+    """Same gap as builtins.map: filter(exec, [code]) and itertools.starmap(os.system, [(cmd,)])."""
+    expr = call("builtins.tuple", call("builtins.filter", Global("builtins", "exec"), [CODE]))
+    caught(pickle_of([expr], protocol=4), "MH102", Category.CODE_EXEC, "exec", evidence=CODE)
+    expr = call("builtins.set", call("itertools.starmap", Global("os", "system"), [(ECHO,)]))
+    f = caught(pickle_of([expr], protocol=4), "MH102", Category.COMMAND_EXEC, "os.system", evidence=ECHO)
+    assert "itertools.starmap" in f.message
+
+
+def test_operator_call_applies_a_dangerous_function() -> None:
+    """picklescan `operator` entries (attrgetter/itemgetter/methodcaller, PRs #53/#54) leave operator.call
+    (Python 3.11+): operator.call(os.system, cmd)."""
+    expr = call("operator.call", Global("os", "system"), ECHO)
+    f = caught(pickle_of([expr], protocol=2), "MH102", Category.COMMAND_EXEC, "os.system", evidence=ECHO)
+    assert "operator.call" in f.message
+
+
+def test_vars_and_getattribute_are_getattr_equivalents() -> None:
+    """fickling UNSAFE_IMPORTS ("attribute access: getattr equivalent bypasses"): vars(module)['system']
+    and object.__getattribute__(module, 'system')."""
+    module = call("builtins.__import__", "os")
+    via_vars = Call(call("operator.getitem", call("builtins.vars", module), "system"), (ECHO,))
+    f = caught(pickle_of([via_vars], protocol=4), "MH102", Category.COMMAND_EXEC, "os.system")
+    assert "vars" in f.message
+    via_getattribute = Call(call("builtins.object.__getattribute__", module, "system"), (ECHO,))
+    report = scan(pickle_of([via_getattribute], protocol=4))
+    assert rules(report) == {"MH102"}, summary(report)
