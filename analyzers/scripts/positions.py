@@ -16,7 +16,10 @@ from typing import cast
 import libcst as cst
 from libcst._nodes.internal import CodegenState
 
-Range = tuple[int, int, int, int]  # line, column, end_line, end_column (column 0-based, end exclusive)
+Range = tuple[int, int, int, int]
+_NO_RECORD: contextlib.AbstractContextManager[None] = (
+    contextlib.nullcontext()
+)  # stateless, reusable  # line, column, end_line, end_column (column 0-based, end exclusive)
 
 
 class _RecordingState:
@@ -45,12 +48,11 @@ class _RecordingState:
             self.add_token(tok)
 
     def add_token(self, value: str) -> None:
-        newlines = value.count("\n") + value.count("\r") - value.count("\r\n")
-        if newlines:
-            self.line += newlines
-            self.column = len(value) - max(value.rfind("\n"), value.rfind("\r")) - 1
-        else:
+        if "\n" not in value and "\r" not in value:
             self.column += len(value)
+            return
+        self.line += value.count("\n") + value.count("\r") - value.count("\r\n")
+        self.column = len(value) - max(value.rfind("\n"), value.rfind("\r")) - 1
 
     def pop_trailing_newline(self) -> None:
         return None
@@ -72,7 +74,7 @@ class _RecordingState:
         end_node: cst.CSTNode | None = None,
     ) -> contextlib.AbstractContextManager[None]:
         if id(node) not in self.targets:
-            return contextlib.nullcontext()
+            return _NO_RECORD
         return self._record(node, start_node, end_node)
 
     @contextlib.contextmanager
