@@ -57,7 +57,9 @@ _RECONSTRUCTORS = frozenset({"copyreg._reconstructor", "copyreg.__newobj__", "co
 # Builtins that call a function on each item of an iterable: ``map(os.system, ['echo x'])`` calls
 # os.system once the iterator is consumed (by list, tuple, set… which are allowed).
 MAPPERS: dict[str, bool] = {"builtins.map": False, "builtins.filter": False, "itertools.starmap": True}
-GETATTRS = frozenset({"builtins.getattr", "builtins.object.__getattribute__", "builtins.type.__getattribute__"})
+GETATTRS = frozenset(
+    {"builtins.getattr", "builtins.object.__getattribute__", "builtins.type.__getattribute__", "inspect.getattr_static"}
+)
 # Allowed rebuild helpers that call one argument with another: ``_rebuild_from_type_v2(func, new_type,
 # args, state)`` runs ``func(*args)`` (an allow-listed name that invokes whatever it is given).
 APPLIERS: dict[str, tuple[int, int]] = {
@@ -128,7 +130,10 @@ class Resolver:
         kwargs = const_kwargs(call.kwargs)
         fn = self.value(call.func, depth + 1)
         if fn.kind == "partial" and fn.base is not None:
-            fn, args = _extend(fn.base, fn), fn.args + args
+            for _ in range(self.max_depth):  # partial(partial(f, a), b)() calls f(a, b)
+                fn, args = _extend(fn.base, fn), fn.args + args
+                if fn.kind != "partial" or fn.base is None:
+                    break
         elif fn.kind == "methodcaller" and args:
             obj = self.value(args[0], depth + 1)
             fn, args = _extend(self.attr(obj, fn.name, ("methodcaller",)), fn), fn.args
@@ -236,7 +241,7 @@ class Resolver:
             if fn.name in GETATTRS and len(args) >= 2:
                 obj = self.value(args[0], depth + 1)
                 attr = self.const(args[1], depth + 1)
-                how = "getattr" if fn.name == "builtins.getattr" else "__getattribute__"
+                how = fn.name.rpartition(".")[2]
                 return _merge(self.attr(obj, attr if isinstance(attr, str) else None, (how,)), roots, inner)
             if fn.name == "operator.attrgetter" and isinstance(first, str):
                 return Ref("attrgetter", first, (*fn.via, "attrgetter"), roots=roots, inner=inner)
@@ -300,6 +305,8 @@ class Resolver:
         steps = (*obj.via, *via)
         if attr is None:
             return Ref("unknown", "<computed attribute>", steps, roots=obj.roots, inner=obj.inner)
+        if attr == "__call__" and obj.kind in ("name", "partial", "method"):
+            return Ref(obj.kind, obj.name, steps, obj.base, obj.args, obj.roots, obj.inner)  # f.__call__ is f
         if attr in GADGETS:
             return Ref("gadget", f"{obj.name}.{attr}", steps, base=obj, roots=obj.roots, inner=obj.inner)
         if attr in ("__builtins__", "builtins"):

@@ -235,3 +235,15 @@ def test_vars_and_getattribute_are_getattr_equivalents() -> None:
     via_getattribute = Call(call("builtins.object.__getattribute__", module, "system"), (ECHO,))
     report = scan(pickle_of([via_getattribute], protocol=4))
     assert rules(report) == {"MH102"}, summary(report)
+
+
+def test_call_dunder_nested_partial_and_getattr_static() -> None:
+    """fickling UNSAFE_IMPORTS (`functools`, `inspect`: getattr equivalents): getattr(os.system, '__call__'),
+    partial(partial(os.system, cmd)) and inspect.getattr_static(module, 'system') all reach os.system."""
+    system = Global("os", "system")
+    dunder = Call(call("builtins.getattr", system, "__call__"), (ECHO,))
+    nested = Call(call("functools.partial", call("functools.partial", system, ECHO)), ())
+    static = Call(call("inspect.getattr_static", call("builtins.__import__", "os"), "system"), (ECHO,))
+    for expr, how in ((dunder, "getattr"), (nested, "partial → partial"), (static, "getattr_static")):
+        f = caught(pickle_of([expr], protocol=4), "MH102", Category.COMMAND_EXEC, "os.system", evidence="system")
+        assert how in f.message and f.severity is Severity.CRITICAL
