@@ -12,7 +12,9 @@ from malhug.analyzers.limits import LimitExceeded
 from malhug.analyzers.pickle.fold import NOT_CONST, Folder
 from malhug.analyzers.pickle.machine import Trace
 from malhug.analyzers.pickle.policy import (
+    DANGEROUS_LEAVES,
     DANGEROUS_METHODS,
+    GETTER_FACTORIES,
     HARMLESS_WHEN_STORED,
     HELPERS,
     Danger,
@@ -21,7 +23,7 @@ from malhug.analyzers.pickle.policy import (
     looks_like_class,
     payload_index,
 )
-from malhug.analyzers.pickle.resolve import APPLIERS, GETATTRS, MODULE_PRODUCERS, Ref, Resolver, Target
+from malhug.analyzers.pickle.resolve import APPLIERS, GADGETS, GETATTRS, MODULE_PRODUCERS, Ref, Resolver, Target
 from malhug.analyzers.pickle.values import Call, Global, PDict, PersId, PSet, render, short_name
 from malhug.core.model import Category, Finding, Location, Severity, TraceStep
 from malhug.core.rules import finding
@@ -308,6 +310,8 @@ class Judge:
 
     def _dangerous(self, call: Call, tgt: Target, danger: Danger) -> Finding | None:
         kind = danger.kind
+        if danger.name in GETTER_FACTORIES and not self._fetches_danger(tgt):
+            return None  # attrgetter('weight'): a plain getter object; applying it is judged where it is called
         payload, decoded = self._payload(kind, tgt, payload_index(danger.name))
         if danger.name.endswith("._builtin_type") and isinstance(payload, tuple) and payload[:1] not in _CODE_TYPES:
             # cloudpickle names builtin types this way; only the function/code types build code
@@ -387,6 +391,13 @@ class Judge:
             category=category,
             trace=trace,
         )
+
+    def _fetches_danger(self, tgt: Target) -> bool:
+        """Whether a getter factory's constant attribute path names something dangerous."""
+        path = self.folder.fold(tgt.args[0])[0] if tgt.args else None
+        if not isinstance(path, str):
+            return True
+        return any(part in DANGEROUS_LEAVES or part in GADGETS for part in path.split("."))
 
     def _assess(self, kind: Kind, text: str, origin: str) -> CodeAssessment | None:
         """``_assess`` once per distinct payload (a stream may repeat one payload many times)."""

@@ -444,6 +444,11 @@ DANGEROUS_METHODS: dict[str, Kind] = {
     **_names(Kind.NETWORK, "connect", "send", "sendall", "urlopen"),
 }
 
+# Getter factories: the object they build is harmless unless the attribute it fetches is one of the
+# dangerous names (the application itself is followed by the resolver and judged where it is called).
+GETTER_FACTORIES = frozenset({"operator.attrgetter", "operator.methodcaller"})
+DANGEROUS_LEAVES = frozenset(name.rpartition(".")[2] for name in DANGEROUS) | frozenset(DANGEROUS_METHODS)
+
 # Higher-order helpers that only matter when called: stored in an object (a reducer kept as an
 # attribute), they are a note, not a dangerous reference.
 HARMLESS_WHEN_STORED = frozenset({"functools.reduce"})

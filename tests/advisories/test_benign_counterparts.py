@@ -70,3 +70,13 @@ def test_pickled_map_of_a_builtin_is_not_malicious() -> None:
     report = scan(pickle.dumps({"labels": map(str, [1, 2])}, protocol=4))
     assert report.verdict is not Verdict.MALICIOUS, summary(report)
     assert not rules(report) & {"MH101", "MH102", "MH109"}
+
+
+def test_plain_attrgetter_and_methodcaller_objects_are_clean() -> None:
+    """Getter objects stored in configs (sort keys, field accessors) fetch harmless names; one that fetches
+    a dangerous name stays malicious (tests/pickle/test_gadgets.py)."""
+    data = pickle.dumps({"key": operator.attrgetter("score.value"), "norm": operator.methodcaller("lower")}, protocol=4)
+    report = scan(data)
+    assert report.verdict is Verdict.CLEAN, summary(report)
+    bad = scan(pickle.dumps({"key": operator.attrgetter("system")}, protocol=4))
+    assert bad.verdict is Verdict.MALICIOUS and "MH101" in rules(bad), summary(bad)
