@@ -10,28 +10,16 @@ not held to that standard: it gets the risky-load and hub-reference diagnostics 
 from __future__ import annotations
 
 import json
-import re
-from pathlib import PurePath
+from pathlib import Path, PurePath
 
-# A `datasets` builder defined in the file: the signature of a loading script.
-_BUILDER = re.compile(
-    r"^\s*class\s+\w+\s*\(\s*(?:[\w.]*\.)?(?:GeneratorBasedBuilder|ArrowBasedBuilder|DatasetBuilder|BeamBasedBuilder)\b",
-    re.MULTILINE,
-)
-# The module names transformers' remote code uses (auto_map targets).
-_REMOTE_NAME = re.compile(
-    r"^(?:modeling|configuration|tokenization|processing|image_processing|feature_extraction|modular|pipeline)_\w*\.py$"
-)
-# Where huggingface_hub and transformers keep downloaded repositories and their code.
-_HF_PLACES = ("/huggingface/modules/", "/huggingface/hub/", "/snapshots/")
+from malhug.analyzers.scripts.scope import looks_like_load_time_code
+
 _AUTO_MAP_FILES = ("config.json", "tokenizer_config.json", "preprocessor_config.json", "processor_config.json")
 _MAX_CONFIG_BYTES = 1 << 20
 
 
 def _named_by_auto_map(path: PurePath) -> bool:
     """A sibling config's ``auto_map`` names this module (``"AutoModel": "modeling_x.Model"``)."""
-    from pathlib import Path
-
     stem = path.stem
     for name in _AUTO_MAP_FILES:
         config = Path(path.parent, name)
@@ -52,12 +40,6 @@ def _named_by_auto_map(path: PurePath) -> bool:
 
 def runs_on_load(path: str | None, text: str) -> bool:
     """Whether ``text`` (at ``path``, when it has one on disk) is code that loading a model or dataset runs."""
-    if _BUILDER.search(text):
+    if looks_like_load_time_code(path, text):
         return True
-    if path is None:
-        return False
-    p = PurePath(path)
-    posix = p.as_posix()
-    if _REMOTE_NAME.match(p.name) or any(place in posix for place in _HF_PLACES):
-        return True
-    return _named_by_auto_map(p)
+    return path is not None and _named_by_auto_map(PurePath(path))

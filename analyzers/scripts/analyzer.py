@@ -11,6 +11,7 @@ from malhug.analyzers.context import ScanContext
 from malhug.analyzers.limits import LimitExceeded
 from malhug.analyzers.scripts.budget import Budget
 from malhug.analyzers.scripts.engine import analyze_code
+from malhug.analyzers.scripts.scope import looks_like_load_time_code
 from malhug.analyzers.scripts.suppress import is_suppressed
 from malhug.analyzers.source import ByteSource
 from malhug.core.model import Finding, Location
@@ -38,15 +39,23 @@ def _apply_suppressions(text: str, findings: list[Finding]) -> list[Finding]:
 
 
 def analyze_text(
-    text: str, path: str = "<script>", *, report_syntax_errors: bool = False, budget: Budget | None = None
+    text: str,
+    path: str = "<script>",
+    *,
+    report_syntax_errors: bool = False,
+    budget: Budget | None = None,
+    load_time: bool | None = None,
 ) -> list[Finding]:
     """Findings of a Python source text, with exact locations and data-flow traces.
 
     Never raises on syntax errors: broken statements are blanked and the rest is analyzed; with
     ``report_syntax_errors`` the first error becomes an MH514 finding (the editor shows its own),
-    and code too deeply nested to analyze an MH902 finding.
+    and code too deeply nested to analyze an MH902 finding. ``load_time`` (default: guessed from the
+    path and text, see scope.py) says whether loading a model or dataset runs this file.
     """
-    result = analyze_code(text, embedded=False, path=path, budget=budget)
+    if load_time is None:  # a text with no file name is judged as the code a loader runs
+        load_time = path.startswith("<") or looks_like_load_time_code(path, text)
+    result = analyze_code(text, embedded=False, path=path, budget=budget, load_time=load_time)
     findings = result.to_findings()
     if report_syntax_errors and result.incomplete:
         findings.append(

@@ -54,8 +54,12 @@ class Frame:
 
 
 class Engine:
-    def __init__(self, module: cst.Module, *, embedded: bool, depth: int, budget: Budget | None = None):
+    def __init__(
+        self, module: cst.Module, *, embedded: bool, depth: int, budget: Budget | None = None, load_time: bool = True
+    ):
         self.module = module
+        # False for a file that loading does not run (a training script): see scope.py.
+        self.load_time = load_time
         self.budget = budget or Budget()
         self.steps = 0
         self.embedded = embedded
@@ -400,14 +404,26 @@ def _no_cyclic_gc() -> Iterator[None]:
 
 
 def analyze_code(
-    code: str, *, embedded: bool = False, depth: int = 0, path: str = "<script>", budget: Budget | None = None
+    code: str,
+    *,
+    embedded: bool = False,
+    depth: int = 0,
+    path: str = "<script>",
+    budget: Budget | None = None,
+    load_time: bool = True,
 ) -> Result:
-    """Parse (repairing syntax errors by blanking the broken statements) and analyze ``code``."""
+    """Parse (repairing syntax errors by blanking the broken statements) and analyze ``code``.
+
+    ``load_time`` says whether loading a model or dataset runs this file (scope.py); when it does not,
+    ordinary commands in functions nothing calls on import are reported as notes.
+    """
     with _no_cyclic_gc():
-        return _analyze_code(code, embedded=embedded, depth=depth, path=path, budget=budget or Budget())
+        return _analyze_code(
+            code, embedded=embedded, depth=depth, path=path, budget=budget or Budget(), load_time=load_time
+        )
 
 
-def _analyze_code(code: str, *, embedded: bool, depth: int, path: str, budget: Budget) -> Result:
+def _analyze_code(code: str, *, embedded: bool, depth: int, path: str, budget: Budget, load_time: bool) -> Result:
     parsed = parsing.parse(code)
     if parsed.module is None:
         incomplete = parsed.errors[0][1] if parsed.too_deep else None
@@ -418,7 +434,7 @@ def _analyze_code(code: str, *, embedded: bool, depth: int, path: str, budget: B
             syntax_errors=[] if parsed.too_deep else parsed.errors,
             incomplete=incomplete,
         )
-    engine = Engine(parsed.module, embedded=embedded, depth=depth, budget=budget)
+    engine = Engine(parsed.module, embedded=embedded, depth=depth, budget=budget, load_time=load_time)
     incomplete = None
     if depth <= MAX_DEPTH:
         try:

@@ -9,6 +9,7 @@ import libcst as cst
 
 from malhug.analyzers.scripts import positions
 from malhug.analyzers.scripts.indicators import Indicator, clip
+from malhug.analyzers.scripts.scope import LOWERED_OUTSIDE_LOAD
 from malhug.core.model import Category, Finding, Location, Severity, TraceStep
 from malhug.core.rules import CATALOG, finding
 
@@ -45,8 +46,18 @@ def pending(
 ) -> Pending:
     """A finding at ``node``; the message says when the code runs (import, dataset load)."""
     rule_def = CATALOG[rule]
+    category = category or rule_def.category
+    severity = severity or rule_def.severity
     if frame is not None and not engine.embedded:
         message = f"{message} ({frame.context})"
+        if (
+            not engine.load_time
+            and not frame.side_effect
+            and category in LOWERED_OUTSIDE_LOAD
+            and severity > Severity.LOW
+        ):
+            severity = Severity.LOW
+            message += "; nothing calls it on import and loading does not run this file"
     if evidence is None:
         try:
             evidence = engine.module.code_for_node(node)
@@ -56,8 +67,8 @@ def pending(
         rule=rule,
         node=node,
         message=message,
-        category=category or rule_def.category,
-        severity=severity or rule_def.severity,
+        category=category,
+        severity=severity,
         evidence=clip(evidence),
         steps=steps,
     )
