@@ -12,7 +12,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import libcst as cst
 
@@ -20,7 +20,7 @@ from malhug.analyzers.scripts import expressions, parsing
 from malhug.analyzers.scripts.budget import Budget, BudgetExceeded
 from malhug.analyzers.scripts.findings import Pending, Result
 from malhug.analyzers.scripts.knowledge import BUILDER_BASES, BUILDER_METHODS, DANGEROUS_IMPORTS
-from malhug.analyzers.scripts.values import Step, Val, join
+from malhug.analyzers.scripts.values import HOLE, Step, Taint, Val, join, merge_taints
 
 MAX_PASSES = 4
 MAX_LOOP_NESTING = 2
@@ -73,6 +73,9 @@ class Engine:
         self.changed = False
         self.events: dict[str, list[Step]] = {}
         self.downloads: dict[str, Step] = {}  # file path -> where network data was saved to it
+        # Paths only partly known (``os.path.join(tmp, "m.h5")``): by (function, text with holes), so
+        # that the same path built again in that function (and returned) is the downloaded file.
+        self.scoped_downloads: dict[tuple[str, str], Step] = {}
         self.exprs = expressions.Expressions(self)
 
     # -- reporting -------------------------------------------------------------------------------
@@ -84,6 +87,31 @@ class Engine:
 
     def event(self, name: str, step: Step) -> None:
         self.events.setdefault(name, []).append(step)
+
+    # -- downloaded files ------------------------------------------------------------------------
+    def note_download(self, path: Val, step: Step, frame: Frame) -> None:
+        """Network data was saved to ``path``: later runs or loads of that file are download-exec."""
+        text = path.approx()
+        if text == HOLE or not text.strip():
+            return
+        if HOLE not in text:
+            self.downloads.setdefault(text, step)
+        self.scoped_downloads[(_scope(frame), text)] = step  # the latest pass knows the most
+
+    def mark_downloaded(self, val: Val, frame: Frame) -> Val:
+        """``val`` with the ``downloaded`` taint when it is the path of a file downloaded earlier:
+        the same fixed path anywhere, or the same partly-known path built in the same function."""
+        if not (self.downloads or self.scoped_downloads) or "downloaded" in val.labels:
+            return val
+        text = val.approx()
+        if text == HOLE:
+            return val
+        step = self.downloads.get(text) if HOLE not in text else None
+        step = step or self.scoped_downloads.get((_scope(frame), text))
+        if step is None:
+            return val
+        taint = Taint("downloaded", "a file downloaded from the network", (step,))
+        return replace(val, taints=merge_taints(val.taints, (taint,)))
 
     # -- driver ----------------------------------------------------------------------------------
     def run(self) -> None:
@@ -127,6 +155,7 @@ class Engine:
 
     def bind(self, name: str, val: Val, frame: Frame, node: cst.CSTNode) -> None:
         target = self.globals if name in frame.globals_decl else frame.locals
+        val = self.mark_downloaded(val, frame)
         val = val.then(Step(f"assigned to {name}", node))
         if frame.cond and name in target:
             val = join(target[name], val)
@@ -181,7 +210,7 @@ class Engine:
             if stmt.value is not None:
                 val = ex.eval(stmt.value, frame)  # also at module level: decompiled Lambda bodies
                 if frame.func is not None:
-                    self.returns(frame.func, val, stmt)
+                    self.returns(frame.func, self.mark_downloaded(val, frame), stmt)
         elif isinstance(stmt, cst.Import | cst.ImportFrom):
             self.imports(stmt, frame)
         elif type(stmt) is cst.FunctionDef:
@@ -375,6 +404,10 @@ class Engine:
             {}, func=None, cls=name, context=f"runs on import (class {name} body)", side_effect=frame.side_effect
         )
         self.block(node.body, inner)
+
+
+def _scope(frame: Frame) -> str:
+    return frame.func.qualname if frame.func is not None else f"<class {frame.cls}>" if frame.cls else "<module>"
 
 
 def _is_main_guard(test: cst.BaseExpression) -> bool:

@@ -93,6 +93,16 @@ DESERIALIZERS = frozenset(
         "jsonpickle.decode",
     }
 )
+# Model loaders that can run code stored in the file (Keras Lambda layers, pickled objects).
+MODEL_LOADERS = frozenset(
+    {
+        "keras.models.load_model",
+        "keras.saving.load_model",
+        "tensorflow.keras.models.load_model",
+        "tensorflow.keras.saving.load_model",
+        "tf_keras.models.load_model",
+    }
+)
 DOWNLOAD_CODE = frozenset(
     {
         "torch.hub.load",

@@ -92,8 +92,8 @@ class Sinks:
             return Val()
         if qn in K.CODE_EXEC:
             return self.code_exec(qn, node, args, kwargs, frame)
-        if qn in K.DESERIALIZERS:
-            return self.deserialize(qn, node, args, frame)
+        if qn in K.DESERIALIZERS or qn in K.MODEL_LOADERS:
+            return self.deserialize(qn, node, args, kwargs, frame)
         if qn in K.DOWNLOAD_CODE:
             low = qn == "torch.hub.load_state_dict_from_url"
             what = "downloads weights from a URL" if low else f"fetches and runs code from the network ({qn})"
@@ -223,9 +223,8 @@ class Sinks:
         if kind == "wfile" and method in ("write", "writelines") and base.text:
             for t in taints_of(args):
                 if t.label == "network":
-                    self.engine.downloads.setdefault(
-                        base.text, Step(f"saves {t.detail} to {clip(base.text, 80)}", node)
-                    )
+                    step = Step(f"saves {t.detail} to {clip(base.text, 80)}", node)
+                    self.engine.note_download(Val(text=base.text), step, frame)
             return Val()
         if kind == "pipe-stdin" and method in ("write", "writelines"):
             if any("socket" in a.labels for a in args):
@@ -299,6 +298,13 @@ class Sinks:
                 steps=_steps(t, node, "runs it as a command"),
             )
             return self._output(result_kind, [], tuple(by_label.values()), node)
+        ran = self._runs_downloaded(cmd, program, frame)
+        if ran is not None:
+            message = f"runs a file downloaded from the network (`{clip(text, 80)}`)"
+            self._report("MH504", node, message, frame, steps=_steps(ran, node, "runs it"))
+            return self._output(result_kind, [], labels, node)
+        if program in ("wget", "curl"):
+            self._note_command_download(cmd, text, program, node, frame)
         fetched = self._downloaded_in(text)
         if fetched is not None:
             message = f"runs a file downloaded from the network (`{clip(text, 80)}`)"
@@ -326,8 +332,9 @@ class Sinks:
         if not self.engine.embedded and not specific and program in _DATA_TOOLS:
             severity, message = Severity.MEDIUM, f"runs the data tool {program} ({shown})"
         steps: tuple[tuple[str, cst.CSTNode], ...] = ()
-        if labels:
-            steps = _steps(labels[0], node, "used in the command")
+        traced = [t for t in labels if t.label != "downloaded"]  # a downloaded argument is not run
+        if traced:
+            steps = _steps(traced[0], node, "used in the command")
         self._report(rule, node, message, frame, category=category, severity=severity, steps=steps)
         return self._output(result_kind, indicators, labels, node)
 
@@ -343,6 +350,33 @@ class Sinks:
             elif ind.category is Category.RECON:
                 out.append(Taint("sysinfo", f"system information ({ind.message})", (Step(ind.message, node),)))
         return Val(kind=kind, taints=merge_taints(tuple(out), taints))
+
+    def _runs_downloaded(self, cmd: Val, program: str, frame: Frame) -> Taint | None:
+        """The ``downloaded`` taint of the program this command runs, or of an interpreter's script."""
+        if cmd.items is None or not cmd.items:
+            return None
+        runs = cmd.items[:2] if program in _INTERPRETERS else cmd.items[:1]
+        for val in runs:
+            for t in self.engine.mark_downloaded(val, frame).taints:
+                if t.label == "downloaded":
+                    return t
+        return None
+
+    def _note_command_download(self, cmd: Val, text: str, program: str, node: cst.CSTNode, frame: Frame) -> None:
+        """``wget URL -O path`` / ``curl URL -o path``: the file at ``path`` holds network data."""
+        words = list(cmd.items) if cmd.items is not None else [Val(text=w) for w in text.split()]
+        flags = {"-O", "--output-document"} if program == "wget" else {"-o", "--output"}
+        url = next((w.approx() for w in words if "://" in w.approx()), HOLE)
+        for i, word in enumerate(words):
+            arg = word.approx()
+            target: Val | None = None
+            if arg in flags and i + 1 < len(words):
+                target = words[i + 1]
+            elif arg.startswith(tuple(f + "=" for f in flags if f.startswith("--"))):
+                target = Val(text=arg.split("=", 1)[1])
+            if target is not None and target.approx() != "-":
+                step = Step(f"downloads {clip(url, 80)} to {clip(target.approx(), 80)} with {program}", node)
+                self.engine.note_download(target, step, frame)
 
     def _downloaded_in(self, text: str, *, command: bool = True) -> Step | None:
         """The download step of a file that this command runs (as the program or an interpreter's
@@ -424,6 +458,17 @@ class Sinks:
                 steps=_steps(t, node, f"executed by {short}"),
             )
             return Val()
+        marked = self.engine.mark_downloaded(payload, frame)
+        if "downloaded" in marked.labels:
+            t = next(t for t in marked.taints if t.label == "downloaded")
+            self._report(
+                "MH504",
+                node,
+                f"runs code from a file downloaded from the network with {short}",
+                frame,
+                steps=_steps(t, node, f"executed by {short}"),
+            )
+            return Val()
         fetched = self._downloaded_in(payload.approx(), command=False) if qn.startswith("runpy.") else None
         if fetched is not None:
             message = f"runs a Python file downloaded from the network with {short}"
@@ -474,14 +519,27 @@ class Sinks:
         )
         return Val(kind="code" if qn == "builtins.compile" else None)
 
-    def deserialize(self, qn: str, node: cst.Call, args: list[Val], frame: Frame) -> Val:
-        payload = args[0] if args else Val()
+    def deserialize(self, qn: str, node: cst.Call, args: list[Val], kwargs: dict[str, Val], frame: Frame) -> Val:
+        payload = args[0] if args else kwargs.get("filepath") or kwargs.get("f") or kwargs.get("file") or Val()
         for t in payload.taints:
-            if t.label in ("network", "socket"):
+            if t.label in ("network", "socket") and qn in K.DESERIALIZERS:
                 self._report(
                     "MH504",
                     node,
                     f"deserializes data downloaded from the network with {qn}",
+                    frame,
+                    steps=_steps(t, node, f"loaded by {qn}"),
+                )
+                return Val()
+        if qn == "numpy.load" and kwargs.get("allow_pickle", Val()).const is not True:
+            return Val()  # plain arrays: no code runs
+        downloaded = self.engine.mark_downloaded(payload, frame).taints
+        for t in downloaded:
+            if t.label == "downloaded":
+                self._report(
+                    "MH504",
+                    node,
+                    f"loads a file downloaded from the network with {qn} (loading can run code)",
                     frame,
                     steps=_steps(t, node, f"loaded by {qn}"),
                 )
@@ -497,10 +555,10 @@ class Sinks:
         rest = args[2:] if verb == "request" else args[1:]
         carriers += [("data", v) for v in rest]
         self.network(node, frame, url=url, carriers=carriers, what=verb)
-        if verb == "urlretrieve" and len(args) > 1 and args[1].approx() != HOLE:
+        if verb == "urlretrieve" and len(args) > 1:
             target = args[1].approx()
-            self.engine.downloads.setdefault(
-                target, Step(f"downloads {clip(url.approx(), 80)} to {clip(target, 80)}", node)
+            self.engine.note_download(
+                args[1], Step(f"downloads {clip(url.approx(), 80)} to {clip(target, 80)}", node), frame
             )
         return Val(
             kind="response",
@@ -567,6 +625,7 @@ class Sinks:
         return self.read_file(node, path, frame)
 
     def read_file(self, node: cst.CSTNode, path: Val, frame: Frame) -> Val:
+        path = self.engine.mark_downloaded(path, frame)
         cred = self.credential_access("open", node, [path], {}, frame, Val(kind="file"))
         if cred.taints:
             return cred
