@@ -3,11 +3,20 @@
 Used for the names of Lambda bytecode (``co_names``) and for module/function references in Keras
 configs (``"module": "os"``). The category of a callable follows docs/CATEGORIES.md: process
 spawning is ``command-exec``, Python execution ``code-exec``, network sends ``exfiltration``, file
-writes ``file-write``, deletes ``destructive``, identity lookups ``recon``.
+writes ``file-write``, deletes ``destructive``, identity lookups ``recon``. Module and callable
+families shared with the other analyzers come from ``malhug.analyzers.knowledge``.
 """
 
 from __future__ import annotations
 
+from malhug.analyzers.knowledge.families import (
+    FILE_DELETERS,
+    HTTP_CLIENT_MODULES,
+    HTTP_CONNECTIONS,
+    SYSTEM_MODULES,
+    TREE_DELETERS,
+    leaves,
+)
 from malhug.core.model import Category
 
 COMMAND_NAMES = frozenset(
@@ -82,27 +91,12 @@ CODE_NAMES = frozenset(
         "importlib",
     }
 )
-NETWORK_NAMES = frozenset(
-    {
-        "socket",
-        "create_connection",
-        "urlopen",
-        "urlretrieve",
-        "urllib",
-        "urllib2",
-        "urllib3",
-        "requests",
-        "httpx",
-        "http",
-        "HTTPConnection",
-        "HTTPSConnection",
-        "ftplib",
-        "smtplib",
-        "telnetlib",
-        "paramiko",
-    }
+NETWORK_NAMES = (
+    HTTP_CLIENT_MODULES
+    | leaves(HTTP_CONNECTIONS)
+    | frozenset({"socket", "create_connection", "urlopen", "urlretrieve", "ftplib", "smtplib", "telnetlib", "paramiko"})
 )
-DESTRUCTIVE_NAMES = frozenset({"rmtree", "remove", "unlink", "rmdir", "removedirs", "truncate"})
+DESTRUCTIVE_NAMES = leaves(FILE_DELETERS | TREE_DELETERS) | {"truncate"}
 RECON_NAMES = frozenset({"getuser", "gethostname", "getlogin", "uname", "getpass", "platform", "getfqdn"})
 FILE_WRITE_NAMES = frozenset({"write", "writelines", "write_text", "write_bytes", "chmod", "copyfile", "symlink"})
 CREDENTIAL_NAMES = frozenset({"environ", "getenv", "environb"})
@@ -111,64 +105,48 @@ CREDENTIAL_NAMES = frozenset({"environ", "getenv", "environb"})
 DANGEROUS_NAMES = COMMAND_NAMES | CODE_NAMES | NETWORK_NAMES | DESTRUCTIVE_NAMES | RECON_NAMES | FILE_WRITE_NAMES
 
 # Modules a Keras config may never make the loader import or call into.
-DANGEROUS_MODULES = frozenset(
-    {
-        "os",
-        "posix",
-        "nt",
-        "posixpath",
-        "ntpath",
-        "subprocess",
-        "builtins",
-        "__builtin__",
-        "sys",
-        "shutil",
-        "socket",
-        "pty",
-        "runpy",
-        "importlib",
-        "pickle",
-        "_pickle",
-        "marshal",
-        "dill",
-        "cloudpickle",
-        "code",
-        "codeop",
-        "webbrowser",
-        "urllib",
-        "urllib2",
-        "urllib3",
-        "requests",
-        "httpx",
-        "http",
-        "httplib",
-        "ctypes",
-        "pdb",
-        "bdb",
-        "timeit",
-        "cProfile",
-        "profile",
-        "pydoc",
-        "commands",
-        "platform",
-        "getpass",
-        "pathlib",
-        "io",
-        "operator",
-        "functools",
-        "types",
-        "inspect",
-        "multiprocessing",
-        "asyncio",
-        "signal",
-        "glob",
-        "tempfile",
-        "_posixsubprocess",
-        "pip",
-        "setuptools",
-        "distutils",
-        "numpy.testing",
-    }
+DANGEROUS_MODULES = (
+    SYSTEM_MODULES
+    | HTTP_CLIENT_MODULES
+    | frozenset(
+        {
+            "posixpath",
+            "ntpath",
+            "socket",
+            "pickle",
+            "_pickle",
+            "dill",
+            "cloudpickle",
+            "code",
+            "codeop",
+            "httplib",
+            "ctypes",
+            "pdb",
+            "bdb",
+            "timeit",
+            "cProfile",
+            "profile",
+            "pydoc",
+            "commands",
+            "platform",
+            "getpass",
+            "pathlib",
+            "io",
+            "operator",
+            "functools",
+            "types",
+            "inspect",
+            "multiprocessing",
+            "asyncio",
+            "signal",
+            "glob",
+            "tempfile",
+            "pip",
+            "setuptools",
+            "distutils",
+            "numpy.testing",
+        }
+    )
 )
 
 # Keras' own namespace (and the libraries a Keras model legitimately references).

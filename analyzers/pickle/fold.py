@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from malhug.analyzers.limits import LimitExceeded, Limits
-from malhug.analyzers.pickle.policy import DECODERS
+from malhug.analyzers.pickle.allowlist import DECODERS
 from malhug.analyzers.pickle.values import Call, Global, PDict
 
 NOT_CONST: Any = object()

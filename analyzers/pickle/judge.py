@@ -8,17 +8,16 @@ from typing import Any
 
 from malhug.analyzers.context import ScanContext
 from malhug.analyzers.embedded import CodeAssessment, assess_python, assess_shell
+from malhug.analyzers.knowledge.callables import DANGEROUS_METHODS, Kind
 from malhug.analyzers.limits import LimitExceeded
+from malhug.analyzers.pickle.allowlist import HELPERS
 from malhug.analyzers.pickle.fold import NOT_CONST, Folder
 from malhug.analyzers.pickle.machine import Trace
 from malhug.analyzers.pickle.policy import (
     DANGEROUS_LEAVES,
-    DANGEROUS_METHODS,
     GETTER_FACTORIES,
     HARMLESS_WHEN_STORED,
-    HELPERS,
     Danger,
-    Kind,
     NameCache,
     looks_like_class,
     payload_index,

@@ -1,19 +1,19 @@
-"""Tables: which qualified names are sources, sinks and helpers of the taint analysis."""
+"""Tables: which qualified names are sources, sinks and helpers of the taint analysis.
+
+The dangerous-callable families are shared with the other analyzers (``malhug.analyzers.knowledge``);
+this module adds what only the taint analysis needs (sources, sessions, path builders, builders).
+"""
 
 from __future__ import annotations
 
+from malhug.analyzers.knowledge import families as F
+
 # Aliases that name the same function (C modules behind os, legacy module names).
 ALIASES = {
-    "posix": "os",
-    "nt": "os",
-    "posixpath": "os.path",
-    "ntpath": "os.path",
-    "__builtin__": "builtins",
+    **F.MODULE_ALIASES,
     "urllib2": "urllib.request",
     "six.moves.urllib.request": "urllib.request",
     "commands": "subprocess",
-    "_pickle": "pickle",
-    "cPickle": "pickle",
 }
 
 BUILTINS = frozenset(
@@ -22,129 +22,32 @@ BUILTINS = frozenset(
     "breakpoint type isinstance range enumerate iter next hasattr super object format hex abs min max sum any all".split()
 )
 
-CODE_EXEC = frozenset(
-    {
-        "builtins.exec",
-        "builtins.eval",
-        "builtins.compile",
-        "runpy.run_path",
-        "runpy.run_module",
-        "runpy._run_code",
-        "runpy._run_module_code",
-        "code.interact",
-        "code.InteractiveInterpreter",
-        "code.InteractiveConsole",
-        "timeit.timeit",
-        "timeit.repeat",
-        "timeit.Timer",
-        "cProfile.run",
-        "cProfile.runctx",
-        "profile.run",
-        "profile.runctx",
-        "trace.Trace.run",
-        "pdb.run",
-        "pdb.runeval",
-        "pdb.runcall",
-        "pdb.set_trace",
-        "builtins.breakpoint",
-        "types.FunctionType",
-        "types.CodeType",
-        "types.LambdaType",
-        "marshal.loads",
-        "marshal.load",
-        "numpy.testing._private.utils.runstring",
-        "IPython.get_ipython",
-    }
+CODE_EXEC = (
+    F.PYTHON_SOURCE_RUNNERS
+    | F.PYTHON_CODE_RUNNERS
+    | F.PYTHON_FILE_RUNNERS
+    | F.DEBUGGERS
+    | F.CODE_BUILDERS
+    | frozenset(
+        {
+            "code.interact",
+            "code.InteractiveInterpreter",
+            "code.InteractiveConsole",
+            "pdb.runcall",
+            "IPython.get_ipython",
+        }
+    )
 )
 # Code-execution callables whose first argument is Python source.
-TAKES_SOURCE = frozenset(
-    {
-        "builtins.exec",
-        "builtins.eval",
-        "builtins.compile",
-        "timeit.timeit",
-        "timeit.repeat",
-        "timeit.Timer",
-        "cProfile.run",
-        "cProfile.runctx",
-        "profile.run",
-        "profile.runctx",
-        "pdb.run",
-        "pdb.runeval",
-        "code.InteractiveInterpreter.runsource",
-        "numpy.testing._private.utils.runstring",
-    }
-)
-DESERIALIZERS = frozenset(
-    {
-        "pickle.loads",
-        "pickle.load",
-        "pickle.Unpickler",
-        "dill.loads",
-        "dill.load",
-        "cloudpickle.loads",
-        "cloudpickle.load",
-        "joblib.load",
-        "torch.load",
-        "numpy.load",
-        "yaml.load",
-        "yaml.unsafe_load",
-        "shelve.open",
-        "jsonpickle.decode",
-    }
-)
+TAKES_SOURCE = F.PYTHON_SOURCE_RUNNERS
+DESERIALIZERS = F.DESERIALIZERS
 # Model loaders that can run code stored in the file (Keras Lambda layers, pickled objects).
-MODEL_LOADERS = frozenset(
-    {
-        "keras.models.load_model",
-        "keras.saving.load_model",
-        "tensorflow.keras.models.load_model",
-        "tensorflow.keras.saving.load_model",
-        "tf_keras.models.load_model",
-    }
-)
-DOWNLOAD_CODE = frozenset(
-    {
-        "torch.hub.load",
-        "torch.hub.load_state_dict_from_url",
-        "pip.main",
-        "pip._internal.main",
-        "pip._internal.cli.main.main",
-    }
-)
+MODEL_LOADERS = F.MODEL_LOADERS
+DOWNLOAD_CODE = F.CODE_DOWNLOADERS
 
-COMMANDS = frozenset(
-    {
-        "os.system",
-        "os.popen",
-        "os.popen2",
-        "os.popen3",
-        "os.popen4",
-        "os.startfile",
-        "os.posix_spawn",
-        "os.posix_spawnp",
-        "subprocess.run",
-        "subprocess.call",
-        "subprocess.check_call",
-        "subprocess.check_output",
-        "subprocess.Popen",
-        "subprocess.getoutput",
-        "subprocess.getstatusoutput",
-        "pty.spawn",
-        "asyncio.create_subprocess_shell",
-        "asyncio.create_subprocess_exec",
-        "platform.popen",
-        "pexpect.spawn",
-        "pexpect.run",
-        "_posixsubprocess.fork_exec",
-        "distutils.spawn.spawn",
-        "setuptools._distutils.spawn.spawn",
-        "sh.Command",
-        "plumbum.local",
-    }
-)
-EXEC_PREFIXES = ("os.exec", "os.spawn")
-BROWSER = frozenset({"webbrowser.open", "webbrowser.open_new", "webbrowser.open_new_tab"})
+COMMANDS = F.PROCESS_SPAWNERS
+EXEC_PREFIXES = F.PROCESS_SPAWN_PREFIXES
+BROWSER = F.BROWSER_OPENERS
 # Commands whose output is returned.
 OUTPUT_COMMANDS = frozenset(
     {
@@ -163,7 +66,7 @@ HTTP_FUNCS = frozenset(
     {"get", "post", "put", "patch", "delete", "head", "options", "request", "stream", "urlopen", "urlretrieve"}
 )
 HTTP_MODULES = ("requests", "httpx", "urllib.request", "urllib3", "aiohttp", "http.client", "pycurl")
-HTTP_SESSION = frozenset(
+HTTP_SESSION = F.HTTP_CONNECTIONS | frozenset(
     {
         "requests.Session",
         "requests.session",
@@ -171,13 +74,9 @@ HTTP_SESSION = frozenset(
         "httpx.AsyncClient",
         "aiohttp.ClientSession",
         "urllib3.PoolManager",
-        "http.client.HTTPConnection",
-        "http.client.HTTPSConnection",
     }
 )
-MAIL_FTP = frozenset(
-    {"smtplib.SMTP", "smtplib.SMTP_SSL", "ftplib.FTP", "ftplib.FTP_TLS", "telnetlib.Telnet", "paramiko.SSHClient"}
-)
+MAIL_FTP = F.REMOTE_SESSIONS | frozenset({"ftplib.FTP_TLS", "paramiko.SSHClient"})
 DNS = frozenset(
     {
         "socket.gethostbyname",
@@ -190,20 +89,8 @@ DNS = frozenset(
 SOCKETS = frozenset({"socket.socket", "socket.create_connection", "socket.socketpair", "ssl.wrap_socket"})
 
 # System identity: reported as recon (MH509) when gathered, as exfiltration when sent.
-SYSINFO_STRONG = frozenset(
-    {
-        "getpass.getuser",
-        "socket.gethostname",
-        "socket.getfqdn",
-        "uuid.getnode",
-        "os.uname",
-        "os.getlogin",
-        "platform.node",
-        "platform.uname",
-        "psutil.users",
-        "pwd.getpwuid",
-        "pwd.getpwall",
-    }
+SYSINFO_STRONG = F.IDENTITY_GETTERS | frozenset(
+    {"socket.getfqdn", "uuid.getnode", "psutil.users", "pwd.getpwuid", "pwd.getpwall"}
 )
 SYSINFO_WEAK = frozenset(
     {
@@ -266,38 +153,12 @@ PATH_BUILDERS = frozenset(
         "logging.warning",
     }
 )
-FILE_OPENERS = frozenset(
-    {"builtins.open", "io.open", "codecs.open", "os.open", "gzip.open", "bz2.open", "lzma.open", "aiofiles.open"}
-)
-COPIERS = frozenset(
-    {
-        "shutil.copy",
-        "shutil.copy2",
-        "shutil.copyfile",
-        "shutil.move",
-        "shutil.copytree",
-        "os.rename",
-        "os.replace",
-        "os.link",
-        "os.symlink",
-    }
-)
-DELETERS = frozenset(
-    {"os.remove", "os.unlink", "os.rmdir", "os.removedirs", "pathlib.Path.unlink", "pathlib.Path.rmdir"}
-)
-TREE_DELETERS = frozenset({"shutil.rmtree"})
-WALKERS = frozenset(
-    {
-        "os.walk",
-        "os.scandir",
-        "os.listdir",
-        "glob.glob",
-        "glob.iglob",
-        "os.fwalk",
-        "pathlib.Path.rglob",
-        "pathlib.Path.glob",
-        "pathlib.Path.iterdir",
-    }
+FILE_OPENERS = F.FILE_OPENERS | frozenset({"gzip.open", "bz2.open", "lzma.open", "aiofiles.open"})
+COPIERS = F.FILE_COPIERS | F.FILE_MOVERS
+DELETERS = F.FILE_DELETERS
+TREE_DELETERS = F.TREE_DELETERS
+WALKERS = F.DIRECTORY_LISTERS | frozenset(
+    {"os.fwalk", "pathlib.Path.rglob", "pathlib.Path.glob", "pathlib.Path.iterdir"}
 )
 RECURSIVE_WALKERS = frozenset({"os.walk", "os.fwalk", "pathlib.Path.rglob", "pathlib.Path.walk"})
 CIPHERS = frozenset(
@@ -341,23 +202,4 @@ BUILDER_METHODS = frozenset(
         "__post_init__",
     }
 )
-DECODERS = {
-    "base64.b64decode": "base64",
-    "base64.decodebytes": "base64",
-    "base64.standard_b64decode": "base64",
-    "base64.urlsafe_b64decode": "base64",
-    "base64.b32decode": "base32",
-    "base64.b85decode": "base85",
-    "base64.a85decode": "ascii85",
-    "base64.b16decode": "hex",
-    "binascii.a2b_base64": "base64",
-    "binascii.unhexlify": "hex",
-    "binascii.a2b_hex": "hex",
-    "builtins.bytes.fromhex": "hex",
-    "builtins.bytearray.fromhex": "hex",
-    "zlib.decompress": "zlib",
-    "gzip.decompress": "gzip",
-    "lzma.decompress": "lzma",
-    "bz2.decompress": "bz2",
-    "codecs.decode": "codecs",
-}
+DECODERS = {**F.DECODERS, "builtins.bytearray.fromhex": "hex"}
