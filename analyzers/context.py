@@ -32,6 +32,9 @@ class ScanContext:
     member: str | None = None
     # Bytes read from sources that are not the top-level one (decompressed data does not count).
     extra_bytes_read: int = 0
+    # Whether loading a model or dataset runs this file's Python code (True for a dataset's loading
+    # script and the modules it imports); None: the script analysis judges from path and text.
+    load_time: bool | None = None
 
     def __post_init__(self) -> None:
         if not self.deadline:

@@ -86,9 +86,14 @@ def scan_source(
     limits: Limits = DEFAULT_LIMITS,
     sha256: str | None = None,
     format_hint: str | None = None,
+    load_time: bool | None = None,
 ) -> FileReport:
-    """Scan one top-level file given as a byte source. ``sha256`` is computed when not given."""
-    ctx = ScanContext(limits=limits, name=name)
+    """Scan one top-level file given as a byte source.
+
+    ``load_time``: whether loading a model or dataset runs this file's Python code (the caller knows
+    for a dataset's loading script and its imports); ``None`` lets the script analysis judge.
+    """
+    ctx = ScanContext(limits=limits, name=name, load_time=load_time)
     fmt = analyze_source(ctx, src, format_hint=format_hint)
     report = FileReport(path=name, format=fmt, sha256=sha256, findings=list(ctx.findings), size=src.size)
     report.bytes_read = src.bytes_read

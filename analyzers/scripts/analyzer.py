@@ -84,4 +84,5 @@ def analyze(ctx: ScanContext, src: ByteSource) -> None:
     text = decode_source(src.read_at(0, src.size))
     ctx.check_time()
     budget = Budget(seconds=ctx.limits.max_seconds, deadline=ctx.deadline)
-    ctx.extend(analyze_text(text, ctx.member or ctx.name or "<script>", report_syntax_errors=True, budget=budget))
+    path = ctx.member or ctx.name or "<script>"
+    ctx.extend(analyze_text(text, path, report_syntax_errors=True, budget=budget, load_time=ctx.load_time))

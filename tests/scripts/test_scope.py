@@ -55,3 +55,16 @@ def test_a_builder_is_load_time_code_whatever_its_name() -> None:
     assert looks_like_load_time_code("/anywhere/train.py", text)
     assert not looks_like_load_time_code("/anywhere/train.py", TRAINING)
     assert not looks_like_load_time_code(None, TRAINING)
+
+
+def test_the_caller_can_say_loading_runs_the_file() -> None:
+    """A dataset's helper module is named like any module; the hub layer knows loading imports it."""
+    from malhug.analyzers.api import scan_source
+    from malhug.analyzers.source import BytesSource
+    from malhug.core.model import Verdict
+
+    helper = b'import os\n\n\ndef build():\n    os.system("echo malhug")\n'
+    assert scan_source(BytesSource(helper), name="helpers.py").verdict is Verdict.CLEAN
+    told = scan_source(BytesSource(helper), name="helpers.py", load_time=True)
+    assert told.verdict is Verdict.MALICIOUS
+    assert [f.rule for f in told.findings if f.severity >= Severity.HIGH] == ["MH505"]

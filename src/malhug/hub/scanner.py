@@ -123,8 +123,15 @@ def _scan_bytes(job: Job, planned: select.Planned, data: bytes, sha256: str | No
         )
         report.format = "jinja"
     else:
+        # A dataset's code files are its loading script and the modules it imports: loading runs them.
+        load_time = True if planned.kind == "code" and job.repo_type == "dataset" else None
         report = scan_source(
-            BytesSource(data), name=planned.path, limits=job.limits, sha256=sha256, format_hint=planned.format_hint
+            BytesSource(data),
+            name=planned.path,
+            limits=job.limits,
+            sha256=sha256,
+            format_hint=planned.format_hint,
+            load_time=load_time,
         )
     report.bytes_read = len(data)
     if planned.kind == "code":
