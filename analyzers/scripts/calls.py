@@ -11,7 +11,7 @@ from malhug.analyzers.scripts import patterns
 from malhug.analyzers.scripts.decoding import fold_decoder, fold_str_method
 from malhug.analyzers.scripts.findings import pending
 from malhug.analyzers.scripts.sinks import Sinks
-from malhug.analyzers.scripts.values import HOLE, Step, Taint, Val, const, merge_taints, taints_of
+from malhug.analyzers.scripts.values import HOLE, Taint, Val, const, merge_taints, taints_of
 from malhug.core.model import Severity
 
 if TYPE_CHECKING:
@@ -89,14 +89,18 @@ class Calls:
         if val.ref == "os.environ":
             return Val(
                 taints=(
-                    Taint("environ", "the whole environment (every token and key)", (Step("reads os.environ", node),)),
+                    Taint(
+                        "environ",
+                        "the whole environment (every token and key)",
+                        (self.engine.step("reads os.environ", node),),
+                    ),
                 )
             )
         return val
 
     def env_read(self, name: str, node: cst.CSTNode, frame: Frame, what: str | None = None) -> Val:
         """An environment variable (or a token the library reads from one): ``what`` names it."""
-        step = Step(f"reads {what}" if what else f"reads the environment variable {name}", node)
+        step = self.engine.step(f"reads {what}" if what else f"reads the environment variable {name}", node)
         what = what or f"the secret environment variable {name}"
         if name == "HF_DATASETS_CACHE" or not patterns.is_secret_env(name):
             return Val(text=f"${name}", taints=(Taint("env", f"the environment variable {name}", (step,)),))
@@ -155,7 +159,7 @@ class Calls:
         merged = Val(
             kind=cur.kind,
             items=None,
-            taints=merge_taints(cur.taints, tuple(t.then(Step(f"added to {name}", node)) for t in added)),
+            taints=merge_taints(cur.taints, tuple(t.then(self.engine.step(f"added to {name}", node)) for t in added)),
         )
         target = frame.locals if name in frame.locals else self.engine.globals
         target[name] = merged
@@ -190,7 +194,9 @@ class Calls:
         if qn in K.ENV_GET:
             if first is not None and isinstance(first.const, str):
                 return self.env_read(first.const, node, frame)
-            return Val(taints=(Taint("environ", "environment variables", (Step("reads the environment", node),)),))
+            return Val(
+                taints=(Taint("environ", "environment variables", (self.engine.step("reads the environment", node),)),)
+            )
         if qn in K.HF_TOKEN_GETTERS:
             return self.env_read("HF_TOKEN", node, frame, what=f"the Hugging Face token ({qn}())")
         if qn in K.ENV_DUMP or (qn == "builtins.dict" and first is not None and first.ref == "os.environ"):
@@ -275,7 +281,7 @@ class Calls:
             if name in params:
                 pairs.append((name, val))
         for name, val in pairs:
-            val = val.then(Step(f"passed to {func.qualname}() as {name}", node))
+            val = val.then(self.engine.step(f"passed to {func.qualname}() as {name}", node))
             old = func.args.get(name)
             new = join(old, val)
             if old is None or old.signature() != new.signature():

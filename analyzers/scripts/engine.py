@@ -38,6 +38,7 @@ class Func:
     args: dict[str, Val] = field(default_factory=dict)
     defaults: dict[str, Val] = field(default_factory=dict)
     ret: Val | None = None
+    top: cst.CSTNode | None = None  # the top-level statement that defines it
 
 
 @dataclass
@@ -71,6 +72,10 @@ class Engine:
         self.findings: dict[tuple[int, str], Pending] = {}
         self.changed = False
         self.events: dict[str, list[Step]] = {}
+        # The top-level statement being interpreted, and the one holding each node of a trace or finding:
+        # positions are then computed for those statements only (findings.py).
+        self.top: cst.CSTNode | None = None
+        self.tops: dict[int, cst.CSTNode] = {}
         self.downloads: dict[str, Step] = {}  # file path -> where network data was saved to it
         # Paths only partly known (``os.path.join(tmp, "m.h5")``): by (function, text with holes), so
         # that the same path built again in that function (and returned) is the downloaded file.
@@ -78,7 +83,15 @@ class Engine:
         self.exprs = expressions.Expressions(self)
 
     # -- reporting -------------------------------------------------------------------------------
+    def step(self, message: str, node: cst.CSTNode) -> Step:
+        """A trace step at ``node`` (a node of the statement being interpreted)."""
+        if self.top is not None:
+            self.tops.setdefault(id(node), self.top)
+        return Step(message, node)
+
     def report(self, pending: Pending) -> None:
+        if self.top is not None:
+            self.tops.setdefault(id(pending.node), self.top)
         key = (id(pending.node), pending.rule)
         old = self.findings.get(key)
         if old is None or pending.severity.rank >= old.severity.rank:
@@ -119,14 +132,18 @@ class Engine:
             self.events = {}
             self.globals = {}
             frame = Frame(self.globals)
-            self.block(self.module.body, frame)
+            for stmt in self.module.body:
+                self.top = stmt
+                self.statement(stmt, frame)
             for func in list(self.all_funcs.values()):
                 self.run_func(func)
+            self.top = None
             self.exprs.calls.finish_pass()
             if not self.changed:
                 break
 
     def run_func(self, func: Func) -> None:
+        self.top = func.top
         local: dict[str, Val] = {}
         for i, name in enumerate(func.params):
             val = func.args.get(name) or func.defaults.get(name) or Val()
@@ -155,7 +172,8 @@ class Engine:
     def bind(self, name: str, val: Val, frame: Frame, node: cst.CSTNode) -> None:
         target = self.globals if name in frame.globals_decl else frame.locals
         val = self.mark_downloaded(val, frame)
-        val = val.then(Step(f"assigned to {name}", node))
+        if val.taints:
+            val = val.then(self.step(f"assigned to {name}", node))
         if frame.cond and name in target:
             val = join(target[name], val)
         target[name] = val
@@ -302,7 +320,7 @@ class Engine:
             if base.ref is not None and base.ref.startswith(("<self>.", "<local>.")):
                 cls = base.ref.split(".", 1)[1]
                 self.set_attr(
-                    f"{cls}.{target.attr.value}", val.then(Step(f"stored in {cls}.{target.attr.value}", node))
+                    f"{cls}.{target.attr.value}", val.then(self.step(f"stored in {cls}.{target.attr.value}", node))
                 )
         elif isinstance(target, cst.Subscript):
             base_node = target.value
@@ -315,7 +333,7 @@ class Engine:
             self.assign(target.value, val, frame, node)
 
     def returns(self, func: Func, val: Val, node: cst.CSTNode) -> None:
-        val = val.then(Step(f"returned from {func.qualname}()", node))
+        val = val.then(self.step(f"returned from {func.qualname}()", node))
         new = join(func.ret, val)
         if func.ret is None or func.ret.signature() != new.signature():
             self.changed = True
@@ -371,7 +389,7 @@ class Engine:
                 context, side = f"runs when the dataset is loaded: {qual}", True
             else:
                 context, side = f"in {qual}()", False
-            func = Func(qual, node, cls, context, side, frame.locals if frame.func is not None else None)
+            func = Func(qual, node, cls, context, side, frame.locals if frame.func is not None else None, top=self.top)
             params = node.params
             for p in (*params.posonly_params, *params.params, *params.kwonly_params):
                 func.params.append(p.name.value)
@@ -461,6 +479,8 @@ def _analyze_code(code: str, *, embedded: bool, depth: int, path: str, budget: B
     return Result(
         module=parsed.module,
         findings=list(engine.findings.values()),
+        tops=engine.tops,
+        tree=parsed.tree,
         path=path,
         syntax_errors=parsed.errors,
         incomplete=incomplete,

@@ -13,7 +13,6 @@ from malhug.analyzers.scripts.values import (
     HOLE,
     MAX_TEXT,
     UNKNOWN,
-    Step,
     Taint,
     Val,
     const,
@@ -181,7 +180,7 @@ class Expressions:
         if attr == "__file__":
             return Val(ref=full, kind="modfile", text=f"<source of {ref}>")
         if full in SYSINFO_WEAK and full in ("sys.platform", "os.name"):
-            return Val(ref=full, taints=(Taint("sysinfo", full, (Step(f"reads {full}", node),)),))
+            return Val(ref=full, taints=(Taint("sysinfo", full, (self.engine.step(f"reads {full}", node),)),))
         return Val(ref=full)
 
     def subscript(self, node: cst.Subscript, frame: Frame) -> Val:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -81,6 +82,8 @@ class Result:
     path: str = "<script>"
     syntax_errors: list[tuple[int, str]] = field(default_factory=list)
     incomplete: str | None = None  # why part of the code was not analyzed (resource bound)
+    tops: dict[int, cst.CSTNode] = field(default_factory=dict)  # node -> its top-level statement
+    tree: ast.Module | None = None  # CPython's tree of the same text
 
     def to_findings(self) -> list[Finding]:
         if self.module is None or not self.findings:
@@ -97,7 +100,9 @@ class Result:
 
     def _to_findings(self, module: cst.Module) -> list[Finding]:
         nodes = [p.node for p in self.findings] + [n for p in self.findings for _, n in p.steps]
-        ranges = positions.resolve(module, nodes)
+        ranges = positions.resolve_in_statements(module, nodes, self.tops, self.tree)
+        if ranges is None:  # a node of unknown statement, or trees that do not line up
+            ranges = positions.resolve(module, nodes)
         out = []
         for p in self.findings:
             trace = tuple(TraceStep(msg, _location(ranges.get(id(n)))) for msg, n in p.steps)

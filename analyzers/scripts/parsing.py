@@ -28,6 +28,7 @@ class Parsed:
     module: cst.Module | None
     errors: list[tuple[int, str]] = field(default_factory=list)  # (line, message) of repaired errors
     too_deep: bool = False  # nesting beyond what CPython's parser accepts: not analyzed at all
+    tree: ast.Module | None = None  # CPython's tree of the same text (its line numbers locate statements)
 
 
 class _TooDeep(Exception):
@@ -44,6 +45,11 @@ def dotted(node: cst.CSTNode | None) -> str | None:
 
 
 def _syntax_error(text: str) -> tuple[int, str] | None:
+    return _check(text)[0]
+
+
+def _check(text: str) -> tuple[tuple[int, str] | None, ast.Module | None]:
+    """The first syntax error of ``text``, else its CPython tree (only parsed, never compiled)."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -51,15 +57,15 @@ def _syntax_error(text: str) -> tuple[int, str] | None:
     except SyntaxError as exc:
         if "too many nested" in (exc.msg or "") or "too complex" in (exc.msg or ""):
             raise _TooDeep(exc.msg) from exc
-        return (exc.lineno or 1, exc.msg or "invalid syntax")
+        return (exc.lineno or 1, exc.msg or "invalid syntax"), None
     except ValueError as exc:  # null bytes
-        return (1, str(exc) or type(exc).__name__)
+        return (1, str(exc) or type(exc).__name__), None
     except (MemoryError, RecursionError) as exc:
         raise _TooDeep(type(exc).__name__) from exc
     depth = _max_depth(tree)
     if depth > MAX_NESTING:
         raise _TooDeep(f"syntax tree depth {depth} > {MAX_NESTING}")
-    return None
+    return None, tree
 
 
 def _max_depth(tree: ast.AST) -> int:
@@ -118,10 +124,10 @@ def _parse(text: str) -> Parsed:
     lines = text.splitlines(keepends=True)
     current = text
     for _ in range(MAX_REPAIRS):
-        err = _syntax_error(current)
+        err, tree = _check(current)
         if err is None:
             try:
-                return Parsed(cst.parse_module(current), errors)
+                return Parsed(cst.parse_module(current), errors, tree=tree)
             except cst.ParserSyntaxError as exc:
                 err = (exc.raw_line, exc.message)
             except (RecursionError, MemoryError) as exc:

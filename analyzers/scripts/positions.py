@@ -9,6 +9,7 @@ target set and only counts lines and columns for everything else. Positions are 
 
 from __future__ import annotations
 
+import ast
 import contextlib
 from collections.abc import Iterable, Iterator
 from typing import cast
@@ -25,13 +26,13 @@ _NO_RECORD: contextlib.AbstractContextManager[None] = (
 class _RecordingState:
     """Duck-typed ``CodegenState``: tracks line/column, records ranges of target nodes only."""
 
-    def __init__(self, module: cst.Module, targets: set[int]):
+    def __init__(self, module: cst.Module, targets: set[int], line: int = 1):
         self.default_indent = module.default_indent
         self.default_newline = module.default_newline
         self.provider = None
         self.indent_tokens: list[str] = []
         self.tokens: list[str] = []
-        self.line = 1
+        self.line = line
         self.column = 0
         self.targets = targets
         self.found: dict[int, Range] = {}
@@ -101,3 +102,55 @@ def resolve(module: cst.Module, nodes: Iterable[cst.CSTNode]) -> dict[int, Range
     state = _RecordingState(module, targets)
     module._codegen(cast(CodegenState, state))
     return state.found
+
+
+def statement_starts(module: cst.Module, tree: ast.Module) -> list[int] | None:
+    """The line where the code of each top-level statement of ``module`` starts (its leading blank and
+    comment lines included), from CPython's tree of the same text; None when the two do not line up.
+    A simple statement line holds as many CPython statements as it has ``;``-separated parts."""
+    body = tree.body
+    starts: list[int] = []
+    i = 0
+    for stmt in module.body:
+        if i >= len(body):
+            return None
+        node = body[i]
+        first = node.lineno
+        for dec in getattr(node, "decorator_list", ()):
+            first = min(first, dec.lineno)
+        starts.append(first - len(stmt.leading_lines))
+        i += len(stmt.body) if isinstance(stmt, cst.SimpleStatementLine) else 1
+    return starts if i == len(body) else None
+
+
+def resolve_in_statements(
+    module: cst.Module, nodes: Iterable[cst.CSTNode], tops: dict[int, cst.CSTNode], tree: ast.Module | None
+) -> dict[int, Range] | None:
+    """``resolve`` that generates code only for the top-level statements holding ``nodes`` (``tops``),
+    each started at its line from CPython's tree. None (use ``resolve``) when a node's statement is
+    unknown, when the trees do not line up, or when a statement's code does not end where the next
+    one starts: the result is then exactly what the full pass gives."""
+    targets = {id(n) for n in nodes}
+    if tree is None or not targets or not targets <= tops.keys():
+        return None
+    index = {id(stmt): i for i, stmt in enumerate(module.body)}
+    wanted = sorted({index.get(id(tops[t]), -1) for t in targets})
+    if not wanted or wanted[0] < 0:
+        return None
+    starts = statement_starts(module, tree)
+    if starts is None:
+        return None
+    found: dict[int, Range] = {}
+    for i in wanted:
+        state = _RecordingState(module, targets, line=starts[i])
+        module.body[i]._codegen(cast(CodegenState, state))
+        if state.column != 0 or (i + 1 < len(starts) and state.line != starts[i + 1]):
+            return None
+        if i + 1 == len(starts) and state.line != _end_line(tree.body[-1]) + 1:
+            return None
+        found.update(state.found)
+    return found if targets <= found.keys() else None
+
+
+def _end_line(node: ast.stmt) -> int:
+    return node.end_lineno if node.end_lineno is not None else node.lineno

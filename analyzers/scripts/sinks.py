@@ -98,9 +98,11 @@ class Sinks:
             low = qn == "torch.hub.load_state_dict_from_url"
             what = "downloads weights from a URL" if low else f"fetches and runs code from the network ({qn})"
             self._report("MH504", node, what, frame, severity=Severity.LOW if low else Severity.HIGH)
-            return Val(taints=(Taint("network", f"data downloaded by {qn}", (Step(f"downloaded by {qn}", node),)),))
+            return Val(
+                taints=(Taint("network", f"data downloaded by {qn}", (self.engine.step(f"downloaded by {qn}", node),)),)
+            )
         if qn in K.SYSINFO_STRONG or qn in K.SYSINFO_WEAK:
-            step = Step(f"reads {qn}()", node)
+            step = self.engine.step(f"reads {qn}()", node)
             if qn in K.SYSINFO_STRONG:
                 sev = Severity.HIGH if self.engine.embedded else Severity.MEDIUM
                 self._report("MH509", node, f"gathers system identity with {qn}()", frame, severity=sev)
@@ -108,7 +110,7 @@ class Sinks:
         if qn in K.SOCKETS:
             sock = Val(kind="socket")
             if qn == "socket.create_connection" and args:
-                self.engine.event("connect", Step(f"connects a socket to {args[0].approx()}", node))
+                self.engine.event("connect", self.engine.step(f"connects a socket to {args[0].approx()}", node))
             return sock
         if qn in K.DNS:
             self.network(node, frame, url=None, carriers=[("host", a) for a in args], what=qn)
@@ -129,7 +131,7 @@ class Sinks:
         if qn == "os.dup2" and args:
             fd = args[0]
             if fd.kind in ("sockfd", "socket") or "socket" in fd.labels:
-                self.engine.event("dup2", Step("duplicates the socket onto stdin/stdout/stderr", node))
+                self.engine.event("dup2", self.engine.step("duplicates the socket onto stdin/stdout/stderr", node))
             return Val()
         if qn in K.FILE_OPENERS:
             return self.open_file(node, args, kwargs, frame)
@@ -168,7 +170,7 @@ class Sinks:
         if kind == "socket":
             if method in ("connect", "connect_ex"):
                 address = _address(args[0]) if args else HOLE
-                self.engine.event("connect", Step(f"connects a socket to {address}", node))
+                self.engine.event("connect", self.engine.step(f"connects a socket to {address}", node))
                 owner = node.func.value if isinstance(node.func, cst.Attribute) else None
                 if isinstance(owner, cst.Name) and owner.value in frame.locals:
                     frame.locals[owner.value] = replace(base, text=address)
@@ -192,7 +194,11 @@ class Sinks:
             if method in ("recv", "recvfrom", "recv_into", "recvmsg", "makefile", "read"):
                 return Val(
                     taints=(
-                        Taint("socket", "data received from a socket", (Step("receives data from the socket", node),)),
+                        Taint(
+                            "socket",
+                            "data received from a socket",
+                            (self.engine.step("receives data from the socket", node),),
+                        ),
                     ),
                     kind="socket-data",
                 )
@@ -223,7 +229,7 @@ class Sinks:
         if kind == "wfile" and method in ("write", "writelines") and base.text:
             for t in taints_of(args):
                 if t.label == "network":
-                    step = Step(f"saves {t.detail} to {clip(base.text, 80)}", node)
+                    step = self.engine.step(f"saves {t.detail} to {clip(base.text, 80)}", node)
                     self.engine.note_download(Val(text=base.text), step, frame)
             return Val()
         if kind == "pipe-stdin" and method in ("write", "writelines"):
@@ -341,14 +347,23 @@ class Sinks:
     def _output(
         self, kind: str | None, indicators: list[Indicator], taints: tuple[Taint, ...], node: cst.CSTNode
     ) -> Val:
-        out = [Taint("cmd-output", "the output of a command", (Step("captures the command's output", node),))]
+        out = [
+            Taint("cmd-output", "the output of a command", (self.engine.step("captures the command's output", node),))
+        ]
         for ind in indicators:
             if ind.category is Category.CREDENTIAL_THEFT:
                 out.insert(
-                    0, Taint("credential", f"secrets read by the command ({ind.message})", (Step(ind.message, node),))
+                    0,
+                    Taint(
+                        "credential",
+                        f"secrets read by the command ({ind.message})",
+                        (self.engine.step(ind.message, node),),
+                    ),
                 )
             elif ind.category is Category.RECON:
-                out.append(Taint("sysinfo", f"system information ({ind.message})", (Step(ind.message, node),)))
+                out.append(
+                    Taint("sysinfo", f"system information ({ind.message})", (self.engine.step(ind.message, node),))
+                )
         return Val(kind=kind, taints=merge_taints(tuple(out), taints))
 
     def _runs_downloaded(self, cmd: Val, program: str, frame: Frame) -> Taint | None:
@@ -371,7 +386,9 @@ class Sinks:
             elif arg.startswith(tuple(f + "=" for f in flags if f.startswith("--"))):
                 target = Val(text=arg.split("=", 1)[1])
             if target is not None and target.approx() != "-":
-                step = Step(f"downloads {clip(url, 80)} to {clip(target.approx(), 80)} with {program}", node)
+                step = self.engine.step(
+                    f"downloads {clip(url, 80)} to {clip(target.approx(), 80)} with {program}", node
+                )
                 self.engine.note_download(target, step, frame)
 
     def _downloaded_in(self, text: str, *, command: bool = True) -> Step | None:
@@ -534,7 +551,7 @@ class Sinks:
         if verb == "urlretrieve" and len(args) > 1:
             target = args[1].approx()
             self.engine.note_download(
-                args[1], Step(f"downloads {clip(url.approx(), 80)} to {clip(target, 80)}", node), frame
+                args[1], self.engine.step(f"downloads {clip(url.approx(), 80)} to {clip(target, 80)}", node), frame
             )
         return Val(
             kind="response",
@@ -542,7 +559,7 @@ class Sinks:
                 Taint(
                     "network",
                     f"data downloaded from {url.approx()}",
-                    (Step(f"downloads {clip(url.approx(), 80)}", node),),
+                    (self.engine.step(f"downloads {clip(url.approx(), 80)}", node),),
                 ),
             ),
         )
@@ -606,7 +623,7 @@ class Sinks:
         if cred.taints:
             return cred
         text = path.approx()
-        step = Step(f"reads {clip(text, 80)}", node)
+        step = self.engine.step(f"reads {clip(text, 80)}", node)
         return Val(
             kind="file",
             taints=merge_taints(path.taints, (Taint("file", f"the contents of {clip(text, 80)}", (step,)),)),
@@ -646,7 +663,7 @@ class Sinks:
                 frame,
                 steps=_steps(val.taints[0], node, "opened here") if val.taints else (),
             )
-            taint = Taint(label, f"{what} {shown}", (Step(f"reads {shown}", node),))
+            taint = Taint(label, f"{what} {shown}", (self.engine.step(f"reads {shown}", node),))
             return Val(kind=result.kind, taints=merge_taints((taint,), result.taints))
         return result
 

@@ -9,7 +9,7 @@ import pytest
 from malhug.analyzers import formats
 from malhug.analyzers.dispatch import scan_source
 from malhug.analyzers.limits import Limits
-from malhug.analyzers.scripts import positions
+from malhug.analyzers.scripts import parsing, positions
 from malhug.analyzers.scripts.analyzer import analyze_text, decode_source
 from malhug.analyzers.scripts.suppress import is_suppressed
 from malhug.analyzers.source import BytesSource
@@ -30,6 +30,61 @@ def test_positions_match_libcst_position_provider(name: str) -> None:
     for node in nodes:
         rng = expected[node]
         assert got[id(node)] == (rng.start.line, rng.start.column, rng.end.line, rng.end.column)
+
+
+TRICKY_LAYOUTS = [
+    "import os\n\n# comment\n@decorator\n# between\n@other(1)\ndef f():\n    os.system('id')\n    # trailing comment\n\n\n"
+    "x = 1; y = os.getcwd(); os.system(y)\n",
+    "import os\r\nif True:\r\n    os.system('id')\r\nelse:\r\n    pass\r\nos.system('x')",
+    "import os\nx = \\\n    os.system('id')\nclass A(\n    object):\n    '''doc'''\n\n    def m(self): return os.popen('ls')\n# end\n",
+    "import os\n\x0c\nos.system('id')  # tail\n\n\n",
+    "@(lambda f: f)\nclass B:\n    pass\nimport os; os.system('id')\n",
+]
+
+
+def _tops(module: cst.Module) -> tuple[dict[int, cst.CSTNode], list[cst.CSTNode]]:
+    """Each node's top-level statement (what the engine records), and the nodes worth locating."""
+    tops: dict[int, cst.CSTNode] = {}
+    nodes: list[cst.CSTNode] = []
+
+    class Collect(cst.CSTVisitor):
+        def __init__(self, top: cst.CSTNode) -> None:
+            self.top = top
+
+        def on_visit(self, node: cst.CSTNode) -> bool:
+            tops[id(node)] = self.top
+            if isinstance(node, cst.Call | cst.Name | cst.SimpleString | cst.Assign | cst.FunctionDef):
+                nodes.append(node)
+            return True
+
+    for stmt in module.body:
+        stmt.visit(Collect(stmt))
+    return tops, nodes
+
+
+@pytest.mark.parametrize("code", [*CORPUS_SCRIPTS.values(), *BENIGN.values(), *TRICKY_LAYOUTS])
+def test_positions_of_single_statements_equal_the_full_pass(code: str) -> None:
+    parsed = parsing.parse(code)
+    assert parsed.module is not None and parsed.tree is not None
+    tops, nodes = _tops(parsed.module)
+    full = positions.resolve(parsed.module, nodes)
+    # Every node, and a few nodes of one or two statements (the usual case).
+    for subset in (nodes, nodes[-3:], nodes[:2]):
+        fast = positions.resolve_in_statements(parsed.module, subset, tops, parsed.tree)
+        assert fast is not None, "statements located from CPython's tree"
+        assert {k: fast[k] for k in map(id, subset)} == {k: full[k] for k in map(id, subset)}
+
+
+def test_statement_positions_give_up_rather_than_guess() -> None:
+    parsed = parsing.parse("import os\nos.system('id')\n")
+    assert parsed.module is not None and parsed.tree is not None
+    tops, nodes = _tops(parsed.module)
+    stray = cst.parse_expression("os.system('x')")
+    assert positions.resolve_in_statements(parsed.module, [*nodes, stray], tops, parsed.tree) is None
+    assert positions.resolve_in_statements(parsed.module, nodes, tops, None) is None
+    shifted = parsing.parse("import os\n\nos.system('id')\n").tree
+    assert shifted is not None
+    assert positions.resolve_in_statements(parsed.module, nodes, tops, shifted) is None
 
 
 def test_location_is_one_based_and_end_exclusive() -> None:
