@@ -82,6 +82,7 @@ class Calls:
         self.engine = engine
         self.exprs = exprs
         self.sinks = Sinks(engine, self)
+        self.normalized: dict[str, str] = {}  # reference -> canonical name, for this analysis
 
     # -- data helpers ----------------------------------------------------------------------------
     def as_data(self, val: Val, node: cst.CSTNode) -> Val:
@@ -132,7 +133,7 @@ class Calls:
         if ref is not None and ref.startswith("<local>."):
             return self.local_call(ref[8:], node, fval, args, kwargs, frame)
         if ref is not None:
-            qn = normalize(ref)
+            qn = self.normalized.get(ref) or self.normalized.setdefault(ref, normalize(ref))
             result = self.known(qn, node, args, kwargs, frame)
             if result is not None:
                 return result

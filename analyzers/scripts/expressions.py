@@ -48,6 +48,8 @@ class Expressions:
 
         self.engine = engine
         self.calls = Calls(engine, self)
+        # Literal values by node, for the whole analysis (every fixpoint pass sees the same literals).
+        self.literals: dict[int, Val] = {}
 
     def eval(self, node: cst.BaseExpression, frame: Frame) -> Val:
         # Exact type tests: libcst nodes are concrete classes, and isinstance on them goes through ABCs.
@@ -58,7 +60,10 @@ class Expressions:
         if type(node) is cst.Call:
             return self.calls.call(node, frame)
         if type(node) is cst.SimpleString:
-            return string_literal(node)
+            val = self.literals.get(id(node))
+            if val is None:
+                val = self.literals[id(node)] = string_literal(node)
+            return val
         if type(node) is cst.ConcatenatedString:
             parts: list[Val] = []
             cur: cst.BaseExpression = node

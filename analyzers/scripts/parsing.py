@@ -69,14 +69,23 @@ def _check(text: str) -> tuple[tuple[int, str] | None, ast.Module | None]:
 
 
 def _max_depth(tree: ast.AST) -> int:
+    """Depth of the syntax tree (the module is 0); iterative, any depth."""
     deepest = 0
     stack: list[tuple[ast.AST, int]] = [(tree, 0)]
-    children = ast.iter_child_nodes
+    pop, push, node_type = stack.pop, stack.append, ast.AST
     while stack:
-        node, depth = stack.pop()
+        node, depth = pop()
         if depth > deepest:
             deepest = depth
-        stack.extend((child, depth + 1) for child in children(node))
+        depth += 1
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if isinstance(value, node_type):
+                push((value, depth))
+            elif type(value) is list:
+                for item in value:
+                    if isinstance(item, node_type):
+                        push((item, depth))
     return deepest
 
 

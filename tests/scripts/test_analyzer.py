@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+
 import libcst as cst
 import libcst.metadata as md
 import pytest
@@ -328,3 +330,26 @@ def test_nested_payloads_share_one_budget_and_identical_ones_are_analyzed_once()
     findings = by_rule(analyze_text(distinct, budget=budget), "MH507")
     assert budget.nested == 0 and len(findings) == MAX_NESTED + 5
     assert all(f.severity >= Severity.HIGH for f in findings), "past the budget still reported, as obfuscation"
+
+
+def _reference_depth(tree: ast.AST) -> int:
+    deepest, stack = 0, [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+    return deepest
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        *CORPUS_SCRIPTS.values(),
+        "x = " + "(" * 150 + "1" + ")" * 150 + "\n",
+        "y = " + " + ".join(["1"] * 400) + "\n",
+        "def f(a: int = 1, *, b=[1, {2: 3}]) -> 'x':\n    async with a as (b, c):\n        pass\n",
+    ],
+)
+def test_syntax_tree_depth_matches_the_reference_walk(code: str) -> None:
+    tree = ast.parse(code)
+    assert parsing._max_depth(tree) == _reference_depth(tree)
