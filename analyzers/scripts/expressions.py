@@ -42,6 +42,14 @@ def string_literal(node: cst.SimpleString) -> Val:
         return Val(text=HOLE)
 
 
+def number_literal(node: cst.Integer | cst.Float) -> Val:
+    """The value of a number literal (libcst evaluates it with ``ast.literal_eval``)."""
+    try:
+        return const(node.evaluated_value)
+    except ValueError:  # an integer too long to convert
+        return Val()
+
+
 class Expressions:
     def __init__(self, engine: Engine):
         from malhug.analyzers.scripts.calls import Calls
@@ -74,13 +82,11 @@ class Expressions:
             return text_val(parts)
         if type(node) is cst.FormattedString:
             return self.fstring(node, frame)
-        if type(node) is cst.Integer:
-            try:
-                return const(node.evaluated_value)
-            except ValueError:
-                return Val()
-        if type(node) is cst.Float:
-            return const(node.evaluated_value)
+        if type(node) is cst.Integer or type(node) is cst.Float:
+            val = self.literals.get(id(node))
+            if val is None:
+                val = self.literals[id(node)] = number_literal(node)
+            return val
         if type(node) is cst.BinaryOperation:
             return self.binary_chain(node, frame)
         if type(node) is cst.BooleanOperation:
