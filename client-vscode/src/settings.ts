@@ -18,6 +18,7 @@ export interface ServerSettings {
     maxDownload: number;
     historyDepth: number;
     logLevel: LogLevel;
+    analyzeAllScripts: boolean;
 }
 
 export const DEFAULTS: ServerSettings = {
@@ -28,6 +29,7 @@ export const DEFAULTS: ServerSettings = {
     maxDownload: 512 * 1024 * 1024,
     historyDepth: 20,
     logLevel: 'info',
+    analyzeAllScripts: false,
 };
 
 const SEVERITIES: readonly Severity[] = ['critical', 'high', 'medium', 'low', 'info'];
@@ -56,6 +58,7 @@ export function readServerSettings(config: vscode.WorkspaceConfiguration): Serve
         maxDownload: intAtLeast(config.get<unknown>('maxDownload'), 0, DEFAULTS.maxDownload),
         historyDepth: intAtLeast(config.get<unknown>('historyDepth'), 1, DEFAULTS.historyDepth),
         logLevel: pick(config.get<unknown>('logLevel'), LOG_LEVELS, DEFAULTS.logLevel),
+        analyzeAllScripts: config.get<unknown>('analyzeAllScripts') === true,
     };
 }
 

@@ -32,6 +32,7 @@ describe('readServerSettings', () => {
             maxDownload: 1024,
             historyDepth: 3,
             logLevel: 'debug',
+            analyzeAllScripts: true,
             interpreter: ['/opt/py'],
         };
         const opts = initializationOptions(readServerSettings(config()));
@@ -44,6 +45,7 @@ describe('readServerSettings', () => {
                 maxDownload: 1024,
                 historyDepth: 3,
                 logLevel: 'debug',
+                analyzeAllScripts: true,
             },
         });
         assert.equal('interpreter' in opts.malhug, false, 'the interpreter is the client’s business');
