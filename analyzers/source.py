@@ -12,6 +12,17 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 
+def clamp_read(offset: int, length: int, size: int) -> int:
+    """How many bytes a read of ``length`` at ``offset`` may return from a source of ``size`` bytes.
+
+    Every ByteSource checks its reads this way: negative arguments are a caller bug (ValueError),
+    reads past the end return fewer bytes (none at or after the end).
+    """
+    if offset < 0 or length < 0:
+        raise ValueError("negative offset or length")
+    return max(0, min(length, size - offset))
+
+
 @runtime_checkable
 class ByteSource(Protocol):
     """What analyzers need of a file: its size and reads at an offset."""
@@ -45,8 +56,7 @@ class BytesSource:
         return self._read
 
     def read_at(self, offset: int, length: int) -> bytes:
-        if offset < 0 or length < 0:
-            raise ValueError("negative offset or length")
+        length = clamp_read(offset, length, len(self._data))
         chunk = self._data[offset : offset + length]
         self._read += len(chunk)
         return chunk
@@ -73,9 +83,7 @@ class FileSource:
         return self._read
 
     def read_at(self, offset: int, length: int) -> bytes:
-        if offset < 0 or length < 0:
-            raise ValueError("negative offset or length")
-        length = max(0, min(length, self._size - offset))
+        length = clamp_read(offset, length, self._size)
         parts = []
         while length > 0:
             chunk = os.pread(self._fd, length, offset)

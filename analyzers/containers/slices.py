@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from malhug.analyzers.keras.sourceio import SourceIO
 from malhug.analyzers.limits import LimitExceeded
-from malhug.analyzers.source import ByteSource, BytesSource
+from malhug.analyzers.source import ByteSource, BytesSource, clamp_read
 
 # tarfile and py7zr read headers and blocks through ``read``; none of their honest reads is this big.
 MAX_SINGLE_READ = 64 * 1024 * 1024
@@ -30,9 +30,7 @@ class SliceSource:
         return self._read
 
     def read_at(self, offset: int, length: int) -> bytes:
-        if offset < 0 or length < 0:
-            raise ValueError("negative offset or length")
-        length = max(0, min(length, self._size - offset))
+        length = clamp_read(offset, length, self._size)
         if length == 0:
             return b""
         data = self._parent.read_at(self._offset + offset, length)

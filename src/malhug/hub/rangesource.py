@@ -8,6 +8,7 @@ file may cost: past it, the read raises ``LimitExceeded`` (the scan says so) ins
 from __future__ import annotations
 
 from malhug.analyzers.limits import LimitExceeded
+from malhug.analyzers.source import clamp_read
 from malhug.hub.http import HubError, HubHttp
 
 
@@ -59,9 +60,7 @@ class HttpRangeSource:
         return None
 
     def read_at(self, offset: int, length: int) -> bytes:
-        if offset < 0 or length < 0:
-            raise ValueError("negative offset or length")
-        length = max(0, min(length, self._size - offset))
+        length = clamp_read(offset, length, self._size)
         if length == 0:
             return b""
         hit = self._cached(offset, length)
