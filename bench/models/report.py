@@ -28,6 +28,7 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "files_per_s": len(rows) / secs if secs else 0.0,
         "mb_per_s": sum(r["size"] for r in rows) / 1e6 / secs if secs else 0.0,
         "median_s": statistics.median(r["seconds"] for r in rows) if rows else 0.0,
+        "median_s_ok": statistics.median([r["seconds"] for r in rows if r["verdict"] != "error"] or [0.0]),
         "peak_rss_mb": max((r["peak_rss_kb"] for r in rows), default=0) / 1024,
         "median_rss_mb": statistics.median(r["peak_rss_kb"] for r in rows) / 1024 if rows else 0.0,
     }
@@ -106,13 +107,13 @@ def render(results: dict[str, Any]) -> str:
         "",
         "## Speed and memory (per file, one process per file)",
         "",
-        "| tool | files/s | MB/s | median s/file | peak RSS max (MB) | peak RSS median (MB) |",
-        "|---|---|---|---|---|---|",
+        "| tool | files/s | MB/s | median s/file | median s/file it did not error on | peak RSS max (MB) | peak RSS median (MB) |",
+        "|---|---|---|---|---|---|---|",
     ]
     for tool in tools:
         s = sums[tool]
         out.append(
-            f"| {tool} | {s['files_per_s']:.2f} | {s['mb_per_s']:.3f} | {s['median_s']:.3f} |"
+            f"| {tool} | {s['files_per_s']:.2f} | {s['mb_per_s']:.3f} | {s['median_s']:.3f} | {s['median_s_ok']:.3f} |"
             f" {s['peak_rss_mb']:.0f} | {s['median_rss_mb']:.0f} |"
         )
     batch = results["extra"].get("malhug_batch")
@@ -187,7 +188,7 @@ def targets(sums: dict[str, dict[str, Any]], results: dict[str, Any]) -> list[st
     for r in big:
         ok = r["seconds"] < 0.5 and r["peak_rss_kb"] < 150 * 1024
         lines.append(
-            f"- 4 GiB checkpoint < 0.5 s and < 150 MB (CLI, incl. sha256 of the whole file): {'met' if ok else 'MISSED'}"
+            f"- 4 GiB checkpoint < 0.5 s and < 150 MB (CLI, `malhug scan FILE --format json`): {'met' if ok else 'MISSED'}"
             f" ({r['seconds']:.2f} s, {r['peak_rss_kb'] / 1024:.0f} MB)"
         )
     for v in api.values():
