@@ -34,6 +34,7 @@ SAFETENSORS = "safetensors"
 # Source and text
 PYTHON = "python"
 JSON = "json"
+JINJA = "jinja"  # a chat template on its own (chat_template.jinja)
 TEXT = "text"
 UNKNOWN = "unknown"
 
@@ -62,4 +63,5 @@ ANALYZERS: dict[str, str] = {
     SAFETENSORS: "malhug.analyzers.modelformats.safetensors:analyze",
     PYTHON: "malhug.analyzers.scripts.analyzer:analyze",
     JSON: "malhug.analyzers.modelformats.jsonfile:analyze",
+    JINJA: "malhug.analyzers.modelformats.chat_template:analyze",
 }

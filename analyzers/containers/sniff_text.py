@@ -39,6 +39,13 @@ def decode_text(window: bytes, complete: bool) -> str | None:
     return text
 
 
+# A Jinja statement or expression, and the words chat templates are made of.
+_JINJA_TAG = re.compile(r"\{%-?\s*(?:for|if|set|macro|raw|generation)\b|\{\{-?\s*\w")
+_CHAT_WORDS = re.compile(
+    r"\bin\s+messages\b|\bmessages\s*\[|\b(?:add_generation_prompt|bos_token|eos_token|raise_exception)\b"
+)
+
+
 def _parses(text: str, tolerate_tail: bool = False) -> bool:
     """Whether ``text`` parses as Python; with ``tolerate_tail``, an error in its last lines is fine."""
     try:
@@ -67,6 +74,8 @@ def classify_text(text: str, complete: bool, name: str = "") -> str:
                 pass
         elif re.match(r'[\[{]\s*(?:["{\[\]}\d-]|true|false|null)', stripped):
             return formats.JSON
+    if _JINJA_TAG.search(text) and _CHAT_WORDS.search(text):
+        return formats.JINJA  # a chat template file (chat_template.jinja): Jinja that renders messages
     if "```" in text:
         return formats.TEXT
     if complete:

@@ -19,6 +19,7 @@ from jinja2.parser import Parser
 
 from malhug.analyzers.context import ScanContext
 from malhug.analyzers.limits import LimitExceeded
+from malhug.analyzers.source import ByteSource
 from malhug.core.model import Location, Severity
 from malhug.core.rules import finding
 
@@ -207,7 +208,7 @@ def _attr_issue(name: str, line: int, target: nodes.Node | None) -> Iterator[Tem
         yield TemplateIssue(Severity.HIGH, f"reads the private attribute {name}{via}", line)
 
 
-def check_template(ctx: ScanContext, source: str, member: str, *, rule_prefix: str = "chat template") -> bool:
+def check_template(ctx: ScanContext, source: str, member: str | None, *, rule_prefix: str = "chat template") -> bool:
     """Parse ``source`` and report escapes into ``ctx``; returns True when something was reported."""
     if len(source) > ctx.limits.max_source_bytes:
         raise LimitExceeded(f"{rule_prefix} size", ctx.limits.max_source_bytes, len(source))
@@ -248,3 +249,12 @@ def _line(source: str, line: int | None) -> str:
         return source[:200]
     lines = source.splitlines()
     return lines[line - 1][:300] if 0 < line <= len(lines) else source[:200]
+
+
+def analyze(ctx: ScanContext, src: ByteSource) -> None:
+    """A chat template file on its own (``chat_template.jinja``), checked like ``tokenizer.chat_template``."""
+    limit = ctx.limits.max_source_bytes
+    if src.size > limit:
+        raise LimitExceeded("chat template size", limit, src.size)
+    text = src.read_at(0, src.size).decode("utf-8", "replace")
+    check_template(ctx, text, None)
