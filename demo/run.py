@@ -19,7 +19,7 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -77,12 +77,28 @@ def editor_settings(endpoint: str, interpreter: str) -> dict[str, object]:
     }
 
 
-def wait_for_stop(stop: threading.Event) -> None:
-    """Until Ctrl-C or SIGTERM (SIGINT is handled explicitly: a background job may inherit it ignored)."""
+class _Stop(Exception):
+    """Raised by the signal handler to leave the wait."""
+
+
+def wait_for_stop() -> None:
+    """Until Ctrl-C or SIGTERM (both handled explicitly: a background job may inherit SIGINT ignored).
+
+    The handler raises instead of setting an Event: a handler runs on the main thread, and setting an
+    Event that the main thread is waiting on deadlocks on the Event's own lock.
+    """
+
+    def stop(*_: object) -> None:
+        raise _Stop
+
     for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
-    while not stop.wait(0.5):
-        pass
+        signal.signal(sig, stop)
+    try:
+        while True:
+            time.sleep(3600)
+    except _Stop:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, signal.SIG_IGN)  # a second Ctrl-C must not interrupt the clean-up
     _say("stopping")
 
 
@@ -109,7 +125,7 @@ def editor_demo(manifest: Manifest, endpoint: str, workdir: Path, *, port: int, 
                 "  Press Ctrl-C to stop.\n",
                 flush=True,
             )
-        wait_for_stop(threading.Event())
+        wait_for_stop()
     return 0
 
 
