@@ -15,11 +15,9 @@ import argparse
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,6 +27,7 @@ if str(ROOT) not in sys.path:
 from demo import editor  # noqa: E402
 from demo.hubcontent import Manifest, build  # noqa: E402
 from tests.fakehub import FakeHub  # noqa: E402
+from tests.fakehub.signals import wait_for_signal  # noqa: E402
 
 PYTHON = Path(sys.executable)
 
@@ -77,28 +76,9 @@ def editor_settings(endpoint: str, interpreter: str) -> dict[str, object]:
     }
 
 
-class _Stop(Exception):
-    """Raised by the signal handler to leave the wait."""
-
-
 def wait_for_stop() -> None:
-    """Until Ctrl-C or SIGTERM (both handled explicitly: a background job may inherit SIGINT ignored).
-
-    The handler raises instead of setting an Event: a handler runs on the main thread, and setting an
-    Event that the main thread is waiting on deadlocks on the Event's own lock.
-    """
-
-    def stop(*_: object) -> None:
-        raise _Stop
-
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, stop)
-    try:
-        while True:
-            time.sleep(3600)
-    except _Stop:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, signal.SIG_IGN)  # a second Ctrl-C must not interrupt the clean-up
+    """Until Ctrl-C or SIGTERM."""
+    wait_for_signal()
     _say("stopping")
 
 

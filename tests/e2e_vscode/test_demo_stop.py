@@ -30,3 +30,22 @@ def test_wait_for_stop_returns_on_a_signal(sig: signal.Signals) -> None:
         proc.kill()
     assert proc.returncode == 0, err
     assert "stopping" in out + err
+
+
+def test_the_fake_hub_cli_stops_on_sigterm(tmp_path: Path) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.fakehub", "--root", str(tmp_path)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().startswith("HF_ENDPOINT=http://127.0.0.1:")
+        time.sleep(0.3)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=10)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
-import threading
 
 from tests.fakehub import FakeHub
+from tests.fakehub.signals import wait_for_signal
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -18,15 +17,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=0, help="Hub API port (0: a free one)")
     parser.add_argument("--cdn-port", type=int, default=0, help="LFS CDN port (0: a free one)")
     args = parser.parse_args(argv)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with FakeHub(args.root, port=args.port, cdn_port=args.cdn_port) as hub:
         # The first line is machine-readable: tools wait for it and read the endpoint from it.
         print(f"HF_ENDPOINT={hub.endpoint} CDN={hub.cdn_endpoint}", flush=True)
-        try:
-            stop.wait()
-        except KeyboardInterrupt:
-            pass
+        wait_for_signal()
     return 0
 
 
