@@ -25,17 +25,16 @@ from malhug.core.rules import finding
 log = logging.getLogger(__name__)
 
 Analyzer = Callable[[ScanContext, ByteSource], None]
-_CACHE: dict[str, Analyzer] = {}
 
 
 def _load(fmt: str) -> Analyzer | None:
+    """The analyzer function for ``fmt`` (imported on first use; Python's module cache keeps it)."""
     target = formats.ANALYZERS.get(fmt)
     if target is None:
         return None
-    if target not in _CACHE:
-        module, _, func = target.partition(":")
-        _CACHE[target] = getattr(importlib.import_module(module), func)
-    return _CACHE[target]
+    module, _, func = target.partition(":")
+    analyzer: Analyzer = getattr(importlib.import_module(module), func)
+    return analyzer
 
 
 def analyze_source(ctx: ScanContext, src: ByteSource, format_hint: str | None = None) -> str:
