@@ -94,8 +94,12 @@ async def bench(edits: int, hovers: int) -> dict[str, float]:
         evil = hub.repo("org/evil")
         evil.commit({"config.json": "{}", "model.safetensors": safetensors_bytes()})
         evil.commit({"pytorch_model.bin": evil_pickle()})
+        # train.py is the user's own code: the live script analysis (whose latency is measured below
+        # too) runs on it only with analyzeAllScripts, the setting's worst case for latency.
         client = await start_client(
-            tmp, env=server_env(tmp, HF_ENDPOINT=hub.endpoint), init_options={"debounceMs": 0, "logLevel": "warning"}
+            tmp,
+            env=server_env(tmp, HF_ENDPOINT=hub.endpoint),
+            init_options={"debounceMs": 0, "logLevel": "warning", "analyzeAllScripts": True},
         )
         pid = client._server.pid  # type: ignore[union-attr]
         await asyncio.sleep(1.0)
