@@ -69,6 +69,27 @@ def default_cache_dir() -> Path:
     return Path(platformdirs.user_cache_dir("malhug"))
 
 
+BUSY_TIMEOUT_S = 10.0
+
+
+def _initialize(conn: sqlite3.Connection) -> None:
+    """WAL mode and the schema. Switching to WAL needs a moment alone with the file and SQLite
+    answers "database is locked" at once, without waiting, while other processes open the same new
+    cache: retry for as long as an ordinary write would wait."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    delay = 0.01
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.executescript(SCHEMA)
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() + delay > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.2)
+
+
 class VerdictCache:
     """The SQLite verdict cache at ``path`` (default: ``<cache dir>/verdicts.sqlite3``)."""
 
@@ -79,11 +100,10 @@ class VerdictCache:
     @contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(self.path, timeout=10.0)
+        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S)
         try:
             if not self._ready:
-                conn.execute("PRAGMA journal_mode=WAL")
-                conn.executescript(SCHEMA)
+                _initialize(conn)
                 self._ready = True
             with conn:
                 yield conn
