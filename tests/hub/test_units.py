@@ -57,7 +57,7 @@ def test_endpoint_offline_and_cache_dir_from_env(monkeypatch: pytest.MonkeyPatch
         ("modeling_x.py", "code", "python"),
         ("config.json", "config", "json"),
         ("nested/tokenizer_config.json", "config", "json"),
-        ("chat_template.jinja", "template", None),
+        ("chat_template.jinja", "template", "jinja"),
     ],
 )
 def test_classify_risky_files(path: str, kind: str, hint: str | None) -> None:

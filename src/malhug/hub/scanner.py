@@ -8,7 +8,6 @@ GETs (large files: the analyzers read only what they need), never more than the 
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import threading
 from collections.abc import Callable
@@ -113,26 +112,16 @@ def _scan_ranged(job: Job, rf: RemoteFile, planned: select.Planned, url: str, wh
 
 
 def _scan_bytes(job: Job, planned: select.Planned, data: bytes, sha256: str | None) -> FileReport:
-    if planned.kind == "template":
-        # A chat template file (``chat_template.jinja``) is what ``chat_template`` holds in
-        # tokenizer_config.json: the JSON analyzer's template checks read it the same way.
-        text = data.decode("utf-8", "replace")
-        wrapped = json.dumps({"chat_template": text}).encode()
-        report = scan_source(
-            BytesSource(wrapped), name=planned.path, limits=job.limits, sha256=sha256, format_hint="json"
-        )
-        report.format = "jinja"
-    else:
-        # A dataset's code files are its loading script and the modules it imports: loading runs them.
-        load_time = True if planned.kind == "code" and job.repo_type == "dataset" else None
-        report = scan_source(
-            BytesSource(data),
-            name=planned.path,
-            limits=job.limits,
-            sha256=sha256,
-            format_hint=planned.format_hint,
-            load_time=load_time,
-        )
+    # A dataset's code files are its loading script and the modules it imports: loading runs them.
+    load_time = True if planned.kind == "code" and job.repo_type == "dataset" else None
+    report = scan_source(
+        BytesSource(data),
+        name=planned.path,
+        limits=job.limits,
+        sha256=sha256,
+        format_hint=planned.format_hint,
+        load_time=load_time,
+    )
     report.bytes_read = len(data)
     if planned.kind == "code":
         job.texts[planned.path] = data.decode("utf-8", "replace")

@@ -53,7 +53,7 @@ def classify(path: str) -> Planned | None:
     if name in CONFIG_NAMES:
         return Planned(path, "config", "json")
     if name.endswith(TEMPLATE_SUFFIXES):
-        return Planned(path, "template", None)
+        return Planned(path, "template", "jinja")
     if name.endswith(RISKY_SUFFIXES):
         return Planned(path, "weights", None)
     return None
