@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from malhug import __version__
-from malhug.core.model import ScanReport, ScanStats, Severity, Verdict
+from malhug.core.model import FileReport, ScanReport, ScanStats, Severity, Verdict
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -104,34 +104,35 @@ def _scan_targets(args: argparse.Namespace, progress: _Progress) -> tuple[ScanRe
 
     report = ScanReport()
     unreadable = 0
-    bytes_read = 0
     started = time.monotonic()
-    targets = list(args.targets)
+
+    def add(files: list[FileReport], extra: dict[str, Any] | None = None) -> None:
+        nonlocal unreadable
+        if files and all(f.error is not None for f in files) and not any(f.findings for f in files):
+            unreadable += 1
+        report.files.extend(files)
+        for key, value in (extra or {}).items():  # sections such as "hub" merge across targets
+            if isinstance(value, dict):
+                report.extra.setdefault(key, {}).update(value)
+            else:
+                report.extra[key] = value
+
     if args.hf_cache:
         from malhug.hub.cli import scan_hf_cache
 
-        files, extra = scan_hf_cache(**_hub_options(args), on_file=progress)
-        if files and all(f.error is not None for f in files) and not any(f.findings for f in files):
-            unreadable += 1
-        report.files.extend(files)
-        report.extra.update(extra)
-        bytes_read += sum(f.bytes_read for f in files)
-    for target in targets:
+        add(*scan_hf_cache(**_hub_options(args), on_file=progress))
+    for target in args.targets:
         if target.startswith("hf:"):
             from malhug.hub.cli import scan_hub_target
 
-            files, extra = scan_hub_target(target, **_hub_options(args), on_file=progress)
-            for key, value in extra.items():
-                report.extra.setdefault(key, {}).update(value) if isinstance(value, dict) else report.extra.__setitem__(
-                    key, value
-                )
+            add(*scan_hub_target(target, **_hub_options(args), on_file=progress))
         else:
-            files = scan_path(target, on_file=progress, hash_limit=None if args.hash_all else DEFAULT_HASH_LIMIT)
-        if files and all(f.error is not None for f in files) and not any(f.findings for f in files):
-            unreadable += 1
-        report.files.extend(files)
-        bytes_read += sum(f.bytes_read for f in files)
-    report.stats = ScanStats(files=len(report.files), bytes_read=bytes_read, seconds=time.monotonic() - started)
+            add(scan_path(target, on_file=progress, hash_limit=None if args.hash_all else DEFAULT_HASH_LIMIT))
+    report.stats = ScanStats(
+        files=len(report.files),
+        bytes_read=sum(f.bytes_read for f in report.files),
+        seconds=time.monotonic() - started,
+    )
     return report, unreadable
 
 
