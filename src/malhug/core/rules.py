@@ -1,17 +1,19 @@
 """The one rule catalog: rules are data (``rules/*.toml``), loaded once, validated, read by all.
 
+An area's file is parsed on the first lookup of one of its ids (a scan that reports a pickle
+finding reads ``pickle.toml`` only; a clean scan reads none); iterating the catalog, its length and
+its digest load every area.
+
 >>> CATALOG["MH901"].category
 <Category.MALFORMED: 'malformed'>
 """
 
 from __future__ import annotations
 
-import hashlib
+import os
 import re
-import tomllib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from importlib import resources
 
 from malhug.core.model import Category, Finding, Location, Severity, TraceStep
 
@@ -29,6 +31,7 @@ AREAS = {
     "usercode": "7",
     "limits": "9",
 }
+_AREA_OF = {digit: area for area, digit in AREAS.items()}
 
 
 @dataclass(frozen=True)
@@ -53,28 +56,71 @@ class RuleCatalogError(ValueError):
 
 
 class RuleCatalog(Mapping[str, Rule]):
-    def __init__(self, rules: list[Rule]):
+    """The rules by id: given whole, or read one area at a time through ``loader`` (area -> rules)."""
+
+    def __init__(self, rules: list[Rule] | None = None, *, loader: Callable[[str], list[Rule]] | None = None):
         self._rules: dict[str, Rule] = {}
+        self._loader = loader
+        self._pending = set(AREAS) if loader is not None else set()
+        self._digest: str | None = None
+        self._add(rules or [])
+
+    def _add(self, rules: list[Rule]) -> None:
+        new: dict[str, Rule] = {}
         for rule in rules:
-            if rule.id in self._rules:
+            if rule.id in self._rules or rule.id in new:
                 raise RuleCatalogError(f"duplicate rule id {rule.id}")
-            self._rules[rule.id] = rule
-        text = "\n".join(
-            f"{r.id}|{r.category.value}|{r.severity.value}|{r.deprecated}" for r in sorted(rules, key=lambda r: r.id)
-        )
-        self.digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+            new[rule.id] = rule
+        self._rules.update(new)
+
+    def _load_area(self, area: str) -> None:
+        if area in self._pending and self._loader is not None:
+            # Two threads may both read an area the first time; the second finds it loaded (its ids
+            # belong to that area only, see ``_parse``) and adds nothing.
+            rules = [r for r in self._loader(area) if r.id not in self._rules]
+            self._add(rules)
+            self._pending.discard(area)
+
+    def _load_all(self) -> None:
+        for area in AREAS:
+            self._load_area(area)
+
+    @property
+    def digest(self) -> str:
+        """A short hash of every rule's id, category, severity and state (the verdict cache's key)."""
+        if self._digest is None:
+            import hashlib
+
+            self._load_all()
+            rules = sorted(self._rules.values(), key=lambda r: r.id)
+            text = "\n".join(f"{r.id}|{r.category.value}|{r.severity.value}|{r.deprecated}" for r in rules)
+            self._digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+        return self._digest
 
     def __getitem__(self, key: str) -> Rule:
-        return self._rules[key]
+        rule = self._rules.get(key)
+        if rule is None and self._pending:
+            area = _AREA_OF.get(key[2:3]) if RULE_ID.match(key) else None
+            if area is None:
+                raise KeyError(key)
+            self._load_area(area)
+            rule = self._rules.get(key)
+        if rule is None:
+            raise KeyError(key)
+        return rule
 
     def __iter__(self) -> Iterator[str]:
+        self._load_all()
         return iter(sorted(self._rules))
 
     def __len__(self) -> int:
+        self._load_all()
         return len(self._rules)
 
 
 def _parse(area: str, text: str) -> list[Rule]:
+    import tomllib  # only when a rule is looked up: a clean scan never parses TOML
+
     data = tomllib.loads(text)
     out = []
     for raw in data.get("rule", []):
@@ -107,14 +153,26 @@ def _parse(area: str, text: str) -> list[Rule]:
     return out
 
 
+def _read_area(area: str) -> list[Rule]:
+    """The rules of ``rules/<area>.toml`` (none when the file is absent)."""
+    path = os.path.join(os.path.dirname(__file__), "rules", f"{area}.toml")
+    # The module's own loader reads package data wherever the package lives (also inside a zip);
+    # importlib.resources would cost more to import than the whole lookup.
+    get_data = getattr(__spec__.loader, "get_data", None) if __spec__ is not None else None
+    try:
+        if get_data is not None:
+            raw: bytes = get_data(path)
+        else:  # pragma: no cover - every importer we ship under has get_data
+            with open(path, "rb") as fh:
+                raw = fh.read()
+    except FileNotFoundError:
+        return []
+    return _parse(area, raw.decode("utf-8"))
+
+
 def load_catalog() -> RuleCatalog:
-    rules: list[Rule] = []
-    folder = resources.files("malhug.core").joinpath("rules")
-    for area in AREAS:
-        entry = folder.joinpath(f"{area}.toml")
-        if entry.is_file():
-            rules.extend(_parse(area, entry.read_text(encoding="utf-8")))
-    return RuleCatalog(rules)
+    """The catalog; each area's file is read and validated on the first lookup that needs it."""
+    return RuleCatalog(loader=_read_area)
 
 
 CATALOG = load_catalog()
