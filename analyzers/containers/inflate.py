@@ -11,9 +11,10 @@ import lzma
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-import lz4.frame
+if TYPE_CHECKING:
+    import lz4.frame
 
 from malhug.analyzers.limits import LimitExceeded
 from malhug.analyzers.source import ByteSource
@@ -100,6 +101,8 @@ def lzma_inflater() -> Inflater:
 
 
 def lz4_inflater() -> Inflater:
+    import lz4.frame  # only lz4 streams need it
+
     return _Buffered(lz4.frame.LZ4FrameDecompressor())
 
 
