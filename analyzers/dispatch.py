@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib
-import logging
 import os
 import time
 from collections.abc import Callable, Iterable
@@ -19,10 +18,9 @@ from malhug.analyzers.context import ScanContext
 from malhug.analyzers.detect import detect_format
 from malhug.analyzers.limits import DEFAULT_LIMITS, LimitExceeded, Limits, MalformedInput
 from malhug.analyzers.source import ByteSource, BytesSource, FileSource
+from malhug.core import logs
 from malhug.core.model import FileReport, Location
 from malhug.core.rules import finding
-
-log = logging.getLogger(__name__)
 
 Analyzer = Callable[[ScanContext, ByteSource], None]
 
@@ -61,6 +59,7 @@ def analyze_source(ctx: ScanContext, src: ByteSource, format_hint: str | None = 
     except MemoryError:
         ctx.add(finding("MH902", f"{fmt}: out of memory while analyzing", evidence="MemoryError"))
     except Exception as exc:
+        log = logs.logger(__name__)
         log.warning("analyzer for %s failed on %s: %r", fmt, ctx.member or ctx.name, exc, exc_info=True)
         ctx.add(finding("MH903", f"{fmt} analyzer failed: {type(exc).__name__}: {exc}", evidence=repr(exc)[:500]))
     return fmt
@@ -168,5 +167,5 @@ def scan_path(
         if on_file is not None:
             on_file(p)
         reports.append(scan_file(p, display=str(p), limits=limits, hash_limit=hash_limit))
-    log.debug("scanned %d files in %.3fs", len(reports), time.monotonic() - started)
+    logs.debug(__name__, "scanned %d files in %.3fs", len(reports), time.monotonic() - started)
     return reports

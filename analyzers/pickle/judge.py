@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -24,10 +23,9 @@ from malhug.analyzers.pickle.policy import (
 )
 from malhug.analyzers.pickle.resolve import APPLIERS, GADGETS, GETATTRS, MODULE_PRODUCERS, Ref, Resolver, Target
 from malhug.analyzers.pickle.values import Call, Global, PDict, PersId, PSet, render, short_name
+from malhug.core import logs
 from malhug.core.model import Category, Finding, Location, Severity, TraceStep
 from malhug.core.rules import finding
-
-log = logging.getLogger(__name__)
 
 MAX_EVIDENCE = 1000
 MAX_SAME = 50  # identical call findings listed before the rest are counted
@@ -78,7 +76,7 @@ def _assess(kind: Kind, text: str, origin: str, depth: int) -> CodeAssessment | 
             return assess_shell(text, origin=origin, depth=depth)
         return assess_python(text, origin=origin, depth=depth)
     except ImportError as exc:
-        log.warning("embedded-code assessment unavailable, using the callable's category: %s", exc)
+        logs.logger(__name__).warning("embedded-code assessment unavailable, using the callable's category: %s", exc)
         return None
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import sys
 import time
@@ -16,6 +15,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from malhug import __version__
+from malhug.core import logs
 from malhug.core.model import FileReport, ScanReport, ScanStats, Severity, Verdict
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -218,8 +218,11 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:
         return EXIT_ERROR if exc.code not in (0, None) else EXIT_CLEAN
-    level = logging.WARNING - 10 * min(args.verbose, 2)
-    logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    level = logs.WARNING - 10 * min(args.verbose, 2)
+    # A scan of local paths imports ``logging`` only if an analyzer logs; the hub layer and the
+    # language server log through their own module loggers, so they get the configuration at once.
+    local = args.command == "scan" and not args.hf_cache and not any(t.startswith("hf:") for t in args.targets)
+    logs.configure(level, sys.stderr, "%(levelname)s %(name)s: %(message)s", now=not local)
     if args.command == "scan":
         return cmd_scan(args)
     if args.command == "rules":
