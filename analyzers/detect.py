@@ -12,10 +12,8 @@ import struct
 import zlib
 
 from malhug.analyzers import formats
-from malhug.analyzers.containers import sniff_proto
 from malhug.analyzers.containers.layout import classify_tar, classify_zip, tar_header_ok
 from malhug.analyzers.containers.sniff_pickle import PICKLE_OPCODES, looks_like_pickle
-from malhug.analyzers.containers.sniff_text import classify_text, decode_text
 from malhug.analyzers.limits import DEFAULT_LIMITS, LimitExceeded, MalformedInput
 from malhug.analyzers.source import ByteSource
 
@@ -156,6 +154,8 @@ def _magic(src: ByteSource, head: bytes) -> str | None:
 
 
 def _protobuf(src: ByteSource) -> str | None:
+    from malhug.analyzers.containers import sniff_proto  # only files no signature identified
+
     if sniff_proto.is_onnx(src):
         return formats.ONNX
     if sniff_proto.is_saved_model(src):
@@ -187,6 +187,8 @@ def detect_format(src: ByteSource, name: str = "") -> str:
         return formats.XZ
     if _zip_at_end(src):
         return _zip_kind(src)
+    from malhug.analyzers.containers.sniff_text import classify_text, decode_text
+
     text = decode_text(head, complete=len(head) >= src.size)
     if text is not None:
         return classify_text(text, complete=len(head) >= src.size, name=name)
