@@ -6,12 +6,12 @@ any other exception MH903. None of them can produce a clean verdict.
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 import os
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 from malhug.analyzers import formats
 from malhug.analyzers.context import ScanContext
@@ -65,8 +65,26 @@ def analyze_source(ctx: ScanContext, src: ByteSource, format_hint: str | None = 
     return fmt
 
 
+# Sources up to this size are hashed with CPython's built-in SHA-256 (the module hashlib falls back
+# to): importing hashlib loads OpenSSL, which costs more than hashing a megabyte. Same digest.
+SMALL_HASH = 1 << 20
+
+
+def _sha256_hasher(size: int) -> Any:
+    if size <= SMALL_HASH:
+        try:
+            from _sha256 import sha256
+
+            return sha256()
+        except ImportError:  # pragma: no cover - an interpreter built without it
+            pass
+    import hashlib
+
+    return hashlib.sha256()
+
+
 def _sha256(src: ByteSource, chunk: int = 8 * 1024 * 1024) -> str:
-    h = hashlib.sha256()
+    h = _sha256_hasher(src.size)
     offset = 0
     while offset < src.size:
         block = src.read_at(offset, chunk)
@@ -100,7 +118,9 @@ def scan_source(
 
 def scan_bytes(data: bytes, *, name: str = "<bytes>", limits: Limits = DEFAULT_LIMITS) -> FileReport:
     src = BytesSource(data)
-    report = scan_source(src, name=name, limits=limits, sha256=hashlib.sha256(data).hexdigest())
+    hasher = _sha256_hasher(len(data))
+    hasher.update(data)
+    report = scan_source(src, name=name, limits=limits, sha256=hasher.hexdigest())
     report.bytes_read = len(data)
     return report
 
