@@ -1,7 +1,13 @@
-"""The scanners under comparison: how each is invoked on one file and how its output maps to a verdict.
+"""The scanners under comparison: how each is invoked on one file and on a folder, and how its output
+maps to a verdict.
 
-Every tool runs as a separate process per file; ``measure`` records its wall time and the peak
-resident memory of that process alone (``os.wait4`` returns the child's own ``ru_maxrss``).
+In the cold runs every tool runs as a separate process per file; ``measure`` records its wall time
+and the peak resident memory of that process alone (``os.wait4`` returns the child's own
+``ru_maxrss``). ``BATCH`` holds each tool's own folder mode (fickling has none); the in-process
+calls live in ``inproc.py``.
+
+malhug runs from ``.venv-bench-malhug`` (a regular, non-editable install, see ``venvs.py``) unless
+``--malhug-venv`` names another venv (``.venv``, the editable development install, for debugging).
 
 Verdict mapping (``malicious | suspicious | clean | error``):
 
@@ -32,6 +38,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 MAIN_VENV = ROOT / ".venv"
 BENCH_VENV = ROOT / ".venv-bench"
+MALHUG_VENV = ROOT / ".venv-bench-malhug"
+TOOL_NAMES = ("malhug", "picklescan", "modelscan", "fickling")
 
 
 @dataclass
@@ -97,8 +105,11 @@ class Tool:
     verdict: Callable[[Run, Path], str]  # (run, scratch json path) -> verdict
 
 
-def _malhug_cmd(path: Path, _: Path) -> list[str]:
-    return [str(MAIN_VENV / "bin" / "malhug"), "scan", str(path), "--format", "json", "--offline", "--no-cache"]
+def _malhug_cmd(venv: Path) -> Callable[[Path, Path], list[str]]:
+    def command(path: Path, _: Path) -> list[str]:
+        return [str(venv / "bin" / "malhug"), "scan", str(path), "--format", "json", "--offline", "--no-cache"]
+
+    return command
 
 
 def _malhug_verdict(run: Run, _: Path) -> str:
@@ -175,12 +186,19 @@ def _fickling_verdict(run: Run, report: Path) -> str:
     return "malicious" if run.returncode == 1 and "rror" not in run.stdout + run.stderr else "error"
 
 
-TOOLS: dict[str, Tool] = {
-    "malhug": Tool("malhug", _malhug_cmd, _malhug_verdict),
-    "picklescan": Tool("picklescan", _picklescan_cmd, _picklescan_verdict),
-    "modelscan": Tool("modelscan", _modelscan_cmd, _modelscan_verdict),
-    "fickling": Tool("fickling", _fickling_cmd, _fickling_verdict),
-}
+def tools(malhug_venv: Path = MALHUG_VENV) -> dict[str, Tool]:
+    return {
+        "malhug": Tool("malhug", _malhug_cmd(malhug_venv), _malhug_verdict),
+        "picklescan": Tool("picklescan", _picklescan_cmd, _picklescan_verdict),
+        "modelscan": Tool("modelscan", _modelscan_cmd, _modelscan_verdict),
+        "fickling": Tool("fickling", _fickling_cmd, _fickling_verdict),
+    }
+
+
+def crashed(run: Run) -> bool:
+    """The tool died (a traceback, a signal or our timeout) rather than reporting on what it read."""
+    text = run.stdout + run.stderr
+    return run.timed_out or run.returncode < 0 or "Traceback (most recent call last)" in text
 
 
 def scan_one(tool: Tool, path: Path, timeout: float = 300.0) -> tuple[str, Run]:
@@ -191,10 +209,55 @@ def scan_one(tool: Tool, path: Path, timeout: float = 300.0) -> tuple[str, Run]:
     return verdict, run
 
 
-def versions() -> dict[str, str]:
+# Folder mode: each tool's own CLI over a whole folder, the way a user scans a repository.
+
+
+@dataclass(frozen=True)
+class Batch:
+    command: Callable[[Path, Path], list[str]]  # (folder, scratch report path) -> argv
+    scanned: Callable[[Run, Path], int | None]  # (run, report) -> files the tool says it scanned
+
+
+def _malhug_scanned(run: Run, _: Path) -> int | None:
+    try:
+        return len(json.loads(run.stdout)["files"])
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def _picklescan_scanned(run: Run, _: Path) -> int | None:
+    return _count(run.stdout, "Scanned files") if "Scanned files:" in run.stdout else None
+
+
+def _modelscan_scanned(run: Run, report: Path) -> int | None:
+    """Top-level files with at least one scanned entry (a zip's members are listed as FILE:MEMBER)."""
+    try:
+        listed = json.loads(report.read_text())["summary"]["scanned"].get("scanned_files", [])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+    return len({str(name).split(":", 1)[0] for name in listed})
+
+
+def batches(malhug_venv: Path = MALHUG_VENV) -> dict[str, Batch]:
+    """fickling has no folder mode (one PICKLE_FILE per invocation): it is absent here."""
+    return {
+        "malhug": Batch(_malhug_cmd(malhug_venv), _malhug_scanned),
+        "picklescan": Batch(_picklescan_cmd, _picklescan_scanned),
+        "modelscan": Batch(_modelscan_cmd, _modelscan_scanned),
+    }
+
+
+def scan_folder(batch: Batch, folder: Path, timeout: float = 900.0) -> tuple[int | None, Run]:
+    with tempfile.TemporaryDirectory(prefix="malhug-bench-") as tmp:
+        report = Path(tmp) / "report.json"
+        run = measure(batch.command(folder, report), timeout=timeout, cwd=Path(tmp))
+        return batch.scanned(run, report), run
+
+
+def versions(malhug_venv: Path = MALHUG_VENV) -> dict[str, str]:
     out = {}
     for name, exe in (
-        ("malhug", MAIN_VENV / "bin" / "malhug"),
+        ("malhug", malhug_venv / "bin" / "malhug"),
         ("picklescan", BENCH_VENV / "bin" / "pip"),
         ("modelscan", BENCH_VENV / "bin" / "pip"),
         ("fickling", BENCH_VENV / "bin" / "pip"),
