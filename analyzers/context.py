@@ -19,6 +19,8 @@ from malhug.core.model import Finding
 
 @dataclass
 class ScanContext:
+    """The state of one top-level file's scan, shared by every analyzer and nesting level."""
+
     limits: Limits = DEFAULT_LIMITS
     findings: list[Finding] = field(default_factory=list)
     depth: int = 0

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Limits:
+    """Bounds every parser applies; ``DEFAULT_LIMITS`` unless a caller passes its own."""
+
     # Whole-stream reads (a pickle, a script, a JSON header) larger than this are refused.
     max_stream_bytes: int = 256 * 1024 * 1024
     # Total bytes produced by decompressing one member or stream (zip/zlib/gzip bombs).

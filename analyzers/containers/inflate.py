@@ -131,6 +131,8 @@ class _Corrupt(Exception):
 
 @dataclass
 class Inflated:
+    """What a bounded decompression produced."""
+
     data: bytes
     complete: bool  # the stream(s) reached their end marker
     consumed: int  # compressed bytes read

@@ -32,6 +32,8 @@ OBJECT_DATA = "<object data>"
 
 @dataclass(frozen=True)
 class NpyHeader:
+    """The parsed header of a ``.npy`` array."""
+
     descr: object
     shape: tuple[int, ...]
     fortran_order: bool

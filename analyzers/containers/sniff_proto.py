@@ -28,6 +28,8 @@ MAX_SKIPS = 6
 
 @dataclass(frozen=True)
 class Field:
+    """One protobuf field header."""
+
     number: int
     wire: int
     value: int  # varint value, or payload length for LEN

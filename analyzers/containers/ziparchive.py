@@ -66,6 +66,8 @@ _LOCAL = struct.Struct("<4sHHHHHIIIHH")
 
 @dataclass(frozen=True)
 class ZipMember:
+    """One central-directory entry."""
+
     name: str
     compressed_size: int
     size: int

@@ -21,6 +21,8 @@ __all__ = ["Danger", "Kind", "NameCache", "canonical", "danger_of", "is_allowed"
 
 @dataclass(frozen=True)
 class Danger:
+    """A dangerous callable and what it does."""
+
     name: str
     kind: Kind
 

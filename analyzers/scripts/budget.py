@@ -24,6 +24,8 @@ class BudgetExceeded(Exception):
 
 @dataclass
 class Budget:
+    """The remaining time, nested analyses and decoded bytes of one analysis."""
+
     seconds: float = DEFAULT_SECONDS
     nested: int = MAX_NESTED
     decoded: int = MAX_DECODED_TOTAL

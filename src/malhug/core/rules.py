@@ -36,6 +36,8 @@ _AREA_OF = {digit: area for area, digit in AREAS.items()}
 
 @dataclass(frozen=True)
 class Rule:
+    """One catalogued rule (``rules/<area>.toml``)."""
+
     id: str
     title: str
     category: Category
