@@ -444,20 +444,30 @@ def analyze_code(
     path: str = "<script>",
     budget: Budget | None = None,
     load_time: bool = True,
+    prune: bool = True,
 ) -> Result:
     """Parse (repairing syntax errors by blanking the broken statements) and analyze ``code``.
 
     ``load_time`` says whether loading a model or dataset runs this file (scope.py); when it does not,
-    ordinary commands in functions nothing calls on import are reported as notes.
+    ordinary commands in functions nothing calls on import are reported as notes. ``prune=False``
+    analyzes every top-level definition (relevance.py; the tests compare both).
     """
     with no_cyclic_gc():
         return _analyze_code(
-            code, embedded=embedded, depth=depth, path=path, budget=budget or Budget(), load_time=load_time
+            code,
+            embedded=embedded,
+            depth=depth,
+            path=path,
+            budget=budget or Budget(),
+            load_time=load_time,
+            prune=prune,
         )
 
 
-def _analyze_code(code: str, *, embedded: bool, depth: int, path: str, budget: Budget, load_time: bool) -> Result:
-    parsed = parsing.parse(code)
+def _analyze_code(
+    code: str, *, embedded: bool, depth: int, path: str, budget: Budget, load_time: bool, prune: bool
+) -> Result:
+    parsed = parsing.parse(code, prune=prune)
     if parsed.module is None:
         incomplete = parsed.errors[0][1] if parsed.too_deep else None
         return Result(

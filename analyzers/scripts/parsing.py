@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
+from malhug.analyzers.scripts import relevance
+
 MAX_REPAIRS = 12
 # libcst's parse time grows with the square of an expression's depth (2,000 chained `+` take half a
 # second) and CPython accepts depths near 3,000; real code stays far below this bound.
@@ -115,28 +117,32 @@ def _top_level_region(lines: list[str], index: int) -> tuple[int, int]:
     return start, end
 
 
-def parse(text: str) -> Parsed:
+def parse(text: str, *, prune: bool = True) -> Parsed:
     """Parse ``text``, blanking broken statements; CPython's parser goes first.
 
     libcst's native parser crashes the process (stack overflow) on some inputs nested deeper than
     CPython accepts (``1 + 1 + … + 1`` twenty thousand times), so it only ever sees text that
-    ``ast.parse`` accepted; CPython's parser also gives the better error positions.
+    ``ast.parse`` accepted; CPython's parser also gives the better error positions. With ``prune``,
+    top-level definitions the analysis cannot learn anything from are blanked before libcst parses
+    (relevance.py); the module then holds the kept statements only, at their original lines.
     """
     try:
-        return _parse(text)
+        return _parse(text, prune)
     except _TooDeep as exc:
         return Parsed(None, [(1, f"nesting too deep to analyze ({exc})")], too_deep=True)
 
 
-def _parse(text: str) -> Parsed:
+def _parse(text: str, prune: bool) -> Parsed:
     errors: list[tuple[int, str]] = []
     lines = text.splitlines(keepends=True)
     current = text
     for _ in range(MAX_REPAIRS):
         err, tree = _check(current)
         if err is None:
+            pruned = relevance.prune(current, tree) if prune and tree is not None else None
+            cst_text, tree = pruned if pruned is not None else (current, tree)
             try:
-                return Parsed(cst.parse_module(current), errors, tree=tree)
+                return Parsed(cst.parse_module(cst_text), errors, tree=tree)
             except cst.ParserSyntaxError as exc:
                 err = (exc.raw_line, exc.message)
             except (RecursionError, MemoryError) as exc:

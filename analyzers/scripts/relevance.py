@@ -1,0 +1,533 @@
+"""Which parts of a module the taint analysis can learn anything from.
+
+libcst's parse is most of the cost of analyzing a large file, and most of a large modeling file is
+``nn.Module`` code that touches nothing the analysis knows. Before libcst sees a module, CPython's
+tree (parsed only, never compiled) splits it into *units* — each top-level statement, except that
+a class is split into its methods and the rest of it — and the units that cannot change the result
+are blanked: their lines are emptied (a blanked method leaves a ``pass`` on its first line), so
+every kept line keeps its number and its columns.
+
+A unit is a *seed* when its code mentions something the analysis gives meaning to: a dotted name
+of the knowledge tables (reached directly, through an import alias, or inside a longer chain such
+as ``torch.os.system``), a builtin with meaning (``exec``, ``open``, ``getattr``, ``chr`` …), a
+dunder used in sandbox escapes, an ``import``/``global``/``nonlocal`` statement, or a module-level
+name bound to any of those. A unit is kept when it is a seed, an import, or when data can flow
+between it and kept code (to a fixpoint):
+
+- kept code uses what it defines (its name as a name, an attribute or a word of a string constant,
+  as ``globals()["f"]`` and ``getattr(self, "m")`` do), or it uses a function, class or method that
+  kept code defines, by name or by a string (its arguments flow in);
+- it stores an attribute that kept code loads (also by ``setattr(obj, "x", …)``: any string word
+  counts), or loads one that kept code stores (``self.x`` set in one method, used in another);
+- it changes in place (``x.append``, ``x[k] = v``) a module-level variable that kept code reads.
+
+A unit that is none of these runs no sink and feeds no kept code, so the analysis of the module
+without it reports the same findings (the tests compare both on every fixture). A module with a
+star import keeps everything. The same test over a whole embedded payload (``print('owned')``)
+tells that the analysis would find nothing, without importing libcst at all.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import re
+import warnings
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from malhug.analyzers.knowledge import families as F
+from malhug.analyzers.scripts import knowledge as K
+from malhug.analyzers.scripts import patterns
+
+# Builtins whose use alone can be a finding or reach code and files, and the ones strings are
+# hidden with (``chr`` lists, ``bytes``). ``getattr``, ``str``, ``len`` and the like only compute
+# values: they matter when their result flows into kept code (the closure below) or when their
+# operand is itself known (``getattr(os, "system")`` mentions ``os``).
+BUILTIN_SEEDS = frozenset(
+    "exec eval compile execfile open __import__ globals locals vars breakpoint input exit quit "
+    "__builtins__ __builtin__ __loader__ __spec__ chr bytes bytearray".split()
+)
+# Dunder attributes of everyday code; any other dunder access (``__globals__``, ``__subclasses__``,
+# ``__dict__``, ``__code__``) makes a unit a seed.
+_PLAIN_DUNDERS = frozenset(
+    "__init__ __name__ __class__ __doc__ __qualname__ __module__ __len__ __repr__ __str__ __eq__ __hash__ "
+    "__version__ __post_init__ __enter__ __exit__ __iter__ __next__ __getitem__ __contains__".split()
+)
+# Methods through which code changes a value in place (the engine's mutators).
+_MUTATORS = frozenset(
+    {"append", "extend", "add", "update", "insert", "write", "writelines", "setdefault", "appendleft"}
+)
+# Qualified names the engine's code tests for by value (not from a table). The tests check that every
+# such literal in the engine is covered here or by the tables.
+EXTRA_NAMES = frozenset(
+    {"os.dup2", "sys.modules", "pathlib.Path.home", "httpx.Request", "requests.Request", "sqlite3.connect"}
+)
+# Builtins the engine folds or passes values through: no finding by themselves (see BUILTIN_SEEDS).
+VALUE_BUILTINS = frozenset("getattr setattr delattr memoryview str len print dict map reversed".split())
+# Methods the engine gives meaning on a path value (``Path(p).write_text``): path values come from
+# path builders, which are everyday code, so these method names make a unit a seed.
+PATH_METHODS = frozenset("read_text read_bytes open write_text write_bytes unlink rglob glob iterdir walk".split())
+_MAX_TEXT = 4096  # string constants checked against the credential-store patterns
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+_IMPORTS = (ast.Import, ast.ImportFrom)
+_MAX_NAME = 256  # a string constant that is a (dotted) identifier up to this long may name code
+
+
+@lru_cache(maxsize=1)
+def known_names() -> tuple[frozenset[tuple[str, ...]], frozenset[tuple[str, ...]]]:
+    """(dotted names of the knowledge tables as tuples, every proper prefix of them and the
+    modules whose mere use as a value matters)."""
+    names: set[str] = set()
+    propagators = K.PATH_BUILDERS - K.FILE_OPENERS  # they only pass values through
+    skip = ("BUILDER_BASES", "BUILDER_METHODS", "BUILTINS", "HTTP_FUNCS", "PATH_BUILDERS")
+    for module in (F, K):
+        for key, value in vars(module).items():
+            if key.startswith("_") or key in skip:
+                continue
+            items: Iterable[object]
+            if isinstance(value, dict):
+                items = [*value.keys(), *value.values()]
+            elif isinstance(value, (frozenset, set, tuple, list)):
+                items = value
+            else:
+                continue
+            names.update(i for i in items if isinstance(i, str) and "." in i and i not in propagators and _dotted(i))
+    names |= {f"{m}.{f}" for m in K.HTTP_MODULES for f in K.HTTP_FUNCS} | EXTRA_NAMES
+    full = frozenset(tuple(n.split(".")) for n in names)
+    modules = K.DANGEROUS_IMPORTS | F.SYSTEM_MODULES | set(K.HTTP_MODULES) | F.HTTP_CLIENT_MODULES
+    prefixes = frozenset(parts[:i] for parts in full for i in range(1, len(parts))) | {
+        tuple(m.split(".")) for m in modules
+    }
+    return full, prefixes
+
+
+# Modules any member of which matters (``importlib.import_module``, ``subprocess.anything``);
+# ``os``, ``sys`` and ``shutil`` are everyday modules whose dangerous members the tables list.
+DANGER_ROOTS = (K.DANGEROUS_IMPORTS | F.SYSTEM_MODULES | {"importlib", "builtins", "__builtins__", "__builtin__"}) - {
+    "os",
+    "sys",
+    "posix",
+    "nt",
+    "shutil",
+}
+
+
+def _dotted(text: str) -> bool:
+    return all(_IDENT.fullmatch(part) for part in text.split("."))
+
+
+_SPAWN = tuple(p.rsplit(".", 1)[-1] for p in F.PROCESS_SPAWN_PREFIXES)  # os.exec*, os.spawn*
+
+
+_MODULE_ALIASES = tuple((tuple(k.split(".")), tuple(v.split("."))) for k, v in K.ALIASES.items())
+
+
+def _unalias(parts: tuple[str, ...]) -> tuple[str, ...]:
+    """``posix.system`` -> ``os.system``: the module aliases the engine normalizes, anywhere in a chain."""
+    out: list[str] = []
+    i = 0
+    while i < len(parts):
+        for alias, real in _MODULE_ALIASES:
+            if parts[i : i + len(alias)] == alias:
+                out.extend(real)
+                i += len(alias)
+                break
+        else:
+            out.append(parts[i])
+            i += 1
+    return tuple(out)
+
+
+def chain_is_known(parts: tuple[str, ...]) -> bool:
+    """Does the dotted chain ``parts`` (import aliases expanded) reach a known name?
+
+    True when a known name occurs in it (``torch.os.system`` holds ``os.system``), or when a tail of
+    it starts a known name (``self.os``, or ``torch.hub`` stored to be called later)."""
+    full, prefixes = known_names()
+    parts = _unalias(parts)
+    n = len(parts)
+    for i in range(n):
+        if parts[i] in DANGER_ROOTS or parts[i:] in prefixes:
+            return True
+        for j in range(i + 2, n + 1):
+            if parts[i:j] in full:
+                return True
+        if i + 1 < n and parts[i] == "os" and parts[i + 1].startswith(_SPAWN):
+            return True
+    return False
+
+
+def _chain(node: ast.expr) -> tuple[str, ...] | None:
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    parts.append(node.id)
+    return tuple(reversed(parts))
+
+
+@dataclass
+class Unit:
+    """A top-level statement, or a method of a top-level class (``cls`` then names the class)."""
+
+    node: ast.stmt
+    cls: ast.ClassDef | None = None
+    names: set[str] = field(default_factory=set)  # every identifier used as a name
+    bare: set[str] = field(default_factory=set)  # names not at the root of a dotted chain
+    words: set[str] = field(default_factory=set)  # string constants that are (dotted) identifiers
+    chains: list[tuple[str, ...]] = field(default_factory=list)  # dotted chains rooted at a name
+    loads: set[str] = field(default_factory=set)  # attribute names read (not through `self`)
+    stores: set[str] = field(default_factory=set)  # attribute names written (not through `self`)
+    self_loads: set[str] = field(default_factory=set)  # `self.x` read in a method
+    self_stores: set[str] = field(default_factory=set)  # `self.x` written in a method
+    super_loads: set[str] = field(default_factory=set)  # `super().m` in a method
+    mutated: set[str] = field(default_factory=set)  # names changed in place
+    special: bool = False  # global / nonlocal / unusual dunder
+    imports: bool = False  # holds an import statement
+    defines: set[str] = field(default_factory=set)  # module-level names (or method names) it binds
+    self_name: str | None = None  # a method's first parameter (``self``, ``cls``)
+    methods: set[str] = field(default_factory=set)  # names of methods called (x.m(...))
+    texts: list[tuple[int, int, str]] = field(default_factory=list)  # string constants, with positions
+
+    @property
+    def is_method(self) -> bool:
+        return self.cls is not None
+
+    def attr(self, base: ast.expr, name: str, *, store: bool) -> None:
+        """Record ``base.name`` read or written, in the set its base decides."""
+        if type(base) is ast.Name and base.id == self.self_name:
+            (self.self_stores if store else self.self_loads).add(name)
+        elif (
+            not store
+            and type(base) is ast.Call
+            and type(base.func) is ast.Name
+            and base.func.id == "super"
+            and self.cls is not None
+        ):
+            self.super_loads.add(name)
+        else:
+            (self.stores if store else self.loads).add(name)
+
+
+def _collect(unit: Unit, roots: Iterable[ast.AST]) -> None:
+    inner: set[int] = set()  # Attribute nodes inside a longer chain (ast.walk visits parents first)
+    starts: set[int] = set()  # Name nodes at the root of a chain
+    for root in roots:
+        for node in ast.walk(root):
+            kind = type(node)
+            if kind is ast.Name:
+                name = node.id  # type: ignore[attr-defined]
+                unit.names.add(name)
+                if id(node) not in starts:
+                    unit.bare.add(name)
+            elif kind is ast.Attribute:
+                attr = node.attr  # type: ignore[attr-defined]
+                if attr.startswith("__") and attr.endswith("__") and attr not in _PLAIN_DUNDERS:
+                    unit.special = True
+                value = node.value  # type: ignore[attr-defined]
+                unit.attr(value, attr, store=not isinstance(node.ctx, ast.Load))  # type: ignore[attr-defined]
+                if type(value) is ast.Attribute:
+                    inner.add(id(value))
+                elif type(value) is ast.Name:
+                    starts.add(id(value))
+                if id(node) not in inner:
+                    chain = _chain(node)  # type: ignore[arg-type]
+                    if chain is not None:
+                        unit.chains.append(chain)
+            elif kind is ast.Constant:
+                value = node.value  # type: ignore[attr-defined]
+                if isinstance(value, str):
+                    if len(value) <= _MAX_NAME and _dotted(value):
+                        unit.words.update(value.split("."))
+                    if len(value) <= _MAX_TEXT:
+                        unit.texts.append((node.lineno, node.col_offset, value))  # type: ignore[attr-defined]
+            elif kind in (ast.Import, ast.ImportFrom):
+                unit.imports = True
+            elif kind in (ast.Global, ast.Nonlocal):
+                unit.special = True
+            elif kind is ast.Subscript:
+                # A constant string sliced with a step ("hss./~"[::-1]) is folded by the engine.
+                sl, value = node.slice, node.value  # type: ignore[attr-defined]
+                if type(sl) is ast.Slice and sl.step is not None and type(value) is ast.Constant:
+                    unit.special = True
+            elif kind is ast.Call:
+                func = node.func  # type: ignore[attr-defined]
+                if type(func) is ast.Attribute:
+                    unit.methods.add(func.attr)
+                if type(func) is ast.Attribute and func.attr in _MUTATORS:
+                    if type(func.value) is ast.Name:
+                        unit.mutated.add(func.value.id)
+                    elif type(func.value) is ast.Attribute:  # self.items.append(x) changes items
+                        unit.attr(func.value.value, func.value.attr, store=True)
+            elif kind in (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Delete):
+                targets = node.targets if kind in (ast.Assign, ast.Delete) else [node.target]  # type: ignore[attr-defined]
+                for target in targets:
+                    while type(target) in (ast.Attribute, ast.Subscript):
+                        target = target.value
+                        if type(target) is ast.Name:
+                            unit.mutated.add(target.id)
+                        elif type(target) is ast.Attribute:  # self.d[k] = v changes d
+                            unit.attr(target.value, target.attr, store=True)
+            elif kind in _DEFS and node is not unit.node:
+                unit.defines.add(node.name)  # type: ignore[attr-defined]
+
+
+def _units(tree: ast.Module) -> list[Unit]:
+    units: list[Unit] = []
+    for stmt in tree.body:
+        if isinstance(stmt, ast.ClassDef):
+            shell = Unit(stmt)
+            shell.defines.add(stmt.name)
+            rest: list[ast.AST] = [*stmt.decorator_list, *stmt.bases, *stmt.keywords]
+            for item in stmt.body:
+                if isinstance(item, _FUNCS):
+                    params = [*item.args.posonlyargs, *item.args.args]
+                    method = Unit(item, cls=stmt, self_name=params[0].arg if params else None)
+                    method.defines.add(item.name)
+                    _collect(method, [item])
+                    units.append(method)
+                else:
+                    rest.append(item)
+            _collect(shell, rest)
+            units.append(shell)
+        else:
+            unit = Unit(stmt)
+            if isinstance(stmt, _FUNCS):
+                unit.defines.add(stmt.name)
+            _collect(unit, [stmt])
+            if not isinstance(stmt, _FUNCS):
+                unit.defines |= {
+                    n.id for n in ast.walk(stmt) if type(n) is ast.Name and not isinstance(n.ctx, ast.Load)
+                }
+            units.append(unit)
+    # `super().m()` reaches a method of this module only when a base class is defined here.
+    local = {s.name for s in tree.body if isinstance(s, ast.ClassDef)}
+    for unit in units:
+        if unit.super_loads and unit.cls is not None:
+            bases = {c[0] for c in map(_chain_or_name, unit.cls.bases) if c}
+            if bases & local:
+                unit.loads |= unit.super_loads
+    return units
+
+
+def _chain_or_name(node: ast.expr) -> tuple[str, ...] | None:
+    return (node.id,) if isinstance(node, ast.Name) else _chain(node)
+
+
+class _Module:
+    def __init__(self, tree: ast.Module):
+        self.units = _units(tree)
+        self.aliases: dict[str, tuple[str, ...]] = {}
+        self.star = False
+        module_level = (n for s in tree.body if not isinstance(s, _DEFS) for n in ast.walk(s))
+        for stmt in module_level:
+            if isinstance(stmt, ast.Import):
+                for alias in stmt.names:
+                    top = alias.name.split(".")[0]
+                    self.aliases[alias.asname or top] = tuple((alias.name if alias.asname else top).split("."))
+            elif isinstance(stmt, ast.ImportFrom):
+                for alias in stmt.names:
+                    if alias.name == "*":
+                        self.star = True
+                    elif stmt.module and not stmt.level:
+                        self.aliases[alias.asname or alias.name] = (*stmt.module.split("."), alias.name)
+        # Module-level names bound to something known (`run = os.system`) are known themselves.
+        self.hot: set[str] = set()
+        plain = [u for u in self.units if not u.is_method and not isinstance(u.node, (*_DEFS, *_IMPORTS))]
+        changed = True
+        while changed:
+            changed = False
+            for unit in plain:
+                if not unit.defines <= self.hot and self.mentions_known(unit, imports=False):
+                    self.hot |= unit.defines
+                    changed = True
+
+    def mentions_known(self, unit: Unit, *, imports: bool = True) -> bool:
+        if unit.special or (imports and unit.imports) or unit.methods & PATH_METHODS:
+            return True
+        if unit.texts and names_a_secret_store(unit.texts):
+            return True
+        hot, aliases = self.hot, self.aliases
+        for name in unit.names:
+            if name in BUILTIN_SEEDS or name in hot:
+                return True
+        for name in unit.bare:
+            if chain_is_known(aliases.get(name, (name,))):
+                return True
+        for chain in unit.chains:
+            real = aliases.get(chain[0])
+            if chain_is_known(real + chain[1:] if real is not None else chain):
+                return True
+        return False
+
+
+def names_a_secret_store(texts: list[tuple[int, int, str]]) -> bool:
+    """Do these string constants name a credential or browser store, one by one, reversed, or joined
+    in source order (a path split into pieces)? The engine reports a read of such a path by any call."""
+    ordered = [t for _, _, t in sorted(texts)]
+    for text in [*ordered, "".join(ordered)]:
+        for variant in (text, text[::-1]):
+            if patterns.is_credential_path(variant) or patterns.is_browser_store(variant):
+                return True
+    return False
+
+
+def kept_units(tree: ast.Module) -> tuple[list[Unit], list[bool]]:
+    """The units of ``tree`` and, for each, whether the analysis may learn anything from it."""
+    module = _Module(tree)
+    units = module.units
+    if module.star:
+        return units, [True] * len(units)
+    keep = [isinstance(u.node, _IMPORTS) or module.mentions_known(u) for u in units]
+    # A store path split over several statements: no unit names it, the module does. Keep all.
+    texts = [t for u in units for t in u.texts]
+    if texts and not any(names_a_secret_store(u.texts) for u in units if u.texts) and names_a_secret_store(texts):
+        return units, [True] * len(units)
+    _keep_shared_lines(tree, units, keep)
+    variables: set[str] = set()  # module-level variables
+    for unit in units:
+        if not unit.is_method and not isinstance(unit.node, (*_DEFS, *_IMPORTS)):
+            variables |= unit.defines
+    changed = True
+    while changed:
+        changed = False
+        used: set[str] = set()  # names, attribute names and string words kept code uses
+        names: set[str] = set()
+        defined: set[str] = set()  # functions, classes and methods kept code defines
+        loads: set[str] = set()  # attributes kept code reads or writes, not through `self`
+        stores: set[str] = set()
+        all_loads: set[str] = set()  # ... including through `self`
+        all_stores: set[str] = set()
+        self_loads: dict[int, set[str]] = {}  # `self.x` kept methods of a class read / write
+        self_stores: dict[int, set[str]] = {}
+        for unit, k in zip(units, keep, strict=True):
+            if k:
+                used |= unit.names | unit.words | unit.loads | unit.self_loads
+                names |= unit.names
+                loads |= unit.loads
+                stores |= unit.stores
+                all_loads |= unit.loads | unit.self_loads
+                all_stores |= unit.stores | unit.self_stores
+                if unit.cls is not None:
+                    self_loads.setdefault(id(unit.cls), set()).update(unit.self_loads)
+                    self_stores.setdefault(id(unit.cls), set()).update(unit.self_stores)
+                if isinstance(unit.node, _DEFS):
+                    defined |= unit.defines
+        classes = {u.cls.name for u, k in zip(units, keep, strict=True) if k and u.cls is not None}
+        shells = {id(u.node) for u, k in zip(units, keep, strict=True) if k and isinstance(u.node, ast.ClassDef)}
+        for i, unit in enumerate(units):
+            if keep[i]:
+                continue
+            own = id(unit.cls) if unit.cls is not None else 0
+            if (
+                # Kept code can instantiate or use a kept class: its dunders run implicitly.
+                (own in shells and _is_dunder(unit.node))
+                or unit.defines & used
+                or unit.names & defined
+                or (unit.loads | unit.self_loads) & defined
+                or unit.words & defined
+                or ("setattr" in unit.names and unit.words & all_loads)
+                # Attributes: `self.x` of one class meets `self.x` of the same class only (the
+                # engine keeps them per class), any other access meets every access.
+                or unit.stores & all_loads
+                or unit.loads & all_stores
+                or unit.self_stores & (loads | self_loads.get(own, set()))
+                or unit.self_loads & (stores | self_stores.get(own, set()))
+                or unit.mutated & variables & names
+                or (unit.cls is None and isinstance(unit.node, ast.ClassDef) and unit.node.name in classes)
+            ):
+                keep[i] = True
+                changed = True
+    return units, keep
+
+
+def _is_dunder(node: ast.stmt) -> bool:
+    name = getattr(node, "name", "")
+    return name.startswith("__") and name.endswith("__")
+
+
+def _parse(text: str) -> ast.Module | None:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return ast.parse(text)
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        return None
+
+
+def nothing_to_find(text: str) -> bool:
+    """True when the analysis of ``text`` is sure to find nothing: it parses, and no part of it
+    mentions anything the analysis knows (``print('owned')``, arithmetic, plain data)."""
+    tree = _parse(text)
+    if tree is None:
+        return False
+    module = _Module(tree)
+    return not module.star and not any(module.mentions_known(u) for u in module.units)
+
+
+def _first_line(stmt: ast.stmt) -> int:
+    first = stmt.lineno
+    for dec in getattr(stmt, "decorator_list", ()):
+        first = min(first, dec.lineno)
+    return first
+
+
+def _keep_shared_lines(tree: ast.Module, units: list[Unit], keep: list[bool]) -> None:
+    """Keep top-level statements that share a line with another (``import os; os.system(c); x = 1``):
+    blanking works on whole lines."""
+    shared: set[int] = set()
+    body = tree.body
+    for before, after in zip(body, body[1:], strict=False):
+        if (before.end_lineno or before.lineno) >= _first_line(after):
+            shared.add(id(before))
+            shared.add(id(after))
+    if shared:
+        for i, unit in enumerate(units):
+            if not unit.is_method and id(unit.node) in shared:
+                keep[i] = True
+
+
+def prune(text: str, tree: ast.Module) -> tuple[str, ast.Module] | None:
+    """``text`` with the units nothing can be learned from blanked, and CPython's tree of the kept
+    top-level statements as the blanked text reads (same line numbers; a blanked method is a
+    ``pass`` on its first line); None when everything is kept."""
+    units, keep = kept_units(tree)
+    if all(keep):
+        return None
+    lines = text.splitlines(keepends=True)
+    dropped_tops = {id(u.node) for u, k in zip(units, keep, strict=True) if not k and not u.is_method}
+    passes: dict[int, ast.Pass] = {}  # blanked method -> the pass left in its place
+    for unit, k in zip(units, keep, strict=True):
+        if k or (unit.cls is not None and id(unit.cls) in dropped_tops):
+            continue
+        node = unit.node
+        first = _first_line(node)
+        end = min(node.end_lineno if node.end_lineno is not None else node.lineno, len(lines))
+        indent = lines[first - 1][: node.col_offset] if first <= len(lines) else ""
+        for index in range(first - 1, end):
+            line = lines[index]
+            lines[index] = line[len(line.rstrip("\r\n")) :]
+        if unit.is_method and first <= len(lines):
+            # A class body may not be left empty: the method's first line becomes `pass`.
+            lines[first - 1] = indent + "pass" + lines[first - 1]
+            passes[id(node)] = ast.Pass(
+                lineno=first, col_offset=len(indent), end_lineno=first, end_col_offset=len(indent) + 4
+            )
+    body: list[ast.stmt] = []
+    for stmt in tree.body:
+        if id(stmt) in dropped_tops:
+            continue
+        if isinstance(stmt, ast.ClassDef) and any(id(item) in passes for item in stmt.body):
+            inner = [passes.get(id(item), item) for item in stmt.body]
+            last = inner[-1]
+            stmt = copy.copy(stmt)  # the caller's tree stays as it was
+            stmt.body = inner
+            stmt.end_lineno, stmt.end_col_offset = last.end_lineno, last.end_col_offset
+        body.append(stmt)
+    return "".join(lines), ast.Module(body=body, type_ignores=tree.type_ignores)

