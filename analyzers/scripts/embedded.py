@@ -8,7 +8,6 @@ payloads they find; the script analysis calls them for constant arguments of ``e
 from __future__ import annotations
 
 from malhug.analyzers.embedded import CodeAssessment, most_specific
-from malhug.analyzers.scripts import relevance
 from malhug.analyzers.scripts.budget import Budget
 from malhug.analyzers.scripts.indicators import Indicator, worst_severity
 from malhug.analyzers.scripts.shell import analyze_shell
@@ -21,6 +20,8 @@ MAX_NESTED_CODE = 256 << 10  # a payload decoded inside another is analyzed up t
 
 def python_indicators(code: str, depth: int, budget: Budget | None = None) -> list[Indicator]:
     """Indicators of a Python payload (the taint engine in embedded mode)."""
+    from malhug.analyzers.scripts import relevance  # Python payloads only (a shell command needs none)
+
     if relevance.nothing_to_find(code[:MAX_CODE]):
         return []
     from malhug.analyzers.scripts.engine import analyze_code
@@ -55,6 +56,8 @@ def _assessment(indicators: list[Indicator], findings: tuple[Finding, ...]) -> C
 
 
 def assess_python(code: str, *, origin: str = "<embedded>", depth: int = 0) -> CodeAssessment:
+    from malhug.analyzers.scripts import relevance
+
     if relevance.nothing_to_find(code[:MAX_CODE]):
         return CodeAssessment()  # what the engine gives such code, without importing libcst
     from malhug.analyzers.scripts.engine import analyze_code
