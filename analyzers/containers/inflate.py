@@ -10,7 +10,6 @@ import bz2
 import lzma
 import zlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
@@ -129,16 +128,30 @@ class _Corrupt(Exception):
     pass
 
 
-@dataclass
 class Inflated:
-    """What a bounded decompression produced."""
+    """What a bounded decompression produced.
 
-    data: bytes
-    complete: bool  # the stream(s) reached their end marker
-    consumed: int  # compressed bytes read
-    trailing: bytes  # bytes after the last stream that do not start another one (first 64)
-    truncated_output: bool  # stopped at ``want`` bytes
-    error: str | None = None  # corrupt data: ``data`` holds what came out before it
+    A plain class: a dataclass compiles its methods when its module is imported, which every cold
+    ``malhug scan`` of a zip pays.
+    """
+
+    __slots__ = ("data", "complete", "consumed", "trailing", "truncated_output", "error")
+
+    def __init__(
+        self,
+        data: bytes,
+        complete: bool,
+        consumed: int,
+        trailing: bytes,
+        truncated_output: bool,
+        error: str | None = None,
+    ):
+        self.data = data
+        self.complete = complete  # the stream(s) reached their end marker
+        self.consumed = consumed  # compressed bytes read
+        self.trailing = trailing  # bytes after the last stream that do not start another one (first 64)
+        self.truncated_output = truncated_output  # stopped at ``want`` bytes
+        self.error = error  # corrupt data: ``data`` holds what came out before it
 
 
 def inflate(

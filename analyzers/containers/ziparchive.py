@@ -11,7 +11,6 @@ from __future__ import annotations
 import lzma
 import struct
 import zlib
-from dataclasses import dataclass
 
 from malhug.analyzers.containers.inflate import (
     RATIO_FLOOR,
@@ -64,17 +63,29 @@ _CENTRAL = struct.Struct("<4sHHHHHHIIIHHHHHII")
 _LOCAL = struct.Struct("<4sHHHHHIIIHH")
 
 
-@dataclass(frozen=True)
+# ZipMember and ZipAnomaly are plain classes: a dataclass compiles its methods when its module is
+# imported, which every cold ``malhug scan`` of a zip pays.
 class ZipMember:
     """One central-directory entry."""
 
-    name: str
-    compressed_size: int
-    size: int
-    method: int
-    flags: int
-    header_offset: int
-    crc: int
+    __slots__ = ("name", "compressed_size", "size", "method", "flags", "header_offset", "crc")
+
+    def __init__(
+        self, name: str, compressed_size: int, size: int, method: int, flags: int, header_offset: int, crc: int
+    ):
+        self.name = name
+        self.compressed_size = compressed_size
+        self.size = size
+        self.method = method
+        self.flags = flags
+        self.header_offset = header_offset
+        self.crc = crc
+
+    def __repr__(self) -> str:
+        return (
+            f"ZipMember(name={self.name!r}, compressed_size={self.compressed_size}, size={self.size}, "
+            f"method={self.method}, flags={self.flags}, header_offset={self.header_offset}, crc={self.crc})"
+        )
 
     @property
     def is_dir(self) -> bool:
@@ -85,17 +96,31 @@ class ZipMember:
         return bool(self.flags & (FLAG_ENCRYPTED | FLAG_STRONG_ENCRYPTION))
 
 
-@dataclass(frozen=True)
 class ZipAnomaly:
     """Something a strict reader refuses or a loader would read differently from us.
 
     ``kind``: junk-prefix, trailing-data, flag-bits, encrypted-flag, bad-crc, size-mismatch,
-    local-header-mismatch, duplicate-name, entry-count.
+    local-header-mismatch, duplicate-name, entry-count. Equal anomalies are recorded once.
     """
 
-    kind: str
-    message: str
-    member: str | None = None
+    __slots__ = ("kind", "message", "member")
+
+    def __init__(self, kind: str, message: str, member: str | None = None):
+        self.kind = kind
+        self.message = message
+        self.member = member
+
+    def _key(self) -> tuple[str, str, str | None]:
+        return (self.kind, self.message, self.member)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ZipAnomaly) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return f"ZipAnomaly(kind={self.kind!r}, message={self.message!r}, member={self.member!r})"
 
 
 class UnsupportedCompression(MalformedInput):
