@@ -8,7 +8,6 @@ the fault is reported (MH901); a limit hit is judged up to the limit, then re-ra
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from malhug.analyzers.context import ScanContext
@@ -43,18 +42,24 @@ def analyze(ctx: ScanContext, src: ByteSource) -> None:
         _analyze(ctx, src)
 
 
-@dataclass
 class _Run:
-    """One interpretation of a prefix of the stream."""
+    """One interpretation of a prefix of the stream.
 
-    machine: Machine
-    folder: Folder
-    roots: list[Any] = field(default_factory=list)
-    fault: MalformedInput | None = None
-    limit: LimitExceeded | None = None
-    count: int = 0
-    trailing: int | None = None
-    needs_more: bool = False  # the prefix ended where the stream goes on
+    A plain class: a dataclass compiles its methods when its module is imported, which every cold
+    ``malhug scan`` of a pickle pays.
+    """
+
+    __slots__ = ("machine", "folder", "roots", "fault", "limit", "count", "trailing", "needs_more")
+
+    def __init__(self, machine: Machine, folder: Folder):
+        self.machine = machine
+        self.folder = folder
+        self.roots: list[Any] = []
+        self.fault: MalformedInput | None = None
+        self.limit: LimitExceeded | None = None
+        self.count = 0
+        self.trailing: int | None = None
+        self.needs_more = False  # the prefix ended where the stream goes on
 
 
 def _interpret(ctx: ScanContext, data: bytes, partial: bool) -> _Run:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from malhug.analyzers.context import ScanContext
@@ -93,16 +93,22 @@ def _text(value: Any) -> str | None:
     return None
 
 
-@dataclass
 class _Note:
-    """An unknown name seen while loading; reported once per name."""
+    """An unknown name seen while loading; reported once per name.
 
-    rule: str
-    name: str
-    message: str
-    offset: int
-    evidence: str
-    count: int = 1
+    A plain class: a dataclass compiles its methods when its module is imported, which every cold
+    ``malhug scan`` of a pickle pays.
+    """
+
+    __slots__ = ("rule", "name", "message", "offset", "evidence", "count")
+
+    def __init__(self, rule: str, name: str, message: str, offset: int, evidence: str, count: int = 1):
+        self.rule = rule
+        self.name = name
+        self.message = message
+        self.offset = offset
+        self.evidence = evidence
+        self.count = count
 
 
 class Judge:

@@ -8,8 +8,6 @@ prefix) and in the pickle allowlist (``allowlist``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from malhug.analyzers.knowledge.callables import DANGEROUS, DANGEROUS_METHODS, Kind, category_of, kind_of
 from malhug.analyzers.knowledge.families import leaves
 from malhug.analyzers.pickle.allowlist import is_allowed
@@ -19,12 +17,18 @@ from malhug.core.model import Category
 __all__ = ["Danger", "Kind", "NameCache", "canonical", "danger_of", "is_allowed", "looks_like_class"]
 
 
-@dataclass(frozen=True)
 class Danger:
-    """A dangerous callable and what it does."""
+    """A dangerous callable and what it does.
 
-    name: str
-    kind: Kind
+    A plain class: a dataclass compiles its methods when its module is imported, which every cold
+    ``malhug scan`` of a pickle pays.
+    """
+
+    __slots__ = ("name", "kind")
+
+    def __init__(self, name: str, kind: Kind):
+        self.name = name
+        self.kind = kind
 
     @property
     def category(self) -> Category:

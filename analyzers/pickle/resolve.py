@@ -8,7 +8,6 @@ indirection: ``getattr(__import__('os'), 'system')``, ``operator.attrgetter``/``
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 from typing import Any
 
 from malhug.analyzers.limits import LimitExceeded
@@ -84,29 +83,44 @@ KNOWN_MODULES = frozenset(
 )
 
 
-@dataclass(frozen=True)
+# Ref and Target are plain classes (never changed once built): a dataclass compiles its methods
+# when its module is imported, which every cold ``malhug scan`` of a pickle pays.
 class Ref:
     """What a value is. ``kind``: name (a module attribute: function or class), module, namespace
     (a dict of names: ``globals()``, ``sys.modules``, a module ``__dict__``), object (an instance or
     call result), method (``base``.``name`` bound), partial, attrgetter, itemgetter, methodcaller, gadget,
     const, unknown."""
 
-    kind: str
-    name: str = ""
-    via: tuple[str, ...] = ()
-    base: Ref | None = None
-    args: tuple[Any, ...] = ()
-    roots: tuple[Global, ...] = ()  # the imports this reference was built from
-    inner: tuple[Call, ...] = ()  # the calls evaluated to build it (getattr, __import__, partial…)
+    __slots__ = ("kind", "name", "via", "base", "args", "roots", "inner")
+
+    def __init__(
+        self,
+        kind: str,
+        name: str = "",
+        via: tuple[str, ...] = (),
+        base: Ref | None = None,
+        args: tuple[Any, ...] = (),
+        roots: tuple[Global, ...] = (),
+        inner: tuple[Call, ...] = (),
+    ):
+        self.kind = kind
+        self.name = name
+        self.via = via
+        self.base = base
+        self.args = args
+        self.roots = roots  # the imports this reference was built from
+        self.inner = inner  # the calls evaluated to build it (getattr, __import__, partial…)
 
 
-@dataclass(frozen=True)
 class Target:
     """What a call invokes: the callable's reference and the effective arguments."""
 
-    fn: Ref
-    args: tuple[Any, ...]
-    kwargs: dict[str, Any]
+    __slots__ = ("fn", "args", "kwargs")
+
+    def __init__(self, fn: Ref, args: tuple[Any, ...], kwargs: dict[str, Any]):
+        self.fn = fn
+        self.args = args
+        self.kwargs = kwargs
 
 
 class Resolver:
@@ -156,7 +170,9 @@ class Resolver:
             base = self.value(args[1], depth + 1) if fn.name == "copyreg._reconstructor" and len(args) > 1 else None
             if base is not None and base.kind == "name" and base.name != "builtins.object":
                 cls = self.value(args[0], depth + 1)  # the class is part of this call, not an import of its own
-                fn, args = replace(_extend(base, fn), roots=(*base.roots, *fn.roots, *cls.roots)), args[2:3]
+                ext = _extend(base, fn)
+                roots = (*base.roots, *fn.roots, *cls.roots)
+                fn, args = Ref(ext.kind, ext.name, ext.via, ext.base, ext.args, roots, ext.inner), args[2:3]
         found = Target(fn, args, kwargs)
         self._targets[id(call)] = found
         return found
