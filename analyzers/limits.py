@@ -6,32 +6,67 @@ Exceeding a limit raises ``LimitExceeded``; the dispatcher turns it into an MH90
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from malhug.core.record import Record
 
 
-@dataclass(frozen=True)
-class Limits:
-    """Bounds every parser applies; ``DEFAULT_LIMITS`` unless a caller passes its own."""
+class Limits(Record):
+    """Bounds every parser applies; ``DEFAULT_LIMITS`` unless a caller passes its own.
+
+    Immutable, compared and hashed by value (a ``Record``: a frozen dataclass would cost every cold
+    ``malhug scan`` the compilation of its methods).
+    """
 
     # Whole-stream reads (a pickle, a script, a JSON header) larger than this are refused.
-    max_stream_bytes: int = 256 * 1024 * 1024
+    max_stream_bytes: int
     # Total bytes produced by decompressing one member or stream (zip/zlib/gzip bombs).
-    max_decompressed_bytes: int = 512 * 1024 * 1024
+    max_decompressed_bytes: int
     # Compression ratio above which a member is treated as a bomb (checked with the size above).
-    max_compression_ratio: int = 2000
+    max_compression_ratio: int
     # Pickle machine.
-    max_pickle_ops: int = 5_000_000
-    max_memo_entries: int = 1_000_000
-    max_stack_depth: int = 100_000
-    max_expression_depth: int = 200
+    max_pickle_ops: int
+    max_memo_entries: int
+    max_stack_depth: int
+    max_expression_depth: int
     # Containers inside containers, pickles inside pickles, code strings inside code strings.
-    max_nesting_depth: int = 8
+    max_nesting_depth: int
     # Members of one archive, entries of one zip directory.
-    max_members: int = 100_000
+    max_members: int
     # Python and template sources.
-    max_source_bytes: int = 8 * 1024 * 1024
+    max_source_bytes: int
     # Wall-clock time for one top-level file, all nesting included.
-    max_seconds: float = 60.0
+    max_seconds: float
+
+    __slots__ = (
+        "max_stream_bytes",
+        "max_decompressed_bytes",
+        "max_compression_ratio",
+        "max_pickle_ops",
+        "max_memo_entries",
+        "max_stack_depth",
+        "max_expression_depth",
+        "max_nesting_depth",
+        "max_members",
+        "max_source_bytes",
+        "max_seconds",
+    )
+
+    def __init__(
+        self,
+        max_stream_bytes: int = 256 * 1024 * 1024,
+        max_decompressed_bytes: int = 512 * 1024 * 1024,
+        max_compression_ratio: int = 2000,
+        max_pickle_ops: int = 5_000_000,
+        max_memo_entries: int = 1_000_000,
+        max_stack_depth: int = 100_000,
+        max_expression_depth: int = 200,
+        max_nesting_depth: int = 8,
+        max_members: int = 100_000,
+        max_source_bytes: int = 8 * 1024 * 1024,
+        max_seconds: float = 60.0,
+    ):
+        values = locals()  # the parameters, named as the slots
+        for name in Limits.__slots__:
+            object.__setattr__(self, name, values[name])
 
 
 DEFAULT_LIMITS = Limits()

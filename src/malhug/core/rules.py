@@ -13,9 +13,9 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 
 from malhug.core.model import Category, Finding, Location, Severity, TraceStep
+from malhug.core.record import Record
 
 RULE_ID = re.compile(r"^MH[1-9]\d\d$")
 DOCS_URL = "https://github.com/malhug/malhug/blob/main/docs/RULES.md#{anchor}"
@@ -34,9 +34,8 @@ AREAS = {
 _AREA_OF = {digit: area for area, digit in AREAS.items()}
 
 
-@dataclass(frozen=True)
-class Rule:
-    """One catalogued rule (``rules/<area>.toml``)."""
+class Rule(Record):
+    """One catalogued rule (``rules/<area>.toml``); immutable, compared by value (a ``Record``)."""
 
     id: str
     title: str
@@ -46,7 +45,25 @@ class Rule:
     remediation: str
     references: tuple[str, ...]
     area: str
-    deprecated: bool = False
+    deprecated: bool
+
+    __slots__ = ("id", "title", "category", "severity", "rationale", "remediation", "references", "area", "deprecated")
+
+    def __init__(
+        self,
+        id: str,
+        title: str,
+        category: Category,
+        severity: Severity,
+        rationale: str,
+        remediation: str,
+        references: tuple[str, ...],
+        area: str,
+        deprecated: bool = False,
+    ):
+        values = locals()  # the parameters, named as the slots
+        for name in Rule.__slots__:
+            object.__setattr__(self, name, values[name])
 
     @property
     def docs_url(self) -> str:
