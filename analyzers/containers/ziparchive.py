@@ -24,6 +24,7 @@ from malhug.analyzers.containers.inflate import (
 from malhug.analyzers.containers.slices import SliceSource
 from malhug.analyzers.limits import LimitExceeded, Limits, MalformedInput
 from malhug.analyzers.source import ByteSource
+from malhug.core.record import Record
 
 LOCAL_SIG = b"PK\x03\x04"
 CENTRAL_SIG = b"PK\x01\x02"
@@ -63,29 +64,31 @@ _CENTRAL = struct.Struct("<4sHHHHHHIIIHHHHHII")
 _LOCAL = struct.Struct("<4sHHHHHIIIHH")
 
 
-# ZipMember and ZipAnomaly are plain classes: a dataclass compiles its methods when its module is
-# imported, which every cold ``malhug scan`` of a zip pays.
-class ZipMember:
+# ZipMember and ZipAnomaly are Records (immutable, compared by value) rather than frozen
+# dataclasses: creating a dataclass compiles its methods, which every cold ``malhug scan`` would pay.
+class ZipMember(Record):
     """One central-directory entry."""
+
+    name: str
+    compressed_size: int
+    size: int
+    method: int
+    flags: int
+    header_offset: int
+    crc: int
 
     __slots__ = ("name", "compressed_size", "size", "method", "flags", "header_offset", "crc")
 
     def __init__(
         self, name: str, compressed_size: int, size: int, method: int, flags: int, header_offset: int, crc: int
     ):
-        self.name = name
-        self.compressed_size = compressed_size
-        self.size = size
-        self.method = method
-        self.flags = flags
-        self.header_offset = header_offset
-        self.crc = crc
-
-    def __repr__(self) -> str:
-        return (
-            f"ZipMember(name={self.name!r}, compressed_size={self.compressed_size}, size={self.size}, "
-            f"method={self.method}, flags={self.flags}, header_offset={self.header_offset}, crc={self.crc})"
-        )
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "compressed_size", compressed_size)
+        object.__setattr__(self, "size", size)
+        object.__setattr__(self, "method", method)
+        object.__setattr__(self, "flags", flags)
+        object.__setattr__(self, "header_offset", header_offset)
+        object.__setattr__(self, "crc", crc)
 
     @property
     def is_dir(self) -> bool:
@@ -96,31 +99,23 @@ class ZipMember:
         return bool(self.flags & (FLAG_ENCRYPTED | FLAG_STRONG_ENCRYPTION))
 
 
-class ZipAnomaly:
+class ZipAnomaly(Record):
     """Something a strict reader refuses or a loader would read differently from us.
 
     ``kind``: junk-prefix, trailing-data, flag-bits, encrypted-flag, bad-crc, size-mismatch,
-    local-header-mismatch, duplicate-name, entry-count. Equal anomalies are recorded once.
+    local-header-mismatch, duplicate-name, entry-count.
     """
+
+    kind: str
+    message: str
+    member: str | None
 
     __slots__ = ("kind", "message", "member")
 
     def __init__(self, kind: str, message: str, member: str | None = None):
-        self.kind = kind
-        self.message = message
-        self.member = member
-
-    def _key(self) -> tuple[str, str, str | None]:
-        return (self.kind, self.message, self.member)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, ZipAnomaly) and self._key() == other._key()
-
-    def __hash__(self) -> int:
-        return hash(self._key())
-
-    def __repr__(self) -> str:
-        return f"ZipAnomaly(kind={self.kind!r}, message={self.message!r}, member={self.member!r})"
+        object.__setattr__(self, "kind", kind)
+        object.__setattr__(self, "message", message)
+        object.__setattr__(self, "member", member)
 
 
 class UnsupportedCompression(MalformedInput):

@@ -13,22 +13,22 @@ from malhug.analyzers.knowledge.families import leaves
 from malhug.analyzers.pickle.allowlist import is_allowed
 from malhug.analyzers.pickle.names import canonical, looks_like_class
 from malhug.core.model import Category
+from malhug.core.record import Record
 
 __all__ = ["Danger", "Kind", "NameCache", "canonical", "danger_of", "is_allowed", "looks_like_class"]
 
 
-class Danger:
-    """A dangerous callable and what it does.
+class Danger(Record):
+    """A dangerous callable and what it does (a ``Record``: immutable, compared by value)."""
 
-    A plain class: a dataclass compiles its methods when its module is imported, which every cold
-    ``malhug scan`` of a pickle pays.
-    """
+    name: str
+    kind: Kind
 
     __slots__ = ("name", "kind")
 
     def __init__(self, name: str, kind: Kind):
-        self.name = name
-        self.kind = kind
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "kind", kind)
 
     @property
     def category(self) -> Category:

@@ -14,6 +14,7 @@ from malhug.analyzers.limits import LimitExceeded
 from malhug.analyzers.pickle.fold import NOT_CONST, Folder, const_kwargs
 from malhug.analyzers.pickle.names import MODULE_TOKENS, canonical
 from malhug.analyzers.pickle.values import Call, Global, PDict
+from malhug.core.record import Record
 
 # Attribute names that escape to interpreter internals (sandbox-escape gadgets).
 GADGETS = frozenset(
@@ -83,13 +84,21 @@ KNOWN_MODULES = frozenset(
 )
 
 
-# Ref and Target are plain classes (never changed once built): a dataclass compiles its methods
-# when its module is imported, which every cold ``malhug scan`` of a pickle pays.
-class Ref:
+# Ref and Target are Records (immutable, compared by value) rather than frozen dataclasses: creating
+# a dataclass compiles its methods, which every cold ``malhug scan`` of a pickle would pay.
+class Ref(Record):
     """What a value is. ``kind``: name (a module attribute: function or class), module, namespace
     (a dict of names: ``globals()``, ``sys.modules``, a module ``__dict__``), object (an instance or
     call result), method (``base``.``name`` bound), partial, attrgetter, itemgetter, methodcaller, gadget,
     const, unknown."""
+
+    kind: str
+    name: str
+    via: tuple[str, ...]
+    base: Ref | None
+    args: tuple[Any, ...]
+    roots: tuple[Global, ...]  # the imports this reference was built from
+    inner: tuple[Call, ...]  # the calls evaluated to build it (getattr, __import__, partial…)
 
     __slots__ = ("kind", "name", "via", "base", "args", "roots", "inner")
 
@@ -103,24 +112,28 @@ class Ref:
         roots: tuple[Global, ...] = (),
         inner: tuple[Call, ...] = (),
     ):
-        self.kind = kind
-        self.name = name
-        self.via = via
-        self.base = base
-        self.args = args
-        self.roots = roots  # the imports this reference was built from
-        self.inner = inner  # the calls evaluated to build it (getattr, __import__, partial…)
+        object.__setattr__(self, "kind", kind)
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "via", via)
+        object.__setattr__(self, "base", base)
+        object.__setattr__(self, "args", args)
+        object.__setattr__(self, "roots", roots)
+        object.__setattr__(self, "inner", inner)
 
 
-class Target:
+class Target(Record):
     """What a call invokes: the callable's reference and the effective arguments."""
+
+    fn: Ref
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
 
     __slots__ = ("fn", "args", "kwargs")
 
     def __init__(self, fn: Ref, args: tuple[Any, ...], kwargs: dict[str, Any]):
-        self.fn = fn
-        self.args = args
-        self.kwargs = kwargs
+        object.__setattr__(self, "fn", fn)
+        object.__setattr__(self, "args", args)
+        object.__setattr__(self, "kwargs", kwargs)
 
 
 class Resolver:
