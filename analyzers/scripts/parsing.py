@@ -50,8 +50,9 @@ def _syntax_error(text: str) -> tuple[int, str] | None:
     return _check(text)[0]
 
 
-def _check(text: str) -> tuple[tuple[int, str] | None, ast.Module | None]:
-    """The first syntax error of ``text``, else its CPython tree (only parsed, never compiled)."""
+def _check(text: str, *, depth: bool = True) -> tuple[tuple[int, str] | None, ast.Module | None]:
+    """The first syntax error of ``text``, else its CPython tree (only parsed, never compiled).
+    ``depth=False`` leaves the depth check to the caller (pruning measures it on its own pass)."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -64,10 +65,14 @@ def _check(text: str) -> tuple[tuple[int, str] | None, ast.Module | None]:
         return (1, str(exc) or type(exc).__name__), None
     except (MemoryError, RecursionError) as exc:
         raise _TooDeep(type(exc).__name__) from exc
-    depth = _max_depth(tree)
+    if depth:
+        _check_depth(_max_depth(tree))
+    return None, tree
+
+
+def _check_depth(depth: int) -> None:
     if depth > MAX_NESTING:
         raise _TooDeep(f"syntax tree depth {depth} > {MAX_NESTING}")
-    return None, tree
 
 
 def _max_depth(tree: ast.AST) -> int:
@@ -137,10 +142,14 @@ def _parse(text: str, prune: bool) -> Parsed:
     lines = text.splitlines(keepends=True)
     current = text
     for _ in range(MAX_REPAIRS):
-        err, tree = _check(current)
+        err, tree = _check(current, depth=not prune)
         if err is None:
-            pruned = relevance.prune(current, tree) if prune and tree is not None else None
-            cst_text, tree = pruned if pruned is not None else (current, tree)
+            cst_text = current
+            if prune and tree is not None:
+                pruned = relevance.prune(current, tree)
+                _check_depth(pruned.depth)
+                if pruned.text is not None:
+                    cst_text, tree = pruned.text, pruned.tree
             try:
                 return Parsed(cst.parse_module(cst_text), errors, tree=tree)
             except cst.ParserSyntaxError as exc:

@@ -193,11 +193,18 @@ class Unit:
     defines: set[str] = field(default_factory=set)  # module-level names (or method names) it binds
     self_name: str | None = None  # a method's first parameter (``self``, ``cls``)
     methods: set[str] = field(default_factory=set)  # names of methods called (x.m(...))
+    called: set[str] = field(default_factory=set)  # names called, or at the root of a called chain
     texts: list[tuple[int, int, str]] = field(default_factory=list)  # string constants, with positions
+    bound: set[str] = field(default_factory=set)  # names assigned or deleted anywhere in it
 
     @property
     def is_method(self) -> bool:
         return self.cls is not None
+
+    @property
+    def cls_member(self) -> str:
+        """A method's name."""
+        return getattr(self.node, "name", "")
 
     def attr(self, base: ast.expr, name: str, *, store: bool) -> None:
         """Record ``base.name`` read or written, in the set its base decides."""
@@ -215,71 +222,97 @@ class Unit:
             (self.stores if store else self.loads).add(name)
 
 
-def _collect(unit: Unit, roots: Iterable[ast.AST]) -> None:
-    inner: set[int] = set()  # Attribute nodes inside a longer chain (ast.walk visits parents first)
+def _collect(unit: Unit, roots: Iterable[ast.AST], depth: int) -> int:
+    """Record what the nodes under ``roots`` (at ``depth`` in the module) mention; returns the
+    depth of the deepest node (iterative, any depth; the same count as parsing's depth check)."""
+    inner: set[int] = set()  # Attribute nodes inside a longer chain (parents are visited first)
     starts: set[int] = set()  # Name nodes at the root of a chain
-    for root in roots:
-        for node in ast.walk(root):
-            kind = type(node)
-            if kind is ast.Name:
-                name = node.id  # type: ignore[attr-defined]
-                unit.names.add(name)
-                if id(node) not in starts:
-                    unit.bare.add(name)
-            elif kind is ast.Attribute:
-                attr = node.attr  # type: ignore[attr-defined]
-                if attr.startswith("__") and attr.endswith("__") and attr not in _PLAIN_DUNDERS:
-                    unit.special = True
-                value = node.value  # type: ignore[attr-defined]
-                unit.attr(value, attr, store=not isinstance(node.ctx, ast.Load))  # type: ignore[attr-defined]
-                if type(value) is ast.Attribute:
-                    inner.add(id(value))
-                elif type(value) is ast.Name:
-                    starts.add(id(value))
-                if id(node) not in inner:
-                    chain = _chain(node)  # type: ignore[arg-type]
-                    if chain is not None:
-                        unit.chains.append(chain)
-            elif kind is ast.Constant:
-                value = node.value  # type: ignore[attr-defined]
-                if isinstance(value, str):
-                    if len(value) <= _MAX_NAME and _dotted(value):
-                        unit.words.update(value.split("."))
-                    if len(value) <= _MAX_TEXT:
-                        unit.texts.append((node.lineno, node.col_offset, value))  # type: ignore[attr-defined]
-            elif kind in (ast.Import, ast.ImportFrom):
-                unit.imports = True
-            elif kind in (ast.Global, ast.Nonlocal):
+    deepest = depth
+    stack: list[tuple[ast.AST, int]] = [(root, depth) for root in roots]
+    pop, push, node_type = stack.pop, stack.append, ast.AST
+    while stack:
+        node, level = pop()
+        if level > deepest:
+            deepest = level
+        level += 1
+        for field_name in node._fields:
+            child = getattr(node, field_name, None)
+            if isinstance(child, node_type):
+                push((child, level))
+            elif type(child) is list:
+                for item in child:
+                    if isinstance(item, node_type):
+                        push((item, level))
+        kind = type(node)
+        if kind is ast.Name:
+            name = node.id  # type: ignore[attr-defined]
+            unit.names.add(name)
+            if id(node) not in starts:
+                unit.bare.add(name)
+            if not isinstance(node.ctx, ast.Load):  # type: ignore[attr-defined]
+                unit.bound.add(name)
+        elif kind is ast.Attribute:
+            attr = node.attr  # type: ignore[attr-defined]
+            if attr.startswith("__") and attr.endswith("__") and attr not in _PLAIN_DUNDERS:
                 unit.special = True
-            elif kind is ast.Subscript:
-                # A constant string sliced with a step ("hss./~"[::-1]) is folded by the engine.
-                sl, value = node.slice, node.value  # type: ignore[attr-defined]
-                if type(sl) is ast.Slice and sl.step is not None and type(value) is ast.Constant:
-                    unit.special = True
-            elif kind is ast.Call:
-                func = node.func  # type: ignore[attr-defined]
-                if type(func) is ast.Attribute:
-                    unit.methods.add(func.attr)
-                if type(func) is ast.Attribute and func.attr in _MUTATORS:
-                    if type(func.value) is ast.Name:
-                        unit.mutated.add(func.value.id)
-                    elif type(func.value) is ast.Attribute:  # self.items.append(x) changes items
-                        unit.attr(func.value.value, func.value.attr, store=True)
-            elif kind in (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Delete):
-                targets = node.targets if kind in (ast.Assign, ast.Delete) else [node.target]  # type: ignore[attr-defined]
-                for target in targets:
-                    while type(target) in (ast.Attribute, ast.Subscript):
-                        target = target.value
-                        if type(target) is ast.Name:
-                            unit.mutated.add(target.id)
-                        elif type(target) is ast.Attribute:  # self.d[k] = v changes d
-                            unit.attr(target.value, target.attr, store=True)
-            elif kind in _DEFS and node is not unit.node:
-                unit.defines.add(node.name)  # type: ignore[attr-defined]
+            value = node.value  # type: ignore[attr-defined]
+            unit.attr(value, attr, store=not isinstance(node.ctx, ast.Load))  # type: ignore[attr-defined]
+            if type(value) is ast.Attribute:
+                inner.add(id(value))
+            elif type(value) is ast.Name:
+                starts.add(id(value))
+            if id(node) not in inner:
+                chain = _chain(node)  # type: ignore[arg-type]
+                if chain is not None:
+                    unit.chains.append(chain)
+        elif kind is ast.Constant:
+            value = node.value  # type: ignore[attr-defined]
+            if isinstance(value, str):
+                if len(value) <= _MAX_NAME and _dotted(value):
+                    unit.words.update(value.split("."))
+                if len(value) <= _MAX_TEXT:
+                    unit.texts.append((node.lineno, node.col_offset, value))  # type: ignore[attr-defined]
+        elif kind in (ast.Import, ast.ImportFrom):
+            unit.imports = True
+        elif kind in (ast.Global, ast.Nonlocal):
+            unit.special = True
+        elif kind is ast.Subscript:
+            # A constant string sliced with a step ("hss./~"[::-1]) is folded by the engine.
+            sl, value = node.slice, node.value  # type: ignore[attr-defined]
+            if type(sl) is ast.Slice and sl.step is not None and type(value) is ast.Constant:
+                unit.special = True
+        elif kind is ast.Call:
+            func = node.func  # type: ignore[attr-defined]
+            if type(func) is ast.Attribute:
+                unit.methods.add(func.attr)
+            root = func
+            while type(root) is ast.Attribute:
+                root = root.value
+            if type(root) is ast.Name:
+                unit.called.add(root.id)
+            if type(func) is ast.Attribute and func.attr in _MUTATORS:
+                if type(func.value) is ast.Name:
+                    unit.mutated.add(func.value.id)
+                elif type(func.value) is ast.Attribute:  # self.items.append(x) changes items
+                    unit.attr(func.value.value, func.value.attr, store=True)
+        elif kind in (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Delete):
+            targets = node.targets if kind in (ast.Assign, ast.Delete) else [node.target]  # type: ignore[attr-defined]
+            for target in targets:
+                while type(target) in (ast.Attribute, ast.Subscript):
+                    target = target.value
+                    if type(target) is ast.Name:
+                        unit.mutated.add(target.id)
+                    elif type(target) is ast.Attribute:  # self.d[k] = v changes d
+                        unit.attr(target.value, target.attr, store=True)
+        elif kind in _DEFS and node is not unit.node:
+            unit.defines.add(node.name)  # type: ignore[attr-defined]
+    return deepest
 
 
-def _units(tree: ast.Module) -> list[Unit]:
+def _units(tree: ast.Module) -> tuple[list[Unit], int]:
+    """The units of ``tree``, and the depth of its deepest node."""
     units: list[Unit] = []
+    deepest = 0
     for stmt in tree.body:
         if isinstance(stmt, ast.ClassDef):
             shell = Unit(stmt)
@@ -290,21 +323,19 @@ def _units(tree: ast.Module) -> list[Unit]:
                     params = [*item.args.posonlyargs, *item.args.args]
                     method = Unit(item, cls=stmt, self_name=params[0].arg if params else None)
                     method.defines.add(item.name)
-                    _collect(method, [item])
+                    deepest = max(deepest, _collect(method, [item], 2))
                     units.append(method)
                 else:
                     rest.append(item)
-            _collect(shell, rest)
+            deepest = max(deepest, _collect(shell, rest, 2))
             units.append(shell)
         else:
             unit = Unit(stmt)
             if isinstance(stmt, _FUNCS):
                 unit.defines.add(stmt.name)
-            _collect(unit, [stmt])
+            deepest = max(deepest, _collect(unit, [stmt], 1))
             if not isinstance(stmt, _FUNCS):
-                unit.defines |= {
-                    n.id for n in ast.walk(stmt) if type(n) is ast.Name and not isinstance(n.ctx, ast.Load)
-                }
+                unit.defines |= unit.bound
             units.append(unit)
     # `super().m()` reaches a method of this module only when a base class is defined here.
     local = {s.name for s in tree.body if isinstance(s, ast.ClassDef)}
@@ -313,7 +344,7 @@ def _units(tree: ast.Module) -> list[Unit]:
             bases = {c[0] for c in map(_chain_or_name, unit.cls.bases) if c}
             if bases & local:
                 unit.loads |= unit.super_loads
-    return units
+    return units, deepest
 
 
 def _chain_or_name(node: ast.expr) -> tuple[str, ...] | None:
@@ -322,7 +353,7 @@ def _chain_or_name(node: ast.expr) -> tuple[str, ...] | None:
 
 class _Module:
     def __init__(self, tree: ast.Module):
-        self.units = _units(tree)
+        self.units, self.depth = _units(tree)
         self.aliases: dict[str, tuple[str, ...]] = {}
         self.star = False
         module_level = (n for s in tree.body if not isinstance(s, _DEFS) for n in ast.walk(s))
@@ -344,18 +375,24 @@ class _Module:
         while changed:
             changed = False
             for unit in plain:
-                if not unit.defines <= self.hot and self.mentions_known(unit, imports=False):
+                if not unit.defines <= self.hot and self.mentions_known(unit, imports=False, any_hot=True):
                     self.hot |= unit.defines
                     changed = True
 
-    def mentions_known(self, unit: Unit, *, imports: bool = True) -> bool:
+    def mentions_known(self, unit: Unit, *, imports: bool = True, any_hot: bool = False) -> bool:
+        """Is ``unit`` a seed? A module-level name bound to something known counts when it is called
+        (``run = os.system`` … ``run(c)``) or looked into with ``getattr``; only ``any_hot`` (how
+        such names are found) counts every use: a flag read from the environment and tested in an
+        ``if`` is no reason to keep a method."""
         if unit.special or (imports and unit.imports) or unit.methods & PATH_METHODS:
             return True
         if unit.texts and names_a_secret_store(unit.texts):
             return True
         hot, aliases = self.hot, self.aliases
+        if hot and (unit.names if any_hot or "getattr" in unit.names else unit.called) & hot:
+            return True
         for name in unit.names:
-            if name in BUILTIN_SEEDS or name in hot:
+            if name in BUILTIN_SEEDS:
                 return True
         for name in unit.bare:
             if chain_is_known(aliases.get(name, (name,))):
@@ -378,9 +415,90 @@ def names_a_secret_store(texts: list[tuple[int, int, str]]) -> bool:
     return False
 
 
-def kept_units(tree: ast.Module) -> tuple[list[Unit], list[bool]]:
+# Methods through which arguments of a class call flow in (``C(x)``), and the ones Python calls on
+# an instance without naming them.
+_INIT_DUNDERS = frozenset({"__init__", "__new__", "__post_init__"})
+
+
+class _Kept:
+    """What the kept units define and use, for the closure test of the others."""
+
+    def __init__(self, units: list[Unit], keep: list[bool]):
+        self.used: set[str] = set()  # names and string words kept code uses
+        self.attrs_used: set[str] = set()  # attribute names kept code reads (any base)
+        self.funcs: set[str] = set()  # top-level functions kept
+        self.methods: set[str] = set()  # methods kept (any class)
+        self.inits: set[str] = set()  # classes whose constructor code is kept
+        self.names: set[str] = set()
+        self.loads: set[str] = set()  # attributes read / written not through `self`
+        self.stores: set[str] = set()
+        self.all_loads: set[str] = set()  # ... and through `self`
+        self.all_stores: set[str] = set()
+        self.self_loads: dict[int, set[str]] = {}  # `self.x` read / written by kept methods of a class
+        self.self_stores: dict[int, set[str]] = {}
+        self.classes: set[int] = set()  # classes with a kept method or a kept shell
+        for unit, kept in zip(units, keep, strict=True):
+            if not kept:
+                continue
+            node = unit.node
+            self.used |= unit.names | unit.words
+            self.attrs_used |= unit.loads | unit.self_loads
+            self.names |= unit.names
+            self.loads |= unit.loads
+            self.stores |= unit.stores
+            self.all_loads |= unit.loads | unit.self_loads
+            self.all_stores |= unit.stores | unit.self_stores
+            if unit.cls is not None:
+                self.classes.add(id(unit.cls))
+                self.methods.add(unit.cls_member)
+                self.self_loads.setdefault(id(unit.cls), set()).update(unit.self_loads)
+                self.self_stores.setdefault(id(unit.cls), set()).update(unit.self_stores)
+                if unit.cls_member in _INIT_DUNDERS:
+                    self.inits.add(unit.cls.name)
+            elif isinstance(node, ast.ClassDef):
+                self.classes.add(id(node))
+            elif isinstance(node, _FUNCS):
+                self.funcs.add(node.name)
+
+    def needs(self, unit: Unit, variables: set[str]) -> bool:
+        """Can data flow between ``unit`` and kept code?"""
+        node = unit.node
+        own = id(unit.cls) if unit.cls is not None else 0
+        callees = self.funcs | self.inits
+        # Kept code calls or reads what the unit defines.
+        if unit.cls is not None:
+            name = unit.cls_member
+            if name in self.attrs_used or name in self.used:
+                return True
+            if _is_dunder(node) and name not in _INIT_DUNDERS and own in self.classes and unit.cls.name in self.used:
+                return True  # called by Python on instances kept code uses
+        elif isinstance(node, ast.ClassDef):
+            if id(node) in self.classes or node.name in self.used:
+                return True
+        elif unit.defines & self.used:
+            return True  # a function kept code calls, or a statement binding a name kept code reads
+        # The unit calls kept code: its arguments flow in.
+        if unit.names & callees or unit.words & (callees | self.methods):
+            return True
+        if (unit.loads | unit.self_loads) & self.methods:
+            return True
+        # Attributes: `self.x` of a class meets `self.x` of the same class only (the engine keeps
+        # them per class); any other access meets every access.
+        if unit.stores & self.all_loads or unit.loads & self.all_stores:
+            return True
+        if unit.self_stores & (self.loads | self.self_loads.get(own, set())):
+            return True
+        if unit.self_loads & (self.stores | self.self_stores.get(own, set())):
+            return True
+        if "setattr" in unit.names and unit.words & self.all_loads:
+            return True
+        # A module-level variable changed in place that kept code reads.
+        return bool(unit.mutated & variables & self.names)
+
+
+def kept_units(tree: ast.Module, module: _Module | None = None) -> tuple[list[Unit], list[bool]]:
     """The units of ``tree`` and, for each, whether the analysis may learn anything from it."""
-    module = _Module(tree)
+    module = module or _Module(tree)
     units = module.units
     if module.star:
         return units, [True] * len(units)
@@ -397,51 +515,9 @@ def kept_units(tree: ast.Module) -> tuple[list[Unit], list[bool]]:
     changed = True
     while changed:
         changed = False
-        used: set[str] = set()  # names, attribute names and string words kept code uses
-        names: set[str] = set()
-        defined: set[str] = set()  # functions, classes and methods kept code defines
-        loads: set[str] = set()  # attributes kept code reads or writes, not through `self`
-        stores: set[str] = set()
-        all_loads: set[str] = set()  # ... including through `self`
-        all_stores: set[str] = set()
-        self_loads: dict[int, set[str]] = {}  # `self.x` kept methods of a class read / write
-        self_stores: dict[int, set[str]] = {}
-        for unit, k in zip(units, keep, strict=True):
-            if k:
-                used |= unit.names | unit.words | unit.loads | unit.self_loads
-                names |= unit.names
-                loads |= unit.loads
-                stores |= unit.stores
-                all_loads |= unit.loads | unit.self_loads
-                all_stores |= unit.stores | unit.self_stores
-                if unit.cls is not None:
-                    self_loads.setdefault(id(unit.cls), set()).update(unit.self_loads)
-                    self_stores.setdefault(id(unit.cls), set()).update(unit.self_stores)
-                if isinstance(unit.node, _DEFS):
-                    defined |= unit.defines
-        classes = {u.cls.name for u, k in zip(units, keep, strict=True) if k and u.cls is not None}
-        shells = {id(u.node) for u, k in zip(units, keep, strict=True) if k and isinstance(u.node, ast.ClassDef)}
+        k = _Kept(units, keep)
         for i, unit in enumerate(units):
-            if keep[i]:
-                continue
-            own = id(unit.cls) if unit.cls is not None else 0
-            if (
-                # Kept code can instantiate or use a kept class: its dunders run implicitly.
-                (own in shells and _is_dunder(unit.node))
-                or unit.defines & used
-                or unit.names & defined
-                or (unit.loads | unit.self_loads) & defined
-                or unit.words & defined
-                or ("setattr" in unit.names and unit.words & all_loads)
-                # Attributes: `self.x` of one class meets `self.x` of the same class only (the
-                # engine keeps them per class), any other access meets every access.
-                or unit.stores & all_loads
-                or unit.loads & all_stores
-                or unit.self_stores & (loads | self_loads.get(own, set()))
-                or unit.self_loads & (stores | self_stores.get(own, set()))
-                or unit.mutated & variables & names
-                or (unit.cls is None and isinstance(unit.node, ast.ClassDef) and unit.node.name in classes)
-            ):
+            if not keep[i] and k.needs(unit, variables):
                 keep[i] = True
                 changed = True
     return units, keep
@@ -493,41 +569,62 @@ def _keep_shared_lines(tree: ast.Module, units: list[Unit], keep: list[bool]) ->
                 keep[i] = True
 
 
-def prune(text: str, tree: ast.Module) -> tuple[str, ast.Module] | None:
-    """``text`` with the units nothing can be learned from blanked, and CPython's tree of the kept
-    top-level statements as the blanked text reads (same line numbers; a blanked method is a
-    ``pass`` on its first line); None when everything is kept."""
-    units, keep = kept_units(tree)
+@dataclass
+class Pruned:
+    """What ``prune`` gives the parser."""
+
+    depth: int  # of CPython's tree (the module is 0), measured on the way
+    text: str | None = None  # the text libcst should parse; None: the original (everything kept)
+    tree: ast.Module | None = None  # CPython's tree of the kept statements, as ``text`` reads
+
+
+def _hollow(lines: list[str], first: int, end: int, indent: str) -> ast.stmt:
+    """Turn lines ``first..end`` (1-based) into one string statement spanning the same lines (a
+    single libcst token: blank lines each cost a node), or a ``pass`` when it is one line.
+    Returns CPython's node for what the lines now hold."""
+    for index in range(first - 1, end):
+        line = lines[index]
+        lines[index] = line[len(line.rstrip("\r\n")) :]
+    if first == end:
+        lines[first - 1] = indent + "pass" + lines[first - 1]
+        return ast.Pass(lineno=first, col_offset=len(indent), end_lineno=first, end_col_offset=len(indent) + 4)
+    lines[first - 1] = indent + '"""' + lines[first - 1]
+    lines[end - 1] = '"""' + lines[end - 1]
+    body = ast.Constant(value="\n" * (end - first))
+    return ast.Expr(value=body, lineno=first, col_offset=len(indent), end_lineno=end, end_col_offset=3)
+
+
+def prune(text: str, tree: ast.Module) -> Pruned:
+    """``text`` with every unit nothing can be learned from hollowed out: a dropped statement or
+    method becomes a string (or ``pass``) on the same lines, so every kept line keeps its number
+    and columns. Also CPython's tree of the result, and the depth of ``tree``."""
+    module = _Module(tree)
+    units, keep = kept_units(tree, module)
     if all(keep):
-        return None
+        return Pruned(module.depth)
     lines = text.splitlines(keepends=True)
-    dropped_tops = {id(u.node) for u, k in zip(units, keep, strict=True) if not k and not u.is_method}
-    passes: dict[int, ast.Pass] = {}  # blanked method -> the pass left in its place
-    for unit, k in zip(units, keep, strict=True):
-        if k or (unit.cls is not None and id(unit.cls) in dropped_tops):
+    last = len(lines)
+    replaced: dict[int, ast.stmt] = {}  # id of a dropped statement -> what stands in its place
+    dropped_classes = {id(u.node) for u, k in zip(units, keep, strict=True) if not k and not u.is_method}
+    for unit, kept in zip(units, keep, strict=True):
+        if kept or (unit.cls is not None and id(unit.cls) in dropped_classes):
             continue
         node = unit.node
         first = _first_line(node)
-        end = min(node.end_lineno if node.end_lineno is not None else node.lineno, len(lines))
-        indent = lines[first - 1][: node.col_offset] if first <= len(lines) else ""
-        for index in range(first - 1, end):
-            line = lines[index]
-            lines[index] = line[len(line.rstrip("\r\n")) :]
-        if unit.is_method and first <= len(lines):
-            # A class body may not be left empty: the method's first line becomes `pass`.
-            lines[first - 1] = indent + "pass" + lines[first - 1]
-            passes[id(node)] = ast.Pass(
-                lineno=first, col_offset=len(indent), end_lineno=first, end_col_offset=len(indent) + 4
-            )
+        end = min(node.end_lineno if node.end_lineno is not None else node.lineno, last)
+        if first > last:
+            continue
+        indent = lines[first - 1][: node.col_offset]
+        replaced[id(node)] = _hollow(lines, first, end, indent)
     body: list[ast.stmt] = []
     for stmt in tree.body:
-        if id(stmt) in dropped_tops:
+        if id(stmt) in replaced:
+            body.append(replaced[id(stmt)])
             continue
-        if isinstance(stmt, ast.ClassDef) and any(id(item) in passes for item in stmt.body):
-            inner = [passes.get(id(item), item) for item in stmt.body]
-            last = inner[-1]
+        if isinstance(stmt, ast.ClassDef) and any(id(item) in replaced for item in stmt.body):
+            inner = [replaced.get(id(item), item) for item in stmt.body]
             stmt = copy.copy(stmt)  # the caller's tree stays as it was
             stmt.body = inner
-            stmt.end_lineno, stmt.end_col_offset = last.end_lineno, last.end_col_offset
+            stmt.end_lineno, stmt.end_col_offset = inner[-1].end_lineno, inner[-1].end_col_offset
         body.append(stmt)
-    return "".join(lines), ast.Module(body=body, type_ignores=tree.type_ignores)
+    return Pruned(module.depth, "".join(lines), ast.Module(body=body, type_ignores=tree.type_ignores))

