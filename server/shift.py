@@ -9,7 +9,6 @@ the edited region are dropped (they will come back with the fresh analysis if st
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 
 from malhug.core.model import Finding, Location
 
@@ -34,7 +33,7 @@ def _move(loc: Location, prefix: int, first_moved: int, delta: int) -> Location 
     if end <= prefix:
         return loc
     if loc.line > first_moved:
-        return replace(loc, line=loc.line + delta, end_line=None if loc.end_line is None else loc.end_line + delta)
+        return loc.replace(line=loc.line + delta, end_line=None if loc.end_line is None else loc.end_line + delta)
     return None
 
 
@@ -50,6 +49,6 @@ def shift_findings(old: Sequence[str], new: Sequence[str], findings: Sequence[Fi
         steps = [(_move(s.location, prefix, first_moved, delta), s) for s in finding.trace]
         if loc is None or any(moved is None for moved, _ in steps):
             continue
-        trace = tuple(replace(s, location=moved) for moved, s in steps if moved is not None)
-        out.append(replace(finding, location=loc, trace=trace))
+        trace = tuple(s.replace(location=moved) for moved, s in steps if moved is not None)
+        out.append(finding.replace(location=loc, trace=trace))
     return out

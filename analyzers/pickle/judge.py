@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from malhug.analyzers.context import ScanContext
@@ -160,7 +159,7 @@ class Judge:
                 excess[key] = result
         for key, result in excess.items():
             more = seen[key] - MAX_SAME
-            self.ctx.add(replace(result, message=f"{result.message} (this and {more - 1} more calls like it)"))
+            self.ctx.add(result.replace(message=f"{result.message} (this and {more - 1} more calls like it)"))
 
     def _judge_calls(self, decided: list[tuple[Call, Finding]], absorbed: set[int]) -> None:
         plain: dict[int, bool] = {}  # Global id -> an allowed callable with no special semantics

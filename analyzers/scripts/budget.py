@@ -7,8 +7,9 @@ but their number not; the budget bounds the whole: wall-clock time, nested analy
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+from malhug.core.record import MutableRecord
 
 if TYPE_CHECKING:
     from malhug.analyzers.scripts.indicators import Indicator
@@ -22,20 +23,29 @@ class BudgetExceeded(Exception):
     """The analysis ran out of time; what was found so far is still reported."""
 
 
-@dataclass
-class Budget:
-    """The remaining time, nested analyses and decoded bytes of one analysis."""
+class Budget(MutableRecord):
+    """The remaining time, nested analyses and decoded bytes of one analysis.
 
-    seconds: float = DEFAULT_SECONDS
-    nested: int = MAX_NESTED
-    decoded: int = MAX_DECODED_TOTAL
-    deadline: float = field(default=0.0)
-    # Indicators of payloads already analyzed in this analysis (the fixpoint meets them again).
-    memo: dict[tuple[str, int], list[Indicator]] = field(default_factory=dict)
+    A ``MutableRecord`` rather than a dataclass: the shell analysis of a pickle's command creates
+    one, and creating a dataclass compiles its methods.
+    """
 
-    def __post_init__(self) -> None:
-        if not self.deadline:
-            self.deadline = time.monotonic() + self.seconds
+    _fields = ("seconds", "nested", "decoded", "deadline", "memo")
+
+    def __init__(
+        self,
+        seconds: float = DEFAULT_SECONDS,
+        nested: int = MAX_NESTED,
+        decoded: int = MAX_DECODED_TOTAL,
+        deadline: float = 0.0,
+        memo: dict[tuple[str, int], list[Indicator]] | None = None,
+    ):
+        self.seconds = seconds
+        self.nested = nested
+        self.decoded = decoded
+        self.deadline = deadline or time.monotonic() + seconds
+        # Indicators of payloads already analyzed in this analysis (the fixpoint meets them again).
+        self.memo: dict[tuple[str, int], list[Indicator]] = {} if memo is None else memo
 
     def check_time(self) -> None:
         if time.monotonic() > self.deadline:

@@ -7,43 +7,9 @@ stable JSON form (see ``../shared/DESIGN.md``); nothing here knows about files, 
 from __future__ import annotations
 
 import enum
-import sys
-import types
 from typing import Any
 
-
-def _import_dataclasses_without_inspect() -> None:
-    """Import :mod:`dataclasses` with a stand-in for :mod:`inspect` that imports it on first use.
-
-    ``dataclasses`` imports ``inspect`` (and through it ``ast``, ``dis``, ``tokenize``: about 4 ms,
-    more than scanning a small file) but uses it only to write a docstring for a class that has
-    none; every dataclass on a scan's path has one. The stand-in is seen by ``dataclasses`` alone:
-    it leaves ``sys.modules`` before anything else can import ``inspect``, and any attribute read
-    through it comes from the real module. A no-op when either module is already imported.
-    """
-    if "dataclasses" in sys.modules or "inspect" in sys.modules:
-        return
-
-    class _DeferredInspect(types.ModuleType):
-        def __getattr__(self, name: str) -> Any:
-            if sys.modules.get("inspect") is self:
-                del sys.modules["inspect"]
-            import importlib
-
-            return getattr(importlib.import_module("inspect"), name)
-
-    stand_in = _DeferredInspect("inspect")
-    sys.modules["inspect"] = stand_in
-    try:
-        import dataclasses  # noqa: F401
-    finally:
-        if sys.modules.get("inspect") is stand_in:
-            del sys.modules["inspect"]
-
-
-_import_dataclasses_without_inspect()
-
-from dataclasses import dataclass, field, replace  # noqa: E402
+from malhug.core.record import MutableRecord, Record
 
 
 class Severity(enum.Enum):
@@ -142,8 +108,11 @@ def verdict_for_severity(severity: Severity) -> Verdict:
     return Verdict.CLEAN
 
 
-@dataclass(frozen=True)
-class Location:
+# The value classes below are Records (see ``malhug.core.record``): immutable or not, with value
+# equality and ``replace``, like the dataclasses they were, without compiling methods at import.
+
+
+class Location(Record):
     """Where a finding is.
 
     ``member`` names the entry inside a container (zip member, HDF5 attribute path, GGUF key);
@@ -151,12 +120,30 @@ class Location:
     and their ``end_`` counterparts locate source text.
     """
 
-    member: str | None = None
-    offset: int | None = None
-    line: int | None = None
-    column: int | None = None
-    end_line: int | None = None
-    end_column: int | None = None
+    member: str | None
+    offset: int | None
+    line: int | None
+    column: int | None
+    end_line: int | None
+    end_column: int | None
+
+    __slots__ = ("member", "offset", "line", "column", "end_line", "end_column")
+
+    def __init__(
+        self,
+        member: str | None = None,
+        offset: int | None = None,
+        line: int | None = None,
+        column: int | None = None,
+        end_line: int | None = None,
+        end_column: int | None = None,
+    ):
+        object.__setattr__(self, "member", member)
+        object.__setattr__(self, "offset", offset)
+        object.__setattr__(self, "line", line)
+        object.__setattr__(self, "column", column)
+        object.__setattr__(self, "end_line", end_line)
+        object.__setattr__(self, "end_column", end_column)
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -186,15 +173,20 @@ class Location:
         if member is None:
             return self
         joined = member if self.member is None else f"{member}:{self.member}"
-        return replace(self, member=joined)
+        return self.replace(member=joined)
 
 
-@dataclass(frozen=True)
-class TraceStep:
+class TraceStep(Record):
     """One step of a data-flow path (source -> … -> sink) or of a nesting chain."""
 
     message: str
     location: Location
+
+    __slots__ = ("message", "location")
+
+    def __init__(self, message: str, location: Location):
+        object.__setattr__(self, "message", message)
+        object.__setattr__(self, "location", location)
 
     def to_dict(self) -> dict[str, Any]:
         return {"message": self.message, "location": self.location.to_dict()}
@@ -204,17 +196,38 @@ class TraceStep:
         return TraceStep(message=data["message"], location=Location.from_dict(data["location"]))
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(Record):
     """One rule that fired, where, with what evidence (and the data-flow path when there is one)."""
 
     rule: str
     severity: Severity
     category: Category
     message: str
-    location: Location = field(default_factory=Location)
-    evidence: str = ""
-    trace: tuple[TraceStep, ...] = ()
+    location: Location
+    evidence: str
+    trace: tuple[TraceStep, ...]
+
+    __slots__ = ("rule", "severity", "category", "message", "location", "evidence", "trace")
+
+    def __init__(
+        self,
+        rule: str,
+        severity: Severity,
+        category: Category,
+        message: str,
+        location: Location | None = None,
+        evidence: str = "",
+        trace: tuple[TraceStep, ...] = (),
+    ):
+        if location is None:
+            location = Location()
+        object.__setattr__(self, "rule", rule)
+        object.__setattr__(self, "severity", severity)
+        object.__setattr__(self, "category", category)
+        object.__setattr__(self, "message", message)
+        object.__setattr__(self, "location", location)
+        object.__setattr__(self, "evidence", evidence)
+        object.__setattr__(self, "trace", trace)
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -245,10 +258,9 @@ class Finding:
         """This finding re-anchored inside the container member ``member``."""
         if member is None:
             return self
-        return replace(
-            self,
+        return self.replace(
             location=self.location.inside(member),
-            trace=tuple(replace(s, location=s.location.inside(member)) for s in self.trace),
+            trace=tuple(s.replace(location=s.location.inside(member)) for s in self.trace),
         )
 
 
@@ -267,17 +279,28 @@ def sort_findings(findings: list[Finding] | tuple[Finding, ...]) -> list[Finding
     )
 
 
-@dataclass
-class FileReport:
+class FileReport(MutableRecord):
     """The findings and verdict of one scanned file (or why it could not be read)."""
 
-    path: str
-    format: str
-    sha256: str | None = None
-    findings: list[Finding] = field(default_factory=list)
-    error: str | None = None
-    size: int | None = None
-    bytes_read: int = 0
+    _fields = ("path", "format", "sha256", "findings", "error", "size", "bytes_read")
+
+    def __init__(
+        self,
+        path: str,
+        format: str,
+        sha256: str | None = None,
+        findings: list[Finding] | None = None,
+        error: str | None = None,
+        size: int | None = None,
+        bytes_read: int = 0,
+    ):
+        self.path = path
+        self.format = format
+        self.sha256 = sha256
+        self.findings: list[Finding] = [] if findings is None else findings
+        self.error = error
+        self.size = size
+        self.bytes_read = bytes_read
 
     @property
     def verdict(self) -> Verdict:
@@ -307,26 +330,35 @@ class FileReport:
         )
 
 
-@dataclass
-class ScanStats:
+class ScanStats(MutableRecord):
     """How much a scan read and how long it took."""
 
-    files: int = 0
-    bytes_read: int = 0
-    seconds: float = 0.0
+    _fields = ("files", "bytes_read", "seconds")
+
+    def __init__(self, files: int = 0, bytes_read: int = 0, seconds: float = 0.0):
+        self.files = files
+        self.bytes_read = bytes_read
+        self.seconds = seconds
 
     def to_dict(self) -> dict[str, Any]:
         return {"files": self.files, "bytes_read": self.bytes_read, "seconds": round(self.seconds, 6)}
 
 
-@dataclass
-class ScanReport:
+class ScanReport(MutableRecord):
     """Every file of a scan, in the JSON report's shape."""
 
-    files: list[FileReport] = field(default_factory=list)
-    stats: ScanStats = field(default_factory=ScanStats)
-    # Extra top-level sections added compatibly (for example the hub's own scan status per target).
-    extra: dict[str, Any] = field(default_factory=dict)
+    _fields = ("files", "stats", "extra")
+
+    def __init__(
+        self,
+        files: list[FileReport] | None = None,
+        stats: ScanStats | None = None,
+        extra: dict[str, Any] | None = None,
+    ):
+        self.files: list[FileReport] = [] if files is None else files
+        self.stats = ScanStats() if stats is None else stats
+        # Extra top-level sections added compatibly (for example the hub's own scan status per target).
+        self.extra: dict[str, Any] = {} if extra is None else extra
 
     @property
     def verdict(self) -> Verdict:
