@@ -22,21 +22,28 @@ def python_indicators(code: str, depth: int, budget: Budget | None = None) -> li
     """Indicators of a Python payload (the taint engine in embedded mode)."""
     from malhug.analyzers.scripts import relevance  # Python payloads only (a shell command needs none)
 
-    if relevance.nothing_to_find(code[:MAX_CODE]):
-        return []
-    from malhug.analyzers.scripts.engine import analyze_code
-
     if budget is None:
-        return [f.indicator for f in analyze_code(code[:MAX_CODE], embedded=True, depth=depth).findings]
+        code = code[:MAX_CODE]
+        survey = relevance.survey(code)
+        if survey is not None and survey.nothing_to_find:
+            return []
+        from malhug.analyzers.scripts.engine import analyze_code
+
+        return [f.indicator for f in analyze_code(code, embedded=True, depth=depth, survey=survey).findings]
     key = (code, depth)
     if key in budget.memo:
         return budget.memo[key]
     budget.check_time()
+    code = code[:MAX_NESTED_CODE]
+    survey = relevance.survey(code)
+    if survey is not None and survey.nothing_to_find:
+        budget.memo[key] = []
+        return []
     if not budget.take_nested():
         return []
-    found = [
-        f.indicator for f in analyze_code(code[:MAX_NESTED_CODE], embedded=True, depth=depth, budget=budget).findings
-    ]
+    from malhug.analyzers.scripts.engine import analyze_code
+
+    found = [f.indicator for f in analyze_code(code, embedded=True, depth=depth, budget=budget, survey=survey).findings]
     budget.memo[key] = found
     return found
 
@@ -58,11 +65,13 @@ def _assessment(indicators: list[Indicator], findings: tuple[Finding, ...]) -> C
 def assess_python(code: str, *, origin: str = "<embedded>", depth: int = 0) -> CodeAssessment:
     from malhug.analyzers.scripts import relevance
 
-    if relevance.nothing_to_find(code[:MAX_CODE]):
+    code = code[:MAX_CODE]
+    survey = relevance.survey(code)
+    if survey is not None and survey.nothing_to_find:
         return CodeAssessment()  # what the engine gives such code, without importing libcst
     from malhug.analyzers.scripts.engine import analyze_code
 
-    result = analyze_code(code[:MAX_CODE], embedded=True, depth=depth, path=origin)
+    result = analyze_code(code, embedded=True, depth=depth, path=origin, survey=survey)
     return _assessment([f.indicator for f in result.findings], tuple(result.to_findings()))
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 import libcst as cst
 
 from malhug.analyzers.gcpause import no_cyclic_gc
-from malhug.analyzers.scripts import expressions, parsing
+from malhug.analyzers.scripts import expressions, parsing, relevance
 from malhug.analyzers.scripts.budget import Budget, BudgetExceeded
 from malhug.analyzers.scripts.findings import Pending, Result
 from malhug.analyzers.scripts.knowledge import BUILDER_BASES, BUILDER_METHODS, DANGEROUS_IMPORTS
@@ -445,6 +445,7 @@ def analyze_code(
     budget: Budget | None = None,
     load_time: bool = True,
     prune: bool = True,
+    survey: relevance.Survey | None = None,
 ) -> Result:
     """Parse (repairing syntax errors by blanking the broken statements) and analyze ``code``.
 
@@ -461,13 +462,22 @@ def analyze_code(
             budget=budget or Budget(),
             load_time=load_time,
             prune=prune,
+            survey=survey,
         )
 
 
 def _analyze_code(
-    code: str, *, embedded: bool, depth: int, path: str, budget: Budget, load_time: bool, prune: bool
+    code: str,
+    *,
+    embedded: bool,
+    depth: int,
+    path: str,
+    budget: Budget,
+    load_time: bool,
+    prune: bool,
+    survey: relevance.Survey | None,
 ) -> Result:
-    parsed = parsing.parse(code, prune=prune)
+    parsed = parsing.parse(code, prune=prune, survey=survey)
     if parsed.module is None:
         incomplete = parsed.errors[0][1] if parsed.too_deep else None
         return Result(

@@ -122,7 +122,7 @@ def _top_level_region(lines: list[str], index: int) -> tuple[int, int]:
     return start, end
 
 
-def parse(text: str, *, prune: bool = True) -> Parsed:
+def parse(text: str, *, prune: bool = True, survey: relevance.Survey | None = None) -> Parsed:
     """Parse ``text``, blanking broken statements; CPython's parser goes first.
 
     libcst's native parser crashes the process (stack overflow) on some inputs nested deeper than
@@ -130,25 +130,32 @@ def parse(text: str, *, prune: bool = True) -> Parsed:
     ``ast.parse`` accepted; CPython's parser also gives the better error positions. With ``prune``,
     top-level definitions the analysis cannot learn anything from are blanked before libcst parses
     (relevance.py); the module then holds the kept statements only, at their original lines.
+    ``survey``: relevance's survey of this very ``text``, when the caller already made one.
     """
     try:
-        return _parse(text, prune)
+        return _parse(text, prune, survey if survey is not None and survey.text is text else None)
     except _TooDeep as exc:
         return Parsed(None, [(1, f"nesting too deep to analyze ({exc})")], too_deep=True)
 
 
-def _parse(text: str, prune: bool) -> Parsed:
+def _parse(text: str, prune: bool, survey: relevance.Survey | None) -> Parsed:
     errors: list[tuple[int, str]] = []
     lines = text.splitlines(keepends=True)
     current = text
     for _ in range(MAX_REPAIRS):
-        err, tree = _check(current, depth=not prune)
+        tree: ast.Module | None
+        module: relevance.Module | None = None
+        if survey is not None and prune:  # already parsed by CPython (only on the first round)
+            err, tree, module = None, survey.tree, survey.module
+            survey = None
+        else:
+            err, tree = _check(current, depth=not prune)
         if err is None:
             cst_text = current
             if prune and tree is not None:
-                pruned = relevance.prune(current, tree)
+                pruned = relevance.prune(current, tree, module)
                 _check_depth(pruned.depth)
-                if pruned.text is not None:
+                if pruned.text is not None and pruned.tree is not None:
                     cst_text, tree = pruned.text, pruned.tree
             try:
                 return Parsed(cst.parse_module(cst_text), errors, tree=tree)

@@ -196,6 +196,7 @@ class Unit:
     called: set[str] = field(default_factory=set)  # names called, or at the root of a called chain
     texts: list[tuple[int, int, str]] = field(default_factory=list)  # string constants, with positions
     bound: set[str] = field(default_factory=set)  # names assigned or deleted anywhere in it
+    import_nodes: list[ast.Import | ast.ImportFrom] = field(default_factory=list)
 
     @property
     def is_method(self) -> bool:
@@ -274,6 +275,7 @@ def _collect(unit: Unit, roots: Iterable[ast.AST], depth: int) -> int:
                     unit.texts.append((node.lineno, node.col_offset, value))  # type: ignore[attr-defined]
         elif kind in (ast.Import, ast.ImportFrom):
             unit.imports = True
+            unit.import_nodes.append(node)  # type: ignore[arg-type]
         elif kind in (ast.Global, ast.Nonlocal):
             unit.special = True
         elif kind is ast.Subscript:
@@ -351,12 +353,12 @@ def _chain_or_name(node: ast.expr) -> tuple[str, ...] | None:
     return (node.id,) if isinstance(node, ast.Name) else _chain(node)
 
 
-class _Module:
+class Module:
     def __init__(self, tree: ast.Module):
         self.units, self.depth = _units(tree)
         self.aliases: dict[str, tuple[str, ...]] = {}
         self.star = False
-        module_level = (n for s in tree.body if not isinstance(s, _DEFS) for n in ast.walk(s))
+        module_level = (n for u in self.units if u.imports and not isinstance(u.node, _DEFS) for n in u.import_nodes)
         for stmt in module_level:
             if isinstance(stmt, ast.Import):
                 for alias in stmt.names:
@@ -496,9 +498,9 @@ class _Kept:
         return bool(unit.mutated & variables & self.names)
 
 
-def kept_units(tree: ast.Module, module: _Module | None = None) -> tuple[list[Unit], list[bool]]:
+def kept_units(tree: ast.Module, module: Module | None = None) -> tuple[list[Unit], list[bool]]:
     """The units of ``tree`` and, for each, whether the analysis may learn anything from it."""
-    module = module or _Module(tree)
+    module = module or Module(tree)
     units = module.units
     if module.star:
         return units, [True] * len(units)
@@ -537,14 +539,33 @@ def _parse(text: str) -> ast.Module | None:
         return None
 
 
-def nothing_to_find(text: str) -> bool:
-    """True when the analysis of ``text`` is sure to find nothing: it parses, and no part of it
-    mentions anything the analysis knows (``print('owned')``, arithmetic, plain data)."""
+class Survey:
+    """A text, CPython's tree of it and what this module learned from the tree: parsed once, for
+    the question below and then for the pruning of the same text."""
+
+    def __init__(self, text: str, tree: ast.Module):
+        self.text = text
+        self.tree = tree
+        self.module = Module(tree)
+
+    @property
+    def nothing_to_find(self) -> bool:
+        """The analysis of the text is sure to find nothing: no part of it mentions anything the
+        analysis knows (``print('owned')``, arithmetic, plain data)."""
+        module = self.module
+        return not module.star and not any(module.mentions_known(u) for u in module.units)
+
+
+def survey(text: str) -> Survey | None:
+    """The survey of ``text``; None when CPython cannot parse it (the engine then repairs it)."""
     tree = _parse(text)
-    if tree is None:
-        return False
-    module = _Module(tree)
-    return not module.star and not any(module.mentions_known(u) for u in module.units)
+    return None if tree is None else Survey(text, tree)
+
+
+def nothing_to_find(text: str) -> bool:
+    """True when the analysis of ``text`` is sure to find nothing (see ``Survey``)."""
+    found = survey(text)
+    return found is not None and found.nothing_to_find
 
 
 def _first_line(stmt: ast.stmt) -> int:
@@ -594,11 +615,11 @@ def _hollow(lines: list[str], first: int, end: int, indent: str) -> ast.stmt:
     return ast.Expr(value=body, lineno=first, col_offset=len(indent), end_lineno=end, end_col_offset=3)
 
 
-def prune(text: str, tree: ast.Module) -> Pruned:
+def prune(text: str, tree: ast.Module, module: Module | None = None) -> Pruned:
     """``text`` with every unit nothing can be learned from hollowed out: a dropped statement or
     method becomes a string (or ``pass``) on the same lines, so every kept line keeps its number
     and columns. Also CPython's tree of the result, and the depth of ``tree``."""
-    module = _Module(tree)
+    module = module or Module(tree)
     units, keep = kept_units(tree, module)
     if all(keep):
         return Pruned(module.depth)
