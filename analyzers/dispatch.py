@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import sys
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -65,13 +66,15 @@ def analyze_source(ctx: ScanContext, src: ByteSource, format_hint: str | None = 
     return fmt
 
 
-# Sources up to this size are hashed with CPython's built-in SHA-256 (the module hashlib falls back
-# to): importing hashlib loads OpenSSL, which costs more than hashing a megabyte. Same digest.
-SMALL_HASH = 1 << 20
+# Until hashlib is imported, sources up to this size are hashed with CPython's built-in SHA-256 (the
+# one hashlib falls back to; same digest): importing hashlib loads OpenSSL, which costs a cold
+# process more than hashing this much more slowly. Once it is loaded (a folder with a large file,
+# the hub layer, the language server), OpenSSL hashes everything.
+SMALL_HASH = 256 * 1024
 
 
 def _sha256_hasher(size: int) -> Any:
-    if size <= SMALL_HASH:
+    if size <= SMALL_HASH and "hashlib" not in sys.modules:
         try:
             from _sha256 import sha256
 
