@@ -326,3 +326,15 @@ def test_safe_revision_starts_at_the_default_branch_head(hub: FakeHub, make_clie
     found = make_client().find_safe_revision("org/trunk")
     assert (found.head_sha, found.commit_sha, found.is_head, found.commits_checked) == (good, good, True, 1)
     assert bad != found.commit_sha
+
+
+def test_the_same_code_under_two_paths_keeps_two_verdicts(hub: FakeHub, make_client: Callable[..., HubClient]) -> None:
+    """Whether loading runs a file depends on its path, so the verdict cache keys code by path too:
+    the copy in a training script must not lend its verdict to the copy in the model code."""
+    code = 'import subprocess\n\n\ndef check():\n    subprocess.run(["nvidia-smi"])\n'
+    hub.repo("org/gpu").commit({"train.py": code, "modeling_gpu.py": code, "config.json": "{}"})
+    client = make_client()
+    for _ in range(2):  # cold, then from the verdict cache
+        scan = client.scan_repo("org/gpu")
+        assert _file(scan, "train.py").verdict is Verdict.CLEAN
+        assert _file(scan, "modeling_gpu.py").verdict is Verdict.MALICIOUS

@@ -128,11 +128,13 @@ class VerdictCache:
 
     # --- file verdicts
     @staticmethod
-    def file_key(content_id: str) -> str:
-        return f"{content_id}|{analyzer_version()}"
+    def file_key(content_id: str, context: str = "") -> str:
+        """The key of a file verdict: the content, what else decides the verdict (``context``: for
+        code, whether loading runs it), and the analyzer and rules that produced it."""
+        return f"{content_id}|{context}|{analyzer_version()}"
 
-    def get_file(self, content_id: str, path: str) -> FileReport | None:
-        raw = self._get("files", "report", self.file_key(content_id))
+    def get_file(self, content_id: str, path: str, context: str = "") -> FileReport | None:
+        raw = self._get("files", "report", self.file_key(content_id, context))
         if raw is None:
             return None
         try:
@@ -144,8 +146,8 @@ class VerdictCache:
             return None
         return report
 
-    def put_file(self, content_id: str, report: FileReport) -> None:
-        self._put("files", self.file_key(content_id), json.dumps({**report.to_dict(), "size": report.size}))
+    def put_file(self, content_id: str, report: FileReport, context: str = "") -> None:
+        self._put("files", self.file_key(content_id, context), json.dumps({**report.to_dict(), "size": report.size}))
 
     # --- revision scans
     @staticmethod

@@ -111,6 +111,15 @@ def _scan_ranged(job: Job, rf: RemoteFile, planned: select.Planned, url: str, wh
     return report, False
 
 
+def cache_context(job: Job, planned: select.Planned) -> str:
+    """What besides a file's bytes decides its verdict. For code, whether loading runs it: a dataset's
+    code always runs, a model repository's is judged from its path (``modeling_x.py`` runs with
+    trust_remote_code, ``train.py`` does not), so the same bytes can earn two verdicts."""
+    if planned.kind == "code":
+        return f"code:{job.repo_type}:{planned.path}"
+    return planned.format_hint or ""
+
+
 def _scan_bytes(job: Job, planned: select.Planned, data: bytes, sha256: str | None) -> FileReport:
     # A dataset's code files are its loading script and the modules it imports: loading runs them.
     load_time = True if planned.kind == "code" and job.repo_type == "dataset" else None
@@ -137,7 +146,7 @@ def scan_remote(job: Job, rf: RemoteFile, planned: select.Planned) -> FileReport
     assert job.http is not None
     sha = rf.lfs_sha256
     if not _needs_content(job, planned) and job.verdicts is not None:
-        hit = job.verdicts.get_file(rf.content_id, rf.path)
+        hit = job.verdicts.get_file(rf.content_id, rf.path, cache_context(job, planned))
         if hit is not None:
             return hit
     blob = find_blob(job.cache_dir, job.repo_type, job.repo_id, rf.content_id)
@@ -174,14 +183,14 @@ def scan_remote(job: Job, rf: RemoteFile, planned: select.Planned) -> FileReport
             size=rf.size,
         )
     if job.verdicts is not None:
-        job.verdicts.put_file(rf.content_id, report)
+        job.verdicts.put_file(rf.content_id, report, cache_context(job, planned))
     return report
 
 
 def scan_local(job: Job, lf: LocalFile, planned: select.Planned) -> FileReport:
     """A file from the local Hugging Face cache: read from disk, never downloaded."""
     if not _needs_content(job, planned) and lf.content_id and job.verdicts is not None:
-        hit = job.verdicts.get_file(lf.content_id, lf.path)
+        hit = job.verdicts.get_file(lf.content_id, lf.path, cache_context(job, planned))
         if hit is not None:
             return hit
     try:
@@ -201,7 +210,7 @@ def scan_local(job: Job, lf: LocalFile, planned: select.Planned) -> FileReport:
             size=lf.size,
         )
     if lf.content_id and job.verdicts is not None:
-        job.verdicts.put_file(lf.content_id, report)
+        job.verdicts.put_file(lf.content_id, report, cache_context(job, planned))
     return report
 
 
