@@ -13,7 +13,6 @@ from typing import Any
 from malhug.analyzers.context import ScanContext
 from malhug.analyzers.keras.config import KerasConfigScanner, looks_like_keras_config
 from malhug.analyzers.limits import LimitExceeded, MalformedInput
-from malhug.analyzers.modelformats.chat_template import check_template
 from malhug.analyzers.source import ByteSource, read_all
 
 
@@ -40,6 +39,9 @@ def analyze(ctx: ScanContext, src: ByteSource) -> None:
     if not isinstance(value, dict):
         return
     for name, template in _templates(value.get("chat_template")):
+        # jinja2 is imported for files that hold a template only (a Keras config.json holds none).
+        from malhug.analyzers.modelformats.chat_template import check_template
+
         check_template(ctx, template, name)
     if looks_like_keras_config(value):
         KerasConfigScanner(ctx).scan(value)
