@@ -185,7 +185,11 @@ DANGEROUS_IMPORTS = frozenset(
         "smtplib",
     }
 )
-# Base classes that make a class a dataset builder (its methods run when the dataset is loaded).
+# The `datasets` builder classes a loading script subclasses (scope.py: the signature of one).
+DATASET_BUILDERS = ("GeneratorBasedBuilder", "ArrowBasedBuilder", "DatasetBuilder", "BeamBasedBuilder")
+# Markers in a base class's name that make a class a dataset builder for the engine (its methods run
+# when the dataset is loaded): the classes above, their configs and look-alikes, and any base taken
+# from the datasets, nlp or tfds packages.
 BUILDER_BASES = ("Builder", "BuilderConfig", "datasets.", "nlp.", "tfds.")
 BUILDER_METHODS = frozenset(
     {

@@ -13,11 +13,12 @@ from __future__ import annotations
 import re
 from pathlib import PurePath
 
+from malhug.analyzers.scripts.knowledge import DATASET_BUILDERS
 from malhug.core.model import Category
 
 # A `datasets` builder defined in the file: the signature of a loading script.
 _BUILDER = re.compile(
-    r"^\s*class\s+\w+\s*\(\s*(?:[\w.]*\.)?(?:GeneratorBasedBuilder|ArrowBasedBuilder|DatasetBuilder|BeamBasedBuilder)\b",
+    rf"^\s*class\s+\w+\s*\(\s*(?:[\w.]*\.)?(?:{'|'.join(DATASET_BUILDERS)})\b",
     re.MULTILINE,
 )
 # The module names transformers' remote code uses (auto_map targets).
