@@ -7,9 +7,8 @@ carry JSON metadata with ``"class_name"``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from malhug.analyzers.source import ByteSource
+from malhug.core.record import Record
 
 VARINT, I64, LEN, I32 = 0, 1, 2, 5
 
@@ -26,14 +25,22 @@ _SAVED_OBJECT = {1: LEN, 2: VARINT, 3: LEN, 4: LEN, 5: LEN, 6: LEN}
 MAX_SKIPS = 6
 
 
-@dataclass(frozen=True)
-class Field:
-    """One protobuf field header."""
+class Field(Record):
+    """One protobuf field header (a ``Record``: detection of every unidentified file builds these,
+    and a dataclass would compile its methods at import)."""
 
     number: int
     wire: int
     value: int  # varint value, or payload length for LEN
     payload_at: int  # absolute offset of the payload (LEN) or -1
+
+    __slots__ = ("number", "wire", "value", "payload_at")
+
+    def __init__(self, number: int, wire: int, value: int, payload_at: int):
+        object.__setattr__(self, "number", number)
+        object.__setattr__(self, "wire", wire)
+        object.__setattr__(self, "value", value)
+        object.__setattr__(self, "payload_at", payload_at)
 
 
 def _varint(buf: bytes, pos: int) -> tuple[int, int] | None:

@@ -8,8 +8,6 @@ walked too, to a bounded depth.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from malhug.analyzers.context import ScanContext
 from malhug.analyzers.limits import LimitExceeded, MalformedInput
 from malhug.analyzers.modelformats.paths import escapes_folder
@@ -26,13 +24,13 @@ STANDARD_DOMAINS = frozenset(
 STANDARD_PREFIXES = ("com.microsoft", "com.ms.internal", "org.pytorch.aten", "pkg.onnxscript", "onnx_extended")
 
 
-@dataclass
 class _Walk:
-    ctx: ScanContext
-    r: ProtoReader
-    escapes: list[tuple[str, str, int]] = field(default_factory=list)
-    domains: dict[str, list[str]] = field(default_factory=dict)
-    functions: set[str] = field(default_factory=set)
+    def __init__(self, ctx: ScanContext, r: ProtoReader):
+        self.ctx = ctx
+        self.r = r
+        self.escapes: list[tuple[str, str, int]] = []
+        self.domains: dict[str, list[str]] = {}
+        self.functions: set[str] = set()
 
     def tensor(self, f: Field, where: str) -> None:
         name = ""

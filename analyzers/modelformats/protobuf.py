@@ -8,10 +8,10 @@ tensor payloads. Reads go through a small block cache.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from malhug.analyzers.limits import LimitExceeded, MalformedInput
 from malhug.analyzers.source import ByteSource
+from malhug.core.record import Record
 
 VARINT, I64, LEN, SGROUP, EGROUP, I32 = 0, 1, 2, 3, 4, 5
 BLOCK = 64 * 1024
@@ -39,12 +39,21 @@ class CachedSource:
         return self._data[rel : rel + n]
 
 
-@dataclass(frozen=True)
-class Field:
+class Field(Record):
+    """One field of a protobuf message (a ``Record``: immutable, compared by value)."""
+
     number: int
     wire: int
     value: int  # the varint / fixed value, or the payload length for LEN fields
     offset: int  # where the payload starts
+
+    __slots__ = ("number", "wire", "value", "offset")
+
+    def __init__(self, number: int, wire: int, value: int, offset: int):
+        object.__setattr__(self, "number", number)
+        object.__setattr__(self, "wire", wire)
+        object.__setattr__(self, "value", value)
+        object.__setattr__(self, "offset", offset)
 
     @property
     def end(self) -> int:
