@@ -47,7 +47,7 @@ def dotted(node: cst.CSTNode | None) -> str | None:
 
 
 def _syntax_error(text: str) -> tuple[int, str] | None:
-    return _check(text)[0]
+    return _check(text, depth=False)[0]
 
 
 def _check(text: str, *, depth: bool = True) -> tuple[tuple[int, str] | None, ast.Module | None]:
@@ -66,34 +66,13 @@ def _check(text: str, *, depth: bool = True) -> tuple[tuple[int, str] | None, as
     except (MemoryError, RecursionError) as exc:
         raise _TooDeep(type(exc).__name__) from exc
     if depth:
-        _check_depth(_max_depth(tree))
+        _check_depth(relevance.Module(tree).depth)
     return None, tree
 
 
 def _check_depth(depth: int) -> None:
     if depth > MAX_NESTING:
         raise _TooDeep(f"syntax tree depth {depth} > {MAX_NESTING}")
-
-
-def _max_depth(tree: ast.AST) -> int:
-    """Depth of the syntax tree (the module is 0); iterative, any depth."""
-    deepest = 0
-    stack: list[tuple[ast.AST, int]] = [(tree, 0)]
-    pop, push, node_type = stack.pop, stack.append, ast.AST
-    while stack:
-        node, depth = pop()
-        if depth > deepest:
-            deepest = depth
-        depth += 1
-        for name in node._fields:
-            value = getattr(node, name, None)
-            if isinstance(value, node_type):
-                push((value, depth))
-            elif type(value) is list:
-                for item in value:
-                    if isinstance(item, node_type):
-                        push((item, depth))
-    return deepest
 
 
 def _indent(line: str) -> int:

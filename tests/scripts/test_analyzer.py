@@ -11,7 +11,7 @@ import pytest
 from malhug.analyzers import formats
 from malhug.analyzers.dispatch import scan_source
 from malhug.analyzers.limits import Limits
-from malhug.analyzers.scripts import parsing, positions
+from malhug.analyzers.scripts import parsing, positions, relevance
 from malhug.analyzers.scripts.analyzer import analyze_text, decode_source
 from malhug.analyzers.scripts.suppress import is_suppressed
 from malhug.analyzers.source import BytesSource
@@ -353,4 +353,4 @@ def _reference_depth(tree: ast.AST) -> int:
 )
 def test_syntax_tree_depth_matches_the_reference_walk(code: str) -> None:
     tree = ast.parse(code)
-    assert parsing._max_depth(tree) == _reference_depth(tree)
+    assert relevance.Module(tree).depth == _reference_depth(tree)

@@ -155,14 +155,6 @@ def test_a_class_left_without_methods_keeps_a_statement_on_the_same_lines() -> N
     compile(pruned, "<pruned>", "exec", flags=ast.PyCF_ONLY_AST)  # parsed only, never run
 
 
-@pytest.mark.parametrize("name", sorted(SAMPLES)[:40])
-def test_the_depth_measured_while_pruning_is_the_parsers(name: str) -> None:
-    from malhug.analyzers.scripts import parsing
-
-    tree = ast.parse(SAMPLES[name])
-    assert relevance.prune(SAMPLES[name], tree).depth == parsing._max_depth(tree)
-
-
 def test_too_deep_code_is_still_refused_with_pruning() -> None:
     code = "import os\nx = 1" + " + 1" * 400 + "\n"  # deeper than MAX_NESTING, within CPython's limits
     result = analyze_code(code)
