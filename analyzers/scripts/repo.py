@@ -104,6 +104,27 @@ def _imports_of(path: str, text: str, available: set[str]) -> Iterable[str]:
                     yield option
 
 
+def follow_imports(roots: list[str], available: set[str], read_text: Callable[[str], str | None]) -> list[str]:
+    """``roots`` and the local modules they import, transitively, in the order they are found.
+
+    ``read_text`` is called once for each of them, in that order (a caller may scan each file when
+    asked for its text); at most ``MAX_FOLLOW`` files are read."""
+    found = [r for r in dict.fromkeys(roots) if r in available]
+    queue = list(found)
+    seen = 0
+    while queue and seen < MAX_FOLLOW:
+        path = queue.pop(0)
+        seen += 1
+        text = read_text(path)
+        if not text:
+            continue
+        for dep in _imports_of(path, text, available):
+            if dep not in found:
+                found.append(dep)
+                queue.append(dep)
+    return found
+
+
 def select_code_files(
     paths: list[str],
     repo_type: str,
@@ -127,18 +148,8 @@ def select_code_files(
             for p in python:
                 add(p)
             return chosen
-        queue = list(chosen)
-        seen = 0
-        while queue and seen < MAX_FOLLOW:
-            path = queue.pop(0)
-            seen += 1
-            text = read_text(path)
-            if not text:
-                continue
-            for dep in _imports_of(path, text, available):
-                if dep not in chosen:
-                    add(dep)
-                    queue.append(dep)
+        for dep in follow_imports(list(chosen), available, read_text):
+            add(dep)
         return chosen
     for repo, file in remote_code_refs(config_json):
         if repo is None:

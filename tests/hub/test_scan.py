@@ -338,3 +338,27 @@ def test_the_same_code_under_two_paths_keeps_two_verdicts(hub: FakeHub, make_cli
         scan = client.scan_repo("org/gpu")
         assert _file(scan, "train.py").verdict is Verdict.CLEAN
         assert _file(scan, "modeling_gpu.py").verdict is Verdict.MALICIOUS
+
+
+def test_modules_imported_by_remote_code_are_load_time_code(
+    hub: FakeHub, make_client: Callable[..., HubClient]
+) -> None:
+    """trust_remote_code runs the auto_map target (whatever its name) and every module it imports;
+    a training script next to them only runs when someone runs it."""
+    gpu = 'import subprocess\n\n\ndef check():\n    subprocess.run(["nvidia-smi"])\n'
+    hub.repo("org/custom").commit(
+        {
+            "config.json": '{"auto_map": {"AutoModel": "custom_arch.CustomModel"}}',
+            "custom_arch.py": "from .helpers import check\n\n\nclass CustomModel:\n    pass\n",
+            "helpers.py": gpu,
+            "train.py": gpu,
+            "tools/unused.py": gpu,
+        }
+    )
+    client = make_client()
+    for _ in range(2):  # cold, then with the verdict cache filled
+        scan = client.scan_repo("org/custom")
+        assert _file(scan, "helpers.py").verdict is Verdict.MALICIOUS
+        assert _file(scan, "train.py").verdict is Verdict.CLEAN
+        assert _file(scan, "tools/unused.py").verdict is Verdict.CLEAN
+        assert "MH602" in _rules(scan, "custom_arch.py")

@@ -55,11 +55,14 @@ class Job:
     skipped: dict[str, str] = field(default_factory=dict)
     configs: dict[str, dict[str, Any]] = field(default_factory=dict)  # parsed config.json by path
     texts: dict[str, str] = field(default_factory=dict)  # source of the code files read whole, by path
+    # Model code that loading runs: auto_map targets, remote-code modules and what they import.
+    loaded: set[str] = field(default_factory=set)
 
 
 def _needs_content(job: Job, planned: select.Planned) -> bool:
-    """Files whose bytes the scan itself reads (configs; dataset code, to follow its imports): never from the cache."""
-    return planned.kind == "config" or (planned.kind == "code" and job.repo_type == "dataset")
+    """Files whose bytes the scan itself reads (configs; code that loading runs, to follow its
+    imports): never from the verdict cache."""
+    return planned.kind == "config" or _loaded(job, planned) is True
 
 
 def _git_blob_id(data: bytes) -> str:
@@ -116,13 +119,20 @@ def cache_context(job: Job, planned: select.Planned) -> str:
     code always runs, a model repository's is judged from its path (``modeling_x.py`` runs with
     trust_remote_code, ``train.py`` does not), so the same bytes can earn two verdicts."""
     if planned.kind == "code":
-        return f"code:{job.repo_type}:{planned.path}"
+        return f"code:{job.repo_type}:{planned.path}:{_loaded(job, planned)}"
     return planned.format_hint or ""
 
 
+def _loaded(job: Job, planned: select.Planned) -> bool | None:
+    """Whether loading runs a code file: True for a dataset's code and for the model code that
+    trust_remote_code imports; None (judged from the file's path and text) for other files."""
+    if planned.kind != "code":
+        return None
+    return True if job.repo_type == "dataset" or planned.path in job.loaded else None
+
+
 def _scan_bytes(job: Job, planned: select.Planned, data: bytes, sha256: str | None) -> FileReport:
-    # A dataset's code files are its loading script and the modules it imports: loading runs them.
-    load_time = True if planned.kind == "code" and job.repo_type == "dataset" else None
+    load_time = _loaded(job, planned)
     report = scan_source(
         BytesSource(data),
         name=planned.path,
@@ -250,8 +260,10 @@ def scan_revision(job: Job, listed: list[RemoteFile] | list[LocalFile], *, remot
             job.skipped[p.path] = f"more than {MAX_SCANNED_FILES} files to scan in one revision"
         planned = planned[:MAX_SCANNED_FILES]
     reports: dict[str, FileReport] = {}
-    # Dataset repositories: only the loading scripts and the modules they import are code; other .py are data.
-    code = {p.path: p for p in planned if p.kind == "code"} if job.repo_type == "dataset" else {}
+    # Code is scanned after the configs and the weights, following imports from what loading runs.
+    # Dataset repositories: only the loading scripts and the modules they import are code; other .py
+    # are data. Model repositories: every .py is scanned; what trust_remote_code imports as load-time code.
+    code = {p.path: p for p in planned if p.kind == "code"}
     total = len(planned)
 
     def scan(p: select.Planned) -> None:
@@ -272,12 +284,19 @@ def scan_revision(job: Job, listed: list[RemoteFile] | list[LocalFile], *, remot
         def read_text(path: str) -> str | None:
             if path not in code:
                 return None
+            if job.repo_type != "dataset":
+                job.loaded.add(path)  # asked for because loading runs it: scanned as load-time code
             scan(code[path])
             return job.texts.get(path)
 
-        for path in select.dataset_code(list(by_path), read_text):
-            if path in code:
-                scan(code[path])
+        if job.repo_type == "dataset":
+            for path in select.dataset_code(list(by_path), read_text):
+                if path in code:
+                    scan(code[path])
+        else:
+            select.model_code(list(code), job.configs, read_text)
+            for p in code.values():
+                scan(p)
     security = {f.path: f.security for f in listed if isinstance(f, RemoteFile) and f.security}
     ships_code = _code_notes(job, reports, list(by_path))
     _hub_notes(reports, security)

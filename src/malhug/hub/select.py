@@ -82,6 +82,21 @@ def loaded_code(paths: Sequence[str], repo_type: str, configs: dict[str, dict[st
     return out
 
 
+def model_code(
+    paths: Sequence[str], configs: dict[str, dict[str, Any]], read_text: Callable[[str], str | None]
+) -> list[str]:
+    """A model repository's code that ``trust_remote_code`` runs: the ``auto_map`` targets, the
+    modules named as remote code (``modeling_*.py``, ``configuration_*.py``, …), and every local module
+    they import, transitively. ``read_text`` is called for each, in that order."""
+    from malhug.analyzers.scripts.repo import follow_imports, remote_code_refs
+    from malhug.analyzers.scripts.scope import looks_like_load_time_code
+
+    present = {p for p in paths if p.endswith(".py")}
+    roots = [file for config in configs.values() for repo, file in remote_code_refs(config) if repo is None]
+    roots += sorted(p for p in present if looks_like_load_time_code(p, ""))
+    return follow_imports(roots, present, read_text)
+
+
 def dataset_code(paths: Sequence[str], read_text: Callable[[str], str | None]) -> list[str]:
     """A dataset repository's code that ``datasets`` runs: its loading scripts and what they import.
 
