@@ -141,13 +141,14 @@ def scan_file(
     limits: Limits = DEFAULT_LIMITS,
     hash_file: bool = True,
     hash_limit: int | None = DEFAULT_HASH_LIMIT,
+    load_time: bool | None = None,
 ) -> FileReport:
     """Scan a local file; its sha256 is reported when ``hash_file`` and it is at most ``hash_limit``
-    bytes (``None``: any size)."""
+    bytes (``None``: any size). ``load_time`` as for ``scan_source``."""
     shown = display or str(path)
     try:
         with FileSource(path) as src:
-            report = scan_source(src, name=shown, limits=limits)
+            report = scan_source(src, name=shown, limits=limits, load_time=load_time)
             read = src.bytes_read
             if hash_file and (hash_limit is None or src.size <= hash_limit):
                 report.sha256 = _sha256(src)
@@ -180,15 +181,25 @@ def scan_path(
     on_file: Callable[[Path], None] | None = None,
     hash_limit: int | None = DEFAULT_HASH_LIMIT,
 ) -> list[FileReport]:
-    """Scan a file, or every file below a folder (format from bytes, never from the name)."""
+    """Scan a file, or every file below a folder (format from bytes, never from the name).
+
+    A folder is read as a repository: the Python code loading would run (``auto_map`` targets,
+    loading scripts, remote-code modules and what they import) is judged as load-time code."""
     root = Path(path)
     if not root.exists():
         return [FileReport(path=str(path), format=formats.UNKNOWN, error="no such file or folder")]
     reports = []
     started = time.monotonic()
-    for p in iter_files(root):
+    files = list(iter_files(root))
+    loaded: set[Path] = set()
+    if root.is_dir() and any(p.suffix == ".py" for p in files):
+        from malhug.analyzers.scripts.repo import local_load_time_code
+
+        loaded = local_load_time_code(root, files, limits.max_source_bytes)
+    for p in files:
         if on_file is not None:
             on_file(p)
-        reports.append(scan_file(p, display=str(p), limits=limits, hash_limit=hash_limit))
+        load_time = True if p in loaded else None
+        reports.append(scan_file(p, display=str(p), limits=limits, hash_limit=hash_limit, load_time=load_time))
     logs.debug(__name__, "scanned %d files in %.3fs", len(reports), time.monotonic() - started)
     return reports

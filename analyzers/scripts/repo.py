@@ -12,9 +12,11 @@
 
 from __future__ import annotations
 
+import json
 import posixpath
 import re
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 _IMPORT = re.compile(r"^\s*(?:from\s+(\.*)([\w.]*)\s+import\s+([\w, ()*]+)|import\s+([\w., ]+))", re.M)
@@ -157,3 +159,39 @@ def select_code_files(
     for p in python:
         add(p)
     return chosen
+
+
+CONFIG_NAMES = ("config.json", "tokenizer_config.json")
+MAX_CONFIG_BYTES = 1 << 20
+
+
+def local_load_time_code(root: Path, files: list[Path], max_source_bytes: int) -> set[Path]:
+    """The files of a local folder, read as a repository, that loading runs: the ``auto_map``
+    targets of its root configs, the loading scripts and remote-code modules (scope.py), and every
+    local module they import. Reads the configs and the ``.py`` files (up to ``max_source_bytes``
+    each); nothing is executed."""
+    from malhug.analyzers.scripts.scope import looks_like_load_time_code
+
+    by_rel = {p.relative_to(root).as_posix(): p for p in files if p.suffix == ".py"}
+    texts: dict[str, str | None] = {}
+
+    def read_text(rel: str) -> str | None:
+        if rel not in texts:
+            try:
+                with by_rel[rel].open("rb") as handle:
+                    texts[rel] = handle.read(max_source_bytes).decode("utf-8", "replace")
+            except OSError:
+                texts[rel] = None
+        return texts[rel]
+
+    roots: list[str] = []
+    for name in CONFIG_NAMES:
+        config = root / name
+        try:
+            if config.is_file() and config.stat().st_size <= MAX_CONFIG_BYTES:
+                data = json.loads(config.read_text(encoding="utf-8"))
+                roots += [file for repo, file in remote_code_refs(data) if repo is None]
+        except (OSError, UnicodeDecodeError, ValueError):
+            continue  # not a config this can read: the file's own scan reports it
+    roots += [rel for rel in sorted(by_rel) if looks_like_load_time_code(rel, read_text(rel) or "")]
+    return {by_rel[rel] for rel in follow_imports(roots, set(by_rel), read_text)}
