@@ -62,11 +62,12 @@ class CodeAssessment(Record):
         object.__setattr__(self, "findings", findings)
 
 
-def assess_python(code: str, *, origin: str = "<embedded>", depth: int = 0) -> CodeAssessment:
-    """Assess a Python code string that will be executed (exec/eval/compile/runpy, Lambda)."""
+def assess_python(code: str, *, origin: str = "<embedded>", depth: int = 0, detail: bool = True) -> CodeAssessment:
+    """Assess a Python code string that will be executed (exec/eval/compile/runpy, Lambda).
+    ``detail=False``: without ``findings`` (their positions in the code string cost the most)."""
     from malhug.analyzers.scripts.embedded import assess_python as impl
 
-    return impl(code, origin=origin, depth=depth)
+    return impl(code, origin=origin, depth=depth, detail=detail)
 
 
 def assess_shell(command: str, *, origin: str = "<embedded>", depth: int = 0) -> CodeAssessment:

@@ -47,7 +47,7 @@ def _embedded(kind: str, text: str, origin: str, depth: int) -> embedded.CodeAss
     try:
         if kind == "shell":
             return embedded.assess_shell(text, origin=origin, depth=depth)
-        return embedded.assess_python(text, origin=origin, depth=depth)
+        return embedded.assess_python(text, origin=origin, depth=depth, detail=False)  # category and reasons only
     except ImportError:
         # The shared assessment is not available in this build: the names decide alone.
         log.debug("embedded code assessment unavailable; Lambda category from its names only")

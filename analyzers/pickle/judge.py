@@ -73,7 +73,7 @@ def _assess(kind: Kind, text: str, origin: str, depth: int) -> CodeAssessment | 
     try:
         if kind is Kind.SHELL:
             return assess_shell(text, origin=origin, depth=depth)
-        return assess_python(text, origin=origin, depth=depth)
+        return assess_python(text, origin=origin, depth=depth, detail=False)  # category and reasons only
     except ImportError as exc:
         logs.logger(__name__).warning("embedded-code assessment unavailable, using the callable's category: %s", exc)
         return None

@@ -62,7 +62,7 @@ def _assessment(indicators: list[Indicator], findings: tuple[Finding, ...]) -> C
     )
 
 
-def assess_python(code: str, *, origin: str = "<embedded>", depth: int = 0) -> CodeAssessment:
+def assess_python(code: str, *, origin: str = "<embedded>", depth: int = 0, detail: bool = True) -> CodeAssessment:
     from malhug.analyzers.scripts import relevance
 
     code = code[:MAX_CODE]
@@ -72,7 +72,7 @@ def assess_python(code: str, *, origin: str = "<embedded>", depth: int = 0) -> C
     from malhug.analyzers.scripts.engine import analyze_code
 
     result = analyze_code(code, embedded=True, depth=depth, path=origin, survey=survey)
-    return _assessment([f.indicator for f in result.findings], tuple(result.to_findings()))
+    return _assessment([f.indicator for f in result.findings], tuple(result.to_findings()) if detail else ())
 
 
 def assess_shell(command: str, *, origin: str = "<embedded>", depth: int = 0) -> CodeAssessment:
