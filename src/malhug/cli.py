@@ -44,15 +44,40 @@ class _Progress:
             self.stream.flush()
 
 
+class _Formatter(argparse.HelpFormatter):
+    """argparse's help formatter, told the terminal width as ``shutil.get_terminal_size`` would
+    (argparse imports shutil, and with it bz2 and lzma, for that: ~2 ms of every run)."""
+
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, width=_columns() - 2)
+
+
+def _columns() -> int:
+    try:
+        columns = int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns if sys.__stdout__ else 0
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns or 80
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="malhug", description="Catch malicious code in ML models and datasets before it runs."
+        prog="malhug",
+        description="Catch malicious code in ML models and datasets before it runs.",
+        formatter_class=_Formatter,
     )
     p.add_argument("--version", action="version", version=f"malhug {__version__}")
     p.add_argument("-v", "--verbose", action="count", default=0, help="log more (repeat for debug)")
     sub = p.add_subparsers(dest="command", required=True)
 
-    scan = sub.add_parser("scan", help="scan files, folders or hub references (hf:ORG/NAME[@REV])")
+    scan = sub.add_parser(
+        "scan", help="scan files, folders or hub references (hf:ORG/NAME[@REV])", formatter_class=_Formatter
+    )
     scan.add_argument(
         "targets", nargs="*", metavar="TARGET", help="file, folder, hf:ORG/NAME[@REV] or hf:datasets/ORG/NAME[@REV]"
     )
@@ -80,9 +105,9 @@ def _parser() -> argparse.ArgumentParser:
         help="report the sha256 of local files of any size (default: files up to 256 MiB; hashing reads every byte)",
     )
 
-    sub.add_parser("lsp", help="serve the Language Server Protocol over stdio")
+    sub.add_parser("lsp", help="serve the Language Server Protocol over stdio", formatter_class=_Formatter)
 
-    rules = sub.add_parser("rules", help="list the rule catalog")
+    rules = sub.add_parser("rules", help="list the rule catalog", formatter_class=_Formatter)
     rules.add_argument("--markdown", action="store_true", help="the catalog as Markdown (docs/RULES.md)")
     rules.add_argument("--json", action="store_true")
     return p

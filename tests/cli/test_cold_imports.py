@@ -36,6 +36,7 @@ NEVER = (
     "tarfile",
     "lz4",
     "py7zr",
+    "shutil",  # argparse's help formatter imports it for the terminal width (cli._Formatter does not)
 )
 # The Python-payload analysis: a shell command that runs no Python needs none of it.
 PYTHON_ANALYSIS = ("malhug.analyzers.scripts.engine", "malhug.analyzers.scripts.relevance", "ast")
