@@ -4,27 +4,32 @@ libcst's parse is most of the cost of analyzing a large file, and most of a larg
 ``nn.Module`` code that touches nothing the analysis knows. Before libcst sees a module, CPython's
 tree (parsed only, never compiled) splits it into *units* — each top-level statement, except that
 a class is split into its methods and the rest of it — and the units that cannot change the result
-are blanked: their lines are emptied (a blanked method leaves a ``pass`` on its first line), so
+are hollowed out: their lines become one string statement (or ``pass``) on the same lines, so
 every kept line keeps its number and its columns.
 
 A unit is a *seed* when its code mentions something the analysis gives meaning to: a dotted name
 of the knowledge tables (reached directly, through an import alias, or inside a longer chain such
-as ``torch.os.system``), a builtin with meaning (``exec``, ``open``, ``getattr``, ``chr`` …), a
-dunder used in sandbox escapes, an ``import``/``global``/``nonlocal`` statement, or a module-level
-name bound to any of those. A unit is kept when it is a seed, an import, or when data can flow
-between it and kept code (to a fixpoint):
+as ``torch.os.system``), a builtin with meaning (``exec``, ``open``, ``__import__``, ``chr`` …), a
+dunder used in sandbox escapes, a method the engine gives meaning on paths, a string naming a
+credential store, an ``import``/``global``/``nonlocal`` statement, or a call of a module-level
+name bound to any of those. Module-level statements other than definitions run on import and are
+always kept. A definition is kept when it is a seed or when data can flow between it and kept code
+(to a fixpoint):
 
-- kept code uses what it defines (its name as a name, an attribute or a word of a string constant,
-  as ``globals()["f"]`` and ``getattr(self, "m")`` do), or it uses a function, class or method that
-  kept code defines, by name or by a string (its arguments flow in);
-- it stores an attribute that kept code loads (also by ``setattr(obj, "x", …)``: any string word
-  counts), or loads one that kept code stores (``self.x`` set in one method, used in another);
+- kept code uses what it defines (its name as a name, an attribute or a string, as
+  ``globals()["f"]`` and ``getattr(self, "m")`` do), or it calls a function, constructor or method
+  that kept code defines (its arguments flow in); Python calls the other dunders of a class that
+  kept code uses;
+- it stores an attribute that kept code loads (also with ``setattr``), or loads one that kept code
+  stores; ``self.x`` of a class meets ``self.x`` of the same class only, as the engine keeps them;
+  names bound in a class body are attributes;
 - it changes in place (``x.append``, ``x[k] = v``) a module-level variable that kept code reads.
 
-A unit that is none of these runs no sink and feeds no kept code, so the analysis of the module
-without it reports the same findings (the tests compare both on every fixture). A module with a
-star import keeps everything. The same test over a whole embedded payload (``print('owned')``)
-tells that the analysis would find nothing, without importing libcst at all.
+A definition that is none of these runs no sink and feeds no kept code, so the analysis of the
+module without it reports the same findings (the tests compare both on every fixture). A module with
+a star import, or whose strings name a credential store only once joined across statements, keeps
+everything. The same test over a whole embedded payload (``print('owned')``) tells that the
+analysis would find nothing, without importing libcst at all.
 """
 
 from __future__ import annotations
@@ -330,6 +335,9 @@ def _units(tree: ast.Module) -> tuple[list[Unit], int]:
                 else:
                     rest.append(item)
             deepest = max(deepest, _collect(shell, rest, 2))
+            # A name bound in the class body is an attribute of the class and its instances
+            # (`run = os.system` … `self.run(c)`), read through `self` or from outside.
+            shell.stores |= shell.bound
             units.append(shell)
         else:
             unit = Unit(stmt)
@@ -504,7 +512,9 @@ def kept_units(tree: ast.Module, module: Module | None = None) -> tuple[list[Uni
     units = module.units
     if module.star:
         return units, [True] * len(units)
-    keep = [isinstance(u.node, _IMPORTS) or module.mentions_known(u) for u in units]
+    # Module-level statements other than definitions run on import: they are where execution
+    # starts, and cheap to parse; they are always kept.
+    keep = [_runs_on_import(u) or module.mentions_known(u) for u in units]
     # A store path split over several statements: no unit names it, the module does. Keep all.
     texts = [t for u in units for t in u.texts]
     if texts and not any(names_a_secret_store(u.texts) for u in units if u.texts) and names_a_secret_store(texts):
@@ -523,6 +533,10 @@ def kept_units(tree: ast.Module, module: Module | None = None) -> tuple[list[Uni
                 keep[i] = True
                 changed = True
     return units, keep
+
+
+def _runs_on_import(unit: Unit) -> bool:
+    return not unit.is_method and not isinstance(unit.node, _DEFS)
 
 
 def _is_dunder(node: ast.stmt) -> bool:

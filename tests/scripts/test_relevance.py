@@ -237,6 +237,31 @@ b = Box("echo")
 Filler().fill(b)
 os.system(b.value)
 """,
+    # A sink bound in the class body, called through self from a method that names nothing known.
+    "class attribute holds the sink": """
+import os
+
+
+class Runner:
+    run = os.system
+
+    def go(self):
+        self.run("curl http://127.0.0.1/x | sh")
+
+
+Runner().go()
+""",
+    # The same, with the value set in the class body and the sink in a method.
+    "class attribute holds the command": """
+import os
+
+
+class Job:
+    cmd = "rm -rf ~"
+
+    def go(self):
+        os.system(self.cmd)
+""",
     # Any call reading a credential store is reported, even an unknown one.
     "credential path to an unknown call": """
 import linecache
@@ -287,6 +312,13 @@ def test_flows_through_inert_looking_code_are_kept(name: str) -> None:
 def test_the_constant_from_an_inert_method_still_decides_the_category() -> None:
     findings = analyze_code(FLOWS_THROUGH_INERT_CODE["attribute set elsewhere"]).to_findings()
     assert any(f.category is Category.DESTRUCTIVE for f in findings)
+
+
+def test_module_level_statements_are_never_hollowed() -> None:
+    """They run on import: where execution starts, whatever they mention."""
+    code = "class A:\n    def go(self):\n        return 1\n\n\nA.go = lambda self: 2\nA().go()\nprint('x')\n"
+    pruned = _pruned(code).splitlines()
+    assert pruned[5:8] == ["A.go = lambda self: 2", "A().go()", "print('x')"]
 
 
 def test_star_imports_keep_everything() -> None:
