@@ -264,7 +264,7 @@ def versions(malhug_venv: Path = MALHUG_VENV) -> dict[str, str]:
     ):
         if name == "malhug":
             run = measure([str(exe), "--version"], timeout=60)
-            out[name] = run.stdout.strip() or run.stderr.strip()
+            out[name] = (run.stdout.strip() or run.stderr.strip()).removeprefix("malhug ")  # "malhug 0.1.0"
         else:
             run = measure([str(exe), "show", name], timeout=60)
             out[name] = next(
