@@ -18,7 +18,7 @@ from pygls.uris import to_fs_path
 
 from malhug.server import diagnostics
 from malhug.server.references import CodeAnalysis, analyze_code
-from malhug.server.scriptscope import runs_on_load
+from malhug.server.scriptscope import LoadTimeScope
 from malhug.server.shift import shift_findings
 from malhug.server.spans import SourceLines
 from malhug.server.state import DocState, MalhugServer
@@ -49,6 +49,7 @@ class Documents:
     def __init__(self, server: MalhugServer, hub: HubScheduler):
         self.server = server
         self.hub = hub
+        self.scope = LoadTimeScope()
 
     def state(self, uri: str) -> DocState:
         return self.server.docs.setdefault(uri, DocState(uri=uri))
@@ -134,12 +135,12 @@ class Documents:
     def kick_scripts(self, uri: str) -> None:
         """Phase 2 (background, once typing pauses, latest text only): the script analyzer, then publish.
 
-        Only for code that loading runs (``scriptscope.runs_on_load``) unless ``analyzeAllScripts`` is set.
+        Only for code that loading runs (``scriptscope.LoadTimeScope``) unless ``analyzeAllScripts`` is set.
         """
         state = self.state(uri)
         doc = self.server.workspace.text_documents.get(uri)
         if doc is not None and not (
-            self.server.settings.analyze_all_scripts or runs_on_load(to_fs_path(uri), doc.source)
+            self.server.settings.analyze_all_scripts or self.scope.runs_on_load(to_fs_path(uri), doc.source)
         ):
             if state.script_findings:
                 state.script_findings, state.script_lines = [], None

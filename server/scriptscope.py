@@ -5,41 +5,61 @@ model or dataset is loaded; the script analysis treats any command or network se
 attack. The user's own training code legitimately runs ``nvidia-smi`` or posts metrics, so it is
 not held to that standard: it gets the risky-load and hub-reference diagnostics only (the
 ``malhug.analyzeAllScripts`` setting widens the live analysis to every Python file).
+
+Besides what a file's own path and text say (scope.py), its folder is read as a repository the way
+``malhug scan FOLDER`` reads it: ``auto_map`` targets, loading scripts, remote-code modules and the
+local modules they import (repo.py). That answer is kept per folder until a ``.py`` or config file
+in it changes (by size or modification time), so a pause in typing reads nothing again.
 """
 
 from __future__ import annotations
 
-import json
-from pathlib import Path, PurePath
+import os
+from pathlib import Path
 
+from malhug.analyzers.limits import DEFAULT_LIMITS
+from malhug.analyzers.scripts.repo import CONFIG_NAMES, local_load_time_code
 from malhug.analyzers.scripts.scope import looks_like_load_time_code
 
-_AUTO_MAP_FILES = ("config.json", "tokenizer_config.json", "preprocessor_config.json", "processor_config.json")
-_MAX_CONFIG_BYTES = 1 << 20
+MAX_FOLDER_FILES = 500  # a folder with more Python files is not read as a repository
+MAX_FOLDERS = 64  # folders remembered
 
 
-def _named_by_auto_map(path: PurePath) -> bool:
-    """A sibling config's ``auto_map`` names this module (``"AutoModel": "modeling_x.Model"``)."""
-    stem = path.stem
-    for name in _AUTO_MAP_FILES:
-        config = Path(path.parent, name)
-        try:
-            if not config.is_file() or config.stat().st_size > _MAX_CONFIG_BYTES:
-                continue
-            data = json.loads(config.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-        auto_map = data.get("auto_map") if isinstance(data, dict) else None
-        if not isinstance(auto_map, dict):
-            continue
-        targets = [t for v in auto_map.values() for t in (v if isinstance(v, list) else [v]) if isinstance(t, str)]
-        if any(t.split("--")[-1].split(".")[0] == stem for t in targets):
+class LoadTimeScope:
+    """Per-folder answers of ``runs_on_load`` (owned by the server's document handling)."""
+
+    def __init__(self) -> None:
+        self._folders: dict[Path, tuple[tuple[tuple[str, int, int], ...], frozenset[Path]]] = {}
+
+    def runs_on_load(self, path: str | None, text: str) -> bool:
+        """Whether ``text`` (at ``path``, when it has one on disk) is code that loading a model or dataset runs."""
+        if looks_like_load_time_code(path, text):
             return True
-    return False
+        if path is None:
+            return False
+        file = Path(path)
+        if not file.is_file():  # a buffer not saved yet: its name may still be an auto_map target
+            return file in local_load_time_code(file.parent, [file], DEFAULT_LIMITS.max_source_bytes)
+        return file in self._loaded(file.parent)
 
-
-def runs_on_load(path: str | None, text: str) -> bool:
-    """Whether ``text`` (at ``path``, when it has one on disk) is code that loading a model or dataset runs."""
-    if looks_like_load_time_code(path, text):
-        return True
-    return path is not None and _named_by_auto_map(PurePath(path))
+    def _loaded(self, folder: Path) -> frozenset[Path]:
+        try:
+            entries = [
+                e for e in os.scandir(folder) if e.is_file() and (e.name.endswith(".py") or e.name in CONFIG_NAMES)
+            ]
+            stamp = tuple(sorted((e.name, e.stat().st_size, e.stat().st_mtime_ns) for e in entries))
+        except OSError:
+            return frozenset()
+        known = self._folders.get(folder)
+        if known is not None and known[0] == stamp:
+            return known[1]
+        files = [folder / e.name for e in entries if e.name.endswith(".py")]
+        loaded = (
+            frozenset(local_load_time_code(folder, files, DEFAULT_LIMITS.max_source_bytes))
+            if 0 < len(files) <= MAX_FOLDER_FILES
+            else frozenset()
+        )
+        if len(self._folders) >= MAX_FOLDERS:
+            self._folders.pop(next(iter(self._folders)))
+        self._folders[folder] = (stamp, loaded)
+        return loaded

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from malhug.server.scriptscope import runs_on_load
+from malhug.server.scriptscope import LoadTimeScope
 from malhug.server.settings import Settings, merge
 
+runs_on_load = LoadTimeScope().runs_on_load
 BUILDER = "import datasets\n\nclass Squad(datasets.GeneratorBasedBuilder):\n    pass\n"
 TRAINING = "import os\nos.system('nvidia-smi')\n"
 
@@ -28,6 +29,20 @@ def test_auto_map_targets_run_on_load(tmp_path: Path) -> None:
     (tmp_path / "config.json").write_text(json.dumps({"auto_map": {"AutoModel": "custom_model.MyModel"}}))
     assert runs_on_load(str(tmp_path / "custom_model.py"), TRAINING)
     assert not runs_on_load(str(tmp_path / "train.py"), TRAINING)
+
+
+def test_modules_that_load_time_code_imports_run_on_load(tmp_path: Path) -> None:
+    (tmp_path / "config.json").write_text(json.dumps({"auto_map": {"AutoModel": "custom_model.MyModel"}}))
+    (tmp_path / "custom_model.py").write_text("from .helpers import check\n")
+    (tmp_path / "helpers.py").write_text(TRAINING)
+    (tmp_path / "train.py").write_text(TRAINING)
+    scope = LoadTimeScope()
+    assert scope.runs_on_load(str(tmp_path / "helpers.py"), TRAINING)
+    assert not scope.runs_on_load(str(tmp_path / "train.py"), TRAINING)
+    # The answer is kept until a file of the folder changes.
+    (tmp_path / "custom_model.py").write_text("from .train import main\n")
+    assert scope.runs_on_load(str(tmp_path / "train.py"), TRAINING)
+    assert not scope.runs_on_load(str(tmp_path / "helpers.py"), TRAINING)
 
 
 def test_users_own_code_does_not(tmp_path: Path) -> None:
