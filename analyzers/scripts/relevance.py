@@ -448,10 +448,15 @@ def names_a_secret_store(texts: list[tuple[int, int, str]]) -> bool:
 _INIT_DUNDERS = frozenset({"__init__", "__new__", "__post_init__"})
 
 
-class _Kept:
-    """What the kept units define and use, for the closure test of the others."""
+Key = tuple[object, str]  # (what kept code has: "used", "methods", ("self_loads", class id), …; a name)
 
-    def __init__(self, units: list[Unit], keep: list[bool]):
+
+class _Kept:
+    """What the kept units define and use, grown one unit at a time for the closure test of the
+    others. ``add`` returns the keys that were new, so only the units that mention them are tested
+    again (the closure costs in proportion to the facts, not to units × rounds)."""
+
+    def __init__(self) -> None:
         self.used: set[str] = set()  # names and string words kept code uses
         self.attrs_used: set[str] = set()  # attribute names kept code reads (any base)
         self.funcs: set[str] = set()  # top-level functions kept
@@ -465,34 +470,46 @@ class _Kept:
         self.self_loads: dict[int, set[str]] = {}  # `self.x` read / written by kept methods of a class
         self.self_stores: dict[int, set[str]] = {}
         self.classes: set[int] = set()  # classes with a kept method or a kept shell
-        for unit, kept in zip(units, keep, strict=True):
-            if not kept:
-                continue
-            node = unit.node
-            self.used |= unit.names | unit.words
-            self.attrs_used |= unit.loads | unit.self_loads
-            self.names |= unit.names
-            self.loads |= unit.loads
-            self.stores |= unit.stores
-            self.all_loads |= unit.loads | unit.self_loads
-            self.all_stores |= unit.stores | unit.self_stores
-            if unit.cls is not None:
-                self.classes.add(id(unit.cls))
-                self.methods.add(unit.cls_member)
-                self.self_loads.setdefault(id(unit.cls), set()).update(unit.self_loads)
-                self.self_stores.setdefault(id(unit.cls), set()).update(unit.self_stores)
-                if unit.cls_member in _INIT_DUNDERS:
-                    self.inits.add(unit.cls.name)
-            elif isinstance(node, ast.ClassDef):
+
+    def add(self, unit: Unit) -> list[Key]:
+        new: list[Key] = []
+
+        def put(target: set[str], space: object, keys: Iterable[str]) -> None:
+            for key in keys:
+                if key not in target:
+                    target.add(key)
+                    new.append((space, key))
+
+        put(self.used, "used", unit.names | unit.words)
+        put(self.attrs_used, "attrs_used", unit.loads | unit.self_loads)
+        put(self.names, "names", unit.names)
+        put(self.loads, "loads", unit.loads)
+        put(self.stores, "stores", unit.stores)
+        put(self.all_loads, "all_loads", unit.loads | unit.self_loads)
+        put(self.all_stores, "all_stores", unit.stores | unit.self_stores)
+        node = unit.node
+        if unit.cls is not None:
+            own = id(unit.cls)
+            if own not in self.classes:
+                self.classes.add(own)
+                new.append(("classes", str(own)))
+            put(self.methods, "methods", [unit.cls_member])
+            put(self.self_loads.setdefault(own, set()), ("self_loads", own), unit.self_loads)
+            put(self.self_stores.setdefault(own, set()), ("self_stores", own), unit.self_stores)
+            if unit.cls_member in _INIT_DUNDERS:
+                put(self.inits, "callees", [unit.cls.name])
+        elif isinstance(node, ast.ClassDef):
+            if id(node) not in self.classes:
                 self.classes.add(id(node))
-            elif isinstance(node, _FUNCS):
-                self.funcs.add(node.name)
+                new.append(("classes", str(id(node))))
+        elif isinstance(node, _FUNCS):
+            put(self.funcs, "callees", [node.name])
+        return new
 
     def needs(self, unit: Unit, variables: set[str]) -> bool:
         """Can data flow between ``unit`` and kept code?"""
         node = unit.node
         own = id(unit.cls) if unit.cls is not None else 0
-        callees = self.funcs | self.inits
         # Kept code calls or reads what the unit defines.
         if unit.cls is not None:
             name = unit.cls_member
@@ -506,22 +523,66 @@ class _Kept:
         elif unit.defines & self.used:
             return True  # a function kept code calls, or a statement binding a name kept code reads
         # The unit calls kept code: its arguments flow in.
-        if unit.names & callees or unit.words & (callees | self.methods):
+        # (no unions of the kept sets here: they grow with the module, this runs once per key added)
+        for mine in (unit.names, unit.words):
+            if not mine.isdisjoint(self.funcs) or not mine.isdisjoint(self.inits):
+                return True
+        if not unit.words.isdisjoint(self.methods):
             return True
-        if (unit.loads | unit.self_loads) & self.methods:
+        if not unit.loads.isdisjoint(self.methods) or not unit.self_loads.isdisjoint(self.methods):
             return True
         # Attributes: `self.x` of a class meets `self.x` of the same class only (the engine keeps
         # them per class); any other access meets every access.
         if unit.stores & self.all_loads or unit.loads & self.all_stores:
             return True
-        if unit.self_stores & (self.loads | self.self_loads.get(own, set())):
+        if unit.self_stores and (
+            not unit.self_stores.isdisjoint(self.loads) or not unit.self_stores.isdisjoint(self.self_loads.get(own, ()))
+        ):
             return True
-        if unit.self_loads & (self.stores | self.self_stores.get(own, set())):
+        if unit.self_loads and (
+            not unit.self_loads.isdisjoint(self.stores) or not unit.self_loads.isdisjoint(self.self_stores.get(own, ()))
+        ):
             return True
         if "setattr" in unit.names and unit.words & self.all_loads:
             return True
         # A module-level variable changed in place that kept code reads.
         return bool(unit.mutated & variables & self.names)
+
+
+def _index(units: list[Unit], variables: set[str]) -> dict[Key, list[int]]:
+    """For each key kept code may come to have, the units whose ``_Kept.needs`` test reads it."""
+    index: dict[Key, list[int]] = {}
+
+    def on(space: object, keys: Iterable[str], i: int) -> None:
+        for key in keys:
+            index.setdefault((space, key), []).append(i)
+
+    for i, unit in enumerate(units):
+        node = unit.node
+        if unit.cls is not None:
+            own = id(unit.cls)
+            on("used", [unit.cls_member], i)
+            on("attrs_used", [unit.cls_member], i)
+            if _is_dunder(node):
+                on("classes", [str(own)], i)
+                on("used", [unit.cls.name], i)
+            on(("self_loads", own), unit.self_stores, i)
+            on(("self_stores", own), unit.self_loads, i)
+        elif isinstance(node, ast.ClassDef):
+            on("classes", [str(id(node))], i)
+            on("used", [node.name], i)
+        else:
+            on("used", unit.defines, i)
+        on("callees", unit.names | unit.words, i)
+        on("methods", unit.words | unit.loads | unit.self_loads, i)
+        on("all_loads", unit.stores, i)
+        if "setattr" in unit.names:
+            on("all_loads", unit.words, i)
+        on("all_stores", unit.loads, i)
+        on("loads", unit.self_stores, i)
+        on("stores", unit.self_loads, i)
+        on("names", unit.mutated & variables, i)
+    return index
 
 
 def kept_units(tree: ast.Module, module: Module | None = None) -> tuple[list[Unit], list[bool]]:
@@ -542,14 +603,17 @@ def kept_units(tree: ast.Module, module: Module | None = None) -> tuple[list[Uni
     for unit in units:
         if not unit.is_method and not isinstance(unit.node, (*_DEFS, *_IMPORTS)):
             variables |= unit.defines
-    changed = True
-    while changed:
-        changed = False
-        k = _Kept(units, keep)
-        for i, unit in enumerate(units):
-            if not keep[i] and k.needs(unit, variables):
-                keep[i] = True
-                changed = True
+    kept = _Kept()
+    index = _index(units, variables)
+    todo: list[int] = []
+    for i, unit in enumerate(units):
+        if keep[i]:
+            todo += [j for key in kept.add(unit) for j in index.get(key, ())]
+    while todo:
+        i = todo.pop()
+        if not keep[i] and kept.needs(units[i], variables):
+            keep[i] = True
+            todo += [j for key in kept.add(units[i]) for j in index.get(key, ())]
     return units, keep
 
 

@@ -483,3 +483,24 @@ def test_most_of_a_modeling_file_is_blanked() -> None:
     kept = sum(1 for line in pruned.splitlines() if line.strip())
     total = sum(1 for line in _MODEL.splitlines() if line.strip())
     assert kept < total // 5, (kept, total)
+
+
+def test_the_closure_tests_each_unit_a_bounded_number_of_times(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hostile input: a chain of 3,000 functions, each calling the next, the last one running a
+    command. A round-by-round fixpoint tests every unit once per link (millions of tests, seconds);
+    the indexed closure tests a unit again only when kept code gains a key it mentions."""
+    n = 3000
+    code = "import os\n" + "".join(f"def f{i}(x):\n    return f{i + 1}(x)\n" for i in range(n))
+    code += f"def f{n}(x):\n    os.system(x)\n"
+    calls = 0
+    needs = relevance._Kept.needs
+
+    def counting(self: relevance._Kept, unit: relevance.Unit, variables: set[str]) -> bool:
+        nonlocal calls
+        calls += 1
+        return needs(self, unit, variables)
+
+    monkeypatch.setattr(relevance._Kept, "needs", counting)
+    units, keep = relevance.kept_units(ast.parse(code))
+    assert all(keep)  # every link carries the argument to the command
+    assert calls <= 4 * len(units), calls
