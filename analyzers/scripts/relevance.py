@@ -153,17 +153,24 @@ def chain_is_known(parts: tuple[str, ...]) -> bool:
     True when a known name occurs in it (``torch.os.system`` holds ``os.system``), or when a tail of
     it starts a known name (``self.os``, or ``torch.hub`` stored to be called later)."""
     full, prefixes = known_names()
+    longest = _longest_known()
     parts = _unalias(parts)
     n = len(parts)
     for i in range(n):
-        if parts[i] in DANGER_ROOTS or parts[i:] in prefixes:
+        if parts[i] in DANGER_ROOTS or (n - i < longest and parts[i:] in prefixes):
             return True
-        for j in range(i + 2, n + 1):
+        for j in range(i + 2, min(n, i + longest) + 1):  # bounded: chains in hostile code can be long
             if parts[i:j] in full:
                 return True
         if i + 1 < n and parts[i] == "os" and parts[i + 1].startswith(_SPAWN):
             return True
     return False
+
+
+@lru_cache(maxsize=1)
+def _longest_known() -> int:
+    full, _ = known_names()
+    return max(len(parts) for parts in full)
 
 
 def _chain(node: ast.expr) -> tuple[str, ...] | None:
@@ -400,13 +407,17 @@ class Module:
         # Module-level names bound to something known (`run = os.system`) are known themselves.
         self.hot: set[str] = set()
         plain = [u for u in self.units if not u.is_method and not isinstance(u.node, (*_DEFS, *_IMPORTS))]
-        changed = True
-        while changed:
-            changed = False
-            for unit in plain:
-                if not unit.defines <= self.hot and self.mentions_known(unit, imports=False):
-                    self.hot |= unit.defines
-                    changed = True
+        users: dict[str, list[Unit]] = {}  # a name -> the module-level statements that use it
+        for unit in plain:
+            for name in unit.names:
+                users.setdefault(name, []).append(unit)
+        todo = list(plain)  # a statement is tested again only when a name it uses becomes hot
+        while todo:
+            unit = todo.pop()
+            if not unit.defines <= self.hot and self.mentions_known(unit, imports=False):
+                fresh = unit.defines - self.hot
+                self.hot |= fresh
+                todo += [u for name in fresh for u in users.get(name, ())]
 
     def mentions_known(self, unit: Unit, *, imports: bool = True) -> bool:
         """Is ``unit`` a seed? A module-level name bound to something known counts as known

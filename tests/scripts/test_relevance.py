@@ -504,3 +504,28 @@ def test_the_closure_tests_each_unit_a_bounded_number_of_times(monkeypatch: pyte
     units, keep = relevance.kept_units(ast.parse(code))
     assert all(keep)  # every link carries the argument to the command
     assert calls <= 4 * len(units), calls
+
+
+def test_aliases_of_aliases_are_followed_with_a_bounded_number_of_tests(monkeypatch: pytest.MonkeyPatch) -> None:
+    n = 2000
+    code = "import os\na0 = os.system\n" + "".join(f"a{i + 1} = a{i}\n" for i in range(n))
+    code += f"\n\ndef f():\n    a{n}('rm -rf ~')\n\n\ndef g():\n    return 1\n"
+    calls = 0
+    mentions = relevance.Module.mentions_known
+
+    def counting(self: relevance.Module, unit: relevance.Unit, *, imports: bool = True) -> bool:
+        nonlocal calls
+        calls += 1
+        return mentions(self, unit, imports=imports)
+
+    monkeypatch.setattr(relevance.Module, "mentions_known", counting)
+    module = relevance.Module(ast.parse(code))
+    assert f"a{n}" in module.hot
+    assert calls <= 3 * len(module.units), calls
+    pruned = _pruned(code)
+    assert "def f" in pruned and "def g" not in pruned
+
+
+def test_long_attribute_chains_are_checked_in_bounded_time() -> None:
+    assert not relevance.chain_is_known(("a",) * 5000)
+    assert relevance.chain_is_known(("a",) * 5000 + ("os", "system"))
