@@ -145,6 +145,10 @@ def test_text_output_shows_the_hubs_own_scan_beside_ours(hub: FakeHub, capsys: p
     out = capsys.readouterr().out
     assert f"hub: hf:org/model @ {sha}: ours malicious; Hub's scanner: flags w.pkl;" in out
     assert "MH603" in out
+    # A target that names the commit is not followed by it again.
+    assert main(["scan", f"hf:org/model@{sha}", "--endpoint", hub.endpoint]) == 1
+    out = capsys.readouterr().out
+    assert f"hub: hf:org/model@{sha}: ours malicious;" in out and f"{sha} @ {sha}" not in out
 
 
 def test_real_cli_process_honours_hf_endpoint_and_hf_token(hub: FakeHub, hub_env: Path) -> None:

@@ -75,7 +75,8 @@ def _hub_lines(report: ScanReport) -> list[str]:
             ]
             hub_says = f"flags {', '.join(flagged)}" if flagged else ("no issue" if status else "no scan status")
             how = "from cache" if info.get("from_cache") else f"{info.get('bytes_transferred', 0)} bytes transferred"
-            lines.append(
-                f"hub: {target} @ {info.get('commit')}: ours {info.get('verdict')}; Hub's scanner: {hub_says}; {how}"
-            )
+            commit = str(info.get("commit"))
+            # `hf:org/name@<sha>` already names the commit; a branch or tag gets the commit it resolved to.
+            where = target if target.endswith(f"@{commit}") else f"{target} @ {commit}"
+            lines.append(f"hub: {where}: ours {info.get('verdict')}; Hub's scanner: {hub_says}; {how}")
     return lines
