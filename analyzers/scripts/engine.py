@@ -62,6 +62,11 @@ class Engine:
         self.load_time = load_time
         self.budget = budget or Budget()
         self.steps = 0
+        self.seq = 0  # statements interpreted so far in this pass (passes interpret in the same order)
+        # Where in a pass each (scope, path) download was noted: an assignment interpreted before it
+        # in the same scope is not "assigned a downloaded file" (a later pass would otherwise say so,
+        # and whether there is a later pass depends on unrelated code).
+        self.download_seq: dict[tuple[str, str], int] = {}
         self.embedded = embedded
         self.depth = depth
         self.globals: dict[str, Val] = {}
@@ -108,9 +113,11 @@ class Engine:
             return
         if HOLE not in text:
             self.downloads.setdefault(text, step)
-        self.scoped_downloads[(_scope(frame), text)] = step  # the latest pass knows the most
+        key = (_scope(frame), text)
+        self.scoped_downloads[key] = step  # the latest pass knows the most
+        self.download_seq[key] = self.seq
 
-    def mark_downloaded(self, val: Val, frame: Frame) -> Val:
+    def mark_downloaded(self, val: Val, frame: Frame, *, assignment: bool = False) -> Val:
         """``val`` with the ``downloaded`` taint when it is the path of a file downloaded earlier:
         the same fixed path anywhere, or the same partly-known path built in the same function."""
         if not (self.downloads or self.scoped_downloads) or "downloaded" in val.labels:
@@ -118,8 +125,11 @@ class Engine:
         text = val.approx()
         if text == HOLE:
             return val
+        key = (_scope(frame), text)
+        if assignment and self.download_seq.get(key, 0) > self.seq:
+            return val  # assigned before the download in this scope: marked where it is used
         step = self.downloads.get(text) if HOLE not in text else None
-        step = step or self.scoped_downloads.get((_scope(frame), text))
+        step = step or self.scoped_downloads.get(key)
         if step is None:
             return val
         taint = Taint("downloaded", "a file downloaded from the network", (step,))
@@ -129,6 +139,7 @@ class Engine:
     def run(self) -> None:
         for _ in range(MAX_PASSES):
             self.changed = False
+            self.seq = 0
             self.events = {}
             self.globals = {}
             frame = Frame(self.globals)
@@ -171,7 +182,7 @@ class Engine:
 
     def bind(self, name: str, val: Val, frame: Frame, node: cst.CSTNode) -> None:
         target = self.globals if name in frame.globals_decl else frame.locals
-        val = self.mark_downloaded(val, frame)
+        val = self.mark_downloaded(val, frame, assignment=True)
         if val.taints:
             val = val.then(self.step(f"assigned to {name}", node))
         if frame.cond and name in target:
@@ -203,6 +214,7 @@ class Engine:
 
     def statement(self, stmt: cst.CSTNode, frame: Frame) -> None:
         self.steps += 1
+        self.seq += 1
         if not self.steps & 0xFF:
             self.budget.check_time()
         ex = self.exprs

@@ -26,11 +26,7 @@ always kept. A definition is kept when it is a seed or when data can flow betwee
 - it changes in place (``x.append``, ``x[k] = v``) a module-level variable that kept code reads.
 
 A definition that is none of these runs no sink and feeds no kept code, so the analysis of the
-module without it reports the same findings (the tests compare both on every fixture). One known
-difference is in a trace, not a finding: the engine runs a second fixpoint pass only when the module
-defines functions, and that pass can add an "assigned to" step (pointing back to a line above the
-download) to a download-then-run trace; a module that loses all its functions here shows the
-shorter trace, as the same code without them does. A module with
+module without it reports the same findings (the tests compare both on every fixture). A module with
 a star import, or whose strings name a credential store only once joined across statements, keeps
 everything. The same test over a whole embedded payload (``print('owned')``) tells that the
 analysis would find nothing, without importing libcst at all.
