@@ -18,7 +18,7 @@ import os
 from pathlib import Path
 
 from malhug.analyzers.limits import DEFAULT_LIMITS
-from malhug.analyzers.scripts.repo import CONFIG_NAMES, local_load_time_code
+from malhug.analyzers.scripts.repo import AUTO_MAP_CONFIGS, local_load_time_code
 from malhug.analyzers.scripts.scope import looks_like_load_time_code
 
 MAX_FOLDER_FILES = 500  # a folder with more Python files is not read as a repository
@@ -45,7 +45,7 @@ class LoadTimeScope:
     def _loaded(self, folder: Path) -> frozenset[Path]:
         try:
             entries = [
-                e for e in os.scandir(folder) if e.is_file() and (e.name.endswith(".py") or e.name in CONFIG_NAMES)
+                e for e in os.scandir(folder) if e.is_file() and (e.name.endswith(".py") or e.name in AUTO_MAP_CONFIGS)
             ]
             stamp = tuple(sorted((e.name, e.stat().st_size, e.stat().st_mtime_ns) for e in entries))
         except OSError:

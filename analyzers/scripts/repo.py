@@ -161,7 +161,9 @@ def select_code_files(
     return chosen
 
 
-CONFIG_NAMES = ("config.json", "tokenizer_config.json")
+# The configs whose ``auto_map`` names code that loading runs (AutoModel/AutoConfig, AutoTokenizer,
+# AutoImageProcessor/AutoFeatureExtractor, AutoProcessor): the hub, folder scans and the editor read these.
+AUTO_MAP_CONFIGS = ("config.json", "tokenizer_config.json", "preprocessor_config.json", "processor_config.json")
 MAX_CONFIG_BYTES = 1 << 20
 
 
@@ -185,7 +187,7 @@ def local_load_time_code(root: Path, files: list[Path], max_source_bytes: int) -
         return texts[rel]
 
     roots: list[str] = []
-    for name in CONFIG_NAMES:
+    for name in AUTO_MAP_CONFIGS:
         config = root / name
         try:
             if config.is_file() and config.stat().st_size <= MAX_CONFIG_BYTES:

@@ -31,6 +31,16 @@ def test_auto_map_targets_run_on_load(tmp_path: Path) -> None:
     assert not runs_on_load(str(tmp_path / "train.py"), TRAINING)
 
 
+def test_auto_map_targets_of_processor_configs_run_on_load(tmp_path: Path) -> None:
+    (tmp_path / "preprocessor_config.json").write_text(json.dumps({"auto_map": {"AutoImageProcessor": "img.Proc"}}))
+    (tmp_path / "processor_config.json").write_text(json.dumps({"auto_map": {"AutoProcessor": "proc.Proc"}}))
+    (tmp_path / "img.py").write_text(TRAINING)
+    (tmp_path / "proc.py").write_text(TRAINING)
+    scope = LoadTimeScope()
+    assert scope.runs_on_load(str(tmp_path / "img.py"), TRAINING)
+    assert scope.runs_on_load(str(tmp_path / "proc.py"), TRAINING)
+
+
 def test_modules_that_load_time_code_imports_run_on_load(tmp_path: Path) -> None:
     (tmp_path / "config.json").write_text(json.dumps({"auto_map": {"AutoModel": "custom_model.MyModel"}}))
     (tmp_path / "custom_model.py").write_text("from .helpers import check\n")

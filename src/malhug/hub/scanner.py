@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from malhug.analyzers.api import DEFAULT_LIMITS, Limits, scan_source
+from malhug.analyzers.scripts.repo import AUTO_MAP_CONFIGS
 from malhug.analyzers.source import BytesSource, FileSource
 from malhug.core.model import FileReport
 from malhug.core.rules import finding
@@ -31,7 +32,7 @@ log = logging.getLogger(__name__)
 
 MAX_SCANNED_FILES = 2000
 # Root configs whose auto_map names code that loading runs.
-CODE_CONFIGS = ("config.json", "tokenizer_config.json")
+CODE_CONFIGS = AUTO_MAP_CONFIGS
 # Failures that concern the whole repository, not one file: the scan stops with this error.
 REPO_LEVEL_ERRORS = {"gated", "unauthorized", "rate-limited", "cancelled"}
 UNSAFE_HUB_STATUSES = {"unsafe", "suspicious", "caution", "malicious", "infected"}
