@@ -18,9 +18,6 @@ if TYPE_CHECKING:
     from malhug.analyzers.scripts.engine import Engine, Frame, Func
     from malhug.analyzers.scripts.expressions import Expressions
 
-_MUTATORS = frozenset(
-    {"append", "extend", "add", "update", "insert", "write", "writelines", "setdefault", "appendleft"}
-)
 _KNOWN_ROOTS = frozenset(
     {
         "os",
@@ -144,7 +141,7 @@ class Calls:
             result = self.on_value(base, method, node, args, kwargs, frame)
             if result is not None:
                 return result
-            if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and method in _MUTATORS:
+            if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and method in K.MUTATORS:
                 self.mutate(func.value.value, args, frame, node)
         all_taints = merge_taints(base.taints if base else (), taints_of(args), taints_of(list(kwargs.values())))
         result_val = Val(taints=all_taints)

@@ -185,6 +185,9 @@ DANGEROUS_IMPORTS = frozenset(
         "smtplib",
     }
 )
+# Methods through which code changes a value in place (``names.append(x)``): the engine follows the
+# data into the receiver.
+MUTATORS = frozenset({"append", "extend", "add", "update", "insert", "write", "writelines", "setdefault", "appendleft"})
 # The `datasets` builder classes a loading script subclasses (scope.py: the signature of one).
 DATASET_BUILDERS = ("GeneratorBasedBuilder", "ArrowBasedBuilder", "DatasetBuilder", "BeamBasedBuilder")
 # Markers in a base class's name that make a class a dataset builder for the engine (its methods run

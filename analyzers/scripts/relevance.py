@@ -60,10 +60,6 @@ _PLAIN_DUNDERS = frozenset(
     "__init__ __name__ __class__ __doc__ __qualname__ __module__ __len__ __repr__ __str__ __eq__ __hash__ "
     "__version__ __post_init__ __enter__ __exit__ __iter__ __next__ __getitem__ __contains__".split()
 )
-# Methods through which code changes a value in place (the engine's mutators).
-_MUTATORS = frozenset(
-    {"append", "extend", "add", "update", "insert", "write", "writelines", "setdefault", "appendleft"}
-)
 # Qualified names the engine's code tests for by value (not from a table). The tests check that every
 # such literal in the engine is covered here or by the tables.
 EXTRA_NAMES = frozenset(
@@ -304,7 +300,7 @@ def _collect(unit: Unit, roots: Iterable[ast.AST], depth: int) -> int:
             func = node.func  # type: ignore[attr-defined]
             if type(func) is ast.Attribute:
                 unit.methods.add(func.attr)
-            if type(func) is ast.Attribute and func.attr in _MUTATORS:
+            if type(func) is ast.Attribute and func.attr in K.MUTATORS:
                 if type(func.value) is ast.Name:
                     unit.mutated.add(func.value.id)
                 elif type(func.value) is ast.Attribute:  # self.items.append(x) changes items
