@@ -84,7 +84,8 @@ def known_names() -> tuple[frozenset[tuple[str, ...]], frozenset[tuple[str, ...]
     modules whose mere use as a value matters)."""
     names: set[str] = set()
     propagators = K.PATH_BUILDERS - K.FILE_OPENERS  # they only pass values through
-    skip = ("BUILDER_BASES", "BUILDER_METHODS", "BUILTINS", "HTTP_FUNCS", "PATH_BUILDERS")
+    # Aliases are expanded (_unalias), not names in themselves; the others are not qualified names.
+    skip = ("ALIASES", "MODULE_ALIASES", "BUILDER_BASES", "BUILDER_METHODS", "BUILTINS", "HTTP_FUNCS", "PATH_BUILDERS")
     for module in (F, K):
         for key, value in vars(module).items():
             if key.startswith("_") or key in skip:
@@ -121,9 +122,6 @@ def _dotted(text: str) -> bool:
     return all(_IDENT.fullmatch(part) for part in text.split("."))
 
 
-_SPAWN = tuple(p.rsplit(".", 1)[-1] for p in F.PROCESS_SPAWN_PREFIXES)  # os.exec*, os.spawn*
-
-
 _MODULE_ALIASES = tuple((tuple(k.split(".")), tuple(v.split("."))) for k, v in K.ALIASES.items())
 
 
@@ -158,7 +156,7 @@ def chain_is_known(parts: tuple[str, ...]) -> bool:
         for j in range(i + 2, min(n, i + longest) + 1):  # bounded: chains in hostile code can be long
             if parts[i:j] in full:
                 return True
-        if i + 1 < n and parts[i] == "os" and parts[i + 1].startswith(_SPAWN):
+        if i + 1 < n and f"{parts[i]}.{parts[i + 1]}".startswith(F.PROCESS_SPAWN_PREFIXES):  # os.exec*, os.spawn*
             return True
     return False
 
