@@ -167,13 +167,29 @@ AUTO_MAP_CONFIGS = ("config.json", "tokenizer_config.json", "preprocessor_config
 MAX_CONFIG_BYTES = 1 << 20
 
 
+def load_time_code(
+    paths: Iterable[str],
+    configs: Iterable[dict[str, Any]],
+    read_text: Callable[[str], str | None],
+    *,
+    judge_text: bool,
+) -> list[str]:
+    """The ``.py`` files among ``paths`` that loading runs: the ``auto_map`` targets of ``configs``,
+    the loading scripts and remote-code modules (scope.py: by path, and by text too when
+    ``judge_text``, which reads every file), and the local modules they import, transitively."""
+    from malhug.analyzers.scripts.scope import looks_like_load_time_code
+
+    present = sorted({p for p in paths if p.endswith(".py")})
+    roots = [file for config in configs for repo, file in remote_code_refs(config) if repo is None]
+    roots += [p for p in present if looks_like_load_time_code(p, (read_text(p) or "") if judge_text else "")]
+    return follow_imports(roots, set(present), read_text)
+
+
 def local_load_time_code(root: Path, files: list[Path], max_source_bytes: int) -> set[Path]:
     """The files of a local folder, read as a repository, that loading runs: the ``auto_map``
     targets of its root configs, the loading scripts and remote-code modules (scope.py), and every
     local module they import. Reads the configs and the ``.py`` files (up to ``max_source_bytes``
     each); nothing is executed."""
-    from malhug.analyzers.scripts.scope import looks_like_load_time_code
-
     by_rel = {p.relative_to(root).as_posix(): p for p in files if p.suffix == ".py"}
     texts: dict[str, str | None] = {}
 
@@ -186,14 +202,12 @@ def local_load_time_code(root: Path, files: list[Path], max_source_bytes: int) -
                 texts[rel] = None
         return texts[rel]
 
-    roots: list[str] = []
+    configs: list[dict[str, Any]] = []
     for name in AUTO_MAP_CONFIGS:
         config = root / name
         try:
             if config.is_file() and config.stat().st_size <= MAX_CONFIG_BYTES:
-                data = json.loads(config.read_text(encoding="utf-8"))
-                roots += [file for repo, file in remote_code_refs(data) if repo is None]
+                configs.append(json.loads(config.read_text(encoding="utf-8")))
         except (OSError, UnicodeDecodeError, ValueError):
             continue  # not a config this can read: the file's own scan reports it
-    roots += [rel for rel in sorted(by_rel) if looks_like_load_time_code(rel, read_text(rel) or "")]
-    return {by_rel[rel] for rel in follow_imports(roots, set(by_rel), read_text)}
+    return {by_rel[rel] for rel in load_time_code(by_rel, configs, read_text, judge_text=True)}

@@ -87,14 +87,11 @@ def model_code(
 ) -> list[str]:
     """A model repository's code that ``trust_remote_code`` runs: the ``auto_map`` targets, the
     modules named as remote code (``modeling_*.py``, ``configuration_*.py``, …), and every local module
-    they import, transitively. ``read_text`` is called for each, in that order."""
-    from malhug.analyzers.scripts.repo import follow_imports, remote_code_refs
-    from malhug.analyzers.scripts.scope import looks_like_load_time_code
+    they import, transitively. ``read_text`` is called for each, in that order (judged by path only:
+    the scanner scans a file as load-time code when its text is asked for)."""
+    from malhug.analyzers.scripts.repo import load_time_code
 
-    present = {p for p in paths if p.endswith(".py")}
-    roots = [file for config in configs.values() for repo, file in remote_code_refs(config) if repo is None]
-    roots += sorted(p for p in present if looks_like_load_time_code(p, ""))
-    return follow_imports(roots, present, read_text)
+    return load_time_code(paths, configs.values(), read_text, judge_text=False)
 
 
 def dataset_code(paths: Sequence[str], read_text: Callable[[str], str | None]) -> list[str]:
