@@ -3,6 +3,7 @@ callbacks, which environment variable names hold secrets. Pure functions over st
 
 from __future__ import annotations
 
+import bisect
 import ipaddress
 import re
 from urllib.parse import urlsplit
@@ -25,6 +26,34 @@ _BROWSER = re.compile(
     r"(?:Login Data|Cookies|Local State|logins\.json|key4\.db|key3\.db|cookies\.sqlite|Web Data)(?:\.db)?(?:$|['\"/\s])",
     re.IGNORECASE,
 )
+# Every match of _CREDENTIAL or _BROWSER contains one of these words (after norm_path and _FOLD), so
+# text without any of them, read forwards or backwards, names no store: one cheap test before the
+# regular expressions run on each of many strings (test_patterns checks every alternative).
+_STORE_WORDS = (
+    "ssh",
+    "id_",
+    "authorized_keys",
+    "aws",
+    "azure",
+    "gcloud",
+    "netrc",
+    "git-credentials",
+    "pgpass",
+    "docker",
+    "kube",
+    "huggingface",
+    "etc/",
+    "environ",
+    "application_default_credentials",  # _CREDENTIAL
+    "login",
+    "cookies",
+    "local state",
+    "key",
+    "web data",  # _BROWSER
+)
+_STORE_WORD = re.compile("|".join(re.escape(w) for w in _STORE_WORDS + tuple(w[::-1] for w in _STORE_WORDS)))
+# IGNORECASE also matches these non-ASCII letters to ASCII ones; str.lower alone does not map them.
+_FOLD = (("\u0130", "i"), ("\u0131", "i"), ("\u212a", "k"), ("\u017f", "s"))
 _BROWSER_HINT = re.compile(r"chrome|chromium|edge|brave|opera|firefox|mozilla|user data|profiles?/", re.I)
 _PERSISTENCE = re.compile(
     r"(?:\.bashrc|\.bash_profile|\.bash_login|\.profile|\.zshrc|\.zprofile|\.config/fish/config\.fish"
@@ -92,6 +121,32 @@ def is_credential_path(text: str) -> bool:
 def is_browser_store(text: str) -> bool:
     path = norm_path(text)
     return bool(_BROWSER.search(path + " ")) and bool(_BROWSER_HINT.search(path) or path.rstrip().endswith((".db",)))
+
+
+def may_name_a_store(text: str) -> bool:
+    """False only when neither ``text`` nor any part of it, forwards or reversed, can be a
+    credential or browser store for is_credential_path / is_browser_store."""
+    return _STORE_WORD.search(_fold(text)) is not None
+
+
+def texts_naming_a_store(texts: list[str]) -> list[str]:
+    """The ones of ``texts`` may_name_a_store keeps, found in one pass over all of them."""
+    folded_texts = [_fold(text) for text in texts]  # folding can change a text's length
+    bounds, total = [], 0
+    for text in folded_texts:
+        total += len(text) + 1
+        bounds.append(total)
+    folded = "\0".join(folded_texts)  # no store word holds a NUL: no match spans two texts
+    hits = {bisect.bisect_right(bounds, m.start()) for m in _STORE_WORD.finditer(folded)}
+    return [texts[i] for i in sorted(hits)]
+
+
+def _fold(text: str) -> str:
+    folded = norm_path(text)
+    if not folded.isascii():
+        for odd, letter in _FOLD:
+            folded = folded.replace(odd, letter)
+    return folded.lower()
 
 
 def is_secret_file_word(text: str) -> bool:

@@ -441,7 +441,10 @@ def names_a_secret_store(texts: list[tuple[int, int, str]]) -> bool:
     """Do these string constants name a credential or browser store, one by one, reversed, or joined
     in source order (a path split into pieces)? The engine reports a read of such a path by any call."""
     ordered = [t for _, _, t in sorted(texts)]
-    for text in [*ordered, "".join(ordered)]:
+    joined = "".join(ordered)
+    if not patterns.may_name_a_store(joined):  # every text is a part of this one
+        return False
+    for text in [*patterns.texts_naming_a_store(ordered), joined]:
         for variant in (text, text[::-1]):
             if patterns.is_credential_path(variant) or patterns.is_browser_store(variant):
                 return True
