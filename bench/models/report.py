@@ -211,6 +211,11 @@ def _install_lines(extra: dict[str, Any]) -> list[str]:
             line += f" ({st['import_api_editable']:.3f} s from the editable `.venv`)"
         if "cli_version" in st:
             line += f"; `malhug --version` {st['cli_version']:.3f} s"
+        if "import_libcst" in st:
+            line += (
+                f"; imported only when a file needs them: `import libcst` {st['import_libcst']:.3f} s (Python"
+                f" payloads), `import h5py` {st['import_h5py']:.3f} s (Keras H5)"
+            )
         out.append(line)
     return out
 

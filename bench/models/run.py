@@ -126,12 +126,17 @@ def malhug_api_no_hash(python: Path, path: Path) -> dict[str, object]:
 
 def startup(malhug_venv: Path, repeat: int) -> dict[str, float]:
     """Median wall times of a bare interpreter, of importing malhug's analysis API (non-editable install,
-    and the editable .venv when present) and of ``malhug --version``: the floor under a cold run."""
+    and the editable .venv when present), of ``malhug --version`` and of importing libcst and h5py:
+    the floor under a cold run."""
     py = str(malhug_venv / "bin" / "python")
     cases = {
         "interpreter": [py, "-c", "pass"],
         "import_api": [py, "-c", "import malhug.analyzers.api"],
         "cli_version": [str(malhug_venv / "bin" / "malhug"), "--version"],
+        # Libraries the analysis requires and imports only when a file needs them: libcst for Python
+        # payloads (the script analysis is built on it), h5py (with NumPy) for Keras H5 files.
+        "import_libcst": [py, "-c", "import libcst"],
+        "import_h5py": [py, "-c", "import h5py"],
     }
     if malhug_venv.resolve() != MAIN_VENV.resolve() and (MAIN_VENV / "bin" / "python").exists():
         cases["import_api_editable"] = [str(MAIN_VENV / "bin" / "python"), "-c", "import malhug.analyzers.api"]
