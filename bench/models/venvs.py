@@ -1,6 +1,7 @@
 """The benchmark's virtual environments (all git-ignored, none of them is ``.venv``).
 
-- ``.venv-bench``: the peers at the versions in ``bench/models/requirements.txt``; created when missing.
+- ``.venv-bench``: the peers at the versions in ``bench/models/requirements.txt``; created when missing,
+  installed again when that file changes.
 - ``.venv-bench-malhug``: malhug installed the way a user installs it. Created when missing, with
   malhug's run-time dependencies (``[project].dependencies`` of pyproject.toml) at the versions
   pinned in ``requirements/dev.txt`` (reinstalled when either file changes). Then, on every run, a
@@ -30,10 +31,15 @@ DEPS_STAMP = ".malhug-runtime-deps"
 
 
 def ensure_bench_venv() -> None:
-    if (BENCH_VENV / "bin" / "picklescan").exists():
+    """Create ``.venv-bench`` when missing; install the peers again when their requirements changed."""
+    stamp = BENCH_VENV / ".peer-requirements"
+    wanted = PEER_REQUIREMENTS.read_text()
+    if (BENCH_VENV / "bin" / "picklescan").exists() and stamp.exists() and stamp.read_text() == wanted:
         return
-    subprocess.run([sys.executable, "-m", "venv", str(BENCH_VENV)], check=True)
+    if not (BENCH_VENV / "bin" / "python").exists():
+        subprocess.run([sys.executable, "-m", "venv", str(BENCH_VENV)], check=True)
     subprocess.run([str(BENCH_VENV / "bin" / "pip"), "install", "-q", "-r", str(PEER_REQUIREMENTS)], check=True)
+    stamp.write_text(wanted)
 
 
 def runtime_dependencies() -> list[str]:
