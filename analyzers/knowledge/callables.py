@@ -389,11 +389,16 @@ DANGEROUS_METHODS: dict[str, Kind] = {
 }
 
 
+_ANY_DANGEROUS_PREFIX = tuple(prefix for prefix, _ in DANGEROUS_PREFIXES)
+
+
 def kind_of(name: str) -> Kind | None:
     """What the canonical ``name`` does, if it is dangerous: exact entry first, then module prefix."""
     kind = DANGEROUS.get(name)
     if kind is not None:
         return kind
+    if not name.startswith(_ANY_DANGEROUS_PREFIX):  # one test for the usual case: no prefix at all
+        return None
     for prefix, pkind in DANGEROUS_PREFIXES:
         if name.startswith(prefix):
             return pkind

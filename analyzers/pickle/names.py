@@ -50,6 +50,9 @@ ALIASES = {
 }
 
 
+_ALIAS_PREFIXES = tuple(ALIASES)  # every aliased name starts with its alias
+
+
 def canonical(module: str, name: str) -> tuple[str, bool]:
     """The canonical dotted name for ``module`` + qualname ``name`` and whether a chain was followed.
 
@@ -77,10 +80,11 @@ def canonical(module: str, name: str) -> tuple[str, bool]:
         # lands on the os module; no package names its own module like these.
         mod_parts, chained = mod_parts[-1:], True
     dotted = ".".join(mod_parts + name_parts)
-    for alias, real in ALIASES.items():
-        if dotted == alias or dotted.startswith(alias + "."):
-            dotted = real + dotted[len(alias) :]
-            break
+    if dotted.startswith(_ALIAS_PREFIXES):  # one test for the usual case: no alias
+        for alias, real in ALIASES.items():
+            if dotted == alias or dotted.startswith(alias + "."):
+                dotted = real + dotted[len(alias) :]
+                break
     return dotted, chained
 
 
