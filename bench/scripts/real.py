@@ -480,21 +480,13 @@ def main(argv: list[str] | None = None) -> int:
         print("guarddog: done", file=sys.stderr)
     meta["load_after"] = _load()
     text = render(files, commits, malhug, peers, versions, meta)
-    print(text)
-    (WORK / "results.json").write_text(
-        json.dumps(
-            {
-                "meta": meta,
-                "commits": commits,
-                "malhug": {k: asdict(r) for k, r in malhug.items()},
-                "peers": {t: {k: o.__dict__ for k, o in r.items()} for t, r in peers.items()},
-            },
-            indent=1,
-        ),
-        encoding="utf-8",
-    )
-    if args.write_results:
-        RESULTS.write_text(text, encoding="utf-8")
+    data = {
+        "meta": meta,
+        "commits": commits,
+        "malhug": {k: asdict(r) for k, r in malhug.items()},
+        "peers": {t: {k: o.__dict__ for k, o in r.items()} for t, r in peers.items()},
+    }
+    run.publish(text, data, WORK / "results.json", RESULTS if args.write_results else None)
     return 0
 
 

@@ -361,14 +361,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{tool}: done ({len(samples)} files)", file=sys.stderr)
     perf = speed()
     text = render(samples, results, versions, perf)
-    print(text)
-    (WORK / "results.json").write_text(
-        json.dumps({t: {n: o.__dict__ for n, o in r.items()} for t, r in results.items()} | {"speed": perf}, indent=1),
-        encoding="utf-8",
-    )
-    if args.write_results:
-        RESULTS.write_text(text, encoding="utf-8")
+    data = {t: {n: o.__dict__ for n, o in r.items()} for t, r in results.items()} | {"speed": perf}
+    publish(text, data, WORK / "results.json", RESULTS if args.write_results else None)
     return 0
+
+
+def publish(text: str, data: object, raw: Path, results: Path | None) -> None:
+    """Print the Markdown report, keep the raw figures in ``raw`` and, when asked, the report in ``results``."""
+    print(text)
+    raw.write_text(json.dumps(data, indent=1), encoding="utf-8")
+    if results is not None:
+        results.write_text(text, encoding="utf-8")
 
 
 if __name__ == "__main__":
