@@ -29,28 +29,9 @@ _BROWSER = re.compile(
 # Every match of _CREDENTIAL or _BROWSER contains one of these words (after norm_path and _FOLD), so
 # text without any of them, read forwards or backwards, names no store: one cheap test before the
 # regular expressions run on each of many strings (test_patterns checks every alternative).
-_STORE_WORDS = (
-    "ssh",
-    "id_",
-    "authorized_keys",
-    "aws",
-    "azure",
-    "gcloud",
-    "netrc",
-    "git-credentials",
-    "pgpass",
-    "docker",
-    "kube",
-    "huggingface",
-    "etc/",
-    "environ",
-    "application_default_credentials",  # _CREDENTIAL
-    "login",
-    "cookies",
-    "local state",
-    "key",
-    "web data",  # _BROWSER
-)
+_CREDENTIAL_WORDS = "ssh id_ authorized_keys aws azure gcloud netrc git-credentials pgpass docker kube huggingface"
+_CREDENTIAL_WORDS += " etc/ environ application_default_credentials"
+_STORE_WORDS = (*_CREDENTIAL_WORDS.split(), "login", "cookies", "local state", "key", "web data")  # + _BROWSER
 _STORE_WORD = re.compile("|".join(re.escape(w) for w in _STORE_WORDS + tuple(w[::-1] for w in _STORE_WORDS)))
 # IGNORECASE also matches these non-ASCII letters to ASCII ones; str.lower alone does not map them.
 _FOLD = (("\u0130", "i"), ("\u0131", "i"), ("\u212a", "k"), ("\u017f", "s"))
