@@ -152,7 +152,6 @@ def measure_malhug(f: RealFile, repeat: int = 3, check_pruning: bool = True) -> 
     import libcst as cst
 
     from malhug.analyzers.scripts.analyzer import analyze_text
-    from malhug.core.model import Severity
 
     try:
         findings = analyze_text(f.text, f.key, load_time=True)  # warm-up; also the findings
@@ -174,8 +173,8 @@ def measure_malhug(f: RealFile, repeat: int = 3, check_pruning: bool = True) -> 
         round(ms, 2),
         round(parse_ms, 2),
         sorted(f"{x.rule}:{x.severity.value}" for x in findings),
-        any(x.severity >= Severity.MEDIUM for x in findings),
-        any(x.severity >= Severity.HIGH for x in findings),
+        any(run.malhug_flags(x.severity) for x in findings),
+        any(run.malhug_flags(x.severity, strict=True) for x in findings),
         same,
         notes=[f"{x.rule} line {x.location.line}: {x.message}" for x in findings],
     )
@@ -195,14 +194,7 @@ def run_bandit(files: list[RealFile], units: Path) -> dict[str, run.Outcome]:
     share = seconds / max(1, len(files))
     out: dict[str, run.Outcome] = {}
     for f in files:
-        found = issues[f.key]
-        out[f.key] = run.Outcome(
-            bool(found),
-            any(i.get("issue_severity") in ("MEDIUM", "HIGH") for i in found),
-            share,
-            ", ".join(sorted({f"{i['test_id']}:{i.get('issue_severity', '?')}" for i in found})),
-            error=errors.get(f.key, ""),
-        )
+        out[f.key] = run.bandit_outcome(issues[f.key], share, errors.get(f.key, ""))
     return out
 
 

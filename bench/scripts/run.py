@@ -33,6 +33,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from malhug.core.model import Severity
 
 ROOT = Path(__file__).resolve().parents[2]
 WORK = ROOT / "bench" / "work" / "scripts"
@@ -113,18 +117,26 @@ def ensure_venv() -> None:
 
 def run_malhug(sample: Sample) -> Outcome:
     from malhug.analyzers.scripts.analyzer import analyze_text
-    from malhug.core.model import Severity
 
     started = time.perf_counter()
     # Every file in this corpus stands for code that loading runs (a loading script or a remote-code
     # module), whatever its file name here: say so rather than let the analyzer guess from the name.
     findings = analyze_text(sample.text, str(sample.path), load_time=True)
     seconds = time.perf_counter() - started
-    flagged = [f for f in findings if f.severity >= Severity.MEDIUM]
-    strict = [f for f in findings if f.severity >= Severity.HIGH]
+    flagged = [f for f in findings if malhug_flags(f.severity)]
     return Outcome(
-        bool(flagged), bool(strict), seconds, ", ".join(sorted({f"{f.rule}:{f.category.value}" for f in flagged}))
+        bool(flagged),
+        any(malhug_flags(f.severity, strict=True) for f in findings),
+        seconds,
+        ", ".join(sorted({f"{f.rule}:{f.category.value}" for f in flagged})),
     )
+
+
+def malhug_flags(severity: Severity, *, strict: bool = False) -> bool:
+    """A malhug finding flags its file at medium or higher (strict: high or higher)."""
+    from malhug.core.model import Severity
+
+    return severity >= (Severity.HIGH if strict else Severity.MEDIUM)
 
 
 def _proc(cmd: list[str], timeout: float = 120.0) -> tuple[subprocess.CompletedProcess[str], float]:
@@ -140,13 +152,17 @@ def run_bandit(sample: Sample) -> Outcome:
         data = json.loads(proc.stdout)
     except json.JSONDecodeError:
         return Outcome(False, False, seconds, error=(proc.stderr or proc.stdout)[-300:])
-    issues = data.get("results", [])
-    medium = [i for i in issues if i.get("issue_severity") in ("MEDIUM", "HIGH")]
+    return bandit_outcome(data.get("results", []), seconds)
+
+
+def bandit_outcome(issues: list[dict[str, Any]], seconds: float, error: str = "") -> Outcome:
+    """Bandit flags a file with any issue (strict: an issue of severity MEDIUM or HIGH)."""
     return Outcome(
         bool(issues),
-        bool(medium),
+        any(i.get("issue_severity") in ("MEDIUM", "HIGH") for i in issues),
         seconds,
         ", ".join(sorted({f"{i['test_id']}:{i.get('issue_severity', '?')}" for i in issues})),
+        error=error,
     )
 
 
