@@ -203,6 +203,14 @@ class Unit:
     texts: list[tuple[int, int, str]] = field(default_factory=list)  # string constants, with positions
     bound: set[str] = field(default_factory=set)  # names assigned or deleted anywhere in it
     import_nodes: list[ast.Import | ast.ImportFrom] = field(default_factory=list)
+    _names_a_store: bool | None = field(default=None, repr=False, compare=False)  # names_a_store, once
+
+    def names_a_store(self) -> bool:
+        """Do its string constants name a credential or browser store (names_a_secret_store)? Asked
+        by the seed test, the hot-name pass and the split-path test; computed once."""
+        if self._names_a_store is None:
+            self._names_a_store = bool(self.texts) and names_a_secret_store(self.texts)
+        return self._names_a_store
 
     @property
     def is_method(self) -> bool:
@@ -419,7 +427,7 @@ class Module:
         environment and only tested in an ``if`` is no reason to keep a method."""
         if unit.special or (imports and unit.imports) or unit.methods & PATH_METHODS:
             return True
-        if unit.texts and names_a_secret_store(unit.texts):
+        if unit.names_a_store():
             return True
         hot, aliases = self.hot, self.aliases
         if hot and unit.valued & hot:
@@ -604,7 +612,7 @@ def kept_units(tree: ast.Module, module: Module | None = None) -> tuple[list[Uni
     keep = [_runs_on_import(u) or module.mentions_known(u) for u in units]
     # A store path split over several statements: no unit names it, the module does. Keep all.
     texts = [t for u in units for t in u.texts]
-    if texts and not any(names_a_secret_store(u.texts) for u in units if u.texts) and names_a_secret_store(texts):
+    if texts and not any(u.names_a_store() for u in units) and names_a_secret_store(texts):
         return units, [True] * len(units)
     _keep_shared_lines(tree, units, keep)
     variables: set[str] = set()  # module-level variables
