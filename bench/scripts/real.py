@@ -36,7 +36,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from bench.scripts import run
+from bench.scripts import failclosed, run
 
 ROOT = run.ROOT
 WORK = ROOT / "bench" / "work" / "real-scripts"
@@ -69,6 +69,7 @@ class RealFile:
     group: str  # script | library
     commit: str
     text: str
+    raw: bytes = b""  # the bytes as committed (the fail-closed check scans these)
     path: Path = field(default_factory=Path)  # the exported copy
 
     @property
@@ -104,8 +105,13 @@ def list_scripts(repo: Path, commit: str) -> list[str]:
     return sorted(n for n in names if SCRIPT_PATH.match(n))
 
 
-def read(repo: Path, commit: str, path: str) -> str:
-    return git(repo, "show", f"{commit}:{path}").decode("utf-8", errors="replace")
+def read(repo: Path, commit: str, path: str) -> bytes:
+    return git(repo, "show", f"{commit}:{path}")
+
+
+def _file(repo: Path, key: str, group: str, commit: str) -> RealFile:
+    raw = read(repo, commit, key)
+    return RealFile(key, group, commit, raw.decode("utf-8", errors="replace"), raw)
 
 
 def collect(
@@ -119,8 +125,8 @@ def collect(
     scripts_commit = resolve(repo, scripts_rev)
     library_commit = resolve(repo, library_rev) if library_files else ""
     keys = list_scripts(repo, scripts_commit)[:limit]
-    files = [RealFile(k, "script", scripts_commit, read(repo, scripts_commit, k)) for k in keys]
-    files += [RealFile(k, "library", library_commit, read(repo, library_commit, k)) for k in library_files]
+    files = [_file(repo, k, "script", scripts_commit) for k in keys]
+    files += [_file(repo, k, "library", library_commit) for k in library_files]
     return files, {"scripts": scripts_commit, "library": library_commit}
 
 
@@ -235,6 +241,7 @@ def render(
     peers: dict[str, dict[str, run.Outcome]],
     versions: dict[str, str],
     meta: dict[str, str],
+    closed: failclosed.FailClosed | None = None,
 ) -> str:
     n_scripts = sum(1 for f in files if f.group == "script")
     n_library = len(files) - n_scripts
@@ -321,6 +328,8 @@ def render(
             f"does (rule, range, message, evidence, severity, category, trace; `embedded=False`): "
             f"{len(compared)} files compared, {len(differ)} differ{': ' + ', '.join(differ) if differ else '.'}",
         ]
+    if closed is not None:
+        lines += failclosed.render(closed)
     return "\n".join(lines) + "\n"
 
 
@@ -446,6 +455,7 @@ def main(argv: list[str] | None = None) -> int:
     units = export(files)
     versions: dict[str, str] = {}
     malhug: dict[str, MalhugRecord] = {}
+    closed: failclosed.FailClosed | None = None
     peers: dict[str, dict[str, run.Outcome]] = {}
     if "malhug" in tools:
         versions["malhug"] = run.version("malhug")
@@ -455,6 +465,7 @@ def main(argv: list[str] | None = None) -> int:
             if i % 100 == 99:
                 print(f"malhug: {i + 1}/{len(files)}", file=sys.stderr)
         meta["wall_malhug"] = f"{time.perf_counter() - started:.0f} (all repeats and the pruning check)"
+        closed = failclosed.check(files, WORK)
     if any(t != "malhug" for t in tools):
         run.ensure_venv()
         for t in tools:
@@ -471,11 +482,12 @@ def main(argv: list[str] | None = None) -> int:
         meta["wall_guarddog"] = f"{time.perf_counter() - started:.0f}"
         print("guarddog: done", file=sys.stderr)
     meta["load_after"] = _load()
-    text = render(files, commits, malhug, peers, versions, meta)
+    text = render(files, commits, malhug, peers, versions, meta, closed)
     data = {
         "meta": meta,
         "commits": commits,
         "malhug": {k: asdict(r) for k, r in malhug.items()},
+        "failclosed": closed.to_dict() if closed is not None else None,
         "peers": {t: {k: o.__dict__ for k, o in r.items()} for t, r in peers.items()},
     }
     run.publish(text, data, WORK / "results.json", RESULTS if args.write_results else None)
