@@ -94,7 +94,15 @@ def scan_one(path: Path) -> FileReport:
     from malhug.analyzers.api import scan_file
 
     # No whole-file hash: a multi-GB checkpoint is read only where its format needs it.
-    return scan_file(path, display=path.name, hash_file=False)
+    try:
+        return scan_file(path, display=path.name, hash_file=False)
+    except Exception as exc:  # a scan that dies is a finding on the file (never no diagnostic), and logged
+        from malhug.server.scriptworker import failure
+
+        log.error("scan of %s failed: %s: %s", path.name, type(exc).__name__, exc, exc_info=True)
+        rule = "MH902" if isinstance(exc, MemoryError | RecursionError) else "MH903"
+        found = failure(rule, f"the scan failed: {type(exc).__name__}: {exc}", repr(exc)[:500])
+        return FileReport(path=path.name, format="unknown", findings=[found])
 
 
 def workspace_roots(server: MalhugServer) -> list[Path]:
