@@ -246,15 +246,15 @@ def file_diagnostics(report: FileReport, settings: Settings) -> list[types.Diagn
     zero = types.Range(start=types.Position(line=0, character=0), end=types.Position(line=0, character=0))
     findings = sort_findings(report.findings)
     if report.error is not None and not any(f.rule in FAILURE_RULES for f in findings):
-        rule = CATALOG["MH903"]
+        failed = CATALOG["MH903"]
         out.append(
             types.Diagnostic(
                 range=zero,
                 message=f"{report.path}: could not be analyzed: {report.error}; the file was not fully analyzed"[:2000],
-                severity=LSP_SEVERITY[rule.severity],
+                severity=LSP_SEVERITY[failed.severity],
                 source=SOURCE,
-                code=rule.id,
-                code_description=types.CodeDescription(href=rule.docs_url),
+                code=failed.id,
+                code_description=types.CodeDescription(href=failed.docs_url),
                 data={"kind": "file", "verdict": report.verdict.value, "fixes": []},
             )
         )
