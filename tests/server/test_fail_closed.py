@@ -8,6 +8,7 @@ reported; model files and hub references that could not be checked say so.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import sys
@@ -29,6 +30,7 @@ from malhug.server.spans import SourceLines
 
 DEEP = "import os\nx = " + "+".join(["1"] * 30_000) + "\n"  # CPython parses it; the analysis cannot follow
 UNPARSEABLE = "def f(:\n" * 200  # more broken statements than the parser repairs: nothing analyzed
+TRAINING = "import os\nos.system('nvidia-smi')\n"
 ONE_TYPO = "import os\ndef f(:\n    pass\nos.system('echo hi')\n"  # the editor's own Python support shows it
 
 
@@ -237,3 +239,39 @@ def test_hub_scan_failure_is_shown_as_not_checked() -> None:
     assert "could not be checked" in markdown and "is clean" not in markdown and "unverified" in markdown
     pending = hover.pending_markdown(ref, scanning=False, offline=True)
     assert "not checked" in pending
+
+
+def test_scope_fails_closed_when_the_folder_cannot_be_read(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from malhug.server import scriptscope
+
+    (tmp_path / "helper.py").write_text(TRAINING)
+    assert not scriptscope.LoadTimeScope().runs_on_load(str(tmp_path / "helper.py"), TRAINING)
+
+    def unreadable(path: object) -> object:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(scriptscope.os, "scandir", unreadable)
+    assert scriptscope.LoadTimeScope().runs_on_load(str(tmp_path / "helper.py"), TRAINING)
+
+
+def test_scope_fails_closed_when_judging_raises(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from malhug.server import scriptscope
+
+    def broken(*args: object) -> set[Path]:
+        raise RecursionError("hostile imports")
+
+    (tmp_path / "helper.py").write_text(TRAINING)
+    monkeypatch.setattr(scriptscope, "local_load_time_code", broken)
+    assert scriptscope.LoadTimeScope().runs_on_load(str(tmp_path / "helper.py"), TRAINING)
+
+
+def test_auto_map_target_in_a_folder_too_big_to_read_still_runs_on_load(tmp_path: Path) -> None:
+    from malhug.server import scriptscope
+
+    (tmp_path / "config.json").write_text(json.dumps({"auto_map": {"AutoModel": "custom_model.MyModel"}}))
+    for index in range(scriptscope.MAX_FOLDER_FILES + 1):
+        (tmp_path / f"m{index}.py").write_text("")
+    (tmp_path / "custom_model.py").write_text(TRAINING)
+    scope = scriptscope.LoadTimeScope()
+    assert scope.runs_on_load(str(tmp_path / "custom_model.py"), TRAINING)
+    assert not scope.runs_on_load(str(tmp_path / "m1.py"), TRAINING)
