@@ -126,8 +126,11 @@ class ModelFiles:
         files, truncated = await server.run_files(find_model_files, roots, server.settings.workspace_max_files)
         server.model_file_limit_hit = truncated
         if truncated:
-            log.warning(
-                "workspace scan stopped after %d files (malhug.workspaceMaxFiles)", server.settings.workspace_max_files
+            limit = server.settings.workspace_max_files
+            log.warning("workspace scan stopped after %d files (malhug.workspaceMaxFiles)", limit)
+            server.show(  # the files past the bound were never checked: say so, never imply they are clean
+                f"MalHug looked at the first {limit} files of the workspace only (malhug.workspaceMaxFiles); "
+                "model files past them were not checked."
             )
         if not files:
             return 0

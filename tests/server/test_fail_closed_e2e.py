@@ -195,3 +195,19 @@ async def test_hub_scan_failure_is_diagnosed_and_hovered_as_not_checked(tmp_path
         assert "could not be checked" in value and "unverified" in value and "clean" not in value.split("\n")[0]
     finally:
         await stop_client(client)
+
+
+async def test_workspace_scan_cut_at_its_file_limit_tells_the_user(tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    for name in ("a.txt", "b.txt", "c.txt", "z_model.pkl"):
+        (ws / name).write_bytes(b"\x80\x04N.")
+    env = server_env(tmp_path, HF_HUB_OFFLINE="1")
+    client = await start_client(tmp_path, env=env, init_options={"workspaceMaxFiles": 2})
+    try:
+        message = await wait_for(
+            lambda: [m for m in client.messages if "workspaceMaxFiles" in m.message], what="the file-limit warning"
+        )
+        assert message[0].type == types.MessageType.Warning and "not checked" in message[0].message
+    finally:
+        await stop_client(client)
