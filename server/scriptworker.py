@@ -17,7 +17,7 @@ import asyncio
 import logging
 import multiprocessing
 from collections.abc import Callable
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
@@ -104,6 +104,8 @@ class ScriptRunner:
         self.use_process = use_process
         self.deadline = deadline
         self._executor: Executor | None = None
+        self._turn = asyncio.Lock()  # one task in the worker at a time
+        self._abandoned: Future[Any] | None = None  # a running task whose caller was cancelled
 
     def executor(self) -> Executor:
         if self._executor is None:
@@ -123,9 +125,39 @@ class ScriptRunner:
         return [p.pid for p in processes.values() if p.pid is not None]
 
     async def run(self, func: Callable[..., T], *args: Any) -> T:
-        """``func(*args)`` in the worker; raises ``WorkerFailure`` if the worker dies or misses the deadline."""
-        executor = self.executor()
-        future = executor.submit(func, *args)
+        """``func(*args)`` in the worker; raises ``WorkerFailure`` if the worker dies or misses the deadline.
+
+        One task at a time: the deadline counts the task's own run, never time spent queued behind
+        another document's analysis, and a task never shares the fate of a worker another one killed.
+        """
+        async with self._turn:
+            await self._drain()
+            executor = self.executor()
+            future = executor.submit(func, *args)
+            try:
+                return await self._run(executor, future)
+            except asyncio.CancelledError:
+                if not future.cancel():  # already running in the worker: the next task waits for it first
+                    self._abandoned = future
+                raise
+
+    async def _drain(self) -> None:
+        """Let a task whose caller went away (a closed document) finish, or kill it at the deadline."""
+        future, self._abandoned = self._abandoned, None
+        executor = self._executor
+        if future is None or future.done() or executor is None:
+            return
+        try:
+            await asyncio.wait_for(asyncio.wrap_future(future), self.deadline)
+        except BrokenProcessPool:
+            self._replace(executor, "the script-analyzer worker died on an abandoned analysis; starting a new one")
+        except TimeoutError:
+            self._kill(executor)
+            self._replace(executor, "an abandoned analysis missed the worker's deadline; worker restarted")
+        except Exception:  # its caller is gone; what it raised concerns nobody but the log
+            log.warning("an abandoned analysis ended with an error", exc_info=True)
+
+    async def _run(self, executor: Executor, future: Future[T]) -> T:
         try:
             return await asyncio.wait_for(asyncio.wrap_future(future), self.deadline)
         except BrokenProcessPool as exc:

@@ -150,6 +150,32 @@ async def test_worker_past_its_deadline_is_killed_and_reported() -> None:
         runner.shutdown()
 
 
+async def test_a_task_queued_behind_the_one_that_killed_the_worker_runs_again() -> None:
+    runner = scriptworker.ScriptRunner(deadline=2.0)
+    try:
+        hostile = asyncio.ensure_future(runner.run(_slow, 60))
+        pid = await _worker_pid(runner)
+        innocent = asyncio.ensure_future(runner.run(_slow, 0))  # queued on the same (single) worker
+        with pytest.raises(scriptworker.WorkerFailure):
+            await hostile
+        assert await innocent not in (pid, None)  # ran in the new worker, not blamed
+    finally:
+        runner.shutdown()
+
+
+async def test_an_abandoned_analysis_does_not_eat_the_next_ones_deadline() -> None:
+    runner = scriptworker.ScriptRunner(deadline=1.0)
+    try:
+        closed = asyncio.ensure_future(runner.run(_slow, 60))  # its document is closed mid-analysis
+        pid = await _worker_pid(runner)
+        closed.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await closed
+        assert await runner.run(_slow, 0) not in (pid, None)  # the stuck task was killed, not waited for forever
+    finally:
+        runner.shutdown()
+
+
 class FlakyRunner:
     """Stands in for ScriptRunner: fails while ``failing`` is set, else returns no findings."""
 
