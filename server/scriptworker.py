@@ -178,16 +178,12 @@ class ScriptRunner:
             process.kill()
 
     def _replace(self, executor: Executor, message: str) -> None:
-        """Drop ``executor`` (once: tasks queued on it fail too, and must not drop its successor)."""
+        """Drop ``executor``, once (a later call about the same executor must not drop its successor)."""
         if self._executor is not executor:
             return
         log.error(message)
         executor.shutdown(wait=False, cancel_futures=True)
         self._executor = None
-
-    def broken(self) -> None:
-        if self._executor is not None:
-            self._replace(self._executor, "the script-analyzer worker died; starting a new one")
 
     def shutdown(self) -> None:
         if self._executor is not None:
@@ -195,4 +191,4 @@ class ScriptRunner:
             self._executor = None
 
 
-__all__ = ["BrokenProcessPool", "ScriptRunner", "WorkerFailure", "analyze", "failure", "to_findings"]
+__all__ = ["ScriptRunner", "WorkerFailure", "analyze", "failure", "to_findings"]
