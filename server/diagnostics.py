@@ -117,7 +117,13 @@ def hub_issue(
     if verdict is Verdict.ERROR:
         if trusted:
             return []
-        message = f"{name}: could not be checked ({scan.error_kind or 'error'}): {scan.error}; treat it as unverified"
+        if scan.error is not None:
+            reason = f"({scan.error_kind or 'error'}): {scan.error}"
+        else:  # the repository was listed but a file could not be read or analyzed
+            failed = [f for f in scan.files if f.verdict is Verdict.ERROR]
+            reason = "; ".join(f"{f.path}: {f.error or 'analysis failed'}" for f in failed[:3]) or "error"
+            reason = f"({len(failed)} file(s) not analyzed): {reason}"
+        message = f"{name}: could not be checked {reason}; treat it as unverified"
         return [Issue("MH712", CATALOG["MH712"].severity, message, ref.id_span, {**data, "fixes": []})]
     issues: list[Issue] = []
     report, worst = worst_file(scan)

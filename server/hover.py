@@ -63,7 +63,10 @@ def repo_markdown(
     name = f"{scan.repo_type}s/{scan.repo_id}" if scan.repo_type == "dataset" else scan.repo_id
     verdict = scan.verdict
     if verdict is Verdict.ERROR:  # never read as clean: say plainly that nothing was checked
-        lines = [f"**MalHug: `{name}` could not be checked**", "Not scanned: treat this repository as unverified."]
+        lines = [
+            f"**MalHug: `{name}` could not be checked**",
+            "Not fully checked: treat this repository as unverified.",
+        ]
     else:
         lines = [f"**MalHug: `{name}` is {verdict.value}**"]
     rev = scan.commit_sha or "unknown"

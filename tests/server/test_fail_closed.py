@@ -301,3 +301,13 @@ def test_auto_map_target_in_a_folder_too_big_to_read_still_runs_on_load(tmp_path
     scope = scriptscope.LoadTimeScope()
     assert scope.runs_on_load(str(tmp_path / "custom_model.py"), TRAINING)
     assert not scope.runs_on_load(str(tmp_path / "m1.py"), TRAINING)
+
+
+def test_hub_scan_with_a_file_that_could_not_be_read_names_it() -> None:
+    text = 'from transformers import AutoModel\nm = AutoModel.from_pretrained("org/evil")\n'
+    (ref,) = analyze_code(text).refs
+    unread = FileReport(path="pytorch_model.bin", format="unknown", error="could not read it from the Hub: reset")
+    scan = RepoScan(repo_id="org/evil", repo_type="model", revision=None, commit_sha="a" * 40, files=[unread])
+    (issue,) = diagnostics.hub_issue(ref, scan, None, SourceLines(text), Settings())
+    assert issue.rule == "MH712" and "None" not in issue.message
+    assert "could not be checked (1 file(s) not analyzed): pytorch_model.bin: could not read it" in issue.message
