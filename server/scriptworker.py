@@ -105,7 +105,7 @@ class ScriptRunner:
         self.deadline = deadline
         self._executor: Executor | None = None
         self._turn = asyncio.Lock()  # one task in the worker at a time
-        self._abandoned: Future[Any] | None = None  # a running task whose caller was cancelled
+        self._abandoned: tuple[Future[Any], float] | None = None  # a running task whose caller left, its deadline
 
     def executor(self) -> Executor:
         if self._executor is None:
@@ -134,21 +134,23 @@ class ScriptRunner:
             await self._drain()
             executor = self.executor()
             future = executor.submit(func, *args)
+            ends = asyncio.get_running_loop().time() + self.deadline
             try:
                 return await self._run(executor, future)
             except asyncio.CancelledError:
                 if not future.cancel():  # already running in the worker: the next task waits for it first
-                    self._abandoned = future
+                    self._abandoned = (future, ends)
                 raise
 
     async def _drain(self) -> None:
         """Let a task whose caller went away (a closed document) finish, or kill it at the deadline."""
-        future, self._abandoned = self._abandoned, None
+        abandoned, self._abandoned = self._abandoned, None
         executor = self._executor
-        if future is None or future.done() or executor is None:
+        if abandoned is None or abandoned[0].done() or executor is None:
             return
-        try:
-            await asyncio.wait_for(asyncio.wrap_future(future), self.deadline)
+        future, ends = abandoned
+        try:  # until the abandoned task's own deadline
+            await asyncio.wait_for(asyncio.wrap_future(future), max(ends - asyncio.get_running_loop().time(), 0.0))
         except BrokenProcessPool:
             self._replace(executor, "the script-analyzer worker died on an abandoned analysis; starting a new one")
         except TimeoutError:

@@ -108,6 +108,11 @@ def _slow(seconds: float) -> int:
     return os.getpid()
 
 
+def _slow_marked(marker: str, seconds: float) -> int:
+    Path(marker).write_text(str(os.getpid()))
+    return _slow(seconds)
+
+
 async def _worker_pid(runner: scriptworker.ScriptRunner) -> int:
     for _ in range(1000):
         if runner.pids():
@@ -155,7 +160,8 @@ async def test_a_task_queued_behind_the_one_that_killed_the_worker_runs_again() 
     try:
         hostile = asyncio.ensure_future(runner.run(_slow, 60))
         pid = await _worker_pid(runner)
-        innocent = asyncio.ensure_future(runner.run(_slow, 0))  # queued on the same (single) worker
+        runner.deadline = 60.0  # the hostile task keeps its 2 s; the next one gets time to start a worker
+        innocent = asyncio.ensure_future(runner.run(_slow, 0))  # waits for its turn
         with pytest.raises(scriptworker.WorkerFailure):
             await hostile
         assert await innocent not in (pid, None)  # ran in the new worker, not blamed
@@ -163,14 +169,20 @@ async def test_a_task_queued_behind_the_one_that_killed_the_worker_runs_again() 
         runner.shutdown()
 
 
-async def test_an_abandoned_analysis_does_not_eat_the_next_ones_deadline() -> None:
-    runner = scriptworker.ScriptRunner(deadline=1.0)
+async def test_an_abandoned_analysis_does_not_eat_the_next_ones_deadline(tmp_path: Path) -> None:
+    runner = scriptworker.ScriptRunner(deadline=5.0)
     try:
-        closed = asyncio.ensure_future(runner.run(_slow, 60))  # its document is closed mid-analysis
-        pid = await _worker_pid(runner)
+        marker = tmp_path / "started"
+        closed = asyncio.ensure_future(runner.run(_slow_marked, str(marker), 60))  # its document is then closed
+        for _ in range(2000):
+            if marker.exists() and marker.read_text():
+                break
+            await asyncio.sleep(0.01)
+        pid = int(marker.read_text())
         closed.cancel()
         with pytest.raises(asyncio.CancelledError):
             await closed
+        runner.deadline = 60.0  # the next task's own deadline (a new worker's start-up counts in it)
         assert await runner.run(_slow, 0) not in (pid, None)  # the stuck task was killed, not waited for forever
     finally:
         runner.shutdown()
