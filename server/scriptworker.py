@@ -164,14 +164,12 @@ class ScriptRunner:
             return await asyncio.wait_for(asyncio.wrap_future(future), self.deadline)
         except BrokenProcessPool as exc:
             self._replace(executor, "the script-analyzer worker died; starting a new one")
-            raise WorkerFailure(
-                "MH903", "python: the analysis worker died while analyzing this file; restarted"
-            ) from exc
+            raise WorkerFailure("MH903", "the analysis worker died while analyzing this file; restarted") from exc
         except TimeoutError as exc:
             self._kill(executor)
             self._replace(executor, f"the script-analyzer worker missed its {self.deadline:g} s deadline; restarted")
             raise WorkerFailure(
-                "MH902", f"python: analysis stopped at the worker's {self.deadline:g} s deadline; worker restarted"
+                "MH902", f"analysis stopped at the worker's {self.deadline:g} s deadline; worker restarted"
             ) from exc
 
     def _kill(self, executor: Executor) -> None:

@@ -237,8 +237,9 @@ class MalhugServer(LanguageServer):
         except scriptworker.WorkerFailure as exc:
             if not self._worker_failure_shown:
                 self._worker_failure_shown = True
-                self.show(f"MalHug: {exc} ({path}); the file was not fully analyzed.")
-            return [scriptworker.failure(exc.rule, str(exc))]
+                name = path.replace("\\", "/").rsplit("/", 1)[-1]
+                self.show(f"MalHug {exc.rule} in {name}: {exc}. The file was not fully analyzed.")
+            return [scriptworker.failure(exc.rule, f"python: {exc}")]
         except Exception as exc:  # the worker could not even be asked (no process, pool shut down): still shown
             log.error("script analysis of %s could not run: %s: %s", path, type(exc).__name__, exc, exc_info=True)
             return [scriptworker.failure("MH903", f"python: the analysis could not run: {type(exc).__name__}: {exc}")]
