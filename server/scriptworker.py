@@ -5,8 +5,8 @@ rebuilds the findings. It fails closed like ``malhug scan``: a source over the s
 run out (``result.incomplete``), an analyzer that cannot be imported or that crashes each become an
 MH901/MH902/MH903 finding on line 1, never an empty list.
 
-``ScriptRunner.run`` gives the worker a deadline: a worker still busy past it (a loop inside a C
-library the budget cannot interrupt) is killed. A worker that dies or is killed raises
+``ScriptRunner.run`` gives the worker a deadline and a memory cap: a worker still busy past the
+deadline (a loop inside a C library the budget cannot interrupt) is killed. A worker that dies or is killed raises
 ``WorkerFailure``; the next call starts a new one. If no process can be started the analysis runs
 in a thread instead (which cannot be killed: past the deadline it is abandoned and reported).
 """
@@ -32,6 +32,9 @@ T = TypeVar("T")
 BUDGET_SECONDS = 20.0
 # A worker still busy this long after the budget ran out is stuck where the budget is not checked.
 DEADLINE_SECONDS = 2 * BUDGET_SECONDS + 10.0
+# The worker's address-space cap: a hostile script that makes the analysis allocate past it gets
+# MemoryError (MH902) or kills only the worker (MH903), never the editor's machine.
+WORKER_MEMORY_BYTES = 2 << 30
 FAILURE_RULES = frozenset({"MH901", "MH902", "MH903"})
 NOT_ANALYZED = "the file was not fully analyzed"
 # A syntax error that leaves nothing to analyze (MH514) is a failure too; one the parser could skip
@@ -53,6 +56,19 @@ def failure(rule: str, message: str, evidence: str | None = None) -> Finding:
 
     text = message if NOT_ANALYZED in message else f"{message}; {NOT_ANALYZED}"
     return finding(rule, text, location=Location(line=1, column=1), evidence=evidence or message)
+
+
+def cap_memory(limit: int) -> None:
+    """Runs first in the worker: bound its address space (where the platform can)."""
+    try:
+        import resource
+    except ImportError:  # not on Windows: the deadline still bounds the worker
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    if soft == resource.RLIM_INFINITY or soft > limit:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
 
 
 def _utf8_size(text: str) -> int:
@@ -100,9 +116,10 @@ def to_findings(raw: list[dict[str, Any]], path: str) -> list[Finding]:
 class ScriptRunner:
     """One lazily started worker process (spawned, not forked: the server runs threads)."""
 
-    def __init__(self, use_process: bool = True, deadline: float = DEADLINE_SECONDS):
+    def __init__(self, use_process: bool = True, deadline: float = DEADLINE_SECONDS, memory: int = WORKER_MEMORY_BYTES):
         self.use_process = use_process
         self.deadline = deadline
+        self.memory = memory
         self._executor: Executor | None = None
         self._turn = asyncio.Lock()  # one task in the worker at a time
         self._abandoned: tuple[Future[Any], float] | None = None  # a running task whose caller left, its deadline
@@ -111,7 +128,12 @@ class ScriptRunner:
         if self._executor is None:
             if self.use_process:
                 try:
-                    self._executor = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+                    self._executor = ProcessPoolExecutor(
+                        max_workers=1,
+                        mp_context=multiprocessing.get_context("spawn"),
+                        initializer=cap_memory,
+                        initargs=(self.memory,),
+                    )
                 except (OSError, ValueError) as exc:
                     log.warning("no worker process for the script analyzer (%s); using a thread", exc)
                     self.use_process = False

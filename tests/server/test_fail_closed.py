@@ -188,6 +188,20 @@ async def test_an_abandoned_analysis_does_not_eat_the_next_ones_deadline(tmp_pat
         runner.shutdown()
 
 
+def _allocate(size: int) -> int:
+    return len(bytearray(size))
+
+
+async def test_the_worker_runs_under_a_memory_cap() -> None:
+    runner = scriptworker.ScriptRunner(memory=1 << 30)
+    try:
+        with pytest.raises(MemoryError):
+            await runner.run(_allocate, 2 << 30)
+        assert await runner.run(_allocate, 1 << 20) == 1 << 20  # the worker survives it
+    finally:
+        runner.shutdown()
+
+
 class FlakyRunner:
     """Stands in for ScriptRunner: fails while ``failing`` is set, else returns no findings."""
 
