@@ -46,7 +46,12 @@ def _install():
     analyzer.analyze_text = analyze_text
 
 
-_install()
+if os.environ.get("MALHUG_TEST_NO_ANALYZER"):
+    import sys
+
+    sys.modules["malhug.analyzers.scripts.analyzer"] = None  # every import of it raises ImportError
+else:
+    _install()
 """
 
 FIXTURES = {
@@ -119,6 +124,22 @@ async def test_cli_and_editor_report_the_same_failures(tmp_path: Path) -> None:
             lambda: any("MH903 on" in m.message and "crash_dataset.py" in m.message for m in client.log_messages),
             what="the crash in the log",
         )
+    finally:
+        await stop_client(client)
+
+
+async def test_script_analyzer_that_cannot_be_imported_is_mh903_in_both(tmp_path: Path) -> None:
+    env = hooked_env(tmp_path, MALHUG_TEST_NO_ANALYZER="1")
+    path = tmp_path / "ws" / "evil_dataset.py"
+    client = await start_client(tmp_path, env=env)
+    try:
+        uri = open_doc(client, path, LOADING_SCRIPT)
+        diags = await wait_for(
+            lambda: [d for d in client.diagnostics.get(uri, []) if d.code == "MH903"], what="MH903 on import failure"
+        )
+        assert "could not be loaded" in diags[0].message and "not fully analyzed" in diags[0].message
+        assert diags[0].severity == types.DiagnosticSeverity.Warning and diags[0].range.start.line == 0
+        assert cli_rules(path, env) == {"MH903"} == set(codes(client.diagnostics[uri]))
     finally:
         await stop_client(client)
 
