@@ -25,7 +25,8 @@ from malhug.server.spans import SourceLines, Span, to_lsp_range
 
 SOURCE = "malhug"
 # "Not fully analyzed" is never hidden by ``severityThreshold``: hiding it would look like a clean file.
-FAILURE_RULES = frozenset({"MH901", "MH902", "MH903"})
+# (The script worker publishes MH514 only when nothing of the file parsed.)
+FAILURE_RULES = frozenset({"MH901", "MH902", "MH903", "MH514"})
 LSP_SEVERITY = {
     Severity.CRITICAL: types.DiagnosticSeverity.Error,
     Severity.HIGH: types.DiagnosticSeverity.Error,

@@ -99,7 +99,10 @@ def test_source_over_the_size_limit_is_mh902() -> None:
 
 
 def test_a_file_nothing_of_which_parses_is_mh514_a_typo_is_left_to_the_editor() -> None:
-    assert rules(scriptworker.analyze(UNPARSEABLE, "broken_dataset.py")) == ["MH514"]
+    findings = scriptworker.to_findings(scriptworker.analyze(UNPARSEABLE, "broken_dataset.py"), "broken_dataset.py")
+    assert [f.rule for f in findings] == ["MH514"] and "could not be analyzed" in findings[0].message
+    strict = Settings(severity_threshold=Severity.CRITICAL)
+    assert [i.rule for i in issues_for(findings, UNPARSEABLE, strict)] == ["MH514"]  # never hidden
     assert rules(scriptworker.analyze(ONE_TYPO, "typo_dataset.py")) == ["MH505"]  # the rest is still analyzed
 
 
