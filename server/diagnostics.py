@@ -24,6 +24,9 @@ from malhug.server.settings import Settings
 from malhug.server.spans import SourceLines, Span, to_lsp_range
 
 SOURCE = "malhug"
+# "Not fully analyzed" is never hidden by ``severityThreshold``: hiding it would look like a clean file.
+# (The script worker publishes MH514 only when nothing of the file parsed.)
+FAILURE_RULES = frozenset({"MH901", "MH902", "MH903", "MH514"})
 LSP_SEVERITY = {
     Severity.CRITICAL: types.DiagnosticSeverity.Error,
     Severity.HIGH: types.DiagnosticSeverity.Error,
@@ -115,7 +118,13 @@ def hub_issue(
     if verdict is Verdict.ERROR:
         if trusted:
             return []
-        message = f"{name}: could not be scanned ({scan.error_kind or 'error'}): {scan.error}"
+        if scan.error is not None:
+            reason = f"({scan.error_kind or 'error'}): {scan.error}"
+        else:  # the repository was listed but a file could not be read or analyzed
+            failed = [f for f in scan.files if f.verdict is Verdict.ERROR]
+            reason = "; ".join(f"{f.path}: {f.error or 'analysis failed'}" for f in failed[:3]) or "error"
+            reason = f"({len(failed)} file(s) not analyzed): {reason}"
+        message = f"{name}: could not be checked {reason}; treat it as unverified"
         return [Issue("MH712", CATALOG["MH712"].severity, message, ref.id_span, {**data, "fixes": []})]
     issues: list[Issue] = []
     report, worst = worst_file(scan)
@@ -211,7 +220,11 @@ def document_issues(
             continue
         issues.append(load_issue(load, src))
     issues.extend(script_issue(f, src) for f in script_findings)
-    return [i for i in issues if i.severity >= settings.severity_threshold and not _suppressed(src, i)]
+    return [i for i in issues if _shown(i.rule, i.severity, settings) and not _suppressed(src, i)]
+
+
+def _shown(rule: str, severity: Severity, settings: Settings) -> bool:
+    return severity >= settings.severity_threshold or rule in FAILURE_RULES
 
 
 def to_diagnostic(issue: Issue, uri: str, lines: Sequence[str], codec: Any) -> types.Diagnostic:
@@ -239,18 +252,21 @@ def file_diagnostics(report: FileReport, settings: Settings) -> list[types.Diagn
     out = []
     zero = types.Range(start=types.Position(line=0, character=0), end=types.Position(line=0, character=0))
     findings = sort_findings(report.findings)
-    if report.error is not None and not findings:
+    if report.error is not None and not any(f.rule in FAILURE_RULES for f in findings):
+        failed = CATALOG["MH903"]
         out.append(
             types.Diagnostic(
                 range=zero,
-                message=f"{report.path}: {report.error}",
-                severity=types.DiagnosticSeverity.Warning,
+                message=f"{report.path}: could not be analyzed: {report.error}; the file was not fully analyzed"[:2000],
+                severity=LSP_SEVERITY[failed.severity],
                 source=SOURCE,
-                code="MH903",
+                code=failed.id,
+                code_description=types.CodeDescription(href=failed.docs_url),
+                data={"kind": "file", "verdict": report.verdict.value, "fixes": []},
             )
         )
     for f in findings:
-        if f.severity < settings.severity_threshold:
+        if not _shown(f.rule, f.severity, settings):
             continue
         where = []
         if f.location.member:
@@ -259,6 +275,8 @@ def file_diagnostics(report: FileReport, settings: Settings) -> list[types.Diagn
             where.append(f"offset {f.location.offset}")
         place = f" ({', '.join(where)})" if where else ""
         evidence = f": {f.evidence}" if f.evidence else ""
+        if f.rule in FAILURE_RULES:
+            evidence += "; the file was not fully analyzed"
         rule = CATALOG.get(f.rule)
         out.append(
             types.Diagnostic(

@@ -62,7 +62,13 @@ def repo_markdown(
     """The report of one scanned revision; short for hover, complete with larger limits (showReport)."""
     name = f"{scan.repo_type}s/{scan.repo_id}" if scan.repo_type == "dataset" else scan.repo_id
     verdict = scan.verdict
-    lines = [f"**MalHug: `{name}` is {verdict.value}**"]
+    if verdict is Verdict.ERROR:  # never read as clean: say plainly that nothing was checked
+        lines = [
+            f"**MalHug: `{name}` could not be checked**",
+            "Not fully checked: treat this repository as unverified.",
+        ]
+    else:
+        lines = [f"**MalHug: `{name}` is {verdict.value}**"]
     rev = scan.commit_sha or "unknown"
     asked = f" (asked: `{scan.revision}`)" if scan.revision and scan.revision != scan.commit_sha else ""
     lines.append(f"Revision scanned: `{rev}`{asked}" + (" — from the verdict cache" if scan.from_cache else ""))
@@ -131,5 +137,9 @@ def load_markdown(load: RiskyLoad) -> str:
 
 
 def pending_markdown(ref: HubRef, scanning: bool, offline: bool) -> str:
-    state = "scanning…" if scanning else ("offline: not in the verdict cache" if offline else "not scanned yet")
+    state = (
+        "scanning…"
+        if scanning
+        else ("not checked: offline and not in the verdict cache" if offline else "not checked yet")
+    )
     return f"**MalHug: `{ref.repo_id}`** ({ref.repo_type}) — {state}"

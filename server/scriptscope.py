@@ -14,6 +14,7 @@ in it changes (by size or modification time), so a pause in typing reads nothing
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -21,7 +22,8 @@ from malhug.analyzers.limits import DEFAULT_LIMITS
 from malhug.analyzers.scripts.repo import AUTO_MAP_CONFIGS, local_load_time_code
 from malhug.analyzers.scripts.scope import looks_like_load_time_code
 
-MAX_FOLDER_FILES = 500  # a folder with more Python files is not read as a repository
+log = logging.getLogger("malhug.server.scope")
+MAX_FOLDER_FILES = 500  # a folder with more Python files is not read as a repository, only its configs
 MAX_FOLDERS = 64  # folders remembered
 
 
@@ -32,7 +34,23 @@ class LoadTimeScope:
         self._folders: dict[Path, tuple[tuple[tuple[str, int, int], ...], frozenset[Path]]] = {}
 
     def runs_on_load(self, path: str | None, text: str) -> bool:
-        """Whether ``text`` (at ``path``, when it has one on disk) is code that loading a model or dataset runs."""
+        """Whether ``text`` (at ``path``, when it has one on disk) is code that loading a model or dataset runs.
+
+        Fails closed: when the folder cannot be read, or reading it fails, the file is analyzed.
+        """
+        try:
+            return self._runs_on_load(path, text)
+        except Exception as exc:  # a bug here must not silently exempt the file from the analysis
+            log.error(
+                "cannot tell whether %s runs on load (%s: %s); analyzing it",
+                path,
+                type(exc).__name__,
+                exc,
+                exc_info=True,
+            )
+            return True
+
+    def _runs_on_load(self, path: str | None, text: str) -> bool:
         if looks_like_load_time_code(path, text):
             return True
         if path is None:
@@ -40,26 +58,27 @@ class LoadTimeScope:
         file = Path(path)
         if not file.is_file():  # a buffer not saved yet: its name may still be an auto_map target
             return file in local_load_time_code(file.parent, [file], DEFAULT_LIMITS.max_source_bytes)
-        return file in self._loaded(file.parent)
+        return self._loaded(file.parent, file)
 
-    def _loaded(self, folder: Path) -> frozenset[Path]:
+    def _loaded(self, folder: Path, file: Path) -> bool:
         try:
             entries = [
                 e for e in os.scandir(folder) if e.is_file() and (e.name.endswith(".py") or e.name in AUTO_MAP_CONFIGS)
             ]
             stamp = tuple(sorted((e.name, e.stat().st_size, e.stat().st_mtime_ns) for e in entries))
-        except OSError:
-            return frozenset()
+        except OSError as exc:
+            log.info("cannot read the folder of %s (%s); analyzing it as code that loading runs", file.name, exc)
+            return True
         known = self._folders.get(folder)
         if known is not None and known[0] == stamp:
-            return known[1]
+            return file in known[1]
         files = [folder / e.name for e in entries if e.name.endswith(".py")]
+        if len(files) > MAX_FOLDER_FILES:  # too many to read as a repository: still judged against its configs
+            return file in local_load_time_code(folder, [file], DEFAULT_LIMITS.max_source_bytes)
         loaded = (
-            frozenset(local_load_time_code(folder, files, DEFAULT_LIMITS.max_source_bytes))
-            if 0 < len(files) <= MAX_FOLDER_FILES
-            else frozenset()
+            frozenset(local_load_time_code(folder, files, DEFAULT_LIMITS.max_source_bytes)) if files else frozenset()
         )
         if len(self._folders) >= MAX_FOLDERS:
             self._folders.pop(next(iter(self._folders)))
         self._folders[folder] = (stamp, loaded)
-        return loaded
+        return file in loaded

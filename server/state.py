@@ -168,6 +168,7 @@ class MalhugServer(LanguageServer):
         self.progress_counter = 0
         self.stopping = False
         self._reporting_error = False
+        self._worker_failure_shown = False  # one showMessage per run of worker failures
         self.log_handler = LspLogHandler(self)
         self.log_handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
 
@@ -224,16 +225,25 @@ class MalhugServer(LanguageServer):
         return await asyncio.get_running_loop().run_in_executor(self.hub_pool, func, *args)
 
     async def run_scripts(self, text: str, path: str) -> list[Finding]:
-        """The script analyzer's findings for ``text`` (in the worker process)."""
+        """The script analyzer's findings for ``text`` (in the worker process).
+
+        Fails closed: a worker that dies or misses its deadline is replaced and the text gets an
+        MH903/MH902 finding; the user is told once per run of failures (not once per keystroke).
+        """
         from malhug.server import scriptworker
 
         try:
-            raw = await asyncio.get_running_loop().run_in_executor(
-                self.scripts.executor(), scriptworker.analyze, text, path
-            )
-        except scriptworker.BrokenProcessPool:
-            self.scripts.broken()
-            return []
+            raw = await self.scripts.run(scriptworker.analyze, text, path)
+        except scriptworker.WorkerFailure as exc:
+            if not self._worker_failure_shown:
+                self._worker_failure_shown = True
+                name = path.replace("\\", "/").rsplit("/", 1)[-1]
+                self.show(f"MalHug {exc.rule} in {name}: {exc}. The file was not fully analyzed.")
+            return [scriptworker.failure(exc.rule, f"python: {exc}")]
+        except Exception as exc:  # the worker could not even be asked (no process, pool shut down): still shown
+            log.error("script analysis of %s could not run: %s: %s", path, type(exc).__name__, exc, exc_info=True)
+            return [scriptworker.failure("MH903", f"python: the analysis could not run: {type(exc).__name__}: {exc}")]
+        self._worker_failure_shown = False
         return scriptworker.to_findings(raw, path)
 
     async def run_cache(self, func: Callable[..., T], *args: Any) -> T:

@@ -94,7 +94,15 @@ def scan_one(path: Path) -> FileReport:
     from malhug.analyzers.api import scan_file
 
     # No whole-file hash: a multi-GB checkpoint is read only where its format needs it.
-    return scan_file(path, display=path.name, hash_file=False)
+    try:
+        return scan_file(path, display=path.name, hash_file=False)
+    except Exception as exc:  # a scan that dies is a finding on the file (never no diagnostic), and logged
+        from malhug.server.scriptworker import failure
+
+        log.error("scan of %s failed: %s: %s", path.name, type(exc).__name__, exc, exc_info=True)
+        rule = "MH902" if isinstance(exc, MemoryError | RecursionError) else "MH903"
+        found = failure(rule, f"the scan failed: {type(exc).__name__}: {exc}", repr(exc)[:500])
+        return FileReport(path=path.name, format="unknown", findings=[found])
 
 
 def workspace_roots(server: MalhugServer) -> list[Path]:
@@ -118,8 +126,11 @@ class ModelFiles:
         files, truncated = await server.run_files(find_model_files, roots, server.settings.workspace_max_files)
         server.model_file_limit_hit = truncated
         if truncated:
-            log.warning(
-                "workspace scan stopped after %d files (malhug.workspaceMaxFiles)", server.settings.workspace_max_files
+            limit = server.settings.workspace_max_files
+            log.warning("workspace scan stopped after %d files (malhug.workspaceMaxFiles)", limit)
+            server.show(  # the files past the bound were never checked: say so, never imply they are clean
+                f"MalHug looked at the first {limit} files of the workspace only (malhug.workspaceMaxFiles); "
+                "model files past them were not checked."
             )
         if not files:
             return 0

@@ -1,4 +1,4 @@
-"""The script-analyzer worker: findings round-trip as dicts; a crashing analyzer becomes a log line."""
+"""The script-analyzer worker: findings round-trip as dicts; a crashing analyzer becomes MH903 and a log line."""
 
 from __future__ import annotations
 
@@ -19,20 +19,21 @@ def test_findings_round_trip_through_dicts() -> None:
     assert worst.location.line == 2 and "127.0.0.1" in worst.message
 
 
-def test_a_crashing_analyzer_is_logged_not_raised(
+def test_a_crashing_analyzer_is_an_mh903_finding_and_logged(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     import malhug.analyzers.scripts.analyzer as analyzer
 
-    def boom(text: str, path: str) -> list[object]:
+    def boom(text: str, path: str, **kwargs: object) -> list[object]:
         raise KeyError("bug in the analyzer")
 
     monkeypatch.setattr(analyzer, "analyze_text", boom)
     raw = scriptworker.analyze(SCRIPT, "evil.py")
-    assert raw == [{"error": "KeyError: 'bug in the analyzer'"}]
     with caplog.at_level(logging.WARNING, logger="malhug.server.scripts"):
-        assert scriptworker.to_findings(raw, "evil.py") == []
-    assert "script analyzer failed on evil.py: KeyError" in caplog.text
+        findings = scriptworker.to_findings(raw, "evil.py")
+    assert [f.rule for f in findings] == ["MH903"]
+    assert "KeyError: 'bug in the analyzer'" in findings[0].message
+    assert "MH903 on evil.py: python analyzer failed: KeyError" in caplog.text
 
 
 def test_runner_uses_a_thread_when_asked() -> None:
