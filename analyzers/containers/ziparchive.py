@@ -363,7 +363,7 @@ class ZipArchive:
             props_len = struct.unpack_from("<H", head, 2)[0]
             props = self.src.read_at(start + 4, props_len)
             try:
-                return start + 4 + props_len, raw_lzma1_inflater(props)
+                return start + 4 + props_len, raw_lzma1_inflater(props, self.limits.max_decoder_memory)
             except (lzma.LZMAError, ValueError) as exc:
                 raise MalformedInput(f"member {member.name!r}: bad lzma properties ({exc})", offset=start) from exc
         raise UnsupportedCompression(member)
@@ -424,6 +424,30 @@ class ZipArchive:
             return data
         self._check_whole(member, data, complete, start)
         return data
+
+    def read_prefix(self, member: ZipMember) -> tuple[bytes, LimitExceeded | None]:
+        """What a loader streaming a bomb member gets before the limit: (output, the limit hit or None).
+
+        No directory check: the directory of a bomb is what made the caller ask. Output is bounded by
+        ``max_decompressed_bytes`` (less what earlier members used) and the compression ratio.
+        """
+        start = self.data_offset(member)
+        offset, inflater = self._factory(member, start)
+        length = member.compressed_size - (offset - start)
+        limit = max(0, self.limits.max_decompressed_bytes - self._decompressed_total)
+        if inflater is None:
+            data = self.src.read_at(offset, min(length, limit))
+            return data, None if length <= limit else LimitExceeded(f"member {member.name!r} size", limit, length)
+        result = inflate(
+            source_chunks(self.src, offset, length),
+            lambda: inflater,
+            limit=limit,
+            ratio=self.limits.max_compression_ratio,
+            what=f"member {member.name!r} decompressed",
+            keep_partial=True,
+        )
+        self._decompressed_total += len(result.data)
+        return result.data, result.limit
 
     def _check_whole(self, member: ZipMember, data: bytes, complete: bool, start: int) -> None:
         crc_ok = (zlib.crc32(data) & 0xFFFFFFFF) == member.crc

@@ -80,6 +80,7 @@ def _scan(ctx: ScanContext, src: ByteSource, kind: str) -> None:
                 loc = Location(member=member.name, offset=exc.offset)
                 ctx.add(finding("MH901", str(exc), location=loc, evidence=str(exc)))
             except LimitExceeded as exc:
+                _bomb_prefix(ctx, archive, member, kind)
                 ctx.add(finding("MH902", str(exc), location=Location(member=member.name), evidence=str(exc)))
     finally:
         for anomaly in archive.anomalies:
@@ -100,6 +101,25 @@ def _content(archive: ZipArchive, member: ZipMember) -> bytes | ByteSource:
         if view is not None and not member.encrypted:
             return view
     return archive.read(member)  # small members are read whole, so their CRC is checked
+
+
+def _bomb_prefix(ctx: ScanContext, archive: ZipArchive, member: ZipMember, kind: str) -> None:
+    """Analyze what a member over a decompression limit yields before the limit: ``torch.load``
+    streams a pickle member and runs a payload that comes out before the bomb."""
+    if member.encrypted or (kind == formats.PYTORCH_ZIP and _is_storage(member.name)):
+        return
+    try:
+        data, _ = archive.read_prefix(member)
+    except LimitExceeded:
+        return  # a limit before any output (a decoder dictionary): the caller reports it (MH902)
+    except (MalformedInput, UnsupportedCompression) as exc:
+        loc = Location(member=member.name, offset=getattr(exc, "offset", None))
+        ctx.add(finding("MH901", f"bomb member not readable: {exc}", location=loc, evidence=str(exc)))
+        return
+    if not data:
+        return
+    fmt = formats.PICKLE if member.name.endswith(".pkl") else None
+    scan_member(ctx, data, member.name, fmt)
 
 
 def _is_storage(name: str) -> bool:

@@ -22,6 +22,7 @@ from malhug.analyzers.pickle.values import Call, Global, PDict
 
 NOT_CONST: Any = object()
 MAX_FOLDED = 16 * 1024 * 1024  # largest decoded/decompressed value followed
+MAX_DECODER_MEMORY = 256 * 1024 * 1024  # an LZMA dictionary a folded payload may ask for
 MAX_NODES = 100_000  # largest constant followed, counted as a tree (memo sharing expanded)
 
 _SIMPLE = (str, bytes, bytearray, int, float, bool, complex, type(None))
@@ -79,7 +80,7 @@ _FUNCS: dict[str, Callable[..., Any]] = {
     "codecs.encode": lambda d, e="utf-8", err="strict": _codec(d, e, err, decode=False),
     "zlib.decompress": _zlib,
     "bz2.decompress": lambda d: _bounded_decompress(d, bz2.BZ2Decompressor),
-    "lzma.decompress": lambda d: _bounded_decompress(d, lzma.LZMADecompressor),
+    "lzma.decompress": lambda d: _bounded_decompress(d, lambda: lzma.LZMADecompressor(memlimit=MAX_DECODER_MEMORY)),
     "gzip.decompress": lambda d: _zlib(d, 16 + zlib.MAX_WBITS),
     "bytes.fromhex": bytes.fromhex,
     "builtins.bytes.fromhex": bytes.fromhex,
