@@ -72,7 +72,7 @@ class Limits(Record):
         max_source_bytes: int = 8 * 1024 * 1024,
         max_seconds: float = 60.0,
         max_decoder_memory: int = 256 * 1024 * 1024,
-        max_source_statements: int = 50_000,
+        max_source_statements: int = 20_000,
     ):
         values = locals()  # the parameters, named as the slots
         for name in Limits.__slots__:
