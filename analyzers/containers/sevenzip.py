@@ -120,7 +120,35 @@ def _check_coders(archive: py7zr.SevenZipFile, memlimit: int) -> None:
             check_dictionary(coder_memory(coder.get("method", b""), coder.get("properties")), memlimit, "7z")
 
 
+_ENCODED_HEADER = 0x17
+MAX_ENCODED_HEADER = 1 << 20  # an encoded (compressed) header's own description is tens of bytes
+# Coder records in a header: flags (id size, 0x20 = has properties), id, properties size, properties.
+_HEADER_CODERS = ((b"\x23\x03\x01\x01\x05", _LZMA1, 5), (b"\x21\x21\x01", _LZMA2, 1))
+
+
+def check_header_coders(src: ByteSource, memlimit: int) -> None:
+    """An encoded header is decompressed by py7zr as soon as the archive is opened, with the
+    coder its description names: refuse a dictionary over ``memlimit`` before that (a 7z whose
+    header asks liblzma for 4 GiB)."""
+    start = src.read_at(0, 32)
+    if len(start) < 32:
+        return
+    offset, size = struct.unpack_from("<QQ", start, 12)
+    if size == 0 or size > MAX_ENCODED_HEADER or 32 + offset + size > src.size:
+        return  # py7zr reports an impossible header itself
+    header = src.read_at(32 + offset, size)
+    if not header or header[0] != _ENCODED_HEADER:
+        return
+    for pattern, method, width in _HEADER_CODERS:
+        at = header.find(pattern)
+        while at >= 0:
+            props = header[at + len(pattern) : at + len(pattern) + width]
+            check_dictionary(coder_memory(method, props), memlimit, "7z header")
+            at = header.find(pattern, at + 1)
+
+
 def analyze(ctx: ScanContext, src: ByteSource) -> None:
+    check_header_coders(src, ctx.limits.max_decoder_memory)
     try:
         extracted = _extract(ctx, src)
     except py7zr.exceptions.PasswordRequired as exc:

@@ -151,3 +151,32 @@ def test_7z_coder_over_the_decoder_memory_limit_is_refused(filter_id: int) -> No
     assert limit and "dictionary" in limit[0].message, _summary(refused)
     analyzed = scan_bytes(data, name="a.7z")
     assert analyzed.verdict is Verdict.MALICIOUS and "MH101" in {f.rule for f in analyzed.findings}
+
+
+def _7z_with_header_dictionary(code: int) -> bytes:
+    """A 7z whose encoded (LZMA2-compressed) header names a dictionary of size code ``code``
+    (40: 4 GiB - 1); the CRCs are fixed so py7zr would decode it."""
+    buf = io.BytesIO()
+    with py7zr.SevenZipFile(buf, "w") as archive:
+        archive.writestr(evil_pickle(2), "data.pkl")
+    data = bytearray(buf.getvalue())
+    offset, size = struct.unpack_from("<QQ", data, 12)
+    at = 32 + offset
+    assert data[at] == 0x17, "py7zr wrote a plain header"
+    props = bytes(data[at : at + size]).index(b"\x21\x21\x01") + 3
+    data[at + props] = code
+    struct.pack_into("<I", data, 28, zlib.crc32(bytes(data[at : at + size])))
+    struct.pack_into("<I", data, 8, zlib.crc32(bytes(data[12:32])))
+    return bytes(data)
+
+
+def test_7z_encoded_header_with_a_huge_dictionary_is_refused_before_py7zr_opens_it() -> None:
+    report = scan_bytes(_7z_with_header_dictionary(40), name="a.7z")
+    limit = [f for f in report.findings if f.rule == "MH902"]
+    assert limit and "7z header decoder dictionary" in limit[0].message, _summary(report)
+    assert report.verdict is Verdict.SUSPICIOUS
+
+
+def test_7z_encoded_header_with_a_small_dictionary_is_read() -> None:
+    report = scan_bytes(_7z_with_header_dictionary(16), name="a.7z")  # 1 MiB
+    assert report.verdict is Verdict.MALICIOUS and "MH101" in {f.rule for f in report.findings}
