@@ -175,3 +175,19 @@ def test_size_counters_stop_at_their_bound() -> None:
     tree = ast.parse("if a:\n    b\n    c\nelse:\n    d\ntry:\n    e\nexcept E:\n    f\n")
     assert count_statements(tree, stop=100) == 7
     assert count_statements(tree, stop=1) == 2
+
+
+def test_one_line_of_too_many_tokens_is_refused_before_cpython_parses(
+    parsers: dict[str, Counter], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One statement, one line, 600,000 tokens (``x = [1,1,…]``): the line and statement counts
+    cannot see it, the token count can, before CPython builds its tree."""
+    import ast
+
+    cpython = Counter(ast.parse)
+    monkeypatch.setattr(parsing.ast, "parse", cpython)
+    text = "import os\nx = [" + ",".join(["1"] * 300_000) + "]\nos.system('echo malhug')\n"
+    findings = analyze_text(text, "loader.py", report_syntax_errors=True)
+    limit = [f for f in findings if f.rule == "MH902"]
+    assert limit and "tokens" in limit[0].message, rules(findings)
+    assert cpython.calls == 0 and parsers["libcst"].calls == 0
