@@ -85,7 +85,8 @@ def _scan(ctx: ScanContext, src: ByteSource, kind: str) -> None:
                 loc = Location(member=member.name, offset=exc.offset)
                 ctx.add(finding("MH901", str(exc), location=loc, evidence=str(exc)))
             except LimitExceeded as exc:
-                _bomb_prefix(ctx, archive, member, kind)
+                if exc.what.startswith(f"member {member.name!r}"):  # this member's size or ratio
+                    _bomb_prefix(ctx, archive, member, kind)
                 ctx.add(finding("MH902", str(exc), location=Location(member=member.name), evidence=str(exc)))
                 if archive.decompression_left() <= 0:
                     left = len(archive.members) - index - 1
