@@ -250,8 +250,10 @@ def inflate(
             raise
         exceeded = exc
     truncated = want is not None and len(out) >= cap
+    if len(out) > cap:
+        del out[cap:]  # in place: a slice would copy up to ``limit`` bytes once more
     return Inflated(
-        bytes(out[:cap]),
+        bytes(out),
         complete=inf.eof,
         consumed=consumed,
         trailing=trailing,
