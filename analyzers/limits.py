@@ -35,6 +35,12 @@ class Limits(Record):
     max_source_bytes: int
     # Wall-clock time for one top-level file, all nesting included.
     max_seconds: float
+    # Memory one decompressor may allocate for its own state (an LZMA/xz dictionary, a 7z coder),
+    # given to the C library as its memory limit or checked against the stream's header (#15).
+    max_decoder_memory: int
+    # Statements of one Python source (CPython's tree, counted before libcst parses it): the largest
+    # real loading scripts and modeling files hold a few thousand (#15).
+    max_source_statements: int
 
     __slots__ = (
         "max_stream_bytes",
@@ -48,6 +54,8 @@ class Limits(Record):
         "max_members",
         "max_source_bytes",
         "max_seconds",
+        "max_decoder_memory",
+        "max_source_statements",
     )
 
     def __init__(
@@ -63,6 +71,8 @@ class Limits(Record):
         max_members: int = 100_000,
         max_source_bytes: int = 8 * 1024 * 1024,
         max_seconds: float = 60.0,
+        max_decoder_memory: int = 256 * 1024 * 1024,
+        max_source_statements: int = 20_000,
     ):
         values = locals()  # the parameters, named as the slots
         for name in Limits.__slots__:

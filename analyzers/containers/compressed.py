@@ -1,8 +1,9 @@
 """Compressed streams (gzip, bz2, xz/lzma, lz4 frame, zlib incl. joblib's z-files): bounded
 streaming decompression, then the content is detected and analyzed like any file.
 
-Whatever decompresses before a corrupt or truncated point is analyzed first (a payload placed
-before a deliberate fault still runs), then the fault is reported.
+Whatever decompresses before a corrupt or truncated point, or before a decompression limit (a bomb
+behind a payload), is analyzed first (a payload placed before a deliberate fault still runs), then
+the fault or the limit is reported.
 """
 
 from __future__ import annotations
@@ -47,8 +48,12 @@ def _gzip_name(head: bytes) -> str | None:
     return head[pos:end].decode("latin-1")[:200] or None
 
 
-def _stream(head: bytes) -> tuple[str, int, Callable[[], Inflater], Callable[[bytes], bool] | None]:
+def _stream(head: bytes, memlimit: int) -> tuple[str, int, Callable[[], Inflater], Callable[[bytes], bool] | None]:
     """(kind, offset of the stream, inflater factory, "starts another stream?")"""
+
+    def xz() -> Inflater:
+        return lzma_inflater(memlimit)
+
     if head.startswith(GZIP_MAGIC):
         return formats.GZIP, 0, zlib_inflater(31), lambda rest: rest.startswith(GZIP_MAGIC)
     if head.startswith(b"BZh"):
@@ -63,13 +68,13 @@ def _stream(head: bytes) -> tuple[str, int, Callable[[], Inflater], Callable[[by
     if head[:1] == b"\x78":
         return formats.ZLIB, 0, zlib_inflater(15), None
     if head.startswith(b"\xfd7zXZ\x00"):
-        return formats.XZ, 0, lzma_inflater, lambda rest: rest.startswith(b"\xfd7zXZ\x00")
-    return formats.XZ, 0, lzma_inflater, None  # legacy .lzma ("alone") stream
+        return formats.XZ, 0, xz, lambda rest: rest.startswith(b"\xfd7zXZ\x00")
+    return formats.XZ, 0, xz, None  # legacy .lzma ("alone") stream
 
 
 def analyze(ctx: ScanContext, src: ByteSource) -> None:
     head = src.read_at(0, 1024)
-    kind, offset, factory, next_stream = _stream(head)
+    kind, offset, factory, next_stream = _stream(head, ctx.limits.max_decoder_memory)
     result = inflate(
         source_chunks(src, offset, src.size - offset),
         factory,
@@ -78,10 +83,14 @@ def analyze(ctx: ScanContext, src: ByteSource) -> None:
         what=f"{kind} decompressed",
         next_stream=next_stream,
         on_step=ctx.check_time,
+        keep_partial=True,
     )
     member = (_gzip_name(head) if kind == formats.GZIP else None) or f"<{kind}>"
     if result.data:
+        # A bomb's prefix too: ``pickle.load`` of the stream runs a payload that comes out first.
         scan_member(ctx, result.data, member)
+    if result.limit is not None:
+        raise result.limit
     if result.error is not None:
         raise MalformedInput(f"{kind} stream: {result.error}", offset=offset)
     if not result.complete:

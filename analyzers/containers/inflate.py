@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     import lz4.frame
 
-from malhug.analyzers.limits import LimitExceeded
+from malhug.analyzers.limits import DEFAULT_LIMITS, LimitExceeded
 from malhug.analyzers.source import ByteSource
 
 # Ratios are only meaningful once the output is large: a 1 KiB run of zeros compresses 100:1.
@@ -66,8 +66,13 @@ class _Zlib:
 class _Buffered:
     """bz2 / lzma / lz4 decompressors: they buffer internally and report ``needs_input``."""
 
-    def __init__(self, d: bz2.BZ2Decompressor | lzma.LZMADecompressor | lz4.frame.LZ4FrameDecompressor):
+    def __init__(
+        self,
+        d: bz2.BZ2Decompressor | lzma.LZMADecompressor | lz4.frame.LZ4FrameDecompressor,
+        memlimit: int | None = None,
+    ):
         self._d = d
+        self.memlimit = memlimit  # the decoder memory limit given to liblzma, if any
 
     @property
     def eof(self) -> bool:
@@ -94,9 +99,10 @@ def bz2_inflater() -> Inflater:
     return _Buffered(bz2.BZ2Decompressor())
 
 
-def lzma_inflater() -> Inflater:
-    """xz or legacy .lzma ("alone") streams."""
-    return _Buffered(lzma.LZMADecompressor(lzma.FORMAT_AUTO))
+def lzma_inflater(memlimit: int = DEFAULT_LIMITS.max_decoder_memory) -> Inflater:
+    """xz or legacy .lzma ("alone") streams; liblzma refuses a dictionary over ``memlimit`` (a
+    32-byte header may announce 4 GiB) with ``MemoryLimit`` instead of allocating it."""
+    return _Buffered(lzma.LZMADecompressor(lzma.FORMAT_AUTO, memlimit=memlimit), memlimit)
 
 
 def lz4_inflater() -> Inflater:
@@ -105,10 +111,18 @@ def lz4_inflater() -> Inflater:
     return _Buffered(lz4.frame.LZ4FrameDecompressor())
 
 
-def raw_lzma1_inflater(props: bytes) -> Inflater:
-    """The LZMA flavour of zip members (method 14): raw LZMA1 with the properties from the member."""
+def raw_lzma1_inflater(props: bytes, memlimit: int = DEFAULT_LIMITS.max_decoder_memory) -> Inflater:
+    """The LZMA flavour of zip members (method 14): raw LZMA1 with the properties from the member.
+    liblzma takes no memory limit for raw streams: the dictionary size is checked here."""
     filt = lzma._decode_filter_properties(lzma.FILTER_LZMA1, props)  # type: ignore[attr-defined]
+    check_dictionary(filt.get("dict_size", 0), memlimit, "lzma")
     return _Buffered(lzma.LZMADecompressor(lzma.FORMAT_RAW, filters=[filt]))
+
+
+def check_dictionary(size: int, memlimit: int, what: str) -> None:
+    """``LimitExceeded`` when a stream header asks the decoder for a dictionary over ``memlimit``."""
+    if size > memlimit:
+        raise LimitExceeded(f"{what} decoder dictionary (bytes)", memlimit, size)
 
 
 def source_chunks(src: ByteSource, offset: int, length: int, first: int = CHUNK) -> Iterator[bytes]:
@@ -135,7 +149,7 @@ class Inflated:
     ``malhug scan`` of a zip pays.
     """
 
-    __slots__ = ("data", "complete", "consumed", "trailing", "truncated_output", "error")
+    __slots__ = ("data", "complete", "consumed", "trailing", "truncated_output", "error", "limit")
 
     def __init__(
         self,
@@ -145,6 +159,7 @@ class Inflated:
         trailing: bytes,
         truncated_output: bool,
         error: str | None = None,
+        limit: LimitExceeded | None = None,
     ):
         self.data = data
         self.complete = complete  # the stream(s) reached their end marker
@@ -152,6 +167,7 @@ class Inflated:
         self.trailing = trailing  # bytes after the last stream that do not start another one (first 64)
         self.truncated_output = truncated_output  # stopped at ``want`` bytes
         self.error = error  # corrupt data: ``data`` holds what came out before it
+        self.limit = limit  # a bomb (``keep_partial``): ``data`` holds what came out before the limit
 
 
 def inflate(
@@ -164,8 +180,13 @@ def inflate(
     what: str = "decompressed",
     next_stream: Callable[[bytes], bool] | None = None,
     on_step: Callable[[], None] | None = None,
+    keep_partial: bool = False,
 ) -> Inflated:
     """Decompress at most ``limit`` bytes (``LimitExceeded`` beyond), or stop early at ``want``.
+
+    With ``keep_partial``, a bomb does not raise: the result holds the output produced before the
+    limit (at most ``limit`` bytes) and the ``LimitExceeded`` in ``limit``. A loader stops at the end of
+    a pickle, so a payload at the start of a bomb runs: the caller analyzes that prefix, then reports.
 
     ``next_stream(unused)`` says whether data after one stream's end starts another stream of the
     same kind (gzip members, concatenated bz2/xz); otherwise that data is returned as ``trailing``.
@@ -196,13 +217,19 @@ def inflate(
                     break
                 out.extend(piece)
                 check()
-        except (zlib.error, OSError, lzma.LZMAError, EOFError, RuntimeError, ValueError) as exc:
+        except lzma.LZMAError as exc:
+            if "memory usage limit" in str(exc).lower():
+                memlimit = getattr(inf, "memlimit", None) or DEFAULT_LIMITS.max_decoder_memory
+                raise LimitExceeded(f"{what}: decoder memory (dictionary, bytes)", memlimit) from exc
+            raise _Corrupt(f"corrupt compressed data after {len(out)} output bytes: {exc}") from exc
+        except (zlib.error, OSError, EOFError, RuntimeError, ValueError) as exc:
             raise _Corrupt(f"corrupt compressed data after {len(out)} output bytes: {exc}") from exc
         if inf.eof and inf.unused_data:
             return inf.unused_data
         return b""
 
     error: str | None = None
+    exceeded: LimitExceeded | None = None
     try:
         for chunk in chunks:
             consumed += len(chunk)
@@ -218,12 +245,19 @@ def inflate(
                 break
     except _Corrupt as exc:
         error = str(exc)
+    except LimitExceeded as exc:
+        if not keep_partial:
+            raise
+        exceeded = exc
     truncated = want is not None and len(out) >= cap
+    if len(out) > cap:
+        del out[cap:]  # in place: a slice would copy up to ``limit`` bytes once more
     return Inflated(
-        bytes(out[:cap]),
+        bytes(out),
         complete=inf.eof,
         consumed=consumed,
         trailing=trailing,
         truncated_output=truncated,
         error=error,
+        limit=exceeded,
     )

@@ -73,6 +73,8 @@ def classify_tar(src: ByteSource) -> str:
 
     try:
         names = tar_names(src, 16)
-    except tarfile.TarError:
+    except (tarfile.TarError, RecursionError):
+        # tarfile reads a chain of GNU long-name / pax headers recursively: thousands of them
+        # exhaust the stack. Not a legacy torch file then; the tar analyzer reports the chain.
         return formats.TAR
     return formats.PYTORCH_TAR if {n.strip("./") for n in names} >= LEGACY_TORCH_TAR - {"sys_info"} else formats.TAR

@@ -12,6 +12,7 @@ import py7zr.exceptions
 from py7zr.io import Py7zIO, WriterFactory
 
 from malhug.analyzers.containers.common import check_member_name, scan_member
+from malhug.analyzers.containers.inflate import check_dictionary
 from malhug.analyzers.containers.slices import BoundedSourceIO
 from malhug.analyzers.context import ScanContext
 from malhug.analyzers.limits import LimitExceeded, Limits, MalformedInput
@@ -90,7 +91,64 @@ def _check_sizes(ctx: ScanContext, archive: py7zr.SevenZipFile, packed: int) -> 
         raise LimitExceeded("7z compression ratio", ctx.limits.max_compression_ratio, total // max(packed, 1))
 
 
+_LZMA1 = b"\x03\x01\x01"
+_LZMA2 = b"\x21"
+_PPMD = b"\x03\x04\x01"
+
+
+def coder_memory(method: bytes, props: bytes | None) -> int:
+    """The memory a 7z coder's properties ask for (an LZMA/LZMA2 dictionary, a PPMd model), 0 if
+    the coder's memory is fixed."""
+    props = props or b""
+    if method == _LZMA1 and len(props) >= 5:
+        return int.from_bytes(props[1:5], "little")
+    if method == _LZMA2 and props:
+        bits = props[0] & 0x3F
+        return 0xFFFFFFFF if bits >= 40 else (2 | (bits & 1)) << (bits // 2 + 11)
+    if method == _PPMD and len(props) >= 5:
+        return int.from_bytes(props[1:5], "little")
+    return 0
+
+
+def _check_coders(archive: py7zr.SevenZipFile, memlimit: int) -> None:
+    """Refuse a folder whose coders ask for more decoder memory than ``memlimit`` before py7zr
+    allocates it (liblzma's raw decoder takes no memory limit; a 7z header may ask for 4 GiB)."""
+    streams = getattr(archive.header, "main_streams", None)
+    unpack = getattr(streams, "unpackinfo", None)
+    for folder in getattr(unpack, "folders", None) or ():
+        for coder in folder.coders:
+            check_dictionary(coder_memory(coder.get("method", b""), coder.get("properties")), memlimit, "7z")
+
+
+_ENCODED_HEADER = 0x17
+MAX_ENCODED_HEADER = 1 << 20  # an encoded (compressed) header's own description is tens of bytes
+# Coder records in a header: flags (id size, 0x20 = has properties), id, properties size, properties.
+_HEADER_CODERS = ((b"\x23\x03\x01\x01\x05", _LZMA1, 5), (b"\x21\x21\x01", _LZMA2, 1))
+
+
+def check_header_coders(src: ByteSource, memlimit: int) -> None:
+    """An encoded header is decompressed by py7zr as soon as the archive is opened, with the
+    coder its description names: refuse a dictionary over ``memlimit`` before that (a 7z whose
+    header asks liblzma for 4 GiB)."""
+    start = src.read_at(0, 32)
+    if len(start) < 32:
+        return
+    offset, size = struct.unpack_from("<QQ", start, 12)
+    if size == 0 or size > MAX_ENCODED_HEADER or 32 + offset + size > src.size:
+        return  # py7zr reports an impossible header itself
+    header = src.read_at(32 + offset, size)
+    if not header or header[0] != _ENCODED_HEADER:
+        return
+    for pattern, method, width in _HEADER_CODERS:
+        at = header.find(pattern)
+        while at >= 0:
+            props = header[at + len(pattern) : at + len(pattern) + width]
+            check_dictionary(coder_memory(method, props), memlimit, "7z header")
+            at = header.find(pattern, at + 1)
+
+
 def analyze(ctx: ScanContext, src: ByteSource) -> None:
+    check_header_coders(src, ctx.limits.max_decoder_memory)
     try:
         extracted = _extract(ctx, src)
     except py7zr.exceptions.PasswordRequired as exc:
@@ -126,6 +184,7 @@ def _extract(ctx: ScanContext, src: ByteSource) -> dict[str, bytes]:
             )
             return {}
         _check_sizes(ctx, archive, src.size)
+        _check_coders(archive, ctx.limits.max_decoder_memory)
         factory = _Factory(ctx.limits)
         archive.extractall(factory=factory)
     return {name: product.read() for name, product in factory.products.items()}

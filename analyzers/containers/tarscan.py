@@ -18,6 +18,9 @@ from malhug.analyzers.detect import detect_format
 from malhug.analyzers.limits import LimitExceeded, MalformedInput
 from malhug.analyzers.source import ByteSource
 
+# tarfile reads extended headers recursively: about this many chained headers exhaust the stack.
+MAX_HEADER_CHAIN = 1000
+
 
 def analyze(ctx: ScanContext, src: ByteSource) -> None:
     legacy = bool(ctx.formats) and ctx.formats[-1] == formats.PYTORCH_TAR
@@ -25,6 +28,8 @@ def analyze(ctx: ScanContext, src: ByteSource) -> None:
         tar = tarfile.open(fileobj=BoundedSourceIO(src), mode="r:")
     except tarfile.TarError as exc:
         raise MalformedInput(f"tar: {exc}", offset=0) from exc
+    except RecursionError as exc:  # the first member's header chain (see below)
+        raise LimitExceeded("tar extended headers chained before one member", MAX_HEADER_CHAIN) from exc
     count = 0
     with tar:
         while True:
@@ -33,6 +38,9 @@ def analyze(ctx: ScanContext, src: ByteSource) -> None:
                 info = tar.next()
             except tarfile.TarError as exc:
                 raise MalformedInput(f"tar header after {count} members: {exc}", offset=tar.offset) from exc
+            except RecursionError as exc:
+                # tarfile follows GNU long-name / pax extended headers recursively, one frame each.
+                raise LimitExceeded("tar extended headers chained before one member", MAX_HEADER_CHAIN) from exc
             if info is None:
                 break
             count += 1

@@ -36,6 +36,7 @@ EOCD_SIZE = 22
 ZIP64_LOCATOR_SIZE = 20
 ZIP64_EOCD_SIZE = 56
 LOCAL_SIZE = 30
+MAX_ANOMALIES_PER_KIND = 20
 CENTRAL_SIZE = 46
 MAX_COMMENT = 0xFFFF
 
@@ -103,7 +104,8 @@ class ZipAnomaly(Record):
     """Something a strict reader refuses or a loader would read differently from us.
 
     ``kind``: junk-prefix, trailing-data, flag-bits, encrypted-flag, bad-crc, size-mismatch,
-    local-header-mismatch, duplicate-name, entry-count.
+    local-header-mismatch, duplicate-name, entry-count, overlapping-entries, more (the count of
+    anomalies of one kind beyond ``MAX_ANOMALIES_PER_KIND``).
     """
 
     kind: str
@@ -160,13 +162,58 @@ class ZipArchive:
         self._data_offsets: dict[int, int] = {}
         self._heads: dict[int, bytes] = {}
         self._decompressed_total = 0
+        self._seen_anomalies: set[ZipAnomaly] = set()
+        self._per_kind: dict[str, int] = {}
+        self._dropped: dict[str, int] = {}  # anomalies of a kind beyond the cap, counted
         self._read_directory()
 
     # -- directory -------------------------------------------------------------------------------
     def _note(self, kind: str, message: str, member: str | None = None) -> None:
+        """Record an anomaly once; beyond ``MAX_ANOMALIES_PER_KIND`` of a kind they are counted (a
+        directory of 100,000 repeated names is one archive quirk, not 100,000 findings)."""
         anomaly = ZipAnomaly(kind, message, member)
-        if anomaly not in self.anomalies:
-            self.anomalies.append(anomaly)
+        if anomaly in self._seen_anomalies:
+            return
+        self._seen_anomalies.add(anomaly)
+        kept = self._per_kind.get(kind, 0)
+        if kept >= MAX_ANOMALIES_PER_KIND:
+            self._dropped[kind] = self._dropped.get(kind, 0) + 1
+            return
+        self._per_kind[kind] = kept + 1
+        self.anomalies.append(anomaly)
+
+    def all_anomalies(self) -> list[ZipAnomaly]:
+        """The anomalies, then one count per kind of those beyond the cap."""
+        more = [ZipAnomaly("more", f"{n} more anomalies of the kind {kind!r}") for kind, n in self._dropped.items()]
+        return [*self.anomalies, *more]
+
+    def _check_overlaps(self) -> None:
+        """Entries that share a local header or whose data ranges overlap (an overlapped-entry zip:
+        readers disagree on what each name holds, and N entries on one member multiply its cost).
+        Ranges are taken from the directory (local extra fields unknown: they can only lengthen a
+        range, so no overlap is reported that is not there)."""
+        by_offset: dict[int, list[ZipMember]] = {}
+        for member in self.members:
+            by_offset.setdefault(member.header_offset, []).append(member)
+        for offset, sharing in by_offset.items():
+            if len(sharing) > 1:
+                names = ", ".join(repr(m.name) for m in sharing[:4]) + (", …" if len(sharing) > 4 else "")
+                self._note(
+                    "overlapping-entries",
+                    f"{len(sharing)} central directory entries share the local header at offset {offset}: {names}",
+                    sharing[0].name,
+                )
+        starts = sorted(by_offset)
+        for here, after in zip(starts, starts[1:], strict=False):
+            first = by_offset[here][0]
+            end = here + LOCAL_SIZE + len(first.name.encode()) + first.compressed_size
+            if after < end:
+                self._note(
+                    "overlapping-entries",
+                    f"member {by_offset[after][0].name!r} starts inside the data of {first.name!r} "
+                    f"(offset {after} < {end})",
+                    by_offset[after][0].name,
+                )
 
     def _find_eocd(self) -> tuple[int, bytes]:
         """(offset of the end record, the tail read). A short tail first: it usually holds the end
@@ -273,6 +320,7 @@ class ZipArchive:
                     name,
                 )
             pos += CENTRAL_SIZE + name_len + extra_len + comment_len
+        self._check_overlaps()
         if len(self.members) != n_total:
             self._note("entry-count", f"end record announces {n_total} members, directory holds {len(self.members)}")
 
@@ -363,7 +411,7 @@ class ZipArchive:
             props_len = struct.unpack_from("<H", head, 2)[0]
             props = self.src.read_at(start + 4, props_len)
             try:
-                return start + 4 + props_len, raw_lzma1_inflater(props)
+                return start + 4 + props_len, raw_lzma1_inflater(props, self.limits.max_decoder_memory)
             except (lzma.LZMAError, ValueError) as exc:
                 raise MalformedInput(f"member {member.name!r}: bad lzma properties ({exc})", offset=start) from exc
         raise UnsupportedCompression(member)
@@ -424,6 +472,34 @@ class ZipArchive:
             return data
         self._check_whole(member, data, complete, start)
         return data
+
+    def decompression_left(self) -> int:
+        """Bytes the archive's members may still decompress to (shared by all its members)."""
+        return self.limits.max_decompressed_bytes - self._decompressed_total
+
+    def read_prefix(self, member: ZipMember) -> tuple[bytes, LimitExceeded | None]:
+        """What a loader streaming a bomb member gets before the limit: (output, the limit hit or None).
+
+        No directory check: the directory of a bomb is what made the caller ask. Output is bounded by
+        ``max_decompressed_bytes`` (less what earlier members used) and the compression ratio.
+        """
+        start = self.data_offset(member)
+        offset, inflater = self._factory(member, start)
+        length = member.compressed_size - (offset - start)
+        limit = max(0, self.limits.max_decompressed_bytes - self._decompressed_total)
+        if inflater is None:
+            data = self.src.read_at(offset, min(length, limit))
+            return data, None if length <= limit else LimitExceeded(f"member {member.name!r} size", limit, length)
+        result = inflate(
+            source_chunks(self.src, offset, length),
+            lambda: inflater,
+            limit=limit,
+            ratio=self.limits.max_compression_ratio,
+            what=f"member {member.name!r} decompressed",
+            keep_partial=True,
+        )
+        self._decompressed_total += len(result.data)
+        return result.data, result.limit
 
     def _check_whole(self, member: ZipMember, data: bytes, complete: bool, start: int) -> None:
         crc_ok = (zlib.crc32(data) & 0xFFFFFFFF) == member.crc

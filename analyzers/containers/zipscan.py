@@ -58,11 +58,16 @@ def _scan(ctx: ScanContext, src: ByteSource, kind: str) -> None:
         if archive.prefix:
             # Whatever precedes the archive is what a loader reading from the start sees first.
             scan_member(ctx, SliceSource(src, 0, archive.prefix), BEFORE_ARCHIVE)
-        for member in archive.members:
+        analyzed: set[tuple[int, int, int, int, str]] = set()
+        for index, member in enumerate(archive.members):
             ctx.check_time()
             check_member_name(ctx, member.name)
             if member.is_dir:
                 continue
+            same = (member.header_offset, member.method, member.compressed_size, member.flags, _role(member.name, kind))
+            if same in analyzed:
+                continue  # another entry on the same local header and data: analyzed once (MH202 says so)
+            analyzed.add(same)
             try:
                 archive.check_bomb(member)
                 _member(ctx, archive, member, kind)
@@ -80,9 +85,16 @@ def _scan(ctx: ScanContext, src: ByteSource, kind: str) -> None:
                 loc = Location(member=member.name, offset=exc.offset)
                 ctx.add(finding("MH901", str(exc), location=loc, evidence=str(exc)))
             except LimitExceeded as exc:
+                if exc.what.startswith(f"member {member.name!r}"):  # this member's size or ratio
+                    _bomb_prefix(ctx, archive, member, kind)
                 ctx.add(finding("MH902", str(exc), location=Location(member=member.name), evidence=str(exc)))
+                if archive.decompression_left() <= 0:
+                    left = len(archive.members) - index - 1
+                    message = f"decompression budget of the archive used up: {left} more entries not analyzed"
+                    ctx.add(finding("MH902", message, location=Location(member=member.name), evidence=message))
+                    break
     finally:
-        for anomaly in archive.anomalies:
+        for anomaly in archive.all_anomalies():
             ctx.add(
                 finding(
                     "MH202",
@@ -100,6 +112,36 @@ def _content(archive: ZipArchive, member: ZipMember) -> bytes | ByteSource:
         if view is not None and not member.encrypted:
             return view
     return archive.read(member)  # small members are read whole, so their CRC is checked
+
+
+def _bomb_prefix(ctx: ScanContext, archive: ZipArchive, member: ZipMember, kind: str) -> None:
+    """Analyze what a member over a decompression limit yields before the limit: ``torch.load``
+    streams a pickle member and runs a payload that comes out before the bomb."""
+    if member.encrypted or (kind == formats.PYTORCH_ZIP and _is_storage(member.name)):
+        return
+    try:
+        data, _ = archive.read_prefix(member)
+    except LimitExceeded:
+        return  # a limit before any output (a decoder dictionary): the caller reports it (MH902)
+    except (MalformedInput, UnsupportedCompression) as exc:
+        loc = Location(member=member.name, offset=getattr(exc, "offset", None))
+        ctx.add(finding("MH901", f"bomb member not readable: {exc}", location=loc, evidence=str(exc)))
+        return
+    if not data:
+        return
+    fmt = formats.PICKLE if member.name.endswith(".pkl") else None
+    scan_member(ctx, data, member.name, fmt)
+
+
+def _role(name: str, kind: str) -> str:
+    """How ``_member`` treats a name (entries sharing data but not this are analyzed apart)."""
+    if name.endswith(".pkl"):
+        return "pickle"
+    if kind == formats.PYTORCH_ZIP and (_is_storage(name) or name.endswith(".debug_pkl")):
+        return "skipped"
+    if name.endswith(".npy") or kind == formats.NPZ:
+        return "npy"
+    return name.rsplit("/", 1)[-1] if kind == formats.PYTORCH_ZIP else "sniffed"
 
 
 def _is_storage(name: str) -> bool:

@@ -22,6 +22,7 @@ from malhug.analyzers.pickle.values import Call, Global, PDict
 
 NOT_CONST: Any = object()
 MAX_FOLDED = 16 * 1024 * 1024  # largest decoded/decompressed value followed
+MAX_DECODER_MEMORY = 256 * 1024 * 1024  # an LZMA dictionary a folded payload may ask for
 MAX_NODES = 100_000  # largest constant followed, counted as a tree (memo sharing expanded)
 
 _SIMPLE = (str, bytes, bytearray, int, float, bool, complex, type(None))
@@ -60,7 +61,19 @@ def _no_size(args: tuple[Any, ...]) -> tuple[Any, ...]:
 
 def _join(sep: Any, items: Any) -> Any:
     parts = list(items)
+    _check_join(sep, parts)
     return sep.join(parts)
+
+
+def _check_join(sep: Any, parts: list[Any]) -> None:
+    """``ValueError`` when ``sep.join(parts)`` would exceed ``MAX_FOLDED``: a memoized 1 MiB
+    separator joining 2,000 items is 2 GiB of output from a 1 MiB pickle."""
+    if not isinstance(sep, (str, bytes, bytearray)):
+        return
+    size = len(sep) * max(len(parts) - 1, 0)
+    size += sum(len(p) for p in parts if isinstance(p, (str, bytes, bytearray)))
+    if size > MAX_FOLDED:
+        raise ValueError(f"joined text of {size} bytes is not followed")
 
 
 _FUNCS: dict[str, Callable[..., Any]] = {
@@ -79,7 +92,7 @@ _FUNCS: dict[str, Callable[..., Any]] = {
     "codecs.encode": lambda d, e="utf-8", err="strict": _codec(d, e, err, decode=False),
     "zlib.decompress": _zlib,
     "bz2.decompress": lambda d: _bounded_decompress(d, bz2.BZ2Decompressor),
-    "lzma.decompress": lambda d: _bounded_decompress(d, lzma.LZMADecompressor),
+    "lzma.decompress": lambda d: _bounded_decompress(d, lambda: lzma.LZMADecompressor(memlimit=MAX_DECODER_MEMORY)),
     "gzip.decompress": lambda d: _zlib(d, 16 + zlib.MAX_WBITS),
     "bytes.fromhex": bytes.fromhex,
     "builtins.bytes.fromhex": bytes.fromhex,
@@ -174,6 +187,11 @@ class Folder:
             (obj, dec_obj), (meth, _) = self.fold(func.args[0], depth + 1), self.fold(func.args[1], depth + 1)
             if isinstance(obj, (str, bytes)) and meth in _METHODS:
                 fn = getattr(obj, meth)
+                if meth == "join" and args and isinstance(args[0], (list, tuple)):
+                    try:
+                        _check_join(obj, list(args[0]))
+                    except ValueError:
+                        return NOT_CONST, False, 0
                 dec_args |= dec_obj
                 name = f"builtins.str.{meth}"
         if fn is None:

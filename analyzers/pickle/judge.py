@@ -27,6 +27,7 @@ from malhug.core.model import Category, Finding, Location, Severity, TraceStep
 from malhug.core.rules import finding
 
 MAX_EVIDENCE = 1000
+MAX_STEPS = 16  # steps of a reaching chain shown in a finding's trace
 MAX_SAME = 50  # identical call findings listed before the rest are counted
 _CRITICAL_KINDS = {
     Kind.SHELL,
@@ -123,6 +124,10 @@ class Judge:
         self.maybe_discarded: list[tuple[Call, str]] = []
         self.absorbed_args: set[int] = set()  # calls whose payload a later call reported (compile → eval)
         self.assessed: dict[tuple[bool, str], CodeAssessment | None] = {}
+        self._fed: dict[int, bool] = {}  # node id -> a network call is reachable below it
+        self._entered: set[int] = set()
+        self._fed_work = 0
+        self._fed_next_check = 65536
 
     # -- entry -----------------------------------------------------------------------------------
 
@@ -193,7 +198,21 @@ class Judge:
             if result is not None:
                 decided.append((call, result))
                 if result.severity >= Severity.HIGH:
-                    absorbed.update(id(c) for c in tgt.fn.inner)
+                    self._absorb(absorbed, tgt.fn.inner)
+
+    def _absorb(self, absorbed: set[int], calls: tuple[Call, ...]) -> None:
+        """Mark the calls that built a reported reference, and the calls that built theirs (a
+        reference keeps only its latest calls: the chain is followed back through them, each call
+        once)."""
+        todo = list(calls)
+        while todo:
+            call = todo.pop()
+            if id(call) in absorbed:
+                continue
+            absorbed.add(id(call))
+            ref = self.resolver.result_of(call)
+            if ref is not None:
+                todo.extend(ref.inner)
 
     # -- calls -----------------------------------------------------------------------------------
 
@@ -379,6 +398,8 @@ class Judge:
             message += f" ({'; '.join(assessment.indicators[:3])})"
         # The chain that reached the callable (__import__, getattr, partial…), in execution order.
         steps = sorted({id(c): c for c in tgt.fn.inner}.values(), key=lambda c: c.offset)
+        if len(steps) > MAX_STEPS:  # the first steps and the last ones, which reach the callable
+            steps = steps[: MAX_STEPS // 2] + steps[len(steps) - MAX_STEPS // 2 :]
         trace = [TraceStep(_evidence(inner), Location(offset=inner.offset)) for inner in steps]
         if trace:
             trace.append(TraceStep(_evidence(call), Location(offset=call.offset)))
@@ -463,21 +484,43 @@ class Judge:
         return mode if isinstance(mode, str) else None
 
     def _network_fed(self, args: Any) -> bool:
-        """Whether an argument expression contains a network call (``exec(urlopen(u).read())``)."""
-        todo, seen = [args], 0
-        while todo and seen < 10_000:
-            value = todo.pop()
-            seen += 1
-            if isinstance(value, (tuple, list)):
-                todo.extend(value)
-            elif isinstance(value, Call):
+        """Whether an argument expression contains a network call (``exec(urlopen(u).read())``).
+
+        Memoized per node over the whole trace: N nested calls share their subtrees, and walking
+        each call's subtree again made judging them quadratic in N."""
+        memo = self._fed
+        todo: list[tuple[Any, bool]] = [(args, False)]
+        while todo:
+            value, expanded = todo.pop()
+            key = id(value)
+            if key in memo:
+                continue
+            children: Any
+            if isinstance(value, Call):
+                children = (value.func, value.args)
+            elif isinstance(value, (tuple, list)):
+                children = value
+            else:
+                continue
+            if expanded:
+                memo[key] = any(memo.get(id(c), False) for c in children)
+                continue
+            if key in self._entered:
+                continue  # a cycle through a memoized list: its own answer is being computed
+            self._entered.add(key)
+            self._fed_work += 1 + len(children)
+            if self._fed_work >= self._fed_next_check:
+                self._fed_next_check += 65536
+                self.ctx.check_time()
+            if isinstance(value, Call):
                 ref = self.resolver.target(value).fn
                 danger = self.names.danger(ref.name) if ref.kind == "name" else None
                 if danger is not None and danger.kind in (Kind.NETWORK, Kind.DOWNLOAD):
-                    return True
-                todo.append(value.func)
-                todo.append(value.args)
-        return False
+                    memo[key] = True
+                    continue
+            todo.append((value, True))
+            todo.extend((c, False) for c in children if isinstance(c, (Call, tuple, list)))
+        return memo.get(id(args), False)
 
     def _scan_nested(self, data: bytes, name: str, offset: int) -> None:
         hint = "pickle" if name.startswith(_PICKLE_LOADERS) else None

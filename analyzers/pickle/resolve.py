@@ -83,9 +83,51 @@ KNOWN_MODULES = frozenset(
     | {"os.path", "urllib.request", "http.client", "importlib.util"}
 )
 
+# A chain of N lookups (``getattr(getattr(…, 'a'), 'b')``, N calls through one memoized callable)
+# builds one Ref per step; copying every step's whole history into the next made the analysis
+# quadratic in N. The histories are kept bounded: ``via`` (shown in messages) keeps its head, where
+# "attribute chain"/"computed name" are recorded, and its tail; ``roots`` and ``inner`` are deduplicated
+# by identity and capped (an import or call beyond the cap is judged on its own instead).
+MAX_VIA = 24
+MAX_REFS = 128
 
-# Ref and Target are Records (immutable, compared by value) rather than frozen dataclasses: creating
-# a dataclass compiles its methods, which every cold ``malhug scan`` of a pickle would pay.
+
+def cat_via(*parts: tuple[str, ...]) -> tuple[str, ...]:
+    """The steps of ``parts`` in order, bounded to ``MAX_VIA`` (head and tail kept around a "…")."""
+    steps: tuple[str, ...] = ()
+    for part in parts:
+        if part:
+            steps = steps + part if steps else part
+            if len(steps) > MAX_VIA:
+                half = MAX_VIA // 2
+                steps = (*steps[:half], "…", *steps[len(steps) - half + 1 :])
+    return steps
+
+
+def cat_refs(*parts: tuple[Any, ...], tail: bool = False) -> tuple[Any, ...]:
+    """The objects of ``parts``, each once (by identity), at most ``MAX_REFS``: the first ones, or
+    with ``tail`` (calls) the ones at the highest offsets, in offset order (a chain's latest calls,
+    whose own references lead back to the earlier ones)."""
+    nonempty = [p for p in parts if p]
+    if not nonempty:
+        return ()
+    if len(nonempty) == 1 and len(nonempty[0]) <= MAX_REFS:
+        return nonempty[0]
+    out: list[Any] = []
+    seen: set[int] = set()
+    for part in nonempty:
+        for item in part:
+            if id(item) not in seen:
+                seen.add(id(item))
+                out.append(item)
+    if len(out) <= MAX_REFS:
+        return tuple(out)
+    if tail:
+        out.sort(key=lambda c: c.offset)
+        return tuple(out[len(out) - MAX_REFS :])
+    return tuple(out[:MAX_REFS])
+
+
 class Ref(Record):
     """What a value is. ``kind``: name (a module attribute: function or class), module, namespace
     (a dict of names: ``globals()``, ``sys.modules``, a module ``__dict__``), object (an instance or
@@ -141,7 +183,7 @@ class Resolver:
         self.folder = folder
         self.max_depth = max_depth
         self.extensions = extensions or {}  # codes the stream registers itself (copyreg.add_extension)
-        self._values: dict[int, Ref] = {}
+        self._values: dict[int, Ref] = {}  # Global/Call id -> what it is (a call: what it returns)
         self._targets: dict[int, Target] = {}
 
     def const(self, value: Any, depth: int = 0) -> Any:
@@ -184,7 +226,7 @@ class Resolver:
             if base is not None and base.kind == "name" and base.name != "builtins.object":
                 cls = self.value(args[0], depth + 1)  # the class is part of this call, not an import of its own
                 ext = _extend(base, fn)
-                roots = (*base.roots, *fn.roots, *cls.roots)
+                roots = cat_refs(base.roots, fn.roots, cls.roots)
                 fn, args = Ref(ext.kind, ext.name, ext.via, ext.base, ext.args, roots, ext.inner), args[2:3]
         found = Target(fn, args, kwargs)
         self._targets[id(call)] = found
@@ -211,6 +253,10 @@ class Resolver:
             return Ref("object", "builtins.dict")
         return Ref("unknown", type(value).__name__)
 
+    def result_of(self, call: Call) -> Ref | None:
+        """What ``call`` returns, if it was resolved already."""
+        return self._values.get(id(call))
+
     def _global(self, glob: Global) -> Ref:
         if glob.module == "<extension>":
             registered = self.extensions.get(int(glob.name))
@@ -236,7 +282,7 @@ class Resolver:
         """What calling ``call`` returns."""
         tgt = self.target(call, depth + 1)
         fn, args = tgt.fn, tgt.args
-        roots, inner = fn.roots, (*fn.inner, call)
+        roots, inner = fn.roots, cat_refs(fn.inner, (call,), tail=True)
         if fn.kind == "attrgetter" and args:
             ref = self.value(args[0], depth + 1)
             for part in fn.name.split("."):
@@ -251,21 +297,23 @@ class Resolver:
             if fn.name in _IMPORTERS and isinstance(first, str):
                 fromlist = self.const(args[3], depth + 1) if len(args) > 3 else None
                 mod = first if fn.name != "builtins.__import__" or fromlist else first.split(".")[0]
-                return Ref("module", canonical(mod, "")[0].rstrip("."), (*fn.via, step), roots=roots, inner=inner)
+                return Ref(
+                    "module", canonical(mod, "")[0].rstrip("."), cat_via(fn.via, (step,)), roots=roots, inner=inner
+                )
             if fn.name in _LOCATORS and isinstance(first, str):
                 module, _, attr = first.replace(":", ".").rpartition(".")
                 name = canonical(module, attr)[0] if module else first
                 kind = "module" if name in KNOWN_MODULES else "name"
-                return Ref(kind, name, (*fn.via, step), roots=roots, inner=inner)
+                return Ref(kind, name, cat_via(fn.via, (step,)), roots=roots, inner=inner)
             if fn.name == "builtins.vars" and len(args) == 1:
                 obj = self.value(args[0], depth + 1)
                 if obj.kind == "module":
                     return Ref(
                         "namespace",
                         obj.name,
-                        (*obj.via, "vars"),
-                        roots=(*roots, *obj.roots),
-                        inner=(*inner, *obj.inner),
+                        cat_via(obj.via, ("vars",)),
+                        roots=cat_refs(roots, obj.roots),
+                        inner=cat_refs(inner, obj.inner, tail=True),
                     )
             if fn.name in GETATTRS and len(args) >= 2:
                 obj = self.value(args[0], depth + 1)
@@ -273,22 +321,24 @@ class Resolver:
                 how = fn.name.rpartition(".")[2]
                 return _merge(self.attr(obj, attr if isinstance(attr, str) else None, (how,)), roots, inner)
             if fn.name == "operator.attrgetter" and isinstance(first, str):
-                return Ref("attrgetter", first, (*fn.via, "attrgetter"), roots=roots, inner=inner)
+                return Ref("attrgetter", first, cat_via(fn.via, ("attrgetter",)), roots=roots, inner=inner)
             if fn.name == "operator.itemgetter" and len(args) == 1 and isinstance(first, str):
                 return Ref("itemgetter", first, fn.via, roots=roots, inner=inner)
             if fn.name == "functools.reduce" and len(args) == 3:
                 return _merge(self._reduce(args, depth), roots, inner)
             if fn.name == "operator.methodcaller" and isinstance(first, str):
-                return Ref("methodcaller", first, (*fn.via, "methodcaller"), args=args[1:], roots=roots, inner=inner)
+                return Ref(
+                    "methodcaller", first, cat_via(fn.via, ("methodcaller",)), args=args[1:], roots=roots, inner=inner
+                )
             if fn.name == "functools.partial" and args:
                 return self._partial(call, args, fn, depth)
             if fn.name in _NAMESPACES and not args:
-                return Ref("namespace", "__main__", (*fn.via, step), roots=roots, inner=inner)
+                return Ref("namespace", "__main__", cat_via(fn.via, (step,)), roots=roots, inner=inner)
             if fn.name == "operator.getitem" and len(args) == 2:
                 return _merge(self.item(self.value(args[0], depth + 1), self.const(args[1], depth + 1)), roots, inner)
             if fn.name in _RECONSTRUCTORS and args:
                 cls = self.value(args[0], depth + 1)
-                return Ref("object", cls.name, cls.via, roots=(*roots, *cls.roots), inner=inner)
+                return Ref("object", cls.name, cls.via, roots=cat_refs(roots, cls.roots), inner=inner)
             return Ref("object", fn.name, fn.via, roots=roots, inner=inner)
         if fn.kind == "method" and fn.base is not None and fn.name in ("get", "__getitem__", "pop") and args:
             return _merge(self.item(fn.base, self.const(args[0], depth + 1)), roots, inner)
@@ -323,15 +373,15 @@ class Resolver:
         return Ref(
             "partial",
             target.name,
-            (*fn.via, "partial"),
+            cat_via(fn.via, ("partial",)),
             base=target,
             args=tuple(bound),
-            roots=(*fn.roots, *target.roots),
-            inner=(*fn.inner, *target.inner, call),
+            roots=cat_refs(fn.roots, target.roots),
+            inner=cat_refs(fn.inner, target.inner, (call,), tail=True),
         )
 
     def attr(self, obj: Ref, attr: str | None, via: tuple[str, ...]) -> Ref:
-        steps = (*obj.via, *via)
+        steps = cat_via(obj.via, via)
         if attr is None:
             return Ref("unknown", "<computed attribute>", steps, roots=obj.roots, inner=obj.inner)
         if attr == "__call__" and obj.kind in ("name", "partial", "method"):
@@ -357,11 +407,15 @@ class Resolver:
             return Ref("unknown", "<computed item>", obj.via, roots=obj.roots, inner=obj.inner)
         if obj.kind == "namespace" and obj.name == "sys.modules":
             return Ref(
-                "module", canonical(key, "")[0].rstrip("."), (*obj.via, "sys.modules"), roots=obj.roots, inner=obj.inner
+                "module",
+                canonical(key, "")[0].rstrip("."),
+                cat_via(obj.via, ("sys.modules",)),
+                roots=obj.roots,
+                inner=obj.inner,
             )
         if obj.kind == "namespace" and obj.name == "__main__":
             if key in ("__builtins__", "builtins"):
-                return Ref("module", "builtins", (*obj.via, "globals()"), roots=obj.roots, inner=obj.inner)
+                return Ref("module", "builtins", cat_via(obj.via, ("globals()",)), roots=obj.roots, inner=obj.inner)
             return Ref("name", f"__main__.{key}", obj.via, roots=obj.roots, inner=obj.inner)
         if obj.kind in ("namespace", "module"):
             return self.attr(Ref("module", obj.name, obj.via, roots=obj.roots, inner=obj.inner), key, ("item",))
@@ -373,17 +427,25 @@ def _extend(ref: Ref, through: Ref) -> Ref:
     return Ref(
         ref.kind,
         ref.name,
-        (*ref.via, *through.via) or through.via,
+        cat_via(ref.via, through.via),
         ref.base,
         ref.args,
-        (*ref.roots, *through.roots),
-        (*ref.inner, *through.inner),
+        cat_refs(ref.roots, through.roots),
+        cat_refs(ref.inner, through.inner, tail=True),
     )
 
 
 def _with_via(ref: Ref, step: str) -> Ref:
-    return Ref(ref.kind, ref.name, (*ref.via, step), ref.base, ref.args, ref.roots, ref.inner)
+    return Ref(ref.kind, ref.name, cat_via(ref.via, (step,)), ref.base, ref.args, ref.roots, ref.inner)
 
 
 def _merge(ref: Ref, roots: tuple[Global, ...], inner: tuple[Call, ...]) -> Ref:
-    return Ref(ref.kind, ref.name, ref.via, ref.base, ref.args, (*roots, *ref.roots), (*inner, *ref.inner))
+    return Ref(
+        ref.kind,
+        ref.name,
+        ref.via,
+        ref.base,
+        ref.args,
+        cat_refs(roots, ref.roots),
+        cat_refs(inner, ref.inner, tail=True),
+    )

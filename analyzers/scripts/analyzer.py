@@ -83,6 +83,8 @@ def analyze(ctx: ScanContext, src: ByteSource) -> None:
         raise LimitExceeded("Python source size (bytes)", limit, src.size)
     text = decode_source(src.read_at(0, src.size))
     ctx.check_time()
-    budget = Budget(seconds=ctx.limits.max_seconds, deadline=ctx.deadline)
+    budget = Budget(
+        seconds=ctx.limits.max_seconds, deadline=ctx.deadline, max_statements=ctx.limits.max_source_statements
+    )
     path = ctx.member or ctx.name or "<script>"
     ctx.extend(analyze_text(text, path, report_syntax_errors=True, budget=budget, load_time=ctx.load_time))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
+from malhug.analyzers.limits import DEFAULT_LIMITS
 from malhug.core.record import MutableRecord
 
 if TYPE_CHECKING:
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
 DEFAULT_SECONDS = 20.0
 MAX_NESTED = 32
 MAX_DECODED_TOTAL = 16 << 20
+DEFAULT_STATEMENTS = DEFAULT_LIMITS.max_source_statements
 
 
 class BudgetExceeded(Exception):
@@ -30,7 +32,7 @@ class Budget(MutableRecord):
     one, and creating a dataclass compiles its methods.
     """
 
-    _fields = ("seconds", "nested", "decoded", "deadline", "memo")
+    _fields = ("seconds", "nested", "decoded", "deadline", "memo", "max_statements")
 
     def __init__(
         self,
@@ -39,6 +41,7 @@ class Budget(MutableRecord):
         decoded: int = MAX_DECODED_TOTAL,
         deadline: float = 0.0,
         memo: dict[tuple[str, int], list[Indicator]] | None = None,
+        max_statements: int = DEFAULT_STATEMENTS,
     ):
         self.seconds = seconds
         self.nested = nested
@@ -46,6 +49,8 @@ class Budget(MutableRecord):
         self.deadline = deadline or time.monotonic() + seconds
         # Indicators of payloads already analyzed in this analysis (the fixpoint meets them again).
         self.memo: dict[tuple[str, int], list[Indicator]] = {} if memo is None else memo
+        # Statements a source (or a payload decoded from it) may hold to be analyzed (size.py).
+        self.max_statements = max_statements
 
     def check_time(self) -> None:
         if time.monotonic() > self.deadline:

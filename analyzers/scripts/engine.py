@@ -489,9 +489,9 @@ def _analyze_code(
     prune: bool,
     survey: relevance.Survey | None,
 ) -> Result:
-    parsed = parsing.parse(code, prune=prune, survey=survey)
+    parsed = parsing.parse(code, prune=prune, survey=survey, max_statements=budget.max_statements)
     if parsed.module is None:
-        incomplete = parsed.errors[0][1] if parsed.too_deep else None
+        incomplete = parsed.errors[0][1] if parsed.too_deep else parsed.incomplete
         return Result(
             module=None,
             findings=[],
@@ -500,7 +500,7 @@ def _analyze_code(
             incomplete=incomplete,
         )
     engine = Engine(parsed.module, embedded=embedded, depth=depth, budget=budget, load_time=load_time)
-    incomplete = None
+    incomplete = parsed.incomplete
     if depth <= MAX_DEPTH:
         try:
             engine.run()

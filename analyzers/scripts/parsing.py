@@ -16,7 +16,9 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
+from malhug.analyzers.limits import DEFAULT_LIMITS
 from malhug.analyzers.scripts import relevance
+from malhug.analyzers.scripts.size import TooLarge, check_size
 
 MAX_REPAIRS = 12
 # libcst's parse time grows with the square of an expression's depth (2,000 chained `+` take half a
@@ -31,6 +33,7 @@ class Parsed:
     errors: list[tuple[int, str]] = field(default_factory=list)  # (line, message) of repaired errors
     too_deep: bool = False  # nesting beyond what CPython's parser accepts: not analyzed at all
     tree: ast.Module | None = None  # CPython's tree of the same text (its line numbers locate statements)
+    incomplete: str | None = None  # code valid for CPython that was not analyzed (why, where)
 
 
 class _TooDeep(Exception):
@@ -50,9 +53,14 @@ def _syntax_error(text: str) -> tuple[int, str] | None:
     return _check(text, depth=False)[0]
 
 
-def _check(text: str, *, depth: bool = True) -> tuple[tuple[int, str] | None, ast.Module | None]:
+def _check(
+    text: str, *, depth: bool = True, max_statements: int | None = None
+) -> tuple[tuple[int, str] | None, ast.Module | None]:
     """The first syntax error of ``text``, else its CPython tree (only parsed, never compiled).
-    ``depth=False`` leaves the depth check to the caller (pruning measures it on its own pass)."""
+    ``depth=False`` leaves the depth check to the caller (pruning measures it on its own pass);
+    with ``max_statements``, a larger text or tree raises ``TooLarge``."""
+    if max_statements is not None:
+        check_size(text, max_statements)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -65,6 +73,8 @@ def _check(text: str, *, depth: bool = True) -> tuple[tuple[int, str] | None, as
         return (1, str(exc) or type(exc).__name__), None
     except (MemoryError, RecursionError) as exc:
         raise _TooDeep(type(exc).__name__) from exc
+    if max_statements is not None:
+        check_size(text, max_statements, tree)
     if depth:
         _check_depth(relevance.Module(tree).depth)
     return None, tree
@@ -101,7 +111,13 @@ def _top_level_region(lines: list[str], index: int) -> tuple[int, int]:
     return start, end
 
 
-def parse(text: str, *, prune: bool = True, survey: relevance.Survey | None = None) -> Parsed:
+def parse(
+    text: str,
+    *,
+    prune: bool = True,
+    survey: relevance.Survey | None = None,
+    max_statements: int = DEFAULT_LIMITS.max_source_statements,
+) -> Parsed:
     """Parse ``text``, blanking broken statements; CPython's parser goes first.
 
     libcst's native parser crashes the process (stack overflow) on some inputs nested deeper than
@@ -110,15 +126,19 @@ def parse(text: str, *, prune: bool = True, survey: relevance.Survey | None = No
     top-level definitions the analysis cannot learn anything from are blanked before libcst parses
     (relevance.py); the module then holds the kept statements only, at their original lines.
     ``survey``: relevance's survey of this very ``text``, when the caller already made one.
+    A text over ``max_statements`` (see ``check_size``) is not parsed at all (``too_deep`` with the reason).
     """
     try:
-        return _parse(text, prune, survey if survey is not None and survey.text is text else None)
+        return _parse(text, prune, survey if survey is not None and survey.text is text else None, max_statements)
+    except TooLarge as exc:
+        return Parsed(None, [(1, f"source too large to analyze ({exc})")], too_deep=True)
     except _TooDeep as exc:
         return Parsed(None, [(1, f"nesting too deep to analyze ({exc})")], too_deep=True)
 
 
-def _parse(text: str, prune: bool, survey: relevance.Survey | None) -> Parsed:
+def _parse(text: str, prune: bool, survey: relevance.Survey | None, max_statements: int) -> Parsed:
     errors: list[tuple[int, str]] = []
+    skipped: list[int] = []  # lines libcst could not parse although CPython did
     lines = text.splitlines(keepends=True)
     current = text
     for _ in range(MAX_REPAIRS):
@@ -128,7 +148,7 @@ def _parse(text: str, prune: bool, survey: relevance.Survey | None) -> Parsed:
             err, tree, module = None, survey.tree, survey.module
             survey = None
         else:
-            err, tree = _check(current, depth=not prune)
+            err, tree = _check(current, depth=not prune, max_statements=max_statements)
         if err is None:
             cst_text = current
             if prune and tree is not None:
@@ -137,13 +157,23 @@ def _parse(text: str, prune: bool, survey: relevance.Survey | None) -> Parsed:
                 if pruned.text is not None and pruned.tree is not None:
                     cst_text, tree = pruned.text, pruned.tree
             try:
-                return Parsed(cst.parse_module(cst_text), errors, tree=tree)
+                module_cst = cst.parse_module(cst_text)
             except cst.ParserSyntaxError as exc:
+                # CPython accepted this text: libcst's own limits (an implicit concatenation of
+                # thousands of strings) are no syntax error, but the statement goes unanalyzed.
                 err = (exc.raw_line, exc.message)
+                skipped.append(exc.raw_line)
             except (RecursionError, MemoryError) as exc:
                 raise _TooDeep(type(exc).__name__) from exc
+            else:
+                incomplete = None
+                if skipped:
+                    shown = ", ".join(map(str, skipped[:5]))
+                    incomplete = f"the parser cannot read what CPython accepts at line {shown}; not analyzed there"
+                return Parsed(module_cst, errors, tree=tree, incomplete=incomplete)
         line, message = err
-        errors.append((line, message))
+        if not skipped or skipped[-1] != line:
+            errors.append((line, message))
         index = max(0, min(line, len(lines)) - 1)
         if not lines:
             return Parsed(None, errors)
@@ -156,4 +186,6 @@ def _parse(text: str, prune: bool, survey: relevance.Survey | None) -> Parsed:
             _blank(trial, start, end)
         lines = trial
         current = "".join(lines)
+    if skipped:
+        return Parsed(None, errors, incomplete="the parser cannot read code that CPython accepts; not analyzed")
     return Parsed(None, errors)

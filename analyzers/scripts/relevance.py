@@ -43,8 +43,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from malhug.analyzers.knowledge import families as F
+from malhug.analyzers.limits import DEFAULT_LIMITS
 from malhug.analyzers.scripts import knowledge as K
 from malhug.analyzers.scripts import patterns
+from malhug.analyzers.scripts.size import TooLarge, check_size
 
 # Builtins whose use alone can be a finding or reach code and files, and the ones strings are
 # hidden with (``chr`` lists, ``bytes``). ``getattr``, ``str``, ``len`` and the like only compute
@@ -668,9 +670,16 @@ class Survey:
         return not module.star and not any(module.mentions_known(u) for u in module.units)
 
 
-def survey(text: str) -> Survey | None:
-    """The survey of ``text``; None when CPython cannot parse it (the engine then repairs it)."""
-    tree = _parse(text)
+def survey(text: str, max_statements: int = DEFAULT_LIMITS.max_source_statements) -> Survey | None:
+    """The survey of ``text``; None when CPython cannot parse it (the engine then repairs it) or
+    when it is over the size bounds (the engine's parse then refuses it, see size.py)."""
+    try:
+        check_size(text, max_statements)
+        tree = _parse(text)
+        if tree is not None:
+            check_size(text, max_statements, tree)
+    except TooLarge:
+        return None  # not surveyed: parsing.parse reports the same bound
     return None if tree is None else Survey(text, tree)
 
 
