@@ -314,7 +314,7 @@ class FileReport(MutableRecord):
         return worst
 
     def to_dict(self) -> dict[str, Any]:
-        out = {
+        out: dict[str, Any] = {
             "path": self.path,
             "format": self.format,
             "sha256": self.sha256,
