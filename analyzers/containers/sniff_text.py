@@ -133,7 +133,7 @@ def decode_python(data: bytes) -> str | None:
             encoding = "utf-8"
     text = data.decode(encoding, errors="replace")
     bad = text.count("\ufffd")
-    if bad and bad * MAX_BAD_BYTES_RATIO > len(text):
+    if bad > max(8, len(text) // MAX_BAD_BYTES_RATIO):
         return None
     return text
 
