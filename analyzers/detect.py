@@ -50,7 +50,6 @@ NAMED_FORMATS = {
     "chat_template.jinja": formats.JINJA,
 }
 PYTHON_SUFFIXES = (".py", ".pyw")
-_ZIP_KINDS = frozenset({formats.ZIP, formats.PYTORCH_ZIP, formats.NPZ, formats.KERAS_V3})
 # Primary formats a name may replace: the bytes found nothing more specific.
 _TEXTUAL = frozenset({formats.TEXT, formats.UNKNOWN, formats.JSON, formats.JINJA})
 
@@ -258,8 +257,9 @@ def detect_analyses(src: ByteSource, name: str = "", limits: Limits = DEFAULT_LI
                 analyses[0] = _pickle_kind(head)
             else:
                 analyses.append(formats.PICKLE)
-    if analyses[0] not in _ZIP_KINDS and _zip_at_end(src):
-        # A zip with data before it (zipfile reads it from its end): a pickle prefix, then a zip, is both.
+    if analyses[0] in (formats.PICKLE, formats.JOBLIB) and _zip_at_end(src):
+        # A zip with data before it (zipfile reads it from its end): a pickle prefix, then a zip, is
+        # both. (Every other primary from the head was already checked for a zip at the end.)
         analyses.append(_zip_kind(src))
     return analyses
 
