@@ -116,6 +116,18 @@ _COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)", re.M)
 MAX_BAD_BYTES_RATIO = 100
 
 
+def source_encoding(data: bytes) -> str | None:
+    """The encoding a PEP 263 cookie in the first two lines names (``None``: no usable cookie)."""
+    first_two = b"\n".join(data[:1024].split(b"\n", 2)[:2])
+    match = _COOKIE.search(first_two)
+    if match is None:
+        return None
+    try:
+        return codecs.lookup(match.group(1).decode("ascii")).name
+    except (LookupError, UnicodeDecodeError):
+        return None
+
+
 def decode_python(data: bytes) -> str | None:
     """``data`` as Python would read a source file: BOM, PEP 263 cookie (first two lines), else
     UTF-8 with the odd undecodable byte replaced. ``None`` for binary (NUL bytes, many bad bytes)."""
@@ -123,15 +135,7 @@ def decode_python(data: bytes) -> str | None:
         return None
     if data.startswith(codecs.BOM_UTF8):
         data = data[3:]
-    first_two = b"\n".join(data.split(b"\n", 2)[:2])
-    match = _COOKIE.search(first_two)
-    encoding = "utf-8"
-    if match is not None:
-        try:
-            encoding = codecs.lookup(match.group(1).decode("ascii")).name
-        except (LookupError, UnicodeDecodeError):
-            encoding = "utf-8"
-    text = data.decode(encoding, errors="replace")
+    text = data.decode(source_encoding(data) or "utf-8", errors="replace")
     bad = text.count("\ufffd")
     if bad > max(8, len(text) // MAX_BAD_BYTES_RATIO):
         return None
