@@ -210,7 +210,7 @@ def scan_path(
     on_file: Callable[[Path], None] | None = None,
     hash_limit: int | None = DEFAULT_HASH_LIMIT,
 ) -> list[FileReport]:
-    """Scan a file, or every file below a folder (format from bytes, never from the name).
+    """Scan a file, or every file below a folder (every analysis its bytes and its name call for).
 
     A folder is read as a repository: the Python code loading would run (``auto_map`` targets,
     loading scripts, remote-code modules and what they import) is judged as load-time code."""

@@ -22,8 +22,9 @@ callable (they call ``__setstate__``/``append``/``__setitem__``/``add`` of the o
 the walk: its id is a string, and no loader's ``persistent_load`` takes one (``pickle.load`` and
 ``joblib.load`` have none, torch's asserts a tuple).
 
-Bounded by ``limits.max_pickle_ops`` opcodes and ``limits.max_stream_bytes`` bytes; hitting a bound
-counts as reached (we cannot show the unpickler stops, so the pickle analysis runs and reports it).
+Bounded by ``limits.max_pickle_ops`` opcodes and ``limits.max_stream_bytes`` bytes; hitting a bound,
+or a source that serves fewer bytes than its size (a container member's sniffing head), counts as
+reached: we cannot show the unpickler stops, so the pickle analysis runs and reports what it meets.
 """
 
 from __future__ import annotations
@@ -196,6 +197,10 @@ class _Walk:
             raise _Limit
         self.chunk = self.src.read_at(pos, CHUNK)
         self.chunk_at = pos
+        if not self.chunk:
+            # The source serves less than its size says (a sniffing head of a larger member): what
+            # follows is unknown, so the walk cannot show the unpickler stops.
+            raise _Limit
 
     def byte(self, pos: int) -> int:
         off = pos - self.chunk_at
@@ -213,6 +218,8 @@ class _Walk:
         if not (0 <= off and off + n <= len(self.chunk)):
             self._load(pos)
             off = 0
+            if len(self.chunk) < n:
+                raise _Limit
         return self.chunk[off : off + n]
 
     def line(self, pos: int, max_len: int | None) -> tuple[bytes, int]:
@@ -290,7 +297,7 @@ def walk(src: ByteSource, limits: Limits, head: bytes = b"", *, first_only: bool
     except _Limit:
         result.limited = True
         if result.reached is None:
-            result.reached, result.what = result.stop, "walk limit"
+            result.reached, result.what = result.stop, "walk limit or unreadable bytes"
     return result
 
 

@@ -113,3 +113,16 @@ class _Recording(BytesSource):
     def read_at(self, offset: int, length: int) -> bytes:
         self.reads.append((offset, length))
         return super().read_at(offset, length)
+
+
+def test_head_only_source_ends_the_walk_as_reached() -> None:
+    # A container member sniffed from its first 4 KiB: a string line longer than that cannot be
+    # followed, so the member gets the pickle analysis (it reads the whole member).
+    from malhug.analyzers.containers.slices import HeadSource
+
+    head = (b"S'" + b"A" * 10_000)[:4096]
+    reach = walk(HeadSource(head, 20_000), DEFAULT_LIMITS)
+    assert reach.limited and reach.reached is not None
+    far = b"\x8e" + struct.pack("<Q", 10_000) + b"\0" * 100
+    reach = walk(HeadSource(far, 20_000), DEFAULT_LIMITS)
+    assert reach.limited and reach.reached == 1 + 8 + 10_000

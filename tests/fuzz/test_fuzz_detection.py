@@ -143,8 +143,23 @@ def test_python_module_always_gets_the_taint_analysis(source: bytes) -> None:
     assert report.verdict is Verdict.MALICIOUS
 
 
+# Opcode soup: pieces of real pickles in random order, so the walk gets past the first bytes.
+_PIECES = [
+    b"(", b".", b"0", b"1", b"2", b"N", b"R", b"b", b"a", b"e", b"d", b"}", b"l", b"]", b"o", b"s", b"u",
+    b"t", b")", b"Q", b"P1\n", b"\x81", b"\x85", b"\x86", b"\x87", b"\x88", b"\x89", b"\x8f", b"\x90",
+    b"\x91", b"\x92", b"\x93", b"\x94", b"\x97", b"\x98", b"\x80\x04", b"\x80\x09", b"K\x01", b"M\x01\x00",
+    b"J\x01\x00\x00\x00", b"\x8c\x02os", b"\x8c\x06system", b"X\x02\x00\x00\x00os", b"cos\nsystem\n",
+    b"cat\ndog\n", b"i__main__\nX\n", b"S'echo'\n", b"Vx\n", b"I1\n", b"g0\n", b"p0\n", b"h\x00", b"q\x00",
+    b"\x82\x01", b"\x95\x10\x00\x00\x00\x00\x00\x00\x00", b"\x8e\xff\xff\xff\xff\xff\xff\xff\x7f", b"\xff",
+]  # fmt: skip
+_SOUP = st.lists(st.sampled_from(_PIECES), max_size=60).map(b"".join)
+
+
 @settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(data=st.binary(max_size=4096), name=st.sampled_from(["x.bin", "notes.txt", "m.py", "config.json", ""]))
+@given(
+    data=st.one_of(st.binary(max_size=4096), _SOUP),
+    name=st.sampled_from(["x.bin", "notes.txt", "m.py", "config.json", ""]),
+)
 def test_any_bytes_detect_and_scan_without_raising(data: bytes, name: str) -> None:
     small = Limits(max_pickle_ops=10_000, max_stream_bytes=1 << 20)
     reach = walk(BytesSource(data), small)
