@@ -75,48 +75,6 @@ ML_PACKAGES = frozenset(
         "_codecs",
     }
 )
-_PY2_MODULES = frozenset(
-    {
-        "__builtin__",
-        "copy_reg",
-        "cPickle",
-        "commands",
-        "popen2",
-        "urllib2",
-        "cStringIO",
-        "StringIO",
-        "exceptions",
-        "sets",
-        "UserDict",
-        "UserList",
-        "UserString",
-        "whichdb",
-        "anydbm",
-        "httplib",
-        "SocketServer",
-        "Queue",
-        "thread",
-        "dummy_thread",
-        "ConfigParser",
-        "repr",
-        "HTMLParser",
-        "htmlentitydefs",
-        "xmlrpclib",
-        "urlparse",
-        "cookielib",
-        "Cookie",
-        "BaseHTTPServer",
-        "SimpleHTTPServer",
-        "CGIHTTPServer",
-        "Tkinter",
-        "markupbase",
-        "_winreg",
-        "robotparser",
-        "dbm",
-        "gdbm",
-        "dumbdbm",
-    }
-)
 # int(s, 0) and float(s) syntax (base prefixes, underscores, a Python 2 ``L``), loosely: accepting
 # more than the unpickler only makes the walk go on.
 _NUMBER = re.compile(
@@ -145,7 +103,11 @@ _TO_MARK = {ord("t"): TUPLE, ord("l"): OTHER, ord("d"): OTHER, 0x91: OTHER}
 def importable_module(module: str) -> bool:
     """Whether an import of ``module`` (a GLOBAL's first line) succeeds in a model's environment."""
     top = module.split(".", 1)[0]
-    return top in sys.stdlib_module_names or top in _PY2_MODULES or top in ML_PACKAGES
+    if top in sys.stdlib_module_names or top in ML_PACKAGES:
+        return True
+    from _compat_pickle import IMPORT_MAPPING  # Python 2 names protocols 0-2 are read with
+
+    return module in IMPORT_MAPPING or top in IMPORT_MAPPING
 
 
 def _dotted(text: str) -> bool:
