@@ -257,11 +257,14 @@ def detect_analyses(src: ByteSource, name: str = "", limits: Limits = DEFAULT_LI
                 analyses[0] = _pickle_kind(head)
             else:
                 analyses.append(formats.PICKLE)
-    if analyses[0] in (formats.PICKLE, formats.JOBLIB) and _zip_at_end(src):
-        # A zip with data before it (zipfile reads it from its end): a pickle prefix, then a zip, is
-        # both. (Every other primary from the head was already checked for a zip at the end.)
-        analyses.append(_zip_kind(src))
     return analyses
+
+
+def zip_behind(src: ByteSource) -> str | None:
+    """The zip kind when a zip closes ``src`` (zipfile reads a zip from its end, whatever precedes
+    it). The dispatcher asks after a pickle analysis left bytes after the stream: a pickle prefix,
+    then a zip, is both. (Every other primary from the head was checked for a zip at the end.)"""
+    return _zip_kind(src) if _zip_at_end(src) else None
 
 
 def detect_format(src: ByteSource, name: str = "", limits: Limits = DEFAULT_LIMITS) -> str:

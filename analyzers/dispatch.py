@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from malhug.analyzers import formats
 from malhug.analyzers.context import ScanContext
-from malhug.analyzers.detect import detect_analyses
+from malhug.analyzers.detect import detect_analyses, zip_behind
 from malhug.analyzers.limits import DEFAULT_LIMITS, LimitExceeded, Limits, MalformedInput
 from malhug.analyzers.source import ByteSource, BytesSource, FileSource
 from malhug.core import logs
@@ -54,12 +54,18 @@ def analyze_source(ctx: ScanContext, src: ByteSource, format_hint: str | None = 
     primary = analyses[0]
     ctx.formats.append(primary)
     if ctx.depth == 0:
-        ctx.analyzed_as = list(analyses)
+        ctx.analyzed_as = analyses  # grows if a zip is found behind a pickle
     ran = False
     for fmt in analyses:
         if fmt in formats.ANALYZERS:
             ran = True
+            ctx.pickle_rest = None
             _guarded(ctx, fmt, partial(_run, ctx, src, fmt))
+            if fmt in (formats.PICKLE, formats.JOBLIB) and ctx.pickle_rest is not None:
+                # Bytes follow the pickle: a zip behind it is read by zip loaders (a polyglot).
+                behind = _guarded(ctx, "format detection", partial(zip_behind, src))
+                if behind is not None and behind not in analyses:
+                    analyses.append(behind)
     if not ran and primary == formats.UNKNOWN and src.size > 0 and not format_hint:
         ctx.add(finding("MH904", f"unrecognised binary format ({src.size} bytes)", evidence=src.read_at(0, 16).hex()))
     return primary

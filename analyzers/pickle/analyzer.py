@@ -152,5 +152,8 @@ def _analyze(ctx: ScanContext, src: ByteSource) -> None:
                 evidence=data[run.trailing : run.trailing + 16].hex(),
             )
         )
+    ctx.pickle_rest = run.trailing
+    if run.fault is not None and not isinstance(run.fault, Truncated):
+        ctx.pickle_rest = run.fault.offset
     if run.limit is not None:
         raise run.limit
