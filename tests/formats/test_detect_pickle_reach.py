@@ -189,3 +189,12 @@ def test_walk_limit_counts_as_reachable() -> None:
     reach = walk(BytesSource(stream), tiny)
     assert reach.limited and reach.reached is not None
     assert walk(BytesSource(stream), DEFAULT_LIMITS).what == "GLOBAL os.system"
+
+
+def test_text_report_names_every_analysis(tmp_path: Path) -> None:
+    from malhug.core.model import ScanReport
+    from malhug.output.text import render
+
+    report = scan_bytes(CLASSES["long protocol-0 string first"], name="notes.txt")
+    text = render(ScanReport(files=[report]), colour=False)
+    assert "notes.txt  [text + pickle]" in text
