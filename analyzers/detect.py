@@ -229,7 +229,9 @@ def _by_bytes(src: ByteSource, head: bytes, name: str, limits: Limits) -> str:
         return _zip_kind(src)
     from malhug.analyzers.containers.sniff_text import classify_source
 
-    return classify_source(src, head, name, limits.max_source_bytes)
+    # The whole text is read only when the name does not decide (a ``.py`` is Python anyway).
+    named = _base_name(name).endswith(PYTHON_SUFFIXES) or _base_name(name) in NAMED_FORMATS
+    return classify_source(src, head, name, limits.max_source_bytes, whole=not named)
 
 
 def _base_name(name: str) -> str:

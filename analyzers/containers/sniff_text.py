@@ -148,9 +148,26 @@ def _whole_text(src: ByteSource, limit: int) -> str | None:
     return decode_python(src.read_at(0, src.size))
 
 
-def classify_source(src: ByteSource, head: bytes, name: str, max_source_bytes: int) -> str:
-    """JSON, Jinja, Python, text or unknown (binary), from the head and, when that is not decisive,
-    the whole text."""
+# Python after a long leading string: parsed up to this many characters past the first statement
+# (a whole-file parse costs seconds and gigabytes on a module of many statements).
+PARSE_PAST_STATEMENT = 64 * 1024
+
+
+def _python_in_whole(whole: str, name: str) -> bool:
+    """Whether the whole text is Python: its first Python statement, and what precedes and follows
+    it up to ``PARSE_PAST_STATEMENT`` characters, parse (a cut at the end of that sample is fine)."""
+    match = _SHEBANG.match(whole) or _STRONG.search(whole)
+    if match is None:
+        return False
+    cut = whole.find("\n", match.end() + PARSE_PAST_STATEMENT)
+    if cut < 0:
+        return classify_text(whole, complete=True, name=name) == formats.PYTHON
+    return classify_text(whole[: cut + 1], complete=False, name=name) == formats.PYTHON
+
+
+def classify_source(src: ByteSource, head: bytes, name: str, max_source_bytes: int, *, whole: bool = True) -> str:
+    """JSON, Jinja, Python, text or unknown (binary), from the head and, when that is not decisive
+    (and ``whole``: the name does not decide), the whole text."""
     complete = len(head) >= src.size
     text = decode_text(head, complete=complete)
     fmt = formats.UNKNOWN
@@ -162,12 +179,11 @@ def classify_source(src: ByteSource, head: bytes, name: str, max_source_bytes: i
         lenient = decode_python(head)
         if lenient is not None and classify_text(lenient, complete=complete, name=name) == formats.PYTHON:
             return formats.PYTHON  # a latin-1 module, an invalid byte in a comment
-    if complete:
+    if complete or not whole:
         return fmt
     if fmt == formats.UNKNOWN and decode_python(head) is None:
         return fmt  # binary from its first bytes
-    whole = _whole_text(src, max_source_bytes)
-    if whole is not None and (_STRONG.search(whole) or _SHEBANG.match(whole)):
-        if classify_text(whole, complete=True, name=name) == formats.PYTHON:
-            return formats.PYTHON
+    text = _whole_text(src, max_source_bytes)
+    if text is not None and _python_in_whole(text, name):
+        return formats.PYTHON
     return fmt

@@ -126,3 +126,27 @@ def test_head_only_source_ends_the_walk_as_reached() -> None:
     far = b"\x8e" + struct.pack("<Q", 10_000) + b"\0" * 100
     reach = walk(HeadSource(far, 20_000), DEFAULT_LIMITS)
     assert reach.limited and reach.reached == 1 + 8 + 10_000
+
+
+def test_whole_text_classification_parses_a_bounded_sample(monkeypatch: pytest.MonkeyPatch) -> None:
+    # 500,000 statements after a long docstring: the parse covers the docstring and 64 KiB past
+    # the first statement, not the module (a whole-module parse costs seconds and gigabytes).
+    import ast
+
+    from malhug.analyzers.containers import sniff_text
+
+    parsed: list[int] = []
+    real_parse = ast.parse
+
+    def counting_parse(source: str, *args: object, **kwargs: object) -> ast.AST:
+        parsed.append(len(source))
+        return real_parse(source)
+
+    monkeypatch.setattr(sniff_text.ast, "parse", counting_parse)
+    docstring = b'"""' + b"doc " * 50_000 + b'"""\n'
+    module = docstring + b"import os\n" + b"x = 1\n" * 500_000
+    assert detect_analyses(BytesSource(module), "notes.txt") == [formats.PYTHON]
+    assert parsed and max(parsed) <= len(docstring) + 10 + sniff_text.PARSE_PAST_STATEMENT + 16
+    parsed.clear()
+    assert detect_analyses(BytesSource(module), "loader.py") == [formats.PYTHON]
+    assert max(parsed, default=0) <= WINDOW  # the name decides: only the head is classified
