@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from malhug.analyzers import formats
 from malhug.analyzers.api import scan_bytes
 from malhug.analyzers.containers.reach import walk
+from malhug.analyzers.containers.slices import HeadSource
 from malhug.analyzers.detect import detect_analyses
 from malhug.analyzers.limits import DEFAULT_LIMITS, Limits
 from malhug.analyzers.source import BytesSource
@@ -164,6 +165,11 @@ def test_any_bytes_detect_and_scan_without_raising(data: bytes, name: str) -> No
     small = Limits(max_pickle_ops=10_000, max_stream_bytes=1 << 20)
     reach = walk(BytesSource(data), small)
     assert reach.ops <= small.max_pickle_ops
+    # A container member sniffed from its head: reads past it return nothing; the walk still ends.
+    head_only = walk(HeadSource(data[: len(data) // 2], len(data)), small)
+    assert head_only.ops <= small.max_pickle_ops
+    if reach.reached is not None and (head_only.reached is None):
+        assert head_only.stop < len(data) // 2 or not data
     analyses = detect_analyses(BytesSource(data), name, small)
     assert analyses and all(isinstance(a, str) for a in analyses)
     report = scan_bytes(data, name=name, limits=small)
