@@ -123,9 +123,13 @@ def source_encoding(data: bytes) -> str | None:
     if match is None:
         return None
     try:
-        return codecs.lookup(match.group(1).decode("ascii")).name
+        info = codecs.lookup(match.group(1).decode("ascii"))
     except (LookupError, UnicodeDecodeError):
         return None
+    # Python refuses a transform (rot13, zlib) or a codec that is not ASCII-compatible (UTF-16).
+    if not getattr(info, "_is_text_encoding", True) or "a".encode(info.name) != b"a":
+        return None
+    return info.name
 
 
 def decode_python(data: bytes) -> str | None:

@@ -132,3 +132,12 @@ def test_decode_python_follows_pep263_and_tolerates_a_stray_byte() -> None:
     assert decode_python(b"\xef\xbb\xbfx = 1\n") == "x = 1\n"
     assert decode_python(b"\x00\x01binary") is None
     assert decode_python(bytes(range(128, 256)) * 4) is None
+
+
+@pytest.mark.parametrize("cookie", [b"rot13", b"zlib_codec", b"utf-16", b"no-such-codec", b"cp1252", b"utf-8-sig"])
+def test_odd_coding_cookies_never_stop_the_analysis(cookie: bytes) -> None:
+    source = b"# -*- coding: " + cookie + b" -*-\n# caf\xe9\n" + PAYLOAD
+    report = scan_bytes(source, name="odd.py")
+    assert report.format == formats.PYTHON
+    assert "MH903" not in {f.rule for f in report.findings}
+    _assert_payload_found(report)

@@ -109,6 +109,8 @@ def _module(draw: st.DrawFn) -> bytes:
     lines: list[str] = []
     if encoding in ("latin-1", "cp1252") or draw(st.booleans()):
         lines.append(f"# -*- coding: {encoding.replace('-sig', '')} -*-")
+    elif draw(st.booleans()):  # a cookie Python would refuse or that names no codec
+        lines.append(f"# coding: {draw(st.sampled_from(['rot13', 'utf-16', 'zlib_codec', 'bogus', 'ascii']))}")
     filler = st.sampled_from(
         [
             "words ",
