@@ -44,6 +44,7 @@ def analyze_source(ctx: ScanContext, src: ByteSource, format_hint: str | None = 
     Never raises for bad input: detection runs inside the same guard as the analyzers, so a
     detection failure is a finding (MH901/MH902/MH903) like an analyzer's."""
     analyses: list[str] = [formats.UNKNOWN]
+    detected: list[str] | None = None
     if format_hint:
         analyses = [format_hint]
     else:
@@ -66,7 +67,7 @@ def analyze_source(ctx: ScanContext, src: ByteSource, format_hint: str | None = 
                 behind = _guarded(ctx, "format detection", partial(zip_behind, src))
                 if behind is not None and behind not in analyses:
                     analyses.append(behind)
-    if not ran and primary == formats.UNKNOWN and src.size > 0 and not format_hint:
+    if not ran and primary == formats.UNKNOWN and src.size > 0 and detected is not None:
         ctx.add(finding("MH904", f"unrecognised binary format ({src.size} bytes)", evidence=src.read_at(0, 16).hex()))
     return primary
 

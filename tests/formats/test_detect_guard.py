@@ -49,6 +49,7 @@ def test_detection_failure_is_a_finding(monkeypatch: pytest.MonkeyPatch, exc: Ba
     hits = [f for f in report.findings if f.rule == rule]
     assert hits and hits[0].message.startswith("format detection"), report.findings
     assert report.verdict is Verdict.SUSPICIOUS
+    assert "MH904" not in {f.rule for f in report.findings}  # the failure is the finding, not "unknown"
 
 
 def test_detection_failure_inside_a_container_is_a_finding(monkeypatch: pytest.MonkeyPatch) -> None:
