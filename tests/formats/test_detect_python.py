@@ -33,6 +33,9 @@ MODULES: dict[str, bytes] = {
     "latin-1 coding cookie": b"# -*- coding: latin-1 -*-\n" + b'NAME = "caf\xe9"\n' + PAYLOAD,
     "invalid UTF-8 byte in a comment": b"# r\xe9sum\xe9 of the data\nVERSION = 1\n" + PAYLOAD,
     "BOM": b"\xef\xbb\xbf" + b'"""doc"""\n' + PAYLOAD,
+    # Found by tests/fuzz/test_fuzz_detection.py: the latin-1 fallback kept the BOM as text ("\xef\xbb\xbf"
+    # -> "ï»¿"), a syntax error on line 1 that hid the payload.
+    "BOM and a stray byte": b'\xef\xbb\xbf"""```python\n# odd byte \xff\nx = 1\n```\n"""\n' + PAYLOAD,
     "long leading comment block": b"# " + b"x" * 70 + b"\n" * 1 + (b"# " + b"y" * 70 + b"\n") * (LONG // 72) + PAYLOAD,
 }
 
@@ -64,6 +67,7 @@ def test_py_file_is_always_python(name: str) -> None:
         "latin-1 coding cookie",
         "invalid UTF-8 byte in a comment",
         "BOM",
+        "BOM and a stray byte",
         "long leading comment block",
     ],
 )
