@@ -35,7 +35,10 @@ MODULES: dict[str, bytes] = {
     "BOM": b"\xef\xbb\xbf" + b'"""doc"""\n' + PAYLOAD,
     # Found by tests/fuzz/test_fuzz_detection.py: the latin-1 fallback kept the BOM as text ("\xef\xbb\xbf"
     # -> "ï»¿"), a syntax error on line 1 that hid the payload.
-    "BOM and a stray byte": b'\xef\xbb\xbf"""```python\n# odd byte \xff\nx = 1\n```\n"""\n' + PAYLOAD,
+    "BOM and a stray byte": b'\xef\xbb\xbf"""```python\n# odd byte \xff\nx = 1\n```\n"""\n_CITATION = """\\\n'
+    + b"@article{x, title={T}}\n" * 9
+    + b'"""\n'
+    + PAYLOAD,
     "long leading comment block": b"# " + b"x" * 70 + b"\n" * 1 + (b"# " + b"y" * 70 + b"\n") * (LONG // 72) + PAYLOAD,
 }
 
