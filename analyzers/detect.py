@@ -47,6 +47,8 @@ LZMA_TRIAL_MEMLIMIT = 64 * 1024 * 1024
 NAMED_FORMATS = {
     "config.json": formats.JSON,
     "tokenizer_config.json": formats.JSON,
+    "chat_template.json": formats.JSON,
+    "processor_config.json": formats.JSON,
     "chat_template.jinja": formats.JINJA,
 }
 PYTHON_SUFFIXES = (".py", ".pyw")
