@@ -153,11 +153,11 @@ class _Walk:
 
     # -- reading ---------------------------------------------------------------------------------
 
-    def _load(self, pos: int) -> None:
-        self.scanned += CHUNK
+    def _load(self, pos: int, want: int = CHUNK) -> None:
+        self.scanned += want
         if self.scanned > self.limits.max_stream_bytes:
             raise _Limit
-        self.chunk = self.src.read_at(pos, CHUNK)
+        self.chunk = self.src.read_at(pos, want)
         self.chunk_at = pos
         if not self.chunk:
             # The source serves less than its size says (a sniffing head of a larger member): what
@@ -193,7 +193,8 @@ class _Walk:
             if not 0 <= off < len(self.chunk):
                 if pos >= self.size:
                     raise _Stop  # no newline before the end: "pickle data was truncated"
-                self._load(pos)
+                # A bounded line reads no further than its bound (a tar header, over HTTP).
+                self._load(pos, CHUNK if max_len is None else min(CHUNK, max_len + 1 - (pos - start)))
                 off = 0
             end = self.chunk.find(b"\n", off)
             piece = self.chunk[off:] if end < 0 else self.chunk[off:end]
@@ -205,7 +206,7 @@ class _Walk:
                     raise _Stop
                 return kept, pos + len(piece) + 1
             pos += len(piece)
-            if max_len is not None and pos - start > max_len:
+            if max_len is not None and pos - start >= max_len:
                 raise _Stop
 
     # -- the stack -------------------------------------------------------------------------------

@@ -150,3 +150,13 @@ def test_whole_text_classification_parses_a_bounded_sample(monkeypatch: pytest.M
     parsed.clear()
     assert detect_analyses(BytesSource(module), "loader.py") == [formats.PYTHON]
     assert max(parsed, default=0) <= WINDOW  # the name decides: only the head is classified
+
+
+def test_bounded_line_reads_no_further_than_its_bound() -> None:
+    # A tar whose first member is "pytorch_model/...": 'p' (PUT) takes a decimal line; with no newline
+    # in the head the walk stops at the line's bound instead of fetching another 64 KiB block.
+    head = b"pytorch_model/data.pkl" + b"\0" * (WINDOW - 22)
+    src = SparseSource(head, 100 * 1024 * 1024)
+    reach = walk(src, DEFAULT_LIMITS, src.read_at(0, WINDOW))
+    assert reach.reached is None and reach.stop == 0
+    assert src.bytes_read <= WINDOW + 16
