@@ -256,7 +256,7 @@ def walk(src: ByteSource, limits: Limits, head: bytes = b"", *, first_only: bool
                     return result
         result.stop = w.size
     except _Stop:
-        pass
+        return result  # the unpickler raises at ``result.stop``: nothing after it runs
     except _Limit:
         result.limited = True
         if result.reached is None:
