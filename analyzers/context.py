@@ -51,6 +51,12 @@ class ScanContext:
         # Whether loading a model or dataset runs this file's Python code (True for a dataset's loading
         # script and the modules it imports); None: the script analysis judges from path and text.
         self.load_time = load_time
+        # Every format the top-level file was analyzed as, the primary (``formats[0]``) first: a file
+        # a loader could open several ways gets every analysis (e.g. ["text", "pickle"]).
+        self.analyzed_as: list[str] = []
+        # Set by the pickle analysis of the current source: the offset of bytes it left after the
+        # stream (trailing data, or a break that is not the end of the data), else None.
+        self.pickle_rest: int | None = None
 
     def __repr__(self) -> str:
         return f"ScanContext(name={self.name!r}, member={self.member!r}, depth={self.depth}, findings={len(self.findings)})"

@@ -1,8 +1,22 @@
-"""Format detection from bytes, never from file names (a ``.txt`` that is a PyTorch zip is one).
+"""Which analyses a file gets: every analyzer whose loader could open it, by bytes and by name.
 
-Detection reads a few KB from the start of the source (plus a zip's directory or a tar's first
-headers). ``name`` only breaks ties between byte-identical interpretations (a ``.py`` file made of
-plain assignments is Python, the same bytes elsewhere are text).
+Loaders do not ask a sniffer. ``pickle.load``/``torch.load``/``joblib.load`` unpickle any file
+handed to them, ``datasets`` imports ``<name>.py``, ``transformers`` imports the ``auto_map`` modules
+and reads ``config.json``/``tokenizer_config.json``/``chat_template.jinja`` by name. So:
+
+- the *primary* format comes from the bytes (signatures, a few KB of head, a zip's directory or a
+  tar's first headers; a ``.txt`` that is a PyTorch zip is a PyTorch zip); text is classified on the
+  whole text (up to ``max_source_bytes``) when the head alone says "text", so a long docstring or
+  ``_CITATION`` cannot hide a module;
+- a ``.py``/``.pyw`` file is always analyzed as Python, and a file with a loader's name by that
+  loader's analyzer, whatever the bytes say;
+- unless the bytes already are a pickle, the stream is walked from offset 0 as the C unpickler walks
+  it (``containers/reach.py``): if an opcode that imports or calls is reachable, the file also gets the
+  pickle analysis (a text-looking pickle, a long string before the payload, a polyglot zip whose
+  prefix ``pickle.load`` runs). A file is "not a pickle" only when the unpickler stops before.
+
+``detect_analyses`` returns that list (primary first); ``detect_format`` the one format a container
+member is handed to.
 """
 
 from __future__ import annotations
@@ -13,8 +27,9 @@ import zlib
 
 from malhug.analyzers import formats
 from malhug.analyzers.containers.layout import classify_tar, classify_zip, tar_header_ok
+from malhug.analyzers.containers.reach import walk
 from malhug.analyzers.containers.sniff_pickle import PICKLE_OPCODES, looks_like_pickle
-from malhug.analyzers.limits import DEFAULT_LIMITS, LimitExceeded, MalformedInput
+from malhug.analyzers.limits import DEFAULT_LIMITS, LimitExceeded, Limits, MalformedInput
 from malhug.analyzers.source import ByteSource
 
 WINDOW = 8192
@@ -25,6 +40,20 @@ HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 JOBLIB_ZFILE = b"ZF0x"
 JOBLIB_MARKERS = (b"joblib.numpy_pickle", b"NumpyArrayWrapper")
 MAX_SAFETENSORS_HEADER = 100 * 1024 * 1024
+# The LZMA-alone trial decodes a few bytes only; a header may declare a 4 GiB dictionary, which
+# liblzma would allocate: past this it is refused (and the header judged on its own).
+LZMA_TRIAL_MEMLIMIT = 64 * 1024 * 1024
+# Formats loaders open by file name (``transformers`` reads these whatever they hold).
+NAMED_FORMATS = {
+    "config.json": formats.JSON,
+    "tokenizer_config.json": formats.JSON,
+    "chat_template.json": formats.JSON,
+    "processor_config.json": formats.JSON,
+    "chat_template.jinja": formats.JINJA,
+}
+PYTHON_SUFFIXES = (".py", ".pyw")
+# Primary formats a name may replace: the bytes found nothing more specific.
+_TEXTUAL = frozenset({formats.TEXT, formats.UNKNOWN, formats.JSON, formats.JINJA})
 
 
 def _trial(decompressor: zlib._Decompress | lzma.LZMADecompressor, data: bytes) -> bool:
@@ -48,7 +77,21 @@ def _is_lzma_alone(head: bytes) -> bool:
     dict_size, size = struct.unpack_from("<IQ", head, 1)
     if dict_size < 4096 or (size != 0xFFFFFFFFFFFFFFFF and size > 1 << 42):
         return False
-    return _trial(lzma.LZMADecompressor(lzma.FORMAT_ALONE), head[:4096])
+    decompressor = lzma.LZMADecompressor(lzma.FORMAT_ALONE, memlimit=LZMA_TRIAL_MEMLIMIT)
+    try:
+        decompressor.decompress(head[:4096], 64)
+    except lzma.LZMAError as exc:
+        # Over the trial's memory limit: an LZMA header with a dictionary of the sizes encoders
+        # write (2^n or 2^n + 2^(n-1)) is one; the compressed analyzer bounds the rest.
+        return "memory" in str(exc).lower() and _encoder_dict_size(dict_size)
+    except (EOFError, ValueError):
+        return False
+    return True
+
+
+def _encoder_dict_size(size: int) -> bool:
+    top = size.bit_length() - 1
+    return size in (1 << top, (1 << top) | (1 << (top - 1)))
 
 
 def _is_bz2(head: bytes) -> bool:
@@ -170,9 +213,8 @@ def _zip_at_end(src: ByteSource) -> bool:
     return src.size >= 22 and src.read_at(src.size - 22, 4) == b"PK\x05\x06"
 
 
-def detect_format(src: ByteSource, name: str = "") -> str:
-    """The format of ``src`` (a constant of ``malhug.analyzers.formats``), from its bytes."""
-    head = src.read_at(0, WINDOW)
+def _by_bytes(src: ByteSource, head: bytes, name: str, limits: Limits) -> str:
+    """The format the bytes show (``name`` only breaks ties between text interpretations)."""
     if not head:
         return formats.TEXT
     found = _magic(src, head)
@@ -187,9 +229,50 @@ def detect_format(src: ByteSource, name: str = "") -> str:
         return formats.XZ
     if _zip_at_end(src):
         return _zip_kind(src)
-    from malhug.analyzers.containers.sniff_text import classify_text, decode_text
+    from malhug.analyzers.containers.sniff_text import classify_source
 
-    text = decode_text(head, complete=len(head) >= src.size)
-    if text is not None:
-        return classify_text(text, complete=len(head) >= src.size, name=name)
-    return formats.UNKNOWN
+    # The whole text is read only when the name does not decide (a ``.py`` is Python anyway).
+    named = _base_name(name).endswith(PYTHON_SUFFIXES) or _base_name(name) in NAMED_FORMATS
+    return classify_source(src, head, name, limits.max_source_bytes, whole=not named)
+
+
+def _base_name(name: str) -> str:
+    return name.replace("\\", "/").rsplit("/", 1)[-1].rsplit(":", 1)[-1]
+
+
+def detect_analyses(src: ByteSource, name: str = "", limits: Limits = DEFAULT_LIMITS) -> list[str]:
+    """Every format ``src`` is analyzed as, the primary (the report's ``format``) first.
+
+    Entries after the first are analyzer formats; the first may be ``text``/``unknown`` (no analyzer).
+    """
+    head = src.read_at(0, WINDOW)
+    analyses = [_by_bytes(src, head, name, limits)]
+    base = _base_name(name)
+    named = formats.PYTHON if base.endswith(PYTHON_SUFFIXES) else NAMED_FORMATS.get(base)
+    if named is not None and named != analyses[0]:
+        if analyses[0] in _TEXTUAL:
+            analyses[0] = named
+        elif named == formats.PYTHON:
+            analyses.append(named)  # Python imports it whatever else it is (and fails, or runs it)
+    if analyses[0] not in (formats.PICKLE, formats.JOBLIB) and head:
+        reach = walk(src, limits, head)
+        if reach.reached is not None:
+            if analyses[0] == formats.UNKNOWN:
+                analyses[0] = _pickle_kind(head)
+            else:
+                analyses.append(formats.PICKLE)
+    return analyses
+
+
+def zip_behind(src: ByteSource) -> str | None:
+    """The zip kind when a zip closes ``src`` (zipfile reads a zip from its end, whatever precedes
+    it). The dispatcher asks after a pickle analysis left bytes after the stream: a pickle prefix,
+    then a zip, is both. (Every other primary from the head was checked for a zip at the end.)"""
+    return _zip_kind(src) if _zip_at_end(src) else None
+
+
+def detect_format(src: ByteSource, name: str = "", limits: Limits = DEFAULT_LIMITS) -> str:
+    """The one format a container member is handed to: the first of ``detect_analyses`` that has an
+    analyzer (a text file whose bytes the unpickler runs to a call is a pickle), else the primary."""
+    analyses = detect_analyses(src, name, limits)
+    return next((fmt for fmt in analyses if fmt in formats.ANALYZERS), analyses[0])

@@ -11,12 +11,13 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterable
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from malhug.analyzers import formats
 from malhug.analyzers.context import ScanContext
-from malhug.analyzers.detect import detect_format
+from malhug.analyzers.detect import detect_analyses, zip_behind
 from malhug.analyzers.limits import DEFAULT_LIMITS, LimitExceeded, Limits, MalformedInput
 from malhug.analyzers.source import ByteSource, BytesSource, FileSource
 from malhug.core import logs
@@ -24,6 +25,7 @@ from malhug.core.model import FileReport, Location
 from malhug.core.rules import finding
 
 Analyzer = Callable[[ScanContext, ByteSource], None]
+_T = TypeVar("_T")
 
 
 def _load(fmt: str) -> Analyzer | None:
@@ -37,33 +39,65 @@ def _load(fmt: str) -> Analyzer | None:
 
 
 def analyze_source(ctx: ScanContext, src: ByteSource, format_hint: str | None = None) -> str:
-    """Analyze ``src`` inside ``ctx``; returns the format used. Never raises for bad input."""
-    fmt = format_hint or detect_format(src, name=ctx.name if ctx.depth == 0 else (ctx.member or ""))
-    ctx.formats.append(fmt)
-    if fmt not in formats.ANALYZERS:
-        if fmt == formats.UNKNOWN and src.size > 0:
-            ctx.add(
-                finding("MH904", f"unrecognised binary format ({src.size} bytes)", evidence=src.read_at(0, 16).hex())
-            )
-        return fmt
+    """Analyze ``src`` inside ``ctx`` with every analysis it gets; returns the primary format.
+
+    Never raises for bad input: detection runs inside the same guard as the analyzers, so a
+    detection failure is a finding (MH901/MH902/MH903) like an analyzer's."""
+    analyses: list[str] = [formats.UNKNOWN]
+    detected: list[str] | None = None
+    if format_hint:
+        analyses = [format_hint]
+    else:
+        name = ctx.name if ctx.depth == 0 else (ctx.member or "")
+        detected = _guarded(ctx, "format detection", lambda: detect_analyses(src, name, ctx.limits))
+        if detected is not None:
+            analyses = detected
+    primary = analyses[0]
+    ctx.formats.append(primary)
+    if ctx.depth == 0:
+        ctx.analyzed_as = analyses  # grows if a zip is found behind a pickle
+    ran = False
+    for fmt in analyses:
+        if fmt in formats.ANALYZERS:
+            ran = True
+            ctx.pickle_rest = None
+            _guarded(ctx, fmt, partial(_run, ctx, src, fmt))
+            if fmt in (formats.PICKLE, formats.JOBLIB) and ctx.pickle_rest is not None:
+                # Bytes follow the pickle: a zip behind it is read by zip loaders (a polyglot).
+                behind = _guarded(ctx, "format detection", partial(zip_behind, src))
+                if behind is not None and behind not in analyses:
+                    analyses.append(behind)
+    if not ran and primary == formats.UNKNOWN and src.size > 0 and detected is not None:
+        ctx.add(finding("MH904", f"unrecognised binary format ({src.size} bytes)", evidence=src.read_at(0, 16).hex()))
+    return primary
+
+
+def _run(ctx: ScanContext, src: ByteSource, fmt: str) -> None:
+    analyzer = _load(fmt)
+    assert analyzer is not None
+    ctx.check_time()
+    analyzer(ctx, src)
+
+
+def _guarded(ctx: ScanContext, what: str, work: Callable[[], _T]) -> _T | None:
+    """``work()``, with every failure turned into a finding (``None`` then): a limit MH902, malformed
+    input MH901, anything else MH903."""
     try:
-        analyzer = _load(fmt)
-        assert analyzer is not None
-        ctx.check_time()
-        analyzer(ctx, src)
+        return work()
     except LimitExceeded as exc:
-        ctx.add(finding("MH902", f"{fmt}: {exc}", evidence=str(exc)))
+        ctx.add(finding("MH902", f"{what}: {exc}", evidence=str(exc)))
     except MalformedInput as exc:
-        ctx.add(finding("MH901", f"{fmt}: {exc}", location=Location(offset=exc.offset), evidence=str(exc)))
+        ctx.add(finding("MH901", f"{what}: {exc}", location=Location(offset=exc.offset), evidence=str(exc)))
     except RecursionError:
-        ctx.add(finding("MH902", f"{fmt}: recursion limit reached", evidence="RecursionError"))
+        ctx.add(finding("MH902", f"{what}: recursion limit reached", evidence="RecursionError"))
     except MemoryError:
-        ctx.add(finding("MH902", f"{fmt}: out of memory while analyzing", evidence="MemoryError"))
+        ctx.add(finding("MH902", f"{what}: out of memory while analyzing", evidence="MemoryError"))
     except Exception as exc:
         log = logs.logger(__name__)
-        log.warning("analyzer for %s failed on %s: %r", fmt, ctx.member or ctx.name, exc, exc_info=True)
-        ctx.add(finding("MH903", f"{fmt} analyzer failed: {type(exc).__name__}: {exc}", evidence=repr(exc)[:500]))
-    return fmt
+        log.warning("%s failed on %s: %r", what, ctx.member or ctx.name, exc, exc_info=True)
+        label = f"{what} analyzer" if what in formats.ANALYZERS else what
+        ctx.add(finding("MH903", f"{label} failed: {type(exc).__name__}: {exc}", evidence=repr(exc)[:500]))
+    return None
 
 
 # Until hashlib is imported, sources up to this size are hashed with CPython's built-in SHA-256 (the
@@ -115,6 +149,8 @@ def scan_source(
     ctx = ScanContext(limits=limits, name=name, load_time=load_time)
     fmt = analyze_source(ctx, src, format_hint=format_hint)
     report = FileReport(path=name, format=fmt, sha256=sha256, findings=list(ctx.findings), size=src.size)
+    if len(ctx.analyzed_as) > 1:
+        report.analyzed_as = list(ctx.analyzed_as)
     report.bytes_read = src.bytes_read
     return report
 
@@ -181,7 +217,7 @@ def scan_path(
     on_file: Callable[[Path], None] | None = None,
     hash_limit: int | None = DEFAULT_HASH_LIMIT,
 ) -> list[FileReport]:
-    """Scan a file, or every file below a folder (format from bytes, never from the name).
+    """Scan a file, or every file below a folder (every analysis its bytes and its name call for).
 
     A folder is read as a repository: the Python code loading would run (``auto_map`` targets,
     loading scripts, remote-code modules and what they import) is judged as load-time code."""

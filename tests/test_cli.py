@@ -12,6 +12,7 @@ import pytest
 from malhug import cli
 from malhug.analyzers import formats
 from malhug.analyzers.context import ScanContext
+from malhug.analyzers.limits import DEFAULT_LIMITS, Limits
 from malhug.analyzers.source import ByteSource
 from malhug.core.model import Location, Severity
 from malhug.core.rules import finding
@@ -35,12 +36,12 @@ def _fake_analyzer(ctx: ScanContext, src: ByteSource) -> None:
 def fake_format(monkeypatch: pytest.MonkeyPatch) -> None:
     import malhug.analyzers.dispatch as dispatch
 
-    real_detect = dispatch.detect_format
+    real_detect = dispatch.detect_analyses
 
-    def detect(src: ByteSource, name: str = "") -> str:
-        return "test-format" if src.read_at(0, len(MAGIC)) == MAGIC else real_detect(src, name)
+    def detect(src: ByteSource, name: str = "", limits: Limits = DEFAULT_LIMITS) -> list[str]:
+        return ["test-format"] if src.read_at(0, len(MAGIC)) == MAGIC else real_detect(src, name, limits)
 
-    monkeypatch.setattr(dispatch, "detect_format", detect)
+    monkeypatch.setattr(dispatch, "detect_analyses", detect)
     monkeypatch.setitem(formats.ANALYZERS, "test-format", "tests.test_cli:_fake_analyzer")
 
 

@@ -4,6 +4,13 @@ A stream may hold several pickles (``pickle.dump`` called repeatedly, dill sessi
 files: magic number, protocol, sys_info, model, storage keys, then raw storage bytes), and joblib
 streams interleave raw array blocks. A stream that breaks part-way is judged up to the fault, then
 the fault is reported (MH901); a limit hit is judged up to the limit, then re-raised (MH902).
+
+A stream reached from text-looking bytes (a file that decodes as text, analyzed as a pickle because
+the unpickler can walk it to an import or call, see ``containers/reach.py``) is judged the same way,
+but a break where the C unpickler also stops is not reported: every loader stops there with an
+error, so nothing after it runs and nothing is left unanalyzed. What it reaches before is judged as
+in any pickle (a dangerous or unknown callable is reported). A break *before* the unpickler's stop
+(our machine gave up earlier) is still MH901.
 """
 
 from __future__ import annotations
@@ -93,6 +100,20 @@ def _interpret(ctx: ScanContext, data: bytes, partial: bool) -> _Run:
     return run
 
 
+def _unpickler_stops_there(ctx: ScanContext, src: ByteSource, data: bytes, fault: MalformedInput) -> bool:
+    """Whether ``fault`` is in a text-looking stream at or after where the C unpickler stops."""
+    from malhug.analyzers.containers.reach import walk
+    from malhug.analyzers.containers.sniff_text import decode_text
+
+    if fault.offset is None or decode_text(data[:4096], complete=len(data) <= 4096) is None:
+        return False
+    reach = walk(src, ctx.limits, data[:65536], first_only=False)
+    if reach.limited:
+        return False
+    # Both ran out of data (the machine names the last opcode's offset, the walk the end).
+    return reach.stop <= fault.offset or (isinstance(fault, Truncated) and reach.stop >= src.size)
+
+
 def _analyze(ctx: ScanContext, src: ByteSource) -> None:
     # Read a prefix and grow it only while the pickles go on: a legacy checkpoint's pickles are its
     # first kilobytes, whatever gigabytes of raw storages follow them.
@@ -110,6 +131,8 @@ def _analyze(ctx: ScanContext, src: ByteSource) -> None:
     if not data:
         run.fault = MalformedInput("empty pickle stream", 0)
     Judge(ctx, run.machine.trace, run.roots, run.folder).run()
+    if run.fault is not None and _unpickler_stops_there(ctx, src, data, run.fault):
+        run.fault = None
     if run.fault is not None:
         where = f" after {run.count} complete pickle(s)" if run.count else ""
         ctx.add(
@@ -129,5 +152,8 @@ def _analyze(ctx: ScanContext, src: ByteSource) -> None:
                 evidence=data[run.trailing : run.trailing + 16].hex(),
             )
         )
+    ctx.pickle_rest = run.trailing
+    if run.fault is not None and not isinstance(run.fault, Truncated):
+        ctx.pickle_rest = run.fault.offset
     if run.limit is not None:
         raise run.limit

@@ -19,11 +19,16 @@ from malhug.core.rules import finding
 
 
 def decode_source(data: bytes) -> str:
-    """Source text: UTF-8 (with or without BOM), else latin-1 (every byte decodes)."""
+    """Source text as Python reads it: a BOM is dropped, a PEP 263 coding cookie is followed, else
+    UTF-8; bytes that do not decode never make it "not Python" (latin-1: every byte decodes)."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
     try:
-        return data.decode("utf-8-sig")
+        return data.decode("utf-8")
     except UnicodeDecodeError:
-        return data.decode("latin-1")
+        from malhug.analyzers.containers.sniff_text import source_encoding
+
+        return data.decode(source_encoding(data) or "latin-1", errors="replace")
 
 
 def _apply_suppressions(text: str, findings: list[Finding]) -> list[Finding]:

@@ -282,7 +282,7 @@ def sort_findings(findings: list[Finding] | tuple[Finding, ...]) -> list[Finding
 class FileReport(MutableRecord):
     """The findings and verdict of one scanned file (or why it could not be read)."""
 
-    _fields = ("path", "format", "sha256", "findings", "error", "size", "bytes_read")
+    _fields = ("path", "format", "sha256", "findings", "error", "size", "bytes_read", "analyzed_as")
 
     def __init__(
         self,
@@ -293,9 +293,13 @@ class FileReport(MutableRecord):
         error: str | None = None,
         size: int | None = None,
         bytes_read: int = 0,
+        analyzed_as: list[str] | None = None,
     ):
         self.path = path
         self.format = format
+        # Every format the file was analyzed as when it got more than one analysis (``format`` first);
+        # None otherwise. Optional in the JSON report.
+        self.analyzed_as = analyzed_as
         self.sha256 = sha256
         self.findings: list[Finding] = [] if findings is None else findings
         self.error = error
@@ -310,7 +314,7 @@ class FileReport(MutableRecord):
         return worst
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "path": self.path,
             "format": self.format,
             "sha256": self.sha256,
@@ -318,6 +322,9 @@ class FileReport(MutableRecord):
             "findings": [f.to_dict() for f in sort_findings(self.findings)],
             "error": self.error,
         }
+        if self.analyzed_as:
+            out["analyzed_as"] = list(self.analyzed_as)
+        return out
 
     @staticmethod
     def from_dict(data: dict[str, Any]) -> FileReport:
@@ -327,6 +334,7 @@ class FileReport(MutableRecord):
             sha256=data.get("sha256"),
             findings=[Finding.from_dict(f) for f in data.get("findings", [])],
             error=data.get("error"),
+            analyzed_as=data.get("analyzed_as"),
         )
 
 

@@ -29,7 +29,8 @@ def render(report: ScanReport, *, colour: bool = False, show_clean: bool = False
         v = file.verdict
         if v is Verdict.CLEAN and not show_clean and not file.findings:
             continue
-        lines.append(f"{c(_COLOURS[v], v.value.upper()):<12} {file.path}  [{file.format}]")
+        shown = " + ".join(file.analyzed_as) if file.analyzed_as else file.format  # every analysis it got
+        lines.append(f"{c(_COLOURS[v], v.value.upper()):<12} {file.path}  [{shown}]")
         if file.error:
             lines.append(f"    error: {file.error}")
         for f in sort_findings(file.findings):
