@@ -35,6 +35,10 @@ class Limits(Record):
     max_source_bytes: int
     # Wall-clock time for one top-level file, all nesting included.
     max_seconds: float
+    # Readers that run a C library in a killable worker process (HDF5): wall-clock time for one
+    # file's reading (within ``max_seconds``) and the worker's address space (RLIMIT_AS).
+    max_worker_seconds: float
+    max_worker_memory: int
 
     __slots__ = (
         "max_stream_bytes",
@@ -48,6 +52,8 @@ class Limits(Record):
         "max_members",
         "max_source_bytes",
         "max_seconds",
+        "max_worker_seconds",
+        "max_worker_memory",
     )
 
     def __init__(
@@ -63,6 +69,8 @@ class Limits(Record):
         max_members: int = 100_000,
         max_source_bytes: int = 8 * 1024 * 1024,
         max_seconds: float = 60.0,
+        max_worker_seconds: float = 30.0,
+        max_worker_memory: int = 1024 * 1024 * 1024,
     ):
         values = locals()  # the parameters, named as the slots
         for name in Limits.__slots__:
