@@ -63,8 +63,13 @@ class ReaderPool:
             self.worker = None
 
     def close(self) -> None:
-        with self.lock:
+        """Kill the worker (at exit, or after it sent something it should not have)."""
+        held = self.lock.acquire(timeout=5.0)
+        try:
             self.discard()
+        finally:
+            if held:
+                self.lock.release()
 
 
 # A process resource (like an open file), not analysis state: no finding or verdict depends on it.
@@ -77,9 +82,13 @@ def _serve(ctx: ScanContext, src: ByteSource, worker: WorkerProcess, deadline: f
     limits = ctx.limits
     job = {"size": src.size, "memory": limits.max_worker_memory, "max_members": limits.max_members}
     worker.send(proto.JOB, json.dumps(job).encode(), deadline)
-    served = 0
+    served = received = 0
     while True:
         kind, payload = worker.recv(deadline)
+        # What the worker sends back is bounded too: one heap string can be named by every attribute.
+        received += len(payload)
+        if received > limits.max_decompressed_bytes:
+            raise LimitExceeded("HDF5 attribute text", limits.max_decompressed_bytes, received)
         if kind == proto.READ and len(payload) == proto.READ_REQUEST.size:
             offset, length = proto.READ_REQUEST.unpack(payload)
             if length > proto.CHUNK:
@@ -112,7 +121,9 @@ class _Outcome:
 def _read(ctx: ScanContext, src: ByteSource) -> _Outcome:
     limits = ctx.limits
     deadline = min(ctx.deadline, time.monotonic() + limits.max_worker_seconds)
-    with POOL.lock:
+    if not POOL.lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
+        raise LimitExceeded("time waiting for the HDF5 reader (seconds)", limits.max_worker_seconds)
+    try:
         worker = POOL.get()
         events: list[Any] = []
         try:
@@ -128,6 +139,8 @@ def _read(ctx: ScanContext, src: ByteSource) -> _Outcome:
         except BaseException:
             POOL.discard()  # the source failed mid-job: the worker waits for a reply it never gets
             raise
+    finally:
+        POOL.lock.release()
 
 
 def _text_event(event: list[Any], fields: int) -> list[str]:

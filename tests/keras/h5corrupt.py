@@ -13,6 +13,9 @@ a time-out and RLIMIT_AS):
   by that size, so it never advances: reading any string attribute loops forever in C.
 - ``duplicated_header``: 16 bytes of the free space's (zero) body duplicated over the header of the
   last string object: an object of index 0 and size 0, the same endless loop.
+- ``btree_self_loop``: the root group's v1 B-tree node claims level 1 and names itself as its child;
+  libhdf5 recurses until the stack overflows (SIGSEGV): in the scanning process this killed
+  ``malhug scan`` (and would kill the language server).
 - ``huge_collection``: the collection says it is ``size`` bytes long and the superblock's end of file
   agrees; libhdf5 allocates and reads the whole collection to read one attribute (a file of tensors
   padded to that size passes its end-of-file check).
@@ -63,6 +66,16 @@ def duplicated_header(data: bytes) -> bytes:
     body = data[free_pos + 16 : free_pos + 32]
     assert body == bytes(16)
     return data[:last_pos] + body + data[last_pos + 16 :]
+
+
+def btree_self_loop(data: bytes) -> bytes:
+    tree = data.index(b"TREE")  # the root group's: h5py writes it first
+    out = bytearray(data)
+    out[tree + 5] = 1  # level: an internal node, whose children are B-tree nodes
+    # Signature, type, level, entries (2), left and right siblings (8 each), then key 0 (a heap
+    # offset, 8 bytes) and child 0.
+    struct.pack_into("<Q", out, tree + 24 + 8, tree)
+    return bytes(out)
 
 
 def huge_collection(data: bytes, size: int) -> bytes:

@@ -113,6 +113,16 @@ def test_worker_killed_mid_read_is_mh903_and_the_next_file_is_analyzed(nth: int)
     assert _worker_pid() != src.killed
 
 
+def test_libhdf5_crashing_on_a_btree_loop_is_mh903_and_what_was_read_stays() -> None:
+    report = _scan(BytesSource(h5corrupt.btree_self_loop(_lambda_h5())))
+    assert rules(report) == ["MH301", "MH903"]  # the root attributes were read before the crash
+    crash = report.findings[1]
+    assert "killed by SIGSEGV" in crash.message
+    assert report.verdict is Verdict.MALICIOUS
+    assert POOL.worker is None
+    assert _scan(BytesSource(h5_bytes(sequential(dense("d"))))).verdict is Verdict.CLEAN
+
+
 def test_collection_larger_than_the_memory_limit_is_mh902() -> None:
     data = h5corrupt.huge_collection(_lambda_h5(), 512 * MiB)
     src = h5corrupt.PaddedSource(data, 520 * MiB)
@@ -134,6 +144,14 @@ def test_bytes_the_reader_may_read_are_bounded() -> None:
     assert src.bytes_read <= MiB + h5worker.CHUNK
     assert POOL.worker is None  # it was mid-job: killed
     assert _scan(BytesSource(h5_bytes(sequential(dense("d"))))).verdict is Verdict.CLEAN
+
+
+def test_text_the_reader_sends_back_is_bounded() -> None:
+    big = sequential(*(dense(f"dense_{i}") for i in range(400)))  # ~40 KB of model_config
+    report = _scan(BytesSource(h5_bytes(big)), Limits(max_decompressed_bytes=16 * 1024))
+    assert rules(report) == ["MH902"]
+    assert "HDF5 attribute text exceeds the limit of 16384" in report.findings[0].message
+    assert _scan(BytesSource(h5_bytes(big))).verdict is Verdict.CLEAN
 
 
 def test_only_metadata_is_read_through_the_parents_source() -> None:
