@@ -38,12 +38,15 @@ def frame(kind: int, payload: bytes) -> bytes:
     return HEADER.pack(len(payload), kind) + payload
 
 
+# The only variables a worker inherits: it needs no token, proxy or library setting of the scan.
+CHILD_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR")
+
+
 def _child_env() -> dict[str, str]:
-    env = dict(os.environ)
+    env = {name: os.environ[name] for name in CHILD_ENV if name in os.environ}
     # One thread per numeric library: thread pools reserve address space the memory limit counts.
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         env[var] = "1"
-    env.pop("HDF5_PLUGIN_PATH", None)  # attributes need no filter, so no plugin is ever loaded
     return env
 
 

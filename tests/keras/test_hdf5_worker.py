@@ -165,9 +165,13 @@ def test_only_metadata_is_read_through_the_parents_source() -> None:
     assert 0 < report.bytes_read == src.bytes_read < 64 * 1024
 
 
-def test_worker_runs_confined() -> None:
+def test_worker_runs_confined(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_TOKEN", "hf_malhug_test_token")
+    POOL.close()
     _scan(BytesSource(h5_bytes(sequential(dense("d")))))
     pid = _worker_pid()
+    environ = Path(f"/proc/{pid}/environ").read_bytes()
+    assert b"hf_malhug_test_token" not in environ and b"HF_TOKEN" not in environ
     limits = Path(f"/proc/{pid}/limits").read_text()
     fsize = next(line for line in limits.splitlines() if line.startswith("Max file size"))
     assert fsize.split()[3:5] == ["0", "0"]
