@@ -34,6 +34,13 @@ from malhug.core.rules import finding
 
 CONFIG_ATTRS = ("model_config", "training_config")
 WORKER_MODULE = "malhug.analyzers.keras.h5worker"
+# When the reader fails on a resource (time, memory, a crash), the raw bytes are searched for Keras
+# configs this far into the file: libhdf5 stores a variable-length string whole inside its global
+# heap collection, and Keras writes model_config before any weight. Keras itself, with no limits,
+# may well read what our reader could not.
+RAW_WINDOW = 16 * 1024 * 1024
+RAW_MARKER = b'"class_name"'
+MAX_RAW_CONFIGS = 64
 
 
 class ReaderPool:
@@ -154,6 +161,8 @@ class _Findings:
 
     def __init__(self, ctx: ScanContext):
         self.ctx = ctx
+        self.config_read = False  # the root model_config attribute was analyzed
+        self.starved = False  # libhdf5 ran out of the reader's memory somewhere
 
     def event(self, event: list[Any]) -> None:
         tag = event[0]
@@ -167,6 +176,7 @@ class _Findings:
             self.malformed(member, f"HDF5 {what} {member} cannot be read: {message}")
         elif tag == "memory":
             _, member, message = _text_event(event, 3)
+            self.starved = True
             self.ctx.add(
                 finding(
                     "MH902",
@@ -215,6 +225,7 @@ class _Findings:
         if kind != "text" or not isinstance(value, str):
             raise WorkerDied("worker sent a malformed attribute value")
         if obj_name == "/" and attr in CONFIG_ATTRS:
+            self.config_read = self.config_read or attr == "model_config"
             scanner.scan_text(value, what=f"HDF5 attribute {attr}")
             return
         stripped = value.lstrip()
@@ -224,6 +235,24 @@ class _Findings:
                 logs.debug(__name__, "JSON attribute %s is not a Keras config", member)
             return
         scanner.scan(value)
+
+
+def _raw_configs(ctx: ScanContext, src: ByteSource) -> None:
+    """Keras configs in the raw bytes: each JSON string that names a ``class_name``, cut at the NUL
+    bytes around it (a heap object's size field before it, padding after it)."""
+    data = src.read_at(0, min(src.size, ctx.limits.max_stream_bytes, RAW_WINDOW))
+    pos, found = data.find(RAW_MARKER), 0
+    while pos >= 0 and found < MAX_RAW_CONFIGS:
+        ctx.check_time()
+        start = data.rfind(b"\x00", 0, pos) + 1
+        end = data.find(b"\x00", pos)
+        end = len(data) if end < 0 else end
+        text = data[start:end].decode("utf-8", "replace")
+        if text.lstrip().startswith("{"):
+            found += 1
+            member = f"offset {start}"
+            KerasConfigScanner(ctx, member=member).scan_text(text, what=f"Keras config at {member}", required=False)
+        pos = data.find(RAW_MARKER, end)
 
 
 def analyze(ctx: ScanContext, src: ByteSource) -> None:
@@ -237,7 +266,11 @@ def analyze(ctx: ScanContext, src: ByteSource) -> None:
     except WorkerDied as exc:  # a broken event: whatever sent it is not trusted with another file
         POOL.close()
         outcome.failure = exc
+    except LimitExceeded as exc:  # the walk stopped at a limit (it says so as its last event)
+        outcome.failure = exc
     failure = outcome.failure
+    if (findings.starved or isinstance(failure, (WorkerDied, LimitExceeded))) and not findings.config_read:
+        _raw_configs(ctx, src)
     if isinstance(failure, WorkerDied):
         ctx.add(
             finding(

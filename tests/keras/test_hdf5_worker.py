@@ -20,7 +20,7 @@ import pytest
 
 from malhug.analyzers.dispatch import scan_source
 from malhug.analyzers.keras import h5worker
-from malhug.analyzers.keras.hdf5 import POOL
+from malhug.analyzers.keras.hdf5 import POOL, RAW_WINDOW
 from malhug.analyzers.limits import Limits
 from malhug.analyzers.source import BytesSource
 from malhug.core.model import Category, FileReport, Verdict
@@ -68,15 +68,25 @@ def test_endless_loop_in_libhdf5_is_mh902_and_the_worker_is_replaced(corrupt) ->
     pid, started = _worker_pid(), POOL.started
     report = _scan(BytesSource(data), QUICK)
     assert report.format == "hdf5"
-    assert rules(report) == ["MH902"]
-    (f,) = report.findings
-    assert f.category is Category.RESOURCE_ABUSE
-    assert "HDF5 reading time (seconds) exceeds the limit of 1" in f.message
-    assert report.verdict is Verdict.SUSPICIOUS
+    assert rules(report) == ["MH301", "MH902"]
+    lam, limit = report.findings
+    assert limit.category is Category.RESOURCE_ABUSE
+    assert "HDF5 reading time (seconds) exceeds the limit of 1" in limit.message
+    # The config was never read through libhdf5: it is found in the raw bytes of the heap.
+    config_at = data.index(b'{"class_name": "Sequential"')
+    assert lam.location.member == f"offset {config_at}"
+    assert "'echo malhug'" in lam.evidence and lam.category is Category.COMMAND_EXEC
+    assert report.verdict is Verdict.MALICIOUS
     assert POOL.worker is None and _gone(pid)  # killed and reaped
     after = _scan(BytesSource(_lambda_h5()))
     assert "MH301" in rules(after) and after.verdict is Verdict.MALICIOUS
     assert POOL.started == started + 1 and _worker_pid() != pid
+
+
+def test_endless_loop_in_a_benign_file_is_suspicious_only() -> None:
+    report = _scan(BytesSource(h5corrupt.free_space_size_zero(h5_bytes(sequential(dense("d"))))), QUICK)
+    assert rules(report) == ["MH902"]
+    assert report.verdict is Verdict.SUSPICIOUS
 
 
 class _KillingSource(BytesSource):
@@ -127,21 +137,22 @@ def test_collection_larger_than_the_memory_limit_is_mh902() -> None:
     data = h5corrupt.huge_collection(_lambda_h5(), 512 * MiB)
     src = h5corrupt.PaddedSource(data, 520 * MiB)
     report = _scan(src, Limits(max_worker_memory=256 * MiB))
-    assert set(rules(report)) == {"MH902"}
-    members = {f.location.member for f in report.findings}
-    assert {"model_config", "keras_version"} <= members
-    assert all("needs more memory than the reader's limit" in f.message for f in report.findings)
-    assert report.verdict is Verdict.SUSPICIOUS
-    assert src.bytes_read < MiB  # refused before any of the collection was read
+    limits = [f for f in report.findings if f.rule == "MH902"]
+    assert {"model_config", "keras_version"} <= {f.location.member for f in limits}
+    assert all("needs more memory than the reader's limit" in f.message for f in limits)
+    # Keras, with no such limit, would read the config: it is found in the raw bytes instead.
+    assert set(rules(report)) == {"MH301", "MH902"}
+    assert report.verdict is Verdict.MALICIOUS
+    assert src.bytes_read <= RAW_WINDOW + MiB  # the raw window; the collection was never read whole
 
 
 def test_bytes_the_reader_may_read_are_bounded() -> None:
     data = h5corrupt.huge_collection(_lambda_h5(), 8 * MiB)
     src = h5corrupt.PaddedSource(data, 16 * MiB)
     report = _scan(src, Limits(max_stream_bytes=MiB))
-    assert rules(report) == ["MH902"]
-    assert "HDF5 metadata bytes read exceeds the limit of 1.04858e+06" in report.findings[0].message
-    assert src.bytes_read <= MiB + h5worker.CHUNK
+    assert rules(report) == ["MH301", "MH902"]
+    assert "HDF5 metadata bytes read exceeds the limit of 1.04858e+06" in report.findings[1].message
+    assert src.bytes_read <= 2 * MiB + h5worker.CHUNK  # the reader's bytes, then the raw window
     assert POOL.worker is None  # it was mid-job: killed
     assert _scan(BytesSource(h5_bytes(sequential(dense("d"))))).verdict is Verdict.CLEAN
 
