@@ -9,8 +9,9 @@ the strings live and where libhdf5 was found to loop. On every input:
 - the reader is bounded: a small ``max_worker_seconds`` and ``max_worker_memory`` (a hang or a huge
   allocation is MH902, never a hung test);
 - never ``clean`` when the payload is reachable: if the verdict is clean and the Lambda's bytecode is
-  still in the file, h5py itself (as Keras loads it, in a subprocess with a time-out) must not be able
-  to read an attribute holding it;
+  still in the file, h5py itself (as Keras loads it, in a subprocess with a time-out) must not find
+  a ``Lambda`` layer holding it in ``model_config`` (a mutation that breaks the layer's
+  ``class_name`` key leaves the bytes in place but nothing Keras would build);
 - nothing ran: the sentinel file does not exist.
 """
 
@@ -91,21 +92,28 @@ def _mutated_h5(draw: st.DrawFn) -> bytes:
 
 
 _LOADER = """
-import io, sys, h5py
+import io, json, sys, h5py
 marker = sys.argv[1]
-def texts(obj):
-    for key in obj.attrs:
-        value = obj.attrs[key]
-        value = value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
-        yield value
+def lambdas(node):
+    if isinstance(node, dict):
+        if node.get("class_name") == "Lambda" and isinstance(node.get("config"), dict):
+            yield json.dumps(node["config"].get("function"))
+        for value in node.values():
+            yield from lambdas(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from lambdas(value)
 with h5py.File(io.BytesIO(sys.stdin.buffer.read()), "r") as f:
-    found = any(marker in t for t in texts(f))
+    text = f.attrs["model_config"]
+    text = text.decode("utf-8") if isinstance(text, bytes) else str(text)
+    found = any(marker in function for function in lambdas(json.loads(text)))
 print("REACHABLE" if found else "UNREACHABLE")
 """
 
 
 def _h5py_reads_the_payload(data: bytes) -> bool:
-    """Whether h5py, as Keras would use it, finds the payload in a root attribute (never loads it)."""
+    """Whether Keras would build the payload's Lambda: h5py reads ``model_config``, it is JSON, and a
+    layer of class ``Lambda`` holds the payload's bytecode intact (nothing is ever loaded)."""
     marker = _payload_b64().replace("\n", "")[:60]
     try:
         proc = subprocess.run(
