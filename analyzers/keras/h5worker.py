@@ -16,7 +16,8 @@ found as ``EVENT`` frames (JSON lists, below) and ends the job with ``DONE``:
 - ``["attrerr", member, message]``, ``["broken", member, what, message]``: unreadable metadata;
 - ``["memory", member, message]``: libhdf5 could not allocate what the file declares;
 - ``["extlink", path, filename, target]``: an external link (never followed);
-- ``["limit", what, limit, actual]``, ``["malformed", message]``: the walk stopped.
+- ``["limit", what, limit, actual]``, ``["malformed", message]``: the walk stopped;
+- ``["crash", message]``: our own code raised (the worker then exits; the parent reports MH903).
 """
 
 from __future__ import annotations
