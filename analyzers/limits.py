@@ -41,6 +41,10 @@ class Limits(Record):
     # Statements of one Python source (CPython's tree, counted before libcst parses it): the largest
     # real loading scripts and modeling files hold a few thousand (#15).
     max_source_statements: int
+    # Readers that run a C library in a killable worker process (HDF5): wall-clock time for one
+    # file's reading (within ``max_seconds``) and the worker's address space (RLIMIT_AS).
+    max_worker_seconds: float
+    max_worker_memory: int
 
     __slots__ = (
         "max_stream_bytes",
@@ -56,6 +60,8 @@ class Limits(Record):
         "max_seconds",
         "max_decoder_memory",
         "max_source_statements",
+        "max_worker_seconds",
+        "max_worker_memory",
     )
 
     def __init__(
@@ -73,6 +79,8 @@ class Limits(Record):
         max_seconds: float = 60.0,
         max_decoder_memory: int = 256 * 1024 * 1024,
         max_source_statements: int = 20_000,
+        max_worker_seconds: float = 30.0,
+        max_worker_memory: int = 1024 * 1024 * 1024,
     ):
         values = locals()  # the parameters, named as the slots
         for name in Limits.__slots__:
