@@ -21,6 +21,7 @@ from malhug.analyzers.source import BytesSource, FileSource
 from malhug.core.model import FileReport
 from malhug.core.rules import finding
 from malhug.hub import select
+from malhug.hub.bounded import shown_path, unsafe_path
 from malhug.hub.cache import VerdictCache
 from malhug.hub.http import HubError, HubHttp
 from malhug.hub.localcache import LocalFile, find_blob
@@ -37,6 +38,8 @@ CODE_CONFIGS = AUTO_MAP_CONFIGS
 REPO_LEVEL_ERRORS = {"gated", "unauthorized", "rate-limited", "cancelled"}
 UNSAFE_HUB_STATUSES = {"unsafe", "suspicious", "caution", "malicious", "infected"}
 Progress = Callable[[str, int, int], None]
+# The report that carries findings about the listing itself (MH605); the CLI shows it as the repository.
+LISTING_PATH = "(file listing)"
 
 
 @dataclass
@@ -58,6 +61,8 @@ class Job:
     texts: dict[str, str] = field(default_factory=dict)  # source of the code files read whole, by path
     # Model code that loading runs: auto_map targets, remote-code modules and what they import.
     loaded: set[str] = field(default_factory=set)
+    # Set when the listing was not read to its end: (entries read, why it stopped).
+    listing_cut: tuple[int, str] | None = None
 
 
 def _needs_content(job: Job, planned: select.Planned) -> bool:
@@ -250,9 +255,46 @@ def _hub_notes(reports: dict[str, FileReport], security: dict[str, dict[str, Any
             )
 
 
+def _listing_reports(job: Job, listed: list[RemoteFile] | list[LocalFile]) -> dict[str, FileReport]:
+    """Findings about the listing itself: names that leave the repository (MH606, never fetched) and a
+    listing that was not read to its end (MH605)."""
+    out: dict[str, FileReport] = {}
+    for f in listed:
+        why = unsafe_path(f.path)
+        if why is not None:
+            shown = shown_path(f.path)
+            out[f.path] = FileReport(
+                path=shown,
+                format="unknown",
+                size=f.size,
+                findings=[
+                    finding(
+                        "MH606",
+                        f"the listing names {shown!r}, {why}; it was not downloaded",
+                        evidence=shown,
+                    )
+                ],
+            )
+    if job.listing_cut is not None:
+        seen, why = job.listing_cut
+        out[LISTING_PATH] = FileReport(
+            path=LISTING_PATH,
+            format="hub-listing",
+            findings=[
+                finding(
+                    "MH605",
+                    f"only {seen} entries of the file listing were read ({why}); the rest were never seen or scanned",
+                    evidence=f"entries_read={seen}",
+                )
+            ],
+        )
+    return out
+
+
 def scan_revision(job: Job, listed: list[RemoteFile] | list[LocalFile], *, remote: bool) -> RepoScan:
     """Scan what matters among ``listed`` (remote listing or cached snapshot files)."""
-    by_path: dict[str, Any] = {f.path: f for f in listed}
+    reports: dict[str, FileReport] = _listing_reports(job, listed)
+    by_path: dict[str, Any] = {f.path: f for f in listed if unsafe_path(f.path) is None}
     planned = select.plan(by_path)
     # The configs first: they say which code loading runs.
     planned.sort(key=lambda p: (p.path not in CODE_CONFIGS, p.path))
@@ -260,7 +302,6 @@ def scan_revision(job: Job, listed: list[RemoteFile] | list[LocalFile], *, remot
         for p in planned[MAX_SCANNED_FILES:]:
             job.skipped[p.path] = f"more than {MAX_SCANNED_FILES} files to scan in one revision"
         planned = planned[:MAX_SCANNED_FILES]
-    reports: dict[str, FileReport] = {}
     # Code is scanned after the configs and the weights, following imports from what loading runs.
     # Dataset repositories: only the loading scripts and the modules they import are code; other .py
     # are data. Model repositories: every .py is scanned; what trust_remote_code imports as load-time code.
