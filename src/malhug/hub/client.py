@@ -17,8 +17,8 @@ from typing import Any, Final
 import httpx2
 
 from malhug.hub import localcache, select
-from malhug.hub.cache import VerdictCache
 from malhug.hub.bounded import DEFAULT_BOUNDS, Bounds, unsafe_path
+from malhug.hub.cache import VerdictCache
 from malhug.hub.http import Cut, HubError, HubHttp, new_session
 from malhug.hub.remote import FULL_SHA, RemoteFile, file_security, list_commits, list_files, revision_info
 from malhug.hub.scanner import REPO_LEVEL_ERRORS, Job, Progress, scan_revision
