@@ -39,6 +39,7 @@ class Bounds:
     file_bytes: int = 64 * 2**20  # one file read with no length of its own (callers always pass one)
     deadline: float = 120.0  # seconds for one request, from sending it to its last byte
     max_pages: int = 1_000  # pages of one paginated list (100,000 files at 100 per page)
+    listing_files: int = 100_000  # entries of a revision's file listing read; past it: MH605
     max_redirects: int = 5
     message_chars: int = 300  # text a server chose, as shown to the user
 

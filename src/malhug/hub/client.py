@@ -225,7 +225,7 @@ class HubClient:
         http: HubHttp, repo_type: str, repo_id: str, sha: str, cut: Cut | None = None
     ) -> list[RemoteFile]:
         """The revision's files; the ones we scan carry the Hub's own scan status when it has one."""
-        listed = list_files(http, repo_type, repo_id, sha, cut=cut)
+        listed = list_files(http, repo_type, repo_id, sha, max_files=http.bounds.listing_files, cut=cut)
         risky = [p.path for p in select.plan(f.path for f in listed if unsafe_path(f.path) is None)]
         try:
             security = file_security(http, repo_type, repo_id, sha, risky) if risky else {}

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from malhug.analyzers.api import DEFAULT_LIMITS, Limits, scan_source
+from malhug.analyzers.limits import LimitExceeded
 from malhug.analyzers.scripts.repo import AUTO_MAP_CONFIGS
 from malhug.analyzers.source import BytesSource, FileSource
 from malhug.core.model import FileReport
@@ -25,7 +26,7 @@ from malhug.hub.bounded import shown_path, unsafe_path
 from malhug.hub.cache import VerdictCache
 from malhug.hub.http import HubError, HubHttp
 from malhug.hub.localcache import LocalFile, find_blob
-from malhug.hub.rangesource import HttpRangeSource
+from malhug.hub.rangesource import HttpRangeSource, RemoteReadError
 from malhug.hub.remote import RemoteFile
 from malhug.hub.types import RepoScan
 
@@ -87,18 +88,29 @@ def _drop_budget_findings(report: FileReport) -> None:
     report.findings = [f for f in report.findings if not (f.rule == "MH902" and "download budget" in f.message)]
 
 
+def _scan_remote_source(
+    src: HttpRangeSource, name: str, limits: Limits, sha: str | None, hint: str | None
+) -> FileReport:
+    """``scan_source`` over the network: a read that fails where the analyzers do not guard it (format
+    detection) is still this file's error, never the whole scan's crash."""
+    try:
+        return scan_source(src, name=name, limits=limits, sha256=sha, format_hint=hint)
+    except (RemoteReadError, LimitExceeded) as exc:
+        return FileReport(path=name, format="unknown", sha256=sha, error=f"could not read {name}: {exc}")
+
+
 def _scan_ranged(job: Job, rf: RemoteFile, planned: select.Planned, url: str, what: str) -> tuple[FileReport, bool]:
     """A large file read by ranges; returns the report and whether it was complete (cacheable)."""
     assert job.http is not None
     src = HttpRangeSource(job.http, url, rf.size, budget=job.max_download, what=what)
     name, sha, hint = rf.path, rf.lfs_sha256, planned.format_hint
-    report = scan_source(src, name=name, limits=job.limits, sha256=sha, format_hint=hint)
+    report = _scan_remote_source(src, name, job.limits, sha, hint)
     read = src.bytes_read
     analyzed = rf.size
     if src.budget_hit and src.error is None:
         # The format needs the whole file: analyze the prefix the cap pays for (payloads sit up front).
         view = src.prefix()
-        report = scan_source(view, name=name, limits=job.limits, sha256=sha, format_hint=hint)
+        report = _scan_remote_source(view, name, job.limits, sha, hint)
         read += view.bytes_read
         analyzed = view.size
         src.error, src.error_kind = view.error, view.error_kind
