@@ -6,7 +6,8 @@
   (up to ``limit`` bytes, a safety net for a broken client); without a ``Content-Length`` in
   ``headers`` the body is framed by closing the connection. With ``status=200`` on a file URL this
   is a server that ignores ``Range``; ``headers={"Content-Length": str(2**62)}`` an absurd length.
-- ``slow``: ``body`` sent one byte every ``interval`` seconds (slowloris), with its true length.
+- ``slow``: ``body`` sent one byte every ``interval`` seconds (slowloris), with its true length;
+  ``slow-headers``: the status line and headers themselves trickled that way.
 - ``answer``: exactly ``status``, ``headers`` and ``body`` (a 10^6-sibling JSON, a bad
   ``Content-Length``, a ``Content-Range`` from the wrong offset, ``Content-Encoding: gzip``...);
   a ``Content-Length`` in ``headers`` replaces the true one.
@@ -67,6 +68,14 @@ def serve(handler: Handler, req: Request, hostile: Hostile) -> None:
         _head(handler, req, hostile.status, {"Content-Length": str(len(hostile.body)), **hostile.headers})
         for i in range(len(hostile.body)):
             _write(handler, req, hostile.body[i : i + 1])
+            time.sleep(hostile.interval)
+        return
+    if mode == "slow-headers":
+        req.status = hostile.status
+        head = f"HTTP/1.1 {hostile.status} OK\r\nContent-Length: 2\r\nX-Pad: {'x' * 200}\r\n\r\n{{}}".encode()
+        for i in range(len(head)):
+            handler.wfile.write(head[i : i + 1])
+            handler.wfile.flush()
             time.sleep(hostile.interval)
         return
     if mode == "endless":

@@ -35,6 +35,8 @@ from malhug.hub.bounded import (
     parse_json,
     redirect_target,
 )
+from malhug.hub.deadline import set_deadline
+from malhug.hub.deadline import transport as deadline_transport
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +65,7 @@ def _retry_after(headers: httpx2.Headers) -> float | None:
 def new_session(timeout: float) -> httpx2.Client:
     """An HTTP client for the Hub (thread-safe; making one costs tens of milliseconds, so it is shared)."""
     return httpx2.Client(
+        transport=deadline_transport(),
         timeout=httpx2.Timeout(timeout),
         follow_redirects=False,
         headers={"User-Agent": f"malhug/{__version__}", "Accept-Encoding": "identity"},
@@ -132,7 +135,8 @@ class HubHttp:
 
     @contextmanager
     def _redacted(self) -> Iterator[None]:
-        """Errors leave with the token blanked out, whatever a server echoed into them."""
+        """Errors leave with the token blanked out, whatever a server echoed into them; the request's
+        deadline ends with the call."""
         try:
             yield
         except HubError as exc:
@@ -140,6 +144,8 @@ class HubHttp:
                 exc.message = exc.message.replace(self._token, "hf_***")
                 exc.args = (exc.message,)
             raise
+        finally:
+            set_deadline(None)
 
     def check_cancel(self) -> None:
         if self.cancel is not None and self.cancel.is_set():
@@ -173,13 +179,16 @@ class HubHttp:
             self.check_cancel()
             attempt += 1
             deadline = time.monotonic() + self.bounds.deadline
+            set_deadline(deadline)
             try:
                 request = self._client.build_request(
                     method, url, params=params, data=data, headers=self._headers_for(url, headers)
                 )
                 response = self._client.send(request, stream=True)
             except httpx2.TimeoutException as exc:
-                raise HubError("timeout", f"{origin} did not answer within {self.timeout:g}s ({what})") from exc
+                raise HubError(
+                    "timeout", self._late(deadline, f"{origin} did not answer within {self.timeout:g}s", what)
+                ) from exc
             except httpx2.HTTPError as exc:
                 detail = clean_text(str(exc), 200)
                 raise HubError("network", f"cannot reach {origin} ({what}): {type(exc).__name__}: {detail}") from exc
@@ -208,6 +217,7 @@ class HubHttp:
         ``truncate``: a longer body is cut at ``cap`` (file reads ask for a length); otherwise a body
         over ``cap`` is an error (an API answer must be whole).
         """
+        set_deadline(deadline)
         check_encoding(response.headers, what)
         declared = content_length(response.headers, what)
         if declared is not None and declared > cap and not truncate:
@@ -226,13 +236,20 @@ class HubHttp:
                     )
                 self.check_cancel()
         except httpx2.TimeoutException as exc:
-            raise HubError("timeout", f"reading {what} stalled for more than {self.timeout:g}s") from exc
+            raise HubError(
+                "timeout", self._late(deadline, f"reading {what} stalled for more than {self.timeout:g}s", what)
+            ) from exc
         except httpx2.HTTPError as exc:
             detail = clean_text(str(exc), 200)
             raise HubError("network", f"reading {what} failed: {type(exc).__name__}: {detail}") from exc
         finally:
             self._count(len(body), file=file)
         return bytes(body[:cap])
+
+    def _late(self, deadline: float, stalled: str, what: str) -> str:
+        if time.monotonic() >= deadline - 0.01:
+            return f"{what} took longer than {self.bounds.deadline:g}s to arrive (slow or endless)"
+        return stalled if stalled.endswith(f"({what})") or what in stalled else f"{stalled} ({what})"
 
     def _drain_error(self, response: httpx2.Response, deadline: float, what: str) -> None:
         """Read a little of an error answer (its headers say what went wrong), never all of it."""
