@@ -48,6 +48,7 @@ DEFAULT_BOUNDS = Bounds()
 
 # A JSON string, escapes included (the unrolled form runs in linear time on any input).
 _JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
+_PAIR = re.compile(rb"\[\]|\{\}")
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]+")
 
@@ -106,12 +107,12 @@ def parse_json(body: bytes, *, max_items: int, max_depth: int, what: str) -> Any
         raise HubError("limit", f"the Hub's answer for {what} holds more than {max_items} values; refused")
     brackets = skeleton.translate(None, _NOT_BRACKETS)
     for _ in range(max_depth):
-        peeled = brackets.replace(b"[]", b"").replace(b"{}", b"")
+        peeled = _PAIR.sub(b"", brackets)  # one level per pass (two chained replaces could peel two)
         if peeled == brackets:
             break
         brackets = peeled
     else:
-        if b"[]" in brackets or b"{}" in brackets:
+        if _PAIR.search(brackets):
             raise HubError("limit", f"the Hub's answer for {what} nests deeper than {max_depth} levels; refused")
     try:
         return json.loads(body)
