@@ -174,6 +174,15 @@ def test_range_ignored_with_an_endless_body(hub: FakeHub, make_client: Callable[
     assert served < 64 * MiB  # the client hung up; the server stopped at its socket buffers
 
 
+@pytest.mark.parametrize("length", ["abc", "-1", str(2**62)])
+def test_bad_content_length_on_a_file(hub: FakeHub, make_client: Callable[..., HubClient], length: str) -> None:
+    _model(hub, {"w.pkl": P.evil_pickle()})
+    hub.hostile("endless", match="/w.pkl", headers={"Content-Length": length}, body=P.evil_pickle(), limit=8 * MiB)
+    scan = make_client().scan_repo("org/model")
+    (report,) = scan.files
+    assert report.verdict is not Verdict.CLEAN and scan.bytes_read <= len(P.evil_pickle()) + 1 + 65536
+
+
 def test_range_answered_from_the_wrong_offset_is_refused(hub: FakeHub) -> None:
     _model(hub)
     hub.hostile("answer", match="/w.pkl", status=206, headers={"Content-Range": "bytes 0-3/10"}, body=b"abcd")

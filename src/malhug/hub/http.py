@@ -6,7 +6,10 @@ and retry a 429 up to five times with sleeps nobody can cancel, which an editor 
 JSON they return is parsed with huggingface_hub's own types (``RepoFile``, ``GitCommitInfo``).
 
 The token goes to the Hub origin only: LFS content is 302-redirected to a CDN origin, which receives
-no ``Authorization`` header. Nothing here logs a token.
+no ``Authorization`` header. Nothing here logs a token, and errors have it blanked out whatever a
+server echoes. The endpoint is not trusted to be finite or well-formed: every answer is bounded
+(``bounded.Bounds``: bytes per kind of answer, JSON values and nesting, pages, redirects to http(s)
+only, and a total deadline per request enforced on every socket read, ``deadline.py``).
 """
 
 from __future__ import annotations
