@@ -182,6 +182,14 @@ CALLS: dict[str, Callable[[HubHttp], object]] = {
 )
 @example(call="file", answers=[{"status": 302, "headers": {"Location": "//"}, "body": b"", "endless": False}])
 @example(call="range", answers=[{"status": 200, "headers": {}, "body": b"x", "endless": True}])
+@example(call="file", answers=[{"status": 301, "headers": {"Location": "http://[::"}, "body": b"", "endless": False}])
+@example(
+    call="file", answers=[{"status": 302, "headers": {"Location": "http://h:99999/"}, "body": b"", "endless": False}]
+)
+@example(
+    call="tree",
+    answers=[{"status": 200, "headers": {"Link": '<http://[::>; rel="next"'}, "body": b"[]", "endless": False}],
+)
 def test_http_layer_answers_or_raises_hub_error(call: str, answers: list[dict[str, Any]]) -> None:
     server = Server(answers)
     with _http(server) as http:

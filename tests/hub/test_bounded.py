@@ -63,6 +63,11 @@ def test_redirects_and_pages() -> None:
     for bad in ("file:///etc/passwd", "ftp://h/x", "http://h/x", "data:,x"):
         with pytest.raises(HubError, match="refused"):
             redirect_target("https://h/a", bad, "x")
+    for malformed in ("http://[::", "http://h:99999/", "http://h:x/"):  # found by the fuzz target
+        with pytest.raises(HubError, match="malformed"):
+            redirect_target("http://h/a", malformed, "x")
+        with pytest.raises(HubError, match="malformed"):
+            next_page("http://h/api/x", malformed, "http://h", "x")
     assert next_page("http://h/api/x", "/api/x?p=2", "http://h", "x") == "http://h/api/x?p=2"
     assert next_page("http://h/api/x", None, "http://h", "x") is None
     with pytest.raises(HubError, match="another server"):

@@ -127,10 +127,14 @@ def same_origin(a: str, b: str) -> bool:
 
 def redirect_target(current: str, location: str, what: str) -> str:
     """Where a redirect leads; only http(s), never from https down to http."""
-    target = urljoin(current, location.strip())
-    parts = urlsplit(target)
+    try:
+        target = urljoin(current, location.strip())
+        parts = urlsplit(target)
+        host, _port = parts.hostname, parts.port
+    except ValueError as exc:
+        raise HubError("network", f"the server redirected {what} to a malformed URL; refused") from exc
     scheme = parts.scheme.lower()
-    if scheme not in ("http", "https") or not parts.hostname:
+    if scheme not in ("http", "https") or not host:
         raise HubError("network", f"the server redirected {what} to a {scheme or 'relative'}: URL; refused")
     if urlsplit(current).scheme.lower() == "https" and scheme == "http":
         raise HubError("network", f"the server redirected {what} from https to plain http; refused")
@@ -141,8 +145,13 @@ def next_page(current: str, link: str | None, endpoint: str, what: str) -> str |
     """The next page of a paginated list; it must stay on the Hub's own origin."""
     if not link:
         return None
-    target = urljoin(current, link.strip())
-    if not same_origin(target, endpoint):
+    try:
+        target = urljoin(current, link.strip())
+        same = same_origin(target, endpoint)
+        urlsplit(target).port  # noqa: B018 -- a malformed port raises here, not later
+    except ValueError as exc:
+        raise HubError("network", f"the Hub's next page of {what} is a malformed URL") from exc
+    if not same:
         raise HubError("network", f"the Hub's next page of {what} points to another server; refused")
     return target
 

@@ -192,7 +192,7 @@ class HubHttp:
                 raise HubError(
                     "timeout", self._late(deadline, f"{origin} did not answer within {self.timeout:g}s", what)
                 ) from exc
-            except httpx2.HTTPError as exc:
+            except (httpx2.HTTPError, httpx2.InvalidURL) as exc:
                 detail = clean_text(str(exc), 200)
                 raise HubError("network", f"cannot reach {origin} ({what}): {type(exc).__name__}: {detail}") from exc
             if response.status_code not in RETRY_STATUSES:
