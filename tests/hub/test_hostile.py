@@ -99,6 +99,32 @@ def test_a_tree_page_of_a_million_entries_is_refused(hub: FakeHub, make_client: 
     assert "announces" in (scan.error or "")  # refused on its Content-Length, before reading the body
 
 
+def _peak(run: Callable[[], object]) -> int:
+    """Bytes of Python memory allocated at the peak of ``run`` (allocations counted, not time)."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        run()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_a_million_entry_tree_page_costs_bounded_memory(hub: FakeHub, make_client: Callable[..., HubClient]) -> None:
+    """The campaign's 10^6-entry tree page cost 656 MB; sent without a length (read until the bound)."""
+    _model(hub)
+    entry = b'{"type":"file","path":"a.txt","size":1,"oid":"' + b"a" * 40 + b'"}'
+    page = b"[" + b",".join([entry] * 10**6) + b"]"
+    hub.hostile("endless", match="/tree/", body=page, limit=len(page))  # no Content-Length: framed by close
+    client = make_client(verdict_cache=None)
+    client.scan_repo("org/model")  # warm: imports and the shared session are not the answer's cost
+    scans = []
+    peak = _peak(lambda: scans.append(client.scan_repo("org/model")))
+    assert scans[0].verdict is Verdict.ERROR and "larger than the bound of 8388608 bytes" in (scans[0].error or "")
+    assert peak < 3 * 8 * MiB, peak  # the 8 MiB page bound, with room for one copy (measured: ~9 MiB)
+
+
 def test_compressed_api_answers_are_refused(hub: FakeHub, make_client: Callable[..., HubClient]) -> None:
     _model(hub)
     hub.hostile("answer", match="/api/models/org/model", headers={"Content-Encoding": "gzip"}, body=b"\x1f\x8b")
