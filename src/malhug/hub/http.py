@@ -250,9 +250,10 @@ class HubHttp:
         return bytes(body[:cap])
 
     def _late(self, deadline: float, stalled: str, what: str) -> str:
+        """The message of a time-out: the request's deadline passed, or one read stalled."""
         if time.monotonic() >= deadline - 0.01:
             return f"{what} took longer than {self.bounds.deadline:g}s to arrive (slow or endless)"
-        return stalled if stalled.endswith(f"({what})") or what in stalled else f"{stalled} ({what})"
+        return stalled if what in stalled else f"{stalled} ({what})"
 
     def _drain_error(self, response: httpx2.Response, deadline: float, what: str) -> None:
         """Read a little of an error answer (its headers say what went wrong), never all of it."""
