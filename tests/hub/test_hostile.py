@@ -386,3 +386,14 @@ def test_traversal_name_in_text_output(hub: FakeHub, capsys: pytest.CaptureFixtu
     out, err = capsys.readouterr()
     assert code == 1 and "MH606" in out and "MALICIOUS" in out
     assert "\x1b" not in out + err and "\\x1b[2J" in out  # shown escaped, never interpreted by the terminal
+
+
+def test_a_config_too_deep_to_parse_is_a_finding_not_a_crash(
+    hub: FakeHub, make_client: Callable[..., HubClient]
+) -> None:
+    """config.json of 200,000 nested arrays made Python's parser overflow and the whole scan 'internal'."""
+    _model(hub, {"config.json": b"[" * 200_000 + b"]" * 200_000, "w.pkl": P.evil_pickle()})
+    scan = make_client().scan_repo("org/model")
+    assert scan.error is None and scan.verdict is Verdict.MALICIOUS
+    config = next(f for f in scan.files if f.path == "config.json")
+    assert any(x.rule == "MH902" and "auto_map was not read" in x.message for x in config.findings)

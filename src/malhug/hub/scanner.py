@@ -163,7 +163,13 @@ def _scan_bytes(job: Job, planned: select.Planned, data: bytes, sha256: str | No
     if planned.kind == "code":
         job.texts[planned.path] = data.decode("utf-8", "replace")
     if planned.kind == "config" and planned.path in CODE_CONFIGS:
-        config = select.parse_config(data)
+        try:
+            config = select.parse_config(data)
+        except ValueError as exc:  # too deep to parse: no loader reads its auto_map either
+            report.findings.append(
+                finding("MH902", f"{planned.path} {exc}; its auto_map was not read", evidence=f"size={len(data)}")
+            )
+            config = None
         if config is not None:
             job.configs[planned.path] = config
     return report
