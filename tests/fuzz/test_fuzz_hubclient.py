@@ -28,6 +28,7 @@ from malhug.hub.bounded import Bounds, HubError
 from malhug.hub.client import HubClient
 from malhug.hub.http import Cut, HubHttp
 from malhug.hub.remote import file_security, list_commits, list_files, revision_info
+from tests.hub import payloads as P
 
 ENDPOINT = "http://127.0.0.1:9"
 TOKEN = "hf_FUZZtokenNEVERshown0123456789"
@@ -205,8 +206,18 @@ def test_http_layer_answers_or_raises_hub_error(call: str, answers: list[dict[st
         assert http.api_bytes <= server.calls * (BOUNDS.api_bytes + CHUNK)
 
 
+SEED_ENTRIES = [
+    {"type": "file", "path": "config.json", "size": 2, "oid": "c" * 40},
+    {"type": "file", "path": "w.pkl", "size": len(P.evil_pickle()), "oid": "a" * 40},
+    {"type": "file", "path": "../../escape.pkl", "size": 1, "oid": "b" * 40},
+]
+SEED_FILE = {"status": 200, "headers": {}, "body": P.evil_pickle(), "endless": False}
+
+
 @FUZZ
 @given(entries=st.lists(entry, max_size=40), info_answer=answer, file_answer=answer)
+@example(entries=SEED_ENTRIES, info_answer=SEED_FILE, file_answer=SEED_FILE)  # the fake Hub's shapes
+@example(entries=SEED_ENTRIES[:2], info_answer=SEED_FILE, file_answer={**SEED_FILE, "endless": True})
 def test_scan_repo_never_raises_and_never_fetches_escaping_names(
     entries: list[dict[str, Any]], info_answer: dict[str, Any], file_answer: dict[str, Any]
 ) -> None:
