@@ -397,3 +397,15 @@ def test_a_config_too_deep_to_parse_is_a_finding_not_a_crash(
     assert scan.error is None and scan.verdict is Verdict.MALICIOUS
     config = next(f for f in scan.files if f.path == "config.json")
     assert any(x.rule == "MH902" and "auto_map was not read" in x.message for x in config.findings)
+
+
+def test_hub_status_is_asked_only_for_the_files_scanned(hub: FakeHub, make_client: Callable[..., HubClient]) -> None:
+    """A listing of 3,000 weights files: paths-info is asked for the 2,000 that are scanned (40 requests)."""
+    _model(hub)
+    hub.add_tree_entries(
+        [{"type": "file", "path": f"w{i:05d}.bin", "size": 1, "oid": f"{i:040x}"} for i in range(3000)]
+    )
+    hub.hostile("answer", match="/resolve/", status=404, body=b"{}")  # the padding files do not exist
+    scan = make_client(verdict_cache=None).scan_repo("org/model")
+    assert scan.verdict is not Verdict.CLEAN and len(scan.skipped) > 1000
+    assert len(hub.requests(lambda r: "/paths-info/" in r.path)) == 40

@@ -21,7 +21,7 @@ from malhug.hub.bounded import DEFAULT_BOUNDS, Bounds, unsafe_path
 from malhug.hub.cache import VerdictCache
 from malhug.hub.http import Cut, HubError, HubHttp, new_session
 from malhug.hub.remote import FULL_SHA, RemoteFile, file_security, list_commits, list_files, revision_info
-from malhug.hub.scanner import REPO_LEVEL_ERRORS, Job, Progress, scan_revision
+from malhug.hub.scanner import CODE_CONFIGS, MAX_SCANNED_FILES, REPO_LEVEL_ERRORS, Job, Progress, scan_revision
 from malhug.hub.settings import HubSettings, redact
 from malhug.hub.types import RepoScan, RepoType, SafeRevision
 
@@ -227,6 +227,8 @@ class HubClient:
         """The revision's files; the ones we scan carry the Hub's own scan status when it has one."""
         listed = list_files(http, repo_type, repo_id, sha, max_files=http.bounds.listing_files, cut=cut)
         risky = [p.path for p in select.plan(f.path for f in listed if unsafe_path(f.path) is None)]
+        # Asked only for what will be scanned (in the scan's order): 50 paths per request, at most 40 requests.
+        risky = sorted(risky, key=lambda p: (p not in CODE_CONFIGS, p))[:MAX_SCANNED_FILES]
         try:
             security = file_security(http, repo_type, repo_id, sha, risky) if risky else {}
         except HubError as exc:
