@@ -409,3 +409,17 @@ def test_hub_status_is_asked_only_for_the_files_scanned(hub: FakeHub, make_clien
     scan = make_client(verdict_cache=None).scan_repo("org/model")
     assert scan.verdict is not Verdict.CLEAN and len(scan.skipped) > 1000
     assert len(hub.requests(lambda r: "/paths-info/" in r.path)) == 40
+
+
+@pytest.mark.parametrize("sha", ['main"); __import__("os").system("echo x', "\x1b[2J" + "0" * 36, "abc"])
+def test_malformed_commit_shas_are_refused(hub: FakeHub, make_client: Callable[..., HubClient], sha: str) -> None:
+    """A sha is printed and written into code by the editor's pin-revision fix: only 40 hex digits pass."""
+    _model(hub)
+    hub.hostile("answer", match="/api/models/org/model", body=json.dumps({"sha": sha}).encode(), remaining=1)
+    scan = make_client().scan_repo("org/model")
+    assert scan.verdict is Verdict.ERROR and "malformed commit" in (scan.error or "")
+    hub.reset_faults()
+    commits = json.dumps([{"id": sha}, {"id": "1" * 40}]).encode()
+    hub.hostile("answer", match="/commits/", body=commits)
+    safe = make_client().find_safe_revision("org/model")
+    assert safe.head_sha == "1" * 40  # the malformed id was dropped

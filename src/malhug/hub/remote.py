@@ -52,6 +52,9 @@ def revision_info(
     data = http.api("GET", path, params={"securityStatus": "true"} if security else None, what=label)
     if not isinstance(data, dict) or not isinstance(data.get("sha"), str):
         raise HubError("network", f"the Hub did not say which commit {label} is")
+    if not FULL_SHA.match(data["sha"]):
+        # The sha names cache entries, is printed and goes into the editor's "pin this revision" edit.
+        raise HubError("network", f"the Hub named a malformed commit for {label}")
     status = data.get("securityRepoStatus")
     return RevisionInfo(
         commit_sha=data["sha"],
@@ -131,4 +134,9 @@ def list_commits(http: HubHttp, repo_type: str, repo_id: str, revision: str | No
     items = http.paginate(
         f"/api/{_api_type(repo_type)}/{repo_id}/commits/{rev}", what=f"history of {repo_id}", limit=limit
     )
-    return [item["id"] for item in items if isinstance(item, dict) and isinstance(item.get("id"), str)]
+    # Only well-formed shas: each is scanned, shown and may be written into code as revision="<sha>".
+    return [
+        item["id"]
+        for item in items
+        if isinstance(item, dict) and isinstance(item.get("id"), str) and FULL_SHA.match(item["id"])
+    ]
