@@ -22,7 +22,7 @@ from malhug.analyzers.source import BytesSource, FileSource
 from malhug.core.model import FileReport
 from malhug.core.rules import finding
 from malhug.hub import select
-from malhug.hub.bounded import shown_path, unsafe_path
+from malhug.hub.bounded import clean_text, shown_path, unsafe_path
 from malhug.hub.cache import VerdictCache
 from malhug.hub.http import HubError, HubHttp
 from malhug.hub.localcache import LocalFile, find_blob
@@ -268,7 +268,7 @@ def _hub_notes(reports: dict[str, FileReport], security: dict[str, dict[str, Any
                 finding(
                     "MH603",
                     f"the Hub's scanner marks {path} as {value}",
-                    evidence=str(detail)[:500] if detail else value,
+                    evidence=clean_text(str(detail), 500) if detail else value,
                 )
             )
 
