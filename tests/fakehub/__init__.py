@@ -108,10 +108,31 @@ class FakeHub:
             else:
                 self.state.delays.append((seconds, match))
 
+    def hostile(self, mode: str, *, match: str = "", remaining: int | None = None, **options: Any) -> None:
+        """Answer requests whose path contains ``match`` as a hostile server would (modes and options:
+        ``tests/fakehub/hostile.py``); ``remaining`` bounds how many requests get it (None: all)."""
+        from tests.fakehub.hostile import Hostile
+
+        with self.state.lock:
+            self.state.hostile.append(Hostile(mode, match=match, remaining=remaining, **options))
+
+    def pad_tree(self, count: int) -> None:
+        """List ``count`` synthetic small text files before every tree's real files (generated per page)."""
+        with self.state.lock:
+            self.state.tree_padding = count
+
+    def add_tree_entries(self, entries: list[dict[str, Any]]) -> None:
+        """Raw entries appended to every tree listing (names no real Hub accepts, for instance)."""
+        with self.state.lock:
+            self.state.tree_extra.extend(entries)
+
     def reset_faults(self) -> None:
         with self.state.lock:
             self.state.faults.clear()
             self.state.delays.clear()
+            self.state.hostile.clear()
+            self.state.tree_padding = 0
+            self.state.tree_extra.clear()
 
     # --- request log
     def requests(self, where: Callable[[Request], bool] | None = None) -> list[Request]:

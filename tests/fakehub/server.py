@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -61,6 +62,9 @@ class State:
         self.tree_page_size = 1000
         self.tree_expand_page_size = 50
         self.commits_page_size = 50
+        self.hostile: list[Any] = []  # tests.fakehub.hostile.Hostile answers, first match wins
+        self.tree_padding = 0  # synthetic entries listed before a tree's real ones
+        self.tree_extra: list[dict[str, Any]] = []  # raw entries listed after them
 
     def record(self, req: Request) -> None:
         with self.lock:
@@ -72,6 +76,15 @@ class State:
                 if fault.remaining > 0 and fault.match in path:
                     fault.remaining -= 1
                     return fault
+        return None
+
+    def take_hostile(self, path: str) -> Any:
+        with self.lock:
+            for hostile in self.hostile:
+                if hostile.match in path and (hostile.remaining is None or hostile.remaining > 0):
+                    if hostile.remaining is not None:
+                        hostile.remaining -= 1
+                    return hostile
         return None
 
     def delay_for(self, path: str) -> float:
@@ -129,6 +142,12 @@ class Handler(BaseHTTPRequestHandler):
             if fault is not None:
                 headers = {} if fault.retry_after is None else {"Retry-After": f"{fault.retry_after:g}"}
                 raise _Reply(fault.status, {"error": f"injected {fault.status}"}, headers)
+            hostile = self.state.take_hostile(req.path)
+            if hostile is not None:
+                from tests.fakehub.hostile import serve
+
+                serve(self, req, hostile)
+                return
             self.route(req, raw_path, query)
         except _Reply as reply:
             self._send_json(req, reply.status, reply.body, reply.headers)
@@ -317,7 +336,12 @@ class HubHandler(Handler):
             except NotFound as exc:
                 raise _error(404, exc.code, str(exc)) from exc
             size = self.state.tree_expand_page_size if expand else self.state.tree_page_size
-            self._paged(items, size, query, "cursor")
+            listed: Sequence[Any] = items
+            if self.state.tree_padding or self.state.tree_extra:
+                from tests.fakehub.hostile import Padded
+
+                listed = Padded(self.state.tree_padding, [*items, *self.state.tree_extra])
+            self._paged(listed, size, query, "cursor")
         if kind == "commits" and len(rest) >= 2 and self.command == "GET":
             repo = self._repo(repo_type, repo_id)
             commit = self._resolve(repo, rest[1])
@@ -330,7 +354,7 @@ class HubHandler(Handler):
             raise _Reply(200, repo.paths_info(commit, form.get("paths", []), expand))
         raise _error(404, None, f"no API route for {self.command} {'/'.join(segs)}")
 
-    def _paged(self, items: list[Any], size: int, query: dict[str, list[str]], param: str) -> None:
+    def _paged(self, items: Sequence[Any], size: int, query: dict[str, list[str]], param: str) -> None:
         page = int((query.get(param) or ["0"])[0] or 0)
         chunk = items[page * size : (page + 1) * size]
         headers = {}

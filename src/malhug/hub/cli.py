@@ -17,7 +17,7 @@ from malhug.core.model import FileReport
 from malhug.core.rules import finding
 from malhug.hub.client import DEFAULT_MAX_DOWNLOAD, HubClient
 from malhug.hub.localcache import iter_cached_revisions
-from malhug.hub.scanner import Progress
+from malhug.hub.scanner import LISTING_PATH, Progress
 from malhug.hub.settings import HubSettings
 from malhug.hub.types import RepoScan, RepoType
 
@@ -74,7 +74,8 @@ def reports_of(scan: RepoScan, shown: str) -> list[FileReport]:
     base = label(scan.repo_type, scan.repo_id, scan.commit_sha)
     out = []
     for f in scan.files:
-        f.path = f"{base}/{f.path}"
+        # Findings about the listing itself (MH605) belong to the repository, not to a file in it.
+        f.path = base if f.path == LISTING_PATH else f"{base}/{f.path}"
         out.append(f)
     scanned = {f.path for f in out}
     for path, reason in scan.skipped.items():

@@ -17,10 +17,11 @@ from typing import Any, Final
 import httpx2
 
 from malhug.hub import localcache, select
+from malhug.hub.bounded import DEFAULT_BOUNDS, Bounds, unsafe_path
 from malhug.hub.cache import VerdictCache
-from malhug.hub.http import HubError, HubHttp, new_session
+from malhug.hub.http import Cut, HubError, HubHttp, new_session
 from malhug.hub.remote import FULL_SHA, RemoteFile, file_security, list_commits, list_files, revision_info
-from malhug.hub.scanner import REPO_LEVEL_ERRORS, Job, Progress, scan_revision
+from malhug.hub.scanner import CODE_CONFIGS, MAX_SCANNED_FILES, REPO_LEVEL_ERRORS, Job, Progress, scan_revision
 from malhug.hub.settings import HubSettings, redact
 from malhug.hub.types import RepoScan, RepoType, SafeRevision
 
@@ -87,6 +88,7 @@ class HubClient:
         history_depth: int = 20,
         verdict_cache: VerdictCache | None | _Default = DEFAULT_CACHE,
         timeout: float = 10.0,
+        bounds: Bounds = DEFAULT_BOUNDS,
     ):
         self._endpoint = endpoint
         self._token = token
@@ -96,6 +98,7 @@ class HubClient:
         self.history_depth = history_depth
         self.verdicts: VerdictCache | None = VerdictCache() if isinstance(verdict_cache, _Default) else verdict_cache
         self.timeout = timeout
+        self.bounds = bounds  # what one Hub answer may cost (bytes, JSON values, pages, seconds)
         self._session: httpx2.Client | None = None
         self._session_lock = threading.Lock()
 
@@ -122,7 +125,14 @@ class HubClient:
 
     def _http(self, ask: _Ask) -> HubHttp:
         s = ask.settings
-        return HubHttp(s.endpoint, s.token, timeout=self.timeout, cancel=ask.cancel, session=self._shared_session())
+        return HubHttp(
+            s.endpoint,
+            s.token,
+            timeout=self.timeout,
+            cancel=ask.cancel,
+            session=self._shared_session(),
+            bounds=self.bounds,
+        )
 
     def _job(self, ask: _Ask, commit: str, http: HubHttp | None = None) -> Job:
         return Job(
@@ -196,8 +206,12 @@ class HubClient:
                 hit.hub_security = _merge_security(hub_security, hit.hub_security)
                 hit.metadata_bytes = http.api_bytes
                 return hit
-            listed = self._listing_with_security(http, ask.repo_type, ask.repo_id, sha)
-            scan = scan_revision(self._job(ask, sha, http), listed, remote=True)
+            cut = Cut()
+            listed = self._listing_with_security(http, ask.repo_type, ask.repo_id, sha, cut)
+            job = self._job(ask, sha, http)
+            if cut.truncated:
+                job.listing_cut = (cut.count, cut.reason)
+            scan = scan_revision(job, listed, remote=True)
             scan.revision = ask.revision
             scan.hub_security = _merge_security(hub_security, scan.hub_security)
             scan.bytes_read = http.file_bytes
@@ -207,10 +221,14 @@ class HubClient:
         return scan
 
     @staticmethod
-    def _listing_with_security(http: HubHttp, repo_type: str, repo_id: str, sha: str) -> list[RemoteFile]:
+    def _listing_with_security(
+        http: HubHttp, repo_type: str, repo_id: str, sha: str, cut: Cut | None = None
+    ) -> list[RemoteFile]:
         """The revision's files; the ones we scan carry the Hub's own scan status when it has one."""
-        listed = list_files(http, repo_type, repo_id, sha)
-        risky = [p.path for p in select.plan(f.path for f in listed)]
+        listed = list_files(http, repo_type, repo_id, sha, max_files=http.bounds.listing_files, cut=cut)
+        risky = [p.path for p in select.plan(f.path for f in listed if unsafe_path(f.path) is None)]
+        # Asked only for what will be scanned (in the scan's order): 50 paths per request, at most 40 requests.
+        risky = sorted(risky, key=lambda p: (p not in CODE_CONFIGS, p))[:MAX_SCANNED_FILES]
         try:
             security = file_security(http, repo_type, repo_id, sha, risky) if risky else {}
         except HubError as exc:
@@ -280,7 +298,12 @@ class HubClient:
             )
         try:
             with HubHttp(
-                s.endpoint, s.token, timeout=self.timeout, cancel=cancel, session=self._shared_session()
+                s.endpoint,
+                s.token,
+                timeout=self.timeout,
+                cancel=cancel,
+                session=self._shared_session(),
+                bounds=self.bounds,
             ) as http:
                 # From the default branch's head, whatever that branch is called.
                 head_sha = revision_info(http, repo_type, repo_id, None, security=False).commit_sha

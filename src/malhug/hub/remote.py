@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 from huggingface_hub.hf_api import RepoFile
 
-from malhug.hub.http import HubError, HubHttp
+from malhug.hub.http import Cut, HubError, HubHttp
 
 FULL_SHA = re.compile(r"^[0-9a-f]{40}$")
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -52,6 +52,9 @@ def revision_info(
     data = http.api("GET", path, params={"securityStatus": "true"} if security else None, what=label)
     if not isinstance(data, dict) or not isinstance(data.get("sha"), str):
         raise HubError("network", f"the Hub did not say which commit {label} is")
+    if not FULL_SHA.match(data["sha"]):
+        # The sha names cache entries, is printed and goes into the editor's "pin this revision" edit.
+        raise HubError("network", f"the Hub named a malformed commit for {label}")
     status = data.get("securityRepoStatus")
     return RevisionInfo(
         commit_sha=data["sha"],
@@ -84,13 +87,28 @@ def _parse_file(item: Any) -> RemoteFile | None:
     )
 
 
+MAX_FILES = 100_000
+
+
 def list_files(
-    http: HubHttp, repo_type: str, repo_id: str, commit: str, *, expand: bool = False, max_files: int = 100_000
+    http: HubHttp,
+    repo_type: str,
+    repo_id: str,
+    commit: str,
+    *,
+    expand: bool = False,
+    max_files: int = MAX_FILES,
+    cut: Cut | None = None,
 ) -> list[RemoteFile]:
-    """Every file of ``commit`` with size, blob id and LFS sha256 (1,000 per page; 50 with ``expand``)."""
+    """Every file of ``commit`` with size, blob id and LFS sha256 (1,000 per page; 50 with ``expand``).
+
+    At most ``max_files`` entries (and ``http.bounds.max_pages`` pages) are read; ``cut`` records
+    whether the listing went on past that, so the caller can say part of the revision was never seen.
+    """
     path = f"/api/{_api_type(repo_type)}/{repo_id}/tree/{quote(commit, safe='')}"
     params = {"recursive": "true", "expand": "true"} if expand else {"recursive": "true"}
-    items = http.paginate(path, params=params, what=f"file list of {repo_id}@{commit[:12]}", limit=max_files)
+    what = f"file list of {repo_id}@{commit[:12]}"
+    items = http.paginate(path, params=params, what=what, limit=max_files, cut=cut)
     return [f for f in (_parse_file(item) for item in items) if f is not None]
 
 
@@ -116,4 +134,9 @@ def list_commits(http: HubHttp, repo_type: str, repo_id: str, revision: str | No
     items = http.paginate(
         f"/api/{_api_type(repo_type)}/{repo_id}/commits/{rev}", what=f"history of {repo_id}", limit=limit
     )
-    return [item["id"] for item in items if isinstance(item, dict) and isinstance(item.get("id"), str)]
+    # Only well-formed shas: each is scanned, shown and may be written into code as revision="<sha>".
+    return [
+        item["id"]
+        for item in items
+        if isinstance(item, dict) and isinstance(item.get("id"), str) and FULL_SHA.match(item["id"])
+    ]

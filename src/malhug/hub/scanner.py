@@ -16,15 +16,17 @@ from pathlib import Path
 from typing import Any
 
 from malhug.analyzers.api import DEFAULT_LIMITS, Limits, scan_source
+from malhug.analyzers.limits import LimitExceeded
 from malhug.analyzers.scripts.repo import AUTO_MAP_CONFIGS
 from malhug.analyzers.source import BytesSource, FileSource
 from malhug.core.model import FileReport
 from malhug.core.rules import finding
 from malhug.hub import select
+from malhug.hub.bounded import clean_text, shown_path, unsafe_path
 from malhug.hub.cache import VerdictCache
 from malhug.hub.http import HubError, HubHttp
 from malhug.hub.localcache import LocalFile, find_blob
-from malhug.hub.rangesource import HttpRangeSource
+from malhug.hub.rangesource import HttpRangeSource, RemoteReadError
 from malhug.hub.remote import RemoteFile
 from malhug.hub.types import RepoScan
 
@@ -37,6 +39,8 @@ CODE_CONFIGS = AUTO_MAP_CONFIGS
 REPO_LEVEL_ERRORS = {"gated", "unauthorized", "rate-limited", "cancelled"}
 UNSAFE_HUB_STATUSES = {"unsafe", "suspicious", "caution", "malicious", "infected"}
 Progress = Callable[[str, int, int], None]
+# The report that carries findings about the listing itself (MH605); the CLI shows it as the repository.
+LISTING_PATH = "(file listing)"
 
 
 @dataclass
@@ -58,6 +62,8 @@ class Job:
     texts: dict[str, str] = field(default_factory=dict)  # source of the code files read whole, by path
     # Model code that loading runs: auto_map targets, remote-code modules and what they import.
     loaded: set[str] = field(default_factory=set)
+    # Set when the listing was not read to its end: (entries read, why it stopped).
+    listing_cut: tuple[int, str] | None = None
 
 
 def _needs_content(job: Job, planned: select.Planned) -> bool:
@@ -82,18 +88,29 @@ def _drop_budget_findings(report: FileReport) -> None:
     report.findings = [f for f in report.findings if not (f.rule == "MH902" and "download budget" in f.message)]
 
 
+def _scan_remote_source(
+    src: HttpRangeSource, name: str, limits: Limits, sha: str | None, hint: str | None
+) -> FileReport:
+    """``scan_source`` over the network: a read that fails where the analyzers do not guard it (format
+    detection) is still this file's error, never the whole scan's crash."""
+    try:
+        return scan_source(src, name=name, limits=limits, sha256=sha, format_hint=hint)
+    except (RemoteReadError, LimitExceeded) as exc:
+        return FileReport(path=name, format="unknown", sha256=sha, error=f"could not read {name}: {exc}")
+
+
 def _scan_ranged(job: Job, rf: RemoteFile, planned: select.Planned, url: str, what: str) -> tuple[FileReport, bool]:
     """A large file read by ranges; returns the report and whether it was complete (cacheable)."""
     assert job.http is not None
     src = HttpRangeSource(job.http, url, rf.size, budget=job.max_download, what=what)
     name, sha, hint = rf.path, rf.lfs_sha256, planned.format_hint
-    report = scan_source(src, name=name, limits=job.limits, sha256=sha, format_hint=hint)
+    report = _scan_remote_source(src, name, job.limits, sha, hint)
     read = src.bytes_read
     analyzed = rf.size
     if src.budget_hit and src.error is None:
         # The format needs the whole file: analyze the prefix the cap pays for (payloads sit up front).
         view = src.prefix()
-        report = scan_source(view, name=name, limits=job.limits, sha256=sha, format_hint=hint)
+        report = _scan_remote_source(view, name, job.limits, sha, hint)
         read += view.bytes_read
         analyzed = view.size
         src.error, src.error_kind = view.error, view.error_kind
@@ -146,7 +163,13 @@ def _scan_bytes(job: Job, planned: select.Planned, data: bytes, sha256: str | No
     if planned.kind == "code":
         job.texts[planned.path] = data.decode("utf-8", "replace")
     if planned.kind == "config" and planned.path in CODE_CONFIGS:
-        config = select.parse_config(data)
+        try:
+            config = select.parse_config(data)
+        except ValueError as exc:  # too deep to parse: no loader reads its auto_map either
+            report.findings.append(
+                finding("MH902", f"{planned.path} {exc}; its auto_map was not read", evidence=f"size={len(data)}")
+            )
+            config = None
         if config is not None:
             job.configs[planned.path] = config
     return report
@@ -245,14 +268,51 @@ def _hub_notes(reports: dict[str, FileReport], security: dict[str, dict[str, Any
                 finding(
                     "MH603",
                     f"the Hub's scanner marks {path} as {value}",
-                    evidence=str(detail)[:500] if detail else value,
+                    evidence=clean_text(str(detail), 500) if detail else value,
                 )
             )
 
 
+def _listing_reports(job: Job, listed: list[RemoteFile] | list[LocalFile]) -> dict[str, FileReport]:
+    """Findings about the listing itself: names that leave the repository (MH606, never fetched) and a
+    listing that was not read to its end (MH605)."""
+    out: dict[str, FileReport] = {}
+    for f in listed:
+        why = unsafe_path(f.path)
+        if why is not None:
+            shown = shown_path(f.path)
+            out[f.path] = FileReport(
+                path=shown,
+                format="unknown",
+                size=f.size,
+                findings=[
+                    finding(
+                        "MH606",
+                        f"the listing names {shown!r}, {why}; it was not downloaded",
+                        evidence=shown,
+                    )
+                ],
+            )
+    if job.listing_cut is not None:
+        seen, why = job.listing_cut
+        out[LISTING_PATH] = FileReport(
+            path=LISTING_PATH,
+            format="hub-listing",
+            findings=[
+                finding(
+                    "MH605",
+                    f"only {seen} entries of the file listing were read ({why}); the rest were never seen or scanned",
+                    evidence=f"entries_read={seen}",
+                )
+            ],
+        )
+    return out
+
+
 def scan_revision(job: Job, listed: list[RemoteFile] | list[LocalFile], *, remote: bool) -> RepoScan:
     """Scan what matters among ``listed`` (remote listing or cached snapshot files)."""
-    by_path: dict[str, Any] = {f.path: f for f in listed}
+    reports: dict[str, FileReport] = _listing_reports(job, listed)
+    by_path: dict[str, Any] = {f.path: f for f in listed if unsafe_path(f.path) is None}
     planned = select.plan(by_path)
     # The configs first: they say which code loading runs.
     planned.sort(key=lambda p: (p.path not in CODE_CONFIGS, p.path))
@@ -260,7 +320,6 @@ def scan_revision(job: Job, listed: list[RemoteFile] | list[LocalFile], *, remot
         for p in planned[MAX_SCANNED_FILES:]:
             job.skipped[p.path] = f"more than {MAX_SCANNED_FILES} files to scan in one revision"
         planned = planned[:MAX_SCANNED_FILES]
-    reports: dict[str, FileReport] = {}
     # Code is scanned after the configs and the weights, following imports from what loading runs.
     # Dataset repositories: only the loading scripts and the modules they import are code; other .py
     # are data. Model repositories: every .py is scanned; what trust_remote_code imports as load-time code.

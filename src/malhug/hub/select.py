@@ -9,7 +9,6 @@ detect formats from bytes. Data files (parquet, arrow, csv, images, audio, text)
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -104,11 +103,26 @@ def dataset_code(paths: Sequence[str], read_text: Callable[[str], str | None]) -
     return select_code_files(list(paths), "dataset", None, read_text)
 
 
+CONFIG_DEPTH = 100  # real configs nest a few levels; Python's own parser overflows near 1,000
+
+
 def parse_config(data: bytes) -> dict[str, Any] | None:
-    """``config.json`` as a dict (plain JSON parsing; nothing is executed), None when it is not one."""
+    """``config.json`` as a dict (plain JSON parsing; nothing is executed), None when it is not one.
+
+    A config too deep to parse is refused (``ValueError``): loaders cannot read it either, and
+    Python's parser would overflow its recursion limit.
+    """
+    from malhug.hub.bounded import HubError, parse_json
+
     try:
-        value = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    try:
+        value = parse_json(text.encode(), max_items=len(data) + 1, max_depth=CONFIG_DEPTH, what="config")
+    except HubError as exc:
+        if exc.kind == "limit":
+            raise ValueError(f"nests deeper than {CONFIG_DEPTH} levels") from exc
         return None
     return value if isinstance(value, dict) else None
 
