@@ -32,6 +32,27 @@ _LENGTH = re.compile(rb"content-length[ \t]{0,8}:", re.IGNORECASE)
 # A complete Content-Length line: where a new frame starts. Bounded, so a match spans at most _MARK_MAX bytes.
 _MARK = re.compile(rb"content-length[ \t]{0,8}:[ \t]{0,8}\d{1,20}[ \t]{0,8}\r\n", re.IGNORECASE)
 _MARK_MAX = 80
+
+
+def _prefix_pattern(parts: list[bytes]) -> bytes:
+    """A regex matching any non-empty prefix of the sequence ``parts``."""
+    pattern = parts[-1]
+    for part in reversed(parts[:-1]):
+        pattern = part + b"(?:" + pattern + b")?"
+    return pattern
+
+
+# The buffer ends inside what may become a _MARK (a prefix of one).
+_PARTIAL = re.compile(
+    _prefix_pattern(
+        [bytes([c]) for c in b"content"]
+        + [b"-"]
+        + [bytes([c]) for c in b"length"]
+        + [rb"[ \t]{0,8}", b":", rb"[ \t]{0,8}", rb"\d{1,20}", rb"[ \t]{0,8}", b"\r"]
+    )
+    + rb"\Z",
+    re.IGNORECASE,
+)
 _HEADER_LINE = re.compile(rb"[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}[ \t]*:[^\r\n]*")  # RFC 9110 token ":" value
 _MAX_DIGITS = 20
 
@@ -140,22 +161,44 @@ class FrameReader:
         self.dropped += keep_from
         del buf[:keep_from]
 
+    def _marker_before(self, limit: int, start: int) -> int | None:
+        """Where a new header starts in ``buf[start:limit]`` (it may end past ``limit``), or ``None``.
+
+        When the buffered bytes end inside what could be such a header (``...\r\nContent-Le``), a few
+        more bytes are read to decide. A JSON body never ends that way, so a well-formed stream never
+        waits here.
+        """
+        buf = self._buf
+        while True:
+            mark = _MARK.search(buf, start, min(len(buf), limit + _MARK_MAX))
+            if mark is not None and mark.start() < limit:
+                return mark.start()
+            if len(buf) < limit or len(buf) >= limit + _MARK_MAX:
+                return None
+            partial = _PARTIAL.search(buf, max(start, len(buf) - _MARK_MAX))
+            if partial is None or partial.start() >= limit or not self._fill(_MARK_MAX):
+                return None
+
     def _body(self, length: int, error: str | None) -> Frame:
         if length > self.max_frame:
             return self._discard(length)
-        buf = self._buf
         scanned = 0
         while True:
-            window = min(length, len(buf))
-            mark = _MARK.search(buf, max(0, scanned - _MARK_MAX), window)
+            start = max(0, scanned - _MARK_MAX)
+            if len(self._buf) >= length:
+                mark = self._marker_before(length, start)
+            else:
+                found = _MARK.search(self._buf, start)
+                mark = None if found is None else found.start()
+            buf = self._buf
             if mark is not None:  # the declared length runs into the next frame's header
-                head = bytes(buf[: min(mark.start(), HEAD_BYTES)])
-                self.dropped += mark.start()
-                del buf[: mark.start()]
+                head = bytes(buf[: min(mark, HEAD_BYTES)])
+                self.dropped += mark
+                del buf[:mark]
                 return Frame(None, self._fault("Content-Length is longer than the body", always=True), head, length)
-            if window == length:
+            if len(buf) >= length:
                 break
-            scanned = window
+            scanned = len(buf)
             if not self._fill(min(BODY_CHUNK, length - len(buf))):
                 return Frame(None, self._fault("end of input inside a frame", always=True), bytes(buf[:HEAD_BYTES]))
         body = bytes(buf[:length])
@@ -172,25 +215,25 @@ class FrameReader:
         Never waits for more than the stream has: a lying length followed by a normal frame is cut at
         that frame's header, whose bytes are already there.
         """
-        buf = self._buf
         head = bytearray()
         remaining = length
 
         def drop(count: int) -> None:
+            buf = self._buf
             head.extend(buf[: min(count, HEAD_BYTES - len(head))])
             self.dropped += count
             del buf[:count]
 
         while True:
-            window = min(remaining, len(buf))
-            mark = _MARK.search(buf, 0, window)
-            if mark is not None:
-                drop(mark.start())
+            if len(self._buf) >= remaining:
+                mark = self._marker_before(remaining, 0)
+                drop(remaining if mark is None else mark)
                 break
-            if window == remaining:
-                drop(remaining)
+            found = _MARK.search(self._buf)
+            if found is not None:
+                drop(found.start())
                 break
-            count = max(0, window - _MARK_MAX)  # keep a tail: a header may be split across reads
+            count = max(0, len(self._buf) - _MARK_MAX)  # keep a tail: a header may be split across reads
             drop(count)
             remaining -= count
             if not self._fill(BODY_CHUNK):

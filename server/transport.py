@@ -128,7 +128,10 @@ class Dispatcher:
         else:
             self.send_error(None, PARSE_ERROR, reason)
         if method is not None and uri is not None and self.on_dropped is not None and frame.size:
-            self.on_dropped(method, uri, language, frame.size)
+            try:
+                self.on_dropped(method, uri, language, frame.size)
+            except Exception as exc:  # e.g. a document before initialize: logged, the session goes on
+                log.error("flagging the dropped %s of %s failed: %s", method, uri, exc, exc_info=exc)
 
     def dispatch_body(self, body: bytes) -> None:
         try:
@@ -153,6 +156,8 @@ class Dispatcher:
             else:
                 log.warning("dropped a message that is not JSON-RPC 2.0")
             return
+        if is_request and "params" not in data and self.protocol.get_message_type(method) is None:
+            data = {**data, "params": None}  # params may be omitted; pygls's generic request type wants the key
         try:
             message = self.protocol.structure_message(data)
         except JsonRpcException as exc:  # pygls wraps every cattrs failure in InvalidParams or InternalError

@@ -146,3 +146,31 @@ class RawServer:
         for pipe in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
             if pipe is not None:
                 pipe.close()
+
+
+# --- the seed corpus of broken frames (also fed to tests/fuzz/test_fuzz_lsp.py)
+
+NEXT = {
+    "jsonrpc": "2.0",
+    "id": 99,
+    "method": "textDocument/hover",
+    "params": {"textDocument": {"uri": "file:///nowhere/x.py"}, "position": {"line": 0, "character": 0}},
+}
+BODY = json.dumps(NEXT).encode()
+
+BROKEN_FRAMES = {
+    "length-not-a-number": b"Content-Length: abc\r\n\r\n" + BODY,
+    "length-negative": b"Content-Length: -5\r\n\r\n" + BODY,
+    "no-length-header": b"Content-Type: application/vscode-jsonrpc\r\n\r\n" + BODY,
+    "length-too-short": b"Content-Length: %d\r\n\r\n" % (len(BODY) - 9) + BODY,
+    "length-too-long": b"Content-Length: %d\r\n\r\n" % (len(BODY) + 500) + BODY,
+    "length-2^40": b"Content-Length: %d\r\n\r\n" % 2**40 + BODY,
+    "length-2^70-digits": b"Content-Length: %d\r\n\r\n" % 2**70 + BODY,
+    "no-blank-line": b"Content-Length: %d\r\n" % len(BODY) + BODY,
+    "body-not-json": frame(b"{this is not json"),
+    "body-bad-utf8": frame(b'{"jsonrpc": "2.0", "method": "\xff\xfe"}'),
+    "body-deep-nesting": frame(b"[" * 100_000),
+    "body-nan": frame(b'{"jsonrpc": "2.0", "id": 5, "method": "shutdown", "params": NaN}'),
+    "header-garbage": b"\x00\xff" * 5000 + b"\r\n\r\n",
+    "endless-header-line": b"X-Junk: " + b"a" * 200_000 + b"\r\n\r\n",
+}

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.server.rawlsp import RawServer, frame
+from tests.server.rawlsp import BROKEN_FRAMES, RawServer, frame
 
 PARSE_ERROR, INVALID_REQUEST, INVALID_PARAMS = -32700, -32600, -32602
 RISKY = 'import torch\nstate = torch.load("outputs/last.pt")\n'  # MH701: an unsafe torch.load
@@ -159,26 +159,6 @@ def test_request_with_a_bad_envelope_gets_invalid_request(server: RawServer, tmp
 
 # --- broken frames
 
-NEXT = {"jsonrpc": "2.0", "id": 99, "method": "textDocument/hover", "params": hover_params()}
-BODY = json.dumps(NEXT).encode()
-
-BROKEN_FRAMES = {
-    "length-not-a-number": b"Content-Length: abc\r\n\r\n" + BODY,
-    "length-negative": b"Content-Length: -5\r\n\r\n" + BODY,
-    "no-length-header": b"Content-Type: application/vscode-jsonrpc\r\n\r\n" + BODY,
-    "length-too-short": b"Content-Length: %d\r\n\r\n" % (len(BODY) - 9) + BODY,
-    "length-too-long": b"Content-Length: %d\r\n\r\n" % (len(BODY) + 500) + BODY,
-    "length-2^40": b"Content-Length: %d\r\n\r\n" % 2**40 + BODY,
-    "length-2^70-digits": b"Content-Length: %d\r\n\r\n" % 2**70 + BODY,
-    "no-blank-line": b"Content-Length: %d\r\n" % len(BODY) + BODY,
-    "body-not-json": frame(b"{this is not json"),
-    "body-bad-utf8": frame(b'{"jsonrpc": "2.0", "method": "\xff\xfe"}'),
-    "body-deep-nesting": frame(b"[" * 100_000),
-    "body-nan": frame(b'{"jsonrpc": "2.0", "id": 5, "method": "shutdown", "params": NaN}'),
-    "header-garbage": b"\x00\xff" * 5000 + b"\r\n\r\n",
-    "endless-header-line": b"X-Junk: " + b"a" * 200_000 + b"\r\n\r\n",
-}
-
 
 @pytest.mark.parametrize("data", list(BROKEN_FRAMES.values()), ids=list(BROKEN_FRAMES))
 def test_broken_frame_gets_parse_error_and_the_stream_resynchronises(
@@ -260,3 +240,18 @@ def test_document_grown_over_the_limit_and_back(server: RawServer, tmp_path: Pat
     change(4, RISKY)  # replaced whole by a text that fits: analyzed again
     diagnostics_for(server, uri, "MH701")
     assert_serves(server)
+
+
+def test_document_over_the_frame_limit_is_flagged_not_read(server: RawServer, tmp_path: Path) -> None:
+    """A didOpen larger than the transport's frame limit (64 MiB) is dropped unread and still gets MH902."""
+    server.initialize(tmp_path / "ws")
+    uri = (tmp_path / "ws" / "huge.py").as_uri()
+    head = json.dumps({"jsonrpc": "2.0", "method": "textDocument/didOpen"})[:-1].encode()
+    head += b', "params": {"textDocument": {"uri": "%s", "languageId": "python", "version": 1, "text": "' % uri.encode()
+    size = 70 * 1024 * 1024
+    server.write(b"Content-Length: %d\r\n\r\n" % size + head + b"a" * (size - len(head) - 4) + b'"}}}')
+    diags = diagnostics_for(server, uri, "MH902")["diagnostics"]
+    assert str(size) in diags[0]["message"]
+    assert server.error(PARSE_ERROR)["id"] is None
+    assert_serves(server)
+    assert server.rss() < 300 * 1024 * 1024
