@@ -317,5 +317,9 @@ class Documents:
         self.server.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
 
     def reanalyze_all(self) -> None:
+        """After a settings change (``maxDocumentBytes`` may be lower now): check each text, analyze again."""
         for uri in list(self.server.workspace.text_documents):
-            self.schedule(uri, 0)
+            if uri in self.oversize:
+                self.publish_oversize(uri)  # its text is gone: reopening it brings it back under a new limit
+            elif self.admit(uri):
+                self.schedule(uri, 0)

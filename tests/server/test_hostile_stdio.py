@@ -255,3 +255,12 @@ def test_document_over_the_frame_limit_is_flagged_not_read(server: RawServer, tm
     assert server.error(PARSE_ERROR)["id"] is None
     assert_serves(server)
     assert server.rss() < 300 * 1024 * 1024
+
+
+def test_lowering_the_limit_flags_an_open_document(server: RawServer, tmp_path: Path) -> None:
+    server.initialize(tmp_path / "ws")
+    uri = open_doc(server, tmp_path / "ws" / "train.py", RISKY + "#" * 5000)
+    diagnostics_for(server, uri, "MH701")
+    server.notify("workspace/didChangeConfiguration", {"settings": {"malhug": {"maxDocumentBytes": 4096}}})
+    assert "limit 4096" in diagnostics_for(server, uri, "MH902")["diagnostics"][0]["message"]
+    assert_serves(server)
