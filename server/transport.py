@@ -156,7 +156,12 @@ class Dispatcher:
             else:
                 log.warning("dropped a message that is not JSON-RPC 2.0")
             return
-        if is_request and "params" not in data and self.protocol.get_message_type(method) is None:
+        if (
+            isinstance(method, str)
+            and is_request
+            and "params" not in data
+            and not self.protocol.get_message_type(method)
+        ):
             data = {**data, "params": None}  # params may be omitted; pygls's generic request type wants the key
         try:
             message = self.protocol.structure_message(data)
