@@ -195,8 +195,10 @@ async def serve_frames(reader: FrameReader, dispatcher: Dispatcher) -> None:
         except Exception as exc:  # a failing stdin ends the session; said on stderr, never silent
             log.error("reading the LSP input failed: %s: %s", type(exc).__name__, exc, exc_info=exc)
         finally:
-            if not loop.is_closed():
+            try:
                 put(None)  # the end of input (or of a broken one) ends the session
+            except RuntimeError as exc:  # the loop already stopped (exit): nobody is left to tell
+                log.debug("end of LSP input after the event loop stopped: %s", exc)
 
     threading.Thread(target=pump, name="malhug-lsp-reader", daemon=True).start()
     while (frame := await queue.get()) is not None:
