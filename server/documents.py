@@ -1,7 +1,9 @@
 """The per-document pipeline: debounce, analyze off the event loop, publish for the right version.
 
 didOpen/didSave analyze at once, didChange after ``debounceMs`` of quiet (a new change restarts
-the timer). The text is analyzed in the CPU pool; if the document changed meanwhile the result is
+the timer). A document over ``maxDocumentBytes`` is neither kept nor analyzed: its text is dropped from
+the workspace and it gets one MH902 diagnostic (fail closed) until it is closed or replaced whole by a
+text that fits. The text is analyzed in the CPU pool; if the document changed meanwhile the result is
 dropped. Diagnostics are published stamped with the version they were computed for, and never for
 a version older than the document's current one.
 """
@@ -16,6 +18,7 @@ from typing import TYPE_CHECKING
 from lsprotocol import types
 from pygls.uris import to_fs_path
 
+from malhug.core.rules import CATALOG
 from malhug.server import diagnostics
 from malhug.server.references import CodeAnalysis, analyze_code
 from malhug.server.scriptscope import LoadTimeScope
@@ -38,6 +41,30 @@ def is_python(uri: str, language_id: str | None = None) -> bool:
     return language_id == "python" or uri.lower().endswith(PYTHON_SUFFIXES)
 
 
+def text_bytes(text: str, limit: int) -> int:
+    """The UTF-8 size of ``text``, exact when it is near ``limit`` (a character is 1 to 4 bytes)."""
+    if len(text) > limit or len(text) * 4 <= limit or text.isascii():
+        return len(text)
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
+def too_large_diagnostic(size: int, limit: int) -> types.Diagnostic:
+    rule = CATALOG["MH902"]
+    zero = types.Range(start=types.Position(line=0, character=0), end=types.Position(line=0, character=0))
+    return types.Diagnostic(
+        range=zero,
+        message=(
+            f"document too large to analyze ({size} bytes, limit {limit}: malhug.maxDocumentBytes); "
+            "it was not analyzed, treat it as untrusted"
+        ),
+        severity=diagnostics.LSP_SEVERITY[rule.severity],
+        code="MH902",
+        code_description=types.CodeDescription(href=rule.docs_url),
+        source=diagnostics.SOURCE,
+        data={"kind": "limit"},
+    )
+
+
 def _local_dir(repo_id: str, bases: list[Path]) -> bool:
     try:
         return any((base / repo_id).is_dir() for base in bases)
@@ -50,11 +77,78 @@ class Documents:
         self.server = server
         self.hub = hub
         self.scope = LoadTimeScope()
+        self.oversize: dict[str, int] = {}  # uri -> size of the text that was over maxDocumentBytes
+
+    # --- the document-size limit
+    def admit(self, uri: str, *, whole: bool = True) -> bool:
+        """Check the stored text of ``uri`` against the limit after didOpen/didChange; False when over it.
+
+        ``whole``: the text was replaced in full (didOpen, or a change without ranges). A document over the
+        limit keeps an empty text (its ranges are lost), so only a whole replacement can bring it back.
+        """
+        doc = self.server.workspace.text_documents.get(uri)
+        if doc is None:
+            return uri not in self.oversize
+        limit = self.server.settings.max_document_bytes
+        if uri in self.oversize and not whole:
+            self._drop_text(uri, doc.language_id, doc.version)
+            self.publish_oversize(uri)
+            return False
+        size = text_bytes(doc.source, limit)
+        if size <= limit:
+            self.oversize.pop(uri, None)
+            return True
+        self.too_large(uri, doc.language_id, size)
+        return False
+
+    def too_large(self, uri: str, language_id: str | None, size: int) -> None:
+        """Forget the text of ``uri`` (``size`` bytes, over the limit) and flag it; nothing analyzes it."""
+        doc = self.server.workspace.text_documents.get(uri)
+        version = doc.version if doc is not None else None
+        self.oversize[uri] = size
+        log.warning(
+            "%s: %d bytes, over maxDocumentBytes (%d); not analyzed", uri, size, self.server.settings.max_document_bytes
+        )
+        self._drop_text(uri, language_id, version)
+        state = self.server.docs.pop(uri, None)
+        if state is not None:
+            for handle in (state.timer, state.task, state.script_task, state.script_timer):
+                if handle is not None:
+                    handle.cancel()
+        self.publish_oversize(uri)
+
+    def dropped_frame(self, method: str, uri: str, language_id: str | None, size: int) -> None:
+        """The transport dropped a didOpen/didChange over its frame limit: the document is over any limit."""
+        if method not in (types.TEXT_DOCUMENT_DID_OPEN, types.TEXT_DOCUMENT_DID_CHANGE):
+            return
+        if method == types.TEXT_DOCUMENT_DID_CHANGE and uri not in self.server.workspace.text_documents:
+            return
+        self.too_large(uri, language_id, size)
+
+    def _drop_text(self, uri: str, language_id: str | None, version: int | None) -> None:
+        self.server.workspace.put_text_document(
+            types.TextDocumentItem(uri=uri, language_id=language_id or "", version=version or 0, text="")
+        )
+
+    def publish_oversize(self, uri: str) -> None:
+        size = self.oversize.get(uri)
+        if size is None:
+            return
+        doc = self.server.workspace.text_documents.get(uri)
+        if not is_python(uri, doc.language_id if doc is not None else None):
+            return  # only Python documents are analyzed; the text is dropped all the same
+        diag = too_large_diagnostic(size, self.server.settings.max_document_bytes)
+        self.server.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(uri=uri, diagnostics=[diag], version=doc.version if doc else None)
+        )
 
     def state(self, uri: str) -> DocState:
         return self.server.docs.setdefault(uri, DocState(uri=uri))
 
     def schedule(self, uri: str, delay_ms: int | None = None, *, retry_errors: bool = False) -> None:
+        if uri in self.oversize:
+            self.publish_oversize(uri)
+            return
         state = self.state(uri)
         if retry_errors:
             self.hub.forget_errors(state.keys, older_than=0)
@@ -91,7 +185,7 @@ class Documents:
         """Phase 1 (every edit, fast): references, risky loads, cached hub verdicts -> publish."""
         server = self.server
         doc = server.workspace.text_documents.get(uri)
-        if doc is None or not is_python(uri, doc.language_id):
+        if doc is None or not is_python(uri, doc.language_id) or uri in self.oversize:
             return
         version, text = doc.version, doc.source
         state = self.state(uri)
@@ -210,6 +304,7 @@ class Documents:
                 self.publish(uri)
 
     def close(self, uri: str) -> None:
+        self.oversize.pop(uri, None)
         state = self.server.docs.pop(uri, None)
         if state is not None and state.timer is not None:
             state.timer.cancel()
@@ -222,5 +317,9 @@ class Documents:
         self.server.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
 
     def reanalyze_all(self) -> None:
+        """After a settings change (``maxDocumentBytes`` may be lower now): check each text, analyze again."""
         for uri in list(self.server.workspace.text_documents):
-            self.schedule(uri, 0)
+            if uri in self.oversize:
+                self.publish_oversize(uri)  # its text is gone: reopening it brings it back under a new limit
+            elif self.admit(uri):
+                self.schedule(uri, 0)

@@ -96,11 +96,16 @@ def register(server: MalhugServer) -> Components:
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: MalhugServer, params: types.DidOpenTextDocumentParams) -> None:
-        c.documents.schedule(params.text_document.uri, 0)
+        uri = params.text_document.uri
+        if c.documents.admit(uri):
+            c.documents.schedule(uri, 0)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: MalhugServer, params: types.DidChangeTextDocumentParams) -> None:
-        c.documents.schedule(params.text_document.uri)
+        uri = params.text_document.uri
+        whole = any(isinstance(ch, types.TextDocumentContentChangeWholeDocument) for ch in params.content_changes)
+        if c.documents.admit(uri, whole=whole):
+            c.documents.schedule(uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
     def did_save(ls: MalhugServer, params: types.DidSaveTextDocumentParams) -> None:

@@ -5,18 +5,24 @@ from __future__ import annotations
 import logging
 import sys
 
-from malhug.server.features import register
+from malhug.server.features import Components, register
 from malhug.server.state import ClientFactory, MalhugServer, default_client_factory
+from malhug.server.transport import start_stdio
+
+
+def build_server(client_factory: ClientFactory = default_client_factory) -> tuple[MalhugServer, Components]:
+    server = MalhugServer(client_factory=client_factory)
+    return server, register(server)
 
 
 def create_server(client_factory: ClientFactory = default_client_factory) -> MalhugServer:
-    server = MalhugServer(client_factory=client_factory)
-    register(server)
-    return server
+    return build_server(client_factory)[0]
 
 
 def serve() -> None:
     # stdout carries the protocol: everything else goes to stderr (and to the client as logMessage).
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("pygls").setLevel(logging.WARNING)
-    create_server().start_io()
+    server, components = build_server()
+    # pygls's own stdio loop (``start_io``) has no bound on a frame and loses step on a bad header.
+    start_stdio(server, sys.stdin.buffer, sys.stdout.buffer, on_dropped=components.documents.dropped_frame)

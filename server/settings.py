@@ -10,14 +10,20 @@ from __future__ import annotations
 
 import fnmatch
 import logging
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
+from malhug.analyzers.limits import DEFAULT_LIMITS
 from malhug.core.model import Severity
 
 _TRUE = {"1", "true", "yes", "on"}
+MAX_DOCUMENT_BYTES = 32 * 1024 * 1024  # the ceiling of maxDocumentBytes (a frame holds it JSON-escaped)
+_MAX_STRING = 2048  # an endpoint URL or one repo glob
+_MAX_GLOBS = 10_000
+_SHOWN = 80  # characters of a bad value quoted back in a problem message
 LOG_LEVELS = {"error": logging.ERROR, "warning": logging.WARNING, "info": logging.INFO, "debug": logging.DEBUG}
 
 
@@ -34,6 +40,8 @@ class Settings:
     workspace_max_files: int = 2000
     # Run the loading-script analysis on every open Python file, not only on code that loading runs.
     analyze_all_scripts: bool = False
+    # A larger open document is neither kept nor analyzed: it gets one MH902 diagnostic.
+    max_document_bytes: int = DEFAULT_LIMITS.max_source_bytes
     token: str | None = field(default=None, repr=False)  # never logged, never shown
 
     def is_trusted(self, repo_id: str) -> bool:
@@ -48,7 +56,7 @@ class Settings:
 def _str_or_none(value: Any) -> str | None:
     if value is None or value == "":
         return None
-    if not isinstance(value, str) or not value.startswith(("http://", "https://")):
+    if not isinstance(value, str) or not value.startswith(("http://", "https://")) or len(value) > _MAX_STRING:
         raise ValueError("expected an http(s) URL")
     return value.rstrip("/")
 
@@ -60,22 +68,31 @@ def _bool(value: Any) -> bool:
 
 
 def _severity(value: Any) -> Severity:
+    if not isinstance(value, str):
+        raise ValueError(f"expected one of {', '.join(s.value for s in Severity)}")
     try:
-        return Severity(str(value).lower())
+        return Severity(value.lower())
     except ValueError:
         raise ValueError(f"expected one of {', '.join(s.value for s in Severity)}") from None
 
 
 def _globs(value: Any) -> tuple[str, ...]:
-    if isinstance(value, list) and all(isinstance(v, str) and v for v in value):
+    if (
+        isinstance(value, list)
+        and len(value) <= _MAX_GLOBS
+        and all(isinstance(v, str) and 0 < len(v) <= _MAX_STRING for v in value)
+    ):
         return tuple(value)
     raise ValueError("expected a list of repo/org globs such as 'my-org/*'")
 
 
 def _int_range(low: int, high: int) -> Any:
     def parse(value: Any) -> int:
-        if isinstance(value, bool) or not isinstance(value, int | float) or int(value) != value:
+        # A float may be infinite or NaN (1e400 is valid JSON): int() of it raises OverflowError/ValueError.
+        if isinstance(value, bool) or not isinstance(value, int | float):
             raise ValueError("expected an integer")
+        if isinstance(value, float) and (not math.isfinite(value) or not value.is_integer()):
+            raise ValueError("expected a finite integer")
         if not low <= value <= high:
             raise ValueError(f"expected an integer from {low} to {high}")
         return int(value)
@@ -100,7 +117,13 @@ _FIELDS: dict[str, tuple[str, Any]] = {
     "debounceMs": ("debounce_ms", _int_range(0, 10_000)),
     "workspaceMaxFiles": ("workspace_max_files", _int_range(0, 100_000)),
     "analyzeAllScripts": ("analyze_all_scripts", _bool),
+    "maxDocumentBytes": ("max_document_bytes", _int_range(1024, MAX_DOCUMENT_BYTES)),
 }
+
+
+def _shown(value: Any) -> str:
+    text = repr(value) if not isinstance(value, list | dict) or len(value) <= _SHOWN else f"<{type(value).__name__}>"
+    return text if len(text) <= _SHOWN else text[:_SHOWN] + "..."
 
 
 def from_environment(env: Mapping[str, str]) -> Settings:
@@ -130,10 +153,10 @@ def merge(base: Settings, raw: Any) -> tuple[Settings, list[str]]:
             continue
         try:
             changes[name] = parse(value)
-        except ValueError as exc:
+        except (ValueError, TypeError, OverflowError) as exc:
             default = getattr(base, name)
             shown = default.value if isinstance(default, Severity) else default
-            problems.append(f"malhug.{key}: {exc} (got {value!r}); using {shown!r}")
+            problems.append(f"malhug.{key}: {exc} (got {_shown(value)}); using {shown!r}")
     return replace(base, **changes), problems
 
 
