@@ -22,10 +22,11 @@ found as ``EVENT`` frames (JSON lists, below) and ends the job with ``DONE``:
 
 from __future__ import annotations
 
-import io
 import json
 import struct
 from typing import Any
+
+from malhug.analyzers.keras.sourceio import SourceIO
 
 JOB, DATA, READ, EVENT, DONE = 1, 2, 3, 4, 5
 READ_REQUEST = struct.Struct(">QQ")
@@ -47,46 +48,37 @@ class _Stop(Exception):
     """The walk ends here (a limit or an unopenable file); the event is already sent."""
 
 
-class _RemoteIO(io.RawIOBase):
-    """The scanned file, read through the parent (the worker never opens a path)."""
+class _ChannelSource:
+    """The scanned file as a ByteSource whose reads go to the parent (the worker never opens a path)."""
 
     def __init__(self, channel: Any, size: int):
-        super().__init__()
         self._channel = channel
         self._size = size
-        self._pos = 0
+        self._read = 0
 
-    def readable(self) -> bool:
-        return True
+    @property
+    def size(self) -> int:
+        return self._size
 
-    def seekable(self) -> bool:
-        return True
+    @property
+    def bytes_read(self) -> int:
+        return self._read
 
-    def tell(self) -> int:
-        return self._pos
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._size}[whence]
-        if base + offset < 0:
-            raise ValueError("negative seek position")
-        self._pos = base + offset
-        return self._pos
-
-    def readinto(self, buffer: Any) -> int:
-        view = memoryview(buffer).cast("B")
+    def read_at(self, offset: int, length: int) -> bytes:
         # h5py pads a short read with zeros, so fill the whole request unless the file ends.
-        done = 0
-        while done < len(view) and self._pos < self._size:
-            want = min(len(view) - done, CHUNK, self._size - self._pos)
-            self._channel.send(READ, READ_REQUEST.pack(self._pos, want))
+        out = bytearray()
+        pos = offset
+        end = min(offset + length, self._size)
+        while pos < end:
+            want = min(end - pos, CHUNK)
+            self._channel.send(READ, READ_REQUEST.pack(pos, want))
             reply = self._channel.recv()
             if reply is None or reply[0] != DATA or not reply[1] or len(reply[1]) > want:
                 raise OSError("the scanning process refused the read")
-            data = reply[1]
-            view[done : done + len(data)] = data
-            done += len(data)
-            self._pos += len(data)
-        return done
+            out += reply[1]
+            pos += len(reply[1])
+        self._read += len(out)
+        return bytes(out)
 
 
 def _as_text(value: Any) -> str | None:
@@ -226,7 +218,7 @@ def run_job(channel: Any, job: dict[str, Any]) -> None:
     walker = _Walker(channel, int(job["max_members"]))
     try:
         try:
-            handle = h5py.File(_RemoteIO(channel, int(job["size"])), "r")
+            handle = h5py.File(SourceIO(_ChannelSource(channel, int(job["size"]))), "r")
         except (*H5_ERRORS, MemoryError) as exc:
             walker.emit("malformed", f"HDF5 file cannot be opened: {exc}")
             return
