@@ -1,0 +1,72 @@
+"""Fuzz target: the ONNX walk over the bounded protobuf reader (``modelformats/onnx.py``, ``protobuf.py``)
+and the protobuf sniffer (``containers/sniff_proto.py``)."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tests.fuzz.harness import check_scan
+from tests.fuzz.mutate import mutated
+from tests.fuzz.seeds import onnx_seeds
+
+NAME = "model.onnx"
+
+
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte, n = n & 0x7F, n >> 7
+        out.append(byte | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+@st.composite
+def unknown_fields(draw: st.DrawFn) -> bytes:
+    """Well-formed fields with numbers ModelProto does not define: every protobuf reader (and onnx's)
+    skips them, so they change nothing about what the model loads."""
+    out = bytearray()
+    for _ in range(draw(st.integers(1, 4))):
+        number = draw(st.integers(30, 2**29 - 1))
+        wire = draw(st.sampled_from((0, 1, 2, 5)))
+        out += _varint(number << 3 | wire)
+        if wire == 0:
+            out += _varint(draw(st.integers(0, 2**64 - 1)))
+        elif wire == 1:
+            out += draw(st.binary(min_size=8, max_size=8))
+        elif wire == 5:
+            out += draw(st.binary(min_size=4, max_size=4))
+        else:
+            payload = draw(st.binary(max_size=64))
+            out += _varint(len(payload)) + payload
+    return bytes(out)
+
+
+@st.composite
+def nested_graphs(draw: st.DrawFn) -> bytes:
+    """A graph whose node holds an attribute holding a graph... (``If``/``Loop`` bodies), to a random depth."""
+    depth = draw(st.integers(1, 40))
+    graph = b""
+    for _ in range(depth):
+        attribute = b"\x32" + _varint(len(graph)) + graph  # AttributeProto.g = 6
+        node = b"\x2a" + _varint(len(attribute)) + attribute  # NodeProto.attribute = 5
+        graph = b"\x0a" + _varint(len(node)) + node  # GraphProto.node = 1
+    return b"\x08\x07" + b"\x3a" + _varint(len(graph)) + graph  # ir_version, ModelProto.graph = 7
+
+
+@given(mutated(onnx_seeds))
+def test_mutated_onnx_models_are_handled(data: bytes) -> None:
+    check_scan("onnx", data, name=NAME)
+
+
+@given(nested_graphs())
+def test_deeply_nested_subgraphs_are_bounded(data: bytes) -> None:
+    check_scan("onnx", data, name=NAME)
+
+
+@given(unknown_fields(), unknown_fields(), st.booleans())
+def test_a_traversal_is_found_whatever_unknown_fields_surround_it(before: bytes, after: bytes, first: bool) -> None:
+    traversal = onnx_seeds()[1]
+    data = (before + traversal + after) if first else (traversal + after)
+    check_scan("onnx", data, name=NAME, must_flag=True)
