@@ -8,8 +8,9 @@
 - never ``clean`` where a call-capable opcode or a payload was reachable (``must_flag``);
 - nothing executed: the payloads of the seeds would create files in ``sentinel_dir()``; none may appear.
 
-A failing input found by a long run (``MALHUG_FUZZ_SAVE=1``, set by ``make fuzz``) is written under
-``regressions/`` as base64 text once hypothesis has shrunk it; ``test_regressions.py`` replays them.
+A failing input is written as base64 text once hypothesis has shrunk it: under ``regressions/`` in a
+long run (``MALHUG_FUZZ_SAVE=1``, set by ``make fuzz``), where ``test_regressions.py`` replays it, and
+under ``build/fuzz/failures/`` otherwise (a CI run prints it and keeps it there).
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ FUZZ_LIMITS = Limits(
 # Growth of the process's peak resident set that one example may cause.
 MEMORY_BOUND = 256 * 1024 * 1024
 REGRESSIONS = Path(__file__).parent / "regressions"
+FAILURES = Path(__file__).parent.parent.parent / "build" / "fuzz" / "failures"
 # Examples run per target in this process (written out by conftest for ``make fuzz``'s summary).
 EXAMPLES: Counter[str] = Counter()
 
@@ -96,11 +98,12 @@ def _is_final_example() -> bool:
 
 
 def save_failure(target: str, data: bytes | str, reason: str, **meta: str) -> Path | None:
-    if os.environ.get("MALHUG_FUZZ_SAVE") != "1" or not _is_final_example():
+    if not _is_final_example():
         return None
+    folder = REGRESSIONS if os.environ.get("MALHUG_FUZZ_SAVE") == "1" else FAILURES
     raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
     digest = hashlib.sha256(raw).hexdigest()[:12]
-    path = REGRESSIONS / f"{target}-{digest}.b64"
+    path = folder / f"{target}-{digest}.b64"
     if path.exists():
         return path
     header = {"target": target, "kind": "text" if isinstance(data, str) else "bytes", **meta}
@@ -108,7 +111,7 @@ def save_failure(target: str, data: bytes | str, reason: str, **meta: str) -> Pa
     lines = [f"# {k}: {v}" for k, v in header.items()]
     body = base64.b64encode(raw).decode("ascii")
     lines += [body[i : i + 76] for i in range(0, len(body), 76)]
-    REGRESSIONS.mkdir(exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 

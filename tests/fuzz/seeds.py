@@ -113,8 +113,8 @@ def npy_seeds() -> tuple[bytes, ...]:
     return (numpy_npy(_scratch()), buf.getvalue(), structured.getvalue(), *npy_object_seeds())
 
 
-def npy_header(descr: str, shape: tuple[int, ...], version: int = 1) -> bytes:
-    text = f"{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape!r}, }}"
+def npy_header(descr: object, shape: tuple[int, ...], version: int = 1) -> bytes:
+    text = f"{{'descr': {descr!r}, 'fortran_order': False, 'shape': {shape!r}, }}"
     prefix_len = 10 if version == 1 else 12
     pad = -(prefix_len + len(text) + 1) % 64
     text += " " * pad + "\n"

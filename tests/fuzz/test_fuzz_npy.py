@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from malhug.core.model import Verdict
 from tests.fuzz.harness import check_scan
 from tests.fuzz.mutate import garbage, mutated
 from tests.fuzz.seeds import npy_header, npy_object_seeds, npy_seeds
@@ -59,3 +61,30 @@ def test_object_arrays_of_every_header_version_are_analyzed(version: int, descr:
     from tests.fuzz.seeds import malicious_pickles
 
     check_scan("npy", npy_header(descr, (1,), version=version) + malicious_pickles()[1], name=NAME, must_flag=True)
+
+
+# --- inputs found while fuzzing (analyzers/containers/npy.py) -------------------------------------
+
+
+@pytest.mark.parametrize("descr", ["object", "object_", "b1,O", "O4", [("a", "<f4"), ("b", [("c", "object")])]])
+def test_every_spelling_of_the_object_dtype_is_analyzed_as_a_pickle(descr: object) -> None:
+    """NumPy reads all of these as object arrays and unpickles the data; 'object' used to be refused as
+    an unknown type string (MH901) and the payload after it never analyzed."""
+    from tests.fuzz.seeds import malicious_pickles
+
+    report = check_scan("npy", npy_header(descr, (1,)) + malicious_pickles()[1], name=NAME, must_flag=True)
+    assert {"MH206", "MH101"} <= {f.rule for f in report.findings}
+    assert report.verdict is Verdict.MALICIOUS
+
+
+@pytest.mark.parametrize("subarray", [("x",), ("x", 10**9), ("x", "y"), (True,), -1])
+def test_a_subarray_shape_that_is_not_counts_is_not_multiplied(subarray: object) -> None:
+    """``math.prod(('x', 10**9))`` built a gigabyte string; ``('x',)`` crashed the analyzer (MH903)."""
+    report = check_scan("npy", npy_header([("a", "<f4", subarray)], (1,)) + bytes(4), name=NAME)
+    assert report.format == "numpy"
+
+
+@pytest.mark.parametrize(("data", "extra"), [(12, False), (20, True)])
+def test_an_int_subarray_shape_counts_its_items(data: int, extra: bool) -> None:
+    report = check_scan("npy", npy_header([("a", "<f4", 3)], (1,)) + bytes(data), name=NAME)
+    assert ("MH207" in {f.rule for f in report.findings}) is extra
