@@ -24,6 +24,7 @@ HERE = Path(__file__).parent
 ROOT = HERE.parent.parent
 OUT = ROOT / "build" / "fuzz"
 FIRST_BATCH = 100
+BATCH_SECONDS = 150
 
 
 def all_targets() -> list[str]:
@@ -52,12 +53,12 @@ def _batch(target: str, examples: int, seconds: float, log: Path) -> tuple[int, 
         out.flush()
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         try:
-            text, _ = proc.communicate(timeout=seconds + 30)
+            text, _ = proc.communicate(timeout=min(seconds, BATCH_SECONDS * 2) + 30)
         except subprocess.TimeoutExpired:
             # Over budget: interrupt pytest as Ctrl-C would, so that it still writes its statistics.
             proc.send_signal(signal.SIGINT)
             try:
-                text, _ = proc.communicate(timeout=60)
+                text, _ = proc.communicate(timeout=30)
             except subprocess.TimeoutExpired:
                 proc.kill()
                 text, _ = proc.communicate()
@@ -90,7 +91,9 @@ def fuzz_target(target: str, budget: float) -> dict[str, object]:
             break  # collection or usage error: nothing to gain by repeating
         rate = run / max(spent, 1e-3)
         left = budget - (time.monotonic() - started)
-        examples = max(20, int(rate * left * 0.9 / tests))
+        # Batches of at most BATCH_SECONDS: a target whose tests run at different speeds cannot
+        # overrun its budget by much, and a stopped batch loses little.
+        examples = max(20, int(rate * min(left * 0.9, BATCH_SECONDS) / tests))
     minutes = (time.monotonic() - started) / 60
     return {
         "target": target,

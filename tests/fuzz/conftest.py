@@ -13,7 +13,6 @@ settings), unless a target sets its own ``@settings``.
 
 from __future__ import annotations
 
-import json
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -22,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis.database import DirectoryBasedExampleDatabase
 
-from tests.fuzz.harness import EXAMPLES
+from tests.fuzz.harness import write_stats
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent.parent
@@ -66,6 +65,4 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    out = os.environ.get("MALHUG_FUZZ_STATS")
-    if out and EXAMPLES:
-        Path(out).write_text(json.dumps(dict(EXAMPLES), sort_keys=True), encoding="utf-8")
+    write_stats()

@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
+import json
 import os
 import resource
 import tempfile
@@ -77,6 +78,8 @@ def _peak_rss() -> int:
 def bounded(target: str, data: bytes | str, **meta: str) -> Iterator[None]:
     """Run one example: count it, check memory growth and the sentinel, save the input if it fails."""
     EXAMPLES[target] += 1
+    if EXAMPLES[target] % 500 == 0:
+        write_stats()
     before = _peak_rss()
     try:
         yield
@@ -87,6 +90,14 @@ def bounded(target: str, data: bytes | str, **meta: str) -> Iterator[None]:
         if not isinstance(exc, KeyboardInterrupt):
             save_failure(target, data, f"{type(exc).__name__}: {str(exc)[:200]}", **meta)
         raise
+
+
+def write_stats() -> None:
+    """Examples run so far per target, for ``make fuzz``'s summary (``MALHUG_FUZZ_STATS``); written as
+    the run goes, so that a batch stopped at the end of its budget still counts."""
+    out = os.environ.get("MALHUG_FUZZ_STATS")
+    if out and EXAMPLES:
+        Path(out).write_text(json.dumps(dict(EXAMPLES), sort_keys=True), encoding="utf-8")
 
 
 def _is_final_example() -> bool:
