@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -50,6 +51,11 @@ _FRAGMENTS = st.sampled_from(
         "'",
         '"',
         "\n",
+        "{% set a = 'ab' %}",
+        "{% set a = a + a %}",
+        "{% set a = a * 64 %}",
+        "|replace('', a)",
+        "[a, a]|join(a)",
     )
 )
 
@@ -91,3 +97,30 @@ def test_an_escape_is_found_inside_any_benign_template(evil: str, benign: str, t
     value: object = [{"name": "default", "template": source}] if as_list else source
     config = json.dumps({"bos_token": "<s>", "chat_template": value}).encode()
     check_scan("jinja", config, name="tokenizer_config.json", must_flag=True)
+
+
+# --- inputs found while fuzzing (analyzers/modelformats/chat_template.py) ---------------------------
+
+FOLDING_BOMBS = {
+    "doubling": "{% set a = 'xxxxxxxx' %}" + "{% set a = a + a %}" * 16,
+    "repetition": "{% set a = 'xxxxxxxx' * 64 %}{% set b = a * 64 %}{% set c = b * 64 %}",
+    "replace": "{% set a = 'x' * 60 %}{% set b = a|replace('', a) %}{% set b = b|replace('', b) %}",
+    "join": "{% set a = 'x' * 64 %}{% set a = [a, a, a, a]|join(a) %}" + "{% set a = [a, a, a, a]|join(a) %}" * 5,
+}
+
+
+@pytest.mark.parametrize("source", FOLDING_BOMBS.values(), ids=FOLDING_BOMBS.keys())
+def test_constant_folding_is_bounded(source: str) -> None:
+    """A few hundred bytes of ``{% set %}`` used to make the escape check build strings of gigabytes
+    (each doubling or ``* 64`` multiplied the memory); now the template is refused with MH902."""
+    config = json.dumps({"chat_template": source}).encode()
+    report = check_scan("jinja", config, name="tokenizer_config.json", must_flag=True)
+    limits = [f for f in report.findings if f.rule == "MH902"]
+    assert limits and "chat template constant" in limits[0].message
+
+
+def test_folding_still_finds_names_built_from_parts() -> None:
+    source = "{% set k = '__cla' + 'ss__' %}{% set m = ['__m', 'ro__']|join('') %}{{ ''[k][m] }}"
+    report = check_scan("jinja", json.dumps({"chat_template": source}).encode(), name="tokenizer_config.json")
+    assert [f.rule for f in report.findings] == ["MH401"]
+    assert "__class__" in report.findings[0].message and "__mro__" in report.findings[0].message
