@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import base64
 import json
+import struct
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -89,3 +91,69 @@ def test_a_lambda_payload_is_found_whatever_surrounds_it(extra: dict[str, object
     lam["config"].update({k: v for k, v in extra.items() if k not in ("function", "class_name")})
     layers.insert(min(position, len(layers)), {"class_name": "Dense", "config": {"name": f"d{position}", **extra}})
     check_scan("keras", json.dumps(config).encode(), name="config.json", must_flag=True)
+
+
+# --- inputs found while fuzzing (analyzers/keras/marshal_reader.py) ---------------------------------
+
+
+def _i32(n: int) -> bytes:
+    return struct.pack("<i", n)
+
+
+def _code311(consts: bytes) -> bytes:
+    """A Python 3.11 code object around ``consts`` (marshal bytes of a tuple), written field by field."""
+
+    def s(b: bytes) -> bytes:
+        return b"s" + _i32(len(b)) + b
+
+    def u(b: bytes) -> bytes:
+        return b"u" + _i32(len(b)) + b
+
+    empty = b")\x00"
+    return (
+        b"c"
+        + _i32(0) * 5
+        + s(b"\x97\x00")
+        + consts
+        + empty
+        + empty
+        + s(b"")
+        + u(b"f")
+        + u(b"<lambda>") * 2
+        + _i32(1)
+        + s(b"") * 2
+    )
+
+
+def _doubling_tuples(levels: int) -> bytes:
+    """consts = (t0, t1, ..., tN) with t0 = ('echo',) and t(k) = (t(k-1), t(k-1)) by reference (``r``):
+    15 bytes per level, 2**N leaves when the nesting is walked as a tree."""
+    defs = b"\xa9\x01" + b"z\x04echo"  # FLAG_REF | ')': a small tuple that takes reference slot 0
+    for k in range(1, levels + 1):
+        defs += b"\xa9\x02" + b"r" + _i32(k - 1) + b"r" + _i32(k - 1)
+    return _code311(b"(" + _i32(levels + 1) + defs)
+
+
+@pytest.mark.parametrize("levels", [16, 60])
+def test_shared_constant_tuples_are_walked_once(levels: int) -> None:
+    from malhug.analyzers.keras.marshal_reader import _flatten
+
+    code = read_code(_doubling_tuples(levels))
+    assert list(_flatten(code.consts)) == ["echo"]  # each shared tuple expanded once, not 2**levels leaves
+    assert code.all_strings() == ["echo"]
+    check_parser("keras", _doubling_tuples(levels), _decode)
+
+
+@given(st.lists(st.integers(0, 0x7FFF), max_size=70), st.booleans())
+def test_long_constants_decode_as_python_writes_them(digits: list[int], negative: bool) -> None:
+    expected = sum(d << (15 * i) for i, d in enumerate(digits))
+    n = -len(digits) if negative else len(digits)
+    raw = b"l" + _i32(n) + b"".join(struct.pack("<H", d) for d in digits)
+    code = read_code(_code311(b")\x01" + raw))
+    assert code.consts == (-expected if negative else expected,)
+
+
+def test_a_million_digit_constant_is_decoded_without_quadratic_shifts() -> None:
+    digits = 1_000_000
+    code = read_code(_code311(b")\x01" + b"l" + _i32(digits) + b"\xff\x7f" * digits))
+    assert code.consts[0].bit_length() == 15 * digits
