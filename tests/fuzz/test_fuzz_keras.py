@@ -157,3 +157,20 @@ def test_a_million_digit_constant_is_decoded_without_quadratic_shifts() -> None:
     digits = 1_000_000
     code = read_code(_code311(b")\x01" + b"l" + _i32(digits) + b"\xff\x7f" * digits))
     assert code.consts[0].bit_length() == 15 * digits
+
+
+def test_a_long_key_over_a_long_list_costs_no_copy_per_item() -> None:
+    """Each item's JSON path used to be built up front with the key in it: a 100 KB key over 3,000
+    items held 300 MB (a 1 MB config, gigabytes). The peak-RSS bound of check_scan enforces it."""
+    config = {"class_name": "Sequential", "config": {"layers": [{"k" * 100_000: [0] * 3_000}]}}
+    check_scan("keras", json.dumps(config).encode(), name="config.json")
+
+
+def test_paths_in_messages_shorten_long_keys() -> None:
+    config = {
+        "class_name": "Sequential",
+        "config": {"layers": [{"y" * 100: {"class_name": "system", "module": "posix", "config": {}}}]},
+    }
+    report = check_scan("keras", json.dumps(config).encode(), name="config.json", must_flag=True)
+    assert [f.rule for f in report.findings] == ["MH304"]
+    assert f"$.config.layers[0].{'y' * 40}…" in report.findings[0].message
