@@ -70,3 +70,18 @@ def test_a_traversal_is_found_whatever_unknown_fields_surround_it(before: bytes,
     traversal = onnx_seeds()[1]
     data = (before + traversal + after) if first else (traversal + after)
     check_scan("onnx", data, name=NAME, must_flag=True)
+
+
+def _len_field(number: int, payload: bytes) -> bytes:
+    return _varint(number << 3 | 2) + _varint(len(payload)) + payload
+
+
+def test_many_long_custom_domains_make_a_short_message() -> None:
+    """Every custom domain (up to 64 KiB each, one per node) used to be listed in full in MH411."""
+    nodes = b"".join(
+        _len_field(1, _len_field(4, b"Op") + _len_field(7, f"evil.{i:03d}.".encode() + b"d" * 5000)) for i in range(50)
+    )
+    report = check_scan("onnx", b"\x08\x07" + _len_field(7, nodes), name=NAME)
+    [custom] = [f for f in report.findings if f.rule == "MH411"]
+    assert "evil.000." in custom.message and "and 40 more" in custom.message
+    assert len(custom.message) < 2_000 and len(custom.evidence) < 2_000
