@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import struct
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -95,3 +96,28 @@ def test_generated_gguf_files_are_handled(data: bytes) -> None:
 @given(garbage())
 def test_an_escaping_template_is_found_whatever_follows_the_file(suffix: bytes) -> None:
     check_scan("gguf", gguf_malicious() + suffix, name=NAME, must_flag=True)
+
+
+def test_the_deadline_is_checked_before_every_template(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each chat template is a Jinja parse; the deadline was checked every 65,536 metadata entries, so
+    a file of many templates ran far past ``max_seconds``."""
+    from malhug.analyzers.context import ScanContext
+
+    checks: list[int] = []
+    real = ScanContext.check_time
+
+    def counting(self: ScanContext) -> None:
+        checks.append(1)
+        real(self)
+
+    monkeypatch.setattr(ScanContext, "check_time", counting)
+    w = _Writer("<", True)
+    w.out += b"GGUF" + struct.pack("<I", 3)
+    w.count(0)
+    w.count(40)
+    for i in range(40):
+        w.string(f"tokenizer.chat_template.t{i}".encode())
+        w.u32(8)
+        w.string(b"{% for m in messages %}{{ m.content }}{% endfor %}")
+    check_scan("gguf", bytes(w.out), name=NAME)
+    assert len(checks) >= 40
