@@ -124,3 +124,17 @@ def test_folding_still_finds_names_built_from_parts() -> None:
     report = check_scan("jinja", json.dumps({"chat_template": source}).encode(), name="tokenizer_config.json")
     assert [f.rule for f in report.findings] == ["MH401"]
     assert "__class__" in report.findings[0].message and "__mro__" in report.findings[0].message
+
+
+def test_the_deadline_is_checked_before_every_template_of_a_list(monkeypatch: pytest.MonkeyPatch) -> None:
+    checks: list[int] = []
+    real = ScanContext.check_time
+
+    def counting(self: ScanContext) -> None:
+        checks.append(1)
+        real(self)
+
+    monkeypatch.setattr(ScanContext, "check_time", counting)
+    templates = [{"name": f"t{i}", "template": BENIGN_TEMPLATES[0]} for i in range(30)]
+    check_scan("jinja", json.dumps({"chat_template": templates}).encode(), name="tokenizer_config.json")
+    assert len(checks) >= 30
