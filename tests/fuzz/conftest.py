@@ -21,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis.database import DirectoryBasedExampleDatabase
 
-from tests.fuzz.harness import write_stats
+from tests.fuzz.harness import assert_nothing_ran, sentinel_dir, write_stats
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent.parent
@@ -66,3 +66,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     write_stats()
+    if sentinel_dir.cache_info().currsize:  # the sentinel folder was made: it must still be empty
+        assert_nothing_ran()
+        sentinel_dir().rmdir()

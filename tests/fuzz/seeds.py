@@ -11,14 +11,20 @@ import io
 import json
 import struct
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from tests.builders.pickles import Call, Global, call, pickle_of
 from tests.fuzz.harness import sentinel_command, sentinel_python
 
+T = TypeVar("T")
 
-def _scratch() -> Path:
-    return Path(tempfile.mkdtemp(prefix="malhug-fuzz-seeds-"))
+
+def _built(build: Callable[[Path], T]) -> T:
+    """Run a builder that needs a scratch folder (the gguf writer writes a file) and remove it."""
+    with tempfile.TemporaryDirectory(prefix="malhug-fuzz-seeds-") as tmp:
+        return build(Path(tmp))
 
 
 # --- pickles -------------------------------------------------------------------------------------
@@ -53,10 +59,9 @@ def benign_pickles() -> tuple[bytes, ...]:
 
     from tests.builders.benign import numpy_pickle_protocol2, stdlib_objects_pickle, vocab_pickle
 
-    tmp = _scratch()
     plain = [{"a": [1, 2.5, "x", b"y", None, True]}, list(range(40)), ("t", {"nested": {"k": (1, 2)}})]
     out = [pickle.dumps(v, protocol=p) for v in plain for p in (0, 2, 4, 5)]
-    return (*out, vocab_pickle(tmp), stdlib_objects_pickle(tmp), numpy_pickle_protocol2(tmp))
+    return (*out, *(_built(b) for b in (vocab_pickle, stdlib_objects_pickle, numpy_pickle_protocol2)))
 
 
 # --- model formats -------------------------------------------------------------------------------
@@ -66,15 +71,14 @@ def benign_pickles() -> tuple[bytes, ...]:
 def gguf_seeds() -> tuple[bytes, ...]:
     from tests.builders.benign import CHATML_TEMPLATE, gguf_llama3
 
-    tmp = _scratch()
     ssti = (
         "{% for m in messages %}{{ m['content'] }}{% endfor %}"
         "{{ cycler.__init__.__globals__.os.popen('" + sentinel_command("gguf-ssti") + "').read() }}"
     )
     return (
-        gguf_llama3(tmp, name="a.gguf"),
-        gguf_llama3(tmp, CHATML_TEMPLATE, name="b.gguf"),
-        gguf_llama3(tmp, ssti, name="c.gguf"),
+        _built(lambda tmp: gguf_llama3(tmp)),
+        _built(lambda tmp: gguf_llama3(tmp, CHATML_TEMPLATE)),
+        _built(lambda tmp: gguf_llama3(tmp, ssti)),
     )
 
 
@@ -87,8 +91,7 @@ def onnx_seeds() -> tuple[bytes, ...]:
     from tests.builders.benign import onnx_model
     from tests.builders.evasions import onnx_external_data_traversal
 
-    tmp = _scratch()
-    return (onnx_model(tmp), onnx_external_data_traversal(tmp))
+    return (_built(onnx_model), _built(onnx_external_data_traversal))
 
 
 @functools.cache
@@ -97,7 +100,7 @@ def safetensors_seeds() -> tuple[bytes, ...]:
 
     header = {"a": {"dtype": "F32", "shape": [2, 2], "data_offsets": [0, 16]}, "__metadata__": {"format": "pt"}}
     raw = json.dumps(header).encode()
-    return (safetensors_file(_scratch()), struct.pack("<Q", len(raw)) + raw + bytes(16))
+    return (_built(safetensors_file), struct.pack("<Q", len(raw)) + raw + bytes(16))
 
 
 @functools.cache
@@ -110,7 +113,7 @@ def npy_seeds() -> tuple[bytes, ...]:
     np.save(buf, np.array([[1, 2], [3, 4]], dtype=">i2"), allow_pickle=False)
     structured = io.BytesIO()
     np.save(structured, np.zeros(3, dtype=[("x", "<f4"), ("y", "S3")]), allow_pickle=False)
-    return (numpy_npy(_scratch()), buf.getvalue(), structured.getvalue(), *npy_object_seeds())
+    return (_built(numpy_npy), buf.getvalue(), structured.getvalue(), *npy_object_seeds())
 
 
 def npy_header(descr: object, shape: tuple[int, ...], version: int = 1) -> bytes:
