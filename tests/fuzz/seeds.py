@@ -243,11 +243,21 @@ def wrap(kind: str, data: bytes, name: str = "model.pkl") -> bytes:
 
 @functools.cache
 def container_seeds() -> tuple[bytes, ...]:
+    from tests.builders.benign import numpy_npz, numpy_npz_compressed
     from tests.builders.torchfiles import poisoned_torch_zip
+    from tests.builders.wrappers import zip_of
 
     evil = malicious_pickles()[1]
     torch_zip = poisoned_torch_zip("archive", [malicious_calls()[0]])
-    return (torch_zip, *(wrap(kind, evil) for kind in WRAPPERS), wrap("zip", torch_zip, "inner/model.bin"))
+    npz = zip_of({"weights.npy": npy_seeds()[0], "objects.npy": npy_object_seeds()[0]})
+    return (
+        torch_zip,
+        *(wrap(kind, evil) for kind in WRAPPERS),
+        wrap("zip", torch_zip, "inner/model.bin"),
+        npz,
+        _built(numpy_npz),
+        _built(numpy_npz_compressed),
+    )
 
 
 # --- Python --------------------------------------------------------------------------------------

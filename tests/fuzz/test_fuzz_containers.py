@@ -1,4 +1,4 @@
-"""Fuzz target: containers (zip reader incl. central-directory fields, tar, 7z, gzip/bz2/xz/lz4/zlib)
+"""Fuzz target: containers (zip reader incl. central-directory fields, npz, tar, 7z, gzip/bz2/xz/lz4/zlib)
 through the whole pipeline (``containers/*``)."""
 
 from __future__ import annotations
