@@ -3,7 +3,11 @@ and the protobuf sniffer (``containers/sniff_proto.py``)."""
 
 from __future__ import annotations
 
-from hypothesis import given
+import io
+import pickletools
+import struct
+
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from tests.fuzz.harness import check_scan
@@ -65,10 +69,21 @@ def test_deeply_nested_subgraphs_are_bounded(data: bytes) -> None:
     check_scan("onnx", data, name=NAME)
 
 
+def _starts_a_pickle(data: bytes) -> bool:
+    """Whether ``data`` opens with a complete pickle stream (``\x88.`` is NEWTRUE, STOP): such a polyglot
+    is a detection case (regression input onnx-polyglot-pickle-prefix.b64), not the ONNX walk's."""
+    try:
+        pickletools.dis(data, out=io.StringIO())
+    except (ValueError, KeyError, IndexError, struct.error, UnicodeDecodeError):
+        return False  # the unpickler would stop with an error before a STOP
+    return True
+
+
 @given(unknown_fields(), unknown_fields(), st.booleans())
 def test_a_traversal_is_found_whatever_unknown_fields_surround_it(before: bytes, after: bytes, first: bool) -> None:
     traversal = onnx_seeds()[1]
     data = (before + traversal + after) if first else (traversal + after)
+    assume(not _starts_a_pickle(data))
     check_scan("onnx", data, name=NAME, must_flag=True)
 
 
