@@ -35,7 +35,7 @@ def _given_tests(target: str) -> int:
     return max(1, (HERE / f"test_fuzz_{target}.py").read_text(encoding="utf-8").count("@given("))
 
 
-def _batch(target: str, examples: int, seconds: float, log: Path) -> tuple[int, int, list[str]]:
+def _batch(target: str, examples: int, seconds: float, log: Path, skip: list[str]) -> tuple[int, int, list[str]]:
     """One pytest run; returns (examples run, exit status, failed test ids)."""
     stats = OUT / f"{target}.stats.json"
     stats.unlink(missing_ok=True)
@@ -48,6 +48,7 @@ def _batch(target: str, examples: int, seconds: float, log: Path) -> tuple[int, 
     }
     cmd = ["nice", "-n", "19", sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--timeout=0"]
     cmd += ["-o", "addopts=", f"tests/fuzz/test_fuzz_{target}.py"]
+    cmd += [arg for test in skip for arg in ("--deselect", test)]  # failed earlier: fuzz the others
     with log.open("a", encoding="utf-8") as out:
         out.write(f"\n=== {time.strftime('%H:%M:%S')} {target}: max_examples={examples}\n")
         out.flush()
@@ -77,17 +78,17 @@ def fuzz_target(target: str, budget: float) -> dict[str, object]:
     tests = _given_tests(target)
     while True:
         left = budget - (time.monotonic() - started)
-        if left < 5 or (batches and failed):
+        if left < 5 or len(failed) >= tests:
             break
         t0 = time.monotonic()
-        run, status, fails = _batch(target, examples, left, log)
+        run, status, fails = _batch(target, examples, left, log, failed)
         spent = time.monotonic() - t0
         total, batches = total + run, batches + 1
         failed += [f for f in fails if f not in failed]
         statuses.append(status)
         if status == 2 and not fails:
             break  # interrupted at the end of the budget
-        if status not in (0, 1):
+        if status not in (0, 1) or (status == 1 and not fails):
             break  # collection or usage error: nothing to gain by repeating
         rate = run / max(spent, 1e-3)
         left = budget - (time.monotonic() - started)
