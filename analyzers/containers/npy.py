@@ -83,9 +83,21 @@ def _itemsize(descr: object, depth: int = 0) -> int | None:
             sub = _itemsize(field[1], depth + 1)
             if sub is None:
                 return None
-            count = math.prod(field[2]) if len(field) == 3 and isinstance(field[2], tuple) else 1
-            total += sub * int(count)
+            count = _subarray_count(field[2]) if len(field) == 3 else 1
+            if count is None:
+                return None
+            total += sub * count
         return total
+    return None
+
+
+def _subarray_count(shape: object) -> int | None:
+    """Items in a field's subarray shape (NumPy takes an int or a tuple of ints); None when it is
+    anything else (``math.prod`` of strings would repeat them: ``('x', 10**9)`` is a gigabyte)."""
+    if isinstance(shape, int) and not isinstance(shape, bool) and shape >= 0:
+        return shape
+    if isinstance(shape, tuple) and all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape):
+        return math.prod(shape)
     return None
 
 
@@ -93,7 +105,8 @@ def _has_object(descr: object, depth: int = 0) -> bool:
     if depth > 16:
         return True
     if isinstance(descr, str):
-        return "O" in descr
+        # Every spelling NumPy reads as the object type: "O", "|O8", "b1,O", "object", "object_".
+        return "O" in descr or "object" in descr
     if isinstance(descr, (list, tuple)):
         return any(_has_object(item, depth + 1) for item in descr)
     return False
@@ -128,13 +141,15 @@ def parse_header(head: bytes) -> NpyHeader:
     if not isinstance(shape, tuple) or not all(isinstance(d, int) and d >= 0 for d in shape):
         raise MalformedInput(f".npy header has a bad shape {shape!r}"[:200], offset=start)
     descr = value["descr"]
+    has_object = _has_object(descr)
     return NpyHeader(
         descr=descr,
         shape=shape,
         fortran_order=bool(value["fortran_order"]),
         data_offset=start + hlen,
-        has_object=_has_object(descr),
-        itemsize=_itemsize(descr),
+        has_object=has_object,
+        # An object array's data is a pickle, whatever its size: never refuse it over its type string.
+        itemsize=None if has_object else _itemsize(descr),
     )
 
 

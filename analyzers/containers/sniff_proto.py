@@ -115,11 +115,20 @@ def _first_tag(src: ByteSource, field: Field) -> tuple[int, int] | None:
 
 
 def is_onnx(src: ByteSource) -> bool:
+    """A ``ModelProto``: an ``ir_version``, a graph or opset imports, known fields with their wire types.
+
+    Fields ModelProto does not define are allowed anywhere, in any order, as protobuf parsers (and
+    ``onnx.load``) skip them: requiring ``ir_version`` first or no unknown field would let a few
+    appended or prepended fields talk detection out of analyzing the model.
+    """
     fields = read_fields(src, 0, src.size)
-    if not fields or fields[0].number != 1 or fields[0].wire != VARINT or not 1 <= fields[0].value <= 30:
+    if not fields:
         return False
-    numbers = [f.number for f in fields]
-    if any(_ONNX_MODEL.get(f.number) != f.wire for f in fields) or (7 not in numbers and 8 not in numbers):
+    known = [f for f in fields if f.number in _ONNX_MODEL]
+    if any(_ONNX_MODEL[f.number] != f.wire for f in known):
+        return False
+    numbers = [f.number for f in known]
+    if not any(f.number == 1 and 1 <= f.value <= 30 for f in known) or (7 not in numbers and 8 not in numbers):
         return False
     for f in fields:
         if f.number == 7:

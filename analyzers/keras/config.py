@@ -50,6 +50,38 @@ def _callable_category(ref: str) -> Category | None:
     return danger.category if danger is not None else None
 
 
+MAX_KEY_SHOWN = 40
+
+
+class _Path:
+    """A node's JSON path, spelled out only when a message needs it: a config of a long key over a
+    long list would otherwise hold one copy of the key per item (a 1 MB file, gigabytes)."""
+
+    __slots__ = ("parent", "step")
+
+    def __init__(self, parent: _Path | str, step: str | int):
+        self.parent = parent
+        self.step = step
+
+    def __str__(self) -> str:
+        steps: list[str] = []
+        node: _Path | str = self
+        while isinstance(node, _Path):
+            step = node.step
+            if isinstance(step, int):
+                steps.append(f"[{step}]")
+            elif len(step) > MAX_KEY_SHOWN:
+                digest = hashlib.sha256(step.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+                steps.append(f".{step[:MAX_KEY_SHOWN]}…{digest}")
+            else:
+                steps.append(f".{step}")
+            node = node.parent
+        return node + "".join(reversed(steps))
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
+
 def _strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
     stack: list[tuple[Any, str]] = [(value, path)]
     while stack:
@@ -68,7 +100,9 @@ class KerasConfigScanner:
 
     ctx: ScanContext
     member: str | None = None
-    handled: set[str] = field(default_factory=set)
+    # Strings already judged as a Lambda's code or function reference, by identity (the value is kept
+    # so that its id cannot be reused by a later config this scanner walks).
+    handled: dict[int, str] = field(default_factory=dict)
     # Bytecode already reported in this file (a SavedModel repeats each layer's config per node).
     seen_code: set[bytes] = field(default_factory=set)
 
@@ -100,7 +134,7 @@ class KerasConfigScanner:
         return value
 
     def scan(self, value: Any, path: str = "$") -> None:
-        stack: list[tuple[Any, str, int]] = [(value, path, 0)]
+        stack: list[tuple[Any, _Path | str, int]] = [(value, path, 0)]
         nodes = 0
         while stack:
             v, p, depth = stack.pop()
@@ -113,14 +147,14 @@ class KerasConfigScanner:
                 self.ctx.check_time()
             if isinstance(v, dict):
                 self._dict(v, p)
-                stack.extend((item, f"{p}.{k}", depth + 1) for k, item in reversed(list(v.items())))
+                stack.extend((item, _Path(p, str(k)), depth + 1) for k, item in reversed(list(v.items())))
             elif isinstance(v, list):
-                stack.extend((item, f"{p}[{i}]", depth + 1) for i, item in reversed(list(enumerate(v))))
-            elif isinstance(v, str) and p not in self.handled:
+                stack.extend((item, _Path(p, i), depth + 1) for i, item in reversed(list(enumerate(v))))
+            elif isinstance(v, str) and id(v) not in self.handled:
                 self._string(v, p)
 
     # -- dicts -----------------------------------------------------------------------------
-    def _dict(self, d: dict[str, Any], path: str) -> None:
+    def _dict(self, d: dict[str, Any], path: _Path | str) -> None:
         class_name = d.get("class_name")
         if class_name == "Lambda" or (isinstance(class_name, str) and class_name.endswith(">Lambda")):
             cfg = d.get("config")
@@ -141,7 +175,7 @@ class KerasConfigScanner:
         if isinstance(class_name, str):
             self._object_reference(d, class_name, path)
 
-    def _object_reference(self, d: dict[str, Any], class_name: str, path: str) -> None:
+    def _object_reference(self, d: dict[str, Any], class_name: str, path: _Path | str) -> None:
         module = d.get("module")
         registered = d.get("registered_name")
         refs: list[str] = []
@@ -156,7 +190,7 @@ class KerasConfigScanner:
         for ref in dict.fromkeys(refs):
             self._reference(ref, path)
 
-    def _reference(self, ref: str, path: str, *, from_lambda: bool = False) -> None:
+    def _reference(self, ref: str, path: _Path | str, *, from_lambda: bool = False) -> None:
         module = ref.rsplit(".", 1)[0] if "." in ref else ref
         category = _callable_category(ref)
         if category is not None or callables.is_dangerous_module(module):
@@ -183,7 +217,7 @@ class KerasConfigScanner:
             )
 
     # -- strings ---------------------------------------------------------------------------
-    def _string(self, text: str, path: str) -> None:
+    def _string(self, text: str, path: _Path | str) -> None:
         if "enable_unsafe_deserialization" in text:
             self.ctx.add(
                 finding(
@@ -195,7 +229,7 @@ class KerasConfigScanner:
             )
         raw = decode_marshal_b64(text) if len(text) >= 24 else None
         if raw is not None:
-            self._bytecode(raw, path, "<hidden>", hidden=True)
+            self._bytecode(raw, str(path), "<hidden>", hidden=True)
 
     # -- Lambda ----------------------------------------------------------------------------
     def _lambda_layer(self, cfg: dict[str, Any], path: str) -> None:
@@ -208,7 +242,7 @@ class KerasConfigScanner:
             if kind == "function" and isinstance(value, str):
                 module = cfg.get("module" if key == "function" else f"{key}_module")
                 ref = f"{module}.{value}" if isinstance(module, str) and module else value
-                self.handled.add(f"{path}.{key}")
+                self.handled[id(value)] = value
                 self._reference(ref, f"{path}.{key}", from_lambda=True)
                 continue
             must_be_code = kind == "lambda" or (key == "function" and not isinstance(value, str))
@@ -227,9 +261,9 @@ class KerasConfigScanner:
                     bound.append(text)  # defaults and closure values the function is called with
             else:
                 codes.append((p, raw))
+                self.handled[id(text)] = text
         found = bool(codes)
         for p, raw in codes:
-            self.handled.add(p)
             self._bytecode(raw, p, name, hidden=False, bound=tuple(bound[:64]))
         if not found and must_be_code:
             texts = [t for _, t in _strings(value, path)]

@@ -49,11 +49,14 @@ class CodeInfo:
 
     def walk(self) -> Iterator[CodeInfo]:
         """This code object and every nested one (functions, comprehensions, lambdas)."""
-        stack = [self]
+        stack, seen = [self], {id(self)}
         while stack:
             code = stack.pop()
             yield code
-            stack.extend(reversed(code.children))
+            for child in reversed(code.children):  # a shared code object (a reference) once
+                if id(child) not in seen:
+                    seen.add(id(child))
+                    stack.append(child)
 
     def all_names(self) -> list[str]:
         seen: dict[str, None] = {}
@@ -78,13 +81,32 @@ _PRINTABLE = re.compile(rb"[\t\n\r\x20-\x7e]+")
 
 
 def _flatten(values: tuple[Any, ...]) -> Iterator[Any]:
+    """The leaves of nested tuples, each tuple expanded once: marshal references (``r``) let a stream
+    of a few hundred bytes nest one tuple in the next twice over, 2**N leaves for N levels."""
+    expanded = {id(values)}
     stack: list[Any] = list(reversed(values))
     while stack:
         v = stack.pop()
         if isinstance(v, tuple):
-            stack.extend(reversed(v))
+            if id(v) not in expanded:
+                expanded.add(id(v))
+                stack.extend(reversed(v))
         else:
             yield v
+
+
+def _from_digits(digits: list[int]) -> int:
+    """The integer of little-endian 15-bit digits, merged pairwise (n log n; shifting the digits in
+    one by one is quadratic in a long constant's length)."""
+    if not digits:
+        return 0
+    values, width = digits, 15
+    while len(values) > 1:
+        merged = [values[i] | (values[i + 1] << width) for i in range(0, len(values) - 1, 2)]
+        if len(values) % 2:
+            merged.append(values[-1])
+        values, width = merged, width * 2
+    return values[0]
 
 
 class _Null:
@@ -164,13 +186,10 @@ class _Reader:
         if t == "l":
             n = self.i32()
             digits = self._length(abs(n), 2)
-            raw = self._take(2 * digits)
-            value = 0
-            for i in range(digits - 1, -1, -1):
-                d = raw[2 * i] | (raw[2 * i + 1] << 8)
-                if d > 0x7FFF:
-                    raise MalformedInput("marshal: bad long digit", self.pos)
-                value = (value << 15) | d
+            parts = list(struct.unpack(f"<{digits}H", self._take(2 * digits)))
+            if any(d > 0x7FFF for d in parts):
+                raise MalformedInput("marshal: bad long digit", self.pos)
+            value = _from_digits(parts)
             return -value if n < 0 else value
         if t == "g":
             return float(struct.unpack("<d", self._take(8))[0])

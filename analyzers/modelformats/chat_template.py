@@ -99,38 +99,71 @@ class TemplateIssue:
     line: int
 
 
-def _fold(node: nodes.Node, depth: int = 0, names: dict[str, str] | None = None) -> str | None:
-    """The constant string value of an expression built from literals (and ``{% set %}`` names of
-    such values), else None."""
-    if depth > 50:
-        return None
-    if isinstance(node, nodes.Const):
-        return node.value if isinstance(node.value, str) else None
-    if isinstance(node, nodes.Name) and names is not None:
-        return names.get(node.name)
-    if isinstance(node, (nodes.Add, nodes.Concat)):
-        parts = [node.left, node.right] if isinstance(node, nodes.Add) else list(node.nodes)
-        folded = [_fold(p, depth + 1, names) for p in parts]
-        return "".join(f for f in folded if f is not None) if all(f is not None for f in folded) else None
-    if isinstance(node, nodes.Mul):
-        left, right = _fold(node.left, depth + 1, names), node.right
-        if (
-            left is not None
-            and isinstance(right, nodes.Const)
-            and isinstance(right.value, int)
-            and 0 <= right.value <= 64
-        ):
-            return left * right.value
-        return None
-    if isinstance(node, nodes.Filter) and node.node is not None:
-        inner: str | None
-        if isinstance(node.node, (nodes.List, nodes.Tuple)) and node.name == "join":
-            items = [_fold(i, depth + 1, names) for i in node.node.items]
-            sep = _fold(node.args[0], depth + 1, names) if node.args else ""
-            if sep is None or any(i is None for i in items):
+# Folding builds strings the template would build ('a' * 64, a + a, replace): one may be at most
+# MAX_FOLDED characters and all of one template's at most FOLD_BUDGET (a few hundred bytes of
+# ``{% set a = a + a %}`` would otherwise ask for gigabytes). Beyond either the template is refused
+# (LimitExceeded, MH902) rather than checked with names left unfolded.
+MAX_FOLDED = 64 * 1024
+FOLD_BUDGET = 16 * 1024 * 1024
+
+
+class _Folder:
+    """Constant string values of expressions built from literals and ``{% set %}`` names of such values."""
+
+    def __init__(self) -> None:
+        self.names: dict[str, str] = {}
+        self.budget = FOLD_BUDGET
+
+    def _made(self, size: int) -> bool:
+        """Charge a string of ``size`` characters to the budget before it is built."""
+        if size > MAX_FOLDED:
+            raise LimitExceeded("chat template constant string", MAX_FOLDED, size)
+        if size > self.budget:
+            raise LimitExceeded("chat template constant folding (characters)", FOLD_BUDGET)
+        self.budget -= size
+        return True
+
+    def fold(self, node: nodes.Node, depth: int = 0) -> str | None:
+        if depth > 50:
+            return None
+        if isinstance(node, nodes.Const):
+            return node.value if isinstance(node.value, str) else None
+        if isinstance(node, nodes.Name):
+            return self.names.get(node.name)
+        if isinstance(node, (nodes.Add, nodes.Concat)):
+            parts = [node.left, node.right] if isinstance(node, nodes.Add) else list(node.nodes)
+            folded = [self.fold(p, depth + 1) for p in parts]
+            texts = [f for f in folded if f is not None]
+            if len(texts) != len(folded) or not self._made(sum(map(len, texts))):
                 return None
-            return sep.join(i for i in items if i is not None)
-        inner = _fold(node.node, depth + 1, names)
+            return "".join(texts)
+        if isinstance(node, nodes.Mul):
+            left, right = self.fold(node.left, depth + 1), node.right
+            if (
+                left is not None
+                and isinstance(right, nodes.Const)
+                and isinstance(right.value, int)
+                and 0 <= right.value <= 64
+                and self._made(len(left) * right.value)
+            ):
+                return left * right.value
+            return None
+        if isinstance(node, nodes.Filter) and node.node is not None:
+            return self._filter(node, depth)
+        return None
+
+    def _filter(self, node: nodes.Filter, depth: int) -> str | None:
+        assert node.node is not None
+        if isinstance(node.node, (nodes.List, nodes.Tuple)) and node.name == "join":
+            items = [self.fold(i, depth + 1) for i in node.node.items]
+            sep = self.fold(node.args[0], depth + 1) if node.args else ""
+            texts = [i for i in items if i is not None]
+            if sep is None or len(texts) != len(items):
+                return None
+            if not self._made(sum(map(len, texts)) + len(sep) * max(0, len(texts) - 1)):
+                return None
+            return sep.join(texts)
+        inner = self.fold(node.node, depth + 1)
         if inner is None:
             return None
         if node.name == "reverse":
@@ -138,32 +171,37 @@ def _fold(node: nodes.Node, depth: int = 0, names: dict[str, str] | None = None)
         if node.name in {"lower", "upper", "trim", "string"}:
             return {"lower": inner.lower, "upper": inner.upper, "trim": inner.strip}.get(node.name, lambda: inner)()
         if node.name == "replace" and len(node.args) >= 2:
-            old, new = _fold(node.args[0], depth + 1, names), _fold(node.args[1], depth + 1, names)
-            return inner.replace(old, new) if old is not None and new is not None else None
+            old, new = self.fold(node.args[0], depth + 1), self.fold(node.args[1], depth + 1)
+            if old is None or new is None:
+                return None
+            count = len(inner) + 1 if old == "" else inner.count(old)
+            if not self._made(len(inner) + count * max(0, len(new) - len(old))):
+                return None
+            return inner.replace(old, new)
         if node.name == "format":
             return inner
         return None
-    return None
 
 
 def _is_escape_name(name: str) -> bool:
     return name in ESCAPE_ATTRS or (name.startswith("__") and name.endswith("__") and len(name) > 4)
 
 
-def _constants(tree: nodes.Template) -> dict[str, str]:
+def _constants(tree: nodes.Template) -> _Folder:
     """``{% set name = <constant string> %}`` assignments (the last foldable one wins)."""
-    names: dict[str, str] = {}
+    folder = _Folder()
     for _ in range(2):  # a second pass resolves names built from other names
         for assign in tree.find_all(nodes.Assign):
             if isinstance(assign.target, nodes.Name):
-                value = _fold(assign.node, 0, names)
+                value = folder.fold(assign.node)
                 if value is not None:
-                    names[assign.target.name] = value
-    return names
+                    folder.names[assign.target.name] = value
+    return folder
 
 
 def _issues(tree: nodes.Template) -> Iterator[TemplateIssue]:
-    names = _constants(tree)
+    folder = _constants(tree)
+    names = folder.names
     for assign in tree.find_all(nodes.Assign):
         if isinstance(assign.target, nodes.Name) and _is_escape_name(names.get(assign.target.name, "")):
             value = names[assign.target.name]
@@ -176,18 +214,18 @@ def _issues(tree: nodes.Template) -> Iterator[TemplateIssue]:
         if isinstance(node, nodes.Getattr):
             yield from _attr_issue(node.attr, line, node.node)
         elif isinstance(node, nodes.Getitem):
-            key = _fold(node.arg, 0, names)
+            key = folder.fold(node.arg)
             if key is not None:
                 yield from _attr_issue(key, line, node.node)
         elif isinstance(node, nodes.Filter) and node.name == "attr" and node.args:
-            key = _fold(node.args[0], 0, names)
+            key = folder.fold(node.args[0])
             if key is None:
                 yield TemplateIssue(Severity.MEDIUM, "attr filter with a computed attribute name", line)
             else:
                 yield from _attr_issue(key, line, node.node)
         elif isinstance(node, nodes.Filter) and node.name == "map" and node.kwargs:
             for kw in node.kwargs:
-                key = _fold(kw.value, 0, names) if kw.key == "attribute" else None
+                key = folder.fold(kw.value) if kw.key == "attribute" else None
                 if key is not None:
                     yield from _attr_issue(key, line, node.node)
         elif isinstance(node, nodes.Call) and isinstance(node.node, nodes.Name) and node.node.name in EXEC_NAMES:

@@ -155,6 +155,7 @@ def analyze(ctx: ScanContext, src: ByteSource) -> None:
         vtype = c.u32()
         if vtype == STRING and (key == TEMPLATE_KEY or key.startswith(TEMPLATE_KEY + ".")):
             template = c.string(key, ctx.limits.max_source_bytes)
+            ctx.check_time()  # each template is a Jinja parse: a file of many must not run past the deadline
             check_template(ctx, template, key, rule_prefix=f"GGUF {key}")
             continue
         _skip_value(c, vtype)

@@ -42,6 +42,7 @@ def analyze(ctx: ScanContext, src: ByteSource) -> None:
         # jinja2 is imported for files that hold a template only (a Keras config.json holds none).
         from malhug.analyzers.modelformats.chat_template import check_template
 
+        ctx.check_time()  # a list of many templates: each is a Jinja parse
         check_template(ctx, template, name)
     if looks_like_keras_config(value):
         KerasConfigScanner(ctx).scan(value)

@@ -21,6 +21,14 @@ MAX_TEXT = 64 * 1024
 STANDARD_DOMAINS = frozenset(
     {"", "ai.onnx", "ai.onnx.ml", "ai.onnx.training", "ai.onnx.preview.training", "ai.onnx.contrib"}
 )
+MAX_DOMAINS = 10
+MAX_SHOWN = 100
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= MAX_SHOWN else text[:MAX_SHOWN] + "…"
+
+
 STANDARD_PREFIXES = ("com.microsoft", "com.ms.internal", "org.pytorch.aten", "pkg.onnxscript", "onnx_extended")
 
 
@@ -145,10 +153,17 @@ class _Walk:
             )
         custom = {d: ops for d, ops in self.domains.items() if d not in self.functions}
         if custom:
-            shown = "; ".join(f"{d}: {', '.join(o for o in ops if o)}" for d, ops in sorted(custom.items()))
+            # Domains are attacker-chosen strings (up to MAX_TEXT each, one per node): list a few, shortened.
+            names = sorted(custom)
+            shown = "; ".join(
+                f"{_short(d)}: {', '.join(_short(o) for o in custom[d] if o)}" for d in names[:MAX_DOMAINS]
+            )
+            more = f" and {len(names) - MAX_DOMAINS} more" if len(names) > MAX_DOMAINS else ""
             self.ctx.add(
                 finding(
-                    "MH411", f"ONNX nodes use custom operator domains ({shown})", evidence=", ".join(sorted(custom))
+                    "MH411",
+                    f"ONNX nodes use custom operator domains ({shown}{more})",
+                    evidence=", ".join(_short(d) for d in names[:MAX_DOMAINS]) + more,
                 )
             )
 

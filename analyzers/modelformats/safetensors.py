@@ -8,7 +8,6 @@ multi-gigabyte file is one small range request. Words in ``__metadata__`` are ne
 from __future__ import annotations
 
 import json
-import math
 from typing import Any
 
 from malhug.analyzers.context import ScanContext
@@ -47,6 +46,27 @@ def _is_uint(v: Any) -> bool:
     return isinstance(v, int) and not isinstance(v, bool) and v >= 0
 
 
+def _short(value: Any) -> str:
+    """At most 80 characters of ``value`` (a list of a million items is not printed whole first)."""
+    if isinstance(value, list) and len(value) > 4:
+        head = ", ".join(str(v)[:20] for v in value[:3])
+        return f"[{head}, ... {len(value)} items]"
+    return str(value)[:80]
+
+
+def _bits(shape: list[int], width: int, limit: int) -> int | None:
+    """``prod(shape) * width``, or None once it exceeds ``limit``: a shape of a million huge
+    dimensions would otherwise cost a quadratic big-integer product (and overflow a float)."""
+    if 0 in shape:
+        return 0
+    total = width
+    for d in shape:
+        total *= d
+        if total > limit:
+            return None
+    return total
+
+
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for k, v in pairs:
@@ -74,10 +94,10 @@ class _Checker:
             self.problem("MH421", f"{name!r} has unknown dtype {dtype!r}")
             return None
         if not isinstance(shape, list) or not all(_is_uint(d) for d in shape):
-            self.problem("MH421", f"{name!r} has a bad shape {str(shape)[:80]}")
+            self.problem("MH421", f"{name!r} has a bad shape {_short(shape)}")
             return None
         if not (isinstance(offsets, list) and len(offsets) == 2 and all(_is_uint(o) for o in offsets)):
-            self.problem("MH421", f"{name!r} has bad data_offsets {str(offsets)[:80]}")
+            self.problem("MH421", f"{name!r} has bad data_offsets {_short(offsets)}")
             return None
         begin, end = offsets
         if begin > end or end > self.data_size:
@@ -85,9 +105,10 @@ class _Checker:
                 "MH422", f"{name!r} data_offsets [{begin}, {end}] outside the {self.data_size}-byte data section"
             )
             return None
-        bits = math.prod(shape) * DTYPE_BITS[dtype]
-        if bits % 8 or bits // 8 != end - begin:
-            self.problem("MH421", f"{name!r} is {end - begin} bytes but {dtype}{shape} needs {bits / 8:g}")
+        bits = _bits(shape, DTYPE_BITS[dtype], 8 * (end - begin))
+        if bits is None or bits % 8 or bits // 8 != end - begin:
+            needs = "more" if bits is None else f"{bits / 8:g}"
+            self.problem("MH421", f"{name!r} is {end - begin} bytes but {dtype}{_short(shape)} needs {needs}")
         return begin, end, name
 
     def coverage(self, ranges: list[tuple[int, int, str]]) -> None:
