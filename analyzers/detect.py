@@ -264,11 +264,16 @@ def detect_analyses(src: ByteSource, name: str = "", limits: Limits = DEFAULT_LI
     return analyses
 
 
-def zip_behind(src: ByteSource) -> str | None:
-    """The zip kind when a zip closes ``src`` (zipfile reads a zip from its end, whatever precedes
-    it). The dispatcher asks after a pickle analysis left bytes after the stream: a pickle prefix,
-    then a zip, is both. (Every other primary from the head was checked for a zip at the end.)"""
-    return _zip_kind(src) if _zip_at_end(src) else None
+def after_pickle(src: ByteSource) -> list[str]:
+    """What else ``src`` is read as when bytes follow its pickle stream (the dispatcher asks after a
+    pickle analysis): a zip closing it (zipfile reads a zip from its end, whatever precedes it), and
+    a protobuf message (ONNX, SavedModel) that starts at offset 0, since its first fields can also be
+    a complete pickle. Every other primary from the head was checked for both already."""
+    found = [_zip_kind(src)] if _zip_at_end(src) else []
+    proto = _protobuf(src)
+    if proto is not None:
+        found.append(proto)
+    return found
 
 
 def detect_format(src: ByteSource, name: str = "", limits: Limits = DEFAULT_LIMITS) -> str:

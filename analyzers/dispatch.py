@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from malhug.analyzers import formats
 from malhug.analyzers.context import ScanContext
-from malhug.analyzers.detect import detect_analyses, zip_behind
+from malhug.analyzers.detect import after_pickle, detect_analyses
 from malhug.analyzers.limits import DEFAULT_LIMITS, LimitExceeded, Limits, MalformedInput
 from malhug.analyzers.source import ByteSource, BytesSource, FileSource
 from malhug.core import logs
@@ -63,10 +63,9 @@ def analyze_source(ctx: ScanContext, src: ByteSource, format_hint: str | None = 
             ctx.pickle_rest = None
             _guarded(ctx, fmt, partial(_run, ctx, src, fmt))
             if fmt in (formats.PICKLE, formats.JOBLIB) and ctx.pickle_rest is not None:
-                # Bytes follow the pickle: a zip behind it is read by zip loaders (a polyglot).
-                behind = _guarded(ctx, "format detection", partial(zip_behind, src))
-                if behind is not None and behind not in analyses:
-                    analyses.append(behind)
+                # Bytes follow the pickle: other loaders read the same file as a zip or a protobuf model.
+                behind = _guarded(ctx, "format detection", partial(after_pickle, src)) or []
+                analyses.extend(fmt for fmt in behind if fmt not in analyses)
     if not ran and primary == formats.UNKNOWN and src.size > 0 and detected is not None:
         ctx.add(finding("MH904", f"unrecognised binary format ({src.size} bytes)", evidence=src.read_at(0, 16).hex()))
     return primary

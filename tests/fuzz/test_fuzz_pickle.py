@@ -14,7 +14,6 @@ import io
 import pickletools
 import struct
 
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -150,11 +149,6 @@ def test_a_reachable_payload_is_never_clean(case: tuple[bytes, bytes]) -> None:
     check_scan("pickle", stream + tail, name=NAME, must_flag=walks_past_payload(stream))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="detection (detect.py/sniff_pickle.py): a stream that starts with a string longer than the "
-    "sniffing window, MARK/no-ops or a late PROTO is read as text or unknown and reported clean",
-)
 @given(payload_pickles(standard_start=False))
 def test_a_reachable_payload_is_never_clean_however_the_stream_starts(case: tuple[bytes, bytes]) -> None:
     stream, tail = case

@@ -8,7 +8,6 @@ a comment, statements appended) keep what Python imports and runs, so the verdic
 
 from __future__ import annotations
 
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -73,11 +72,6 @@ def test_a_module_level_payload_is_found_among_any_statements(before: list[str],
     check_scan("python", source.encode(), name=NAME, must_flag=True)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="detection (detect.py/sniff_text.py): a script whose module docstring or _CITATION outruns the "
-    "sniffing window, that declares coding latin-1 or holds an invalid UTF-8 byte is read as text and reported clean",
-)
 @given(
     st.sampled_from(("docstring", "citation", "coding", "bad-byte", "backticks")),
     st.integers(9 * 1024, 40 * 1024),
