@@ -74,12 +74,17 @@ def _peak_rss() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: KiB
 
 
-@contextmanager
-def bounded(target: str, data: bytes | str, **meta: str) -> Iterator[None]:
-    """Run one example: count it, check memory growth and the sentinel, save the input if it fails."""
+def count(target: str) -> None:
+    """Count one example of ``target`` (``make fuzz`` sizes its batches from these counts)."""
     EXAMPLES[target] += 1
     if EXAMPLES[target] % 500 == 0:
         write_stats()
+
+
+@contextmanager
+def bounded(target: str, data: bytes | str, **meta: str) -> Iterator[None]:
+    """Run one example: count it, check memory growth and the sentinel, save the input if it fails."""
+    count(target)
     before = _peak_rss()
     try:
         yield

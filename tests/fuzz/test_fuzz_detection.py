@@ -17,7 +17,7 @@ from __future__ import annotations
 import pickletools
 import struct
 
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from malhug.analyzers import formats
@@ -29,6 +29,7 @@ from malhug.analyzers.limits import DEFAULT_LIMITS, Limits
 from malhug.analyzers.source import BytesSource
 from malhug.core.model import Verdict
 from tests.builders.pickles import call, payload_ops
+from tests.fuzz.harness import bounded
 
 CALLABLES = ["os.system", "posix.system", "subprocess.call", "subprocess.Popen", "builtins.exec", "builtins.eval"]
 COMMANDS = ["echo malhug", "curl http://127.0.0.1:8000/x | sh", "id"]
@@ -88,16 +89,16 @@ def _genops_reaches_a_call(data: bytes) -> bool:
     return False
 
 
-@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(stream=_payload_stream(), name=st.sampled_from(["x.bin", "vocab.txt", "README.md", "", "pytorch_model.bin"]))
 def test_reachable_payload_is_never_clean(stream: bytes, name: str) -> None:
     assume(_genops_reaches_a_call(stream))
-    reach = walk(BytesSource(stream), DEFAULT_LIMITS)
-    assert reach.reached is not None
-    analyses = detect_analyses(BytesSource(stream), name)
-    assert formats.PICKLE in analyses or formats.JOBLIB in analyses, analyses
-    report = scan_bytes(stream, name=name)
-    assert report.verdict is not Verdict.CLEAN, report.findings
+    with bounded("detection", stream, name=name, must_flag="True"):
+        reach = walk(BytesSource(stream), DEFAULT_LIMITS)
+        assert reach.reached is not None
+        analyses = detect_analyses(BytesSource(stream), name)
+        assert formats.PICKLE in analyses or formats.JOBLIB in analyses, analyses
+        report = scan_bytes(stream, name=name)
+        assert report.verdict is not Verdict.CLEAN, report.findings
 
 
 PAYLOAD = 'import os\nos.system("echo malhug")\n'
@@ -136,14 +137,14 @@ def _module(draw: st.DrawFn) -> bytes:
     return data
 
 
-@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(source=_module())
 def test_python_module_always_gets_the_taint_analysis(source: bytes) -> None:
-    report = scan_bytes(source, name="my_dataset.py")
-    assert report.format == formats.PYTHON
-    hits = [f for f in report.findings if f.rule == "MH505"]
-    assert hits, report.findings
-    assert report.verdict is Verdict.MALICIOUS
+    with bounded("detection", source, name="my_dataset.py", must_flag="True"):
+        report = scan_bytes(source, name="my_dataset.py")
+        assert report.format == formats.PYTHON
+        hits = [f for f in report.findings if f.rule == "MH505"]
+        assert hits, report.findings
+        assert report.verdict is Verdict.MALICIOUS
 
 
 # Opcode soup: pieces of real pickles in random order, so the walk gets past the first bytes.
@@ -158,23 +159,23 @@ _PIECES = [
 _SOUP = st.lists(st.sampled_from(_PIECES), max_size=60).map(b"".join)
 
 
-@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     data=st.one_of(st.binary(max_size=4096), _SOUP),
     name=st.sampled_from(["x.bin", "notes.txt", "m.py", "config.json", ""]),
 )
 def test_any_bytes_detect_and_scan_without_raising(data: bytes, name: str) -> None:
-    small = Limits(max_pickle_ops=10_000, max_stream_bytes=1 << 20)
-    reach = walk(BytesSource(data), small)
-    assert reach.ops <= small.max_pickle_ops
-    # A container member sniffed from its head: reads past it return nothing; the walk still ends.
-    head_only = walk(HeadSource(data[: len(data) // 2], len(data)), small)
-    assert head_only.ops <= small.max_pickle_ops
-    if reach.reached is not None and (head_only.reached is None):
-        assert head_only.stop < len(data) // 2 or not data
-    analyses = detect_analyses(BytesSource(data), name, small)
-    assert analyses and all(isinstance(a, str) for a in analyses)
-    report = scan_bytes(data, name=name, limits=small)
-    assert report.format == analyses[0]
-    if reach.reached is not None:
-        assert formats.PICKLE in analyses or formats.JOBLIB in analyses
+    with bounded("detection", data, name=name):
+        small = Limits(max_pickle_ops=10_000, max_stream_bytes=1 << 20)
+        reach = walk(BytesSource(data), small)
+        assert reach.ops <= small.max_pickle_ops
+        # A container member sniffed from its head: reads past it return nothing; the walk still ends.
+        head_only = walk(HeadSource(data[: len(data) // 2], len(data)), small)
+        assert head_only.ops <= small.max_pickle_ops
+        if reach.reached is not None and (head_only.reached is None):
+            assert head_only.stop < len(data) // 2 or not data
+        analyses = detect_analyses(BytesSource(data), name, small)
+        assert analyses and all(isinstance(a, str) for a in analyses)
+        report = scan_bytes(data, name=name, limits=small)
+        assert report.format == analyses[0]
+        if reach.reached is not None:
+            assert formats.PICKLE in analyses or formats.JOBLIB in analyses

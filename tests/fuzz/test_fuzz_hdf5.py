@@ -24,13 +24,14 @@ import sys
 import tempfile
 from pathlib import Path
 
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from malhug.analyzers.dispatch import scan_source
 from malhug.analyzers.limits import Limits
 from malhug.analyzers.source import BytesSource
 from malhug.core.model import Verdict
+from tests.fuzz.harness import bounded
 from tests.keras import h5corrupt
 from tests.keras.keraslib import dense, h5_bytes, lambda_b64, lambda_layer, sequential
 
@@ -123,22 +124,13 @@ def _h5py_reads_the_payload(data: bytes) -> bool:
     return proc.stdout.strip() == b"REACHABLE"
 
 
-def _standalone(test):  # type: ignore[no-untyped-def]
-    """The profiles of ``tests/fuzz/conftest.py`` apply when it is there; without it (a checkout that
-    lacks the shared fuzz harness), run bounded like its ``ci`` profile instead of hypothesis's
-    defaults, whose 200 ms deadline a reader killed at ``max_worker_seconds`` always exceeds."""
-    if Path(__file__).with_name("conftest.py").exists():
-        return test
-    return settings(max_examples=25, deadline=None, derandomize=True, database=None)(test)
-
-
-@_standalone
 @given(_mutated_h5())
 def test_fuzz_hdf5(data: bytes) -> None:
-    report = scan_source(BytesSource(data), name="fuzzed.h5", limits=LIMITS, format_hint="hdf5")
-    crashes = [f.message for f in report.findings if f.rule == "MH903" and "killed by SIG" not in f.message]
-    assert not crashes, crashes
-    assert not SENTINEL.exists(), "a payload ran during the scan"
-    payload = _payload_b64().replace("\n", "")[:60].encode()
-    if report.verdict is Verdict.CLEAN and payload in data:
-        assert not _h5py_reads_the_payload(data), json.dumps([f.message for f in report.findings])
+    with bounded("hdf5", data, name="fuzzed.h5"):
+        report = scan_source(BytesSource(data), name="fuzzed.h5", limits=LIMITS, format_hint="hdf5")
+        crashes = [f.message for f in report.findings if f.rule == "MH903" and "killed by SIG" not in f.message]
+        assert not crashes, crashes
+        assert not SENTINEL.exists(), "a payload ran during the scan"
+        payload = _payload_b64().replace("\n", "")[:60].encode()
+        if report.verdict is Verdict.CLEAN and payload in data:
+            assert not _h5py_reads_the_payload(data), json.dumps([f.message for f in report.findings])

@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx2
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from malhug.core.model import Verdict
@@ -28,6 +28,7 @@ from malhug.hub.bounded import Bounds, HubError
 from malhug.hub.client import HubClient
 from malhug.hub.http import Cut, HubHttp
 from malhug.hub.remote import file_security, list_commits, list_files, revision_info
+from tests.fuzz.harness import count
 from tests.hub import payloads as P
 
 ENDPOINT = "http://127.0.0.1:9"
@@ -45,7 +46,6 @@ BOUNDS = Bounds(
     listing_files=50,
 )
 CHUNK = 4096
-FUZZ = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 # --- strategies
 
@@ -185,7 +185,6 @@ CALLS: dict[str, Callable[[HubHttp], object]] = {
 }
 
 
-@FUZZ
 @given(call=st.sampled_from(sorted(CALLS)), answers=st.lists(answer, min_size=1, max_size=4))
 @example(
     call="info",
@@ -202,6 +201,7 @@ CALLS: dict[str, Callable[[HubHttp], object]] = {
     answers=[{"status": 200, "headers": {"Link": '<http://[::>; rel="next"'}, "body": b"[]", "endless": False}],
 )
 def test_http_layer_answers_or_raises_hub_error(call: str, answers: list[dict[str, Any]]) -> None:
+    count("hubclient")
     server = Server(answers)
     with _http(server) as http:
         try:
@@ -224,7 +224,6 @@ SEED_ENTRIES = [
 SEED_FILE = {"status": 200, "headers": {}, "body": P.evil_pickle(), "endless": False}
 
 
-@FUZZ
 @given(entries=st.lists(entry, max_size=40), info_answer=scan_answer, file_answer=scan_answer)
 @example(entries=SEED_ENTRIES, info_answer=SEED_FILE, file_answer=SEED_FILE)  # the fake Hub's shapes
 @example(entries=SEED_ENTRIES[:2], info_answer=SEED_FILE, file_answer={**SEED_FILE, "endless": True})
@@ -232,6 +231,7 @@ def test_scan_repo_never_raises_and_never_fetches_escaping_names(
     entries: list[dict[str, Any]], info_answer: dict[str, Any], file_answer: dict[str, Any]
 ) -> None:
     """A whole scan over generated answers: revision info, one tree page, paths-info, then files."""
+    count("hubclient")
     info_ok = {"status": 200, "headers": {}, "body": json.dumps({"sha": SHA}).encode(), "endless": False}
     tree = {"status": 200, "headers": {}, "body": json.dumps(entries).encode(), "endless": False}
     by_route: dict[str, dict[str, Any]] = {"info": info_ok, "tree": tree, "paths-info": file_answer}
@@ -268,10 +268,10 @@ def test_scan_repo_never_raises_and_never_fetches_escaping_names(
     assert not [p for p in fetched if "/../" in p or "escape" in p]
 
 
-@FUZZ
 @given(body=st.one_of(bodies, st.binary(max_size=2000)), depth=st.integers(1, 40), items=st.integers(1, 500))
 @example(body=b'{"sha": "0123456789abcdef0123456789abcdef01234567", "private": []}', depth=1, items=2)  # found
 def test_parse_json_is_bounded(body: bytes, depth: int, items: int) -> None:
+    count("hubclient")
     try:
         value = bounded.parse_json(body, max_items=items, max_depth=depth, what="x")
     except HubError as exc:
@@ -297,9 +297,9 @@ def _depth(value: Any) -> int:
     return 0
 
 
-@FUZZ
 @given(text=st.text(max_size=400), path=st.text(max_size=200))
 def test_text_from_servers_is_made_printable(text: str, path: str) -> None:
+    count("hubclient")
     cleaned = bounded.clean_text(text, 100)
     assert len(cleaned) <= 101 and not any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in cleaned)
     shown = bounded.shown_path(path)

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from malhug.server.framing import FrameReader
 from malhug.server.main import build_server
 from malhug.server.transport import Dispatcher
+from tests.fuzz.harness import count
 from tests.server.rawlsp import BROKEN_FRAMES
 
 MAX_FRAME = 2048
@@ -186,4 +187,5 @@ def with_seed_corpus(test: Any) -> Any:
 @example([b"\r\n\r\n", b"Content-Length: 5\r\n"], 700)
 @with_seed_corpus
 def test_fuzz_lsp_message_loop(parts: list[bytes], step: int) -> None:
+    count("lsp")
     run(b"".join(parts), step)
