@@ -45,25 +45,34 @@ def _action(title: str, uri: str, text_edits: list[types.TextEdit], diag: types.
     )
 
 
+def _fixes(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The fixes a diagnostic's ``data`` carries. The client echoes ``data`` back, so anything that is
+    not a list of objects (a broken or hostile client) offers no fix rather than failing the request."""
+    fixes = data.get("fixes")
+    return [fix for fix in fixes if isinstance(fix, dict)] if isinstance(fixes, list) else []
+
+
 class Actions:
     def __init__(self, documents: Documents, hub: HubScheduler):
         self.documents = documents
         self.hub = hub
 
-    async def _fixes_with_safe_sha(self, uri: str, diag: types.Diagnostic, data: dict[str, Any]) -> list[Any]:
+    async def _fixes_with_safe_sha(
+        self, uri: str, diag: types.Diagnostic, data: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         """Fixes once the safe revision is known: wait for the search, then rebuild this diagnostic."""
         try:
             await asyncio.wait_for(self.hub.safe_revision(data["repo_type"], data["repo_id"]), SAFE_SEARCH_TIMEOUT)
         except TimeoutError:
             log.info("safe-revision search for %s still running; pin fix not offered yet", data["repo_id"])
-            return list(data.get("fixes") or [])
+            return _fixes(data)
         state = self.documents.server.docs.get(uri)
         if state is None:
             return []
         for issue in self.documents.issues(state):
             if issue.rule == diag.code and issue.span.line == diag.range.start.line and issue.data.get("kind") == "hub":
-                return list(issue.data.get("fixes") or [])
-        return list(data.get("fixes") or [])
+                return _fixes(issue.data)
+        return _fixes(data)
 
     async def code_actions(self, params: types.CodeActionParams) -> list[types.CodeAction]:
         only = params.context.only
@@ -83,7 +92,7 @@ class Actions:
             if diag.source != "malhug" or not isinstance(diag.code, str):
                 continue
             data = diag.data if isinstance(diag.data, dict) else {}
-            fixes: list[Any] = list(data.get("fixes") or [])
+            fixes = _fixes(data)
             needs_safe = (
                 data.get("kind") == "hub"
                 and data.get("verdict") in ("malicious", "suspicious")
@@ -95,7 +104,7 @@ class Actions:
                 fixes = await self._fixes_with_safe_sha(uri, diag, data)
             if current:
                 for fix in fixes:
-                    text_edits = _text_edits(fix.get("edits") if isinstance(fix, dict) else None, src.lines, codec)
+                    text_edits = _text_edits(fix.get("edits"), src.lines, codec)
                     if text_edits:
                         actions.append(_action(str(fix.get("title")), uri, text_edits, diag))
             line = server_line(diag, src)

@@ -144,6 +144,14 @@ def _decode_name(raw: bytes, flags: int) -> str:
         return raw.decode("cp437")
 
 
+def _exact(data: bytes, n: int, offset: int, what: str) -> bytes:
+    """``data`` when it holds the ``n`` bytes asked for; a source that serves fewer than its size
+    (a member sniffed from its first bytes only) gives a short read, which is no record to unpack."""
+    if len(data) < n:
+        raise MalformedInput(f"{what} cut short: {len(data)} of {n} bytes", offset=offset)
+    return data
+
+
 class ZipArchive:
     """Directory and members of a zip held in a ``ByteSource``.
 
@@ -224,7 +232,7 @@ class ZipArchive:
         full = min(size, MAX_COMMENT + EOCD_SIZE + ZIP64_LOCATOR_SIZE)
         for tail_len in sorted({min(size, SHORT_TAIL), full}):
             tail_start = size - tail_len
-            tail = self.src.read_at(tail_start, tail_len)
+            tail = _exact(self.src.read_at(tail_start, tail_len), tail_len, tail_start, "the archive's tail")
             lenient: int | None = None
             idx = tail.rfind(EOCD_SIG)
             while idx >= 0:
@@ -260,7 +268,7 @@ class ZipArchive:
                 if z64[:4] != ZIP64_EOCD_SIG:
                     _, _, stated, _ = _ZIP64_LOCATOR.unpack(loc)
                     z64_pos = stated
-                    z64 = self.src.read_at(stated, ZIP64_EOCD_SIZE)
+                    z64 = _exact(self.src.read_at(stated, ZIP64_EOCD_SIZE), ZIP64_EOCD_SIZE, stated, "zip64 end record")
                     if z64[:4] != ZIP64_EOCD_SIG:
                         raise MalformedInput("zip64 locator points to no zip64 end record", offset=loc_pos)
                 _, _, _, _, _, _, _, n_total, cd_size, cd_offset = _ZIP64_EOCD.unpack(z64)
@@ -288,7 +296,7 @@ class ZipArchive:
     def _slice_or_read(self, tail: bytes, tail_start: int, pos: int, n: int) -> bytes:
         if pos >= tail_start:
             return tail[pos - tail_start : pos - tail_start + n]
-        return self.src.read_at(pos, n)
+        return _exact(self.src.read_at(pos, n), n, pos, "zip64 end records")
 
     def _parse_directory(self, cd: bytes, base: int, n_total: int) -> None:
         pos = 0

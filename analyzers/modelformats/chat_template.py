@@ -9,6 +9,7 @@ by concatenation, joins, reversal or repetition. Ordinary templates (loops over 
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -264,7 +265,7 @@ def check_template(ctx: ScanContext, source: str, member: str | None, *, rule_pr
         )
         return True
     except RecursionError as exc:
-        raise LimitExceeded(f"{rule_prefix} nesting", 0) from exc
+        raise LimitExceeded(f"{rule_prefix} nesting (Python's recursion limit)", sys.getrecursionlimit()) from exc
     issues = sorted(set(_issues(tree)), key=lambda i: (-i.severity.rank, i.line, i.what))
     if issues:
         worst = issues[0]

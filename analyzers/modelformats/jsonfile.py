@@ -8,6 +8,7 @@ shaped like a Keras model config gets the Keras config walk.
 from __future__ import annotations
 
 import json
+import sys
 from typing import Any
 
 from malhug.analyzers.context import ScanContext
@@ -33,7 +34,7 @@ def analyze(ctx: ScanContext, src: ByteSource) -> None:
     try:
         value = json.loads(data.decode("utf-8-sig"))
     except RecursionError as exc:
-        raise LimitExceeded("JSON nesting", 0) from exc
+        raise LimitExceeded("JSON nesting (Python's recursion limit)", sys.getrecursionlimit()) from exc
     except (ValueError, UnicodeDecodeError) as exc:
         raise MalformedInput(f"JSON does not parse: {exc}") from exc
     if not isinstance(value, dict):

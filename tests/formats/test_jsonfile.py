@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from malhug.analyzers.api import scan_bytes
 from malhug.core.model import Category, Verdict
 from tests.formats.templates import CHATML, LLAMA3, SSTI
 from tests.keras.keraslib import lambda_b64, lambda_layer, scan, sequential
@@ -56,3 +57,14 @@ def test_keras_config_json_with_lambda() -> None:
     [f] = scan(data, "model.json").findings
     assert f.rule == "MH301"
     assert f.category is Category.COMMAND_EXEC
+
+
+def test_json_nested_past_the_recursion_limit_is_mh902_naming_that_limit() -> None:
+    import sys
+
+    deep = b'{"auto_map": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    report = scan_bytes(deep, name="config.json")
+    hits = [f for f in report.findings if f.rule == "MH902"]
+    assert hits, report.findings
+    assert f"recursion limit) exceeds the limit of {sys.getrecursionlimit()}" in hits[0].message
+    assert report.verdict is Verdict.SUSPICIOUS

@@ -264,3 +264,27 @@ def test_lowering_the_limit_flags_an_open_document(server: RawServer, tmp_path: 
     server.notify("workspace/didChangeConfiguration", {"settings": {"malhug": {"maxDocumentBytes": 4096}}})
     assert "limit 4096" in diagnostics_for(server, uri, "MH902")["diagnostics"][0]["message"]
     assert_serves(server)
+
+
+# --- code actions
+
+
+@pytest.mark.parametrize("fixes", [5, "pin", {"edits": []}, [5, None, {"title": "x", "edits": 7}]])
+def test_code_action_with_garbage_diagnostic_data_is_answered(server: RawServer, tmp_path: Path, fixes: Any) -> None:
+    """The client echoes each diagnostic's ``data``; garbage there offers no fix instead of failing the
+    request (a ``fixes`` of 5 used to answer InternalError)."""
+    server.initialize(tmp_path / "ws")
+    uri = open_doc(server, tmp_path / "ws" / "train.py", RISKY)
+    published = diagnostics_for(server, uri, "MH701")
+    diag = next(d for d in published["diagnostics"] if d["code"] == "MH701")
+    params = {"textDocument": {"uri": uri}, "range": diag["range"], "context": {"diagnostics": [diag]}}
+    msg_id = server.request("textDocument/codeAction", params)
+    good = server.reply(msg_id)["result"]
+    assert any("weights_only=True" in a["title"] for a in good), good
+    broken = {**diag, "data": {**diag["data"], "fixes": fixes}}
+    msg_id = server.request("textDocument/codeAction", {**params, "context": {"diagnostics": [broken]}})
+    reply = server.reply(msg_id)
+    assert "error" not in reply, reply
+    titles = [a["title"] for a in reply["result"]]
+    assert titles == ["MalHug: Ignore MH701 on this line"], titles
+    assert_serves(server)
