@@ -27,6 +27,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
+
 from malhug.analyzers.api import Limits, scan_bytes
 from malhug.analyzers.limits import LimitExceeded, MalformedInput
 from malhug.core.model import FileReport, Verdict
@@ -170,3 +172,18 @@ def read_regression(path: Path) -> tuple[dict[str, str], bytes | str]:
             body.append(line.strip())
     raw = base64.b64decode("".join(body))
     return meta, raw.decode("utf-8", "surrogatepass") if meta.get("kind") == "text" else raw
+
+
+def count_deadline_checks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """A list that grows by one each time an analyzer checks its deadline (``ScanContext.check_time``)."""
+    from malhug.analyzers.context import ScanContext
+
+    checks: list[int] = []
+    real = ScanContext.check_time
+
+    def counting(self: ScanContext) -> None:
+        checks.append(1)
+        real(self)
+
+    monkeypatch.setattr(ScanContext, "check_time", counting)
+    return checks

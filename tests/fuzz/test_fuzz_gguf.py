@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.fuzz.harness import check_scan
+from tests.fuzz.harness import check_scan, count_deadline_checks
 from tests.fuzz.mutate import garbage, mutated
 from tests.fuzz.seeds import gguf_malicious, gguf_seeds, malicious_templates
 
@@ -101,16 +101,7 @@ def test_an_escaping_template_is_found_whatever_follows_the_file(suffix: bytes) 
 def test_the_deadline_is_checked_before_every_template(monkeypatch: pytest.MonkeyPatch) -> None:
     """Each chat template is a Jinja parse; the deadline was checked every 65,536 metadata entries, so
     a file of many templates ran far past ``max_seconds``."""
-    from malhug.analyzers.context import ScanContext
-
-    checks: list[int] = []
-    real = ScanContext.check_time
-
-    def counting(self: ScanContext) -> None:
-        checks.append(1)
-        real(self)
-
-    monkeypatch.setattr(ScanContext, "check_time", counting)
+    checks = count_deadline_checks(monkeypatch)
     w = _Writer("<", True)
     w.out += b"GGUF" + struct.pack("<I", 3)
     w.count(0)

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from malhug.analyzers.context import ScanContext
 from malhug.analyzers.modelformats.chat_template import check_template
-from tests.fuzz.harness import FUZZ_LIMITS, check_parser, check_scan
+from tests.fuzz.harness import FUZZ_LIMITS, check_parser, check_scan, count_deadline_checks
 from tests.fuzz.mutate import mutated
 from tests.fuzz.seeds import BENIGN_TEMPLATES, malicious_templates
 
@@ -127,14 +127,7 @@ def test_folding_still_finds_names_built_from_parts() -> None:
 
 
 def test_the_deadline_is_checked_before_every_template_of_a_list(monkeypatch: pytest.MonkeyPatch) -> None:
-    checks: list[int] = []
-    real = ScanContext.check_time
-
-    def counting(self: ScanContext) -> None:
-        checks.append(1)
-        real(self)
-
-    monkeypatch.setattr(ScanContext, "check_time", counting)
+    checks = count_deadline_checks(monkeypatch)
     templates = [{"name": f"t{i}", "template": BENIGN_TEMPLATES[0]} for i in range(30)]
     check_scan("jinja", json.dumps({"chat_template": templates}).encode(), name="tokenizer_config.json")
     assert len(checks) >= 30
