@@ -20,6 +20,7 @@ from malhug.analyzers.detect import WINDOW, detect_analyses
 from malhug.analyzers.limits import DEFAULT_LIMITS
 from malhug.analyzers.source import BytesSource, clamp_read
 from tests.builders import benign
+from tests.containers.test_detect import CountingSource
 
 BUILDERS: dict[str, tuple[Callable[[Path], bytes], str]] = {
     "torch zip": (benign.torch_transformer, formats.PYTORCH_ZIP),
@@ -99,20 +100,10 @@ def test_line_argument_is_read_in_chunks() -> None:
     line = b"S'" + b"A" * (4 << 20) + b"'\n0"
     payload = b"cos\nsystem\n(S'echo malhug'\ntR."
     data = line + payload
-    src = _Recording(data)
+    src = CountingSource(data)
     reach = walk(src, DEFAULT_LIMITS)
     assert reach.reached == len(line)
     assert max(length for _, length in src.reads) <= 64 * 1024
-
-
-class _Recording(BytesSource):
-    def __init__(self, data: bytes):
-        super().__init__(data)
-        self.reads: list[tuple[int, int]] = []
-
-    def read_at(self, offset: int, length: int) -> bytes:
-        self.reads.append((offset, length))
-        return super().read_at(offset, length)
 
 
 def test_head_only_source_ends_the_walk_as_reached() -> None:

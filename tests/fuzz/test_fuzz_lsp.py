@@ -21,7 +21,7 @@ from malhug.server.framing import FrameReader
 from malhug.server.main import build_server
 from malhug.server.transport import Dispatcher
 from tests.fuzz.harness import count
-from tests.server.rawlsp import BROKEN_FRAMES
+from tests.server.rawlsp import BROKEN_FRAMES, Sink
 
 MAX_FRAME = 2048
 MAX_HEADER = 512
@@ -131,17 +131,6 @@ class Recording(Dispatcher):
     def dispatch_message(self, data: dict[str, Any]) -> None:
         self.ids.append(data.get("id"))
         super().dispatch_message(data)
-
-
-class Sink:
-    def __init__(self) -> None:
-        self.out = bytearray()
-
-    def write(self, data: bytes) -> None:
-        self.out += data
-
-    def close(self) -> None:
-        pass
 
 
 def run(stream: bytes, step: int) -> None:

@@ -174,3 +174,16 @@ BROKEN_FRAMES = {
     "header-garbage": b"\x00\xff" * 5000 + b"\r\n\r\n",
     "endless-header-line": b"X-Junk: " + b"a" * 200_000 + b"\r\n\r\n",
 }
+
+
+class Sink:
+    """A writer for the server's protocol that keeps what it was sent (in-process tests)."""
+
+    def __init__(self) -> None:
+        self.out = bytearray()
+
+    def write(self, data: bytes) -> None:
+        self.out += data
+
+    def close(self) -> None:
+        pass

@@ -13,6 +13,7 @@ import pytest
 from malhug.server.framing import BODY_CHUNK, HEAD_BYTES, HEADER_CHUNK, Frame, FrameReader
 from malhug.server.main import build_server
 from malhug.server.transport import INVALID_PARAMS, INVALID_REQUEST, PARSE_ERROR, Dispatcher, peek
+from tests.server import rawlsp
 
 
 def frame(body: bytes) -> bytes:
@@ -122,16 +123,7 @@ def test_frame_exactly_at_the_limit_is_read() -> None:
 # --- the dispatcher
 
 
-class Sink:
-    def __init__(self) -> None:
-        self.out = bytearray()
-
-    def write(self, data: bytes) -> None:
-        self.out += data
-
-    def close(self) -> None:
-        pass
-
+class Sink(rawlsp.Sink):
     def replies(self) -> list[dict[str, Any]]:
         got, _ = frames(bytes(self.out))
         return [json.loads(b) for b in bodies(got)]
