@@ -20,7 +20,7 @@ from malhug.analyzers.context import ScanContext
 from malhug.analyzers.detect import after_pickle, detect_analyses
 from malhug.analyzers.limits import DEFAULT_LIMITS, LimitExceeded, Limits, MalformedInput
 from malhug.analyzers.source import ByteSource, BytesSource, FileSource
-from malhug.core import logs
+from malhug.core import failures, logs
 from malhug.core.model import FileReport, Location
 from malhug.core.rules import finding
 
@@ -84,18 +84,18 @@ def _guarded(ctx: ScanContext, what: str, work: Callable[[], _T]) -> _T | None:
     try:
         return work()
     except LimitExceeded as exc:
-        ctx.add(finding("MH902", f"{what}: {exc}", evidence=str(exc)))
+        ctx.add(failures.over_limit(f"{what}: {exc}", evidence=str(exc)))
     except MalformedInput as exc:
-        ctx.add(finding("MH901", f"{what}: {exc}", location=Location(offset=exc.offset), evidence=str(exc)))
+        ctx.add(failures.malformed(f"{what}: {exc}", location=Location(offset=exc.offset), evidence=str(exc)))
     except RecursionError:
-        ctx.add(finding("MH902", f"{what}: recursion limit reached", evidence="RecursionError"))
+        ctx.add(failures.over_limit(f"{what}: recursion limit reached", evidence="RecursionError"))
     except MemoryError:
-        ctx.add(finding("MH902", f"{what}: out of memory while analyzing", evidence="MemoryError"))
+        ctx.add(failures.over_limit(f"{what}: out of memory while analyzing", evidence="MemoryError"))
     except Exception as exc:
         log = logs.logger(__name__)
         log.warning("%s failed on %s: %r", what, ctx.member or ctx.name, exc, exc_info=True)
         label = f"{what} analyzer" if what in formats.ANALYZERS else what
-        ctx.add(finding("MH903", f"{label} failed: {type(exc).__name__}: {exc}", evidence=repr(exc)[:500]))
+        ctx.add(failures.failed(f"{label} failed: {type(exc).__name__}: {exc}", evidence=repr(exc)[:500]))
     return None
 
 

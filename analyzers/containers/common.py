@@ -11,6 +11,11 @@ from malhug.analyzers.source import ByteSource, BytesSource
 from malhug.core.model import Location, Severity
 from malhug.core.rules import finding
 
+# Rules several container readers emit, each id written only here (the others are written where they fire).
+ENCRYPTED_MEMBER = "MH203"
+UNSUPPORTED_METHOD = "MH204"
+DATA_OUTSIDE = "MH207"
+
 # Formats that are containers themselves: finding one inside another is reported (MH205).
 CONTAINER_FORMATS = frozenset(
     {

@@ -12,7 +12,7 @@ import struct
 from collections.abc import Callable
 
 from malhug.analyzers import formats
-from malhug.analyzers.containers.common import scan_member
+from malhug.analyzers.containers.common import DATA_OUTSIDE, scan_member
 from malhug.analyzers.containers.inflate import (
     Inflater,
     bz2_inflater,
@@ -98,7 +98,7 @@ def analyze(ctx: ScanContext, src: ByteSource) -> None:
     if result.trailing and result.trailing.strip(b"\x00"):
         ctx.add(
             finding(
-                "MH207",
+                DATA_OUTSIDE,
                 f"data follows the end of the {kind} stream",
                 location=Location(offset=result.consumed),
                 evidence=result.trailing.hex(),

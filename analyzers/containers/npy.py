@@ -13,11 +13,12 @@ import re
 import struct
 
 from malhug.analyzers import formats
-from malhug.analyzers.containers.common import scan_member
+from malhug.analyzers.containers.common import DATA_OUTSIDE, scan_member
 from malhug.analyzers.containers.slices import SliceSource
 from malhug.analyzers.context import ScanContext
 from malhug.analyzers.limits import MalformedInput
 from malhug.analyzers.source import ByteSource
+from malhug.core import failures
 from malhug.core.model import Location
 from malhug.core.record import Record
 from malhug.core.rules import finding
@@ -161,8 +162,7 @@ def check_plain_size(ctx: ScanContext, header: NpyHeader, total_size: int) -> in
     actual = total_size - header.data_offset
     if actual < expected:
         ctx.add(
-            finding(
-                "MH901",
+            failures.malformed(
                 f"NumPy array data is truncated: shape {header.shape} needs {expected} bytes, {actual} present",
                 location=Location(offset=header.data_offset),
                 evidence=f"descr={header.descr!r} shape={header.shape!r}"[:300],
@@ -173,7 +173,7 @@ def check_plain_size(ctx: ScanContext, header: NpyHeader, total_size: int) -> in
         extra_at = header.data_offset + expected
         ctx.add(
             finding(
-                "MH207",
+                DATA_OUTSIDE,
                 f"{actual - expected} bytes follow the NumPy array data",
                 location=Location(offset=extra_at),
                 evidence=f"descr={header.descr!r} shape={header.shape!r}"[:300],

@@ -11,7 +11,7 @@ import py7zr
 import py7zr.exceptions
 from py7zr.io import Py7zIO, WriterFactory
 
-from malhug.analyzers.containers.common import check_member_name, scan_member
+from malhug.analyzers.containers.common import ENCRYPTED_MEMBER, UNSUPPORTED_METHOD, check_member_name, scan_member
 from malhug.analyzers.containers.inflate import check_dictionary
 from malhug.analyzers.containers.slices import BoundedSourceIO
 from malhug.analyzers.context import ScanContext
@@ -152,12 +152,16 @@ def analyze(ctx: ScanContext, src: ByteSource) -> None:
     try:
         extracted = _extract(ctx, src)
     except py7zr.exceptions.PasswordRequired as exc:
-        ctx.add(finding("MH203", "7z archive has encrypted headers: its content cannot be analyzed", evidence=str(exc)))
+        ctx.add(
+            finding(
+                ENCRYPTED_MEMBER, "7z archive has encrypted headers: its content cannot be analyzed", evidence=str(exc)
+            )
+        )
         return
     except py7zr.exceptions.DecompressionBombError as exc:
         raise LimitExceeded("7z decompressed bytes", ctx.limits.max_decompressed_bytes) from exc
     except py7zr.exceptions.UnsupportedCompressionMethodError as exc:
-        ctx.add(finding("MH204", f"7z archive uses an unsupported method: {exc}", evidence=str(exc)[:300]))
+        ctx.add(finding(UNSUPPORTED_METHOD, f"7z archive uses an unsupported method: {exc}", evidence=str(exc)[:300]))
         return
     except _CORRUPT as exc:
         raise MalformedInput(f"7z: {type(exc).__name__}: {exc}", offset=0) from exc
@@ -177,7 +181,7 @@ def _extract(ctx: ScanContext, src: ByteSource) -> dict[str, bytes]:
         if archive.needs_password():
             ctx.add(
                 finding(
-                    "MH203",
+                    ENCRYPTED_MEMBER,
                     "7z archive members are encrypted: their content cannot be analyzed",
                     evidence=", ".join(names)[:300],
                 )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from malhug.analyzers import formats
-from malhug.analyzers.containers.common import check_member_name, scan_member
+from malhug.analyzers.containers.common import ENCRYPTED_MEMBER, UNSUPPORTED_METHOD, check_member_name, scan_member
 from malhug.analyzers.containers.slices import HeadSource, SliceSource
 from malhug.analyzers.containers.ziparchive import (
     EncryptedMember,
@@ -22,6 +22,7 @@ from malhug.analyzers.context import ScanContext
 from malhug.analyzers.detect import detect_format
 from malhug.analyzers.limits import LimitExceeded, MalformedInput
 from malhug.analyzers.source import ByteSource
+from malhug.core import failures
 from malhug.core.model import Location
 from malhug.core.rules import finding
 
@@ -73,25 +74,33 @@ def _scan(ctx: ScanContext, src: ByteSource, kind: str) -> None:
                 _member(ctx, archive, member, kind)
             except UnsupportedCompression as exc:
                 ctx.add(
-                    finding("MH204", str(exc), location=Location(member=member.name), evidence=f"method={exc.method}")
+                    finding(
+                        UNSUPPORTED_METHOD,
+                        str(exc),
+                        location=Location(member=member.name),
+                        evidence=f"method={exc.method}",
+                    )
                 )
             except EncryptedMember as exc:
                 ctx.add(
                     finding(
-                        "MH203", str(exc), location=Location(member=member.name), evidence=f"flags=0x{member.flags:04x}"
+                        ENCRYPTED_MEMBER,
+                        str(exc),
+                        location=Location(member=member.name),
+                        evidence=f"flags=0x{member.flags:04x}",
                     )
                 )
             except MalformedInput as exc:
                 loc = Location(member=member.name, offset=exc.offset)
-                ctx.add(finding("MH901", str(exc), location=loc, evidence=str(exc)))
+                ctx.add(failures.malformed(str(exc), location=loc, evidence=str(exc)))
             except LimitExceeded as exc:
                 if exc.what.startswith(f"member {member.name!r}"):  # this member's size or ratio
                     _bomb_prefix(ctx, archive, member, kind)
-                ctx.add(finding("MH902", str(exc), location=Location(member=member.name), evidence=str(exc)))
+                ctx.add(failures.over_limit(str(exc), location=Location(member=member.name), evidence=str(exc)))
                 if archive.decompression_left() <= 0:
                     left = len(archive.members) - index - 1
                     message = f"decompression budget of the archive used up: {left} more entries not analyzed"
-                    ctx.add(finding("MH902", message, location=Location(member=member.name), evidence=message))
+                    ctx.add(failures.over_limit(message, location=Location(member=member.name), evidence=message))
                     break
     finally:
         for anomaly in archive.all_anomalies():
@@ -125,7 +134,7 @@ def _bomb_prefix(ctx: ScanContext, archive: ZipArchive, member: ZipMember, kind:
         return  # a limit before any output (a decoder dictionary): the caller reports it (MH902)
     except (MalformedInput, UnsupportedCompression) as exc:
         loc = Location(member=member.name, offset=getattr(exc, "offset", None))
-        ctx.add(finding("MH901", f"bomb member not readable: {exc}", location=loc, evidence=str(exc)))
+        ctx.add(failures.malformed(f"bomb member not readable: {exc}", location=loc, evidence=str(exc)))
         return
     if not data:
         return

@@ -24,6 +24,15 @@ from malhug.analyzers.pickle import policy
 from malhug.core.model import Category, Location, Severity
 from malhug.core.rules import finding
 
+# The rules this module emits, each id written only here (keras_v3.py reports INVALID_CONFIG too).
+LAMBDA_DANGER = "MH301"
+LAMBDA_BYTECODE = "MH302"
+LAMBDA_UNREADABLE = "MH303"
+DANGEROUS_REFERENCE = "MH304"
+OUTSIDE_REFERENCE = "MH305"
+SAFE_MODE_OFF = "MH306"
+INVALID_CONFIG = "MH307"
+
 _B64 = re.compile(r"[A-Za-z0-9+/=\s]{24,}")
 _LAMBDA_KEYS = ("function", "output_shape", "mask")
 MAX_NODES = 2_000_000
@@ -127,7 +136,9 @@ class KerasConfigScanner:
                 self.scan(text if isinstance(text, str) else text.decode("utf-8", "replace"))
                 return None
             self.ctx.add(
-                finding("MH307", f"{what} is not valid JSON: {exc}", location=self._loc(), evidence=str(text[:200]))
+                finding(
+                    INVALID_CONFIG, f"{what} is not valid JSON: {exc}", location=self._loc(), evidence=str(text[:200])
+                )
             )
             return None
         self.scan(value)
@@ -165,7 +176,7 @@ class KerasConfigScanner:
         if d.get("safe_mode") is False:
             self.ctx.add(
                 finding(
-                    "MH306",
+                    SAFE_MODE_OFF,
                     f"config sets safe_mode to false at {path}.safe_mode",
                     location=self._loc(),
                     evidence='"safe_mode": false',
@@ -198,7 +209,7 @@ class KerasConfigScanner:
             severity = Severity.CRITICAL if category not in (None, Category.CODE_EXEC) else Severity.HIGH
             self.ctx.add(
                 finding(
-                    "MH304",
+                    DANGEROUS_REFERENCE,
                     f"config at {path} makes the loader import and call {ref}",
                     location=self._loc(),
                     evidence=ref,
@@ -209,7 +220,7 @@ class KerasConfigScanner:
         elif not callables.is_keras_module(module) and not (from_lambda and module == "__main__"):
             self.ctx.add(
                 finding(
-                    "MH305",
+                    OUTSIDE_REFERENCE,
                     f"config at {path} references {ref}, outside Keras' own namespace",
                     location=self._loc(),
                     evidence=ref,
@@ -221,7 +232,7 @@ class KerasConfigScanner:
         if "enable_unsafe_deserialization" in text:
             self.ctx.add(
                 finding(
-                    "MH306",
+                    SAFE_MODE_OFF,
                     f"config at {path} calls keras.config.enable_unsafe_deserialization",
                     location=self._loc(),
                     evidence=text[:200],
@@ -294,7 +305,7 @@ class KerasConfigScanner:
             extra = f" ({'; '.join(result.indicators[:4])})" if result.indicators else ""
             self.ctx.add(
                 finding(
-                    "MH301",
+                    LAMBDA_DANGER,
                     f"{where} runs bytecode that uses {calls} when the model is loaded{extra}",
                     location=self._loc(),
                     evidence=evidence,
@@ -305,7 +316,7 @@ class KerasConfigScanner:
         else:
             self.ctx.add(
                 finding(
-                    "MH302",
+                    LAMBDA_BYTECODE,
                     f"{where} holds Python bytecode that runs when the model is loaded",
                     location=self._loc(),
                     evidence=evidence,
@@ -319,7 +330,7 @@ class KerasConfigScanner:
         message = f"Lambda layer {name!r} at {path} could not be decoded: {why}"
         if dangerous:
             message += f"; its bytes mention {', '.join(dangerous)}"
-        self.ctx.add(finding("MH303", message, location=self._loc(), evidence=evidence, severity=severity))
+        self.ctx.add(finding(LAMBDA_UNREADABLE, message, location=self._loc(), evidence=evidence, severity=severity))
 
 
 def looks_like_keras_config(value: Any) -> bool:

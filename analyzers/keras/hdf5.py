@@ -28,7 +28,7 @@ from malhug.analyzers.keras.config import KerasConfigScanner, looks_like_keras_c
 from malhug.analyzers.limits import LimitExceeded, MalformedInput
 from malhug.analyzers.source import ByteSource
 from malhug.analyzers.worker import WorkerDied, WorkerProcess, WorkerTimeout
-from malhug.core import logs
+from malhug.core import failures, logs
 from malhug.core.model import Location
 from malhug.core.rules import finding
 
@@ -178,8 +178,7 @@ class _Findings:
             _, member, message = _text_event(event, 3)
             self.starved = True
             self.ctx.add(
-                finding(
-                    "MH902",
+                failures.over_limit(
                     f"hdf5: HDF5 metadata of {member} needs more memory than the reader's limit of "
                     f"{self.ctx.limits.max_worker_memory:g} bytes: {message}",
                     location=Location(member=member),
@@ -211,7 +210,7 @@ class _Findings:
             raise WorkerDied(f"worker sent an unknown event {tag!r}")
 
     def malformed(self, member: str, message: str) -> None:
-        self.ctx.add(finding("MH901", message, location=Location(member=member)))
+        self.ctx.add(failures.malformed(message, location=Location(member=member)))
 
     def attr(self, event: list[Any]) -> None:
         if len(event) != 6 or not all(isinstance(item, str) for item in event[:5]):
@@ -273,8 +272,7 @@ def analyze(ctx: ScanContext, src: ByteSource) -> None:
         _raw_configs(ctx, src)
     if isinstance(failure, WorkerDied):
         ctx.add(
-            finding(
-                "MH903",
+            failures.failed(
                 f"hdf5: the HDF5 reader process failed ({failure}); the rest of the file was not analyzed",
                 evidence=str(failure)[:500],
             )

@@ -13,6 +13,7 @@ import json
 from malhug.analyzers.containers.ziparchive import ZipArchive
 from malhug.analyzers.containers.zipscan import analyze_zip
 from malhug.analyzers.context import ScanContext
+from malhug.analyzers.keras.config import INVALID_CONFIG
 from malhug.analyzers.limits import MalformedInput
 from malhug.analyzers.source import ByteSource
 from malhug.core.model import Location
@@ -35,7 +36,7 @@ def analyze(ctx: ScanContext, src: ByteSource) -> None:
     except (ValueError, UnicodeDecodeError) as exc:
         ctx.add(
             finding(
-                "MH307",
+                INVALID_CONFIG,
                 f"{CONFIG} is not valid JSON, so its layers could not be checked: {exc}",
                 location=Location(member=CONFIG),
                 evidence=data[:200].decode("latin-1"),

@@ -24,19 +24,26 @@ MAX_TEXT = 64 * 1024
 MAX_ATTR_STRINGS = 16
 MAX_EXAMPLES = 5
 
+# The rules this module emits, each id written only here.
+READS_FILES = "MH310"
+WRITES_FILES = "MH311"
+CALLS_PYTHON = "MH312"
+RISKY_OP = "MH313"
+ASSET_ESCAPES = "MH314"
+
 # op -> (rule, severity or None for the rule's default)
 RISKY_OPS: dict[str, tuple[str, Severity | None]] = {
-    "ReadFile": ("MH310", None),
-    "MatchingFiles": ("MH310", Severity.MEDIUM),
-    "WriteFile": ("MH311", None),
-    "PyFunc": ("MH312", None),
-    "PyFuncStateless": ("MH312", None),
-    "EagerPyFunc": ("MH312", None),
-    "ImmutableConst": ("MH313", None),
-    "DebugIdentity": ("MH313", None),
-    "DebugIdentityV2": ("MH313", None),
-    "DebugNanCount": ("MH313", None),
-    "DebugNumericSummary": ("MH313", None),
+    "ReadFile": (READS_FILES, None),
+    "MatchingFiles": (READS_FILES, Severity.MEDIUM),
+    "WriteFile": (WRITES_FILES, None),
+    "PyFunc": (CALLS_PYTHON, None),
+    "PyFuncStateless": (CALLS_PYTHON, None),
+    "EagerPyFunc": (CALLS_PYTHON, None),
+    "ImmutableConst": (RISKY_OP, None),
+    "DebugIdentity": (RISKY_OP, None),
+    "DebugIdentityV2": (RISKY_OP, None),
+    "DebugNanCount": (RISKY_OP, None),
+    "DebugNumericSummary": (RISKY_OP, None),
 }
 SENSITIVE_PATHS = (".ssh", ".aws", ".netrc", ".git-credentials", "/etc/shadow", "/etc/passwd", "environ", "token")
 
@@ -116,7 +123,7 @@ class _SavedModel:
         for n in nodes:
             risky = RISKY_OPS.get(n.op)
             if n.op == "PrintV2" and any(s.startswith("file://") for s in n.attrs.get("output_stream", [])):
-                risky = ("MH311", Severity.MEDIUM)
+                risky = (WRITES_FILES, Severity.MEDIUM)
             if risky is None:
                 continue
             hit = self.hits.setdefault(n.op, _Hit(risky[0], risky[1], offset=n.offset))
@@ -171,7 +178,7 @@ class _SavedModel:
                 if escapes_folder(name):
                     self.ctx.add(
                         finding(
-                            "MH314",
+                            ASSET_ESCAPES,
                             f"{scope} asset file {name!r} is outside the SavedModel's assets folder",
                             location=Location(offset=x.offset),
                             evidence=name,

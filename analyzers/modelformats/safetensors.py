@@ -16,6 +16,12 @@ from malhug.analyzers.source import ByteSource
 from malhug.core.model import Location
 from malhug.core.rules import finding
 
+# The rules this module emits, each id written only here.
+HEADER_TOO_LARGE = "MH420"
+INVALID_HEADER = "MH421"
+BAD_OFFSETS = "MH422"
+UNREFERENCED_BYTES = "MH423"
+
 MAX_HEADER = 100 * 1024 * 1024
 MAX_REPORTED = 5
 DTYPE_BITS = {
@@ -87,28 +93,28 @@ class _Checker:
 
     def tensor(self, name: str, entry: Any) -> tuple[int, int, str] | None:
         if not isinstance(entry, dict):
-            self.problem("MH421", f"{name!r} is not an object")
+            self.problem(INVALID_HEADER, f"{name!r} is not an object")
             return None
         dtype, shape, offsets = entry.get("dtype"), entry.get("shape"), entry.get("data_offsets")
         if dtype not in DTYPE_BITS:
-            self.problem("MH421", f"{name!r} has unknown dtype {dtype!r}")
+            self.problem(INVALID_HEADER, f"{name!r} has unknown dtype {dtype!r}")
             return None
         if not isinstance(shape, list) or not all(_is_uint(d) for d in shape):
-            self.problem("MH421", f"{name!r} has a bad shape {_short(shape)}")
+            self.problem(INVALID_HEADER, f"{name!r} has a bad shape {_short(shape)}")
             return None
         if not (isinstance(offsets, list) and len(offsets) == 2 and all(_is_uint(o) for o in offsets)):
-            self.problem("MH421", f"{name!r} has bad data_offsets {_short(offsets)}")
+            self.problem(INVALID_HEADER, f"{name!r} has bad data_offsets {_short(offsets)}")
             return None
         begin, end = offsets
         if begin > end or end > self.data_size:
             self.problem(
-                "MH422", f"{name!r} data_offsets [{begin}, {end}] outside the {self.data_size}-byte data section"
+                BAD_OFFSETS, f"{name!r} data_offsets [{begin}, {end}] outside the {self.data_size}-byte data section"
             )
             return None
         bits = _bits(shape, DTYPE_BITS[dtype], 8 * (end - begin))
         if bits is None or bits % 8 or bits // 8 != end - begin:
             needs = "more" if bits is None else f"{bits / 8:g}"
-            self.problem("MH421", f"{name!r} is {end - begin} bytes but {dtype}{_short(shape)} needs {needs}")
+            self.problem(INVALID_HEADER, f"{name!r} is {end - begin} bytes but {dtype}{_short(shape)} needs {needs}")
         return begin, end, name
 
     def coverage(self, ranges: list[tuple[int, int, str]]) -> None:
@@ -118,13 +124,13 @@ class _Checker:
         cursor, last = 0, ""
         for begin, end, name in ranges:
             if begin < cursor:
-                self.problem("MH422", f"{name!r} [{begin}, {end}] overlaps {last!r}")
+                self.problem(BAD_OFFSETS, f"{name!r} [{begin}, {end}] overlaps {last!r}")
             elif begin > cursor:
-                self.problem("MH423", f"{begin - cursor} unreferenced bytes before {name!r}")
+                self.problem(UNREFERENCED_BYTES, f"{begin - cursor} unreferenced bytes before {name!r}")
             if end >= cursor:
                 cursor, last = end, name
         if cursor < self.data_size:
-            self.problem("MH423", f"{self.data_size - cursor} unreferenced bytes after the last tensor")
+            self.problem(UNREFERENCED_BYTES, f"{self.data_size - cursor} unreferenced bytes after the last tensor")
 
     def report(self) -> None:
         for rule, texts in self.problems.items():
@@ -144,7 +150,12 @@ def analyze(ctx: ScanContext, src: ByteSource) -> None:
     if n > MAX_HEADER or n > src.size - 8:
         what = "exceeds 100 MB" if n > MAX_HEADER else f"exceeds the file size ({src.size} bytes)"
         ctx.add(
-            finding("MH420", f"safetensors header length {n} {what}", location=Location(offset=0), evidence=head.hex())
+            finding(
+                HEADER_TOO_LARGE,
+                f"safetensors header length {n} {what}",
+                location=Location(offset=0),
+                evidence=head.hex(),
+            )
         )
         return
     raw = src.read_at(8, n)
@@ -153,7 +164,7 @@ def analyze(ctx: ScanContext, src: ByteSource) -> None:
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         ctx.add(
             finding(
-                "MH421",
+                INVALID_HEADER,
                 f"safetensors header is not valid JSON: {exc}",
                 location=Location(offset=8),
                 evidence=raw[:120].decode("latin-1"),
@@ -163,7 +174,7 @@ def analyze(ctx: ScanContext, src: ByteSource) -> None:
     if not isinstance(header, dict):
         ctx.add(
             finding(
-                "MH421",
+                INVALID_HEADER,
                 "safetensors header is not a JSON object",
                 location=Location(offset=8),
                 evidence=raw[:120].decode("latin-1"),
@@ -175,7 +186,7 @@ def analyze(ctx: ScanContext, src: ByteSource) -> None:
     if metadata is not None and not (
         isinstance(metadata, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in metadata.items())
     ):
-        checker.problem("MH421", "__metadata__ is not a map of strings to strings")
+        checker.problem(INVALID_HEADER, "__metadata__ is not a map of strings to strings")
     ranges = []
     for i, (name, entry) in enumerate(header.items()):
         if i % 4096 == 0:

@@ -24,6 +24,7 @@ from malhug.analyzers.pickle.fold import Folder
 from malhug.analyzers.pickle.judge import Judge
 from malhug.analyzers.pickle.machine import Machine, Truncated
 from malhug.analyzers.source import ByteSource
+from malhug.core import failures
 from malhug.core.model import Location
 from malhug.core.rules import finding
 
@@ -136,8 +137,7 @@ def _analyze(ctx: ScanContext, src: ByteSource) -> None:
     if run.fault is not None:
         where = f" after {run.count} complete pickle(s)" if run.count else ""
         ctx.add(
-            finding(
-                "MH901",
+            failures.malformed(
                 f"pickle stream breaks{where}: {run.fault}",
                 location=Location(offset=run.fault.offset),
                 evidence=str(run.fault),

@@ -22,9 +22,21 @@ from malhug.analyzers.pickle.policy import (
 )
 from malhug.analyzers.pickle.resolve import APPLIERS, GADGETS, GETATTRS, MODULE_PRODUCERS, Ref, Resolver, Target
 from malhug.analyzers.pickle.values import Call, Global, PDict, PersId, PSet, render, short_name
-from malhug.core import logs
+from malhug.core import failures, logs
 from malhug.core.model import Category, Finding, Location, Severity, TraceStep
 from malhug.core.rules import finding
+
+# The rules the judge emits, each id written only here (docs/RULES.md, "fires in").
+CALLS_DANGER = "MH101"
+REACHES_DANGER = "MH102"
+CODE_BY_VALUE = "MH103"
+NESTED_LOAD = "MH104"
+DECODED_PAYLOAD = "MH105"
+UNKNOWN_USED = "MH106"
+MODIFIES_IMPORT = "MH107"
+UNKNOWN_NAME = "MH108"
+IMPORTS_DANGER = "MH109"
+EXTENSION_CODE = "MH110"
 
 MAX_EVIDENCE = 1000
 MAX_STEPS = 16  # steps of a reaching chain shown in a finding's trace
@@ -193,7 +205,7 @@ class Judge:
                 result = self._decide(call, tgt)
             except LimitExceeded as exc:
                 # This call is too deep to follow; the others are still judged.
-                result = finding("MH902", f"pickle: {exc}", location=Location(offset=call.offset), evidence=str(exc))
+                result = failures.over_limit(f"pickle: {exc}", location=Location(offset=call.offset), evidence=str(exc))
                 tgt = Target(Ref("unknown"), (), {})
             if result is not None:
                 decided.append((call, result))
@@ -228,7 +240,7 @@ class Judge:
             ):
                 # NEWOBJ runs cls.__new__ only: the object exists, its __init__ (the command) never ran.
                 return self._note(
-                    "MH106",
+                    UNKNOWN_USED,
                     fn.name,
                     f"pickle creates a {fn.name} object without running it (NEWOBJ)",
                     call.offset,
@@ -255,7 +267,7 @@ class Judge:
         if fn.kind == "gadget":
             return _call_finding(
                 call,
-                "MH102",
+                REACHES_DANGER,
                 f"pickle calls {fn.name}, an interpreter-internals attribute reached through {' → '.join(fn.via) or 'a chain'}",
             )
         if fn.kind in ("attrgetter", "itemgetter"):
@@ -264,18 +276,18 @@ class Judge:
         if built is not None and built.kind is Kind.CODE_OBJECT:
             return _call_finding(
                 call,
-                "MH103",
+                CODE_BY_VALUE,
                 f"pickle calls a function it built from bytecode ({built.name})",
             )
         if fn.name.startswith("extension code"):
             return _call_finding(
                 call,
-                "MH110",
+                EXTENSION_CODE,
                 f"pickle calls the copyreg {fn.name}",
             )
         return _call_finding(
             call,
-            "MH106",
+            UNKNOWN_USED,
             f"pickle calls a computed value ({fn.kind} {fn.name or '?'})",
         )
 
@@ -295,7 +307,7 @@ class Judge:
         self.consumed.update(id(g) for g in ref.roots)  # reported here, not again as a bare import
         if ref.kind == "unknown":
             return self._note(
-                "MH106",
+                UNKNOWN_USED,
                 "builtins.getattr",
                 "pickle looks up an attribute whose name is computed while loading",
                 call.offset,
@@ -305,7 +317,7 @@ class Judge:
         if ref.kind == "gadget":
             return _call_finding(
                 call,
-                "MH102",
+                REACHES_DANGER,
                 f"pickle looks up {ref.name}, an interpreter-internals attribute",
             )
         danger = self.names.danger(target.name) if target.kind == "name" else None
@@ -313,14 +325,14 @@ class Judge:
             how = "functools.partial" if ref.kind == "partial" else "getattr"
             return _call_finding(
                 call,
-                "MH102",
+                REACHES_DANGER,
                 f"pickle builds a reference to {danger.name} through {how} (callable later)",
                 category=danger.category,
                 severity=Severity.HIGH,
             )
         if target.kind in ("name", "module") and target.via and not self.names.allowed(target.name):
             return self._note(
-                "MH106",
+                UNKNOWN_USED,
                 target.name,
                 f"pickle reaches {target.name} through {' → '.join(target.via)}",
                 call.offset,
@@ -336,7 +348,7 @@ class Judge:
         if danger.name.endswith("._builtin_type") and isinstance(payload, tuple) and payload[:1] not in _CODE_TYPES:
             # cloudpickle names builtin types this way; only the function/code types build code
             return self._note(
-                "MH108", danger.name, f"pickle rebuilds the builtin type {payload[0]!r}", call.offset, call
+                UNKNOWN_NAME, danger.name, f"pickle rebuilds the builtin type {payload[0]!r}", call.offset, call
             )
         display = danger.name.removeprefix("builtins.")
         origin = f"{display}@{call.offset}"
@@ -366,32 +378,34 @@ class Judge:
             if mode is not None and not any(c in mode for c in "wax+") and category is Category.FILE_WRITE:
                 return _call_finding(
                     call,
-                    "MH106",
+                    UNKNOWN_USED,
                     f"pickle opens a file for reading ({display})",
                 )
         indirect = tgt.fn.via or call.kind == "setstate"
         if decoded and payload is not None:
-            rule = "MH105"
+            rule = DECODED_PAYLOAD
         elif kind is Kind.NESTED:
-            rule = "MH104"
+            rule = NESTED_LOAD
         elif kind is Kind.CODE_OBJECT:
-            rule = "MH103"
+            rule = CODE_BY_VALUE
         else:
-            rule = "MH102" if indirect else "MH101"
-        if rule == "MH105" and (assessment is None or assessment.category is None):
+            rule = REACHES_DANGER if indirect else CALLS_DANGER
+        if rule == DECODED_PAYLOAD and (assessment is None or assessment.category is None):
             category = Category.OBFUSCATION  # nothing more specific visible after decoding
         constant = payload is not None
-        severity = Severity.CRITICAL if (constant and kind in _CRITICAL_KINDS) or rule == "MH105" else Severity.HIGH
+        severity = (
+            Severity.CRITICAL if (constant and kind in _CRITICAL_KINDS) or rule == DECODED_PAYLOAD else Severity.HIGH
+        )
         what = _WHAT.get(kind, "constant arguments") if constant else "computed arguments"
         if not constant and not tgt.args and not tgt.kwargs:
             what = "no arguments"
-        if rule == "MH105":
+        if rule == DECODED_PAYLOAD:
             what = "a payload it decodes first"
         message = f"pickle calls {display} with {what}"
         if indirect:
             via = list(tgt.fn.via) + (["BUILD __setstate__"] if call.kind == "setstate" else [])
             message = f"pickle reaches {display} through {' → '.join(via)} and calls it with {what}"
-        if rule == "MH105" and isinstance(payload, str):
+        if rule == DECODED_PAYLOAD and isinstance(payload, str):
             shown = payload if len(payload) <= 200 else payload[:199] + "…"
             message += f": {shown!r}"
         if assessment is not None and assessment.indicators:
@@ -528,8 +542,7 @@ class Judge:
             self.ctx.scan_nested(data, f"{name}@{offset}", format_hint=hint)
         except LimitExceeded as exc:
             self.ctx.add(
-                finding(
-                    "MH902",
+                failures.over_limit(
                     f"nested payload of {name} not analyzed: {exc}",
                     location=Location(offset=offset),
                     evidence=str(exc),
@@ -540,22 +553,24 @@ class Judge:
         offset = call.offset
         if tgt.fn.via:
             return self._note(
-                "MH106",
+                UNKNOWN_USED,
                 name,
                 f"pickle reaches {name} through {' → '.join(tgt.fn.via)} and calls it",
                 offset,
                 call,
             )
         if call.kind == "setstate":
-            return self._note("MH106", name, f"pickle calls {name} as a __setstate__ planted by BUILD", offset, call)
+            return self._note(
+                UNKNOWN_USED, name, f"pickle calls {name} as a __setstate__ planted by BUILD", offset, call
+            )
         classlike = call.kind in ("newobj", "obj", "inst") or looks_like_class(name)
         if not classlike and _has_text(tgt.args):
             return self._note(
-                "MH106", name, f"pickle calls {name}, an unknown function, with text arguments", offset, call
+                UNKNOWN_USED, name, f"pickle calls {name}, an unknown function, with text arguments", offset, call
             )
         self.maybe_discarded.append((call, name))
         what = "rebuilds an object of the unknown class" if classlike else "calls the unknown function"
-        return self._note("MH108", name, f"pickle {what} {name}", offset, call)
+        return self._note(UNKNOWN_NAME, name, f"pickle {what} {name}", offset, call)
 
     def _note(self, rule: str, name: str, message: str, offset: int, evidence: Any) -> Finding | None:
         """Record a once-per-name note (reported at the end); returns None so callers can return it.
@@ -582,7 +597,7 @@ class Judge:
             if ref.name.startswith("extension code"):
                 self.ctx.add(
                     finding(
-                        "MH110",
+                        EXTENSION_CODE,
                         f"pickle imports the copyreg {ref.name}",
                         location=Location(offset=glob.offset),
                         evidence=short_name(glob),
@@ -591,11 +606,13 @@ class Judge:
                 continue
             danger = self.names.danger(ref.name)
             if danger is not None and ref.name in HARMLESS_WHEN_STORED:
-                self._note("MH106", ref.name, f"pickle stores {ref.name} in an object", glob.offset, short_name(glob))
+                self._note(
+                    UNKNOWN_USED, ref.name, f"pickle stores {ref.name} in an object", glob.offset, short_name(glob)
+                )
             elif danger is not None:
                 self.ctx.add(
                     finding(
-                        "MH109",
+                        IMPORTS_DANGER,
                         f"pickle imports {ref.name} without calling it while loading",
                         location=Location(offset=glob.offset),
                         evidence=short_name(glob),
@@ -604,7 +621,7 @@ class Judge:
                 )
             elif ref.via and not self.names.allowed(ref.name):
                 self._note(
-                    "MH106",
+                    UNKNOWN_USED,
                     ref.name,
                     f"pickle imports {ref.name} through {' → '.join(ref.via)}",
                     glob.offset,
@@ -612,7 +629,7 @@ class Judge:
                 )
             elif not self.names.allowed(ref.name) and ref.name not in HELPERS:
                 self._note(
-                    "MH108", ref.name, f"pickle imports the unknown name {ref.name}", glob.offset, short_name(glob)
+                    UNKNOWN_NAME, ref.name, f"pickle imports the unknown name {ref.name}", glob.offset, short_name(glob)
                 )
 
     def _mutations(self) -> None:
@@ -626,7 +643,7 @@ class Judge:
                 evidence = f"{shown}.extend({render(mut.value, 5)})"
             self.ctx.add(
                 finding(
-                    "MH107",
+                    MODIFIES_IMPORT,
                     f"pickle modifies the imported object {mut.target.canon[0]} ({mut.how})",
                     location=Location(offset=mut.offset),
                     evidence=evidence[:MAX_EVIDENCE],
@@ -639,7 +656,7 @@ class Judge:
                 evidence = f"{render(call, 6)}.__dict__.update({render(call.state[-1], 5)})"
                 self.ctx.add(
                     finding(
-                        "MH107",
+                        MODIFIES_IMPORT,
                         "pickle sets attributes on a module it imported",
                         location=Location(offset=call.offset),
                         evidence=evidence[:MAX_EVIDENCE],
@@ -653,7 +670,7 @@ class Judge:
         for call, name in self.maybe_discarded:
             if id(call) not in reachable:
                 self._note(
-                    "MH106",
+                    UNKNOWN_USED,
                     name,
                     f"pickle calls {name} and discards the result (run for its side effect)",
                     call.offset,

@@ -11,9 +11,11 @@ from malhug.analyzers.context import ScanContext
 from malhug.analyzers.limits import LimitExceeded
 from malhug.analyzers.scripts.budget import Budget
 from malhug.analyzers.scripts.engine import analyze_code
+from malhug.analyzers.scripts.rules import SYNTAX_ERROR
 from malhug.analyzers.scripts.scope import looks_like_load_time_code
 from malhug.analyzers.scripts.suppress import is_suppressed
 from malhug.analyzers.source import ByteSource
+from malhug.core import failures
 from malhug.core.model import Finding, Location
 from malhug.core.rules import finding
 
@@ -64,8 +66,8 @@ def analyze_text(
     findings = result.to_findings()
     if report_syntax_errors and result.incomplete:
         findings.append(
-            finding(
-                "MH902", f"python: {result.incomplete}", location=Location(line=1, column=1), evidence=result.incomplete
+            failures.over_limit(
+                f"python: {result.incomplete}", location=Location(line=1, column=1), evidence=result.incomplete
             )
         )
     if report_syntax_errors and result.syntax_errors:
@@ -73,7 +75,7 @@ def analyze_text(
         where = "the file could not be analyzed" if result.module is None else "the broken statements were skipped"
         findings.append(
             finding(
-                "MH514",
+                SYNTAX_ERROR,
                 f"syntax error at line {line}: {message}; {where}",
                 location=Location(line=line, column=1),
                 evidence=message,

@@ -10,6 +10,7 @@ from malhug.analyzers.scripts import knowledge as K
 from malhug.analyzers.scripts import patterns
 from malhug.analyzers.scripts.decoding import fold_decoder, fold_str_method
 from malhug.analyzers.scripts.findings import pending
+from malhug.analyzers.scripts.rules import DYNAMIC_CODE, SECRET_ENV
 from malhug.analyzers.scripts.sinks import Sinks
 from malhug.analyzers.scripts.values import HOLE, Taint, Val, const, merge_taints, taints_of
 from malhug.core.model import Severity
@@ -102,7 +103,7 @@ class Calls:
         what = what or f"the secret environment variable {name}"
         if name == "HF_DATASETS_CACHE" or not patterns.is_secret_env(name):
             return Val(text=f"${name}", taints=(Taint("env", f"the environment variable {name}", (step,)),))
-        self.engine.report(pending(self.engine, "MH515", node, f"reads {what}", frame=frame))
+        self.engine.report(pending(self.engine, SECRET_ENV, node, f"reads {what}", frame=frame))
         return Val(text=f"${name}", taints=(Taint("secret-env", what, (step,), name),))
 
     # -- dispatch --------------------------------------------------------------------------------
@@ -172,7 +173,7 @@ class Calls:
             self.engine.report(
                 pending(
                     self.engine,
-                    "MH506",
+                    DYNAMIC_CODE,
                     node,
                     "imports a module whose name is computed at run time",
                     frame=frame,

@@ -19,6 +19,7 @@ from malhug.analyzers.scripts import expressions, parsing, relevance
 from malhug.analyzers.scripts.budget import Budget, BudgetExceeded
 from malhug.analyzers.scripts.findings import Pending, Result
 from malhug.analyzers.scripts.knowledge import BUILDER_BASES, BUILDER_METHODS, DANGEROUS_IMPORTS
+from malhug.analyzers.scripts.rules import RISKY_IMPORT
 from malhug.analyzers.scripts.values import HOLE, Step, Taint, Val, join, merge_taints
 
 MAX_PASSES = 4
@@ -386,7 +387,7 @@ class Engine:
         if not self.embedded and top in DANGEROUS_IMPORTS and frame.func is None:
             from malhug.analyzers.scripts.findings import pending
 
-            self.report(pending(self, "MH512", node, f"imports {top}", frame=frame, evidence=f"import {full}"))
+            self.report(pending(self, RISKY_IMPORT, node, f"imports {top}", frame=frame, evidence=f"import {full}"))
 
     def define_function(self, node: cst.FunctionDef, frame: Frame) -> None:
         name = node.name.value

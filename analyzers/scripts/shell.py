@@ -13,6 +13,19 @@ from collections.abc import Callable
 
 from malhug.analyzers.scripts import deobf, patterns
 from malhug.analyzers.scripts.indicators import Indicator, clip
+from malhug.analyzers.scripts.rules import (
+    BULK_DESTRUCTION,
+    COLLECTION_ENDPOINT,
+    FIXED_PATH_WRITE,
+    OBFUSCATED_PAYLOAD,
+    PERSISTENCE,
+    READS_SECRETS,
+    RECON,
+    REVERSE_SHELL,
+    RUNS_COMMAND,
+    RUNS_FETCHED_CODE,
+    SENDS_DATA,
+)
 from malhug.core.model import Category, Severity
 
 MAX_DEPTH = 6
@@ -200,16 +213,24 @@ class ShellAnalysis:
         for regex, why in _REVERSE:
             m = regex.search(text)
             if m:
-                self.add("MH501", Category.REVERSE_SHELL, Severity.CRITICAL, f"reverse shell: {why}", m.group(0))
+                self.add(REVERSE_SHELL, Category.REVERSE_SHELL, Severity.CRITICAL, f"reverse shell: {why}", m.group(0))
         self._pipelines(text)
         if _PS_DOWNLOAD_EXEC.search(text):
             self.add(
-                "MH504", Category.DOWNLOAD_EXEC, Severity.CRITICAL, "PowerShell downloads and executes a script", text
+                RUNS_FETCHED_CODE,
+                Category.DOWNLOAD_EXEC,
+                Severity.CRITICAL,
+                "PowerShell downloads and executes a script",
+                text,
             )
         if not self.found and text.strip():
             prog = _program(_tokens((_split_commands(text) or [text])[0]))[0]
             self.add(
-                "MH505", Category.COMMAND_EXEC, Severity.HIGH, f"runs the program {prog or text.split()[0]!r}", text
+                RUNS_COMMAND,
+                Category.COMMAND_EXEC,
+                Severity.HIGH,
+                f"runs the program {prog or text.split()[0]!r}",
+                text,
             )
         return self.found
 
@@ -226,7 +247,7 @@ class ShellAnalysis:
                     p in _SHELLS or _PYTHONS.match(p) or p in {"iex", "perl", "ruby", "node"} for p in later
                 ):
                     self.add(
-                        "MH504",
+                        RUNS_FETCHED_CODE,
                         Category.DOWNLOAD_EXEC,
                         Severity.CRITICAL,
                         f"downloads with {prog} and pipes into an interpreter",
@@ -243,7 +264,7 @@ class ShellAnalysis:
                 inner = self._nested_shell(decoded)
                 cat = _most_specific(inner) or Category.OBFUSCATION
                 self.add(
-                    "MH507",
+                    OBFUSCATED_PAYLOAD,
                     cat,
                     Severity.CRITICAL if cat is not Category.OBFUSCATION else Severity.HIGH,
                     f"runs a base64-decoded command: {clip(decoded, 80)}",
@@ -273,16 +294,20 @@ class ShellAnalysis:
                     inner = self.assess_python(code.replace('\\"', '"'), self.depth + 1)
                 self.found.extend(inner)
         elif _PYTHONS.match(prog) and len(args) >= 3 and args[0] == "-m" and args[1] == "pip" and "install" in args:
-            self.add("MH504", Category.DOWNLOAD_EXEC, Severity.HIGH, "installs Python packages with pip", segment)
+            self.add(
+                RUNS_FETCHED_CODE, Category.DOWNLOAD_EXEC, Severity.HIGH, "installs Python packages with pip", segment
+            )
         elif _POWERSHELL.match(prog):
             self._powershell(args, segment)
         if prog in {"pip", "pip3", "pip.exe", "conda", "npm", "gem"} and "install" in low_args:
-            self.add("MH504", Category.DOWNLOAD_EXEC, Severity.HIGH, f"installs packages with {prog}", segment)
+            self.add(
+                RUNS_FETCHED_CODE, Category.DOWNLOAD_EXEC, Severity.HIGH, f"installs packages with {prog}", segment
+            )
         if prog in _DOWNLOADERS:
             self._downloader(prog, args, segment, piped_in=piped_in, piped_out=piped_out)
         if prog in {"huggingface-cli", "hf"} and "upload" in low_args:
             self.add(
-                "MH503",
+                SENDS_DATA,
                 Category.EXFILTRATION,
                 Severity.CRITICAL,
                 "uploads local files to the Hugging Face Hub",
@@ -290,17 +315,17 @@ class ShellAnalysis:
             )
         if prog in {"scp", "rsync", "ftp", "sftp"} and any(re.match(r"^[^/\s]+@?[^/\s]*:", a) for a in args):
             self.add(
-                "MH503", Category.EXFILTRATION, Severity.HIGH, f"copies files to a remote host with {prog}", segment
+                SENDS_DATA, Category.EXFILTRATION, Severity.HIGH, f"copies files to a remote host with {prog}", segment
             )
         if prog in {"nc", "ncat", "netcat"} and "<" in segment:
-            self.add("MH503", Category.EXFILTRATION, Severity.HIGH, "sends a file over netcat", segment)
+            self.add(SENDS_DATA, Category.EXFILTRATION, Severity.HIGH, "sends a file over netcat", segment)
         self._reads(prog, args, segment)
         self._destructive(prog, low_args, segment)
         if prog in _RECON and not (prog == "ip" and not args):
             wide_ps = prog == "ps" and any("ww" in a for a in args)
             if wide_ps:
                 self.add(
-                    "MH502",
+                    READS_SECRETS,
                     Category.CREDENTIAL_THEFT,
                     Severity.HIGH,
                     "lists every process's full command line (secrets passed as arguments)",
@@ -308,17 +333,17 @@ class ShellAnalysis:
                 )
             elif prog in {"env", "printenv"} and not args:
                 self.add(
-                    "MH502",
+                    READS_SECRETS,
                     Category.CREDENTIAL_THEFT,
                     Severity.HIGH,
                     "dumps the environment (tokens and keys)",
                     segment,
                 )
             else:
-                self.add("MH509", Category.RECON, Severity.HIGH, f"gathers system information with {prog}", segment)
+                self.add(RECON, Category.RECON, Severity.HIGH, f"gathers system information with {prog}", segment)
         self._writes(prog, args, segment)
         if prog in {"chmod"} and any("+x" in a or re.match(r"^[0-7]*[157]$", a) for a in args):
-            self.add("MH505", Category.COMMAND_EXEC, Severity.HIGH, "makes a file executable", segment)
+            self.add(RUNS_COMMAND, Category.COMMAND_EXEC, Severity.HIGH, "makes a file executable", segment)
         if prog in {
             "open",
             "xdg-open",
@@ -328,7 +353,7 @@ class ShellAnalysis:
             "calc",
             "calc.exe",
         } or joined.lower().endswith((".exe", ".app")):
-            self.add("MH505", Category.COMMAND_EXEC, Severity.HIGH, f"launches a program ({prog})", segment)
+            self.add(RUNS_COMMAND, Category.COMMAND_EXEC, Severity.HIGH, f"launches a program ({prog})", segment)
         if prog in {"echo", "printf", "sleep", "true", "false", ":"} or not prog:
             return
 
@@ -361,7 +386,7 @@ class ShellAnalysis:
             host = patterns.url_host(url)
             if uploads or piped_in:
                 self.add(
-                    "MH503",
+                    SENDS_DATA,
                     Category.EXFILTRATION,
                     Severity.CRITICAL,
                     f"{prog} sends local data to {host or url}",
@@ -369,7 +394,7 @@ class ShellAnalysis:
                 )
             elif endpoint:
                 self.add(
-                    "MH513",
+                    COLLECTION_ENDPOINT,
                     Category.EXFILTRATION,
                     Severity.HIGH,
                     f"{prog} contacts the data-collection endpoint {endpoint}",
@@ -377,7 +402,7 @@ class ShellAnalysis:
                 )
             elif patterns.is_ip_literal(host) and not saves:
                 self.add(
-                    "MH513",
+                    COLLECTION_ENDPOINT,
                     Category.EXFILTRATION,
                     Severity.HIGH,
                     f"{prog} contacts the bare IP address {host}",
@@ -385,7 +410,7 @@ class ShellAnalysis:
                 )
             elif "$(" in url or "`" in url:
                 self.add(
-                    "MH503", Category.EXFILTRATION, Severity.HIGH, f"{prog} sends command output in the URL", segment
+                    SENDS_DATA, Category.EXFILTRATION, Severity.HIGH, f"{prog} sends command output in the URL", segment
                 )
 
     def _reads(self, prog: str, args: list[str], segment: str) -> None:
@@ -397,12 +422,18 @@ class ShellAnalysis:
             target = arg.lstrip("@")
             if patterns.is_credential_path(target) or patterns.is_browser_store(target):
                 self.add(
-                    "MH502", Category.CREDENTIAL_THEFT, Severity.HIGH, f"reads the credential store {target}", segment
+                    READS_SECRETS,
+                    Category.CREDENTIAL_THEFT,
+                    Severity.HIGH,
+                    f"reads the credential store {target}",
+                    segment,
                 )
             elif prog in _READERS and patterns.is_secret_file_word(target.rsplit("/", 1)[-1]):
-                self.add("MH502", Category.CREDENTIAL_THEFT, Severity.HIGH, f"reads the secret file {target}", segment)
+                self.add(
+                    READS_SECRETS, Category.CREDENTIAL_THEFT, Severity.HIGH, f"reads the secret file {target}", segment
+                )
             elif prog in _READERS and re.search(r"/proc/[^/]+/cmdline", target):
-                self.add("MH509", Category.RECON, Severity.HIGH, f"reads {target}", segment)
+                self.add(RECON, Category.RECON, Severity.HIGH, f"reads {target}", segment)
 
     def _destructive(self, prog: str, low_args: list[str], segment: str) -> None:
         flags = "".join(a[1:] for a in low_args if a.startswith("-") and not a.startswith("--"))
@@ -410,13 +441,17 @@ class ShellAnalysis:
         if prog in {"rm", "del", "erase", "rd", "rmdir", "remove-item"} and (
             recursive or "/s" in low_args or "-recurse" in low_args
         ):
-            self.add("MH508", Category.DESTRUCTIVE, Severity.HIGH, f"deletes files recursively ({prog})", segment)
+            self.add(
+                BULK_DESTRUCTION, Category.DESTRUCTIVE, Severity.HIGH, f"deletes files recursively ({prog})", segment
+            )
         elif prog in _DESTRUCTIVE_CMDS or prog.startswith("mkfs"):
-            self.add("MH508", Category.DESTRUCTIVE, Severity.HIGH, f"destroys data with {prog}", segment)
+            self.add(BULK_DESTRUCTION, Category.DESTRUCTIVE, Severity.HIGH, f"destroys data with {prog}", segment)
         elif prog == "dd" and any(a.startswith("of=/dev/") for a in low_args):
-            self.add("MH508", Category.DESTRUCTIVE, Severity.CRITICAL, "overwrites a block device with dd", segment)
+            self.add(
+                BULK_DESTRUCTION, Category.DESTRUCTIVE, Severity.CRITICAL, "overwrites a block device with dd", segment
+            )
         elif prog == "find" and ("-delete" in low_args or any(a in {"rm", "shred"} for a in low_args)):
-            self.add("MH508", Category.DESTRUCTIVE, Severity.HIGH, "deletes files found by find", segment)
+            self.add(BULK_DESTRUCTION, Category.DESTRUCTIVE, Severity.HIGH, "deletes files found by find", segment)
 
     def _writes(self, prog: str, args: list[str], segment: str) -> None:
         targets: list[str] = []
@@ -430,16 +465,22 @@ class ShellAnalysis:
         for target in targets:
             if patterns.is_persistence_path(target):
                 self.add(
-                    "MH510",
+                    PERSISTENCE,
                     Category.FILE_WRITE,
                     Severity.CRITICAL,
                     f"writes the persistence location {target}",
                     segment,
                 )
             else:
-                self.add("MH511", Category.FILE_WRITE, Severity.HIGH, f"creates or writes the file {target}", segment)
+                self.add(
+                    FIXED_PATH_WRITE,
+                    Category.FILE_WRITE,
+                    Severity.HIGH,
+                    f"creates or writes the file {target}",
+                    segment,
+                )
         if prog == "crontab" and args and args[0] != "-l":
-            self.add("MH510", Category.FILE_WRITE, Severity.CRITICAL, "installs a crontab", segment)
+            self.add(PERSISTENCE, Category.FILE_WRITE, Severity.CRITICAL, "installs a crontab", segment)
 
     def _powershell(self, args: list[str], segment: str) -> None:
         for i, arg in enumerate(args):
@@ -449,7 +490,11 @@ class ShellAnalysis:
                     inner = self._nested_shell(decoded)
                     cat = _most_specific(inner) or Category.OBFUSCATION
                     self.add(
-                        "MH507", cat, Severity.HIGH, f"runs an encoded PowerShell command: {clip(decoded, 80)}", segment
+                        OBFUSCATED_PAYLOAD,
+                        cat,
+                        Severity.HIGH,
+                        f"runs an encoded PowerShell command: {clip(decoded, 80)}",
+                        segment,
                     )
 
 

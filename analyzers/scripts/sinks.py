@@ -13,6 +13,20 @@ from malhug.analyzers.scripts import knowledge as K
 from malhug.analyzers.scripts import patterns
 from malhug.analyzers.scripts.findings import pending
 from malhug.analyzers.scripts.indicators import Indicator, clip, worst_severity
+from malhug.analyzers.scripts.rules import (
+    BULK_DESTRUCTION,
+    COLLECTION_ENDPOINT,
+    DYNAMIC_CODE,
+    FIXED_PATH_WRITE,
+    OBFUSCATED_PAYLOAD,
+    PERSISTENCE,
+    READS_SECRETS,
+    RECON,
+    REVERSE_SHELL,
+    RUNS_COMMAND,
+    RUNS_FETCHED_CODE,
+    SENDS_DATA,
+)
 from malhug.analyzers.scripts.shell import analyze_shell
 from malhug.analyzers.scripts.values import HOLE, Step, Taint, Val, merge_taints, taints_of
 from malhug.core.model import Category, Severity
@@ -82,7 +96,7 @@ class Sinks:
         if qn in K.BROWSER:
             url = args[0].approx() if args else HOLE
             self._report(
-                "MH505",
+                RUNS_COMMAND,
                 node,
                 f"opens a web browser at {url}",
                 frame,
@@ -97,7 +111,7 @@ class Sinks:
         if qn in K.DOWNLOAD_CODE:
             low = qn == "torch.hub.load_state_dict_from_url"
             what = "downloads weights from a URL" if low else f"fetches and runs code from the network ({qn})"
-            self._report("MH504", node, what, frame, severity=Severity.LOW if low else Severity.HIGH)
+            self._report(RUNS_FETCHED_CODE, node, what, frame, severity=Severity.LOW if low else Severity.HIGH)
             return Val(
                 taints=(Taint("network", f"data downloaded by {qn}", (self.engine.step(f"downloaded by {qn}", node),)),)
             )
@@ -105,7 +119,7 @@ class Sinks:
             step = self.engine.step(f"reads {qn}()", node)
             if qn in K.SYSINFO_STRONG:
                 sev = Severity.HIGH if self.engine.embedded else Severity.MEDIUM
-                self._report("MH509", node, f"gathers system identity with {qn}()", frame, severity=sev)
+                self._report(RECON, node, f"gathers system identity with {qn}()", frame, severity=sev)
             return Val(taints=(Taint("sysinfo", f"the system identity from {qn}()", (step,)),))
         if qn in K.SOCKETS:
             sock = Val(kind="socket")
@@ -142,13 +156,13 @@ class Sinks:
             return Val()
         if qn in K.DELETERS:
             if "walk" in frame.loops:
-                self._report("MH508", node, f"deletes every file found while walking a folder ({qn})", frame)
+                self._report(BULK_DESTRUCTION, node, f"deletes every file found while walking a folder ({qn})", frame)
             return Val()
         if qn in K.TREE_DELETERS:
             target = args[0] if args else Val()
             text = target.approx()
             if _is_top_folder(text) or "walk" in frame.loops:
-                self._report("MH508", node, f"deletes the folder tree {text}", frame)
+                self._report(BULK_DESTRUCTION, node, f"deletes the folder tree {text}", frame)
             return Val()
         if qn in K.WALKERS:
             recursive = qn in K.RECURSIVE_WALKERS or "**" in (args[0].approx() if args else "")
@@ -238,7 +252,7 @@ class Sinks:
             return Val()
         if kind == "cipher" and method in ("encrypt", "encrypt_at_time"):
             if "walk" in frame.loops or any("file" in a.labels for a in args):
-                self._report("MH508", node, "encrypts file contents (ransomware pattern)", frame)
+                self._report(BULK_DESTRUCTION, node, "encrypts file contents (ransomware pattern)", frame)
             return Val(taints=taints_of(args))
         if kind == "path":
             if method in ("read_text", "read_bytes", "open"):
@@ -251,7 +265,7 @@ class Sinks:
                 self.file_write(node, base, frame)
                 return Val()
             if method == "unlink" and "walk" in frame.loops:
-                self._report("MH508", node, "deletes every file found while walking a folder", frame)
+                self._report(BULK_DESTRUCTION, node, "deletes every file found while walking a folder", frame)
                 return Val()
             if method in ("rglob", "glob", "iterdir", "walk"):
                 return Val(kind="walk" if method in ("rglob", "walk") else "listing")
@@ -297,7 +311,7 @@ class Sinks:
         if "network" in by_label:
             t = by_label["network"]
             self._report(
-                "MH504",
+                RUNS_FETCHED_CODE,
                 node,
                 "runs a command downloaded from the network",
                 frame,
@@ -307,14 +321,16 @@ class Sinks:
         ran = self._runs_downloaded(cmd, program, frame)
         if ran is not None:
             message = f"runs a file downloaded from the network (`{clip(text, 80)}`)"
-            self._report("MH504", node, message, frame, steps=_steps(ran, node, "runs it"))
+            self._report(RUNS_FETCHED_CODE, node, message, frame, steps=_steps(ran, node, "runs it"))
             return self._output(result_kind, [], labels, node)
         if program in ("wget", "curl"):
             self._note_command_download(cmd, text, program, node, frame)
         fetched = self._downloaded_in(text)
         if fetched is not None:
             message = f"runs a file downloaded from the network (`{clip(text, 80)}`)"
-            self._report("MH504", node, message, frame, steps=((fetched.message, fetched.node), ("runs it", node)))
+            self._report(
+                RUNS_FETCHED_CODE, node, message, frame, steps=((fetched.message, fetched.node), ("runs it", node))
+            )
             return self._output(result_kind, [], labels, node)
         indicators = (
             analyze_shell(text, depth=self.engine.depth, assess_python=self._python) if text.strip(HOLE + " ") else []
@@ -323,7 +339,15 @@ class Sinks:
         category = most_specific([i.category for i in specific]) if specific else Category.COMMAND_EXEC
         assert category is not None
         rules = {i.rule for i in indicators}
-        rule = "MH501" if "MH501" in rules else "MH504" if "MH504" in rules else "MH507" if cmd.decoded else "MH505"
+        rule = (
+            REVERSE_SHELL
+            if REVERSE_SHELL in rules
+            else RUNS_FETCHED_CODE
+            if RUNS_FETCHED_CODE in rules
+            else OBFUSCATED_PAYLOAD
+            if cmd.decoded
+            else RUNS_COMMAND
+        )
         severity = max([Severity.HIGH, worst_severity(indicators)], key=lambda s: s.rank)
         reasons = "; ".join(dict.fromkeys(i.message for i in specific)) or (indicators[0].message if indicators else "")
         shown = clip(text, 100)
@@ -423,19 +447,19 @@ class Sinks:
                     steps += tuple((s.message, s.node) for s in t.steps)
                     break
         steps += ((why, node),)
-        self._report("MH501", node, f"reverse shell: {why}", frame, steps=steps)
+        self._report(REVERSE_SHELL, node, f"reverse shell: {why}", frame, steps=steps)
 
     def finish_pass(self) -> None:
         events = self.engine.events
         if (
             "dup2" in events
             and "connect" in events
-            and not any(p.rule == "MH501" for p in self.engine.findings.values())
+            and not any(p.rule == REVERSE_SHELL for p in self.engine.findings.values())
         ):
             node = events["dup2"][0].node
             steps = ((events["connect"][0].message, events["connect"][0].node), (events["dup2"][0].message, node))
             self._report(
-                "MH501",
+                REVERSE_SHELL,
                 node,
                 "reverse shell: duplicates a connected socket onto stdin/stdout/stderr",
                 None,
@@ -448,7 +472,7 @@ class Sinks:
         short = qn.replace("builtins.", "")
         if qn in ("pdb.set_trace", "builtins.breakpoint"):
             self._report(
-                "MH506",
+                DYNAMIC_CODE,
                 node,
                 f"starts the debugger ({short})",
                 frame,
@@ -465,7 +489,7 @@ class Sinks:
         if fetched_taint is not None:
             what = "code downloaded" if fetched_taint.label == "network" else "code from a file downloaded"
             self._report(
-                "MH504",
+                RUNS_FETCHED_CODE,
                 node,
                 f"executes {what} from the network with {short}",
                 frame,
@@ -476,7 +500,11 @@ class Sinks:
         if fetched is not None:
             message = f"runs a Python file downloaded from the network with {short}"
             self._report(
-                "MH504", node, message, frame, steps=((fetched.message, fetched.node), (f"executed by {short}", node))
+                RUNS_FETCHED_CODE,
+                node,
+                message,
+                frame,
+                steps=((fetched.message, fetched.node), (f"executed by {short}", node)),
             )
             return Val()
         source = payload.str_const()
@@ -496,7 +524,7 @@ class Sinks:
             )
             assert category is not None
             severity = max([Severity.HIGH, worst_severity(inner)], key=lambda s: s.rank)
-            rule = "MH507" if payload.decoded else "MH506"
+            rule = OBFUSCATED_PAYLOAD if payload.decoded else DYNAMIC_CODE
             reasons = "; ".join(dict.fromkeys(i.message for i in risky))
             message = f"{short} runs " + (
                 f"code decoded from {payload.decoded}" if payload.decoded else "a constant code string"
@@ -514,11 +542,13 @@ class Sinks:
             )
             return Val(kind="code" if qn == "builtins.compile" else None)
         if qn in ("types.FunctionType", "types.CodeType", "types.LambdaType", "marshal.loads", "marshal.load"):
-            self._report("MH506", node, f"builds executable code at run time ({short})", frame, severity=Severity.HIGH)
+            self._report(
+                DYNAMIC_CODE, node, f"builds executable code at run time ({short})", frame, severity=Severity.HIGH
+            )
             return Val(kind="code")
         steps = _steps(payload.taints[0], node, f"executed by {short}") if payload.taints else ()
         self._report(
-            "MH506", node, f"{short} runs code built at run time", frame, severity=self.sev_dynamic(), steps=steps
+            DYNAMIC_CODE, node, f"{short} runs code built at run time", frame, severity=self.sev_dynamic(), steps=steps
         )
         return Val(kind="code" if qn == "builtins.compile" else None)
 
@@ -532,7 +562,7 @@ class Sinks:
             taint = None if plain else self._downloaded_file(payload, frame)
             what = f"loads a file downloaded from the network with {qn} (loading can run code)"
         if taint is not None:
-            self._report("MH504", node, what, frame, steps=_steps(taint, node, f"loaded by {qn}"))
+            self._report(RUNS_FETCHED_CODE, node, what, frame, steps=_steps(taint, node, f"loaded by {qn}"))
         return Val()
 
     def _downloaded_file(self, val: Val, frame: Frame) -> Taint | None:
@@ -585,7 +615,7 @@ class Sinks:
             cred = taint.label in _CREDENTIAL_LABELS
             category = Category.CREDENTIAL_THEFT if cred else Category.EXFILTRATION
             self._report(
-                "MH503",
+                SENDS_DATA,
                 node,
                 f"sends {taint.detail} to {host} (in the {role})",
                 frame,
@@ -597,12 +627,15 @@ class Sinks:
         endpoint = patterns.exfil_endpoint(url_text) if url_text else None
         if endpoint:
             self._report(
-                "MH513", node, f"contacts the data-collection endpoint {endpoint} ({clip(url_text, 80)})", frame
+                COLLECTION_ENDPOINT,
+                node,
+                f"contacts the data-collection endpoint {endpoint} ({clip(url_text, 80)})",
+                frame,
             )
         elif self.engine.embedded and url is not None and url.known:
             ip = patterns.url_host(url_text)
             if patterns.is_ip_literal(ip) and not patterns.is_local_host(ip):
-                self._report("MH513", node, f"contacts the bare IP address {ip}", frame)
+                self._report(COLLECTION_ENDPOINT, node, f"contacts the bare IP address {ip}", frame)
 
     # -- files -----------------------------------------------------------------------------------
     def open_file(self, node: cst.Call, args: list[Val], kwargs: dict[str, Val], frame: Frame) -> Val:
@@ -632,12 +665,12 @@ class Sinks:
     def file_write(self, node: cst.CSTNode, path: Val, frame: Frame) -> None:
         text = path.approx()
         if path.kind == "modfile":
-            self._report("MH510", node, f"overwrites the source file of an installed module ({path.ref})", frame)
+            self._report(PERSISTENCE, node, f"overwrites the source file of an installed module ({path.ref})", frame)
         elif patterns.is_persistence_path(text):
-            self._report("MH510", node, f"writes the persistence location {clip(text, 80)}", frame)
+            self._report(PERSISTENCE, node, f"writes the persistence location {clip(text, 80)}", frame)
         elif isinstance(path.const, str) and path.const and not path.taints and not path.const.startswith("/dev/"):
             sev = Severity.HIGH if self.engine.embedded else Severity.MEDIUM
-            self._report("MH511", node, f"writes the file {clip(path.const, 80)}", frame, severity=sev)
+            self._report(FIXED_PATH_WRITE, node, f"writes the file {clip(path.const, 80)}", frame, severity=sev)
 
     def credential_access(
         self, name: str, node: cst.CSTNode, args: list[Val], kwargs: dict[str, Val], frame: Frame, result: Val
@@ -657,7 +690,7 @@ class Sinks:
                 continue
             shown = clip(text, 100)
             self._report(
-                "MH502",
+                READS_SECRETS,
                 node,
                 f"reads {what} {shown}",
                 frame,

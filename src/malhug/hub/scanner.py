@@ -19,6 +19,7 @@ from malhug.analyzers.api import DEFAULT_LIMITS, Limits, scan_source
 from malhug.analyzers.limits import LimitExceeded
 from malhug.analyzers.scripts.repo import AUTO_MAP_CONFIGS
 from malhug.analyzers.source import BytesSource, FileSource
+from malhug.core import failures
 from malhug.core.model import FileReport
 from malhug.core.rules import finding
 from malhug.hub import select
@@ -85,7 +86,7 @@ def _matches(content_id: str, data: bytes) -> bool:
 
 def _drop_budget_findings(report: FileReport) -> None:
     """The analyzers' generic limit finding for our download budget (MH601 says it better)."""
-    report.findings = [f for f in report.findings if not (f.rule == "MH902" and "download budget" in f.message)]
+    report.findings = [f for f in report.findings if not (f.rule == failures.OVER_LIMIT and "download budget" in f.message)]
 
 
 def _scan_remote_source(
@@ -167,7 +168,7 @@ def _scan_bytes(job: Job, planned: select.Planned, data: bytes, sha256: str | No
             config = select.parse_config(data)
         except ValueError as exc:  # too deep to parse: no loader reads its auto_map either
             report.findings.append(
-                finding("MH902", f"{planned.path} {exc}; its auto_map was not read", evidence=f"size={len(data)}")
+                failures.over_limit(f"{planned.path} {exc}; its auto_map was not read", evidence=f"size={len(data)}")
             )
             config = None
         if config is not None:
