@@ -14,19 +14,27 @@ from typing import Any
 
 from lsprotocol import types
 
+from malhug.analyzers.scripts.rules import SYNTAX_ERROR
 from malhug.analyzers.scripts.suppress import is_suppressed
+from malhug.core import failures
 from malhug.core.model import Category, FileReport, Finding, Location, Severity, Verdict, sort_findings
 from malhug.core.rules import CATALOG
 from malhug.hub.types import RepoScan, SafeRevision
 from malhug.server import edits
-from malhug.server.references import CodeAnalysis, HubRef, RiskyLoad
+from malhug.server.references import TRUST_REMOTE_CODE, CodeAnalysis, HubRef, RiskyLoad
 from malhug.server.settings import Settings
 from malhug.server.spans import SourceLines, Span, to_lsp_range
 
 SOURCE = "malhug"
+# The rules of Hub references, each id written only here.
+UNPINNED_CODE = "MH707"
+MALICIOUS_REPO = "MH710"
+SUSPICIOUS_REPO = "MH711"
+UNCHECKED_REPO = "MH712"
+
 # "Not fully analyzed" is never hidden by ``severityThreshold``: hiding it would look like a clean file.
 # (The script worker publishes MH514 only when nothing of the file parsed.)
-FAILURE_RULES = frozenset({"MH901", "MH902", "MH903", "MH514"})
+FAILURE_RULES = failures.FAILURE_RULES | {SYNTAX_ERROR}
 LSP_SEVERITY = {
     Severity.CRITICAL: types.DiagnosticSeverity.Error,
     Severity.HIGH: types.DiagnosticSeverity.Error,
@@ -125,11 +133,11 @@ def hub_issue(
             reason = "; ".join(f"{f.path}: {f.error or 'analysis failed'}" for f in failed[:3]) or "error"
             reason = f"({len(failed)} file(s) not analyzed): {reason}"
         message = f"{name}: could not be checked {reason}; treat it as unverified"
-        return [Issue("MH712", CATALOG["MH712"].severity, message, ref.id_span, {**data, "fixes": []})]
+        return [Issue(UNCHECKED_REPO, CATALOG[UNCHECKED_REPO].severity, message, ref.id_span, {**data, "fixes": []})]
     issues: list[Issue] = []
     report, worst = worst_file(scan)
     if verdict in (Verdict.MALICIOUS, Verdict.SUSPICIOUS) and not (trusted and verdict is Verdict.SUSPICIOUS):
-        rule = "MH710" if verdict is Verdict.MALICIOUS else "MH711"
+        rule = MALICIOUS_REPO if verdict is Verdict.MALICIOUS else SUSPICIOUS_REPO
         severity = CATALOG[rule].severity
         category: Category = worst.category if worst is not None else CATALOG[rule].category
         if worst is not None and verdict is Verdict.MALICIOUS:
@@ -145,7 +153,7 @@ def hub_issue(
         data = {**data, "category": category.value, "file": report.path if report else None}
         issues.append(Issue(rule, severity, message, ref.id_span, {**data, "fixes": _hub_fixes(ref, src, scan, safe)}))
     if scan.ships_code and not ref.pinned and not trusted:
-        severity = Severity.MEDIUM if ref.trust_remote_code else CATALOG["MH707"].severity
+        severity = Severity.MEDIUM if ref.trust_remote_code else CATALOG[UNPINNED_CODE].severity
         fixes = []
         if ref.call is not None and scan.commit_sha and ref.kind != "hf-path":
             value = edits.quote_like(src, ref.id_span, scan.commit_sha)
@@ -156,7 +164,7 @@ def hub_issue(
                 )
             )
         message = f"{ref.repo_id} ships code that loading may run; pin revision= to a full commit sha"
-        issues.append(Issue("MH707", severity, message, ref.id_span, {**data, "fixes": fixes}))
+        issues.append(Issue(UNPINNED_CODE, severity, message, ref.id_span, {**data, "fixes": fixes}))
     return issues
 
 
@@ -216,7 +224,7 @@ def document_issues(
         if scan is not None:
             issues.extend(hub_issue(ref, scan, safe.get((ref.repo_type, ref.repo_id)), src, settings))
     for load in analysis.loads:
-        if load.rule == "MH706" and load.call is not None and load.call.span in trusted_calls:
+        if load.rule == TRUST_REMOTE_CODE and load.call is not None and load.call.span in trusted_calls:
             continue
         issues.append(load_issue(load, src))
     issues.extend(script_issue(f, src) for f in script_findings)
@@ -253,7 +261,7 @@ def file_diagnostics(report: FileReport, settings: Settings) -> list[types.Diagn
     zero = types.Range(start=types.Position(line=0, character=0), end=types.Position(line=0, character=0))
     findings = sort_findings(report.findings)
     if report.error is not None and not any(f.rule in FAILURE_RULES for f in findings):
-        failed = CATALOG["MH903"]
+        failed = CATALOG[failures.FAILED]
         out.append(
             types.Diagnostic(
                 range=zero,

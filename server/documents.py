@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from lsprotocol import types
 from pygls.uris import to_fs_path
 
+from malhug.core import failures
 from malhug.core.rules import CATALOG
 from malhug.server import diagnostics
 from malhug.server.references import CodeAnalysis, analyze_code
@@ -49,7 +50,7 @@ def text_bytes(text: str, limit: int) -> int:
 
 
 def too_large_diagnostic(size: int, limit: int) -> types.Diagnostic:
-    rule = CATALOG["MH902"]
+    rule = CATALOG[failures.OVER_LIMIT]
     zero = types.Range(start=types.Position(line=0, character=0), end=types.Position(line=0, character=0))
     return types.Diagnostic(
         range=zero,
@@ -58,7 +59,7 @@ def too_large_diagnostic(size: int, limit: int) -> types.Diagnostic:
             "it was not analyzed, treat it as untrusted"
         ),
         severity=diagnostics.LSP_SEVERITY[rule.severity],
-        code="MH902",
+        code=rule.id,
         code_description=types.CodeDescription(href=rule.docs_url),
         source=diagnostics.SOURCE,
         data={"kind": "limit"},

@@ -9,7 +9,17 @@ from __future__ import annotations
 
 import re
 
-from malhug.server.references import BUILTIN_DATASETS, CodeAnalysis, HubRef, RiskyLoad, normalise_id
+from malhug.server.references import (
+    BUILTIN_DATASETS,
+    JOBLIB_LOAD,
+    PICKLE_LOAD,
+    TORCH_LOAD,
+    TRUST_REMOTE_CODE,
+    CodeAnalysis,
+    HubRef,
+    RiskyLoad,
+    normalise_id,
+)
 from malhug.server.spans import SourceLines, Span
 
 _STRING = r"""(?P<q>['"])(?P<id>[^'"\n]{1,200})(?P=q)"""
@@ -74,19 +84,21 @@ def scan_lines(src: SourceLines, line_offset: int = 0, known: dict[str, str] | N
         for m in _TORCH_LOAD.finditer(line):
             if "weights_only=True" not in line.replace(" ", ""):
                 span = Span(number, m.start(), number, m.end() - 1)
-                out.loads.append(RiskyLoad("MH701", span, "torch.load without weights_only=True", severity="low"))
+                out.loads.append(RiskyLoad(TORCH_LOAD, span, "torch.load without weights_only=True", severity="low"))
         for m in _PICKLE.finditer(line):
             out.loads.append(
-                RiskyLoad("MH702", Span(number, m.start(), number, m.end() - 1), "pickle load runs any code it names")
+                RiskyLoad(
+                    PICKLE_LOAD, Span(number, m.start(), number, m.end() - 1), "pickle load runs any code it names"
+                )
             )
         for m in _JOBLIB.finditer(line):
             out.loads.append(
-                RiskyLoad("MH703", Span(number, m.start(), number, m.end() - 1), "joblib.load unpickles the file")
+                RiskyLoad(JOBLIB_LOAD, Span(number, m.start(), number, m.end() - 1), "joblib.load unpickles the file")
             )
         for m in _TRUST.finditer(line):
             out.loads.append(
                 RiskyLoad(
-                    "MH706",
+                    TRUST_REMOTE_CODE,
                     Span(number, m.start(), number, m.end()),
                     "trust_remote_code=True runs Python code shipped in the repository",
                 )

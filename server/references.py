@@ -18,6 +18,15 @@ from malhug.server.spans import Pos, SourceLines, Span
 
 RepoType = Literal["model", "dataset"]
 
+# The risky loads this module reports (usercode rules), each id written only here.
+TORCH_LOAD = "MH701"
+PICKLE_LOAD = "MH702"
+JOBLIB_LOAD = "MH703"
+NUMPY_PICKLE = "MH704"
+KERAS_UNSAFE = "MH705"
+TRUST_REMOTE_CODE = "MH706"
+TORCH_HUB_LOAD = "MH708"
+
 # A Hub repo id: "name" (legacy canonical models) or "org/name"; segments of word chars, "-", ".".
 _REPO_ID = re.compile(r"^(?!-)(?!.*\.\.)[\w.-]{1,96}(/[\w.-]{1,96})?$")
 # load_dataset's packaged builders, not Hub repos.
@@ -202,7 +211,7 @@ def _risky(call: CallSite) -> list[RiskyLoad]:
         if weights_only is None:
             out.append(
                 RiskyLoad(
-                    "MH701",
+                    TORCH_LOAD,
                     call.func_span,
                     "torch.load without weights_only=True: unpickles arbitrary objects on torch < 2.6",
                     call,
@@ -212,39 +221,39 @@ def _risky(call: CallSite) -> list[RiskyLoad]:
             )
         elif weights_only.value is not True:
             out.append(
-                RiskyLoad("MH701", weights_only.span, "torch.load with weights_only=False", call, "weights_only")
+                RiskyLoad(TORCH_LOAD, weights_only.span, "torch.load with weights_only=False", call, "weights_only")
             )
     elif func in {
         f"{m}.{f}"
         for m in ("pickle", "_pickle", "cPickle", "dill", "cloudpickle")
         for f in ("load", "loads", "Unpickler")
     } or func in ("pandas.read_pickle", "pd.read_pickle"):
-        out.append(RiskyLoad("MH702", call.func_span, f"{call.written}() runs any code the pickle names", call))
+        out.append(RiskyLoad(PICKLE_LOAD, call.func_span, f"{call.written}() runs any code the pickle names", call))
     elif func == "joblib.load" or func.endswith("externals.joblib.load"):
-        out.append(RiskyLoad("MH703", call.func_span, "joblib.load unpickles the file", call))
+        out.append(RiskyLoad(JOBLIB_LOAD, call.func_span, "joblib.load unpickles the file", call))
     elif func in ("numpy.load", "np.load"):
         allow = call.keyword("allow_pickle")
         if allow is not None and allow.value is True:
             out.append(
-                RiskyLoad("MH704", allow.span, "numpy.load with allow_pickle=True unpickles object arrays", call)
+                RiskyLoad(NUMPY_PICKLE, allow.span, "numpy.load with allow_pickle=True unpickles object arrays", call)
             )
     elif method == "load_model" and ("keras" in func or func.startswith("tf.")):
         safe = call.keyword("safe_mode")
         if safe is not None and safe.value is False:
             out.append(
-                RiskyLoad("MH705", safe.span, "Keras load_model with safe_mode=False runs Lambda bytecode", call)
+                RiskyLoad(KERAS_UNSAFE, safe.span, "Keras load_model with safe_mode=False runs Lambda bytecode", call)
             )
     elif func in ("torch.hub.load", "torch.hub.load_state_dict_from_url") and method == "load":
         source = call.keyword("source")
         if source is None or source.value != "local":
             out.append(
-                RiskyLoad("MH708", call.func_span, "torch.hub.load imports and runs the repo's hubconf.py", call)
+                RiskyLoad(TORCH_HUB_LOAD, call.func_span, "torch.hub.load imports and runs the repo's hubconf.py", call)
             )
     trust = call.keyword("trust_remote_code")
     if trust is not None and trust.value is True:
         out.append(
             RiskyLoad(
-                "MH706",
+                TRUST_REMOTE_CODE,
                 trust.span,
                 "trust_remote_code=True runs Python code shipped in the repository",
                 call,

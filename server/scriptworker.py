@@ -22,6 +22,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
 from malhug.analyzers.limits import DEFAULT_LIMITS
+from malhug.core import failures
 from malhug.core.model import Finding, Location
 
 log = logging.getLogger("malhug.server.scripts")
@@ -35,7 +36,7 @@ DEADLINE_SECONDS = 2 * BUDGET_SECONDS + 10.0
 # The worker's address-space cap: a hostile script that makes the analysis allocate past it gets
 # MemoryError (MH902) or kills only the worker (MH903), never the editor's machine.
 WORKER_MEMORY_BYTES = 2 << 30
-FAILURE_RULES = frozenset({"MH901", "MH902", "MH903"})
+FAILURE_RULES = failures.FAILURE_RULES
 NOT_ANALYZED = "the file was not fully analyzed"
 # A syntax error that leaves nothing to analyze (MH514) is a failure too; one the parser could skip
 # is shown by the editor's own Python support, so only this kind is published.
@@ -80,23 +81,26 @@ def analyze(text: str, path: str) -> list[dict[str, Any]]:
     limit = DEFAULT_LIMITS.max_source_bytes
     if len(text) > limit // 4 and (size := _utf8_size(text)) > limit:
         message = f"python: Python source size (bytes) {size} exceeds the limit of {limit}"
-        return [failure("MH902", message).to_dict()]
+        return [failure(failures.OVER_LIMIT, message).to_dict()]
     try:
         from malhug.analyzers.scripts.analyzer import analyze_text
         from malhug.analyzers.scripts.budget import Budget
+        from malhug.analyzers.scripts.rules import SYNTAX_ERROR
     except ImportError as exc:
         logging.getLogger(__name__).error("script analyzer not available: %s", exc)
-        return [failure("MH903", f"python: the script analyzer could not be loaded: {exc}").to_dict()]
+        return [failure(failures.FAILED, f"python: the script analyzer could not be loaded: {exc}").to_dict()]
     try:
         found = analyze_text(text, path, report_syntax_errors=True, budget=Budget(seconds=BUDGET_SECONDS))
     except (RecursionError, MemoryError) as exc:
-        return [failure("MH902", f"python: {type(exc).__name__} while analyzing").to_dict()]
+        return [failure(failures.OVER_LIMIT, f"python: {type(exc).__name__} while analyzing").to_dict()]
     except Exception as exc:  # the CLI's dispatch makes the same MH903; the log keeps the traceback
         logging.getLogger(__name__).error("script analyzer crashed on %s", path, exc_info=True)
-        return [failure("MH903", f"python analyzer failed: {type(exc).__name__}: {exc}", repr(exc)[:500]).to_dict()]
+        return [
+            failure(failures.FAILED, f"python analyzer failed: {type(exc).__name__}: {exc}", repr(exc)[:500]).to_dict()
+        ]
     out = []
     for f in found:
-        if f.rule == "MH514" and _UNPARSED not in f.message:
+        if f.rule == SYNTAX_ERROR and _UNPARSED not in f.message:
             continue
         if f.rule in FAILURE_RULES:
             f = failure(f.rule, f.message, f.evidence)
@@ -186,12 +190,14 @@ class ScriptRunner:
             return await asyncio.wait_for(asyncio.wrap_future(future), self.deadline)
         except BrokenProcessPool as exc:
             self._replace(executor, "the script-analyzer worker died; starting a new one")
-            raise WorkerFailure("MH903", "the analysis worker died while analyzing this file; restarted") from exc
+            raise WorkerFailure(
+                failures.FAILED, "the analysis worker died while analyzing this file; restarted"
+            ) from exc
         except TimeoutError as exc:
             self._kill(executor)
             self._replace(executor, f"the script-analyzer worker missed its {self.deadline:g} s deadline; restarted")
             raise WorkerFailure(
-                "MH902", f"analysis stopped at the worker's {self.deadline:g} s deadline; worker restarted"
+                failures.OVER_LIMIT, f"analysis stopped at the worker's {self.deadline:g} s deadline; worker restarted"
             ) from exc
 
     def _kill(self, executor: Executor) -> None:

@@ -18,6 +18,7 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
 from malhug import __version__
+from malhug.core import failures
 from malhug.server.scriptworker import ScriptRunner
 from malhug.server.settings import LOG_LEVELS, Settings, default_settings
 
@@ -242,7 +243,11 @@ class MalhugServer(LanguageServer):
             return [scriptworker.failure(exc.rule, f"python: {exc}")]
         except Exception as exc:  # the worker could not even be asked (no process, pool shut down): still shown
             log.error("script analysis of %s could not run: %s: %s", path, type(exc).__name__, exc, exc_info=True)
-            return [scriptworker.failure("MH903", f"python: the analysis could not run: {type(exc).__name__}: {exc}")]
+            return [
+                scriptworker.failure(
+                    failures.FAILED, f"python: the analysis could not run: {type(exc).__name__}: {exc}"
+                )
+            ]
         self._worker_failure_shown = False
         return scriptworker.to_findings(raw, path)
 

@@ -16,6 +16,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pygls.uris import from_fs_path, to_fs_path
 
+from malhug.core import failures
 from malhug.core.model import FileReport
 from malhug.server import diagnostics
 from malhug.server.progress import Progress
@@ -100,7 +101,7 @@ def scan_one(path: Path) -> FileReport:
         from malhug.server.scriptworker import failure
 
         log.error("scan of %s failed: %s: %s", path.name, type(exc).__name__, exc, exc_info=True)
-        rule = "MH902" if isinstance(exc, MemoryError | RecursionError) else "MH903"
+        rule = failures.OVER_LIMIT if isinstance(exc, MemoryError | RecursionError) else failures.FAILED
         found = failure(rule, f"the scan failed: {type(exc).__name__}: {exc}", repr(exc)[:500])
         return FileReport(path=path.name, format="unknown", findings=[found])
 

@@ -17,7 +17,7 @@ from malhug.core.model import FileReport
 from malhug.core.rules import finding
 from malhug.hub.client import DEFAULT_MAX_DOWNLOAD, HubClient
 from malhug.hub.localcache import iter_cached_revisions
-from malhug.hub.scanner import LISTING_PATH, Progress
+from malhug.hub.scanner import LISTING_PATH, NOT_FULLY_SCANNED, Progress
 from malhug.hub.settings import HubSettings
 from malhug.hub.types import RepoScan, RepoType
 
@@ -83,7 +83,9 @@ def reports_of(scan: RepoScan, shown: str) -> list[FileReport]:
         if full not in scanned:
             out.append(
                 FileReport(
-                    path=full, format="unknown", findings=[finding("MH601", f"not scanned: {reason}", evidence=reason)]
+                    path=full,
+                    format="unknown",
+                    findings=[finding(NOT_FULLY_SCANNED, f"not scanned: {reason}", evidence=reason)],
                 )
             )
     return out

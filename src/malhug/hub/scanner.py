@@ -33,6 +33,14 @@ from malhug.hub.types import RepoScan
 
 log = logging.getLogger(__name__)
 
+# The rules of a Hub scan, each id written only here (cli.py reports NOT_FULLY_SCANNED too).
+NOT_FULLY_SCANNED = "MH601"
+SHIPS_LOADED_CODE = "MH602"
+HUB_SCANNER_FLAG = "MH603"
+CONTENT_MISMATCH = "MH604"
+LISTING_CUT = "MH605"
+PATH_OUTSIDE_REPO = "MH606"
+
 MAX_SCANNED_FILES = 2000
 # Root configs whose auto_map names code that loading runs.
 CODE_CONFIGS = AUTO_MAP_CONFIGS
@@ -86,7 +94,9 @@ def _matches(content_id: str, data: bytes) -> bool:
 
 def _drop_budget_findings(report: FileReport) -> None:
     """The analyzers' generic limit finding for our download budget (MH601 says it better)."""
-    report.findings = [f for f in report.findings if not (f.rule == failures.OVER_LIMIT and "download budget" in f.message)]
+    report.findings = [
+        f for f in report.findings if not (f.rule == failures.OVER_LIMIT and "download budget" in f.message)
+    ]
 
 
 def _scan_remote_source(
@@ -127,7 +137,7 @@ def _scan_ranged(job: Job, rf: RemoteFile, planned: select.Planned, url: str, wh
     _drop_budget_findings(report)
     reason = f"larger than the download cap: {rf.size} bytes, the first {analyzed} analyzed, cap {job.max_download} (--max-download)"
     report.findings.append(
-        finding("MH601", f"not fully scanned: {reason}", evidence=f"size={rf.size} cap={job.max_download}")
+        finding(NOT_FULLY_SCANNED, f"not fully scanned: {reason}", evidence=f"size={rf.size} cap={job.max_download}")
     )
     job.skipped[rf.path] = reason
     return report, False
@@ -197,7 +207,7 @@ def scan_remote(job: Job, rf: RemoteFile, planned: select.Planned) -> FileReport
             if len(data) != rf.size or not _matches(rf.content_id, data):
                 report.findings.append(
                     finding(
-                        "MH604",
+                        CONTENT_MISMATCH,
                         f"content of {rf.path} does not match the Hub's id {rf.content_id}",
                         evidence=f"received {len(data)} bytes, listed {rf.size}",
                     )
@@ -256,7 +266,7 @@ def _code_notes(job: Job, reports: dict[str, FileReport], paths: list[str]) -> b
         from_elsewhere = ":" in path
         target = next((c for c in CODE_CONFIGS if c in reports), None) if from_elsewhere else path
         if target is not None and target in reports:
-            reports[target].findings.append(finding("MH602", f"{path}: {why}", evidence=path))
+            reports[target].findings.append(finding(SHIPS_LOADED_CODE, f"{path}: {why}", evidence=path))
     return bool(runs)
 
 
@@ -267,7 +277,7 @@ def _hub_notes(reports: dict[str, FileReport], security: dict[str, dict[str, Any
             detail = status.get("pickleImportScan") or status.get("avScan") or {}
             reports[path].findings.append(
                 finding(
-                    "MH603",
+                    HUB_SCANNER_FLAG,
                     f"the Hub's scanner marks {path} as {value}",
                     evidence=clean_text(str(detail), 500) if detail else value,
                 )
@@ -288,7 +298,7 @@ def _listing_reports(job: Job, listed: list[RemoteFile] | list[LocalFile]) -> di
                 size=f.size,
                 findings=[
                     finding(
-                        "MH606",
+                        PATH_OUTSIDE_REPO,
                         f"the listing names {shown!r}, {why}; it was not downloaded",
                         evidence=shown,
                     )
@@ -301,7 +311,7 @@ def _listing_reports(job: Job, listed: list[RemoteFile] | list[LocalFile]) -> di
             format="hub-listing",
             findings=[
                 finding(
-                    "MH605",
+                    LISTING_CUT,
                     f"only {seen} entries of the file listing were read ({why}); the rest were never seen or scanned",
                     evidence=f"entries_read={seen}",
                 )
