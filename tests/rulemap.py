@@ -1,11 +1,12 @@
-"""Where each rule id is written in the product code, found by parsing it (never by importing it).
+"""Where each rule id is written and used in the product code, found by parsing it (never importing it).
 
 A rule id is written as a plain string literal (``"MH106"``) in exactly one place: the table row or
 the function that emits that rule's findings; code that needs to recognise a rule imports the name
-given to it there. :func:`emitters` maps every id to the places its literal occurs (file, line and
-the enclosing function or class), :func:`computed_ids` lists code that would build an id at run time
-(``f"MH{n}"``, ``"MH1" + x``, ``"MH%03d" % n``), which no search for the id could find.
-Docstrings and comments do not count.
+given to it there. :func:`scan` returns, for every id, the places its literal occurs (file, line and
+the enclosing function or class), the places that read the name bound to it (``UNKNOWN_USED =
+"MH106"`` in ``judge.py``, read by ``Judge._decide``...: where the rule fires), and the code that
+would build an id at run time (``f"MH{n}"``, ``"MH1" + x``, ``"MH%03d" % n``), which no search for
+the id could find. Docstrings and comments do not count.
 """
 
 from __future__ import annotations
@@ -78,40 +79,102 @@ def _computes_id(node: ast.AST) -> bool:
     return False
 
 
-def _scan(path: Path, root: Path) -> tuple[list[tuple[str, Site]], list[Site]]:
-    source = path.read_text(encoding="utf-8")
-    tree = ast.parse(source, filename=str(path))
-    docs = _docstrings(tree)
-    rel = path.relative_to(root).as_posix()
+def module_name(rel: str) -> str:
+    """The import name of a product file: ``analyzers/pickle/judge.py`` -> ``malhug.analyzers.pickle.judge``."""
+    parts = rel.removesuffix(".py").split("/")
+    parts = parts[1:] if parts[0] == "src" else ["malhug", *parts]
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+@dataclass(frozen=True, slots=True)
+class _File:
+    rel: str
+    module: str
+    source: str
+    tree: ast.Module
+
+
+def _literals(file: _File) -> tuple[list[tuple[str, Site]], list[Site]]:
+    docs = _docstrings(file.tree)
     literals: list[tuple[str, Site]] = []
     computed: list[Site] = []
-    for node, scope in _walk(tree, ()):
+    for node, scope in _walk(file.tree, ()):
         qualname = ".".join(scope) or "<module>"
         if _is_str(node, RULE_LITERAL) and id(node) not in docs:
             assert isinstance(node, ast.Constant)
-            literals.append((node.value, Site(rel, node.lineno, qualname, node.value)))
+            literals.append((node.value, Site(file.rel, node.lineno, qualname, node.value)))
         elif _computes_id(node):
-            segment = ast.get_source_segment(source, node) or ""
-            computed.append(Site(rel, getattr(node, "lineno", 0), qualname, segment))
+            segment = ast.get_source_segment(file.source, node) or ""
+            computed.append(Site(file.rel, getattr(node, "lineno", 0), qualname, segment))
     return literals, computed
+
+
+def _names(file: _File) -> dict[tuple[str, str], str]:
+    """(module, NAME) -> rule id for each module-level ``NAME = "MH..."``."""
+    found = {}
+    for stmt in file.tree.body:
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+            if _is_str(stmt.value, RULE_LITERAL):
+                assert isinstance(stmt.value, ast.Constant)
+                found[(file.module, stmt.targets[0].id)] = stmt.value.value
+    return found
+
+
+def _uses(file: _File, names: dict[tuple[str, str], str]) -> list[tuple[str, Site]]:
+    """Where ``file`` reads a rule's name: its own, one it imports, or ``module.NAME``."""
+    local = {key[1]: key for key in names if key[0] == file.module}
+    modules: dict[str, str] = {}
+    for node in ast.walk(file.tree):
+        if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            for alias in node.names:
+                as_name = alias.asname or alias.name
+                if (node.module, alias.name) in names:
+                    local[as_name] = (node.module, alias.name)
+                modules[as_name] = f"{node.module}.{alias.name}"
+        elif isinstance(node, ast.Import):
+            modules.update({alias.asname: alias.name for alias in node.names if alias.asname})
+    found = []
+    for node, scope in _walk(file.tree, ()):
+        key = None
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+            key = local.get(node.id)
+        elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in modules:
+            key = (modules[node.value.id], node.attr)
+        if key in names:
+            assert key is not None
+            found.append((names[key], Site(file.rel, node.lineno, ".".join(scope) or "<module>", key[1])))
+    return found
 
 
 @dataclass(frozen=True, slots=True)
 class RuleMap:
     emitters: dict[str, list[Site]]  # rule id -> every place its literal is written, in file order
+    uses: dict[str, list[Site]]  # rule id -> where the name bound to it (``NAME = "MH106"``) is read
     computed: list[Site]  # expressions that build a rule id at run time (there must be none)
 
 
 def scan(root: Path = ROOT) -> RuleMap:
-    """Parse every product file once: where each id is written, and where ids are computed."""
-    found: dict[str, list[Site]] = {}
-    computed: list[Site] = []
+    """Parse every product file once: where each id is written, where its name is used, where ids
+    are computed."""
+    files = []
     for path in product_files(root):
-        literals, built = _scan(path, root)
+        source = path.read_text(encoding="utf-8")
+        rel = path.relative_to(root).as_posix()
+        files.append(_File(rel, module_name(rel), source, ast.parse(source, filename=rel)))
+    found: dict[str, list[Site]] = {}
+    uses: dict[str, list[Site]] = {}
+    computed: list[Site] = []
+    names: dict[tuple[str, str], str] = {}
+    for file in files:
+        literals, built = _literals(file)
         for rule, site in literals:
             found.setdefault(rule, []).append(site)
         computed.extend(built)
-    return RuleMap(dict(sorted(found.items())), computed)
+        names.update(_names(file))
+    for file in files:
+        for rule, site in _uses(file, names):
+            uses.setdefault(rule, []).append(site)
+    return RuleMap(dict(sorted(found.items())), dict(sorted(uses.items())), computed)
 
 
 def emitters(root: Path = ROOT) -> dict[str, list[Site]]:

@@ -52,7 +52,7 @@ def test_no_rule_id_is_computed(product: RuleMap) -> None:
     assert not computed, "write rule ids as literals: " + "; ".join(f"{s} {s.text!r}" for s in computed)
 
 
-def test_the_scan_finds_literals_and_computed_ids_and_skips_docstrings(tmp_path: Path) -> None:
+def test_the_scan_finds_literals_names_and_computed_ids_and_skips_docstrings(tmp_path: Path) -> None:
     (tmp_path / "analyzers").mkdir()
     (tmp_path / "server").mkdir()
     (tmp_path / "analyzers" / "a.py").write_text(
@@ -69,13 +69,31 @@ def test_the_scan_finds_literals_and_computed_ids_and_skips_docstrings(tmp_path:
             '''
         )
     )
-    (tmp_path / "server" / "b.py").write_text('CHECK = {"MH104"}\n')
+    (tmp_path / "server" / "b.py").write_text(
+        textwrap.dedent(
+            """
+            import malhug.analyzers.a as rules_a
+            from malhug.analyzers.a import RULE as R
+
+            CHECK = {"MH104"}
+
+            def check(f):
+                return f.rule == R or f.rule == rules_a.RULE
+            """
+        )
+    )
     found = emitters(tmp_path)
     assert sorted(found) == ["MH101", "MH104"]
     assert [(s.path, s.line, s.qualname) for s in found["MH101"]] == [("analyzers/a.py", 3, "<module>")]
     assert [(s.path, s.line, s.qualname) for s in found["MH104"]] == [
         ("analyzers/a.py", 8, "Judge.decide"),
-        ("server/b.py", 1, "<module>"),
+        ("server/b.py", 5, "<module>"),
+    ]
+    uses = scan(tmp_path).uses
+    assert sorted(uses) == ["MH101"]
+    assert [(s.path, s.line, s.qualname, s.text) for s in uses["MH101"]] == [
+        ("server/b.py", 8, "check", "RULE"),
+        ("server/b.py", 8, "check", "RULE"),
     ]
     computed = computed_ids(tmp_path)
     assert [s.text for s in computed] == ['f"MH10{n}"', '"MH1" + str(n)', '"MH%03d" % n', '"MH{}".format(n)']
