@@ -4,6 +4,10 @@ Sources, later wins: defaults, the environment (``HF_ENDPOINT``, ``HF_TOKEN``, `
 huggingface_hub reads them; the caches ``HF_HOME``/``MALHUG_CACHE_DIR`` are resolved by the hub layer), ``initializationOptions``, then
 ``workspace/configuration``. A bad value keeps the default and yields a problem message for
 ``window/showMessage``; nothing here raises on user input.
+
+``OPTIONS`` states each setting once for the server (type, values, range); VS Code reads the same from
+``client-vscode/package.json``, the source of the client's copy (``make lists``), and ``tests/lists``
+fails when the two disagree.
 """
 
 from __future__ import annotations

@@ -5,8 +5,10 @@ Sources, each stated once:
 - the server's command ids (``malhug.server.commands``), its diagnostic ``source`` and the
   ``HF_HUB_OFFLINE`` values that mean offline (``malhug.server.settings``);
 - the settings: ``client-vscode/package.json``'s ``contributes.configuration``. VS Code reads only that
-  file, with its descriptions and scopes, so it is the source; the server needs its own typed table
-  (``malhug.server.settings.OPTIONS``) to validate what arrives, which ``tests/lists`` checks against it.
+  file, and most of it (descriptions, scopes, Markdown) is the editor's business: generating it from a
+  Python table would move editor text into the server and still leave JSON to review. So it is the
+  source; the server keeps the typed table it validates with (``malhug.server.settings.OPTIONS``), and
+  ``tests/lists`` checks every key, type, default, enum and range of it against package.json.
 
 Targets: ``client-vscode/src/generated/*.ts`` and the ``workspaceContains`` activation event of
 ``package.json``. ``--check`` writes nothing and exits 1 when a target is stale (``tests/lists`` runs it).
