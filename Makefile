@@ -52,3 +52,12 @@ demo: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info
+
+# The lists the VS Code client shares with Python (model-file suffixes, server commands, settings):
+# tools/gen_lists.py writes client-vscode/src/generated/ and package.json's activation event;
+# tests/lists fails when they are stale. The .vsix is rebuilt when a generated file changes.
+.PHONY: lists
+lists: $(STAMP)
+	$(VPY) tools/gen_lists.py
+
+$(VSIX): $(wildcard $(CLIENT)/src/generated/*.ts)

@@ -14,15 +14,13 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from malhug.core import filetypes
+
 log = logging.getLogger(__name__)
 
-# Weights and archives: pickle family, zip/tar checkpoints, Keras/TF, and header-only formats.
-RISKY_SUFFIXES = (
-    ".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt", ".joblib", ".dill", ".sav", ".cloudpickle",
-    ".npy", ".npz", ".mar", ".nemo", ".pth.tar", ".tar", ".tar.gz", ".tgz", ".zip", ".7z", ".gz", ".bz2",
-    ".xz", ".lz4", ".h5", ".hdf5", ".keras", ".pb", ".gguf", ".onnx", ".safetensors", ".pdparams", ".model",
-    ".pdmodel",
-)  # fmt: skip
+# Weights and archives (pickle family, zip/tar checkpoints, Keras/TF, header-only formats), and the names
+# that are weights only in a model repository: the hub list of malhug.core.filetypes.
+RISKY_SUFFIXES = filetypes.HUB_WEIGHT_SUFFIXES
 CODE_SUFFIXES = (".py",)
 CONFIG_NAMES = (
     "config.json", "tokenizer_config.json", "generation_config.json", "preprocessor_config.json",
