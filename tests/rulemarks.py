@@ -120,9 +120,7 @@ def scan_source(source: str, path: str) -> tuple[list[Mark], list[BadMark]]:
                 bad.append(BadMark(f"{path}:{marker.lineno}", ast.unparse(marker)))
 
     tests = [
-        n
-        for n in tree.body
-        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name.startswith("test")
+        n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name.startswith("test")
     ]
     module_marks: list[ast.expr] = []
     for node in tree.body:

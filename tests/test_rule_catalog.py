@@ -13,7 +13,7 @@ from types import ModuleType
 import pytest
 
 from malhug.core.rules import CATALOG
-from tests.rulemarks import Mark, scan_source, scan_tests, claims_by_rule
+from tests.rulemarks import Mark, claims_by_rule, scan_source, scan_tests
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -112,7 +112,10 @@ def test_rules_doc_links_each_rule_to_its_code_and_tests() -> None:
     doc = _rules_doc().render(ROOT)
     row = next(line for line in doc.splitlines() if line.startswith("| [MH111](#mh111) |"))
     assert "(../analyzers/" in row and ".py#L" in row, "where the id is written in the product code"
-    assert "fires: [tests/pickle/test_streams.py::test_trailing_bytes_are_a_low_note](../tests/pickle/test_streams.py)" in row
+    assert (
+        "fires: [tests/pickle/test_streams.py::test_trailing_bytes_are_a_low_note](../tests/pickle/test_streams.py)"
+        in row
+    )
     assert "\n## MH111\n" in doc, "the per-rule sections stay"
 
 

@@ -25,7 +25,7 @@ if str(ROOT) not in sys.path:  # run as a script: make the repository's `tests` 
     sys.path.insert(0, str(ROOT))
 
 from malhug.core.rules import CATALOG, RULE_ID, markdown  # noqa: E402
-from tests.rulemarks import scan_tests, claims_by_rule  # noqa: E402
+from tests.rulemarks import claims_by_rule, scan_tests  # noqa: E402
 
 PRODUCT = ("analyzers", "server", "src/malhug")
 OUTPUT = "docs/RULES.md"

@@ -35,6 +35,7 @@ def test_second_pickle_in_the_stream_is_interpreted() -> None:
     assert rules(report) == {"MH101"}
 
 
+@pytest.mark.fires("MH111")
 def test_trailing_bytes_are_a_low_note() -> None:
     data = pickle.dumps({"a": 1}, protocol=4) + b"\x00\x01\x02trailer"
     report = scan(data)
