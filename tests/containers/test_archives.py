@@ -145,6 +145,8 @@ def test_tar_with_a_corrupt_header_mid_archive_is_malformed() -> None:
     assert_not_clean(report)
 
 
+@pytest.mark.quiet("MH903")
+@pytest.mark.fires("MH901")
 def test_corrupt_7z_and_npy_dtype_are_malformed_not_crashes() -> None:
     data = bytearray(sevenzip("a.pkl", evil_pickle()))
     data[40:60] = b"\xff" * 20

@@ -214,6 +214,7 @@ def test_odd_but_valid_mutations_do_not_stop_the_analysis() -> None:
     assert rules(report) == {"MH101"}, summary(report)
 
 
+@pytest.mark.quiet("MH901")
 def test_int_with_leading_zero_is_octal_as_in_cpython() -> None:
     """``_pickle`` reads ``I0123`` as 83; a scanner that faults there would miss what follows."""
     report = scan(b"(I0123\ncos\nsystem\n(S'echo octal'\ntR0t.")
