@@ -38,13 +38,14 @@ class Mark:
 
 @dataclass(frozen=True, slots=True)
 class BadMark:
-    """A marker the scanner cannot read statically (an argument that is not a string literal)."""
+    """A marker the scanner cannot read statically: an argument that is not a string literal, or a
+    marker it cannot attach to a test (in a variable, a class, a helper)."""
 
     where: str  # "path:line"
     text: str
 
 
-def _marker(node: ast.expr) -> tuple[str, list[ast.expr]] | None:
+def _marker(node: ast.AST) -> tuple[str, list[ast.expr]] | None:
     """``pytest.mark.fires(...)`` -> ("fires", args); anything else -> None."""
     if not isinstance(node, ast.Call):
         return None
@@ -71,12 +72,19 @@ def _markers(node: ast.expr | None) -> list[ast.expr]:
 
 
 def _strings(nodes: Iterable[ast.AST]) -> str:
-    """Every string literal under ``nodes``, one per line (docstrings excluded by the caller)."""
-    out = []
-    for top in nodes:
-        for node in ast.walk(top):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str):
-                out.append(node.value)
+    """Every string literal under ``nodes``, one per line, except inside fires/quiet markers and the
+    ``marks=``/``id=`` of a ``pytest.param`` (a marker or a case name proves nothing)."""
+    out: list[str] = []
+    todo = list(nodes)
+    while todo:
+        node = todo.pop()
+        if _marker(node) is not None:
+            continue
+        if isinstance(node, ast.keyword) and node.arg in ("marks", "id"):
+            continue
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            out.append(node.value)
+        todo.extend(ast.iter_child_nodes(node))
     return "\n".join(out)
 
 
@@ -107,11 +115,13 @@ def scan_source(source: str, path: str) -> tuple[list[Mark], list[BadMark]]:
     tree = ast.parse(source, filename=path)
     marks: list[Mark] = []
     bad: list[BadMark] = []
+    read: set[int] = set()  # the marker nodes attached to a test
 
     def claim(marker: ast.expr, test: str, said: str) -> None:
         found = _marker(marker)
         if found is None:
             return
+        read.add(id(marker))
         kind, args = found
         for arg in args:
             if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
@@ -141,6 +151,9 @@ def scan_source(source: str, path: str) -> tuple[list[Mark], list[BadMark]]:
                     if keyword.arg == "marks":
                         for marker in _markers(keyword.value):
                             claim(marker, test, case_said)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and _marker(node) is not None and id(node) not in read:
+            bad.append(BadMark(f"{path}:{node.lineno}", "not attached to a test: " + ast.unparse(node)))
     return marks, bad
 
 

@@ -13,15 +13,19 @@ from types import ModuleType
 import pytest
 
 from malhug.core.rules import CATALOG
-from tests.rulemarks import Mark, claims_by_rule, scan_source, scan_tests
+from tests.rulemarks import BadMark, Mark, claims_by_rule, scan_source, scan_tests
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
-def marks() -> list[Mark]:
-    found, _ = scan_tests(ROOT)
-    return found
+def scanned() -> tuple[list[Mark], list[BadMark]]:
+    return scan_tests(ROOT)
+
+
+@pytest.fixture(scope="module")
+def marks(scanned: tuple[list[Mark], list[BadMark]]) -> list[Mark]:
+    return scanned[0]
 
 
 def _live_rules() -> list[str]:
@@ -48,9 +52,12 @@ def test_marked_tests_name_their_rule(marks: list[Mark]) -> None:
     assert not silent, f"marked tests whose code and parametrization never name the rule id: {silent}"
 
 
-def test_markers_are_literal() -> None:
-    _, bad = scan_tests(ROOT)
-    assert not bad, f"fires/quiet markers need string-literal ids to be found without running: {bad}"
+def test_markers_are_readable(scanned: tuple[list[Mark], list[BadMark]]) -> None:
+    bad = scanned[1]
+    assert not bad, (
+        "fires/quiet markers are read without running the tests: give them string-literal ids, on a test "
+        f"function, in pytestmark or in a literal parametrize list: {bad}"
+    )
 
 
 SAMPLE = '''
@@ -62,9 +69,10 @@ def test_decorated():
     """MH999 in a docstring names nothing."""
     assert {"MH101", "MH902"} <= rules()
 
+@pytest.mark.fires("MH502")
 @pytest.mark.parametrize("rule", [
     pytest.param("MH501", marks=pytest.mark.fires("MH501")),
-    pytest.param("x", marks=[pytest.mark.quiet("MH502"), pytest.mark.slow]),
+    pytest.param("x", marks=[pytest.mark.quiet("MH502"), pytest.mark.slow], id="MH502"),
     "MH503",
 ])
 def test_cases(rule):
@@ -76,6 +84,8 @@ def helper_is_not_a_test():
 
 @pytest.mark.quiet(RULE)
 def test_computed(): ...
+
+CASES = [pytest.param("MH101", marks=pytest.mark.fires("MH101"))]
 '''
 
 
@@ -88,11 +98,16 @@ def test_the_scanner_reads_every_form_and_catches_a_lie() -> None:
         ("fires", "MH105", "test_decorated", False),  # a marker naming a rule the test never looks at
         ("quiet", "MH902", "test_cases", True),
         ("fires", "MH501", "test_cases", True),
-        ("quiet", "MH502", "test_cases", False),
+        ("quiet", "MH502", "test_cases", False),  # its id is a name, not an assertion
+        ("fires", "MH502", "test_cases", False),  # the cases' markers do not count as mentions
         ("quiet", "MH902", "test_computed", False),
     }
     assert all(m.test.startswith("tests/x/test_sample.py::") for m in marks)
-    assert [b.text for b in bad] == ["pytest.mark.quiet(RULE)"]
+    assert [b.text for b in bad] == [
+        "pytest.mark.quiet(RULE)",  # not a literal
+        "not attached to a test: pytest.mark.fires(RULE)",  # on a helper
+        "not attached to a test: pytest.mark.fires('MH101')",  # in a variable
+    ]
 
 
 def _rules_doc() -> ModuleType:
@@ -103,13 +118,17 @@ def _rules_doc() -> ModuleType:
     return module
 
 
-def test_rules_doc_is_current() -> None:
+@pytest.fixture(scope="module")
+def doc() -> str:
+    return str(_rules_doc().render(ROOT))
+
+
+def test_rules_doc_is_current(doc: str) -> None:
     committed = (ROOT / "docs" / "RULES.md").read_text(encoding="utf-8")
-    assert committed == _rules_doc().render(ROOT), "docs/RULES.md is stale: run `make rules-doc` to regenerate it"
+    assert committed == doc, "docs/RULES.md is stale: run `make rules-doc` to regenerate it"
 
 
-def test_rules_doc_links_each_rule_to_its_code_and_tests() -> None:
-    doc = _rules_doc().render(ROOT)
+def test_rules_doc_links_each_rule_to_its_code_and_tests(doc: str) -> None:
     row = next(line for line in doc.splitlines() if line.startswith("| [MH111](#mh111) |"))
     assert "(../analyzers/" in row and ".py#L" in row, "where the id is written in the product code"
     assert (
