@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from malhug.analyzers.limits import DEFAULT_LIMITS, LimitExceeded, Limits
-from malhug.analyzers.source import ByteSource, BytesSource
+from malhug.analyzers.shared.source import ByteSource, BytesSource
 from malhug.core.model import Finding
 
 

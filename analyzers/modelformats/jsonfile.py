@@ -14,7 +14,7 @@ from typing import Any
 from malhug.analyzers.context import ScanContext
 from malhug.analyzers.keras.config import KerasConfigScanner, looks_like_keras_config
 from malhug.analyzers.limits import LimitExceeded, MalformedInput
-from malhug.analyzers.source import ByteSource, read_all
+from malhug.analyzers.shared.source import ByteSource, read_all
 
 
 def _templates(value: Any) -> list[tuple[str, str]]:
