@@ -52,6 +52,7 @@ def test_detection_failure_is_a_finding(monkeypatch: pytest.MonkeyPatch, exc: Ba
     assert "MH904" not in {f.rule for f in report.findings}  # the failure is the finding, not "unknown"
 
 
+@pytest.mark.fires("MH903")
 def test_detection_failure_inside_a_container_is_a_finding(monkeypatch: pytest.MonkeyPatch) -> None:
     real = detect.detect_analyses
 

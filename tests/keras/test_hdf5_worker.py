@@ -107,6 +107,8 @@ class _KillingSource(BytesSource):
         return super().read_at(offset, length)
 
 
+@pytest.mark.quiet("MH903")
+@pytest.mark.fires("MH903")
 @pytest.mark.parametrize("nth", [1, 3, 6])
 def test_worker_killed_mid_read_is_mh903_and_the_next_file_is_analyzed(nth: int) -> None:
     _scan(BytesSource(h5_bytes(sequential(dense("d")))))
