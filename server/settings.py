@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-from malhug.analyzers.limits import DEFAULT_LIMITS
+from malhug.analyzers.api import DEFAULT_LIMITS
 from malhug.core.model import Severity
 
 _TRUE = {"1", "true", "yes", "on"}
