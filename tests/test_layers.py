@@ -102,3 +102,24 @@ def test_a_cross_format_import_breaks_the_contracts(tmp_path: Path) -> None:
     assert "malhug.analyzers.containers is not allowed to import malhug.analyzers.keras" in out
     assert "malhug.analyzers.containers.common -> malhug.analyzers.keras.config" in out
     assert "malhug.server.settings -> malhug.analyzers.limits" in out
+
+
+def test_every_name_of_the_api_resolves() -> None:
+    from malhug.analyzers import api
+
+    missing = [name for name in api.__all__ if getattr(api, name, None) is None]
+    assert missing == []
+    assert api.analyze_text.__module__ == "malhug.analyzers.scripts.analyzer"
+    with pytest.raises(AttributeError, match="no attribute 'scan_nothing'"):
+        api.scan_nothing  # noqa: B018
+
+
+def test_a_context_made_without_the_dispatcher_has_no_seams() -> None:
+    from malhug.analyzers.context import ScanContext
+    from malhug.analyzers.dispatch import SEAMS
+
+    with pytest.raises(RuntimeError, match="no seams"):
+        ScanContext(name="a.zip").scan_nested(b"\x80\x04N.", "inner.pkl")
+    ctx = ScanContext(name="a.zip", seams=SEAMS)
+    assert ctx.scan_nested(b"\x80\x04N.", "inner.pkl") == "pickle"
+    assert ctx.formats == ["pickle"]
