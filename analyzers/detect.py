@@ -197,13 +197,13 @@ def _magic(src: ByteSource, head: bytes) -> str | None:
 
 
 def _protobuf(src: ByteSource) -> str | None:
-    from malhug.analyzers.containers import sniff_proto  # only files no signature identified
+    from malhug.analyzers.shared import protobuf  # only files no signature identified
 
-    if sniff_proto.is_onnx(src):
+    if protobuf.is_onnx(src):
         return formats.ONNX
-    if sniff_proto.is_saved_model(src):
+    if protobuf.is_saved_model(src):
         return formats.SAVEDMODEL
-    if sniff_proto.is_keras_metadata(src):
+    if protobuf.is_keras_metadata(src):
         return formats.KERAS_METADATA
     return None
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from lsprotocol import types
 
-from malhug.analyzers.scripts.suppress import is_suppressed
+from malhug.analyzers.api import is_suppressed
 from malhug.core.model import Category, FileReport, Finding, Location, Severity, Verdict, sort_findings
 from malhug.core.rules import CATALOG
 from malhug.hub.types import RepoScan, SafeRevision

@@ -21,7 +21,7 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPool
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
-from malhug.analyzers.limits import DEFAULT_LIMITS
+from malhug.analyzers.api import DEFAULT_LIMITS
 from malhug.core.model import Finding, Location
 
 log = logging.getLogger("malhug.server.scripts")
@@ -82,8 +82,7 @@ def analyze(text: str, path: str) -> list[dict[str, Any]]:
         message = f"python: Python source size (bytes) {size} exceeds the limit of {limit}"
         return [failure("MH902", message).to_dict()]
     try:
-        from malhug.analyzers.scripts.analyzer import analyze_text
-        from malhug.analyzers.scripts.budget import Budget
+        from malhug.analyzers.api import Budget, analyze_text
     except ImportError as exc:
         logging.getLogger(__name__).error("script analyzer not available: %s", exc)
         return [failure("MH903", f"python: the script analyzer could not be loaded: {exc}").to_dict()]

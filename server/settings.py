@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-from malhug.analyzers.limits import DEFAULT_LIMITS
+from malhug.analyzers.api import DEFAULT_LIMITS
 from malhug.core.model import Severity
 
 # HF_HUB_OFFLINE values that mean offline, as huggingface_hub reads them (the VS Code client reads the same).

@@ -1,6 +1,6 @@
 """``assess_python`` / ``assess_shell``: what a constant code string would do if it ran.
 
-The pickle, Keras and GGUF analyzers call these (through ``malhug.analyzers.shared.embedded``) with the
+The pickle, Keras and GGUF analyzers call these (through ``ScanContext.seams``) with the
 payloads they find; the script analysis calls them for constant arguments of ``exec`` and
 ``os.system``. Locations in the findings are relative to the code string.
 """

@@ -64,7 +64,7 @@ def test_detection_failure_inside_a_container_is_a_finding(monkeypatch: pytest.M
     import malhug.analyzers.dispatch as dispatch
 
     monkeypatch.setattr(dispatch, "detect_analyses", flaky)
-    ctx = ScanContext(name="a.zip")
+    ctx = ScanContext(name="a.zip", seams=dispatch.SEAMS)
     ctx.scan_nested(BytesSource(b"\x80\x02N."), "inner.bin")
     (hit,) = [f for f in ctx.findings if f.rule == "MH903"]
     assert hit.location.member == "inner.bin"

@@ -62,7 +62,7 @@ def loaded_code(paths: Sequence[str], repo_type: str, configs: dict[str, dict[st
     Keys are repository paths, or ``org/repo:path`` for code ``auto_map`` pulls from another repository.
     ``configs`` maps a config file's path (``config.json``, ``tokenizer_config.json``) to its content.
     """
-    from malhug.analyzers.scripts.repo import remote_code_refs
+    from malhug.analyzers.api import remote_code_refs
 
     present = set(paths)
     out: dict[str, str] = {}
@@ -86,7 +86,7 @@ def model_code(
     modules named as remote code (``modeling_*.py``, ``configuration_*.py``, …), and every local module
     they import, transitively. ``read_text`` is called for each, in that order (judged by path only:
     the scanner scans a file as load-time code when its text is asked for)."""
-    from malhug.analyzers.scripts.repo import load_time_code
+    from malhug.analyzers.api import load_time_code
 
     return load_time_code(paths, configs.values(), read_text, judge_text=False)
 
@@ -96,7 +96,7 @@ def dataset_code(paths: Sequence[str], read_text: Callable[[str], str | None]) -
 
     ``read_text`` gives a file's text (and may scan it on the way); other ``.py`` files are data.
     """
-    from malhug.analyzers.scripts.repo import select_code_files
+    from malhug.analyzers.api import select_code_files
 
     return select_code_files(list(paths), "dataset", None, read_text)
 
