@@ -34,8 +34,9 @@ layers: $(STAMP) layout
 unit: $(STAMP)
 	$(VPY) -m pytest -q
 
+# docs/RULES.md: the catalog, where each rule fires and the tests marked fires/quiet for it.
 rules-doc: $(STAMP)
-	$(VENV)/bin/malhug rules --markdown > docs/RULES.md
+	$(VPY) tools/rules_doc.py
 
 # Each area may add its own targets in mk/<area>.mk and append to TEST_TARGETS (run after unit).
 TEST_TARGETS :=
@@ -52,3 +53,12 @@ demo: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info
+
+# The lists the VS Code client shares with Python (model-file suffixes, server commands, settings):
+# tools/gen_lists.py writes client-vscode/src/generated/ and package.json's activation event;
+# tests/lists fails when they are stale. The .vsix is rebuilt when a generated file changes.
+.PHONY: lists
+lists: $(STAMP)
+	$(VPY) tools/gen_lists.py
+
+$(VSIX): $(wildcard $(CLIENT)/src/generated/*.ts)

@@ -1,6 +1,84 @@
-"""The analyzers' public entry points."""
+"""The analyzers' public surface: everything the CLI, the hub and the language server use.
 
-from malhug.analyzers.dispatch import scan_bytes, scan_file, scan_path, scan_source
-from malhug.analyzers.limits import DEFAULT_LIMITS, Limits
+Nothing outside ``malhug.analyzers`` imports another analyzers module (an import-linter contract in
+pyproject.toml checks it); tests may. What is here:
 
-__all__ = ["DEFAULT_LIMITS", "Limits", "scan_bytes", "scan_file", "scan_path", "scan_source"]
+- scanning: ``scan_path``, ``scan_file``, ``scan_source``, ``scan_bytes`` and ``DEFAULT_HASH_LIMIT``;
+- limits: ``Limits``, ``DEFAULT_LIMITS``, ``LimitExceeded`` (raised by a byte source past a bound);
+- byte sources: ``BytesSource``, ``FileSource`` and ``clamp_read`` (for sources of one's own);
+- the script analysis for the editor and the hub, loaded on first use (it imports libcst):
+  ``analyze_text``, ``Budget``, ``is_suppressed``, ``suppressed_rules``, ``looks_like_load_time_code``
+  and the repository walk of ``scripts.repo`` (``AUTO_MAP_CONFIGS``, ``load_time_code``,
+  ``local_load_time_code``, ``remote_code_refs``, ``select_code_files``);
+- rule names the server compares findings with: ``SYNTAX_ERROR`` (MH514, from ``scripts.rules``, which
+  imports nothing).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from malhug.analyzers.dispatch import DEFAULT_HASH_LIMIT, scan_bytes, scan_file, scan_path, scan_source
+from malhug.analyzers.limits import DEFAULT_LIMITS, LimitExceeded, Limits
+from malhug.analyzers.scripts.rules import SYNTAX_ERROR
+from malhug.analyzers.shared.source import BytesSource, FileSource, clamp_read
+
+if TYPE_CHECKING:
+    from malhug.analyzers.scripts.analyzer import analyze_text
+    from malhug.analyzers.scripts.budget import Budget
+    from malhug.analyzers.scripts.repo import (
+        AUTO_MAP_CONFIGS,
+        load_time_code,
+        local_load_time_code,
+        remote_code_refs,
+        select_code_files,
+    )
+    from malhug.analyzers.scripts.scope import looks_like_load_time_code
+    from malhug.analyzers.scripts.suppress import is_suppressed, suppressed_rules
+
+# Names imported on first use, and the module each comes from (a scan that meets no Python needs none).
+_LAZY = {
+    "analyze_text": "malhug.analyzers.scripts.analyzer",
+    "Budget": "malhug.analyzers.scripts.budget",
+    "AUTO_MAP_CONFIGS": "malhug.analyzers.scripts.repo",
+    "load_time_code": "malhug.analyzers.scripts.repo",
+    "local_load_time_code": "malhug.analyzers.scripts.repo",
+    "remote_code_refs": "malhug.analyzers.scripts.repo",
+    "select_code_files": "malhug.analyzers.scripts.repo",
+    "looks_like_load_time_code": "malhug.analyzers.scripts.scope",
+    "is_suppressed": "malhug.analyzers.scripts.suppress",
+    "suppressed_rules": "malhug.analyzers.scripts.suppress",
+}
+
+__all__ = [
+    "AUTO_MAP_CONFIGS",
+    "DEFAULT_HASH_LIMIT",
+    "DEFAULT_LIMITS",
+    "Budget",
+    "BytesSource",
+    "FileSource",
+    "LimitExceeded",
+    "Limits",
+    "SYNTAX_ERROR",
+    "analyze_text",
+    "clamp_read",
+    "is_suppressed",
+    "load_time_code",
+    "local_load_time_code",
+    "looks_like_load_time_code",
+    "remote_code_refs",
+    "scan_bytes",
+    "scan_file",
+    "scan_path",
+    "scan_source",
+    "select_code_files",
+    "suppressed_rules",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

@@ -3,6 +3,9 @@
 Analyzers receive a ``ScanContext`` and a ``ByteSource``; they report through ``ctx.add`` and hand
 embedded content (a zip member, a decompressed stream, a pickle inside a pickle) back to the
 dispatcher with ``ctx.scan_nested``, which re-anchors the findings inside the member.
+
+Format packages never import one another nor the dispatcher: whatever needs another format's
+analysis goes through ``ctx.seams``, the ``Seams`` that ``dispatch`` installs in every context.
 """
 
 from __future__ import annotations
@@ -10,10 +13,79 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, Protocol
 
 from malhug.analyzers.limits import DEFAULT_LIMITS, LimitExceeded, Limits
-from malhug.analyzers.source import ByteSource, BytesSource
+from malhug.analyzers.shared.source import ByteSource, BytesSource
 from malhug.core.model import Finding
+
+if TYPE_CHECKING:
+    from malhug.analyzers.shared.embedded import CodeAssessment
+
+
+class Analyze(Protocol):
+    def __call__(self, ctx: ScanContext, src: ByteSource, format_hint: str | None = None) -> str: ...
+
+
+class AnalyzeAs(Protocol):
+    def __call__(self, ctx: ScanContext, src: ByteSource, fmt: str) -> None: ...
+
+
+class DetectFormat(Protocol):
+    def __call__(self, src: ByteSource, name: str = "") -> str: ...
+
+
+class AnalyzeKerasConfig(Protocol):
+    def __call__(self, ctx: ScanContext, value: Any) -> None: ...
+
+
+class AssessPython(Protocol):
+    def __call__(self, code: str, *, origin: str = ..., depth: int = ..., detail: bool = ...) -> CodeAssessment: ...
+
+
+class AssessShell(Protocol):
+    def __call__(self, command: str, *, origin: str = ..., depth: int = ...) -> CodeAssessment: ...
+
+
+class Seams:
+    """What the framework lends the analyzers, so that no format package imports another.
+
+    - ``analyze(ctx, src, format_hint)``: detect (unless hinted) and analyze ``src`` in ``ctx``
+      (``ScanContext.scan_nested`` calls it one level deeper);
+    - ``analyze_as(ctx, src, fmt)``: run the analyzer of ``fmt`` on ``src`` at the current level
+      (a ``.keras`` archive is first walked as a zip);
+    - ``detect_format(src, name)``: the primary format of a container member;
+    - ``keras_config(ctx, value)``: the Keras config walk over a parsed JSON value (nothing when the
+      value is not shaped like a Keras model config);
+    - ``assess_python`` / ``assess_shell``: what a code string or shell command found in a model
+      file would do (the script analysis, loaded on first use).
+    """
+
+    __slots__ = ("analyze", "analyze_as", "detect_format", "keras_config", "assess_python", "assess_shell")
+
+    def __init__(
+        self,
+        analyze: Analyze,
+        analyze_as: AnalyzeAs,
+        detect_format: DetectFormat,
+        keras_config: AnalyzeKerasConfig,
+        assess_python: AssessPython,
+        assess_shell: AssessShell,
+    ):
+        self.analyze = analyze
+        self.analyze_as = analyze_as
+        self.detect_format = detect_format
+        self.keras_config = keras_config
+        self.assess_python = assess_python
+        self.assess_shell = assess_shell
+
+
+def _missing(*args: Any, **kwargs: Any) -> Any:
+    raise RuntimeError("this ScanContext has no seams: make it with seams=malhug.analyzers.dispatch.SEAMS")
+
+
+# The seams of a context made without the dispatcher (a unit test of one analyzer): any use fails loudly.
+NO_SEAMS = Seams(_missing, _missing, _missing, _missing, _missing, _missing)
 
 
 class ScanContext:
@@ -34,8 +106,10 @@ class ScanContext:
         member: str | None = None,
         extra_bytes_read: int = 0,
         load_time: bool | None = None,
+        seams: Seams = NO_SEAMS,
     ):
         self.limits = limits
+        self.seams = seams
         self.findings: list[Finding] = [] if findings is None else findings
         self.depth = depth
         self.deadline = deadline or time.monotonic() + limits.max_seconds
@@ -87,8 +161,6 @@ class ScanContext:
 
     def scan_nested(self, data: bytes | ByteSource, member: str, format_hint: str | None = None) -> str:
         """Detect and analyze embedded content; returns the format it was analyzed as."""
-        from malhug.analyzers.dispatch import analyze_source
-
         src = BytesSource(data) if isinstance(data, (bytes, bytearray, memoryview)) else data
         with self.nested(member):
-            return analyze_source(self, src, format_hint=format_hint)
+            return self.seams.analyze(self, src, format_hint=format_hint)

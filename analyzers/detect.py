@@ -11,7 +11,7 @@ and reads ``config.json``/``tokenizer_config.json``/``chat_template.jinja`` by n
 - a ``.py``/``.pyw`` file is always analyzed as Python, and a file with a loader's name by that
   loader's analyzer, whatever the bytes say;
 - unless the bytes already are a pickle, the stream is walked from offset 0 as the C unpickler walks
-  it (``containers/reach.py``): if an opcode that imports or calls is reachable, the file also gets the
+  it (``pickle/reach.py``): if an opcode that imports or calls is reachable, the file also gets the
   pickle analysis (a text-looking pickle, a long string before the payload, a polyglot zip whose
   prefix ``pickle.load`` runs). A file is "not a pickle" only when the unpickler stops before.
 
@@ -27,10 +27,10 @@ import zlib
 
 from malhug.analyzers import formats
 from malhug.analyzers.containers.layout import classify_tar, classify_zip, tar_header_ok
-from malhug.analyzers.containers.reach import walk
 from malhug.analyzers.containers.sniff_pickle import PICKLE_OPCODES, looks_like_pickle
 from malhug.analyzers.limits import DEFAULT_LIMITS, LimitExceeded, Limits, MalformedInput
-from malhug.analyzers.source import ByteSource
+from malhug.analyzers.pickle.reach import walk
+from malhug.analyzers.shared.source import ByteSource
 
 WINDOW = 8192
 
@@ -197,13 +197,13 @@ def _magic(src: ByteSource, head: bytes) -> str | None:
 
 
 def _protobuf(src: ByteSource) -> str | None:
-    from malhug.analyzers.containers import sniff_proto  # only files no signature identified
+    from malhug.analyzers.shared import protobuf  # only files no signature identified
 
-    if sniff_proto.is_onnx(src):
+    if protobuf.is_onnx(src):
         return formats.ONNX
-    if sniff_proto.is_saved_model(src):
+    if protobuf.is_saved_model(src):
         return formats.SAVEDMODEL
-    if sniff_proto.is_keras_metadata(src):
+    if protobuf.is_keras_metadata(src):
         return formats.KERAS_METADATA
     return None
 

@@ -13,16 +13,19 @@ import time
 from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from malhug.analyzers import formats
-from malhug.analyzers.context import ScanContext
-from malhug.analyzers.detect import after_pickle, detect_analyses
+from malhug.analyzers.context import ScanContext, Seams
+from malhug.analyzers.detect import after_pickle, detect_analyses, detect_format
 from malhug.analyzers.limits import DEFAULT_LIMITS, LimitExceeded, Limits, MalformedInput
-from malhug.analyzers.source import ByteSource, BytesSource, FileSource
+from malhug.analyzers.shared.source import ByteSource, BytesSource, FileSource
 from malhug.core import failures, logs
 from malhug.core.model import FileReport, Location
 from malhug.core.rules import finding
+
+if TYPE_CHECKING:
+    from malhug.analyzers.shared.embedded import CodeAssessment
 
 Analyzer = Callable[[ScanContext, ByteSource], None]
 _T = TypeVar("_T")
@@ -76,6 +79,45 @@ def _run(ctx: ScanContext, src: ByteSource, fmt: str) -> None:
     assert analyzer is not None
     ctx.check_time()
     analyzer(ctx, src)
+
+
+def _analyze_as(ctx: ScanContext, src: ByteSource, fmt: str) -> None:
+    analyzer = _load(fmt)
+    assert analyzer is not None
+    analyzer(ctx, src)
+
+
+def _keras_config(ctx: ScanContext, value: Any) -> None:
+    from malhug.analyzers.keras.config import KerasConfigScanner, looks_like_keras_config
+
+    if looks_like_keras_config(value):
+        KerasConfigScanner(ctx).scan(value)
+
+
+def _assess_python(code: str, *, origin: str = "<embedded>", depth: int = 0, detail: bool = True) -> CodeAssessment:
+    """Assess a Python code string that will be executed (exec/eval/compile/runpy, Lambda).
+    ``detail=False``: without ``findings`` (their positions in the code string cost the most)."""
+    from malhug.analyzers.scripts.embedded import assess_python
+
+    return assess_python(code, origin=origin, depth=depth, detail=detail)
+
+
+def _assess_shell(command: str, *, origin: str = "<embedded>", depth: int = 0) -> CodeAssessment:
+    """Assess a shell command line (os.system, subprocess with shell=True, popen)."""
+    from malhug.analyzers.scripts.embedded import assess_shell
+
+    return assess_shell(command, origin=origin, depth=depth)
+
+
+# What every context made here lends its analyzers (``ScanContext.seams``).
+SEAMS = Seams(
+    analyze=analyze_source,
+    analyze_as=_analyze_as,
+    detect_format=detect_format,
+    keras_config=_keras_config,
+    assess_python=_assess_python,
+    assess_shell=_assess_shell,
+)
 
 
 def _guarded(ctx: ScanContext, what: str, work: Callable[[], _T]) -> _T | None:
@@ -145,7 +187,7 @@ def scan_source(
     ``load_time``: whether loading a model or dataset runs this file's Python code (the caller knows
     for a dataset's loading script and its imports); ``None`` lets the script analysis judge.
     """
-    ctx = ScanContext(limits=limits, name=name, load_time=load_time)
+    ctx = ScanContext(limits=limits, name=name, load_time=load_time, seams=SEAMS)
     fmt = analyze_source(ctx, src, format_hint=format_hint)
     report = FileReport(path=name, format=fmt, sha256=sha256, findings=list(ctx.findings), size=src.size)
     if len(ctx.analyzed_as) > 1:

@@ -14,8 +14,7 @@ from typing import Any
 
 from lsprotocol import types
 
-from malhug.analyzers.scripts.rules import SYNTAX_ERROR
-from malhug.analyzers.scripts.suppress import is_suppressed
+from malhug.analyzers.api import SYNTAX_ERROR, is_suppressed
 from malhug.core import failures
 from malhug.core.model import Category, FileReport, Finding, Location, Severity, Verdict, sort_findings
 from malhug.core.rules import CATALOG

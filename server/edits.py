@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from malhug.analyzers.scripts.suppress import suppressed_rules
+from malhug.analyzers.api import suppressed_rules
 from malhug.server.callsites import CallSite
 from malhug.server.spans import SourceLines, Span
 

@@ -18,9 +18,7 @@ import logging
 import os
 from pathlib import Path
 
-from malhug.analyzers.limits import DEFAULT_LIMITS
-from malhug.analyzers.scripts.repo import AUTO_MAP_CONFIGS, local_load_time_code
-from malhug.analyzers.scripts.scope import looks_like_load_time_code
+from malhug.analyzers.api import AUTO_MAP_CONFIGS, DEFAULT_LIMITS, local_load_time_code, looks_like_load_time_code
 
 log = logging.getLogger("malhug.server.scope")
 MAX_FOLDER_FILES = 500  # a folder with more Python files is not read as a repository, only its configs

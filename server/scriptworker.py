@@ -21,7 +21,7 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPool
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
-from malhug.analyzers.limits import DEFAULT_LIMITS
+from malhug.analyzers.api import DEFAULT_LIMITS
 from malhug.core import failures
 from malhug.core.model import Finding, Location
 
@@ -83,9 +83,7 @@ def analyze(text: str, path: str) -> list[dict[str, Any]]:
         message = f"python: Python source size (bytes) {size} exceeds the limit of {limit}"
         return [failure(failures.OVER_LIMIT, message).to_dict()]
     try:
-        from malhug.analyzers.scripts.analyzer import analyze_text
-        from malhug.analyzers.scripts.budget import Budget
-        from malhug.analyzers.scripts.rules import SYNTAX_ERROR
+        from malhug.analyzers.api import SYNTAX_ERROR, Budget, analyze_text
     except ImportError as exc:
         logging.getLogger(__name__).error("script analyzer not available: %s", exc)
         return [failure(failures.FAILED, f"python: the script analyzer could not be loaded: {exc}").to_dict()]

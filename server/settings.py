@@ -4,6 +4,10 @@ Sources, later wins: defaults, the environment (``HF_ENDPOINT``, ``HF_TOKEN``, `
 huggingface_hub reads them; the caches ``HF_HOME``/``MALHUG_CACHE_DIR`` are resolved by the hub layer), ``initializationOptions``, then
 ``workspace/configuration``. A bad value keeps the default and yields a problem message for
 ``window/showMessage``; nothing here raises on user input.
+
+``OPTIONS`` states each setting once for the server (type, values, range); VS Code reads the same from
+``client-vscode/package.json``, the source of the client's copy (``make lists``), and ``tests/lists``
+fails when the two disagree.
 """
 
 from __future__ import annotations
@@ -12,14 +16,15 @@ import fnmatch
 import logging
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-from malhug.analyzers.limits import DEFAULT_LIMITS
+from malhug.analyzers.api import DEFAULT_LIMITS
 from malhug.core.model import Severity
 
-_TRUE = {"1", "true", "yes", "on"}
+# HF_HUB_OFFLINE values that mean offline, as huggingface_hub reads them (the VS Code client reads the same).
+ENV_TRUE = ("1", "true", "yes", "on")
 MAX_DOCUMENT_BYTES = 32 * 1024 * 1024  # the ceiling of maxDocumentBytes (a frame holds it JSON-escaped)
 _MAX_STRING = 2048  # an endpoint URL or one repo glob
 _MAX_GLOBS = 10_000
@@ -86,7 +91,7 @@ def _globs(value: Any) -> tuple[str, ...]:
     raise ValueError("expected a list of repo/org globs such as 'my-org/*'")
 
 
-def _int_range(low: int, high: int) -> Any:
+def _int_range(low: int, high: int) -> Callable[[Any], int]:
     def parse(value: Any) -> int:
         # A float may be infinite or NaN (1e400 is valid JSON): int() of it raises OverflowError/ValueError.
         if isinstance(value, bool) or not isinstance(value, int | float):
@@ -106,18 +111,37 @@ def _log_level(value: Any) -> str:
     raise ValueError(f"expected one of {', '.join(LOG_LEVELS)}")
 
 
-_FIELDS: dict[str, tuple[str, Any]] = {
-    "hubEndpoint": ("hub_endpoint", _str_or_none),
-    "offline": ("offline", _bool),
-    "severityThreshold": ("severity_threshold", _severity),
-    "trustedRepos": ("trusted_repos", _globs),
-    "maxDownload": ("max_download", _int_range(0, 1 << 40)),
-    "historyDepth": ("history_depth", _int_range(1, 1000)),
-    "logLevel": ("log_level", _log_level),
-    "debounceMs": ("debounce_ms", _int_range(0, 10_000)),
-    "workspaceMaxFiles": ("workspace_max_files", _int_range(0, 100_000)),
-    "analyzeAllScripts": ("analyze_all_scripts", _bool),
-    "maxDocumentBytes": ("max_document_bytes", _int_range(1024, MAX_DOCUMENT_BYTES)),
+@dataclass(frozen=True, slots=True)
+class Option:
+    """One setting under ``malhug``: the ``Settings`` field it sets, its parser, and what the VS Code
+    manifest states about it (``tests/lists`` checks ``client-vscode/package.json`` against this table)."""
+
+    attr: str
+    type: str  # the JSON type, as package.json names it: string | boolean | integer | array
+    parse: Callable[[Any], Any]
+    choices: tuple[str, ...] = ()  # package.json's "enum"
+    minimum: int | None = None
+    maximum: int | None = None
+    contributed: bool = True  # False: a tuning knob for tests and other LSP clients, not in the VS Code UI
+
+
+def _integer(attr: str, low: int, high: int, contributed: bool = True) -> Option:
+    return Option(attr, "integer", _int_range(low, high), minimum=low, maximum=high, contributed=contributed)
+
+
+# camelCase setting name -> its option. A parser returns the value or raises ValueError.
+OPTIONS: dict[str, Option] = {
+    "hubEndpoint": Option("hub_endpoint", "string", _str_or_none),
+    "offline": Option("offline", "boolean", _bool),
+    "severityThreshold": Option("severity_threshold", "string", _severity, tuple(s.value for s in Severity)),
+    "trustedRepos": Option("trusted_repos", "array", _globs),
+    "maxDownload": _integer("max_download", 0, 1 << 40),
+    "historyDepth": _integer("history_depth", 1, 1000),
+    "logLevel": Option("log_level", "string", _log_level, tuple(LOG_LEVELS)),
+    "debounceMs": _integer("debounce_ms", 0, 10_000, contributed=False),
+    "workspaceMaxFiles": _integer("workspace_max_files", 0, 100_000, contributed=False),
+    "analyzeAllScripts": Option("analyze_all_scripts", "boolean", _bool),
+    "maxDocumentBytes": _integer("max_document_bytes", 1024, MAX_DOCUMENT_BYTES),
 }
 
 
@@ -130,7 +154,7 @@ def from_environment(env: Mapping[str, str]) -> Settings:
     token = env.get("HF_TOKEN") or env.get("HUGGING_FACE_HUB_TOKEN") or None
     return Settings(
         hub_endpoint=(env.get("HF_ENDPOINT") or "").rstrip("/") or None,
-        offline=env.get("HF_HUB_OFFLINE", "").strip().lower() in _TRUE,
+        offline=env.get("HF_HUB_OFFLINE", "").strip().lower() in ENV_TRUE,
         token=token,
     )
 
@@ -146,13 +170,14 @@ def merge(base: Settings, raw: Any) -> tuple[Settings, list[str]]:
     changes: dict[str, Any] = {}
     problems = []
     for key, value in raw.items():
-        if key not in _FIELDS:
+        option = OPTIONS.get(key)
+        if option is None:
             continue  # unknown keys belong to newer clients; ignore quietly
-        name, parse = _FIELDS[key]
+        name = option.attr
         if value is None:
             continue
         try:
-            changes[name] = parse(value)
+            changes[name] = option.parse(value)
         except (ValueError, TypeError, OverflowError) as exc:
             default = getattr(base, name)
             shown = default.value if isinstance(default, Severity) else default

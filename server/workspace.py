@@ -16,32 +16,13 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pygls.uris import from_fs_path, to_fs_path
 
-from malhug.core import failures
+from malhug.core import failures, filetypes
 from malhug.core.model import FileReport
 from malhug.server import diagnostics
 from malhug.server.progress import Progress
 from malhug.server.state import MalhugServer
 
 log = logging.getLogger("malhug.server.workspace")
-MODEL_SUFFIXES = (
-    ".bin",
-    ".pt",
-    ".pth",
-    ".ckpt",
-    ".pkl",
-    ".pickle",
-    ".joblib",
-    ".npy",
-    ".npz",
-    ".h5",
-    ".hdf5",
-    ".keras",
-    ".gguf",
-    ".onnx",
-    ".safetensors",
-    ".pb",
-    ".dill",
-)
 _MAGIC = (b"PK\x03\x04", b"\x93NUMPY", b"\x89HDF\r\n\x1a\n", b"GGUF", b"7z\xbc\xaf\x27\x1c")
 _TEXT_SUFFIXES = (".py", ".md", ".txt", ".json", ".yaml", ".yml", ".toml", ".cfg", ".ini", ".csv", ".rst", ".lock")
 SKIP_DIRS = {
@@ -55,7 +36,9 @@ SKIP_DIRS = {
     ".pytest_cache",
     ".tox",
 }
-WATCH_GLOB = "**/*.{" + ",".join(s.lstrip(".") for s in MODEL_SUFFIXES) + "}"
+# Scanned by name (and watched): the editor's list in malhug.core.filetypes, shared with the VS Code client.
+MODEL_SUFFIXES = filetypes.WATCHED_SUFFIXES
+WATCH_GLOB = filetypes.watch_glob(MODEL_SUFFIXES)
 
 
 def looks_like_model(path: Path) -> bool:

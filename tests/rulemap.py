@@ -146,6 +146,22 @@ def _uses(file: _File, names: dict[tuple[str, str], str]) -> list[tuple[str, Sit
     return found
 
 
+def _add_reexports(files: list[_File], names: dict[tuple[str, str], str]) -> None:
+    """A module that imports a rule's name at its top level passes it on (``api.SYNTAX_ERROR``)."""
+    changed = True
+    while changed:
+        changed = False
+        for file in files:
+            for stmt in file.tree.body:
+                if isinstance(stmt, ast.ImportFrom) and stmt.module and not stmt.level:
+                    for alias in stmt.names:
+                        rule = names.get((stmt.module, alias.name))
+                        key = (file.module, alias.asname or alias.name)
+                        if rule is not None and key not in names:
+                            names[key] = rule
+                            changed = True
+
+
 @dataclass(frozen=True, slots=True)
 class RuleMap:
     emitters: dict[str, list[Site]]  # rule id -> every place its literal is written, in file order
@@ -171,6 +187,7 @@ def scan(root: Path = ROOT) -> RuleMap:
             found.setdefault(rule, []).append(site)
         computed.extend(built)
         names.update(_names(file))
+    _add_reexports(files, names)
     for file in files:
         for rule, site in _uses(file, names):
             uses.setdefault(rule, []).append(site)

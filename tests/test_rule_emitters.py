@@ -69,11 +69,12 @@ def test_the_scan_finds_literals_names_and_computed_ids_and_skips_docstrings(tmp
             '''
         )
     )
+    (tmp_path / "analyzers" / "api.py").write_text("from malhug.analyzers.a import RULE\n")  # passed on
     (tmp_path / "server" / "b.py").write_text(
         textwrap.dedent(
             """
             import malhug.analyzers.a as rules_a
-            from malhug.analyzers.a import RULE as R
+            from malhug.analyzers.api import RULE as R
 
             CHECK = {"MH104"}
 

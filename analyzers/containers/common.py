@@ -6,8 +6,7 @@ import re
 
 from malhug.analyzers import formats
 from malhug.analyzers.context import ScanContext
-from malhug.analyzers.detect import detect_format
-from malhug.analyzers.source import ByteSource, BytesSource
+from malhug.analyzers.shared.source import ByteSource, BytesSource
 from malhug.core.model import Location, Severity
 from malhug.core.rules import finding
 
@@ -81,7 +80,7 @@ def scan_member(ctx: ScanContext, content: bytes | ByteSource, member: str, fmt:
     """Hand member content to its analyzer; a container inside a container is noted (MH205)."""
     src = BytesSource(content) if isinstance(content, bytes) else content
     if fmt is None:
-        fmt = detect_format(src, member)
+        fmt = ctx.seams.detect_format(src, member)
     if fmt in CONTAINER_FORMATS:
         ctx.add(
             finding(

@@ -13,7 +13,9 @@ from collections.abc import Callable
 
 from malhug.analyzers import formats
 from malhug.analyzers.containers.common import DATA_OUTSIDE, scan_member
-from malhug.analyzers.containers.inflate import (
+from malhug.analyzers.context import ScanContext
+from malhug.analyzers.limits import MalformedInput
+from malhug.analyzers.shared.inflate import (
     Inflater,
     bz2_inflater,
     inflate,
@@ -22,9 +24,7 @@ from malhug.analyzers.containers.inflate import (
     source_chunks,
     zlib_inflater,
 )
-from malhug.analyzers.context import ScanContext
-from malhug.analyzers.limits import MalformedInput
-from malhug.analyzers.source import ByteSource
+from malhug.analyzers.shared.source import ByteSource
 from malhug.core.model import Location
 from malhug.core.rules import finding
 

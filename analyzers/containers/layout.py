@@ -12,7 +12,7 @@ from malhug.analyzers import formats
 
 if TYPE_CHECKING:
     from malhug.analyzers.limits import Limits
-    from malhug.analyzers.source import ByteSource
+    from malhug.analyzers.shared.source import ByteSource
 
 LEGACY_TORCH_TAR = {"sys_info", "pickle", "storages", "tensors"}
 TAR_BLOCK = 512
@@ -34,7 +34,7 @@ def zip_kind(names: list[str]) -> str:
 
 
 def classify_zip(src: ByteSource, limits: Limits) -> str:
-    from malhug.analyzers.containers.ziparchive import ZipArchive
+    from malhug.analyzers.shared.ziparchive import ZipArchive
 
     archive = ZipArchive(src, limits)
     return zip_kind([m.name for m in archive.members])
@@ -56,7 +56,7 @@ def tar_names(src: ByteSource, limit: int) -> list[str]:
     """Names of the first ``limit`` tar members (headers only; data is skipped by seeking)."""
     import tarfile
 
-    from malhug.analyzers.containers.slices import BoundedSourceIO
+    from malhug.analyzers.shared.slices import BoundedSourceIO
 
     names: list[str] = []
     with tarfile.open(fileobj=BoundedSourceIO(src), mode="r:") as tar:

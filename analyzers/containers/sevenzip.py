@@ -12,11 +12,11 @@ import py7zr.exceptions
 from py7zr.io import Py7zIO, WriterFactory
 
 from malhug.analyzers.containers.common import ENCRYPTED_MEMBER, UNSUPPORTED_METHOD, check_member_name, scan_member
-from malhug.analyzers.containers.inflate import check_dictionary
-from malhug.analyzers.containers.slices import BoundedSourceIO
 from malhug.analyzers.context import ScanContext
 from malhug.analyzers.limits import LimitExceeded, Limits, MalformedInput
-from malhug.analyzers.source import ByteSource
+from malhug.analyzers.shared.inflate import check_dictionary
+from malhug.analyzers.shared.slices import BoundedSourceIO
+from malhug.analyzers.shared.source import ByteSource
 from malhug.core.rules import finding
 
 RATIO_FLOOR = 1024 * 1024

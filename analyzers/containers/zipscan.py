@@ -11,17 +11,16 @@ import re
 
 from malhug.analyzers import formats
 from malhug.analyzers.containers.common import ENCRYPTED_MEMBER, UNSUPPORTED_METHOD, check_member_name, scan_member
-from malhug.analyzers.containers.slices import HeadSource, SliceSource
-from malhug.analyzers.containers.ziparchive import (
+from malhug.analyzers.context import ScanContext
+from malhug.analyzers.limits import LimitExceeded, MalformedInput
+from malhug.analyzers.shared.slices import HeadSource, SliceSource
+from malhug.analyzers.shared.source import ByteSource
+from malhug.analyzers.shared.ziparchive import (
     EncryptedMember,
     UnsupportedCompression,
     ZipArchive,
     ZipMember,
 )
-from malhug.analyzers.context import ScanContext
-from malhug.analyzers.detect import detect_format
-from malhug.analyzers.limits import LimitExceeded, MalformedInput
-from malhug.analyzers.source import ByteSource
 from malhug.core import failures
 from malhug.core.model import Location
 from malhug.core.rules import finding
@@ -177,16 +176,16 @@ def _member(ctx: ScanContext, archive: ZipArchive, member: ZipMember, kind: str)
     if name.endswith(".npy") or kind == formats.NPZ:
         _npy_member(ctx, archive, member)
         return
-    fmt = _sniff(archive, member)
+    fmt = _sniff(ctx, archive, member)
     if fmt in formats.ANALYZERS:
         # The member was sniffed from its first bytes only: detect again on all of it.
         scan_member(ctx, _content(archive, member), name)
 
 
-def _sniff(archive: ZipArchive, member: ZipMember) -> str:
+def _sniff(ctx: ScanContext, archive: ZipArchive, member: ZipMember) -> str:
     """The format suggested by a member's first bytes (one read for a stored member)."""
     head = archive.read(member, max_bytes=SNIFF_BYTES)
-    return detect_format(HeadSource(head, member.size), member.name)
+    return ctx.seams.detect_format(HeadSource(head, member.size), member.name)
 
 
 def _npy_member(ctx: ScanContext, archive: ZipArchive, member: ZipMember) -> None:

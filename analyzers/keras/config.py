@@ -19,8 +19,9 @@ from typing import Any
 from malhug.analyzers.context import ScanContext
 from malhug.analyzers.keras import callables, lambda_code
 from malhug.analyzers.keras.marshal_reader import CodeInfo, printable_strings, read_code
+from malhug.analyzers.knowledge.callables import category_of, kind_of
+from malhug.analyzers.knowledge.names import canonical
 from malhug.analyzers.limits import LimitExceeded, MalformedInput
-from malhug.analyzers.pickle import policy
 from malhug.core.model import Category, Location, Severity
 from malhug.core.rules import finding
 
@@ -53,10 +54,11 @@ def decode_marshal_b64(text: str) -> bytes | None:
 
 
 def _callable_category(ref: str) -> Category | None:
-    """The category of a dotted callable, from the pickle analyzer's catalogue of dangerous callables."""
+    """The category of a dotted callable, from the shared catalogue of dangerous callables (the one
+    the pickle analysis uses)."""
     module, _, name = ref.rpartition(".")
-    danger = policy.danger_of(policy.canonical(module, name)[0])
-    return danger.category if danger is not None else None
+    kind = kind_of(canonical(module, name)[0])
+    return category_of(kind) if kind is not None else None
 
 
 MAX_KEY_SHOWN = 40
@@ -298,7 +300,7 @@ class KerasConfigScanner:
 
     def _report_code(self, code: CodeInfo, where: str, bound: tuple[str, ...] = ()) -> None:
         origin = f"{self.member or ''}{where}"
-        result = lambda_code.assess_lambda(code, origin=origin, depth=self.ctx.depth, bound=bound)
+        result = lambda_code.assess_lambda(code, self.ctx.seams, origin=origin, depth=self.ctx.depth, bound=bound)
         evidence = lambda_code.describe(code, result)
         if result.is_dangerous:
             calls = ", ".join(result.dangerous_names)

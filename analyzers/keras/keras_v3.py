@@ -1,21 +1,22 @@
 """Keras v3 ``.keras`` archives: a zip of ``config.json``, ``metadata.json`` and ``model.weights.h5``.
 
-Every member goes through the shared zip walk (``containers.zipscan``): ``config.json`` is detected as
-JSON and gets the Keras config walk (Lambda bytecode, module references) with findings located in
-the member, ``model.weights.h5`` gets the HDF5 analysis, anything else (a pickle in ``assets/``) its
-own analyzer. This module adds what is specific to a Keras archive: the config must exist and parse.
+Every member goes through the zip walk (the ``zip`` analyzer, reached through ``ctx.seams``):
+``config.json`` is detected as JSON and gets the Keras config walk (Lambda bytecode, module
+references) with findings located in the member, ``model.weights.h5`` gets the HDF5 analysis,
+anything else (a pickle in ``assets/``) its own analyzer. This module adds what is specific to a
+Keras archive: the config must exist and parse.
 """
 
 from __future__ import annotations
 
 import json
 
-from malhug.analyzers.containers.ziparchive import ZipArchive
-from malhug.analyzers.containers.zipscan import analyze_zip
+from malhug.analyzers import formats
 from malhug.analyzers.context import ScanContext
 from malhug.analyzers.keras.config import INVALID_CONFIG
 from malhug.analyzers.limits import MalformedInput
-from malhug.analyzers.source import ByteSource
+from malhug.analyzers.shared.source import ByteSource
+from malhug.analyzers.shared.ziparchive import ZipArchive
 from malhug.core.model import Location
 from malhug.core.rules import finding
 
@@ -23,7 +24,7 @@ CONFIG = "config.json"
 
 
 def analyze(ctx: ScanContext, src: ByteSource) -> None:
-    analyze_zip(ctx, src)
+    ctx.seams.analyze_as(ctx, src, formats.ZIP)
     archive = ZipArchive(src, ctx.limits)
     member = archive.find(CONFIG)
     if member is None:

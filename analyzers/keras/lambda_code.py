@@ -2,7 +2,7 @@
 
 The mechanism (the names the bytecode calls) decides that a Lambda is dangerous; the constant
 payloads (command lines, code strings) decide its category, through the shared assessment of
-embedded code (``malhug.analyzers.embedded``).
+embedded code (``ScanContext.seams``, which hands them to the script analysis).
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ import logging
 import re
 from dataclasses import dataclass
 
-from malhug.analyzers import embedded
+from malhug.analyzers.context import Seams
 from malhug.analyzers.keras import callables
 from malhug.analyzers.keras.marshal_reader import CodeInfo
-from malhug.analyzers.scripts import deobf
+from malhug.analyzers.shared import deobf, embedded
 from malhug.core.model import Category, Severity
 
 log = logging.getLogger(__name__)
@@ -43,11 +43,11 @@ class LambdaAssessment:
         return self.category is not None
 
 
-def _embedded(kind: str, text: str, origin: str, depth: int) -> embedded.CodeAssessment | None:
+def _embedded(seams: Seams, kind: str, text: str, origin: str, depth: int) -> embedded.CodeAssessment | None:
     try:
         if kind == "shell":
-            return embedded.assess_shell(text, origin=origin, depth=depth)
-        return embedded.assess_python(text, origin=origin, depth=depth, detail=False)  # category and reasons only
+            return seams.assess_shell(text, origin=origin, depth=depth)
+        return seams.assess_python(text, origin=origin, depth=depth, detail=False)  # category and reasons only
     except ImportError:
         # The shared assessment is not available in this build: the names decide alone.
         log.debug("embedded code assessment unavailable; Lambda category from its names only")
@@ -76,9 +76,12 @@ def _decoded_strings(strings: tuple[str, ...], names: set[str]) -> list[str]:
     return out
 
 
-def assess_lambda(code: CodeInfo, *, origin: str, depth: int = 0, bound: tuple[str, ...] = ()) -> LambdaAssessment:
+def assess_lambda(
+    code: CodeInfo, seams: Seams, *, origin: str, depth: int = 0, bound: tuple[str, ...] = ()
+) -> LambdaAssessment:
     """``bound`` are strings the function receives from outside its bytecode: its defaults, its
-    closure cells and the Lambda's ``arguments`` (a command kept there is still its payload)."""
+    closure cells and the Lambda's ``arguments`` (a command kept there is still its payload).
+    ``seams`` (the scan context's) assess the constant payloads."""
     co_names = set(code.all_names())
     own = [s for s in code.all_strings() if s not in co_names]
     strings = tuple(dict.fromkeys(s for s in [*own, *bound] if len(s.strip()) > 1))[:MAX_STRINGS]
@@ -104,7 +107,7 @@ def assess_lambda(code: CodeInfo, *, origin: str, depth: int = 0, bound: tuple[s
             text = text[:MAX_STRING_CHARS]
             kinds = (["shell"] if runs_commands else []) + (["python"] if runs_code else [])
             for kind in kinds:
-                result = _embedded(kind, text, origin, depth + 1)
+                result = _embedded(seams, kind, text, origin, depth + 1)
                 if result is None or result.category is None:
                     continue
                 categories.add(result.category)

@@ -2,7 +2,7 @@
 
 Ordinary JSON (model configs, vocabularies, tokenizer.json) is clean. A ``chat_template`` value,
 either a string or a list of ``{"name", "template"}`` entries, gets the template check; a value
-shaped like a Keras model config gets the Keras config walk.
+shaped like a Keras model config gets the Keras config walk (through ``ctx.seams``).
 """
 
 from __future__ import annotations
@@ -12,9 +12,8 @@ import sys
 from typing import Any
 
 from malhug.analyzers.context import ScanContext
-from malhug.analyzers.keras.config import KerasConfigScanner, looks_like_keras_config
 from malhug.analyzers.limits import LimitExceeded, MalformedInput
-from malhug.analyzers.source import ByteSource, read_all
+from malhug.analyzers.shared.source import ByteSource, read_all
 
 
 def _templates(value: Any) -> list[tuple[str, str]]:
@@ -45,5 +44,4 @@ def analyze(ctx: ScanContext, src: ByteSource) -> None:
 
         ctx.check_time()  # a list of many templates: each is a Jinja parse
         check_template(ctx, template, name)
-    if looks_like_keras_config(value):
-        KerasConfigScanner(ctx).scan(value)
+    ctx.seams.keras_config(ctx, value)

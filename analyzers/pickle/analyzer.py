@@ -6,7 +6,7 @@ streams interleave raw array blocks. A stream that breaks part-way is judged up 
 the fault is reported (MH901); a limit hit is judged up to the limit, then re-raised (MH902).
 
 A stream reached from text-looking bytes (a file that decodes as text, analyzed as a pickle because
-the unpickler can walk it to an import or call, see ``containers/reach.py``) is judged the same way,
+the unpickler can walk it to an import or call, see ``pickle/reach.py``) is judged the same way,
 but a break where the C unpickler also stops is not reported: every loader stops there with an
 error, so nothing after it runs and nothing is left unanalyzed. What it reaches before is judged as
 in any pickle (a dangerous or unknown callable is reported). A break *before* the unpickler's stop
@@ -23,7 +23,7 @@ from malhug.analyzers.limits import LimitExceeded, MalformedInput
 from malhug.analyzers.pickle.fold import Folder
 from malhug.analyzers.pickle.judge import Judge
 from malhug.analyzers.pickle.machine import Machine, Truncated
-from malhug.analyzers.source import ByteSource
+from malhug.analyzers.shared.source import ByteSource
 from malhug.core import failures
 from malhug.core.model import Location
 from malhug.core.rules import finding
@@ -103,8 +103,8 @@ def _interpret(ctx: ScanContext, data: bytes, partial: bool) -> _Run:
 
 def _unpickler_stops_there(ctx: ScanContext, src: ByteSource, data: bytes, fault: MalformedInput) -> bool:
     """Whether ``fault`` is in a text-looking stream at or after where the C unpickler stops."""
-    from malhug.analyzers.containers.reach import walk
-    from malhug.analyzers.containers.sniff_text import decode_text
+    from malhug.analyzers.pickle.reach import walk
+    from malhug.analyzers.shared.text import decode_text
 
     if fault.offset is None or decode_text(data[:4096], complete=len(data) <= 4096) is None:
         return False

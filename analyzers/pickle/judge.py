@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from malhug.analyzers.context import ScanContext
-from malhug.analyzers.embedded import CodeAssessment, assess_python, assess_shell
+from malhug.analyzers.context import ScanContext, Seams
 from malhug.analyzers.knowledge.callables import DANGEROUS_METHODS, Kind
 from malhug.analyzers.limits import LimitExceeded
 from malhug.analyzers.pickle.allowlist import HELPERS
@@ -22,6 +21,7 @@ from malhug.analyzers.pickle.policy import (
 )
 from malhug.analyzers.pickle.resolve import APPLIERS, GADGETS, GETATTRS, MODULE_PRODUCERS, Ref, Resolver, Target
 from malhug.analyzers.pickle.values import Call, Global, PDict, PersId, PSet, render, short_name
+from malhug.analyzers.shared.embedded import CodeAssessment
 from malhug.core import failures, logs
 from malhug.core.model import Category, Finding, Location, Severity, TraceStep
 from malhug.core.rules import finding
@@ -80,13 +80,13 @@ def _call_finding(call: Call, rule: str, message: str, **kw: Any) -> Finding:
     return finding(rule, message, location=Location(offset=call.offset), evidence=_evidence(call), **kw)
 
 
-def _assess(kind: Kind, text: str, origin: str, depth: int) -> CodeAssessment | None:
+def _assess(seams: Seams, kind: Kind, text: str, origin: str, depth: int) -> CodeAssessment | None:
     """The embedded-code assessment of a payload; None (the callable's category then applies) when
     the script analysis cannot be imported."""
     try:
         if kind is Kind.SHELL:
-            return assess_shell(text, origin=origin, depth=depth)
-        return assess_python(text, origin=origin, depth=depth, detail=False)  # category and reasons only
+            return seams.assess_shell(text, origin=origin, depth=depth)
+        return seams.assess_python(text, origin=origin, depth=depth, detail=False)  # category and reasons only
     except ImportError as exc:
         logs.logger(__name__).warning("embedded-code assessment unavailable, using the callable's category: %s", exc)
         return None
@@ -437,7 +437,7 @@ class Judge:
         """``_assess`` once per distinct payload (a stream may repeat one payload many times)."""
         key = (kind is Kind.SHELL, text)
         if key not in self.assessed:
-            self.assessed[key] = _assess(kind, text, origin, self.ctx.depth)
+            self.assessed[key] = _assess(self.ctx.seams, kind, text, origin, self.ctx.depth)
         return self.assessed[key]
 
     def _payload(self, kind: Kind, tgt: Target, index: int = 0) -> tuple[Any, bool]:

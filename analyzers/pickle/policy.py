@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from malhug.analyzers.knowledge.callables import DANGEROUS, DANGEROUS_METHODS, Kind, category_of, kind_of
 from malhug.analyzers.knowledge.families import leaves
+from malhug.analyzers.knowledge.names import canonical, looks_like_class
 from malhug.analyzers.pickle.allowlist import is_allowed
-from malhug.analyzers.pickle.names import canonical, looks_like_class
 from malhug.core.model import Category
 from malhug.core.record import Record
 

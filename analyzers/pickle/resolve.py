@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from malhug.analyzers.knowledge.names import MODULE_TOKENS, canonical
 from malhug.analyzers.limits import LimitExceeded
 from malhug.analyzers.pickle.fold import NOT_CONST, Folder, const_kwargs
-from malhug.analyzers.pickle.names import MODULE_TOKENS, canonical
 from malhug.analyzers.pickle.values import Call, Global, PDict
 from malhug.core.record import Record
 

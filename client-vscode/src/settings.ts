@@ -3,44 +3,25 @@
 import * as os from 'os';
 import * as path from 'path';
 import * as vscode from 'vscode';
+import { BOUNDS, CHOICES, DEFAULTS, type ServerSettings } from './generated/settings';
+import { OFFLINE_VALUES } from './generated/server';
 
 export const SECTION = 'malhug';
 
-export type Severity = 'critical' | 'high' | 'medium' | 'low' | 'info';
-export type LogLevel = 'error' | 'warning' | 'info' | 'debug';
-
-/** The settings the server understands, under the `malhug` section (DESIGN.md, "Language server"). */
-export interface ServerSettings {
-    hubEndpoint: string;
-    offline: boolean;
-    severityThreshold: Severity;
-    trustedRepos: string[];
-    maxDownload: number;
-    historyDepth: number;
-    logLevel: LogLevel;
-    analyzeAllScripts: boolean;
-}
-
-export const DEFAULTS: ServerSettings = {
-    hubEndpoint: '',
-    offline: false,
-    severityThreshold: 'info',
-    trustedRepos: [],
-    maxDownload: 512 * 1024 * 1024,
-    historyDepth: 20,
-    logLevel: 'info',
-    analyzeAllScripts: false,
-};
-
-const SEVERITIES: readonly Severity[] = ['critical', 'high', 'medium', 'low', 'info'];
-const LOG_LEVELS: readonly LogLevel[] = ['error', 'warning', 'info', 'debug'];
+// The settings the server understands, their defaults, values and ranges: generated from package.json
+// (contributes.configuration) by `make lists`; tests/lists checks package.json against server/settings.py.
+export { DEFAULTS, type ServerSettings };
+export type Severity = ServerSettings['severityThreshold'];
+export type LogLevel = ServerSettings['logLevel'];
 
 function pick<T extends string>(value: unknown, allowed: readonly T[], fallback: T): T {
     return typeof value === 'string' && (allowed as readonly string[]).includes(value) ? (value as T) : fallback;
 }
 
-function intAtLeast(value: unknown, min: number, fallback: number): number {
-    return typeof value === 'number' && Number.isInteger(value) && value >= min ? value : fallback;
+function intIn(value: unknown, bounds: { minimum: number; maximum: number }, fallback: number): number {
+    return typeof value === 'number' && Number.isInteger(value) && value >= bounds.minimum && value <= bounds.maximum
+        ? value
+        : fallback;
 }
 
 /** Reads and validates the server settings; a wrong type falls back to the default, never to garbage. */
@@ -51,14 +32,15 @@ export function readServerSettings(config: vscode.WorkspaceConfiguration): Serve
     return {
         hubEndpoint: /^https?:\/\//.test(url) ? url : DEFAULTS.hubEndpoint,
         offline: config.get<unknown>('offline') === true,
-        severityThreshold: pick(config.get<unknown>('severityThreshold'), SEVERITIES, DEFAULTS.severityThreshold),
+        severityThreshold: pick(config.get<unknown>('severityThreshold'), CHOICES.severityThreshold, DEFAULTS.severityThreshold),
         trustedRepos: Array.isArray(trusted)
             ? trusted.filter((r): r is string => typeof r === 'string' && r.trim() !== '').map((r) => r.trim())
             : [],
-        maxDownload: intAtLeast(config.get<unknown>('maxDownload'), 0, DEFAULTS.maxDownload),
-        historyDepth: intAtLeast(config.get<unknown>('historyDepth'), 1, DEFAULTS.historyDepth),
-        logLevel: pick(config.get<unknown>('logLevel'), LOG_LEVELS, DEFAULTS.logLevel),
+        maxDownload: intIn(config.get<unknown>('maxDownload'), BOUNDS.maxDownload, DEFAULTS.maxDownload),
+        historyDepth: intIn(config.get<unknown>('historyDepth'), BOUNDS.historyDepth, DEFAULTS.historyDepth),
+        logLevel: pick(config.get<unknown>('logLevel'), CHOICES.logLevel, DEFAULTS.logLevel),
         analyzeAllScripts: config.get<unknown>('analyzeAllScripts') === true,
+        maxDocumentBytes: intIn(config.get<unknown>('maxDocumentBytes'), BOUNDS.maxDocumentBytes, DEFAULTS.maxDocumentBytes),
     };
 }
 
@@ -84,7 +66,7 @@ export function serverEnvironment(settings: ServerSettings, base: NodeJS.Process
 
 /** Offline when the setting says so or the environment does (HF_HUB_OFFLINE=1/true/yes/on, as huggingface_hub reads it). */
 export function isOffline(settings: ServerSettings, env: NodeJS.ProcessEnv): boolean {
-    return settings.offline || ['1', 'true', 'yes', 'on'].includes((env.HF_HUB_OFFLINE ?? '').trim().toLowerCase());
+    return settings.offline || OFFLINE_VALUES.includes((env.HF_HUB_OFFLINE ?? '').trim().toLowerCase());
 }
 
 /** Settings whose change needs a new server process (the interpreter, and what goes into its env). */

@@ -7,6 +7,7 @@ import type {
     WorkDoneProgressEnd,
     WorkDoneProgressReport,
 } from 'vscode-languageclient/node';
+import { DIAGNOSTIC_SOURCE } from './constants';
 
 export type ProgressValue = WorkDoneProgressBegin | WorkDoneProgressReport | WorkDoneProgressEnd;
 
@@ -68,11 +69,11 @@ export function renderStatus(m: StatusModel): StatusView {
     };
 }
 
-/** Counts diagnostics published by the MalHug server (source "malhug") over all files. */
+/** Counts diagnostics published by the MalHug server (their source is DIAGNOSTIC_SOURCE) over all files. */
 export function countFindings(all: ReadonlyArray<[vscode.Uri, ReadonlyArray<vscode.Diagnostic>]>): number {
     let n = 0;
     for (const [, diagnostics] of all) {
-        n += diagnostics.filter((d) => d.source === 'malhug').length;
+        n += diagnostics.filter((d) => d.source === DIAGNOSTIC_SOURCE).length;
     }
     return n;
 }

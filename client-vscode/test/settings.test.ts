@@ -33,6 +33,7 @@ describe('readServerSettings', () => {
             historyDepth: 3,
             logLevel: 'debug',
             analyzeAllScripts: true,
+            maxDocumentBytes: 4096,
             interpreter: ['/opt/py'],
         };
         const opts = initializationOptions(readServerSettings(config()));
@@ -46,6 +47,7 @@ describe('readServerSettings', () => {
                 historyDepth: 3,
                 logLevel: 'debug',
                 analyzeAllScripts: true,
+                maxDocumentBytes: 4096,
             },
         });
         assert.equal('interpreter' in opts.malhug, false, 'the interpreter is the client’s business');
@@ -60,6 +62,7 @@ describe('readServerSettings', () => {
             historyDepth: 0,
             hubEndpoint: 'ftp://example.invalid',
             logLevel: 'TRACE',
+            maxDocumentBytes: 64 * 1024 * 1024,
         };
         const s = readServerSettings(config());
         assert.equal(s.offline, false);
@@ -69,6 +72,18 @@ describe('readServerSettings', () => {
         assert.equal(s.maxDownload, DEFAULTS.maxDownload);
         assert.equal(s.historyDepth, 20);
         assert.equal(s.logLevel, 'info');
+        assert.equal(s.maxDocumentBytes, 8 * 1024 * 1024, 'over the 32 MiB maximum');
+    });
+
+    it('keeps integers inside the range package.json states, both ends included', () => {
+        mock.configuration.malhug = { historyDepth: 1000, maxDocumentBytes: 1024, maxDownload: 2 ** 40 + 1 };
+        const s = readServerSettings(config());
+        assert.equal(s.historyDepth, 1000);
+        assert.equal(s.maxDocumentBytes, 1024);
+        assert.equal(s.maxDownload, DEFAULTS.maxDownload, 'over the 1 TiB maximum');
+        mock.configuration.malhug = { historyDepth: 1001, maxDocumentBytes: 1023 };
+        assert.equal(readServerSettings(config()).historyDepth, 20);
+        assert.equal(readServerSettings(config()).maxDocumentBytes, DEFAULTS.maxDocumentBytes);
     });
 });
 

@@ -124,8 +124,7 @@ def _hub_options(args: argparse.Namespace) -> dict[str, Any]:
 
 def _scan_targets(args: argparse.Namespace, progress: _Progress) -> tuple[ScanReport, int]:
     """Scan every target; returns the report and how many targets could not be read at all."""
-    from malhug.analyzers.api import scan_path
-    from malhug.analyzers.dispatch import DEFAULT_HASH_LIMIT
+    from malhug.analyzers.api import DEFAULT_HASH_LIMIT, scan_path
 
     report = ScanReport()
     unreadable = 0

@@ -8,6 +8,7 @@ import logging
 import operator
 import pickle
 
+import pytest
 import torch
 
 from malhug.core.model import Verdict
@@ -65,6 +66,7 @@ class Tagged(torch.Tensor):
     """A tensor subclass as users define them."""
 
 
+@pytest.mark.quiet("MH101", "MH102", "MH109")
 def test_pickled_map_of_a_builtin_is_not_malicious() -> None:
     """map objects pickle as builtins.map(func, iterator); a harmless func stays harmless."""
     report = scan(pickle.dumps({"labels": map(str, [1, 2])}, protocol=4))

@@ -46,6 +46,7 @@ def test_payload_inside_compressed_stream(wrapper: str, protocol: int) -> None:
     assert_pickle_payload_at(report, MEMBER[fmt])
 
 
+@pytest.mark.quiet("MH207")
 @pytest.mark.parametrize("method", ["zlib", "gzip", "bz2", "lzma", "xz", "lz4"])
 def test_real_joblib_compressed_arrays_are_clean(method: str, tmp_path: Path) -> None:
     import joblib
@@ -79,6 +80,8 @@ def test_payload_before_a_truncated_stream_is_still_found() -> None:
     assert_not_clean(report)
 
 
+@pytest.mark.quiet("MH207")
+@pytest.mark.fires("MH207")
 def test_trailing_data_after_stream() -> None:
     report = scan_bytes(gzip.compress(b"just text\n", mtime=0) + b"HIDDEN PAYLOAD HERE")
     finding = with_rule(report, "MH207")[0]

@@ -8,6 +8,7 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from malhug.analyzers import formats
 from malhug.analyzers.api import scan_bytes, scan_file
@@ -39,6 +40,7 @@ def test_renamed_poisoned_checkpoint_is_found(tmp_path: Path) -> None:
     assert_pickle_payload_at(report, "weights v2/data.pkl")
 
 
+@pytest.mark.quiet("MH201", "MH202", "MH203", "MH204")
 def test_benign_checkpoint_is_clean(torch_zip: bytes) -> None:
     report = scan_bytes(torch_zip, name="pytorch_model.bin")
     assert report.format == formats.PYTORCH_ZIP
@@ -54,6 +56,7 @@ def test_every_pkl_member_is_scanned(torch_zip: bytes) -> None:
     assert_pickle_payload_at(report, "archive/extra/hidden.pkl")
 
 
+@pytest.mark.fires("MH202")
 def test_flag_bits_5_6_are_reported_and_content_still_analyzed() -> None:
     data = set_flags(evil_torch("m"), "m/data.pkl", 0x60)
     report = scan_bytes(data)
@@ -63,12 +66,14 @@ def test_flag_bits_5_6_are_reported_and_content_still_analyzed() -> None:
     assert_pickle_payload_at(report, "m/data.pkl")
 
 
+@pytest.mark.fires("MH202")
 def test_bad_crc_is_reported_and_content_still_analyzed() -> None:
     report = scan_bytes(break_crc(evil_torch("m"), "m/data.pkl"))
     assert any(f.evidence == "bad-crc" and f.location.member == "m/data.pkl" for f in with_rule(report, "MH202"))
     assert_pickle_payload_at(report, "m/data.pkl")
 
 
+@pytest.mark.fires("MH203")
 def test_encrypted_flag_trick_and_real_encryption() -> None:
     trick = scan_bytes(set_flags(evil_torch("m"), "m/data.pkl", 0x1))
     assert any(f.evidence == "encrypted-flag" for f in with_rule(trick, "MH202"))
@@ -79,6 +84,7 @@ def test_encrypted_flag_trick_and_real_encryption() -> None:
     assert report.verdict is Verdict.SUSPICIOUS
 
 
+@pytest.mark.fires("MH204")
 def test_unsupported_compression_is_never_clean() -> None:
     report = scan_bytes(set_method(zip_of({"model.pkl": evil_pickle()}), "model.pkl", 97))
     finding = with_rule(report, "MH204")[0]
@@ -86,6 +92,7 @@ def test_unsupported_compression_is_never_clean() -> None:
     assert_not_clean(report)
 
 
+@pytest.mark.fires("MH205")
 def test_zip_in_zip_is_followed() -> None:
     outer = zip_of({"inner.zip": evil_torch("m"), "notes.txt": b"hello"}, compression=zipfile.ZIP_DEFLATED)
     report = scan_bytes(outer)
@@ -104,6 +111,8 @@ def test_nesting_beyond_the_limit_is_not_clean() -> None:
     assert_not_clean(report)
 
 
+@pytest.mark.quiet("MH201")
+@pytest.mark.fires("MH201")
 def test_path_traversal_names() -> None:
     report = scan_bytes(zip_of({"../../home/user/.bashrc": b"echo malhug", "ok/readme.txt": b"hi"}))
     finding = with_rule(report, "MH201")[0]
@@ -129,6 +138,7 @@ def test_npz_plain_arrays_are_clean() -> None:
         assert report.verdict is Verdict.CLEAN and report.findings == [], report.findings
 
 
+@pytest.mark.fires("MH206")
 def test_npz_object_array_with_payload() -> None:
     evil = npy_bytes("|O", (1,), evil_pickle(3))
     for compression in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):

@@ -17,6 +17,7 @@ def test_real_templates_are_clean(name: str) -> None:
     assert ctx.findings == []
 
 
+@pytest.mark.fires("MH401")
 @pytest.mark.parametrize("name", sorted(SSTI))
 def test_sandbox_escapes_are_template_injection(name: str) -> None:
     ctx = ScanContext()
@@ -45,9 +46,28 @@ def test_folded_names_are_reported() -> None:
     assert "__class__" in ctx.findings[0].message
 
 
+@pytest.mark.fires("MH402")
 def test_unparseable_template_is_suspicious() -> None:
     ctx = ScanContext()
     assert check_template(ctx, "{% for m in messages %}{{ m.content }", "tokenizer.chat_template") is True
     [f] = ctx.findings
     assert f.rule == "MH402"
     assert f.severity is Severity.MEDIUM
+
+
+@pytest.mark.quiet("MH401")
+def test_dunder_text_and_method_calls_are_no_escape() -> None:
+    # MH401 fires on attribute chains like m.__class__.__init__.__globals__; here the dunder name is
+    # text and the method called is an ordinary string method.
+    template = '{{ "never call m.__class__ here" }}{% for m in messages %}{{ m.content.strip() | upper }}{% endfor %}'
+    ctx = ScanContext()
+    assert check_template(ctx, template, "tokenizer.chat_template") is False
+    assert "MH401" not in {f.rule for f in ctx.findings}
+
+
+@pytest.mark.quiet("MH402")
+def test_the_same_template_closed_parses() -> None:
+    # MH402 fires on "{% for m in messages %}{{ m.content }" (one brace missing).
+    ctx = ScanContext()
+    assert check_template(ctx, "{% for m in messages %}{{ m.content }}{% endfor %}", "tokenizer.chat_template") is False
+    assert "MH402" not in {f.rule for f in ctx.findings}

@@ -21,7 +21,7 @@ from malhug.analyzers import formats
 from malhug.analyzers.api import scan_bytes
 from malhug.analyzers.context import ScanContext
 from malhug.analyzers.limits import LimitExceeded, MalformedInput
-from malhug.analyzers.source import BytesSource
+from malhug.analyzers.shared.source import BytesSource
 from malhug.core.model import Verdict
 from tests.containers.helpers import evil_pickle
 
@@ -52,6 +52,7 @@ def test_detection_failure_is_a_finding(monkeypatch: pytest.MonkeyPatch, exc: Ba
     assert "MH904" not in {f.rule for f in report.findings}  # the failure is the finding, not "unknown"
 
 
+@pytest.mark.fires("MH903")
 def test_detection_failure_inside_a_container_is_a_finding(monkeypatch: pytest.MonkeyPatch) -> None:
     real = detect.detect_analyses
 
@@ -63,7 +64,7 @@ def test_detection_failure_inside_a_container_is_a_finding(monkeypatch: pytest.M
     import malhug.analyzers.dispatch as dispatch
 
     monkeypatch.setattr(dispatch, "detect_analyses", flaky)
-    ctx = ScanContext(name="a.zip")
+    ctx = ScanContext(name="a.zip", seams=dispatch.SEAMS)
     ctx.scan_nested(BytesSource(b"\x80\x02N."), "inner.bin")
     (hit,) = [f for f in ctx.findings if f.rule == "MH903"]
     assert hit.location.member == "inner.bin"
@@ -85,7 +86,7 @@ _UNDER_RLIMIT = textwrap.dedent(
     resource.setrlimit(resource.RLIMIT_AS, (768 << 20, 768 << 20))
     from malhug.analyzers.api import scan_bytes
     from malhug.analyzers.detect import detect_analyses
-    from malhug.analyzers.source import BytesSource
+    from malhug.analyzers.shared.source import BytesSource
     out = {}
     for arg in sys.argv[1:]:
         data = bytes.fromhex(arg)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import gguf
 import numpy as np
+import pytest
 
 from malhug.analyzers.api import scan_bytes, scan_file
 from malhug.core.model import Category, Severity, Verdict
@@ -36,6 +37,7 @@ def test_llama3_template_is_clean(tmp_path: Path) -> None:
     assert report.verdict is Verdict.CLEAN
 
 
+@pytest.mark.fires("MH401")
 def test_ssti_template_is_malicious(tmp_path: Path) -> None:
     report = scan_file(_write(tmp_path / "m.gguf", SSTI["self-globals"]))
     [f] = report.findings

@@ -8,8 +8,8 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 from malhug.analyzers.dispatch import scan_source
-from malhug.analyzers.modelformats.paths import escapes_folder
-from malhug.analyzers.source import BytesSource
+from malhug.analyzers.shared.paths import escapes_folder
+from malhug.analyzers.shared.source import BytesSource
 from malhug.core.model import Category, Severity, Verdict
 from tests.keras.keraslib import scan
 
@@ -66,6 +66,7 @@ def test_external_data_next_to_the_model_is_clean() -> None:
     assert scan(_model(_external("weights/model.onnx.data")), "model.onnx").findings == []
 
 
+@pytest.mark.fires("MH410")
 @pytest.mark.parametrize(
     "location", ["../../etc/passwd", "/etc/passwd", "C:\\Windows\\win.ini", "a/../../b", "\\\\host\\share\\x"]
 )
@@ -80,12 +81,15 @@ def test_external_data_escaping_the_folder_is_path_traversal(location: str) -> N
     assert report.verdict is Verdict.MALICIOUS
 
 
+@pytest.mark.fires("MH410")
 def test_escape_inside_a_subgraph_attribute() -> None:
     [f] = scan(_model(subgraph_tensor=_external("../secret.bin")), "model.onnx").findings
     assert f.rule == "MH410"
     assert "if0" in f.message
 
 
+@pytest.mark.quiet("MH411")
+@pytest.mark.fires("MH411")
 def test_custom_domain_is_suspicious_but_known_ones_are_not() -> None:
     report = scan(_model(domain="evil.custom", op="Backdoor"), "model.onnx")
     [f] = report.findings
@@ -118,3 +122,11 @@ def test_escapes_folder() -> None:
     assert not escapes_folder("sub/../model.data")
     assert escapes_folder("..")
     assert escapes_folder("D:model.data")
+
+
+@pytest.mark.quiet("MH410")
+@pytest.mark.parametrize("location", ["model.onnx.data", "weights/model.onnx.data", "a/../b.data"])
+def test_external_data_inside_the_folder_is_no_traversal(location: str) -> None:
+    report = scan(_model(_external(location)), "model.onnx")
+    assert "MH410" not in {f.rule for f in report.findings}
+    assert report.verdict is Verdict.CLEAN

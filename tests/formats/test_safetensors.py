@@ -8,11 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 from safetensors.numpy import save, save_file
 
 from malhug.analyzers.api import scan_bytes, scan_file
 from malhug.analyzers.dispatch import scan_source
-from malhug.analyzers.source import BytesSource
+from malhug.analyzers.shared.source import BytesSource
 from malhug.core.model import Category, Finding, Severity, Verdict
 
 
@@ -46,6 +47,7 @@ def test_only_the_header_is_read(tmp_path: Path) -> None:
     assert report.bytes_read < 64 * 1024  # of a 4 MiB file
 
 
+@pytest.mark.fires("MH422")
 def test_overlapping_tensors() -> None:
     header = {
         "a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]},
@@ -58,6 +60,7 @@ def test_overlapping_tensors() -> None:
     assert report.verdict is Verdict.SUSPICIOUS
 
 
+@pytest.mark.fires("MH422")
 def test_offsets_out_of_range() -> None:
     header = {"a": {"dtype": "F32", "shape": [4], "data_offsets": [0, 16]}}
     assert _rules(_raw(header, b"\x00" * 8)) == ["MH422"]
@@ -67,6 +70,7 @@ def _as_safetensors(data: bytes) -> list[Finding]:
     return scan_source(BytesSource(data), name="x.safetensors", format_hint="safetensors").findings
 
 
+@pytest.mark.fires("MH420")
 def test_huge_header_length() -> None:
     [f] = _as_safetensors(struct.pack("<Q", 200 * 1024 * 1024) + b'{"a":1}')
     assert f.rule == "MH420"
@@ -74,6 +78,7 @@ def test_huge_header_length() -> None:
     assert "exceeds 100 MB" in f.message
 
 
+@pytest.mark.fires("MH420")
 def test_header_longer_than_the_file() -> None:
     assert [f.rule for f in _as_safetensors(b"\x01\x02")] == ["MH901"]
     [f] = _as_safetensors(struct.pack("<Q", 5000) + b'{"a": {}}')
@@ -81,6 +86,7 @@ def test_header_longer_than_the_file() -> None:
     assert "exceeds the file size" in f.message
 
 
+@pytest.mark.fires("MH421")
 def test_dtype_shape_mismatch_bad_entries_and_metadata() -> None:
     header = {
         "__metadata__": {"format": "pt", "count": 3},
@@ -97,12 +103,14 @@ def test_dtype_shape_mismatch_bad_entries_and_metadata() -> None:
     assert "bad shape" in f.message
 
 
+@pytest.mark.fires("MH421")
 def test_invalid_json_and_duplicate_keys() -> None:
     assert _rules(_raw(b'{"a": {"dtype": "F32",', b"")) == ["MH421"]
     dup = b'{"a": {"dtype": "U8", "shape": [1], "data_offsets": [0, 1]}, "a": {"dtype": "U8", "shape": [1], "data_offsets": [0, 1]}}'
     assert _rules(_raw(dup, b"\x00")) == ["MH421"]
 
 
+@pytest.mark.fires("MH423")
 def test_gap_between_tensors_is_a_low_note() -> None:
     header = {
         "a": {"dtype": "U8", "shape": [2], "data_offsets": [0, 2]},
@@ -113,4 +121,19 @@ def test_gap_between_tensors_is_a_low_note() -> None:
     assert f.rule == "MH423"
     assert f.severity is Severity.LOW
     assert "4 unreferenced bytes before 'b'" in f.message
+    assert report.verdict is Verdict.CLEAN
+
+
+@pytest.mark.quiet("MH420", "MH421", "MH422", "MH423")
+def test_well_formed_header_of_adjacent_tensors_is_quiet() -> None:
+    # The look-alike of the header tests above: a header that fits the file (MH420), entries whose dtype,
+    # shape and size agree (MH421), offsets in range that touch but do not overlap (MH422) and leave no gap
+    # (MH423).
+    header = {
+        "__metadata__": {"format": "pt"},
+        "a": {"dtype": "F16", "shape": [3], "data_offsets": [0, 6]},
+        "b": {"dtype": "U8", "shape": [2], "data_offsets": [6, 8]},
+    }
+    report = scan_bytes(_raw(header, b"\x00" * 8))
+    assert not {f.rule for f in report.findings} & {"MH420", "MH421", "MH422", "MH423"}
     assert report.verdict is Verdict.CLEAN

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from malhug.analyzers.dispatch import SEAMS
 from malhug.analyzers.keras.lambda_code import assess_lambda
 from malhug.analyzers.keras.marshal_reader import CodeInfo, read_code
 from tests.fuzz.harness import check_parser, check_scan
@@ -28,7 +29,7 @@ def _decode(data: bytes | str) -> object:
     assert isinstance(data, bytes)
     code = read_code(data)
     assert isinstance(code, CodeInfo)
-    return assess_lambda(code, origin="fuzz")
+    return assess_lambda(code, SEAMS, origin="fuzz")
 
 
 @st.composite

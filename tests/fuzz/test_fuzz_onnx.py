@@ -1,5 +1,5 @@
 """Fuzz target: the ONNX walk over the bounded protobuf reader (``modelformats/onnx.py``, ``protobuf.py``)
-and the protobuf sniffer (``containers/sniff_proto.py``)."""
+and the protobuf sniffer (``shared/protobuf.py``)."""
 
 from __future__ import annotations
 

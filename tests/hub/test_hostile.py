@@ -171,6 +171,7 @@ def test_next_page_on_another_server_is_refused(hub: FakeHub, make_client: Calla
     assert not hub.requests(lambda r: r.server == "cdn")
 
 
+@pytest.mark.fires("MH605")
 def test_endless_empty_pages_stop_at_the_page_bound(hub: FakeHub, make_client: Callable[..., HubClient]) -> None:
     _model(hub)
     hub.hostile(
@@ -270,6 +271,7 @@ def test_https_to_http_downgrade_is_refused() -> None:
 # --- listings
 
 
+@pytest.mark.fires("MH606")
 @pytest.mark.parametrize(
     "name",
     ["../../outside-escape.bin", "/tmp/abs-escape.py", "sub/../../x.pkl", "a\\..\\b.pkl", "C:/w.pkl", "x\x00.py"],
@@ -289,6 +291,19 @@ def test_names_outside_the_repository_are_findings_and_never_fetched(
     assert not Path("/tmp/abs-escape.py").exists()
 
 
+@pytest.mark.quiet("MH606")
+@pytest.mark.parametrize("name", ["a..b.pkl", "sub/..w.pkl", "sub/.hidden/w.pkl", "dots.../x.pkl"])
+def test_names_with_dots_that_stay_inside_the_repository(
+    hub: FakeHub, make_client: Callable[..., HubClient], name: str
+) -> None:
+    _model(hub, {"config.json": b"{}", name: P.benign_pickle()})
+    scan = make_client().scan_repo("org/model")
+    assert "MH606" not in _rules(scan.files)[name]
+    assert scan.verdict is Verdict.CLEAN
+
+
+@pytest.mark.quiet("MH605")
+@pytest.mark.fires("MH605")
 def test_listing_cut_at_the_file_limit_is_never_clean(hub: FakeHub, make_client: Callable[..., HubClient]) -> None:
     """100,000 padding entries, then the payload: the payload is never seen, and the scan says so."""
     _model(hub, {"pytorch_model.bin": P.torch_zip(P.evil_pickle())})
@@ -301,7 +316,9 @@ def test_listing_cut_at_the_file_limit_is_never_clean(hub: FakeHub, make_client:
     assert not hub.requests(lambda r: "/resolve/" in r.path)
     # One entry fewer of padding: the whole listing is read and the payload is found.
     hub.pad_tree(99_999)
-    assert make_client(verdict_cache=None).scan_repo("org/model").verdict is Verdict.MALICIOUS
+    whole = make_client(verdict_cache=None).scan_repo("org/model")
+    assert whole.verdict is Verdict.MALICIOUS
+    assert "MH605" not in {rule for rules in _rules(whole.files).values() for rule in rules}
 
 
 def test_listing_cut_by_a_small_bound(hub: FakeHub, make_client: Callable[..., HubClient]) -> None:

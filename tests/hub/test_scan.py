@@ -80,6 +80,7 @@ def test_dataset_loading_script_detected(hub: FakeHub, make_client: Callable[...
     assert exec_findings and exec_findings[0].location.line == 9
 
 
+@pytest.mark.fires("MH602")
 def test_remote_code_named_by_auto_map(hub: FakeHub, make_client: Callable[..., HubClient]) -> None:
     config = '{"model_type": "evil", "auto_map": {"AutoModel": "modeling_evil.EvilModel"}}'
     repo = hub.repo("org/remote")
@@ -172,6 +173,7 @@ def test_new_commit_rescans_only_changed_files(hub: FakeHub, make_client: Callab
     assert _file(scan, "extra.pkl").verdict is Verdict.MALICIOUS
 
 
+@pytest.mark.fires("MH603")
 def test_hub_security_status_is_reported_beside_ours(hub: FakeHub, make_client: Callable[..., HubClient]) -> None:
     status = {
         "status": "unsafe",
@@ -198,6 +200,17 @@ def test_hub_security_status_is_reported_beside_ours(hub: FakeHub, make_client: 
     assert "posix" in next(f.evidence for f in a.findings if f.rule == "MH603")
 
 
+@pytest.mark.quiet("MH603")
+def test_a_file_the_hub_calls_safe_gets_no_hub_note(hub: FakeHub, make_client: Callable[..., HubClient]) -> None:
+    # MH603 reports the Hub's own "unsafe" flag; a file the Hub scanned and found safe gets no note.
+    hub.repo("org/checked").commit({"b.pkl": P.benign_pickle()}, security={"b.pkl": {"status": "safe"}})
+    scan = make_client().scan_repo("org/checked")
+    assert "MH603" not in _rules(scan, "b.pkl")
+    assert _file(scan, "b.pkl").verdict is Verdict.CLEAN
+
+
+@pytest.mark.quiet("MH601")
+@pytest.mark.fires("MH601")
 def test_download_cap_reports_skipped_file(hub: FakeHub, make_client: Callable[..., HubClient]) -> None:
     hub.repo("org/legacy").commit({"model.pkl": P.big_legacy_pickle(3 * 2**20), "small.pkl": P.benign_pickle()})
     hub.clear_log()
@@ -209,6 +222,7 @@ def test_download_cap_reports_skipped_file(hub: FakeHub, make_client: Callable[.
     assert scan.verdict is Verdict.SUSPICIOUS
     assert hub.bytes_served(file_only=True, match="model.pkl") <= 2**20
     assert _file(scan, "small.pkl").verdict is Verdict.CLEAN
+    assert "MH601" not in _rules(scan, "small.pkl")  # a file under the cap is read whole
 
 
 def test_payload_in_the_part_under_the_cap_is_still_found(hub: FakeHub, make_client: Callable[..., HubClient]) -> None:
@@ -223,14 +237,17 @@ def test_payload_in_the_part_under_the_cap_is_still_found(hub: FakeHub, make_cli
     assert hub.bytes_served(file_only=True) <= 2 * 2**20 and "pytorch_model.bin" in scan.skipped
 
 
+@pytest.mark.quiet("MH604")
+@pytest.mark.fires("MH604")
 def test_content_that_does_not_match_the_listing_is_flagged(
     hub: FakeHub, make_client: Callable[..., HubClient]
 ) -> None:
     data = P.benign_pickle()
-    hub.repo("org/liar").commit({"w.pkl": SparseFile(len(data), ((0, data),), oid="0" * 64)})
+    hub.repo("org/liar").commit({"w.pkl": SparseFile(len(data), ((0, data),), oid="0" * 64), "ok.pkl": data})
     scan = make_client().scan_repo("org/liar")
     report = _file(scan, "w.pkl")
     assert [f.rule for f in report.findings] == ["MH604"] and report.verdict is Verdict.SUSPICIOUS
+    assert "MH604" not in _rules(scan, "ok.pkl")  # the same bytes under their true hash
 
 
 def test_progress_and_cancel(hub: FakeHub, make_client: Callable[..., HubClient]) -> None:
@@ -269,6 +286,8 @@ def test_paginated_listing_and_history(hub: FakeHub, make_client: Callable[..., 
     assert deep.commit_sha == repo.commits[-2] and first in repo.commits
 
 
+@pytest.mark.quiet("MH602")
+@pytest.mark.fires("MH602")
 def test_auto_map_into_another_repository_is_noted_on_the_config(
     hub: FakeHub, make_client: Callable[..., HubClient]
 ) -> None:
@@ -282,7 +301,9 @@ def test_auto_map_into_another_repository_is_noted_on_the_config(
     )
     plain = hub.repo("org/plain")
     plain.commit({"config.json": '{"model_type": "bert"}', "train.py": "print('hi')\n"})
-    assert make_client().scan_repo("org/plain").ships_code is False
+    plain_scan = make_client().scan_repo("org/plain")
+    assert plain_scan.ships_code is False
+    assert "MH602" not in _rules(plain_scan, "config.json")  # no auto_map: no code loaded from anywhere
 
 
 def test_chat_template_file_is_checked_like_the_tokenizer_config_template(

@@ -8,6 +8,7 @@ import json
 import marshal
 
 import h5py
+import pytest
 
 from malhug.core.model import Category, Severity, Verdict
 from tests.keras.keraslib import (
@@ -30,6 +31,7 @@ def test_benign_dense_model_is_clean() -> None:
     assert report.verdict is Verdict.CLEAN
 
 
+@pytest.mark.fires("MH301")
 def test_lambda_with_os_system_is_command_exec() -> None:
     config = sequential(dense("dense"), lambda_layer([lambda_b64("os.system('echo malhug') or x"), None, None]))
     report = scan(h5_bytes(config))
@@ -52,6 +54,7 @@ def test_lambda_with_exec_of_print_is_code_exec() -> None:
     assert "print('Malicious code!')" in f.evidence
 
 
+@pytest.mark.fires("MH302")
 def test_harmless_lambda_is_still_suspicious() -> None:
     report = scan(h5_bytes(sequential(lambda_layer([lambda_b64("x * 2.0 + 1"), None, None]))))
     f = only(report, "MH302")
@@ -87,6 +90,7 @@ def test_keras3_lambda_dict_form_is_decoded() -> None:
     assert "'subprocess'" in f.evidence
 
 
+@pytest.mark.fires("MH303")
 def test_undecodable_lambda_is_suspicious_not_clean() -> None:
     garbage = base64.b64encode(b"\xe3" + b"\x00" * 7 + b"system popen garbage").decode()
     report = scan(h5_bytes(sequential(lambda_layer([garbage, None, None]))))
@@ -98,6 +102,7 @@ def test_undecodable_lambda_is_suspicious_not_clean() -> None:
     assert missing.verdict is Verdict.SUSPICIOUS
 
 
+@pytest.mark.fires("MH304")
 def test_lambda_naming_a_function_in_os_is_critical() -> None:
     layer = lambda_layer("system", function_type="function", module="os")
     f = only(scan(h5_bytes(sequential(layer))), "MH304")
@@ -106,6 +111,7 @@ def test_lambda_naming_a_function_in_os_is_critical() -> None:
     assert f.severity is Severity.CRITICAL
 
 
+@pytest.mark.fires("MH304")
 def test_keras3_function_reference_to_builtins_exec() -> None:
     layer = {
         "module": "keras.layers",
@@ -127,6 +133,8 @@ def test_keras3_function_reference_to_builtins_exec() -> None:
     assert f.severity is Severity.HIGH
 
 
+@pytest.mark.quiet("MH305")
+@pytest.mark.fires("MH305")
 def test_custom_object_outside_keras_is_a_note() -> None:
     layer = {
         "module": "my_project.layers",
@@ -150,6 +158,7 @@ def test_dotted_class_name_into_subprocess() -> None:
     assert f.category is Category.COMMAND_EXEC
 
 
+@pytest.mark.fires("MH306")
 def test_enable_unsafe_deserialization_and_safe_mode_flag() -> None:
     trick = {
         "module": "keras.config",
@@ -171,6 +180,7 @@ def test_bytecode_hidden_in_a_custom_layer_config() -> None:
     assert f.category is Category.RECON
 
 
+@pytest.mark.fires("MH307")
 def test_invalid_model_config_json() -> None:
     report = scan(h5_bytes('{"class_name": "Sequential", "config": {'))
     f = only(report, "MH307")
@@ -187,6 +197,7 @@ def test_config_in_a_non_root_attribute_is_walked() -> None:
     assert finding.location.member == "/extra@config"
 
 
+@pytest.mark.fires("MH308")
 def test_external_link_is_reported_not_followed() -> None:
     buf = io.BytesIO()
     with h5py.File(buf, "w") as f:
@@ -205,6 +216,8 @@ def test_broken_hdf5_is_malformed() -> None:
     assert report.verdict is not Verdict.CLEAN
 
 
+@pytest.mark.fires("MH301")
+@pytest.mark.quiet("MH301")
 def test_lambda_opening_a_file_for_writing_is_file_write() -> None:
     config = sequential(lambda_layer([lambda_b64("open('/tmp/malhug-sentinel-x', 'w').close() or x"), None, None]))
     f = only(scan(h5_bytes(config)), "MH301")

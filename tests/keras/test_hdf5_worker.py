@@ -22,7 +22,7 @@ from malhug.analyzers.dispatch import scan_source
 from malhug.analyzers.keras import h5worker
 from malhug.analyzers.keras.hdf5 import POOL, RAW_WINDOW
 from malhug.analyzers.limits import Limits
-from malhug.analyzers.source import BytesSource
+from malhug.analyzers.shared.source import BytesSource
 from malhug.core.model import Category, FileReport, Verdict
 from tests.keras import h5corrupt
 from tests.keras.keraslib import dense, h5_bytes, lambda_b64, lambda_layer, rules, sequential
@@ -107,6 +107,8 @@ class _KillingSource(BytesSource):
         return super().read_at(offset, length)
 
 
+@pytest.mark.quiet("MH903")
+@pytest.mark.fires("MH903")
 @pytest.mark.parametrize("nth", [1, 3, 6])
 def test_worker_killed_mid_read_is_mh903_and_the_next_file_is_analyzed(nth: int) -> None:
     _scan(BytesSource(h5_bytes(sequential(dense("d")))))

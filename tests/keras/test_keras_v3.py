@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from malhug.core.model import Category, Severity, Verdict
 from tests.keras.keraslib import dense, keras_zip, lambda_b64, only, rules, scan
 
@@ -32,6 +34,7 @@ def test_benign_keras_archive_is_clean() -> None:
     assert report.verdict is Verdict.CLEAN
 
 
+@pytest.mark.fires("MH301")
 def test_lambda_in_config_json() -> None:
     report = scan(keras_zip(_config(_lambda3("exec(\"print('Malicious code!')\") or x"))), "m.keras")
     f = only(report, "MH301")
@@ -41,6 +44,7 @@ def test_lambda_in_config_json() -> None:
     assert report.verdict is Verdict.MALICIOUS
 
 
+@pytest.mark.fires("MH307")
 def test_invalid_config_json_is_not_clean() -> None:
     report = scan(keras_zip('{"module": "keras", "class_name": "Sequential", "config": '), "m.keras")
     f = only(report, "MH307")

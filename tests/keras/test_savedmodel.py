@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from malhug.analyzers.dispatch import scan_source
-from malhug.analyzers.source import BytesSource
+from malhug.analyzers.shared.source import BytesSource
 from malhug.core.model import Category, Severity, Verdict
 from tests.keras.keraslib import dense, lambda_b64, lambda_layer, only, rules, scan, sequential
 from tests.keras.protowire import keras_metadata, node_def, saved_model, string_attr, string_tensor_attr
@@ -29,6 +31,7 @@ def test_ordinary_graph_is_clean() -> None:
     assert report.verdict is Verdict.CLEAN
 
 
+@pytest.mark.fires("MH310")
 def test_read_file_of_a_credential_path_is_critical() -> None:
     nodes = [
         *_matmul_graph(),
@@ -56,6 +59,7 @@ def test_read_file_in_a_function_library() -> None:
     assert "function:__inference_serve_7/r" in f.message
 
 
+@pytest.mark.fires("MH311", "MH312")
 def test_write_file_pyfunc_and_print_to_file() -> None:
     nodes = [
         node_def("w", "WriteFile", ("name", "contents")),
@@ -104,6 +108,7 @@ def _metadata_nodes(function: object | None) -> list[tuple[str, str]]:
     return nodes
 
 
+@pytest.mark.fires("MH301")
 def test_keras_metadata_lambda_is_found_once_with_its_node_path() -> None:
     code = lambda_b64("os.system('curl https://malhug-sentinel.invalid/x') or x")
     report = scan(keras_metadata(_metadata_nodes([code, None, None])), "keras_metadata.pb")
@@ -120,6 +125,7 @@ def test_benign_keras_metadata_is_clean() -> None:
     assert report.findings == []
 
 
+@pytest.mark.fires("MH313")
 def test_immutable_const_maps_a_named_file() -> None:
     nodes = [
         *_matmul_graph(),
@@ -137,6 +143,8 @@ def test_large_vocabulary_constants_are_not_a_limit_problem() -> None:
     assert scan(saved_model(nodes), "saved_model.pb").findings == []
 
 
+@pytest.mark.quiet("MH314")
+@pytest.mark.fires("MH314")
 def test_asset_paths_must_stay_in_the_assets_folder() -> None:
     clean = scan(saved_model(_matmul_graph(), assets=("vocab.txt", "tables/labels.txt")), "saved_model.pb")
     assert clean.findings == []

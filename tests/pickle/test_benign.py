@@ -146,6 +146,7 @@ def test_command_text_stored_as_data_is_not_a_finding() -> None:
         assert scan(pickle.dumps(vocab, protocol=protocol)).findings == []
 
 
+@pytest.mark.fires("MH106")
 def test_unknown_function_with_text_arguments_is_suspicious() -> None:
     from tests.builders.pickles import call, pickle_of
 
@@ -162,6 +163,7 @@ def test_unknown_call_whose_result_is_discarded_is_suspicious() -> None:
     assert any(f.rule == "MH106" and "discards the result" in f.message for f in report.findings), summary(report)
 
 
+@pytest.mark.fires("MH108")
 def test_unknown_class_rebuilt_and_kept_is_a_note() -> None:
     from tests.builders.pickles import call, pickle_of
 

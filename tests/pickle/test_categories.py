@@ -21,7 +21,7 @@ REVERSE_SHELL = (
 
 def _needs(kind: str) -> None:
     """Skip until the script analysis provides the assessment (engineer C's part)."""
-    from malhug.analyzers.embedded import assess_python, assess_shell
+    from malhug.analyzers.scripts.embedded import assess_python, assess_shell
 
     try:
         (assess_shell if kind == "shell" else assess_python)("id")

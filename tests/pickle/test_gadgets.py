@@ -17,6 +17,7 @@ from tests.pickle.helpers import one, rules, s4, scan, setstate_exec, sglobal, s
 ECHO = "echo malhug"
 
 
+@pytest.mark.fires("MH101")
 @pytest.mark.parametrize(
     ("dotted", "args", "category"),
     [
@@ -85,6 +86,7 @@ def test_network_browser_install_and_resolvers_are_malicious(dotted: str, args: 
     assert f.severity >= Severity.HIGH
 
 
+@pytest.mark.fires("MH102")
 def test_getattr_of_import_decompiles_the_chain() -> None:
     chain = Call(call("builtins.getattr", call("builtins.__import__", "os"), "system"), (ECHO,))
     data = pickle_of([chain], protocol=2)
@@ -167,6 +169,7 @@ def test_subclasses_gadget() -> None:
     assert "__subclasses__" in f.message and f.severity >= Severity.HIGH
 
 
+@pytest.mark.fires("MH109")
 def test_dangerous_global_stored_but_not_called() -> None:
     w = Writer(4).header()
     w.value({"hook": Global("os", "system")})
@@ -184,6 +187,7 @@ def test_build_injected_setstate_calls_exec() -> None:
     assert f.location.offset == len(data) - 2
 
 
+@pytest.mark.fires("MH107")
 def test_build_and_setitem_on_imported_objects() -> None:
     build = b"\x80\x04" + sglobal("torch", "serialization") + b"}" + s4("load") + sglobal("builtins", "eval") + b"sb."
     f = one(scan(build), "MH107")
@@ -197,6 +201,7 @@ def test_build_and_setitem_on_imported_objects() -> None:
     assert "MH107" in rules(scan(module))
 
 
+@pytest.mark.fires("MH105")
 def test_base64_payload_is_decoded_and_followed() -> None:
     code = base64.b64encode(b"import os; os.system('echo decoded')").decode()
     report = scan(pickle_of([call("builtins.exec", call("base64.b64decode", code))], protocol=2))
@@ -220,6 +225,7 @@ def test_hex_and_zlib_commands_are_decoded(arg: Call) -> None:
     assert "decodes" in f.message
 
 
+@pytest.mark.fires("MH104")
 def test_nested_pickle_is_scanned_inside() -> None:
     inner = pickle_of([call("os.system", "echo inner")], protocol=2)
     data = pickle_of([call("pickle.loads", inner)], protocol=3)
@@ -231,6 +237,7 @@ def test_nested_pickle_is_scanned_inside() -> None:
     assert nested.evidence == "os.system('echo inner')"
 
 
+@pytest.mark.fires("MH103")
 def test_marshal_and_function_type() -> None:
     code = marshal.dumps(compile("print('malhug')", "<x>", "exec"))
     expr = Call(call("types.FunctionType", call("marshal.loads", code), {}), ())
@@ -282,6 +289,7 @@ def test_network_payload_fed_to_exec_is_download_exec() -> None:
     assert exec_finding and exec_finding[0].category is Category.DOWNLOAD_EXEC, summary(report)
 
 
+@pytest.mark.quiet("MH104")
 def test_torch_storage_from_bytes_is_scanned_as_a_nested_load() -> None:
     inner = pickle_of([call("os.system", "echo storage")], protocol=2)
     report = scan(pickle_of([call("torch.storage._load_from_bytes", inner)], protocol=3))
@@ -334,6 +342,8 @@ def test_dill_import_module_is_an_importer() -> None:
     assert "dill._dill._import_module → getattr" in f.message
 
 
+@pytest.mark.quiet("MH103")
+@pytest.mark.fires("MH103")
 def test_cloudpickle_builtin_type_is_code_only_for_code_types() -> None:
     code_type = one(scan(pickle_of([call("cloudpickle.cloudpickle._builtin_type", "CodeType")], protocol=4)), "MH103")
     assert code_type.evidence == "cloudpickle.cloudpickle._builtin_type('CodeType')"

@@ -94,6 +94,7 @@ def test_inst_obj_newobj_newobj_ex() -> None:
     assert one(scan(fn), "MH103").severity is Severity.HIGH
 
 
+@pytest.mark.fires("MH110")
 @pytest.mark.parametrize("ext", [b"\x82\x07", b"\x83\x07\x01", b"\x84\x07\x01\x00\x00"])
 def test_extension_codes_are_unknown_imports(ext: bytes) -> None:
     report = scan(b"\x80\x02" + ext + b"X\x03\x00\x00\x00abc\x85R.")
@@ -213,6 +214,7 @@ def test_odd_but_valid_mutations_do_not_stop_the_analysis() -> None:
     assert rules(report) == {"MH101"}, summary(report)
 
 
+@pytest.mark.quiet("MH901")
 def test_int_with_leading_zero_is_octal_as_in_cpython() -> None:
     """``_pickle`` reads ``I0123`` as 83; a scanner that faults there would miss what follows."""
     report = scan(b"(I0123\ncos\nsystem\n(S'echo octal'\ntR0t.")

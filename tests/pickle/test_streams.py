@@ -35,6 +35,7 @@ def test_second_pickle_in_the_stream_is_interpreted() -> None:
     assert rules(report) == {"MH101"}
 
 
+@pytest.mark.fires("MH111")
 def test_trailing_bytes_are_a_low_note() -> None:
     data = pickle.dumps({"a": 1}, protocol=4) + b"\x00\x01\x02trailer"
     report = scan(data)
@@ -42,6 +43,7 @@ def test_trailing_bytes_are_a_low_note() -> None:
     assert (f.severity, f.location.offset, report.verdict) == (Severity.LOW, data.index(b"\x00\x01"), Verdict.CLEAN)
 
 
+@pytest.mark.fires("MH901")
 def test_broken_second_pickle_is_malformed() -> None:
     data = pickle.dumps({"a": 1}, protocol=4) + b"\x80\x04K\x01\xff"
     f = one(scan(data), "MH901")

@@ -92,6 +92,7 @@ def test_statements_over_the_limit_counted_in_the_tree() -> None:
     assert report.verdict is not Verdict.CLEAN
 
 
+@pytest.mark.quiet("MH902")
 def test_real_sized_scripts_are_analyzed_whole() -> None:
     """5,000 statements (more than real loading scripts hold) are under the bound: the payload is found."""
     report = scan_script(among(TRIVIAL["assignments"](5_000)))

@@ -5,13 +5,14 @@ from __future__ import annotations
 import base64
 import codecs
 import zlib
+from typing import Any
 
 import pytest
 
 from malhug.analyzers import formats
 from malhug.analyzers.dispatch import scan_source
 from malhug.analyzers.scripts.analyzer import analyze_text
-from malhug.analyzers.source import BytesSource
+from malhug.analyzers.shared.source import BytesSource
 from malhug.core.model import Category, Severity, Verdict
 from malhug.core.rules import CATALOG
 from tests.scripts.helpers import by_rule, line_of
@@ -100,9 +101,36 @@ def test_every_scripts_rule_has_fixtures() -> None:
     ours = {r for r in CATALOG if r.startswith("MH5")}
     assert ours == set(POSITIVE) | set(BENIGN) | {"MH514"}
     assert set(POSITIVE) == set(BENIGN)
+    assert sorted(POSITIVE) == [p.values[0] for p in _cases(test_positive)], "a case per POSITIVE fixture"
+    assert sorted(BENIGN) == [p.values[0] for p in _cases(test_benign)], "a case per BENIGN fixture"
 
 
-@pytest.mark.parametrize("rule", sorted(POSITIVE))
+def _cases(test: object) -> list[Any]:
+    """The cases of ``test``'s parametrize marker (written out, one per rule, so that
+    tests/rulemarks.py reads their fires/quiet markers without running the tests)."""
+    (mark,) = [m for m in getattr(test, "pytestmark", []) if m.name == "parametrize"]
+    return list(mark.args[1])
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        pytest.param("MH501", marks=pytest.mark.fires("MH501")),
+        pytest.param("MH502", marks=pytest.mark.fires("MH502")),
+        pytest.param("MH503", marks=pytest.mark.fires("MH503")),
+        pytest.param("MH504", marks=pytest.mark.fires("MH504")),
+        pytest.param("MH505", marks=pytest.mark.fires("MH505")),
+        pytest.param("MH506", marks=pytest.mark.fires("MH506")),
+        pytest.param("MH507", marks=pytest.mark.fires("MH507")),
+        pytest.param("MH508", marks=pytest.mark.fires("MH508")),
+        pytest.param("MH509", marks=pytest.mark.fires("MH509")),
+        pytest.param("MH510", marks=pytest.mark.fires("MH510")),
+        pytest.param("MH511", marks=pytest.mark.fires("MH511")),
+        pytest.param("MH512", marks=pytest.mark.fires("MH512")),
+        pytest.param("MH513", marks=pytest.mark.fires("MH513")),
+        pytest.param("MH515", marks=pytest.mark.fires("MH515")),
+    ],
+)
 def test_positive(rule: str) -> None:
     code, category, severity, evidence = POSITIVE[rule]
     findings = by_rule(analyze_text(code), rule)
@@ -114,13 +142,32 @@ def test_positive(rule: str) -> None:
     assert f.location.line == line_of(code, evidence if rule != "MH507" else "exec(")
 
 
-@pytest.mark.parametrize("rule", sorted(BENIGN))
+@pytest.mark.parametrize(
+    "rule",
+    [
+        pytest.param("MH501", marks=pytest.mark.quiet("MH501")),
+        pytest.param("MH502", marks=pytest.mark.quiet("MH502")),
+        pytest.param("MH503", marks=pytest.mark.quiet("MH503")),
+        pytest.param("MH504", marks=pytest.mark.quiet("MH504")),
+        pytest.param("MH505", marks=pytest.mark.quiet("MH505")),
+        pytest.param("MH506", marks=pytest.mark.quiet("MH506")),
+        pytest.param("MH507", marks=pytest.mark.quiet("MH507")),
+        pytest.param("MH508", marks=pytest.mark.quiet("MH508")),
+        pytest.param("MH509", marks=pytest.mark.quiet("MH509")),
+        pytest.param("MH510", marks=pytest.mark.quiet("MH510")),
+        pytest.param("MH511", marks=pytest.mark.quiet("MH511")),
+        pytest.param("MH512", marks=pytest.mark.quiet("MH512")),
+        pytest.param("MH513", marks=pytest.mark.quiet("MH513")),
+        pytest.param("MH515", marks=pytest.mark.quiet("MH515")),
+    ],
+)
 def test_benign(rule: str) -> None:
     findings = analyze_text(BENIGN[rule])
     assert not by_rule(findings, rule), [(f.rule, f.message) for f in findings]
     assert all(f.severity <= Severity.LOW for f in findings), [(f.rule, f.message) for f in findings]
 
 
+@pytest.mark.fires("MH514")
 def test_mh514_syntax_error_is_reported_by_the_file_analyzer() -> None:
     code = "import os\ndef broken(:\n    pass\nos.system('id')\n"
     report = scan_source(BytesSource(code.encode()), name="x.py", format_hint=formats.PYTHON)
@@ -129,6 +176,15 @@ def test_mh514_syntax_error_is_reported_by_the_file_analyzer() -> None:
     (run,) = by_rule(report.findings, "MH505")
     assert run.location.line == 4, "the rest of the file is still analyzed"
     assert report.verdict is Verdict.MALICIOUS
+
+
+@pytest.mark.quiet("MH514")
+def test_mh514_quiet_on_the_same_file_without_the_error() -> None:
+    code = "import os\ndef fixed():\n    pass\nos.system('id')\n"
+    report = scan_source(BytesSource(code.encode()), name="x.py", format_hint=formats.PYTHON)
+    assert "MH514" not in {f.rule for f in report.findings}
+    (run,) = by_rule(report.findings, "MH505")
+    assert run.location.line == 4
 
 
 def test_mh514_benign_valid_file() -> None:

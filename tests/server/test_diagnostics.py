@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from lsprotocol import types
 
 from malhug.core.model import Category, FileReport, Finding, Location, Severity, TraceStep
@@ -49,6 +50,7 @@ def issues(scan: RepoScan, settings: Settings, safe: SafeRevision | None = None,
     return diagnostics.document_issues(analysis, [], src, {("model", "org/evil", ""): scan}, safe_map, settings)
 
 
+@pytest.mark.fires("MH706", "MH710")
 def test_malicious_repo_is_an_error_on_the_literal_with_fixes() -> None:
     safe = SafeRevision("org/evil", "model", SAFE, SHA, 3)
     found = issues(evil_scan(), Settings(), safe)
@@ -67,6 +69,7 @@ def test_malicious_repo_is_an_error_on_the_literal_with_fixes() -> None:
     assert "MH706" in [i.rule for i in found]
 
 
+@pytest.mark.fires("MH712")
 def test_trust_never_hides_malicious_but_hides_the_rest() -> None:
     trusted = Settings(trusted_repos=("org/*",))
     assert {i.rule for i in issues(evil_scan(), trusted)} == {"MH710"}  # MH706 hidden, MH710 kept
@@ -82,12 +85,51 @@ def test_threshold_and_ignore_comments() -> None:
     assert [i.rule for i in issues(evil_scan(), Settings(), text=ignored)] == ["MH706"]
 
 
+@pytest.mark.fires("MH707")
 def test_clean_repo_that_ships_code_and_is_unpinned() -> None:
     clean = RepoScan("org/evil", "model", None, SHA, files=[FileReport("modeling_x.py", "python")], ships_code=True)
     found = {i.rule: i for i in issues(clean, Settings())}
     assert set(found) == {"MH707", "MH706"}
     assert found["MH707"].severity is Severity.MEDIUM  # together with trust_remote_code=True
     assert SHA in found["MH707"].data["fixes"][0]["title"]
+
+
+def _suspicious_scan() -> RepoScan:
+    note = Finding(
+        rule="MH106",
+        severity=Severity.MEDIUM,
+        category=Category.UNSAFE_IMPORT,
+        message="pickle calls an unknown function",
+        location=Location(member="archive/data.pkl", offset=40),
+        evidence="mytools.helpers.run_setup('x')",
+    )
+    files = [FileReport(path="pytorch_model.bin", format="pytorch-zip", findings=[note])]
+    return RepoScan("org/evil", "model", None, SHA, files=files)
+
+
+@pytest.mark.fires("MH711")
+def test_suspicious_repo_is_a_warning_that_trust_hides() -> None:
+    found = {i.rule: i for i in issues(_suspicious_scan(), Settings())}
+    assert set(found) == {"MH711", "MH706"}
+    assert found["MH711"].severity is Severity.MEDIUM
+    assert "org/evil@aaaaaaaaaaaa is suspicious" in found["MH711"].message and "[MH106]" in found["MH711"].message
+    assert "MH711" not in {i.rule for i in issues(_suspicious_scan(), Settings(trusted_repos=("org/*",)))}
+
+
+@pytest.mark.quiet("MH710", "MH711", "MH712")
+def test_a_clean_repo_is_neither_malicious_suspicious_nor_unchecked() -> None:
+    # The look-alike of the scans above: the same reference to a repository whose files are clean.
+    clean = RepoScan("org/evil", "model", None, SHA, files=[FileReport("pytorch_model.bin", "pytorch-zip")])
+    rules = {i.rule for i in issues(clean, Settings())}
+    assert not rules & {"MH710", "MH711", "MH712", "MH707"}
+    assert rules == {"MH706"}  # the trust_remote_code=True of the text, not the repository
+
+
+@pytest.mark.quiet("MH707")
+def test_a_pinned_reference_to_a_repo_that_ships_code_is_not_unpinned() -> None:
+    clean = RepoScan("org/evil", "model", None, SHA, files=[FileReport("modeling_x.py", "python")], ships_code=True)
+    pinned = TEXT.replace('"org/evil",', f'"org/evil", revision="{SHA}",')
+    assert "MH707" not in {i.rule for i in issues(clean, Settings(), text=pinned)}
 
 
 def test_script_findings_carry_their_trace() -> None:

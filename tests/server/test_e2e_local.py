@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from lsprotocol import types
 
+from malhug.core import filetypes
 from tests.server.conftest import HubRepos, evil_pickle, safetensors_bytes
 from tests.server.harness import (
     change_doc,
@@ -131,7 +132,7 @@ async def test_workspace_model_files_pull_and_watch(tmp_path: Path) -> None:
             what="the watcher registration",
         )
         globs = [w["globPattern"] for w in watch.register_options["watchers"]]  # type: ignore[index]
-        assert len(globs) == 1 and "pkl" in globs[0] and "safetensors" in globs[0]
+        assert globs == [filetypes.watch_glob()] and "[pP][kK][lL]" in globs[0] and "[dD][iI][lL][lL]" in globs[0]
         late = ws / "late.pkl"
         late.write_bytes(evil_pickle())
         client.workspace_did_change_watched_files(

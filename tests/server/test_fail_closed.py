@@ -281,6 +281,7 @@ def test_local_checkpoint_that_cannot_be_read_is_mh903_with_catalog_severity() -
     assert "could not be analyzed" in diag.message and diag.code_description is not None
 
 
+@pytest.mark.fires("MH712")
 def test_hub_scan_failure_is_shown_as_not_checked() -> None:
     text = 'from transformers import AutoModel\nm = AutoModel.from_pretrained("org/evil")\n'
     analysis = analyze_code(text)

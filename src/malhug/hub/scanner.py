@@ -15,10 +15,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from malhug.analyzers.api import DEFAULT_LIMITS, Limits, scan_source
-from malhug.analyzers.limits import LimitExceeded
-from malhug.analyzers.scripts.repo import AUTO_MAP_CONFIGS
-from malhug.analyzers.source import BytesSource, FileSource
+from malhug.analyzers.api import (
+    AUTO_MAP_CONFIGS,
+    DEFAULT_LIMITS,
+    BytesSource,
+    FileSource,
+    LimitExceeded,
+    Limits,
+    scan_source,
+)
 from malhug.core import failures
 from malhug.core.model import FileReport
 from malhug.core.rules import finding

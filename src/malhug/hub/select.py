@@ -14,15 +14,13 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from malhug.core import filetypes
+
 log = logging.getLogger(__name__)
 
-# Weights and archives: pickle family, zip/tar checkpoints, Keras/TF, and header-only formats.
-RISKY_SUFFIXES = (
-    ".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt", ".joblib", ".dill", ".sav", ".cloudpickle",
-    ".npy", ".npz", ".mar", ".nemo", ".pth.tar", ".tar", ".tar.gz", ".tgz", ".zip", ".7z", ".gz", ".bz2",
-    ".xz", ".lz4", ".h5", ".hdf5", ".keras", ".pb", ".gguf", ".onnx", ".safetensors", ".pdparams", ".model",
-    ".pdmodel",
-)  # fmt: skip
+# Weights and archives (pickle family, zip/tar checkpoints, Keras/TF, header-only formats), and the names
+# that are weights only in a model repository: the hub list of malhug.core.filetypes.
+RISKY_SUFFIXES = filetypes.HUB_WEIGHT_SUFFIXES
 CODE_SUFFIXES = (".py",)
 CONFIG_NAMES = (
     "config.json", "tokenizer_config.json", "generation_config.json", "preprocessor_config.json",
@@ -64,7 +62,7 @@ def loaded_code(paths: Sequence[str], repo_type: str, configs: dict[str, dict[st
     Keys are repository paths, or ``org/repo:path`` for code ``auto_map`` pulls from another repository.
     ``configs`` maps a config file's path (``config.json``, ``tokenizer_config.json``) to its content.
     """
-    from malhug.analyzers.scripts.repo import remote_code_refs
+    from malhug.analyzers.api import remote_code_refs
 
     present = set(paths)
     out: dict[str, str] = {}
@@ -88,7 +86,7 @@ def model_code(
     modules named as remote code (``modeling_*.py``, ``configuration_*.py``, …), and every local module
     they import, transitively. ``read_text`` is called for each, in that order (judged by path only:
     the scanner scans a file as load-time code when its text is asked for)."""
-    from malhug.analyzers.scripts.repo import load_time_code
+    from malhug.analyzers.api import load_time_code
 
     return load_time_code(paths, configs.values(), read_text, judge_text=False)
 
@@ -98,7 +96,7 @@ def dataset_code(paths: Sequence[str], read_text: Callable[[str], str | None]) -
 
     ``read_text`` gives a file's text (and may scan it on the way); other ``.py`` files are data.
     """
-    from malhug.analyzers.scripts.repo import select_code_files
+    from malhug.analyzers.api import select_code_files
 
     return select_code_files(list(paths), "dataset", None, read_text)
 

@@ -1,9 +1,10 @@
 """Assessment of code embedded in model files: Python code strings and shell commands.
 
 The pickle, Keras and template analyzers hand constant strings that will be executed (``exec``
-arguments, ``os.system`` commands, Lambda bytecode constants) to these two functions; the script
-analysis (``malhug.analyzers.scripts``) implements them with the same taint analysis and shell
-heuristics it applies to loading scripts.
+arguments, ``os.system`` commands, Lambda bytecode constants) to ``ctx.seams.assess_python`` /
+``assess_shell``; the script analysis (``malhug.analyzers.scripts.embedded``) implements them with
+the same taint analysis and shell heuristics it applies to loading scripts. This module holds what
+both sides share: the result (``CodeAssessment``) and the order of categories.
 """
 
 from __future__ import annotations
@@ -60,18 +61,3 @@ class CodeAssessment(Record):
         object.__setattr__(self, "severity", severity)
         object.__setattr__(self, "indicators", indicators)
         object.__setattr__(self, "findings", findings)
-
-
-def assess_python(code: str, *, origin: str = "<embedded>", depth: int = 0, detail: bool = True) -> CodeAssessment:
-    """Assess a Python code string that will be executed (exec/eval/compile/runpy, Lambda).
-    ``detail=False``: without ``findings`` (their positions in the code string cost the most)."""
-    from malhug.analyzers.scripts.embedded import assess_python as impl
-
-    return impl(code, origin=origin, depth=depth, detail=detail)
-
-
-def assess_shell(command: str, *, origin: str = "<embedded>", depth: int = 0) -> CodeAssessment:
-    """Assess a shell command line (os.system, subprocess with shell=True, popen)."""
-    from malhug.analyzers.scripts.embedded import assess_shell as impl
-
-    return impl(command, origin=origin, depth=depth)

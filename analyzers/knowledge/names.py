@@ -1,5 +1,5 @@
-"""Canonical names of what a pickle imports: aliases (``posix`` -> ``os``) and module attribute chains
-(``torch.os.system`` -> ``os.system``)."""
+"""Canonical names of what a pickle (or a Keras config) imports: aliases (``posix`` -> ``os``) and
+module attribute chains (``torch.os.system`` -> ``os.system``)."""
 
 from __future__ import annotations
 

@@ -12,7 +12,8 @@ import lzma
 import struct
 import zlib
 
-from malhug.analyzers.containers.inflate import (
+from malhug.analyzers.limits import LimitExceeded, Limits, MalformedInput
+from malhug.analyzers.shared.inflate import (
     RATIO_FLOOR,
     Inflater,
     bz2_inflater,
@@ -21,9 +22,8 @@ from malhug.analyzers.containers.inflate import (
     source_chunks,
     zlib_inflater,
 )
-from malhug.analyzers.containers.slices import SliceSource
-from malhug.analyzers.limits import LimitExceeded, Limits, MalformedInput
-from malhug.analyzers.source import ByteSource
+from malhug.analyzers.shared.slices import SliceSource
+from malhug.analyzers.shared.source import ByteSource
 from malhug.core.record import Record
 
 LOCAL_SIG = b"PK\x03\x04"
