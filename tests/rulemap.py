@@ -6,7 +6,9 @@ given to it there. :func:`scan` returns, for every id, the places its literal oc
 the enclosing function or class), the places that read the name bound to it (``UNKNOWN_USED =
 "MH106"`` in ``judge.py``, read by ``Judge._decide``...: where the rule fires), and the code that
 would build an id at run time (``f"MH{n}"``, ``"MH1" + x``, ``"MH%03d" % n``), which no search for
-the id could find. Docstrings and comments do not count.
+the id could find. Docstrings and comments do not count. ``RuleMap.fires_in(id)`` puts the first
+two together: the line that names the rule, then each function that reads the name or calls a
+function that only returns that rule's finding (``failures.malformed``).
 """
 
 from __future__ import annotations
@@ -110,13 +112,22 @@ def _literals(file: _File) -> tuple[list[tuple[str, Site]], list[Site]]:
 
 
 def _names(file: _File) -> dict[tuple[str, str], str]:
-    """(module, NAME) -> rule id for each module-level ``NAME = "MH..."``."""
+    """(module, NAME) -> rule id for each module-level ``NAME = "MH..."``, and for each module-level
+    function that only returns a finding of one named rule (``def malformed(...): return
+    finding(MALFORMED, ...)``): calling it is using the name."""
     found = {}
     for stmt in file.tree.body:
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
             if _is_str(stmt.value, RULE_LITERAL):
                 assert isinstance(stmt.value, ast.Constant)
                 found[(file.module, stmt.targets[0].id)] = stmt.value.value
+    for stmt in file.tree.body:
+        if isinstance(stmt, ast.FunctionDef):
+            body = [s for s in stmt.body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))]
+            if len(body) == 1 and isinstance(body[0], ast.Return) and isinstance(body[0].value, ast.Call):
+                args = body[0].value.args
+                if args and isinstance(args[0], ast.Name) and (file.module, args[0].id) in found:
+                    found[(file.module, stmt.name)] = found[(file.module, args[0].id)]
     return found
 
 
@@ -167,6 +178,17 @@ class RuleMap:
     emitters: dict[str, list[Site]]  # rule id -> every place its literal is written, in file order
     uses: dict[str, list[Site]]  # rule id -> where the name bound to it (``NAME = "MH106"``) is read
     computed: list[Site]  # expressions that build a rule id at run time (there must be none)
+
+    def fires_in(self, rule: str) -> list[Site]:
+        """Where ``rule`` fires: the line that names it, then each function that reads that name
+        (its first read there), for the "fires in" column of docs/RULES.md."""
+        out = list(self.emitters.get(rule, []))
+        seen = {(site.path, site.qualname) for site in out}
+        for site in self.uses.get(rule, []):
+            if (site.path, site.qualname) not in seen:
+                seen.add((site.path, site.qualname))
+                out.append(site)
+        return out
 
 
 def scan(root: Path = ROOT) -> RuleMap:

@@ -66,6 +66,10 @@ def test_the_scan_finds_literals_names_and_computed_ids_and_skips_docstrings(tmp
                     """MH103 here neither."""
                     emit("MH104")
                     return f"MH10{n}", "MH1" + str(n), "MH%03d" % n, "MH{}".format(n), "not MH105"
+
+            def rule_finding(message):
+                """Only returns a finding of RULE: calling it uses RULE."""
+                return finding(RULE, message)
             '''
         )
     )
@@ -80,6 +84,9 @@ def test_the_scan_finds_literals_names_and_computed_ids_and_skips_docstrings(tmp
 
             def check(f):
                 return f.rule == R or f.rule == rules_a.RULE
+
+            def report():
+                return rules_a.rule_finding("x")
             """
         )
     )
@@ -93,8 +100,16 @@ def test_the_scan_finds_literals_names_and_computed_ids_and_skips_docstrings(tmp
     uses = scan(tmp_path).uses
     assert sorted(uses) == ["MH101"]
     assert [(s.path, s.line, s.qualname, s.text) for s in uses["MH101"]] == [
+        ("analyzers/a.py", 13, "rule_finding", "RULE"),
         ("server/b.py", 8, "check", "RULE"),
         ("server/b.py", 8, "check", "RULE"),
+        ("server/b.py", 11, "report", "rule_finding"),
+    ]
+    assert [str(s) for s in scan(tmp_path).fires_in("MH101")] == [
+        "analyzers/a.py:3 (<module>)",
+        "analyzers/a.py:13 (rule_finding)",
+        "server/b.py:8 (check)",
+        "server/b.py:11 (report)",
     ]
     computed = computed_ids(tmp_path)
     assert [s.text for s in computed] == ['f"MH10{n}"', '"MH1" + str(n)', '"MH%03d" % n', '"MH{}".format(n)']
