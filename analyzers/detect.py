@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import lzma
 import struct
+import tarfile
 import zlib
 
 from malhug.analyzers import formats
@@ -187,8 +188,6 @@ def _magic(src: ByteSource, head: bytes) -> str | None:
     if _is_safetensors(src, head):
         return formats.SAFETENSORS
     if tar_header_ok(head[:512]):
-        import tarfile
-
         try:
             return classify_tar(src)
         except (tarfile.TarError, OSError, ValueError, LimitExceeded):

@@ -18,6 +18,7 @@ as well. External links are reported, never followed.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from typing import Any
@@ -28,9 +29,10 @@ from malhug.analyzers.keras.config import KerasConfigScanner, looks_like_keras_c
 from malhug.analyzers.limits import LimitExceeded, MalformedInput
 from malhug.analyzers.source import ByteSource
 from malhug.analyzers.worker import WorkerDied, WorkerProcess, WorkerTimeout
-from malhug.core import logs
 from malhug.core.model import Location
 from malhug.core.rules import finding
+
+log = logging.getLogger(__name__)
 
 CONFIG_ATTRS = ("model_config", "training_config")
 WORKER_MODULE = "malhug.analyzers.keras.h5worker"
@@ -232,7 +234,7 @@ class _Findings:
         if stripped.startswith("{") and ("class_name" in value or "config" in value):
             parsed = scanner.scan_text(value, what=f"HDF5 attribute {member}", required=False)
             if parsed is not None and not looks_like_keras_config(parsed):
-                logs.debug(__name__, "JSON attribute %s is not a Keras config", member)
+                log.debug("JSON attribute %s is not a Keras config", member)
             return
         scanner.scan(value)
 

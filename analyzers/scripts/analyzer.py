@@ -7,6 +7,7 @@ half-typed code, nothing cached between calls.
 
 from __future__ import annotations
 
+from malhug.analyzers.containers.sniff_text import source_encoding
 from malhug.analyzers.context import ScanContext
 from malhug.analyzers.limits import LimitExceeded
 from malhug.analyzers.scripts.budget import Budget
@@ -26,8 +27,6 @@ def decode_source(data: bytes) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
-        from malhug.analyzers.containers.sniff_text import source_encoding
-
         return data.decode(source_encoding(data) or "latin-1", errors="replace")
 
 
