@@ -32,8 +32,6 @@ class ScanContext:
     name: str = ""
     # Member path prefix of the current nesting level (None at top level).
     member: str | None = None
-    # Bytes read from sources that are not the top-level one (decompressed data does not count).
-    extra_bytes_read: int = 0
     # Whether loading a model or dataset runs this file's Python code (True for a dataset's loading
     # script and the modules it imports); None: the script analysis judges from path and text.
     load_time: bool | None = None

@@ -41,13 +41,11 @@ CENTRAL_SIZE = 46
 MAX_COMMENT = 0xFFFF
 
 FLAG_ENCRYPTED = 0x0001
-FLAG_DATA_DESCRIPTOR = 0x0008
 FLAG_PATCHED = 0x0020
 FLAG_STRONG_ENCRYPTION = 0x0040
 FLAG_UTF8 = 0x0800
 
 STORED, DEFLATED, BZIP2, LZMA = 0, 8, 12, 14
-METHOD_NAMES = {STORED: "stored", DEFLATED: "deflate", BZIP2: "bzip2", LZMA: "lzma"}
 
 # The first read at the end of the file: end records plus, usually, the whole directory.
 SHORT_TAIL = 16 * 1024

@@ -52,7 +52,6 @@ class Trace:
     globals: list[Global] = field(default_factory=list)
     mutations: list[Mutation] = field(default_factory=list)
     ops: int = 0
-    joblib_arrays: int = 0
 
 
 class Truncated(MalformedInput):
@@ -402,7 +401,6 @@ class Machine:
         if layout is None or not isinstance(shape, tuple) or not all(isinstance(d, int) and d >= 0 for d in shape):
             raise _fault("joblib array of unknown size (dtype or shape not understood)", start)
         itemsize, has_object = layout
-        self.trace.joblib_arrays += 1
         if has_object:
             # Object arrays are a complete pickle of their own, read by a fresh unpickler.
             if self.depth + 1 > self.limits.max_nesting_depth:
