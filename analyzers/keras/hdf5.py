@@ -21,6 +21,7 @@ import json
 import logging
 import threading
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from malhug.analyzers.context import ScanContext
@@ -121,10 +122,10 @@ def _serve(ctx: ScanContext, src: ByteSource, worker: WorkerProcess, deadline: f
             raise WorkerDied(f"worker sent an unexpected frame (kind {kind}, {len(payload)} bytes)")
 
 
+@dataclass(slots=True)
 class _Outcome:
-    def __init__(self, events: list[Any], failure: BaseException | None):
-        self.events = events
-        self.failure = failure
+    events: list[Any]
+    failure: BaseException | None
 
 
 def _read(ctx: ScanContext, src: ByteSource) -> _Outcome:
