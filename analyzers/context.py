@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from malhug.analyzers.limits import DEFAULT_LIMITS, LimitExceeded, Limits
-from malhug.analyzers.source import ByteSource, BytesSource
+from malhug.analyzers.shared.source import ByteSource, BytesSource
 from malhug.core.model import Finding
 
 

@@ -11,7 +11,7 @@ and reads ``config.json``/``tokenizer_config.json``/``chat_template.jinja`` by n
 - a ``.py``/``.pyw`` file is always analyzed as Python, and a file with a loader's name by that
   loader's analyzer, whatever the bytes say;
 - unless the bytes already are a pickle, the stream is walked from offset 0 as the C unpickler walks
-  it (``containers/reach.py``): if an opcode that imports or calls is reachable, the file also gets the
+  it (``pickle/reach.py``): if an opcode that imports or calls is reachable, the file also gets the
   pickle analysis (a text-looking pickle, a long string before the payload, a polyglot zip whose
   prefix ``pickle.load`` runs). A file is "not a pickle" only when the unpickler stops before.
 
@@ -28,10 +28,11 @@ import zlib
 
 from malhug.analyzers import formats
 from malhug.analyzers.containers.layout import classify_tar, classify_zip, tar_header_ok
-from malhug.analyzers.containers.reach import walk
 from malhug.analyzers.containers.sniff_pickle import PICKLE_OPCODES, looks_like_pickle
+from malhug.analyzers.containers.sniff_text import classify_source
 from malhug.analyzers.limits import DEFAULT_LIMITS, LimitExceeded, Limits, MalformedInput
-from malhug.analyzers.source import ByteSource
+from malhug.analyzers.pickle.reach import walk
+from malhug.analyzers.shared.source import ByteSource
 
 WINDOW = 8192
 
@@ -228,8 +229,6 @@ def _by_bytes(src: ByteSource, head: bytes, name: str, limits: Limits) -> str:
         return formats.XZ
     if _zip_at_end(src):
         return _zip_kind(src)
-    from malhug.analyzers.containers.sniff_text import classify_source
-
     # The whole text is read only when the name does not decide (a ``.py`` is Python anyway).
     named = _base_name(name).endswith(PYTHON_SUFFIXES) or _base_name(name) in NAMED_FORMATS
     return classify_source(src, head, name, limits.max_source_bytes, whole=not named)

@@ -20,7 +20,7 @@ from malhug.analyzers import formats
 from malhug.analyzers.context import ScanContext
 from malhug.analyzers.detect import after_pickle, detect_analyses
 from malhug.analyzers.limits import DEFAULT_LIMITS, LimitExceeded, Limits, MalformedInput
-from malhug.analyzers.source import ByteSource, BytesSource, FileSource
+from malhug.analyzers.shared.source import ByteSource, BytesSource, FileSource
 from malhug.core.model import FileReport, Location
 from malhug.core.rules import finding
 

@@ -13,7 +13,7 @@ from malhug import cli
 from malhug.analyzers import formats
 from malhug.analyzers.context import ScanContext
 from malhug.analyzers.limits import DEFAULT_LIMITS, Limits
-from malhug.analyzers.source import ByteSource
+from malhug.analyzers.shared.source import ByteSource
 from malhug.core.model import Location, Severity
 from malhug.core.rules import finding
 

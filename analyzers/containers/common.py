@@ -7,7 +7,7 @@ import re
 from malhug.analyzers import formats
 from malhug.analyzers.context import ScanContext
 from malhug.analyzers.detect import detect_format
-from malhug.analyzers.source import ByteSource, BytesSource
+from malhug.analyzers.shared.source import ByteSource, BytesSource
 from malhug.core.model import Location, Severity
 from malhug.core.rules import finding
 

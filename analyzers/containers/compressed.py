@@ -24,7 +24,7 @@ from malhug.analyzers.containers.inflate import (
 )
 from malhug.analyzers.context import ScanContext
 from malhug.analyzers.limits import MalformedInput
-from malhug.analyzers.source import ByteSource
+from malhug.analyzers.shared.source import ByteSource
 from malhug.core.model import Location
 from malhug.core.rules import finding
 

@@ -16,7 +16,7 @@ from typing import Protocol
 import lz4.frame
 
 from malhug.analyzers.limits import DEFAULT_LIMITS, LimitExceeded
-from malhug.analyzers.source import ByteSource
+from malhug.analyzers.shared.source import ByteSource
 
 # Ratios are only meaningful once the output is large: a 1 KiB run of zeros compresses 100:1.
 RATIO_FLOOR = 1024 * 1024

@@ -5,10 +5,10 @@ from __future__ import annotations
 import tarfile
 
 from malhug.analyzers import formats
-from malhug.analyzers.containers.slices import BoundedSourceIO
-from malhug.analyzers.containers.ziparchive import ZipArchive
 from malhug.analyzers.limits import Limits
-from malhug.analyzers.source import ByteSource
+from malhug.analyzers.shared.slices import BoundedSourceIO
+from malhug.analyzers.shared.source import ByteSource
+from malhug.analyzers.shared.ziparchive import ZipArchive
 
 LEGACY_TORCH_TAR = {"sys_info", "pickle", "storages", "tensors"}
 TAR_BLOCK = 512

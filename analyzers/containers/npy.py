@@ -15,10 +15,10 @@ from dataclasses import dataclass
 
 from malhug.analyzers import formats
 from malhug.analyzers.containers.common import scan_member
-from malhug.analyzers.containers.slices import SliceSource
 from malhug.analyzers.context import ScanContext
 from malhug.analyzers.limits import MalformedInput
-from malhug.analyzers.source import ByteSource
+from malhug.analyzers.shared.slices import SliceSource
+from malhug.analyzers.shared.source import ByteSource
 from malhug.core.model import Location
 from malhug.core.rules import finding
 

@@ -13,10 +13,10 @@ from py7zr.io import Py7zIO, WriterFactory
 
 from malhug.analyzers.containers.common import check_member_name, scan_member
 from malhug.analyzers.containers.inflate import check_dictionary
-from malhug.analyzers.containers.slices import BoundedSourceIO
 from malhug.analyzers.context import ScanContext
 from malhug.analyzers.limits import LimitExceeded, Limits, MalformedInput
-from malhug.analyzers.source import ByteSource
+from malhug.analyzers.shared.slices import BoundedSourceIO
+from malhug.analyzers.shared.source import ByteSource
 from malhug.core.rules import finding
 
 RATIO_FLOOR = 1024 * 1024

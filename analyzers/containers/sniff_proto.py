@@ -7,7 +7,7 @@ carry JSON metadata with ``"class_name"``).
 
 from __future__ import annotations
 
-from malhug.analyzers.source import ByteSource
+from malhug.analyzers.shared.source import ByteSource
 from malhug.core.record import Record
 
 VARINT, I64, LEN, I32 = 0, 1, 2, 5

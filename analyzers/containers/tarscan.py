@@ -12,11 +12,11 @@ import tarfile
 from malhug.analyzers import formats
 from malhug.analyzers.containers.common import check_member_name, scan_member
 from malhug.analyzers.containers.layout import LEGACY_TORCH_TAR
-from malhug.analyzers.containers.slices import BoundedSourceIO, SliceSource
 from malhug.analyzers.context import ScanContext
 from malhug.analyzers.detect import detect_format
 from malhug.analyzers.limits import LimitExceeded, MalformedInput
-from malhug.analyzers.source import ByteSource
+from malhug.analyzers.shared.slices import BoundedSourceIO, SliceSource
+from malhug.analyzers.shared.source import ByteSource
 
 # tarfile reads extended headers recursively: about this many chained headers exhaust the stack.
 MAX_HEADER_CHAIN = 1000

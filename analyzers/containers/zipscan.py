@@ -12,17 +12,17 @@ import re
 from malhug.analyzers import formats
 from malhug.analyzers.containers import npy
 from malhug.analyzers.containers.common import check_member_name, scan_member
-from malhug.analyzers.containers.slices import HeadSource, SliceSource
-from malhug.analyzers.containers.ziparchive import (
+from malhug.analyzers.context import ScanContext
+from malhug.analyzers.detect import detect_format
+from malhug.analyzers.limits import LimitExceeded, MalformedInput
+from malhug.analyzers.shared.slices import HeadSource, SliceSource
+from malhug.analyzers.shared.source import ByteSource
+from malhug.analyzers.shared.ziparchive import (
     EncryptedMember,
     UnsupportedCompression,
     ZipArchive,
     ZipMember,
 )
-from malhug.analyzers.context import ScanContext
-from malhug.analyzers.detect import detect_format
-from malhug.analyzers.limits import LimitExceeded, MalformedInput
-from malhug.analyzers.source import ByteSource
 from malhug.core.model import Location
 from malhug.core.rules import finding
 

@@ -26,7 +26,7 @@ import json
 import struct
 from typing import Any
 
-from malhug.analyzers.keras.sourceio import SourceIO
+from malhug.analyzers.shared.sourceio import SourceIO
 
 JOB, DATA, READ, EVENT, DONE = 1, 2, 3, 4, 5
 READ_REQUEST = struct.Struct(">QQ")

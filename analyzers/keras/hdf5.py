@@ -28,7 +28,7 @@ from malhug.analyzers.context import ScanContext
 from malhug.analyzers.keras import h5worker as proto
 from malhug.analyzers.keras.config import KerasConfigScanner, looks_like_keras_config
 from malhug.analyzers.limits import LimitExceeded, MalformedInput
-from malhug.analyzers.source import ByteSource
+from malhug.analyzers.shared.source import ByteSource
 from malhug.analyzers.worker import WorkerDied, WorkerProcess, WorkerTimeout
 from malhug.core.model import Location
 from malhug.core.rules import finding

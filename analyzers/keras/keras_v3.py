@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import json
 
-from malhug.analyzers.containers.ziparchive import ZipArchive
 from malhug.analyzers.containers.zipscan import analyze_zip
 from malhug.analyzers.context import ScanContext
 from malhug.analyzers.limits import MalformedInput
-from malhug.analyzers.source import ByteSource
+from malhug.analyzers.shared.source import ByteSource
+from malhug.analyzers.shared.ziparchive import ZipArchive
 from malhug.core.model import Location
 from malhug.core.rules import finding
 

@@ -2,7 +2,7 @@
 
 The mechanism (the names the bytecode calls) decides that a Lambda is dangerous; the constant
 payloads (command lines, code strings) decide its category, through the shared assessment of
-embedded code (``malhug.analyzers.embedded``).
+embedded code (``malhug.analyzers.shared.embedded``).
 """
 
 from __future__ import annotations
@@ -10,10 +10,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from malhug.analyzers import embedded
 from malhug.analyzers.keras import callables
 from malhug.analyzers.keras.marshal_reader import CodeInfo
-from malhug.analyzers.scripts import deobf
+from malhug.analyzers.shared import deobf, embedded
 from malhug.core.model import Category, Severity
 
 # Categories bad enough to call a Lambda critical rather than high: everything from command

@@ -14,9 +14,9 @@ from malhug.analyzers import formats
 from malhug.analyzers.context import ScanContext
 from malhug.analyzers.keras.config import KerasConfigScanner
 from malhug.analyzers.limits import MalformedInput
-from malhug.analyzers.modelformats.paths import escapes_folder
-from malhug.analyzers.modelformats.protobuf import LEN, VARINT, Field, ProtoReader
-from malhug.analyzers.source import ByteSource
+from malhug.analyzers.shared.paths import escapes_folder
+from malhug.analyzers.shared.protobuf import LEN, VARINT, Field, ProtoReader
+from malhug.analyzers.shared.source import ByteSource
 from malhug.core.model import Category, Location, Severity
 from malhug.core.rules import finding
 

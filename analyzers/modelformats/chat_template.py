@@ -20,7 +20,7 @@ from jinja2.parser import Parser
 
 from malhug.analyzers.context import ScanContext
 from malhug.analyzers.limits import LimitExceeded
-from malhug.analyzers.source import ByteSource
+from malhug.analyzers.shared.source import ByteSource
 from malhug.core.model import Location, Severity
 from malhug.core.rules import finding
 

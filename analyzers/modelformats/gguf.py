@@ -12,7 +12,7 @@ import struct
 from malhug.analyzers.context import ScanContext
 from malhug.analyzers.limits import LimitExceeded, MalformedInput
 from malhug.analyzers.modelformats.chat_template import check_template
-from malhug.analyzers.source import ByteSource
+from malhug.analyzers.shared.source import ByteSource
 
 WINDOW = 1024 * 1024
 MAX_KV = 1_000_000

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from malhug.analyzers.context import ScanContext
 from malhug.analyzers.limits import LimitExceeded, MalformedInput
-from malhug.analyzers.modelformats.paths import escapes_folder
-from malhug.analyzers.modelformats.protobuf import LEN, Field, ProtoReader
-from malhug.analyzers.source import ByteSource
+from malhug.analyzers.shared.paths import escapes_folder
+from malhug.analyzers.shared.protobuf import LEN, Field, ProtoReader
+from malhug.analyzers.shared.source import ByteSource
 from malhug.core.model import Location
 from malhug.core.rules import finding
 

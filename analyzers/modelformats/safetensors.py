@@ -12,7 +12,7 @@ from typing import Any
 
 from malhug.analyzers.context import ScanContext
 from malhug.analyzers.limits import MalformedInput
-from malhug.analyzers.source import ByteSource
+from malhug.analyzers.shared.source import ByteSource
 from malhug.core.model import Location
 from malhug.core.rules import finding
 

@@ -6,7 +6,7 @@ streams interleave raw array blocks. A stream that breaks part-way is judged up 
 the fault is reported (MH901); a limit hit is judged up to the limit, then re-raised (MH902).
 
 A stream reached from text-looking bytes (a file that decodes as text, analyzed as a pickle because
-the unpickler can walk it to an import or call, see ``containers/reach.py``) is judged the same way,
+the unpickler can walk it to an import or call, see ``pickle/reach.py``) is judged the same way,
 but a break where the C unpickler also stops is not reported: every loader stops there with an
 error, so nothing after it runs and nothing is left unanalyzed. What it reaches before is judged as
 in any pickle (a dangerous or unknown callable is reported). A break *before* the unpickler's stop
@@ -18,15 +18,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from malhug.analyzers.containers.reach import walk
-from malhug.analyzers.containers.sniff_text import decode_text
 from malhug.analyzers.context import ScanContext
 from malhug.analyzers.gcpause import no_cyclic_gc
 from malhug.analyzers.limits import LimitExceeded, MalformedInput
 from malhug.analyzers.pickle.fold import Folder
 from malhug.analyzers.pickle.judge import Judge
 from malhug.analyzers.pickle.machine import Machine, Truncated
-from malhug.analyzers.source import ByteSource
+from malhug.analyzers.pickle.reach import walk
+from malhug.analyzers.shared.source import ByteSource
+from malhug.analyzers.shared.text import decode_text
 from malhug.core.model import Location
 from malhug.core.rules import finding
 

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from malhug.analyzers.context import ScanContext
-from malhug.analyzers.embedded import CodeAssessment, assess_python, assess_shell
 from malhug.analyzers.knowledge.callables import DANGEROUS_METHODS, Kind
 from malhug.analyzers.limits import LimitExceeded
 from malhug.analyzers.pickle.allowlist import HELPERS
@@ -24,6 +23,7 @@ from malhug.analyzers.pickle.policy import (
 )
 from malhug.analyzers.pickle.resolve import APPLIERS, GADGETS, GETATTRS, MODULE_PRODUCERS, Ref, Resolver, Target
 from malhug.analyzers.pickle.values import Call, Global, PDict, PersId, PSet, render, short_name
+from malhug.analyzers.shared.embedded import CodeAssessment, assess_python, assess_shell
 from malhug.core.model import Category, Finding, Location, Severity, TraceStep
 from malhug.core.rules import finding
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from malhug.analyzers.knowledge.callables import DANGEROUS, DANGEROUS_METHODS, Kind, category_of, kind_of
 from malhug.analyzers.knowledge.families import leaves
+from malhug.analyzers.knowledge.names import canonical, looks_like_class
 from malhug.analyzers.pickle.allowlist import is_allowed
-from malhug.analyzers.pickle.names import canonical, looks_like_class
 from malhug.core.model import Category
 
 __all__ = ["Danger", "Kind", "NameCache", "canonical", "danger_of", "is_allowed", "looks_like_class"]

@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from malhug.analyzers.knowledge.names import MODULE_TOKENS, canonical
 from malhug.analyzers.limits import LimitExceeded
 from malhug.analyzers.pickle.fold import NOT_CONST, Folder, const_kwargs
-from malhug.analyzers.pickle.names import MODULE_TOKENS, canonical
 from malhug.analyzers.pickle.values import Call, Global, PDict
 
 # Attribute names that escape to interpreter internals (sandbox-escape gadgets).

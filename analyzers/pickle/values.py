@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from malhug.analyzers.pickle.names import canonical
+from malhug.analyzers.knowledge.names import canonical
 
 MAX_TEXT = 240  # longest string literal shown whole in a rendering
 MAX_ITEMS = 8  # container items shown before "…"

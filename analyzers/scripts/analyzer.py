@@ -7,14 +7,14 @@ half-typed code, nothing cached between calls.
 
 from __future__ import annotations
 
-from malhug.analyzers.containers.sniff_text import source_encoding
 from malhug.analyzers.context import ScanContext
 from malhug.analyzers.limits import LimitExceeded
 from malhug.analyzers.scripts.budget import Budget
 from malhug.analyzers.scripts.engine import analyze_code
 from malhug.analyzers.scripts.scope import looks_like_load_time_code
 from malhug.analyzers.scripts.suppress import is_suppressed
-from malhug.analyzers.source import ByteSource
+from malhug.analyzers.shared.source import ByteSource
+from malhug.analyzers.shared.text import source_encoding
 from malhug.core.model import Finding, Location
 from malhug.core.rules import finding
 

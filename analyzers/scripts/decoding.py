@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 import zlib
 
-from malhug.analyzers.scripts import deobf
 from malhug.analyzers.scripts.knowledge import DECODERS
 from malhug.analyzers.scripts.values import HOLE, MAX_TEXT, Val, const, merge_taints, taints_of
+from malhug.analyzers.shared import deobf
 
 _FIELD = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")
 

@@ -1,17 +1,17 @@
 """``assess_python`` / ``assess_shell``: what a constant code string would do if it ran.
 
-The pickle, Keras and GGUF analyzers call these (through ``malhug.analyzers.embedded``) with the
+The pickle, Keras and GGUF analyzers call these (through ``malhug.analyzers.shared.embedded``) with the
 payloads they find; the script analysis calls them for constant arguments of ``exec`` and
 ``os.system``. Locations in the findings are relative to the code string.
 """
 
 from __future__ import annotations
 
-from malhug.analyzers.embedded import CodeAssessment, most_specific
 from malhug.analyzers.scripts import relevance
 from malhug.analyzers.scripts.budget import Budget
 from malhug.analyzers.scripts.indicators import Indicator, worst_severity
 from malhug.analyzers.scripts.shell import analyze_shell
+from malhug.analyzers.shared.embedded import CodeAssessment, most_specific
 from malhug.core.model import Finding, Location, Severity
 from malhug.core.rules import finding
 

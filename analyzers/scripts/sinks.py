@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from malhug.analyzers.embedded import most_specific
 from malhug.analyzers.scripts import knowledge as K
 from malhug.analyzers.scripts import patterns
 from malhug.analyzers.scripts.findings import pending
 from malhug.analyzers.scripts.indicators import Indicator, clip, worst_severity
 from malhug.analyzers.scripts.shell import analyze_shell
 from malhug.analyzers.scripts.values import HOLE, Step, Taint, Val, merge_taints, taints_of
+from malhug.analyzers.shared.embedded import most_specific
 from malhug.core.model import Category, Severity
 
 if TYPE_CHECKING:

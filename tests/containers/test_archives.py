@@ -152,9 +152,9 @@ def test_corrupt_7z_and_npy_dtype_are_malformed_not_crashes() -> None:
 
 
 def test_archive_header_reads_are_capped() -> None:
-    from malhug.analyzers.containers.slices import BoundedSourceIO
     from malhug.analyzers.limits import LimitExceeded
-    from malhug.analyzers.source import BytesSource
+    from malhug.analyzers.shared.slices import BoundedSourceIO
+    from malhug.analyzers.shared.source import BytesSource
 
     reader = BoundedSourceIO(BytesSource(b"x" * 100), max_read=10)
     assert reader.read(8) == b"x" * 8

@@ -26,7 +26,7 @@ import pytest
 
 from malhug.analyzers.api import scan_bytes, scan_source
 from malhug.analyzers.limits import Limits
-from malhug.analyzers.source import BytesSource
+from malhug.analyzers.shared.source import BytesSource
 from malhug.core.model import FileReport, Verdict
 from tests.containers.helpers import PAYLOAD_COMMAND, evil_pickle
 
@@ -119,7 +119,7 @@ def test_huge_lzma_dictionary_under_a_memory_limit() -> None:
         import resource, struct
         resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
         from malhug.analyzers.api import scan_source
-        from malhug.analyzers.source import BytesSource
+        from malhug.analyzers.shared.source import BytesSource
         data = {_lzma_alone_header(0xFFFFFFFF)!r}
         report = scan_source(BytesSource(data), name="x.bin", format_hint="xz")
         print(report.verdict.value, sorted({{f.rule for f in report.findings}}))

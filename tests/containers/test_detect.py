@@ -20,7 +20,7 @@ import pytest
 
 from malhug.analyzers import formats
 from malhug.analyzers.detect import detect_format
-from malhug.analyzers.source import BytesSource, FileSource
+from malhug.analyzers.shared.source import BytesSource, FileSource
 from tests.builders.torchfiles import read_records, small_state_dict, torch_save_bytes, write_torch_zip
 from tests.builders.wrappers import sevenzip, zip_of
 from tests.containers.helpers import evil_pickle

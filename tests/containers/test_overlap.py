@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from malhug.analyzers.containers import ziparchive
 from malhug.analyzers.limits import Limits
+from malhug.analyzers.shared import ziparchive
 from malhug.core.model import FileReport, Verdict
 from tests.containers.helpers import PAYLOAD_COMMAND, evil_pickle
 from tests.pickle.helpers import scan

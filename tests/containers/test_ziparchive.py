@@ -7,13 +7,13 @@ import zipfile
 
 import pytest
 
-from malhug.analyzers.containers.ziparchive import (
+from malhug.analyzers.limits import LimitExceeded, Limits, MalformedInput
+from malhug.analyzers.shared.source import BytesSource
+from malhug.analyzers.shared.ziparchive import (
     EncryptedMember,
     UnsupportedCompression,
     ZipArchive,
 )
-from malhug.analyzers.limits import LimitExceeded, Limits, MalformedInput
-from malhug.analyzers.source import BytesSource
 from tests.builders.wrappers import zip_of
 from tests.containers.zipbytes import break_crc, set_declared_size, set_flags, set_method
 

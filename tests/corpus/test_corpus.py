@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from malhug.analyzers.api import scan_file
-from malhug.analyzers.embedded import most_specific
+from malhug.analyzers.shared.embedded import most_specific
 from malhug.core.model import Category, FileReport, Finding, Verdict
 from tests.corpus.expected import ANY, NAMED, ROWS, TOP, Artifact, artifacts
 

@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 
 from malhug.analyzers import formats
-from malhug.analyzers.containers.reach import walk
 from malhug.analyzers.detect import WINDOW, detect_analyses
 from malhug.analyzers.limits import DEFAULT_LIMITS
-from malhug.analyzers.source import BytesSource, clamp_read
+from malhug.analyzers.pickle.reach import walk
+from malhug.analyzers.shared.source import BytesSource, clamp_read
 from tests.builders import benign
 from tests.containers.test_detect import CountingSource
 
@@ -109,7 +109,7 @@ def test_line_argument_is_read_in_chunks() -> None:
 def test_head_only_source_ends_the_walk_as_reached() -> None:
     # A container member sniffed from its first 4 KiB: a string line longer than that cannot be
     # followed, so the member gets the pickle analysis (it reads the whole member).
-    from malhug.analyzers.containers.slices import HeadSource
+    from malhug.analyzers.shared.slices import HeadSource
 
     head = (b"S'" + b"A" * 10_000)[:4096]
     reach = walk(HeadSource(head, 20_000), DEFAULT_LIMITS)

@@ -21,7 +21,7 @@ from malhug.analyzers import formats
 from malhug.analyzers.api import scan_bytes
 from malhug.analyzers.context import ScanContext
 from malhug.analyzers.limits import LimitExceeded, MalformedInput
-from malhug.analyzers.source import BytesSource
+from malhug.analyzers.shared.source import BytesSource
 from malhug.core.model import Verdict
 from tests.containers.helpers import evil_pickle
 
@@ -85,7 +85,7 @@ _UNDER_RLIMIT = textwrap.dedent(
     resource.setrlimit(resource.RLIMIT_AS, (768 << 20, 768 << 20))
     from malhug.analyzers.api import scan_bytes
     from malhug.analyzers.detect import detect_analyses
-    from malhug.analyzers.source import BytesSource
+    from malhug.analyzers.shared.source import BytesSource
     out = {}
     for arg in sys.argv[1:]:
         data = bytes.fromhex(arg)

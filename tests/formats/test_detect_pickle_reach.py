@@ -14,10 +14,10 @@ import pytest
 
 from malhug.analyzers import formats
 from malhug.analyzers.api import scan_bytes, scan_file
-from malhug.analyzers.containers.reach import walk
 from malhug.analyzers.detect import WINDOW, detect_analyses, detect_format
 from malhug.analyzers.limits import DEFAULT_LIMITS, Limits
-from malhug.analyzers.source import BytesSource
+from malhug.analyzers.pickle.reach import walk
+from malhug.analyzers.shared.source import BytesSource
 from malhug.core.model import Category, FileReport, Verdict
 from tests.builders.pickles import payload_ops, pickle_of
 from tests.builders.wrappers import zip_of

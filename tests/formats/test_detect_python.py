@@ -13,9 +13,9 @@ import pytest
 
 from malhug.analyzers import formats
 from malhug.analyzers.api import scan_bytes, scan_path
-from malhug.analyzers.containers.sniff_text import decode_python
 from malhug.analyzers.detect import WINDOW, detect_analyses
-from malhug.analyzers.source import BytesSource
+from malhug.analyzers.shared.source import BytesSource
+from malhug.analyzers.shared.text import decode_python
 from malhug.core.model import Category, FileReport, Verdict
 
 PAYLOAD = b'\nimport os\nos.system("echo malhug")\n'

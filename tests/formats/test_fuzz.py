@@ -11,7 +11,7 @@ import pytest
 from safetensors.numpy import save
 
 from malhug.analyzers.dispatch import scan_source
-from malhug.analyzers.source import BytesSource
+from malhug.analyzers.shared.source import BytesSource
 from tests.formats.templates import SSTI
 from tests.formats.test_onnx import _external, _model
 from tests.keras.keraslib import h5_bytes, keras_zip, lambda_b64, lambda_layer, sequential

@@ -8,8 +8,8 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 from malhug.analyzers.dispatch import scan_source
-from malhug.analyzers.modelformats.paths import escapes_folder
-from malhug.analyzers.source import BytesSource
+from malhug.analyzers.shared.paths import escapes_folder
+from malhug.analyzers.shared.source import BytesSource
 from malhug.core.model import Category, Severity, Verdict
 from tests.keras.keraslib import scan
 

@@ -12,7 +12,7 @@ from safetensors.numpy import save, save_file
 
 from malhug.analyzers.api import scan_bytes, scan_file
 from malhug.analyzers.dispatch import scan_source
-from malhug.analyzers.source import BytesSource
+from malhug.analyzers.shared.source import BytesSource
 from malhug.core.model import Category, Finding, Severity, Verdict
 
 

@@ -22,11 +22,11 @@ from hypothesis import strategies as st
 
 from malhug.analyzers import formats
 from malhug.analyzers.api import scan_bytes
-from malhug.analyzers.containers.reach import walk
-from malhug.analyzers.containers.slices import HeadSource
 from malhug.analyzers.detect import detect_analyses
 from malhug.analyzers.limits import DEFAULT_LIMITS, Limits
-from malhug.analyzers.source import BytesSource
+from malhug.analyzers.pickle.reach import walk
+from malhug.analyzers.shared.slices import HeadSource
+from malhug.analyzers.shared.source import BytesSource
 from malhug.core.model import Verdict
 from tests.builders.pickles import call, payload_ops
 from tests.fuzz.harness import bounded

@@ -29,7 +29,7 @@ from hypothesis import strategies as st
 
 from malhug.analyzers.dispatch import scan_source
 from malhug.analyzers.limits import Limits
-from malhug.analyzers.source import BytesSource
+from malhug.analyzers.shared.source import BytesSource
 from malhug.core.model import Verdict
 from tests.fuzz.harness import bounded
 from tests.keras import h5corrupt

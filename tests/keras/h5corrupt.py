@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import struct
 
-from malhug.analyzers.source import clamp_read
+from malhug.analyzers.shared.source import clamp_read
 
 GCOL = b"GCOL"
 OBJECT_HEADER = struct.Struct("<HHIQ")

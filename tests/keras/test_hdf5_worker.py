@@ -22,7 +22,7 @@ from malhug.analyzers.dispatch import scan_source
 from malhug.analyzers.keras import h5worker
 from malhug.analyzers.keras.hdf5 import POOL, RAW_WINDOW
 from malhug.analyzers.limits import Limits
-from malhug.analyzers.source import BytesSource
+from malhug.analyzers.shared.source import BytesSource
 from malhug.core.model import Category, FileReport, Verdict
 from tests.keras import h5corrupt
 from tests.keras.keraslib import dense, h5_bytes, lambda_b64, lambda_layer, rules, sequential

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from malhug.analyzers.dispatch import scan_source
-from malhug.analyzers.source import BytesSource
+from malhug.analyzers.shared.source import BytesSource
 from malhug.core.model import Category, Severity, Verdict
 from tests.keras.keraslib import dense, lambda_b64, lambda_layer, only, rules, scan, sequential
 from tests.keras.protowire import keras_metadata, node_def, saved_model, string_attr, string_tensor_attr

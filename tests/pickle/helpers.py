@@ -6,7 +6,7 @@ import struct
 
 from malhug.analyzers.api import scan_bytes, scan_source
 from malhug.analyzers.limits import DEFAULT_LIMITS, Limits
-from malhug.analyzers.source import BytesSource
+from malhug.analyzers.shared.source import BytesSource
 from malhug.core.model import FileReport, Finding
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from malhug.analyzers.embedded import most_specific
+from malhug.analyzers.shared.embedded import most_specific
 from malhug.core.model import Category, Finding, Severity
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from malhug.analyzers.embedded import assess_python
 from malhug.analyzers.scripts.analyzer import analyze_text
+from malhug.analyzers.shared.embedded import assess_python
 from malhug.core.model import Category, Severity
 from tests.scripts.helpers import by_rule, line_of
 

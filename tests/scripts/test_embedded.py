@@ -6,7 +6,7 @@ import base64
 
 import pytest
 
-from malhug.analyzers.embedded import assess_python, assess_shell
+from malhug.analyzers.shared.embedded import assess_python, assess_shell
 from malhug.core.model import Category, Severity
 
 SHELL_CASES = [

@@ -411,7 +411,7 @@ def test_embedded_inert_payload_is_judged_without_importing_libcst() -> None:
     code = textwrap.dedent(
         """
         import sys
-        from malhug.analyzers.embedded import assess_python
+        from malhug.analyzers.shared.embedded import assess_python
         a = assess_python("print('Malicious code!')")
         assert a.category is None and a.findings == (), a
         assert "libcst" not in sys.modules

@@ -11,7 +11,7 @@ import pytest
 from malhug.analyzers import formats
 from malhug.analyzers.dispatch import scan_source
 from malhug.analyzers.scripts.analyzer import analyze_text
-from malhug.analyzers.source import BytesSource
+from malhug.analyzers.shared.source import BytesSource
 from malhug.core.model import Category, Severity, Verdict
 from malhug.core.rules import CATALOG
 from tests.scripts.helpers import by_rule, line_of

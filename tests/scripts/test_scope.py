@@ -60,7 +60,7 @@ def test_a_builder_is_load_time_code_whatever_its_name() -> None:
 def test_the_caller_can_say_loading_runs_the_file() -> None:
     """A dataset's helper module is named like any module; the hub layer knows loading imports it."""
     from malhug.analyzers.api import scan_source
-    from malhug.analyzers.source import BytesSource
+    from malhug.analyzers.shared.source import BytesSource
     from malhug.core.model import Verdict
 
     helper = b'import os\n\n\ndef build():\n    os.system("echo malhug")\n'

@@ -8,7 +8,7 @@ file may cost: past it, the read raises ``LimitExceeded`` (the scan says so) ins
 from __future__ import annotations
 
 from malhug.analyzers.limits import LimitExceeded
-from malhug.analyzers.source import clamp_read
+from malhug.analyzers.shared.source import clamp_read
 from malhug.hub.http import HubError, HubHttp
 
 

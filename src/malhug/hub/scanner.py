@@ -18,7 +18,7 @@ from typing import Any
 from malhug.analyzers.api import DEFAULT_LIMITS, Limits, scan_source
 from malhug.analyzers.limits import LimitExceeded
 from malhug.analyzers.scripts.repo import AUTO_MAP_CONFIGS
-from malhug.analyzers.source import BytesSource, FileSource
+from malhug.analyzers.shared.source import BytesSource, FileSource
 from malhug.core.model import FileReport
 from malhug.core.rules import finding
 from malhug.hub import select

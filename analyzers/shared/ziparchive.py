@@ -22,9 +22,9 @@ from malhug.analyzers.containers.inflate import (
     source_chunks,
     zlib_inflater,
 )
-from malhug.analyzers.containers.slices import SliceSource
 from malhug.analyzers.limits import LimitExceeded, Limits, MalformedInput
-from malhug.analyzers.source import ByteSource
+from malhug.analyzers.shared.slices import SliceSource
+from malhug.analyzers.shared.source import ByteSource
 
 LOCAL_SIG = b"PK\x03\x04"
 CENTRAL_SIG = b"PK\x01\x02"

@@ -35,7 +35,7 @@ import sys
 from dataclasses import dataclass
 
 from malhug.analyzers.limits import Limits
-from malhug.analyzers.source import ByteSource
+from malhug.analyzers.shared.source import ByteSource
 
 CHUNK = 64 * 1024
 # Longest module line an import can accept: a path component is at most 255 bytes, a path 4096.

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from malhug.analyzers.keras.sourceio import SourceIO
 from malhug.analyzers.limits import LimitExceeded
-from malhug.analyzers.source import ByteSource, BytesSource, clamp_read
+from malhug.analyzers.shared.source import ByteSource, BytesSource, clamp_read
+from malhug.analyzers.shared.sourceio import SourceIO
 
 # tarfile and py7zr read headers and blocks through ``read``; none of their honest reads is this big.
 MAX_SINGLE_READ = 64 * 1024 * 1024

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 
-from malhug.analyzers.source import ByteSource
+from malhug.analyzers.shared.source import ByteSource
 
 
 class SourceIO(io.RawIOBase):
