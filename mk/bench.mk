@@ -8,3 +8,10 @@ bench-models: $(STAMP)
 
 bench-models-quick: $(STAMP)
 	$(VPY) -m bench.models.run --quick --skip-large
+
+# CLI start-up: `malhug --version` and a benign pickle scan against `python -c pass` (median of N
+# fresh processes). See bench/startup/run.py; writes bench/startup/RESULTS.md.
+.PHONY: bench-startup
+
+bench-startup: $(STAMP)
+	$(VPY) -m bench.startup.run --write-results

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from malhug.analyzers.scripts import patterns
 from malhug.analyzers.scripts.indicators import Indicator, clip
 from malhug.analyzers.shared import deobf
+from malhug.analyzers.shared.embedded import most_specific
 from malhug.core.model import Category, Severity
 
 MAX_DEPTH = 6
@@ -455,8 +456,6 @@ class ShellAnalysis:
 
 
 def _most_specific(indicators: list[Indicator]) -> Category | None:
-    from malhug.analyzers.shared.embedded import most_specific
-
     cats: list[Category] = [i.category for i in indicators if i.category is not Category.COMMAND_EXEC]
     return most_specific(cats) if cats else None
 
