@@ -9,7 +9,7 @@ export const SECTION = 'malhug';
 export type Severity = 'critical' | 'high' | 'medium' | 'low' | 'info';
 export type LogLevel = 'error' | 'warning' | 'info' | 'debug';
 
-/** The settings the server understands, under the `malhug` section (DESIGN.md, "Language server"). */
+/** The settings the server understands, under the `malhug` section (docs/LSP.md, "Settings"). */
 export interface ServerSettings {
     hubEndpoint: string;
     offline: boolean;
