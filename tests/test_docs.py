@@ -124,10 +124,18 @@ def _walk(parser: argparse.ArgumentParser, path: str) -> Iterator[tuple[str, arg
                 yield from _walk(sub, f"{path} {name}")
 
 
+def _cli_parser() -> argparse.ArgumentParser:
+    """The parser ``malhug`` runs: built by the CLI module's parser function, whatever its exact name."""
+    builders = [f for name, f in vars(cli).items() if "parser" in name.lower() and callable(f)]
+    parsers = [p for p in (f() for f in builders if not isinstance(f, type)) if isinstance(p, argparse.ArgumentParser)]
+    assert len(parsers) == 1, f"expected one parser-building function in malhug.cli, found {builders}"
+    return parsers[0]
+
+
 def test_every_command_option_and_choice_is_in_cli_md() -> None:
     text = _read("CLI.md")
     missing = []
-    for path, action in _walk(cli._parser(), "malhug"):
+    for path, action in _walk(_cli_parser(), "malhug"):
         if isinstance(action, argparse._SubParsersAction):
             missing += [f"{path} {name}" for name in action.choices if f"`{path} {name}`" not in text]
             continue
