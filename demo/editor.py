@@ -1,4 +1,4 @@
-"""A throw-away code-server for the demo and the real-editor test (NOTES.md, "Real editors, offline").
+"""A throw-away code-server for the demo and the real-editor test.
 
 Everything lives under one folder: its own user-data, extensions and XDG folders, the MalHug .vsix
 installed with ``--install-extension``, user settings that point the extension at the project's

@@ -1,6 +1,6 @@
 """``malhug``: scan files, folders and Hub references; serve LSP; print the rule catalog.
 
-Exit status (DESIGN.md): 0 every file clean, 1 at least one file suspicious or malicious (or a
+Exit status (``docs/CLI.md``): 0 every file clean, 1 at least one file suspicious or malicious (or a
 finding at or above ``--fail-on``), 2 usage error or no target could be read.
 """
 

@@ -1,7 +1,7 @@
 """The core model: severities, categories, findings, verdicts and reports.
 
 Everything else in MalHug produces or consumes these types. They are plain, immutable data with a
-stable JSON form (see ``../shared/DESIGN.md``); nothing here knows about files, the network or LSP.
+stable JSON form (``docs/REPORT.md``); nothing here knows about files, the network or LSP.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ _SEVERITY_RANK = {
 
 
 class Category(enum.Enum):
-    """The closed list of attack categories from DESIGN.md."""
+    """The closed list of attack categories (``docs/CATEGORIES.md``)."""
 
     REVERSE_SHELL = "reverse-shell"
     CREDENTIAL_THEFT = "credential-theft"
