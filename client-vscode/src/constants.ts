@@ -1,7 +1,21 @@
 // Names shared by the extension and its manifest (test/manifest.test.ts keeps package.json in step).
 
 /** Model files the server is told about when they change (and that activate the extension). */
-export const MODEL_EXTENSIONS = ['bin', 'pt', 'pth', 'ckpt', 'pkl', 'joblib', 'npy', 'npz', 'h5', 'keras', 'gguf', 'onnx', 'safetensors'];
+export const MODEL_EXTENSIONS = [
+    'bin',
+    'pt',
+    'pth',
+    'ckpt',
+    'pkl',
+    'joblib',
+    'npy',
+    'npz',
+    'h5',
+    'keras',
+    'gguf',
+    'onnx',
+    'safetensors',
+];
 export const MODEL_FILES = `**/*.{${MODEL_EXTENSIONS.join(',')}}`;
 
 /** Commands the language server executes (workspace/executeCommand). */

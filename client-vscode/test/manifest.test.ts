@@ -27,13 +27,15 @@ describe('package.json', () => {
         }
         for (const [key, prop] of Object.entries(properties)) {
             assert.ok((prop.markdownDescription ?? prop.description ?? '').length > 20, `${key} has no description`);
-            assert.ok(['resource', 'window', 'machine', 'application'].includes(prop.scope ?? ''), `${key} has no scope`);
+            assert.ok(
+                ['resource', 'window', 'machine', 'application'].includes(prop.scope ?? ''),
+                `${key} has no scope`,
+            );
         }
-        assert.deepEqual(Object.keys(properties).sort(), [
-            ...Object.keys(DEFAULTS).map((k) => `malhug.${k}`),
-            'malhug.interpreter',
-            'malhug.trace.server',
-        ].sort());
+        assert.deepEqual(
+            Object.keys(properties).sort(),
+            [...Object.keys(DEFAULTS).map((k) => `malhug.${k}`), 'malhug.interpreter', 'malhug.trace.server'].sort(),
+        );
     });
 
     it('lists the severity and log-level values the settings code accepts', () => {
