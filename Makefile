@@ -46,7 +46,7 @@ quick: lint typecheck layers unit-quick
 
 # Safe fixes only (ruff's --fix never applies its unsafe fixes without --unsafe-fixes).
 fmt: $(STAMP) client-fmt
-	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff check --fix --no-unsafe-fixes .
 	$(VENV)/bin/ruff format .
 
 rules-doc: $(STAMP)
