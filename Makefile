@@ -44,7 +44,7 @@ unit-quick: $(STAMP)
 # The everyday loop; QUICK_SECONDS is what it took on the 2-core development machine.
 quick: lint typecheck layers unit-quick
 
-# Safe fixes only (ruff's --fix never applies its unsafe fixes without --unsafe-fixes).
+# Python: ruff's safe fixes only, then its formatter; client-vscode: prettier.
 fmt: $(STAMP) client-fmt
 	$(VENV)/bin/ruff check --fix --no-unsafe-fixes .
 	$(VENV)/bin/ruff format .
