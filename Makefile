@@ -41,8 +41,8 @@ unit: $(STAMP)
 unit-quick: $(STAMP)
 	$(VPY) -m pytest -q -m "not e2e"
 
-# The everyday loop: about 65 s on the 2-core development machine when it is otherwise idle (1,910
-# tests; some 15 s more on the first run, while mypy fills its cache).
+# The everyday loop: about 65 s on the 2-core development machine when it is otherwise idle (some
+# 15 s more on the first run, while mypy fills its cache).
 quick: lint typecheck layers unit-quick
 
 # Python: ruff's safe fixes only, then its formatter; client-vscode: prettier.
