@@ -1,4 +1,4 @@
-# Model-scanner benchmark (engineer H). Not part of `make test`: it builds multi-GiB sparse files and
+# Model-scanner benchmark. Not part of `make test`: it builds multi-GiB sparse files and
 # runs four scanners on the same files (a process per file, each tool's folder mode, each tool's API in
 # one process). See bench/models/README.md.
 .PHONY: bench-models bench-models-quick

@@ -83,15 +83,18 @@ export function actionForChange(event: vscode.ConfigurationChangeEvent): ChangeA
 
 /** Expands `~` and `${workspaceFolder}` / `${userHome}` / `${env:NAME}` in an interpreter setting. */
 export function expandVariables(value: string, workspaceFolder: string | undefined, env: NodeJS.ProcessEnv): string {
-    let out = value.replace(/\$\{(workspaceFolder|userHome|env:([A-Za-z_][A-Za-z0-9_]*))\}/g, (whole, name, envName) => {
-        if (name === 'workspaceFolder') {
-            return workspaceFolder ?? whole;
-        }
-        if (name === 'userHome') {
-            return os.homedir();
-        }
-        return env[envName as string] ?? '';
-    });
+    let out = value.replace(
+        /\$\{(workspaceFolder|userHome|env:([A-Za-z_][A-Za-z0-9_]*))\}/g,
+        (whole, name, envName) => {
+            if (name === 'workspaceFolder') {
+                return workspaceFolder ?? whole;
+            }
+            if (name === 'userHome') {
+                return os.homedir();
+            }
+            return env[envName as string] ?? '';
+        },
+    );
     if (out === '~' || out.startsWith('~/')) {
         out = path.join(os.homedir(), out.slice(1));
     }
