@@ -32,7 +32,11 @@ export function readServerSettings(config: vscode.WorkspaceConfiguration): Serve
     return {
         hubEndpoint: /^https?:\/\//.test(url) ? url : DEFAULTS.hubEndpoint,
         offline: config.get<unknown>('offline') === true,
-        severityThreshold: pick(config.get<unknown>('severityThreshold'), CHOICES.severityThreshold, DEFAULTS.severityThreshold),
+        severityThreshold: pick(
+            config.get<unknown>('severityThreshold'),
+            CHOICES.severityThreshold,
+            DEFAULTS.severityThreshold,
+        ),
         trustedRepos: Array.isArray(trusted)
             ? trusted.filter((r): r is string => typeof r === 'string' && r.trim() !== '').map((r) => r.trim())
             : [],
@@ -40,7 +44,11 @@ export function readServerSettings(config: vscode.WorkspaceConfiguration): Serve
         historyDepth: intIn(config.get<unknown>('historyDepth'), BOUNDS.historyDepth, DEFAULTS.historyDepth),
         logLevel: pick(config.get<unknown>('logLevel'), CHOICES.logLevel, DEFAULTS.logLevel),
         analyzeAllScripts: config.get<unknown>('analyzeAllScripts') === true,
-        maxDocumentBytes: intIn(config.get<unknown>('maxDocumentBytes'), BOUNDS.maxDocumentBytes, DEFAULTS.maxDocumentBytes),
+        maxDocumentBytes: intIn(
+            config.get<unknown>('maxDocumentBytes'),
+            BOUNDS.maxDocumentBytes,
+            DEFAULTS.maxDocumentBytes,
+        ),
     };
 }
 
