@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from malhug.analyzers.limits import DEFAULT_LIMITS, LimitExceeded, Limits
@@ -47,6 +48,7 @@ class AssessShell(Protocol):
     def __call__(self, command: str, *, origin: str = ..., depth: int = ...) -> CodeAssessment: ...
 
 
+@dataclass(frozen=True, slots=True, eq=False)
 class Seams:
     """What the framework lends the analyzers, so that no format package imports another.
 
@@ -61,23 +63,12 @@ class Seams:
       file would do (the script analysis, loaded on first use).
     """
 
-    __slots__ = ("analyze", "analyze_as", "detect_format", "keras_config", "assess_python", "assess_shell")
-
-    def __init__(
-        self,
-        analyze: Analyze,
-        analyze_as: AnalyzeAs,
-        detect_format: DetectFormat,
-        keras_config: AnalyzeKerasConfig,
-        assess_python: AssessPython,
-        assess_shell: AssessShell,
-    ):
-        self.analyze = analyze
-        self.analyze_as = analyze_as
-        self.detect_format = detect_format
-        self.keras_config = keras_config
-        self.assess_python = assess_python
-        self.assess_shell = assess_shell
+    analyze: Analyze
+    analyze_as: AnalyzeAs
+    detect_format: DetectFormat
+    keras_config: AnalyzeKerasConfig
+    assess_python: AssessPython
+    assess_shell: AssessShell
 
 
 def _missing(*args: Any, **kwargs: Any) -> Any:
@@ -88,49 +79,35 @@ def _missing(*args: Any, **kwargs: Any) -> Any:
 NO_SEAMS = Seams(_missing, _missing, _missing, _missing, _missing, _missing)
 
 
+@dataclass(eq=False, slots=True)
 class ScanContext:
-    """The state of one top-level file's scan, shared by every analyzer and nesting level.
+    """The state of one top-level file's scan, shared by every analyzer and nesting level."""
 
-    A plain class rather than a dataclass: creating a dataclass compiles its methods, which every
-    cold ``malhug scan`` would pay.
-    """
+    limits: Limits = DEFAULT_LIMITS
+    findings: list[Finding] = field(default_factory=list)
+    depth: int = 0
+    deadline: float = 0.0  # 0: ``limits.max_seconds`` from now
+    # Formats seen, outermost first (e.g. ["7z", "pytorch-zip", "pickle"]); the file report's
+    # ``format`` is the outermost.
+    formats: list[str] = field(default_factory=list)
+    # Name of the top-level file (used for hints like "saved_model.pb", never for the format).
+    name: str = ""
+    # Member path prefix of the current nesting level (None at top level).
+    member: str | None = None
+    # Whether loading a model or dataset runs this file's Python code (True for a dataset's loading
+    # script and the modules it imports); None: the script analysis judges from path and text.
+    load_time: bool | None = None
+    # What the framework lends this scan (``dispatch`` installs its ``SEAMS``).
+    seams: Seams = NO_SEAMS
+    # Every format the top-level file was analyzed as, the primary (``formats[0]``) first: a file
+    # a loader could open several ways gets every analysis (e.g. ["text", "pickle"]).
+    analyzed_as: list[str] = field(default_factory=list, init=False)
+    # Set by the pickle analysis of the current source: the offset of bytes it left after the
+    # stream (trailing data, or a break that is not the end of the data), else None.
+    pickle_rest: int | None = field(default=None, init=False)
 
-    def __init__(
-        self,
-        limits: Limits = DEFAULT_LIMITS,
-        findings: list[Finding] | None = None,
-        depth: int = 0,
-        deadline: float = 0.0,
-        formats: list[str] | None = None,
-        name: str = "",
-        member: str | None = None,
-        extra_bytes_read: int = 0,
-        load_time: bool | None = None,
-        seams: Seams = NO_SEAMS,
-    ):
-        self.limits = limits
-        self.seams = seams
-        self.findings: list[Finding] = [] if findings is None else findings
-        self.depth = depth
-        self.deadline = deadline or time.monotonic() + limits.max_seconds
-        # Formats seen, outermost first (e.g. ["7z", "pytorch-zip", "pickle"]); the file report's
-        # ``format`` is the outermost.
-        self.formats: list[str] = [] if formats is None else formats
-        # Name of the top-level file (used for hints like "saved_model.pb", never for the format).
-        self.name = name
-        # Member path prefix of the current nesting level (None at top level).
-        self.member = member
-        # Bytes read from sources that are not the top-level one (decompressed data does not count).
-        self.extra_bytes_read = extra_bytes_read
-        # Whether loading a model or dataset runs this file's Python code (True for a dataset's loading
-        # script and the modules it imports); None: the script analysis judges from path and text.
-        self.load_time = load_time
-        # Every format the top-level file was analyzed as, the primary (``formats[0]``) first: a file
-        # a loader could open several ways gets every analysis (e.g. ["text", "pickle"]).
-        self.analyzed_as: list[str] = []
-        # Set by the pickle analysis of the current source: the offset of bytes it left after the
-        # stream (trailing data, or a break that is not the end of the data), else None.
-        self.pickle_rest: int | None = None
+    def __post_init__(self) -> None:
+        self.deadline = self.deadline or time.monotonic() + self.limits.max_seconds
 
     def __repr__(self) -> str:
         return f"ScanContext(name={self.name!r}, member={self.member!r}, depth={self.depth}, findings={len(self.findings)})"

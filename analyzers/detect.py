@@ -23,11 +23,13 @@ from __future__ import annotations
 
 import lzma
 import struct
+import tarfile
 import zlib
 
 from malhug.analyzers import formats
 from malhug.analyzers.containers.layout import classify_tar, classify_zip, tar_header_ok
 from malhug.analyzers.containers.sniff_pickle import PICKLE_OPCODES, looks_like_pickle
+from malhug.analyzers.containers.sniff_text import classify_source
 from malhug.analyzers.limits import DEFAULT_LIMITS, LimitExceeded, Limits, MalformedInput
 from malhug.analyzers.pickle.reach import walk
 from malhug.analyzers.shared.source import ByteSource
@@ -187,8 +189,6 @@ def _magic(src: ByteSource, head: bytes) -> str | None:
     if _is_safetensors(src, head):
         return formats.SAFETENSORS
     if tar_header_ok(head[:512]):
-        import tarfile
-
         try:
             return classify_tar(src)
         except (tarfile.TarError, OSError, ValueError, LimitExceeded):
@@ -229,8 +229,6 @@ def _by_bytes(src: ByteSource, head: bytes, name: str, limits: Limits) -> str:
         return formats.XZ
     if _zip_at_end(src):
         return _zip_kind(src)
-    from malhug.analyzers.containers.sniff_text import classify_source
-
     # The whole text is read only when the name does not decide (a ``.py`` is Python anyway).
     named = _base_name(name).endswith(PYTHON_SUFFIXES) or _base_name(name) in NAMED_FORMATS
     return classify_source(src, head, name, limits.max_source_bytes, whole=not named)

@@ -6,9 +6,10 @@ any other exception MH903. None of them can produce a clean verdict.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
+import logging
 import os
-import sys
 import time
 from collections.abc import Callable, Iterable
 from functools import partial
@@ -20,7 +21,7 @@ from malhug.analyzers.context import ScanContext, Seams
 from malhug.analyzers.detect import after_pickle, detect_analyses, detect_format
 from malhug.analyzers.limits import DEFAULT_LIMITS, LimitExceeded, Limits, MalformedInput
 from malhug.analyzers.shared.source import ByteSource, BytesSource, FileSource
-from malhug.core import failures, logs
+from malhug.core import failures
 from malhug.core.model import FileReport, Location
 from malhug.core.rules import finding
 
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 
 Analyzer = Callable[[ScanContext, ByteSource], None]
 _T = TypeVar("_T")
+log = logging.getLogger(__name__)
 
 
 def _load(fmt: str) -> Analyzer | None:
@@ -134,35 +136,14 @@ def _guarded(ctx: ScanContext, what: str, work: Callable[[], _T]) -> _T | None:
     except MemoryError:
         ctx.add(failures.over_limit(f"{what}: out of memory while analyzing", evidence="MemoryError"))
     except Exception as exc:
-        log = logs.logger(__name__)
         log.warning("%s failed on %s: %r", what, ctx.member or ctx.name, exc, exc_info=True)
         label = f"{what} analyzer" if what in formats.ANALYZERS else what
         ctx.add(failures.failed(f"{label} failed: {type(exc).__name__}: {exc}", evidence=repr(exc)[:500]))
     return None
 
 
-# Until hashlib is imported, sources up to this size are hashed with CPython's built-in SHA-256 (the
-# one hashlib falls back to; same digest): importing hashlib loads OpenSSL, which costs a cold
-# process more than hashing this much more slowly. Once it is loaded (a folder with a large file,
-# the hub layer, the language server), OpenSSL hashes everything.
-SMALL_HASH = 256 * 1024
-
-
-def _sha256_hasher(size: int) -> Any:
-    if size <= SMALL_HASH and "hashlib" not in sys.modules:
-        try:
-            from _sha256 import sha256
-
-            return sha256()
-        except ImportError:  # pragma: no cover - an interpreter built without it
-            pass
-    import hashlib
-
-    return hashlib.sha256()
-
-
 def _sha256(src: ByteSource, chunk: int = 8 * 1024 * 1024) -> str:
-    h = _sha256_hasher(src.size)
+    h = hashlib.sha256()
     offset = 0
     while offset < src.size:
         block = src.read_at(offset, chunk)
@@ -198,7 +179,7 @@ def scan_source(
 
 def scan_bytes(data: bytes, *, name: str = "<bytes>", limits: Limits = DEFAULT_LIMITS) -> FileReport:
     src = BytesSource(data)
-    hasher = _sha256_hasher(len(data))
+    hasher = hashlib.sha256()
     hasher.update(data)
     report = scan_source(src, name=name, limits=limits, sha256=hasher.hexdigest())
     report.bytes_read = len(data)
@@ -278,5 +259,5 @@ def scan_path(
             on_file(p)
         load_time = True if p in loaded else None
         reports.append(scan_file(p, display=str(p), limits=limits, hash_limit=hash_limit, load_time=load_time))
-    logs.debug(__name__, "scanned %d files in %.3fs", len(reports), time.monotonic() - started)
+    log.debug("scanned %d files in %.3fs", len(reports), time.monotonic() - started)
     return reports

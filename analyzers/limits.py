@@ -6,85 +6,42 @@ Exceeding a limit raises ``LimitExceeded``; the dispatcher turns it into an MH90
 
 from __future__ import annotations
 
-from malhug.core.record import Record
+from dataclasses import dataclass
 
 
-class Limits(Record):
-    """Bounds every parser applies; ``DEFAULT_LIMITS`` unless a caller passes its own.
-
-    Immutable, compared and hashed by value (a ``Record``: a frozen dataclass would cost every cold
-    ``malhug scan`` the compilation of its methods).
-    """
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Bounds every parser applies; ``DEFAULT_LIMITS`` unless a caller passes its own."""
 
     # Whole-stream reads (a pickle, a script, a JSON header) larger than this are refused.
-    max_stream_bytes: int
+    max_stream_bytes: int = 256 * 1024 * 1024
     # Total bytes produced by decompressing one member or stream (zip/zlib/gzip bombs).
-    max_decompressed_bytes: int
+    max_decompressed_bytes: int = 512 * 1024 * 1024
     # Compression ratio above which a member is treated as a bomb (checked with the size above).
-    max_compression_ratio: int
+    max_compression_ratio: int = 2000
     # Pickle machine.
-    max_pickle_ops: int
-    max_memo_entries: int
-    max_stack_depth: int
-    max_expression_depth: int
+    max_pickle_ops: int = 5_000_000
+    max_memo_entries: int = 1_000_000
+    max_stack_depth: int = 100_000
+    max_expression_depth: int = 200
     # Containers inside containers, pickles inside pickles, code strings inside code strings.
-    max_nesting_depth: int
+    max_nesting_depth: int = 8
     # Members of one archive, entries of one zip directory.
-    max_members: int
+    max_members: int = 100_000
     # Python and template sources.
-    max_source_bytes: int
+    max_source_bytes: int = 8 * 1024 * 1024
     # Wall-clock time for one top-level file, all nesting included.
-    max_seconds: float
+    max_seconds: float = 60.0
     # Memory one decompressor may allocate for its own state (an LZMA/xz dictionary, a 7z coder),
     # given to the C library as its memory limit or checked against the stream's header (#15).
-    max_decoder_memory: int
+    max_decoder_memory: int = 256 * 1024 * 1024
     # Statements of one Python source (CPython's tree, counted before libcst parses it): the largest
     # real loading scripts and modeling files hold a few thousand (#15).
-    max_source_statements: int
+    max_source_statements: int = 20_000
     # Readers that run a C library in a killable worker process (HDF5): wall-clock time for one
     # file's reading (within ``max_seconds``) and the worker's address space (RLIMIT_AS).
-    max_worker_seconds: float
-    max_worker_memory: int
-
-    __slots__ = (
-        "max_stream_bytes",
-        "max_decompressed_bytes",
-        "max_compression_ratio",
-        "max_pickle_ops",
-        "max_memo_entries",
-        "max_stack_depth",
-        "max_expression_depth",
-        "max_nesting_depth",
-        "max_members",
-        "max_source_bytes",
-        "max_seconds",
-        "max_decoder_memory",
-        "max_source_statements",
-        "max_worker_seconds",
-        "max_worker_memory",
-    )
-
-    def __init__(
-        self,
-        max_stream_bytes: int = 256 * 1024 * 1024,
-        max_decompressed_bytes: int = 512 * 1024 * 1024,
-        max_compression_ratio: int = 2000,
-        max_pickle_ops: int = 5_000_000,
-        max_memo_entries: int = 1_000_000,
-        max_stack_depth: int = 100_000,
-        max_expression_depth: int = 200,
-        max_nesting_depth: int = 8,
-        max_members: int = 100_000,
-        max_source_bytes: int = 8 * 1024 * 1024,
-        max_seconds: float = 60.0,
-        max_decoder_memory: int = 256 * 1024 * 1024,
-        max_source_statements: int = 20_000,
-        max_worker_seconds: float = 30.0,
-        max_worker_memory: int = 1024 * 1024 * 1024,
-    ):
-        values = locals()  # the parameters, named as the slots
-        for name in Limits.__slots__:
-            object.__setattr__(self, name, values[name])
+    max_worker_seconds: float = 30.0
+    max_worker_memory: int = 1024 * 1024 * 1024
 
 
 DEFAULT_LIMITS = Limits()

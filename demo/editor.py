@@ -1,4 +1,4 @@
-"""A throw-away code-server for the demo and the real-editor test (NOTES.md, "Real editors, offline").
+"""A throw-away code-server for the demo and the real-editor test.
 
 Everything lives under one folder: its own user-data, extensions and XDG folders, the MalHug .vsix
 installed with ``--install-extension``, user settings that point the extension at the project's
@@ -92,7 +92,7 @@ class CodeServer:
 
     def install_extension(self, vsix: Path) -> None:
         if not CODE_SERVER.exists():
-            raise EditorError(f"code-server is not installed ({CODE_SERVER}); run scripts/setup-editor.sh all")
+            raise EditorError(f"code-server is not installed ({CODE_SERVER}); run tools/setup-editor.sh all")
         if not vsix.is_file():
             raise EditorError(f"{vsix} is missing; run make vsix")
         user_data, extensions = self._dirs()

@@ -1,7 +1,7 @@
 """``make demo``: the whole product, offline, from a fresh clone.
 
 Builds the demo Hub content and workspace (``demo/hubcontent.py``), serves them with the fake Hub on
-127.0.0.1, sets up the editor tooling (``scripts/setup-editor.sh``), installs the MalHug ``.vsix``
+127.0.0.1, sets up the editor tooling (``tools/setup-editor.sh``), installs the MalHug ``.vsix``
 into a throw-away code-server opened on the demo workspace, prints the URL and runs until Ctrl-C.
 
     demo/run.py              the editor demo (falls back to --text when code-server cannot start)
@@ -63,7 +63,7 @@ def text_demo(manifest: Manifest, endpoint: str) -> int:
 
 def set_up_editor() -> None:
     """The same set-up as the tests: editor tooling and the .vsix (idempotent, quick when done)."""
-    for cmd in (["bash", str(ROOT / "scripts" / "setup-editor.sh"), "all"], ["make", "-s", "-C", str(ROOT), "vsix"]):
+    for cmd in (["bash", str(ROOT / "tools" / "setup-editor.sh"), "all"], ["make", "-s", "-C", str(ROOT), "vsix"]):
         if subprocess.run(cmd, check=False).returncode != 0:
             raise editor.EditorError(f"set-up step failed: {' '.join(cmd)}")
 

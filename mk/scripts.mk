@@ -1,5 +1,5 @@
-# Script analysis (engineer C). The benchmark is not part of `make test`: it installs Bandit and
-# GuardDog into .venv-bench-scripts and runs them once per file. See bench/scripts/README.md.
+# Script analysis benchmark against Bandit and GuardDog. Not part of `make test`: it installs Bandit
+# and GuardDog into .venv-bench-scripts and runs them once per file. See bench/scripts/README.md.
 .PHONY: bench-scripts
 
 bench-scripts: $(STAMP)

@@ -1,17 +1,10 @@
-# Language server (engineer F): editor set-up for the Neovim end-to-end test, focused targets.
+# Language server: the Neovim end-to-end test's editor, focused targets.
 .PHONY: server-setup server-test lsp-bench
 
-# Debian's Neovim (0.7.2) for tests/server/test_e2e_neovim.py; the test skips itself when nvim is
-# absent. CI runs as root on Debian; elsewhere nothing is installed.
+# Debian's Neovim (0.7.2) for tests/server/test_e2e_neovim.py, installed by tools/setup-editor.sh
+# where it can be (root and apt); elsewhere the test skips itself.
 server-setup:
-	@if command -v nvim >/dev/null 2>&1; then \
-	  echo "server-setup: $$(nvim --version | head -1)"; \
-	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends neovim) \
-	    || echo "server-setup: could not install neovim; the Neovim test will be skipped"; \
-	else \
-	  echo "server-setup: nvim is missing and cannot be installed here; the Neovim test will be skipped"; \
-	fi
+	bash tools/setup-editor.sh neovim
 
 # `make test` runs `unit`, which needs the editor in place first.
 unit: server-setup

@@ -65,7 +65,6 @@ class HubRef:
     kind: str  # from_pretrained | pipeline | load_dataset | hf_hub_download | snapshot_download | hf-path | ...
     call: CallSite | None = None  # None when found by the fallback scan
     revision: str | None = None
-    revision_dynamic: bool = False  # revision= given but not a constant
     trust_remote_code: bool | None = None
     use_safetensors: bool | None = None
 
@@ -181,7 +180,6 @@ def _ref_from_call(call: CallSite) -> HubRef | None:
         kind=kind[0],
         call=call,
         revision=revision.value if revision is not None and isinstance(revision.value, str) else None,
-        revision_dynamic=revision is not None and not isinstance(revision.value, str | type(None)),
         trust_remote_code=_flag(call.keyword("trust_remote_code")),
         use_safetensors=_flag(call.keyword("use_safetensors")),
     )

@@ -26,7 +26,7 @@ MAX_FOLDERS = 64  # folders remembered
 
 
 class LoadTimeScope:
-    """Per-folder answers of ``runs_on_load`` (owned by the server's document handling)."""
+    """Per-folder answers of ``runs_on_load``, kept for the server's document handling."""
 
     def __init__(self) -> None:
         self._folders: dict[Path, tuple[tuple[tuple[str, int, int], ...], frozenset[Path]]] = {}

@@ -8,6 +8,7 @@ the edited region are dropped (they will come back with the fresh analysis if st
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
 from malhug.core.model import Finding, Location
@@ -33,7 +34,9 @@ def _move(loc: Location, prefix: int, first_moved: int, delta: int) -> Location 
     if end <= prefix:
         return loc
     if loc.line > first_moved:
-        return loc.replace(line=loc.line + delta, end_line=None if loc.end_line is None else loc.end_line + delta)
+        return dataclasses.replace(
+            loc, line=loc.line + delta, end_line=None if loc.end_line is None else loc.end_line + delta
+        )
     return None
 
 
@@ -49,6 +52,6 @@ def shift_findings(old: Sequence[str], new: Sequence[str], findings: Sequence[Fi
         steps = [(_move(s.location, prefix, first_moved, delta), s) for s in finding.trace]
         if loc is None or any(moved is None for moved, _ in steps):
             continue
-        trace = tuple(s.replace(location=moved) for moved, s in steps if moved is not None)
-        out.append(finding.replace(location=loc, trace=trace))
+        trace = tuple(dataclasses.replace(s, location=moved) for moved, s in steps if moved is not None)
+        out.append(dataclasses.replace(finding, location=loc, trace=trace))
     return out

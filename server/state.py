@@ -156,7 +156,6 @@ class MalhugServer(LanguageServer):
         self.docs: dict[str, DocState] = {}
         self.hub = HubResults()
         self.model_files: dict[str, FileReport] = {}
-        self.model_file_limit_hit = False
         self.loop: asyncio.AbstractEventLoop | None = None
         # One worker: analyses run one at a time, so a document's BlockCache is never used concurrently.
         self.cpu_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="malhug-cpu")

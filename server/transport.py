@@ -101,7 +101,6 @@ class Dispatcher:
     def __init__(self, protocol: JsonRPCProtocol, on_dropped: DroppedHook | None = None):
         self.protocol = protocol
         self.on_dropped = on_dropped
-        self.errors_sent = 0
 
     def send_error(self, msg_id: Any, code: int, message: str) -> None:
         writer = self.protocol.writer
@@ -110,7 +109,6 @@ class Dispatcher:
             return
         body = json.dumps({"jsonrpc": "2.0", "id": msg_id, "error": {"code": code, "message": message}})
         data = f"Content-Length: {len(body)}\r\n\r\n{body}".encode()  # json.dumps output is ASCII
-        self.errors_sent += 1
         writer.write(data)
 
     def dispatch(self, frame: Frame) -> None:

@@ -108,7 +108,6 @@ class ModelFiles:
         if not roots:
             return 0
         files, truncated = await server.run_files(find_model_files, roots, server.settings.workspace_max_files)
-        server.model_file_limit_hit = truncated
         if truncated:
             limit = server.settings.workspace_max_files
             log.warning("workspace scan stopped after %d files (malhug.workspaceMaxFiles)", limit)

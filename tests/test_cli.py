@@ -1,4 +1,4 @@
-"""The command line contract of DESIGN.md: targets, formats, exit codes, --fail-on, --output."""
+"""The command line contract of docs/CLI.md: targets, formats, exit codes, --fail-on, --output."""
 
 from __future__ import annotations
 

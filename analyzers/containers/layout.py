@@ -1,18 +1,14 @@
-"""Which kind of zip or tar a container is, from its directory (names only, no member data).
-
-The zip reader and ``tarfile`` are imported by the function that reads such a container: format
-detection imports this module for every file, and most files are neither.
-"""
+"""Which kind of zip or tar a container is, from its directory (names only, no member data)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import tarfile
 
 from malhug.analyzers import formats
-
-if TYPE_CHECKING:
-    from malhug.analyzers.limits import Limits
-    from malhug.analyzers.shared.source import ByteSource
+from malhug.analyzers.limits import Limits
+from malhug.analyzers.shared.slices import BoundedSourceIO
+from malhug.analyzers.shared.source import ByteSource
+from malhug.analyzers.shared.ziparchive import ZipArchive
 
 LEGACY_TORCH_TAR = {"sys_info", "pickle", "storages", "tensors"}
 TAR_BLOCK = 512
@@ -34,8 +30,6 @@ def zip_kind(names: list[str]) -> str:
 
 
 def classify_zip(src: ByteSource, limits: Limits) -> str:
-    from malhug.analyzers.shared.ziparchive import ZipArchive
-
     archive = ZipArchive(src, limits)
     return zip_kind([m.name for m in archive.members])
 
@@ -54,10 +48,6 @@ def tar_header_ok(block: bytes) -> bool:
 
 def tar_names(src: ByteSource, limit: int) -> list[str]:
     """Names of the first ``limit`` tar members (headers only; data is skipped by seeking)."""
-    import tarfile
-
-    from malhug.analyzers.shared.slices import BoundedSourceIO
-
     names: list[str] = []
     with tarfile.open(fileobj=BoundedSourceIO(src), mode="r:") as tar:
         while len(names) < limit:
@@ -69,8 +59,6 @@ def tar_names(src: ByteSource, limit: int) -> list[str]:
 
 
 def classify_tar(src: ByteSource) -> str:
-    import tarfile
-
     try:
         names = tar_names(src, 16)
     except (tarfile.TarError, RecursionError):

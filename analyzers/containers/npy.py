@@ -11,6 +11,7 @@ import ast
 import math
 import re
 import struct
+from dataclasses import dataclass
 
 from malhug.analyzers import formats
 from malhug.analyzers.containers.common import DATA_OUTSIDE, scan_member
@@ -20,7 +21,6 @@ from malhug.analyzers.shared.slices import SliceSource
 from malhug.analyzers.shared.source import ByteSource
 from malhug.core import failures
 from malhug.core.model import Location
-from malhug.core.record import Record
 from malhug.core.rules import finding
 
 MAGIC = b"\x93NUMPY"
@@ -31,8 +31,9 @@ _KIND_SIZE = {"b": 1, "?": 1, "O": 8}
 OBJECT_DATA = "<object data>"
 
 
-class NpyHeader(Record):
-    """The parsed header of a ``.npy`` array (a ``Record``: immutable, compared by value)."""
+@dataclass(frozen=True, slots=True)
+class NpyHeader:
+    """The parsed header of a ``.npy`` array."""
 
     descr: object
     shape: tuple[int, ...]
@@ -40,24 +41,6 @@ class NpyHeader(Record):
     data_offset: int
     has_object: bool
     itemsize: int | None  # None when the dtype is too exotic to size
-
-    __slots__ = ("descr", "shape", "fortran_order", "data_offset", "has_object", "itemsize")
-
-    def __init__(
-        self,
-        descr: object,
-        shape: tuple[int, ...],
-        fortran_order: bool,
-        data_offset: int,
-        has_object: bool,
-        itemsize: int | None,
-    ):
-        object.__setattr__(self, "descr", descr)
-        object.__setattr__(self, "shape", shape)
-        object.__setattr__(self, "fortran_order", fortran_order)
-        object.__setattr__(self, "data_offset", data_offset)
-        object.__setattr__(self, "has_object", has_object)
-        object.__setattr__(self, "itemsize", itemsize)
 
 
 def _itemsize(descr: object, depth: int = 0) -> int | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from malhug.analyzers import formats
+from malhug.analyzers.containers import npy
 from malhug.analyzers.containers.common import ENCRYPTED_MEMBER, UNSUPPORTED_METHOD, check_member_name, scan_member
 from malhug.analyzers.context import ScanContext
 from malhug.analyzers.limits import LimitExceeded, MalformedInput
@@ -189,8 +190,6 @@ def _sniff(ctx: ScanContext, archive: ZipArchive, member: ZipMember) -> str:
 
 
 def _npy_member(ctx: ScanContext, archive: ZipArchive, member: ZipMember) -> None:
-    from malhug.analyzers.containers import npy  # .npz members only; checkpoints never need it
-
     view = archive.member_source(member)
     if view is not None:
         scan_member(ctx, view, member.name, formats.NUMPY)

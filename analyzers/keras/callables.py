@@ -99,7 +99,6 @@ NETWORK_NAMES = (
 DESTRUCTIVE_NAMES = leaves(FILE_DELETERS | TREE_DELETERS) | {"truncate"}
 RECON_NAMES = frozenset({"getuser", "gethostname", "getlogin", "uname", "getpass", "platform", "getfqdn"})
 FILE_WRITE_NAMES = frozenset({"write", "writelines", "write_text", "write_bytes", "chmod", "copyfile", "symlink"})
-CREDENTIAL_NAMES = frozenset({"environ", "getenv", "environb"})
 
 # Names of Lambda bytecode that mean "this code does more than tensor math".
 DANGEROUS_NAMES = COMMAND_NAMES | CODE_NAMES | NETWORK_NAMES | DESTRUCTIVE_NAMES | RECON_NAMES | FILE_WRITE_NAMES

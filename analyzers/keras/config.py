@@ -64,15 +64,13 @@ def _callable_category(ref: str) -> Category | None:
 MAX_KEY_SHOWN = 40
 
 
+@dataclass(frozen=True, eq=False, repr=False, slots=True)
 class _Path:
     """A node's JSON path, spelled out only when a message needs it: a config of a long key over a
     long list would otherwise hold one copy of the key per item (a 1 MB file, gigabytes)."""
 
-    __slots__ = ("parent", "step")
-
-    def __init__(self, parent: _Path | str, step: str | int):
-        self.parent = parent
-        self.step = step
+    parent: _Path | str
+    step: str | int
 
     def __str__(self) -> str:
         steps: list[str] = []

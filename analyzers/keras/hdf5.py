@@ -18,8 +18,10 @@ as well. External links are reported, never followed.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from malhug.analyzers.context import ScanContext
@@ -28,9 +30,11 @@ from malhug.analyzers.keras.config import KerasConfigScanner, looks_like_keras_c
 from malhug.analyzers.limits import LimitExceeded, MalformedInput
 from malhug.analyzers.shared.source import ByteSource
 from malhug.analyzers.worker import WorkerDied, WorkerProcess, WorkerTimeout
-from malhug.core import failures, logs
+from malhug.core import failures
 from malhug.core.model import Location
 from malhug.core.rules import finding
+
+log = logging.getLogger(__name__)
 
 CONFIG_ATTRS = ("model_config", "training_config")
 WORKER_MODULE = "malhug.analyzers.keras.h5worker"
@@ -119,10 +123,10 @@ def _serve(ctx: ScanContext, src: ByteSource, worker: WorkerProcess, deadline: f
             raise WorkerDied(f"worker sent an unexpected frame (kind {kind}, {len(payload)} bytes)")
 
 
+@dataclass(slots=True)
 class _Outcome:
-    def __init__(self, events: list[Any], failure: BaseException | None):
-        self.events = events
-        self.failure = failure
+    events: list[Any]
+    failure: BaseException | None
 
 
 def _read(ctx: ScanContext, src: ByteSource) -> _Outcome:
@@ -231,7 +235,7 @@ class _Findings:
         if stripped.startswith("{") and ("class_name" in value or "config" in value):
             parsed = scanner.scan_text(value, what=f"HDF5 attribute {member}", required=False)
             if parsed is not None and not looks_like_keras_config(parsed):
-                logs.debug(__name__, "JSON attribute %s is not a Keras config", member)
+                log.debug("JSON attribute %s is not a Keras config", member)
             return
         scanner.scan(value)
 

@@ -7,7 +7,6 @@ embedded code (``ScanContext.seams``, which hands them to the script analysis).
 
 from __future__ import annotations
 
-import logging
 import re
 from dataclasses import dataclass
 
@@ -16,8 +15,6 @@ from malhug.analyzers.keras import callables
 from malhug.analyzers.keras.marshal_reader import CodeInfo
 from malhug.analyzers.shared import deobf, embedded
 from malhug.core.model import Category, Severity
-
-log = logging.getLogger(__name__)
 
 # Categories bad enough to call a Lambda critical rather than high: everything from command
 # execution up in the precedence, except writing a file.
@@ -43,15 +40,10 @@ class LambdaAssessment:
         return self.category is not None
 
 
-def _embedded(seams: Seams, kind: str, text: str, origin: str, depth: int) -> embedded.CodeAssessment | None:
-    try:
-        if kind == "shell":
-            return seams.assess_shell(text, origin=origin, depth=depth)
-        return seams.assess_python(text, origin=origin, depth=depth, detail=False)  # category and reasons only
-    except ImportError:
-        # The shared assessment is not available in this build: the names decide alone.
-        log.debug("embedded code assessment unavailable; Lambda category from its names only")
-        return None
+def _embedded(seams: Seams, kind: str, text: str, origin: str, depth: int) -> embedded.CodeAssessment:
+    if kind == "shell":
+        return seams.assess_shell(text, origin=origin, depth=depth)
+    return seams.assess_python(text, origin=origin, depth=depth, detail=False)  # category and reasons only
 
 
 _DECODERS = {"b64decode", "decodebytes", "standard_b64decode", "urlsafe_b64decode", "unhexlify", "fromhex", "a2b_hex"}
@@ -108,7 +100,7 @@ def assess_lambda(
             kinds = (["shell"] if runs_commands else []) + (["python"] if runs_code else [])
             for kind in kinds:
                 result = _embedded(seams, kind, text, origin, depth + 1)
-                if result is None or result.category is None:
+                if result.category is None:
                     continue
                 categories.add(result.category)
                 indicators.extend(result.indicators)

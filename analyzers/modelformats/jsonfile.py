@@ -13,6 +13,7 @@ from typing import Any
 
 from malhug.analyzers.context import ScanContext
 from malhug.analyzers.limits import LimitExceeded, MalformedInput
+from malhug.analyzers.modelformats.chat_template import check_template
 from malhug.analyzers.shared.source import ByteSource, read_all
 
 
@@ -39,9 +40,6 @@ def analyze(ctx: ScanContext, src: ByteSource) -> None:
     if not isinstance(value, dict):
         return
     for name, template in _templates(value.get("chat_template")):
-        # jinja2 is imported for files that hold a template only (a Keras config.json holds none).
-        from malhug.analyzers.modelformats.chat_template import check_template
-
         ctx.check_time()  # a list of many templates: each is a Jinja parse
         check_template(ctx, template, name)
     ctx.seams.keras_config(ctx, value)

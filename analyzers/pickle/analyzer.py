@@ -15,6 +15,7 @@ in any pickle (a dangerous or unknown callable is reported). A break *before* th
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from malhug.analyzers.context import ScanContext
@@ -23,7 +24,9 @@ from malhug.analyzers.limits import LimitExceeded, MalformedInput
 from malhug.analyzers.pickle.fold import Folder
 from malhug.analyzers.pickle.judge import Judge
 from malhug.analyzers.pickle.machine import Machine, Truncated
+from malhug.analyzers.pickle.reach import walk
 from malhug.analyzers.shared.source import ByteSource
+from malhug.analyzers.shared.text import decode_text
 from malhug.core import failures
 from malhug.core.model import Location
 from malhug.core.rules import finding
@@ -50,24 +53,18 @@ def analyze(ctx: ScanContext, src: ByteSource) -> None:
         _analyze(ctx, src)
 
 
+@dataclass(eq=False, repr=False, slots=True)
 class _Run:
-    """One interpretation of a prefix of the stream.
+    """One interpretation of a prefix of the stream."""
 
-    A plain class: a dataclass compiles its methods when its module is imported, which every cold
-    ``malhug scan`` of a pickle pays.
-    """
-
-    __slots__ = ("machine", "folder", "roots", "fault", "limit", "count", "trailing", "needs_more")
-
-    def __init__(self, machine: Machine, folder: Folder):
-        self.machine = machine
-        self.folder = folder
-        self.roots: list[Any] = []
-        self.fault: MalformedInput | None = None
-        self.limit: LimitExceeded | None = None
-        self.count = 0
-        self.trailing: int | None = None
-        self.needs_more = False  # the prefix ended where the stream goes on
+    machine: Machine
+    folder: Folder
+    roots: list[Any] = field(default_factory=list)
+    fault: MalformedInput | None = None
+    limit: LimitExceeded | None = None
+    count: int = 0
+    trailing: int | None = None
+    needs_more: bool = False  # the prefix ended where the stream goes on
 
 
 def _interpret(ctx: ScanContext, data: bytes, partial: bool) -> _Run:
@@ -103,9 +100,6 @@ def _interpret(ctx: ScanContext, data: bytes, partial: bool) -> _Run:
 
 def _unpickler_stops_there(ctx: ScanContext, src: ByteSource, data: bytes, fault: MalformedInput) -> bool:
     """Whether ``fault`` is in a text-looking stream at or after where the C unpickler stops."""
-    from malhug.analyzers.pickle.reach import walk
-    from malhug.analyzers.shared.text import decode_text
-
     if fault.offset is None or decode_text(data[:4096], complete=len(data) <= 4096) is None:
         return False
     reach = walk(src, ctx.limits, data[:65536], first_only=False)

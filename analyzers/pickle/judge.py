@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import dataclass
 from typing import Any
 
 from malhug.analyzers.context import ScanContext, Seams
@@ -22,7 +24,7 @@ from malhug.analyzers.pickle.policy import (
 from malhug.analyzers.pickle.resolve import APPLIERS, GADGETS, GETATTRS, MODULE_PRODUCERS, Ref, Resolver, Target
 from malhug.analyzers.pickle.values import Call, Global, PDict, PersId, PSet, render, short_name
 from malhug.analyzers.shared.embedded import CodeAssessment
-from malhug.core import failures, logs
+from malhug.core import failures
 from malhug.core.model import Category, Finding, Location, Severity, TraceStep
 from malhug.core.rules import finding
 
@@ -80,16 +82,11 @@ def _call_finding(call: Call, rule: str, message: str, **kw: Any) -> Finding:
     return finding(rule, message, location=Location(offset=call.offset), evidence=_evidence(call), **kw)
 
 
-def _assess(seams: Seams, kind: Kind, text: str, origin: str, depth: int) -> CodeAssessment | None:
-    """The embedded-code assessment of a payload; None (the callable's category then applies) when
-    the script analysis cannot be imported."""
-    try:
-        if kind is Kind.SHELL:
-            return seams.assess_shell(text, origin=origin, depth=depth)
-        return seams.assess_python(text, origin=origin, depth=depth, detail=False)  # category and reasons only
-    except ImportError as exc:
-        logs.logger(__name__).warning("embedded-code assessment unavailable, using the callable's category: %s", exc)
-        return None
+def _assess(seams: Seams, kind: Kind, text: str, origin: str, depth: int) -> CodeAssessment:
+    """The embedded-code assessment of a payload."""
+    if kind is Kind.SHELL:
+        return seams.assess_shell(text, origin=origin, depth=depth)
+    return seams.assess_python(text, origin=origin, depth=depth, detail=False)  # category and reasons only
 
 
 def _evidence(value: Any) -> str:
@@ -105,22 +102,16 @@ def _text(value: Any) -> str | None:
     return None
 
 
+@dataclass(slots=True)
 class _Note:
-    """An unknown name seen while loading; reported once per name.
+    """An unknown name seen while loading; reported once per name."""
 
-    A plain class: a dataclass compiles its methods when its module is imported, which every cold
-    ``malhug scan`` of a pickle pays.
-    """
-
-    __slots__ = ("rule", "name", "message", "offset", "evidence", "count")
-
-    def __init__(self, rule: str, name: str, message: str, offset: int, evidence: str, count: int = 1):
-        self.rule = rule
-        self.name = name
-        self.message = message
-        self.offset = offset
-        self.evidence = evidence
-        self.count = count
+    rule: str
+    name: str
+    message: str
+    offset: int
+    evidence: str
+    count: int = 1
 
 
 class Judge:
@@ -135,7 +126,7 @@ class Judge:
         self.notes: dict[tuple[str, str], _Note] = {}
         self.maybe_discarded: list[tuple[Call, str]] = []
         self.absorbed_args: set[int] = set()  # calls whose payload a later call reported (compile → eval)
-        self.assessed: dict[tuple[bool, str], CodeAssessment | None] = {}
+        self.assessed: dict[tuple[bool, str], CodeAssessment] = {}
         self._fed: dict[int, bool] = {}  # node id -> a network call is reachable below it
         self._entered: set[int] = set()
         self._fed_work = 0
@@ -176,7 +167,9 @@ class Judge:
                 excess[key] = result
         for key, result in excess.items():
             more = seen[key] - MAX_SAME
-            self.ctx.add(result.replace(message=f"{result.message} (this and {more - 1} more calls like it)"))
+            self.ctx.add(
+                dataclasses.replace(result, message=f"{result.message} (this and {more - 1} more calls like it)")
+            )
 
     def _judge_calls(self, decided: list[tuple[Call, Finding]], absorbed: set[int]) -> None:
         plain: dict[int, bool] = {}  # Global id -> an allowed callable with no special semantics
@@ -433,7 +426,7 @@ class Judge:
             return True
         return any(part in DANGEROUS_LEAVES or part in GADGETS for part in path.split("."))
 
-    def _assess(self, kind: Kind, text: str, origin: str) -> CodeAssessment | None:
+    def _assess(self, kind: Kind, text: str, origin: str) -> CodeAssessment:
         """``_assess`` once per distinct payload (a stream may repeat one payload many times)."""
         key = (kind is Kind.SHELL, text)
         if key not in self.assessed:

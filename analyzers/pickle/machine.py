@@ -16,6 +16,7 @@ import codecs
 import re
 import struct
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from malhug.analyzers.limits import LimitExceeded, Limits, MalformedInput
@@ -31,31 +32,26 @@ _CHECK_EVERY = 4096
 _UNSEEN: Any = object()
 
 
-# Mutation and Trace are plain classes: a dataclass compiles its methods when its module is
-# imported, which every cold ``malhug scan`` of a pickle pays.
+# Identity, not value, for the machine's records: the symbolic values they hold may be shared and
+# cyclic (eq=False, repr=False; ``values.render`` shows them).
+@dataclass(eq=False, repr=False, slots=True)
 class Mutation:
     """An imported object changed while loading (attributes set, items added)."""
 
-    __slots__ = ("target", "how", "value", "offset")
-
-    def __init__(self, target: Any, how: str, value: Any, offset: int):
-        self.target = target
-        self.how = how  # "BUILD", "SETITEM", "APPEND", "ADDITEMS"
-        self.value = value
-        self.offset = offset
+    target: Any
+    how: str  # "BUILD", "SETITEM", "APPEND", "ADDITEMS"
+    value: Any
+    offset: int
 
 
+@dataclass(eq=False, repr=False, slots=True)
 class Trace:
     """Everything loading would do, shared by the pickles of one stream."""
 
-    __slots__ = ("calls", "globals", "mutations", "ops", "joblib_arrays")
-
-    def __init__(self) -> None:
-        self.calls: list[Call] = []
-        self.globals: list[Global] = []
-        self.mutations: list[Mutation] = []
-        self.ops = 0
-        self.joblib_arrays = 0
+    calls: list[Call] = field(default_factory=list)
+    globals: list[Global] = field(default_factory=list)
+    mutations: list[Mutation] = field(default_factory=list)
+    ops: int = 0
 
 
 class Truncated(MalformedInput):
@@ -405,7 +401,6 @@ class Machine:
         if layout is None or not isinstance(shape, tuple) or not all(isinstance(d, int) and d >= 0 for d in shape):
             raise _fault("joblib array of unknown size (dtype or shape not understood)", start)
         itemsize, has_object = layout
-        self.trace.joblib_arrays += 1
         if has_object:
             # Object arrays are a complete pickle of their own, read by a fresh unpickler.
             if self.depth + 1 > self.limits.max_nesting_depth:

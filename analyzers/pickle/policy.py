@@ -8,27 +8,23 @@ prefix) and in the pickle allowlist (``allowlist``).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from malhug.analyzers.knowledge.callables import DANGEROUS, DANGEROUS_METHODS, Kind, category_of, kind_of
 from malhug.analyzers.knowledge.families import leaves
 from malhug.analyzers.knowledge.names import canonical, looks_like_class
 from malhug.analyzers.pickle.allowlist import is_allowed
 from malhug.core.model import Category
-from malhug.core.record import Record
 
 __all__ = ["Danger", "Kind", "NameCache", "canonical", "danger_of", "is_allowed", "looks_like_class"]
 
 
-class Danger(Record):
-    """A dangerous callable and what it does (a ``Record``: immutable, compared by value)."""
+@dataclass(frozen=True, slots=True)
+class Danger:
+    """A dangerous callable and what it does."""
 
     name: str
     kind: Kind
-
-    __slots__ = ("name", "kind")
-
-    def __init__(self, name: str, kind: Kind):
-        object.__setattr__(self, "name", name)
-        object.__setattr__(self, "kind", kind)
 
     @property
     def category(self) -> Category:

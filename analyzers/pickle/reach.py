@@ -32,6 +32,7 @@ from __future__ import annotations
 import re
 import struct
 import sys
+from dataclasses import dataclass
 
 from malhug.analyzers.limits import Limits
 from malhug.analyzers.shared.source import ByteSource
@@ -114,21 +115,16 @@ def _dotted(text: str) -> bool:
     return bool(text) and all(part.isidentifier() for part in text.split("."))
 
 
+@dataclass(eq=False, slots=True)
 class Reach:
     """The walk's outcome: ``reached`` (offset of the first call-capable opcode, or None) and ``stop``
     (offset of the opcode the unpickler stops at; the size when it ran to the end)."""
 
-    __slots__ = ("reached", "what", "stop", "ops", "limited")
-
-    def __init__(self) -> None:
-        self.reached: int | None = None
-        self.what = ""
-        self.stop = 0
-        self.ops = 0
-        self.limited = False
-
-    def __repr__(self) -> str:
-        return f"Reach(reached={self.reached}, what={self.what!r}, stop={self.stop}, ops={self.ops})"
+    reached: int | None = None
+    what: str = ""
+    stop: int = 0
+    ops: int = 0
+    limited: bool = False
 
 
 class _Stop(Exception):

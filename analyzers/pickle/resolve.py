@@ -8,13 +8,13 @@ indirection: ``getattr(__import__('os'), 'system')``, ``operator.attrgetter``/``
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from malhug.analyzers.knowledge.names import MODULE_TOKENS, canonical
 from malhug.analyzers.limits import LimitExceeded
 from malhug.analyzers.pickle.fold import NOT_CONST, Folder, const_kwargs
 from malhug.analyzers.pickle.values import Call, Global, PDict
-from malhug.core.record import Record
 
 # Attribute names that escape to interpreter internals (sandbox-escape gadgets).
 GADGETS = frozenset(
@@ -128,54 +128,29 @@ def cat_refs(*parts: tuple[Any, ...], tail: bool = False) -> tuple[Any, ...]:
     return tuple(out[:MAX_REFS])
 
 
-class Ref(Record):
+@dataclass(frozen=True, slots=True)
+class Ref:
     """What a value is. ``kind``: name (a module attribute: function or class), module, namespace
     (a dict of names: ``globals()``, ``sys.modules``, a module ``__dict__``), object (an instance or
     call result), method (``base``.``name`` bound), partial, attrgetter, itemgetter, methodcaller, gadget,
     const, unknown."""
 
     kind: str
-    name: str
-    via: tuple[str, ...]
-    base: Ref | None
-    args: tuple[Any, ...]
-    roots: tuple[Global, ...]  # the imports this reference was built from
-    inner: tuple[Call, ...]  # the calls evaluated to build it (getattr, __import__, partial…)
-
-    __slots__ = ("kind", "name", "via", "base", "args", "roots", "inner")
-
-    def __init__(
-        self,
-        kind: str,
-        name: str = "",
-        via: tuple[str, ...] = (),
-        base: Ref | None = None,
-        args: tuple[Any, ...] = (),
-        roots: tuple[Global, ...] = (),
-        inner: tuple[Call, ...] = (),
-    ):
-        object.__setattr__(self, "kind", kind)
-        object.__setattr__(self, "name", name)
-        object.__setattr__(self, "via", via)
-        object.__setattr__(self, "base", base)
-        object.__setattr__(self, "args", args)
-        object.__setattr__(self, "roots", roots)
-        object.__setattr__(self, "inner", inner)
+    name: str = ""
+    via: tuple[str, ...] = ()
+    base: Ref | None = None
+    args: tuple[Any, ...] = ()
+    roots: tuple[Global, ...] = ()  # the imports this reference was built from
+    inner: tuple[Call, ...] = ()  # the calls evaluated to build it (getattr, __import__, partial…)
 
 
-class Target(Record):
+@dataclass(frozen=True, slots=True)
+class Target:
     """What a call invokes: the callable's reference and the effective arguments."""
 
     fn: Ref
     args: tuple[Any, ...]
     kwargs: dict[str, Any]
-
-    __slots__ = ("fn", "args", "kwargs")
-
-    def __init__(self, fn: Ref, args: tuple[Any, ...], kwargs: dict[str, Any]):
-        object.__setattr__(self, "fn", fn)
-        object.__setattr__(self, "args", args)
-        object.__setattr__(self, "kwargs", kwargs)
 
 
 class Resolver:

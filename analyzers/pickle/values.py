@@ -7,6 +7,7 @@ symbolic values). Imports are ``Global``, every callable invocation is a ``Call`
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from malhug.analyzers.knowledge.names import canonical
@@ -15,17 +16,17 @@ MAX_TEXT = 240  # longest string literal shown whole in a rendering
 MAX_ITEMS = 8  # container items shown before "…"
 
 
+# The symbolic values are compared by identity (eq=False) and never repr'd (repr=False): the machine
+# shares them through the memo and a hostile stream can make them cyclic; ``render`` shows them.
+@dataclass(eq=False, repr=False, slots=True)
 class Global:
     """An imported name (GLOBAL, STACK_GLOBAL, INST, EXT)."""
 
-    __slots__ = ("module", "name", "offset", "dynamic", "_canon")
-
-    def __init__(self, module: str, name: str, offset: int, dynamic: bool = False):
-        self.module = module
-        self.name = name
-        self.offset = offset
-        self.dynamic = dynamic  # the name was computed (memo, str.join) rather than written literally
-        self._canon: tuple[str, bool] | None = None
+    module: str
+    name: str
+    offset: int
+    dynamic: bool = False  # the name was computed (memo, str.join) rather than written literally
+    _canon: tuple[str, bool] | None = field(default=None, init=False)
 
     @property
     def canon(self) -> tuple[str, bool]:
@@ -38,20 +39,18 @@ class Global:
         return f"{self.module}.{self.name}"
 
 
+@dataclass(eq=False, repr=False, slots=True)
 class Call:
     """A callable invoked while loading: REDUCE, NEWOBJ(_EX), OBJ, INST, or an injected __setstate__."""
 
-    __slots__ = ("func", "args", "kwargs", "offset", "kind", "state", "items", "hook")
-
-    def __init__(self, func: Any, args: Any, offset: int, kind: str = "reduce", kwargs: Any = None):
-        self.func = func
-        self.args = args
-        self.kwargs = kwargs
-        self.offset = offset
-        self.kind = kind
-        self.state: list[Any] | None = None  # BUILD states applied to the result
-        self.items: list[Any] | None = None  # APPEND(S)/SETITEM(S) applied to the result
-        self.hook: Any = None  # a ``__setstate__`` planted in the result by a BUILD
+    func: Any
+    args: Any
+    offset: int
+    kind: str = "reduce"
+    kwargs: Any = None
+    state: list[Any] | None = field(default=None, init=False)  # BUILD states applied to the result
+    items: list[Any] | None = field(default=None, init=False)  # APPEND(S)/SETITEM(S) applied to the result
+    hook: Any = field(default=None, init=False)  # a ``__setstate__`` planted in the result by a BUILD
 
     def add_state(self, state: Any) -> None:
         if self.state is None:
@@ -66,31 +65,25 @@ class Call:
             self.items.extend(items)
 
 
+@dataclass(eq=False, repr=False, slots=True)
 class PersId:
     """A persistent id (torch storages); resolved by the loader, never imported."""
 
-    __slots__ = ("pid", "offset")
-
-    def __init__(self, pid: Any, offset: int):
-        self.pid = pid
-        self.offset = offset
+    pid: Any
+    offset: int
 
 
+@dataclass(eq=False, repr=False, slots=True)
 class Unknown:
     """A value the machine cannot know (out-of-band buffers, a computed global)."""
 
-    __slots__ = ("what", "offset")
-
-    def __init__(self, what: str, offset: int):
-        self.what = what
-        self.offset = offset
+    what: str
+    offset: int
 
 
+@dataclass(eq=False, repr=False, slots=True)
 class PDict:
-    __slots__ = ("items",)
-
-    def __init__(self, items: list[tuple[Any, Any]] | None = None):
-        self.items: list[tuple[Any, Any]] = items if items is not None else []
+    items: list[tuple[Any, Any]] = field(default_factory=list)
 
     def get(self, key: str) -> Any:
         for k, v in self.items:
@@ -99,12 +92,10 @@ class PDict:
         return None
 
 
+@dataclass(eq=False, repr=False, slots=True)
 class PSet:
-    __slots__ = ("items", "frozen")
-
-    def __init__(self, items: list[Any] | None = None, frozen: bool = False):
-        self.items: list[Any] = items if items is not None else []
-        self.frozen = frozen
+    items: list[Any] = field(default_factory=list)
+    frozen: bool = False
 
 
 def short_name(glob: Global) -> str:

@@ -15,6 +15,7 @@ from malhug.analyzers.scripts.rules import SYNTAX_ERROR
 from malhug.analyzers.scripts.scope import looks_like_load_time_code
 from malhug.analyzers.scripts.suppress import is_suppressed
 from malhug.analyzers.shared.source import ByteSource
+from malhug.analyzers.shared.text import source_encoding
 from malhug.core import failures
 from malhug.core.model import Finding, Location
 from malhug.core.rules import finding
@@ -28,8 +29,6 @@ def decode_source(data: bytes) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
-        from malhug.analyzers.shared.text import source_encoding
-
         return data.decode(source_encoding(data) or "latin-1", errors="replace")
 
 

@@ -7,10 +7,10 @@ but their number not; the budget bounds the whole: wall-clock time, nested analy
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from malhug.analyzers.limits import DEFAULT_LIMITS
-from malhug.core.record import MutableRecord
 
 if TYPE_CHECKING:
     from malhug.analyzers.scripts.indicators import Indicator
@@ -25,32 +25,21 @@ class BudgetExceeded(Exception):
     """The analysis ran out of time; what was found so far is still reported."""
 
 
-class Budget(MutableRecord):
-    """The remaining time, nested analyses and decoded bytes of one analysis.
+@dataclass(slots=True)
+class Budget:
+    """The remaining time, nested analyses and decoded bytes of one analysis."""
 
-    A ``MutableRecord`` rather than a dataclass: the shell analysis of a pickle's command creates
-    one, and creating a dataclass compiles its methods.
-    """
+    seconds: float = DEFAULT_SECONDS
+    nested: int = MAX_NESTED
+    decoded: int = MAX_DECODED_TOTAL
+    deadline: float = 0.0  # 0: ``seconds`` from now
+    # Indicators of payloads already analyzed in this analysis (the fixpoint meets them again).
+    memo: dict[tuple[str, int], list[Indicator]] = field(default_factory=dict)
+    # Statements a source (or a payload decoded from it) may hold to be analyzed (size.py).
+    max_statements: int = DEFAULT_STATEMENTS
 
-    _fields = ("seconds", "nested", "decoded", "deadline", "memo", "max_statements")
-
-    def __init__(
-        self,
-        seconds: float = DEFAULT_SECONDS,
-        nested: int = MAX_NESTED,
-        decoded: int = MAX_DECODED_TOTAL,
-        deadline: float = 0.0,
-        memo: dict[tuple[str, int], list[Indicator]] | None = None,
-        max_statements: int = DEFAULT_STATEMENTS,
-    ):
-        self.seconds = seconds
-        self.nested = nested
-        self.decoded = decoded
-        self.deadline = deadline or time.monotonic() + seconds
-        # Indicators of payloads already analyzed in this analysis (the fixpoint meets them again).
-        self.memo: dict[tuple[str, int], list[Indicator]] = {} if memo is None else memo
-        # Statements a source (or a payload decoded from it) may hold to be analyzed (size.py).
-        self.max_statements = max_statements
+    def __post_init__(self) -> None:
+        self.deadline = self.deadline or time.monotonic() + self.seconds
 
     def check_time(self) -> None:
         if time.monotonic() > self.deadline:

@@ -7,6 +7,7 @@ payloads they find; the script analysis calls them for constant arguments of ``e
 
 from __future__ import annotations
 
+from malhug.analyzers.scripts import relevance
 from malhug.analyzers.scripts.budget import Budget
 from malhug.analyzers.scripts.indicators import Indicator, worst_severity
 from malhug.analyzers.scripts.shell import analyze_shell
@@ -20,8 +21,6 @@ MAX_NESTED_CODE = 256 << 10  # a payload decoded inside another is analyzed up t
 
 def python_indicators(code: str, depth: int, budget: Budget | None = None) -> list[Indicator]:
     """Indicators of a Python payload (the taint engine in embedded mode)."""
-    from malhug.analyzers.scripts import relevance  # Python payloads only (a shell command needs none)
-
     if budget is None:
         code = code[:MAX_CODE]
         survey = relevance.survey(code)
@@ -63,8 +62,6 @@ def _assessment(indicators: list[Indicator], findings: tuple[Finding, ...]) -> C
 
 
 def assess_python(code: str, *, origin: str = "<embedded>", depth: int = 0, detail: bool = True) -> CodeAssessment:
-    from malhug.analyzers.scripts import relevance
-
     code = code[:MAX_CODE]
     survey = relevance.survey(code)
     if survey is not None and survey.nothing_to_find:

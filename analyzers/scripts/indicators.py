@@ -2,31 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from malhug.core.model import Category, Severity
-from malhug.core.record import Record
 
 
-class Indicator(Record):
-    """One behaviour: the rule (mechanism), the attack category and a one-line reason.
-
-    A ``Record`` (immutable, compared by value) rather than a frozen dataclass: the shell analysis
-    of a pickle's command imports this, and creating a dataclass compiles its methods.
-    """
+@dataclass(frozen=True, slots=True)
+class Indicator:
+    """One behaviour: the rule (mechanism), the attack category and a one-line reason."""
 
     rule: str
     category: Category
     severity: Severity
     message: str
-    evidence: str
-
-    __slots__ = ("rule", "category", "severity", "message", "evidence")
-
-    def __init__(self, rule: str, category: Category, severity: Severity, message: str, evidence: str = ""):
-        object.__setattr__(self, "rule", rule)
-        object.__setattr__(self, "category", category)
-        object.__setattr__(self, "severity", severity)
-        object.__setattr__(self, "message", message)
-        object.__setattr__(self, "evidence", evidence)
+    evidence: str = ""
 
 
 def worst_severity(indicators: list[Indicator] | tuple[Indicator, ...]) -> Severity:

@@ -48,19 +48,6 @@ DOWNLOAD_CODE = F.CODE_DOWNLOADERS
 COMMANDS = F.PROCESS_SPAWNERS
 EXEC_PREFIXES = F.PROCESS_SPAWN_PREFIXES
 BROWSER = F.BROWSER_OPENERS
-# Commands whose output is returned.
-OUTPUT_COMMANDS = frozenset(
-    {
-        "os.popen",
-        "subprocess.check_output",
-        "subprocess.getoutput",
-        "subprocess.getstatusoutput",
-        "subprocess.run",
-        "subprocess.Popen",
-        "platform.popen",
-        "pexpect.run",
-    }
-)
 
 HTTP_FUNCS = frozenset(
     {"get", "post", "put", "patch", "delete", "head", "options", "request", "stream", "urlopen", "urlretrieve"}

@@ -4,7 +4,7 @@ libcst's ``PositionProvider`` records a range for every node of the module, whic
 parsing on a 2,000-line file. The analysis needs positions only for the handful of nodes it
 reports, so this state records syntactic ranges (the same ones ``PositionProvider`` gives) for a
 target set and only counts lines and columns for everything else. Positions are 1-based lines and
-0-based columns here; ``Location`` conversion adds one to columns (DESIGN.md: 1-based).
+0-based columns here; ``Location`` conversion adds one to columns (the report's columns are 1-based, ``docs/REPORT.md``).
 """
 
 from __future__ import annotations

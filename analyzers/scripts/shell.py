@@ -27,6 +27,7 @@ from malhug.analyzers.scripts.rules import (
     SENDS_DATA,
 )
 from malhug.analyzers.shared import deobf
+from malhug.analyzers.shared.embedded import most_specific
 from malhug.core.model import Category, Severity
 
 MAX_DEPTH = 6
@@ -500,8 +501,6 @@ class ShellAnalysis:
 
 
 def _most_specific(indicators: list[Indicator]) -> Category | None:
-    from malhug.analyzers.shared.embedded import most_specific
-
     cats: list[Category] = [i.category for i in indicators if i.category is not Category.COMMAND_EXEC]
     return most_specific(cats) if cats else None
 

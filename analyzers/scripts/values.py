@@ -93,9 +93,6 @@ class Val:
             return " ".join(i.approx() for i in self.items)
         return HOLE
 
-    def with_taints(self, taints: tuple[Taint, ...]) -> Val:
-        return replace(self, taints=taints)
-
     def then(self, step: Step) -> Val:
         if not self.taints:
             return self

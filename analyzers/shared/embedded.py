@@ -9,8 +9,9 @@ both sides share: the result (``CodeAssessment``) and the order of categories.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from malhug.core.model import Category, Finding, Severity
-from malhug.core.record import Record
 
 # Most specific first: when a payload shows several behaviours, its category is the first that applies.
 CATEGORY_PRECEDENCE: tuple[Category, ...] = (
@@ -34,30 +35,16 @@ def most_specific(categories: list[Category] | set[Category] | tuple[Category, .
     return next(iter(categories), None)
 
 
-class CodeAssessment(Record):
+@dataclass(frozen=True, slots=True)
+class CodeAssessment:
     """What a piece of code would do if it ran.
 
     ``category`` is the most specific attack category (``None`` when nothing risky was seen),
     ``indicators`` short human-readable reasons ("connects a socket and spawns a pty"),
     ``findings`` the detailed findings with locations relative to the code string (line/column).
-    Immutable and compared by value (a ``Record``).
     """
 
-    category: Category | None
-    severity: Severity
-    indicators: tuple[str, ...]
-    findings: tuple[Finding, ...]
-
-    __slots__ = ("category", "severity", "indicators", "findings")
-
-    def __init__(
-        self,
-        category: Category | None = None,
-        severity: Severity = Severity.INFO,
-        indicators: tuple[str, ...] = (),
-        findings: tuple[Finding, ...] = (),
-    ):
-        object.__setattr__(self, "category", category)
-        object.__setattr__(self, "severity", severity)
-        object.__setattr__(self, "indicators", indicators)
-        object.__setattr__(self, "findings", findings)
+    category: Category | None = None
+    severity: Severity = Severity.INFO
+    indicators: tuple[str, ...] = ()
+    findings: tuple[Finding, ...] = ()

@@ -10,10 +10,10 @@ import bz2
 import lzma
 import zlib
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Protocol
+from dataclasses import dataclass
+from typing import Protocol
 
-if TYPE_CHECKING:
-    import lz4.frame
+import lz4.frame
 
 from malhug.analyzers.limits import DEFAULT_LIMITS, LimitExceeded
 from malhug.analyzers.shared.source import ByteSource
@@ -106,8 +106,6 @@ def lzma_inflater(memlimit: int = DEFAULT_LIMITS.max_decoder_memory) -> Inflater
 
 
 def lz4_inflater() -> Inflater:
-    import lz4.frame  # only lz4 streams need it
-
     return _Buffered(lz4.frame.LZ4FrameDecompressor())
 
 
@@ -142,32 +140,17 @@ class _Corrupt(Exception):
     pass
 
 
+@dataclass(eq=False, slots=True)
 class Inflated:
-    """What a bounded decompression produced.
+    """What a bounded decompression produced."""
 
-    A plain class: a dataclass compiles its methods when its module is imported, which every cold
-    ``malhug scan`` of a zip pays.
-    """
-
-    __slots__ = ("data", "complete", "consumed", "trailing", "truncated_output", "error", "limit")
-
-    def __init__(
-        self,
-        data: bytes,
-        complete: bool,
-        consumed: int,
-        trailing: bytes,
-        truncated_output: bool,
-        error: str | None = None,
-        limit: LimitExceeded | None = None,
-    ):
-        self.data = data
-        self.complete = complete  # the stream(s) reached their end marker
-        self.consumed = consumed  # compressed bytes read
-        self.trailing = trailing  # bytes after the last stream that do not start another one (first 64)
-        self.truncated_output = truncated_output  # stopped at ``want`` bytes
-        self.error = error  # corrupt data: ``data`` holds what came out before it
-        self.limit = limit  # a bomb (``keep_partial``): ``data`` holds what came out before the limit
+    data: bytes
+    complete: bool  # the stream(s) reached their end marker
+    consumed: int  # compressed bytes read
+    trailing: bytes  # bytes after the last stream that do not start another one (first 64)
+    truncated_output: bool  # stopped at ``want`` bytes
+    error: str | None = None  # corrupt data: ``data`` holds what came out before it
+    limit: LimitExceeded | None = None  # a bomb (``keep_partial``): ``data`` holds what came out before the limit
 
 
 def inflate(

@@ -11,6 +11,8 @@ import os
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
+from malhug.analyzers.limits import LimitExceeded
+
 
 def clamp_read(offset: int, length: int, size: int) -> int:
     """How many bytes a read of ``length`` at ``offset`` may return from a source of ``size`` bytes.
@@ -110,8 +112,6 @@ class FileSource:
 
 def read_all(source: ByteSource, limit: int) -> bytes:
     """The whole source, or raise ``LimitExceeded`` when it is larger than ``limit`` bytes."""
-    from malhug.analyzers.limits import LimitExceeded
-
     if source.size > limit:
         raise LimitExceeded("file size", limit, source.size)
     return source.read_at(0, source.size)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import lzma
 import struct
 import zlib
+from dataclasses import dataclass
 
 from malhug.analyzers.limits import LimitExceeded, Limits, MalformedInput
 from malhug.analyzers.shared.inflate import (
@@ -24,7 +25,6 @@ from malhug.analyzers.shared.inflate import (
 )
 from malhug.analyzers.shared.slices import SliceSource
 from malhug.analyzers.shared.source import ByteSource
-from malhug.core.record import Record
 
 LOCAL_SIG = b"PK\x03\x04"
 CENTRAL_SIG = b"PK\x01\x02"
@@ -41,13 +41,11 @@ CENTRAL_SIZE = 46
 MAX_COMMENT = 0xFFFF
 
 FLAG_ENCRYPTED = 0x0001
-FLAG_DATA_DESCRIPTOR = 0x0008
 FLAG_PATCHED = 0x0020
 FLAG_STRONG_ENCRYPTION = 0x0040
 FLAG_UTF8 = 0x0800
 
 STORED, DEFLATED, BZIP2, LZMA = 0, 8, 12, 14
-METHOD_NAMES = {STORED: "stored", DEFLATED: "deflate", BZIP2: "bzip2", LZMA: "lzma"}
 
 # The first read at the end of the file: end records plus, usually, the whole directory.
 SHORT_TAIL = 16 * 1024
@@ -65,9 +63,8 @@ _CENTRAL = struct.Struct("<4sHHHHHHIIIHHHHHII")
 _LOCAL = struct.Struct("<4sHHHHHIIIHH")
 
 
-# ZipMember and ZipAnomaly are Records (immutable, compared by value) rather than frozen
-# dataclasses: creating a dataclass compiles its methods, which every cold ``malhug scan`` would pay.
-class ZipMember(Record):
+@dataclass(frozen=True, slots=True)
+class ZipMember:
     """One central-directory entry."""
 
     name: str
@@ -78,19 +75,6 @@ class ZipMember(Record):
     header_offset: int
     crc: int
 
-    __slots__ = ("name", "compressed_size", "size", "method", "flags", "header_offset", "crc")
-
-    def __init__(
-        self, name: str, compressed_size: int, size: int, method: int, flags: int, header_offset: int, crc: int
-    ):
-        object.__setattr__(self, "name", name)
-        object.__setattr__(self, "compressed_size", compressed_size)
-        object.__setattr__(self, "size", size)
-        object.__setattr__(self, "method", method)
-        object.__setattr__(self, "flags", flags)
-        object.__setattr__(self, "header_offset", header_offset)
-        object.__setattr__(self, "crc", crc)
-
     @property
     def is_dir(self) -> bool:
         return self.name.endswith("/")
@@ -100,7 +84,8 @@ class ZipMember(Record):
         return bool(self.flags & (FLAG_ENCRYPTED | FLAG_STRONG_ENCRYPTION))
 
 
-class ZipAnomaly(Record):
+@dataclass(frozen=True, slots=True)
+class ZipAnomaly:
     """Something a strict reader refuses or a loader would read differently from us.
 
     ``kind``: junk-prefix, trailing-data, flag-bits, encrypted-flag, bad-crc, size-mismatch,
@@ -110,14 +95,7 @@ class ZipAnomaly(Record):
 
     kind: str
     message: str
-    member: str | None
-
-    __slots__ = ("kind", "message", "member")
-
-    def __init__(self, kind: str, message: str, member: str | None = None):
-        object.__setattr__(self, "kind", kind)
-        object.__setattr__(self, "message", message)
-        object.__setattr__(self, "member", member)
+    member: str | None = None
 
 
 class UnsupportedCompression(MalformedInput):

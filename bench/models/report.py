@@ -46,7 +46,7 @@ def render(results: dict[str, Any]) -> str:
         "",
         f"- date: {results['date']}; whole run {results['seconds']} s",
         f"- machine: {m['system']}, {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB RAM, Python {m['python']},"
-        f" load average at start {m['load_avg_at_start']} (the machine is shared with other engineers' jobs)",
+        f" load average at start {m['load_avg_at_start']} (the machine is shared with other jobs)",
         f"- command: `{results['command']}` (see bench/models/README.md)",
         "- versions: " + ", ".join(f"{k} {v}" for k, v in results["versions"].items()),
         *_install_lines(results["extra"]),

@@ -30,7 +30,6 @@ import {
 import { applyProgress, countFindings, StatusBar } from './status';
 import { runProcess } from './proc';
 
-
 class MalhugExtension implements vscode.Disposable {
     private client: LanguageClient | undefined;
     private clientDisposables: vscode.Disposable[] = [];
@@ -192,7 +191,9 @@ class MalhugExtension implements vscode.Disposable {
         this.clientDisposables.push(
             watchProgress(client, (token, value) => {
                 if (value.kind !== 'report') {
-                    this.output.info(`progress ${String(token)} ${value.kind}${value.kind === 'begin' ? `: ${value.title}` : ''}`);
+                    this.output.info(
+                        `progress ${String(token)} ${value.kind}${value.kind === 'begin' ? `: ${value.title}` : ''}`,
+                    );
                 }
                 this.status.update((m) => applyProgress(m.scans, token, value));
             }),

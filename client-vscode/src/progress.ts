@@ -12,7 +12,6 @@ import {
 import type { ProgressValue } from './status';
 import { ProgressPart } from 'vscode-languageclient/lib/common/progressPart';
 
-
 export function watchProgress(
     client: LanguageClient,
     listener: (token: ProgressToken, value: ProgressValue) => void,

@@ -58,10 +58,12 @@ export async function askReference(): Promise<string | undefined> {
 
 /** The reference a report is about: `hf:[datasets/]ORG/NAME[@REV]` from the server's report, else the argument. */
 export function reportReference(result: unknown, argument: unknown): string | undefined {
-    const report = (result as { report?: { repo_id?: unknown; repo_type?: unknown; commit_sha?: unknown } } | null)?.report;
+    const report = (result as { report?: { repo_id?: unknown; repo_type?: unknown; commit_sha?: unknown } } | null)
+        ?.report;
     if (report && typeof report.repo_id === 'string') {
         const kind = report.repo_type === 'dataset' ? 'datasets/' : '';
-        const rev = typeof report.commit_sha === 'string' && report.commit_sha ? `@${report.commit_sha.slice(0, 12)}` : '';
+        const rev =
+            typeof report.commit_sha === 'string' && report.commit_sha ? `@${report.commit_sha.slice(0, 12)}` : '';
         return `hf:${kind}${report.repo_id}${rev}`;
     }
     return typeof argument === 'string' && argument.startsWith('hf:') ? argument : undefined;
@@ -69,7 +71,10 @@ export function reportReference(result: unknown, argument: unknown): string | un
 
 /** A file name for the report of `reference` (readable, no path separators). */
 export function reportFileName(reference: string | undefined): string {
-    const base = (reference ?? 'report').replace(/^hf:/, '').replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 120);
+    const base = (reference ?? 'report')
+        .replace(/^hf:/, '')
+        .replace(/[^A-Za-z0-9._-]+/g, '_')
+        .slice(0, 120);
     return `malhug-${base}.md`;
 }
 

@@ -32,7 +32,11 @@ export function readServerSettings(config: vscode.WorkspaceConfiguration): Serve
     return {
         hubEndpoint: /^https?:\/\//.test(url) ? url : DEFAULTS.hubEndpoint,
         offline: config.get<unknown>('offline') === true,
-        severityThreshold: pick(config.get<unknown>('severityThreshold'), CHOICES.severityThreshold, DEFAULTS.severityThreshold),
+        severityThreshold: pick(
+            config.get<unknown>('severityThreshold'),
+            CHOICES.severityThreshold,
+            DEFAULTS.severityThreshold,
+        ),
         trustedRepos: Array.isArray(trusted)
             ? trusted.filter((r): r is string => typeof r === 'string' && r.trim() !== '').map((r) => r.trim())
             : [],
@@ -40,7 +44,11 @@ export function readServerSettings(config: vscode.WorkspaceConfiguration): Serve
         historyDepth: intIn(config.get<unknown>('historyDepth'), BOUNDS.historyDepth, DEFAULTS.historyDepth),
         logLevel: pick(config.get<unknown>('logLevel'), CHOICES.logLevel, DEFAULTS.logLevel),
         analyzeAllScripts: config.get<unknown>('analyzeAllScripts') === true,
-        maxDocumentBytes: intIn(config.get<unknown>('maxDocumentBytes'), BOUNDS.maxDocumentBytes, DEFAULTS.maxDocumentBytes),
+        maxDocumentBytes: intIn(
+            config.get<unknown>('maxDocumentBytes'),
+            BOUNDS.maxDocumentBytes,
+            DEFAULTS.maxDocumentBytes,
+        ),
     };
 }
 
@@ -83,15 +91,18 @@ export function actionForChange(event: vscode.ConfigurationChangeEvent): ChangeA
 
 /** Expands `~` and `${workspaceFolder}` / `${userHome}` / `${env:NAME}` in an interpreter setting. */
 export function expandVariables(value: string, workspaceFolder: string | undefined, env: NodeJS.ProcessEnv): string {
-    let out = value.replace(/\$\{(workspaceFolder|userHome|env:([A-Za-z_][A-Za-z0-9_]*))\}/g, (whole, name, envName) => {
-        if (name === 'workspaceFolder') {
-            return workspaceFolder ?? whole;
-        }
-        if (name === 'userHome') {
-            return os.homedir();
-        }
-        return env[envName as string] ?? '';
-    });
+    let out = value.replace(
+        /\$\{(workspaceFolder|userHome|env:([A-Za-z_][A-Za-z0-9_]*))\}/g,
+        (whole, name, envName) => {
+            if (name === 'workspaceFolder') {
+                return workspaceFolder ?? whole;
+            }
+            if (name === 'userHome') {
+                return os.homedir();
+            }
+            return env[envName as string] ?? '';
+        },
+    );
     if (out === '~' || out.startsWith('~/')) {
         out = path.join(os.homedir(), out.slice(1));
     }

@@ -47,7 +47,11 @@ export function renderStatus(m: StatusModel): StatusView {
         return { text: '$(circle-slash) MalHug', tooltip: 'MalHug: the language server is stopped.', error: false };
     }
     if (m.server === 'starting') {
-        return { text: `$(loading~spin) MalHug${offline}`, tooltip: `MalHug: starting the language server…${offlineTip}`, error: false };
+        return {
+            text: `$(loading~spin) MalHug${offline}`,
+            tooltip: `MalHug: starting the language server…${offlineTip}`,
+            error: false,
+        };
     }
     if (m.scans.size > 0) {
         const scans = [...m.scans.values()];

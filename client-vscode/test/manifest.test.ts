@@ -24,13 +24,15 @@ describe('package.json', () => {
     it('describes and scopes every setting; the client keeps only the interpreter and the trace level', () => {
         for (const [key, prop] of Object.entries(properties)) {
             assert.ok((prop.markdownDescription ?? prop.description ?? '').length > 20, `${key} has no description`);
-            assert.ok(['resource', 'window', 'machine', 'application'].includes(prop.scope ?? ''), `${key} has no scope`);
+            assert.ok(
+                ['resource', 'window', 'machine', 'application'].includes(prop.scope ?? ''),
+                `${key} has no scope`,
+            );
         }
-        assert.deepEqual(Object.keys(properties).sort(), [
-            ...Object.keys(DEFAULTS).map((k) => `malhug.${k}`),
-            'malhug.interpreter',
-            'malhug.trace.server',
-        ].sort());
+        assert.deepEqual(
+            Object.keys(properties).sort(),
+            [...Object.keys(DEFAULTS).map((k) => `malhug.${k}`), 'malhug.interpreter', 'malhug.trace.server'].sort(),
+        );
     });
 
     it('contributes the five MalHug commands, server ones hidden while the server is down', () => {

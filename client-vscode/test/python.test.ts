@@ -137,7 +137,10 @@ describe('checkMalhugImportable', () => {
     });
 
     it('reports the last error line when the import fails', async () => {
-        const py = script('bad-python', "echo 'Traceback...' >&2; echo \"ModuleNotFoundError: No module named 'malhug'\" >&2; exit 1");
+        const py = script(
+            'bad-python',
+            "echo 'Traceback...' >&2; echo \"ModuleNotFoundError: No module named 'malhug'\" >&2; exit 1",
+        );
         const check = await checkMalhugImportable([py]);
         assert.equal(check.ok, false);
         assert.equal(check.detail, "ModuleNotFoundError: No module named 'malhug'");

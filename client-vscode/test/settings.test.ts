@@ -89,7 +89,10 @@ describe('readServerSettings', () => {
 
 describe('serverEnvironment', () => {
     it('sets HF_ENDPOINT and HF_HUB_OFFLINE from the settings and keeps the rest', () => {
-        const env = serverEnvironment({ ...DEFAULTS, hubEndpoint: 'http://127.0.0.1:9', offline: true }, { PATH: '/bin' });
+        const env = serverEnvironment(
+            { ...DEFAULTS, hubEndpoint: 'http://127.0.0.1:9', offline: true },
+            { PATH: '/bin' },
+        );
         assert.equal(env.HF_ENDPOINT, 'http://127.0.0.1:9');
         assert.equal(env.HF_HUB_OFFLINE, '1');
         assert.equal(env.PATH, '/bin');
@@ -120,7 +123,12 @@ describe('actionForChange', () => {
     });
 
     it('only notifies the server for the other malhug settings', () => {
-        for (const key of ['malhug.severityThreshold', 'malhug.trustedRepos', 'malhug.logLevel', 'malhug.historyDepth']) {
+        for (const key of [
+            'malhug.severityThreshold',
+            'malhug.trustedRepos',
+            'malhug.logLevel',
+            'malhug.historyDepth',
+        ]) {
             assert.equal(actionForChange(changeEvent([key]) as never), 'notify', key);
         }
     });

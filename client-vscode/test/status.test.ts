@@ -76,7 +76,10 @@ describe('report', () => {
     it('takes the reference from the server report, else from an hf: argument', () => {
         const report = { report: { repo_id: 'acme/squad', repo_type: 'dataset', commit_sha: '0123456789abcdef0123' } };
         assert.equal(reportReference(report, 'file:///ws/a.py'), 'hf:datasets/acme/squad@0123456789ab');
-        assert.equal(reportReference({ report: { repo_id: 'acme/bert', repo_type: 'model' } }, undefined), 'hf:acme/bert');
+        assert.equal(
+            reportReference({ report: { repo_id: 'acme/bert', repo_type: 'model' } }, undefined),
+            'hf:acme/bert',
+        );
         assert.equal(reportReference({ error: 'x' }, 'hf:acme/bert@v1'), 'hf:acme/bert@v1');
         assert.equal(reportReference(undefined, 'file:///ws/a.py'), undefined);
     });

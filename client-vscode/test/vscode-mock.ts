@@ -93,8 +93,7 @@ export const extensions = {
 /** A configuration change event that affects exactly the given keys (and their parent sections). */
 export function changeEvent(keys: string[]) {
     return {
-        affectsConfiguration: (section: string) =>
-            keys.some((k) => k === section || k.startsWith(section + '.')),
+        affectsConfiguration: (section: string) => keys.some((k) => k === section || k.startsWith(section + '.')),
     };
 }
 

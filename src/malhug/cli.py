@@ -1,6 +1,6 @@
 """``malhug``: scan files, folders and Hub references; serve LSP; print the rule catalog.
 
-Exit status (DESIGN.md): 0 every file clean, 1 at least one file suspicious or malicious (or a
+Exit status (``docs/CLI.md``): 0 every file clean, 1 at least one file suspicious or malicious (or a
 finding at or above ``--fail-on``), 2 usage error or no target could be read.
 """
 
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 import time
@@ -15,7 +16,6 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from malhug import __version__
-from malhug.core import logs
 from malhug.core.model import FileReport, ScanReport, ScanStats, Severity, Verdict
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -44,40 +44,16 @@ class _Progress:
             self.stream.flush()
 
 
-class _Formatter(argparse.HelpFormatter):
-    """argparse's help formatter, told the terminal width as ``shutil.get_terminal_size`` would
-    (argparse imports shutil, and with it bz2 and lzma, for that: ~2 ms of every run)."""
-
-    def __init__(self, prog: str) -> None:
-        super().__init__(prog, width=_columns() - 2)
-
-
-def _columns() -> int:
-    try:
-        columns = int(os.environ.get("COLUMNS", "0"))
-    except ValueError:
-        columns = 0
-    if columns <= 0:
-        try:
-            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns if sys.__stdout__ else 0
-        except (AttributeError, ValueError, OSError):
-            columns = 0
-    return columns or 80
-
-
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="malhug",
         description="Catch malicious code in ML models and datasets before it runs.",
-        formatter_class=_Formatter,
     )
     p.add_argument("--version", action="version", version=f"malhug {__version__}")
     p.add_argument("-v", "--verbose", action="count", default=0, help="log more (repeat for debug)")
     sub = p.add_subparsers(dest="command", required=True)
 
-    scan = sub.add_parser(
-        "scan", help="scan files, folders or hub references (hf:ORG/NAME[@REV])", formatter_class=_Formatter
-    )
+    scan = sub.add_parser("scan", help="scan files, folders or hub references (hf:ORG/NAME[@REV])")
     scan.add_argument(
         "targets", nargs="*", metavar="TARGET", help="file, folder, hf:ORG/NAME[@REV] or hf:datasets/ORG/NAME[@REV]"
     )
@@ -105,9 +81,9 @@ def _parser() -> argparse.ArgumentParser:
         help="report the sha256 of local files of any size (default: files up to 256 MiB; hashing reads every byte)",
     )
 
-    sub.add_parser("lsp", help="serve the Language Server Protocol over stdio", formatter_class=_Formatter)
+    sub.add_parser("lsp", help="serve the Language Server Protocol over stdio")
 
-    rules = sub.add_parser("rules", help="list the rule catalog", formatter_class=_Formatter)
+    rules = sub.add_parser("rules", help="list the rule catalog")
     rules.add_argument("--markdown", action="store_true", help="the catalog as Markdown (docs/RULES.md)")
     rules.add_argument("--json", action="store_true")
     return p
@@ -242,11 +218,8 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:
         return EXIT_ERROR if exc.code not in (0, None) else EXIT_CLEAN
-    level = logs.WARNING - 10 * min(args.verbose, 2)
-    # A scan of local paths imports ``logging`` only if an analyzer logs; the hub layer and the
-    # language server log through their own module loggers, so they get the configuration at once.
-    local = args.command == "scan" and not args.hf_cache and not any(t.startswith("hf:") for t in args.targets)
-    logs.configure(level, sys.stderr, "%(levelname)s %(name)s: %(message)s", now=not local)
+    level = logging.WARNING - 10 * min(args.verbose, 2)
+    logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
     if args.command == "scan":
         return cmd_scan(args)
     if args.command == "rules":

@@ -75,7 +75,8 @@ def test_cve_2025_10155_pickle_named_like_a_torch_file() -> None:
 
 
 def test_truncated_stream_after_payload() -> None:
-    """/work/shared/NOTES.md (modelscan errors out on broken streams): a stream truncated after the payload;
+    """modelscan stops at a truncated stream (measured: modelscan 0.8.8 reports "Parsing error ... opcode
+    unknown" on broken_after_payload.pkl, bench/models/RESULTS.md): a stream truncated after the payload;
     the call before the cut is reported, then MH901."""
     data = b"\x80\x02" + payload_ops([call("os.system", ECHO)], 2) + b"X\xff\x00\x00\x00abc"
     report = _scan(data, "model.pkl")
@@ -101,8 +102,9 @@ def test_numpy_object_array_inside_npz() -> None:
 
 
 def test_payload_after_joblib_raw_array(tmp_path: Path) -> None:
-    """/work/shared/NOTES.md (pickletools.genops stops at joblib's raw array blocks): the payload placed
-    after a NumPy array block of a real joblib.dump is still found."""
+    """pickletools.genops stops at joblib's raw array blocks, so scanners built on it miss what follows
+    (measured: picklescan and modelscan error out on joblib_after_array.joblib, bench/models/RESULTS.md):
+    the payload placed after a NumPy array block of a real joblib.dump is still found."""
     _system(_scan(evasions.joblib_after_array(tmp_path), "model.joblib"))
 
 

@@ -148,6 +148,7 @@ def test_picklescan_webbrowser_open() -> None:
 
 
 def test_notes_posixpath_os_system_chain() -> None:
-    """/work/shared/NOTES.md peer misses ("module-attribute chains"): posixpath + os.system (protocol 4 dotted name)."""
+    """Module-attribute chains (measured: picklescan calls posixpath_os_system.pkl only suspicious, modelscan
+    clean, bench/models/RESULTS.md): posixpath + os.system (protocol 4 dotted name)."""
     f = caught(pickle_of([call("posixpath.os.system", ECHO)], protocol=4), "MH102", Category.COMMAND_EXEC, "os.system")
     assert "attribute chain" in f.message

@@ -1,5 +1,5 @@
-"""Malicious fixtures that evade the peer scanners (docs: /work/shared/NOTES.md, "misses worth
-catching"): uncommon dangerous callables, attribute chains, container tricks, broken streams.
+"""Malicious fixtures that evade the peer scanners (measured per file in bench/models/RESULTS.md,
+"Evasions"): uncommon dangerous callables, attribute chains, container tricks, broken streams.
 
 ``EVASIONS`` maps a file name to a builder taking a scratch folder and returning the bytes. Every one
 would run a (defanged) command or code when loaded; none is ever loaded.

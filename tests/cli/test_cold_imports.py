@@ -1,8 +1,16 @@
-"""What a fresh ``malhug scan FILE`` process imports (never how long it takes).
+"""The start-up guard: what a fresh ``malhug`` process imports (never how long it takes).
 
-Each benchmark run starts one process per file, so import cost is part of every file's scan. A local
-scan must not load the hub layer, the verdict cache, the script parser, libraries only some formats
-need, logging (nothing is logged) or dataclasses; a clean file must not even parse the rule catalog.
+The rule, stated here and nowhere else in the code: a scan of a benign pickle imports neither
+libcst, h5py nor huggingface_hub, and ``malhug --version`` stays under 100 ms. Those three are the
+heavy imports (the script analysis, Keras HDF5, the hub) that only some files or commands need, so
+they are imported where they are needed, lazily; everything else is imported the ordinary way, at
+the top of its module. ``--version`` is kept fast by importing no analyzer, hub, server or libcst
+module at all; ``make bench-startup`` measures it (``bench/startup/RESULTS.md``): tests count, they
+never time.
+
+Also forbidden here, because it is about layering rather than milliseconds and costs nothing to
+keep: a scan of a local file does not load the hub layer (``malhug.hub`` and its HTTP client,
+httpx) or the language server (``malhug.server``).
 """
 
 from __future__ import annotations
@@ -16,34 +24,12 @@ from typing import Any
 
 import pytest
 
-from tests.builders.pickles import call, pickle_of
+HEAVY = ("libcst", "h5py", "huggingface_hub")
+LAYERING = ("malhug.hub", "malhug.server", "httpx")
+# What ``--version`` must not load on top of HEAVY and LAYERING: any analyzer.
+ANALYZERS = ("malhug.analyzers",)
 
-# Never needed to scan a local pickle with --offline --no-cache.
-NEVER = (
-    "libcst",  # the Python-script analysis (a shell command does not need it)
-    "huggingface_hub",
-    "httpx",
-    "sqlite3",  # the verdict cache
-    "malhug.hub",
-    "malhug.server",
-    "h5py",
-    "numpy",
-    "logging",  # imported only when something is logged
-    # A dataclass compiles its methods at import (~0.3 ms a class) and dataclasses imports inspect
-    # (~4 ms): classes on a scan's path are malhug.core.record Records instead.
-    "dataclasses",
-    "inspect",
-    "tarfile",
-    "lz4",
-    "py7zr",
-    "shutil",  # argparse's help formatter imports it for the terminal width (cli._Formatter does not)
-)
-# The Python-payload analysis: a shell command that runs no Python needs none of it.
-PYTHON_ANALYSIS = ("malhug.analyzers.scripts.engine", "malhug.analyzers.scripts.relevance", "ast")
-# Needed only to report a finding (the rule catalog's TOML files).
-ONLY_FOR_FINDINGS = ("tomllib",)
-
-_CHILD = """
+_SCAN = """
 import json, sys
 from malhug.cli import main
 with open(sys.argv[2], "w") as out:
@@ -53,43 +39,45 @@ with open(sys.argv[2], "w") as out:
 print(json.dumps({"code": code, "modules": sorted(sys.modules)}))
 """
 
+_VERSION = """
+import io, json, sys
+from malhug.cli import main
+sys.stdout = io.StringIO()
+code = main(["--version"])
+printed, sys.stdout = sys.stdout.getvalue(), sys.__stdout__
+print(json.dumps({"code": code, "printed": printed, "modules": sorted(sys.modules)}))
+"""
 
-def _cold_scan(path: Path, tmp_path: Path) -> tuple[int, Any, set[str]]:
-    report = tmp_path / "report.json"
+
+def _child(script: str, *args: str) -> dict[str, Any]:
     proc = subprocess.run(
-        [sys.executable, "-c", _CHILD, str(path), str(report)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
+        [sys.executable, "-c", script, *args], capture_output=True, text=True, timeout=120, check=True
     )
-    result = json.loads(proc.stdout)
-    return result["code"], json.loads(report.read_text()), set(result["modules"])
+    result: dict[str, Any] = json.loads(proc.stdout)
+    return result
 
 
-def _loaded(modules: set[str], name: str) -> bool:
-    return name in modules or any(m.startswith(name + ".") for m in modules)
-
-
-def test_a_shell_command_pickle_loads_only_what_its_analysis_needs(tmp_path: Path) -> None:
-    path = tmp_path / "model.pkl"
-    path.write_bytes(pickle_of([call("posix.system", "echo cold-start")]))
-    code, report, modules = _cold_scan(path, tmp_path)
-    assert code == 1
-    (file,) = report["files"]
-    assert file["verdict"] == "malicious"
-    assert "MH101" in {f["rule"] for f in file["findings"]}
-    assert "malhug.analyzers.scripts.shell" in modules  # the command was analyzed
-    assert not [name for name in (*NEVER, *PYTHON_ANALYSIS) if _loaded(modules, name)]
+def _loaded(modules: list[str], names: tuple[str, ...]) -> list[str]:
+    return [name for name in names if any(m == name or m.startswith(name + ".") for m in modules)]
 
 
 @pytest.mark.parametrize("protocol", [2, 4])
-def test_a_clean_pickle_loads_neither_the_rule_catalog_nor_heavy_modules(tmp_path: Path, protocol: int) -> None:
+def test_a_benign_pickle_scan_imports_no_heavy_library_and_no_other_layer(tmp_path: Path, protocol: int) -> None:
     path = tmp_path / "weights.pkl"
     path.write_bytes(pickle.dumps({"weights": [0.5, 1.5], "names": ("a", "b"), "step": 3}, protocol=protocol))
-    code, report, modules = _cold_scan(path, tmp_path)
-    assert code == 0
-    (file,) = report["files"]
+    report_path = tmp_path / "report.json"
+    result = _child(_SCAN, str(path), str(report_path))
+    assert result["code"] == 0
+    (file,) = json.loads(report_path.read_text())["files"]
     assert (file["format"], file["verdict"], file["findings"]) == ("pickle", "clean", [])
-    assert "malhug.analyzers.pickle.analyzer" in modules
-    assert not [name for name in (*NEVER, *ONLY_FOR_FINDINGS) if _loaded(modules, name)]
+    assert "malhug.analyzers.pickle.analyzer" in result["modules"]  # the scan did run
+    assert _loaded(result["modules"], HEAVY + LAYERING) == []
+
+
+def test_version_imports_no_analyzer_hub_server_or_heavy_library() -> None:
+    from malhug import __version__
+
+    result = _child(_VERSION)
+    assert (result["code"], result["printed"]) == (0, f"malhug {__version__}\n")
+    assert "malhug.cli" in result["modules"]
+    assert _loaded(result["modules"], HEAVY + LAYERING + ANALYZERS) == []

@@ -1,4 +1,4 @@
-"""Evasions the peer scanners miss (NOTES.md) must still be reported malicious."""
+"""Evasions the peer scanners miss (measured in bench/models/RESULTS.md) must still be reported malicious."""
 
 from __future__ import annotations
 

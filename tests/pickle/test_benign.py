@@ -1,4 +1,4 @@
-"""What benign checkpoints really contain stays clean (the peers' false positives, NOTES.md)."""
+"""What benign checkpoints really contain stays clean (the peers' false positives, measured in bench/models/RESULTS.md)."""
 
 from __future__ import annotations
 

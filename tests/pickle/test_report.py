@@ -1,4 +1,4 @@
-"""The DESIGN.md report contract for a pickle finding, end to end through a torch zip, and
+"""The report contract (docs/REPORT.md) for a pickle finding, end to end through a torch zip, and
 robustness: mutated streams never crash the analyzer and never come out clean by accident."""
 
 from __future__ import annotations

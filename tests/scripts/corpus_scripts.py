@@ -1,7 +1,7 @@
 """The 9 malicious dataset loading scripts of the MalHug corpus (code_segment1), defanged.
 
-Hosts and addresses are replaced by 127.0.0.1; comments in other encodings are dropped. Source:
-/work/shared/corpus/malhug_result_info.csv (rows with type == dataset).
+Hosts and addresses are replaced by 127.0.0.1; comments in other encodings are dropped. Source: the
+real-world dataset of the MalHug paper (ASE 2024), its rows of type "dataset".
 """
 
 CORPUS_SCRIPTS: dict[str, str] = {}

@@ -27,7 +27,7 @@ def _by_category(findings: list, category: Category) -> list:  # type: ignore[ty
 
 
 def test_plain_command_in_an_uncalled_function_of_a_training_script_is_a_note() -> None:
-    findings = analyze_text(TRAINING, "/work/project/train.py")
+    findings = analyze_text(TRAINING, "/srv/project/train.py")
     (recon,) = _by_category(findings, Category.RECON)
     assert recon.rule == "MH505" and recon.severity is Severity.LOW
     assert "nothing calls it on import" in recon.message
@@ -46,7 +46,7 @@ def test_code_that_loading_runs_keeps_full_severity(path: str) -> None:
 
 
 def test_called_on_import_keeps_full_severity() -> None:
-    (recon,) = _by_category(analyze_text(TRAINING + "gpu_info()\n", "/work/project/train.py"), Category.RECON)
+    (recon,) = _by_category(analyze_text(TRAINING + "gpu_info()\n", "/srv/project/train.py"), Category.RECON)
     assert recon.severity is Severity.HIGH
 
 

@@ -15,6 +15,8 @@ import pytest
 
 from tests.server.rawlsp import BROKEN_FRAMES, RawServer, frame
 
+# Each case starts a real `malhug lsp` process: end to end, so `make quick` leaves it to `make test`.
+pytestmark = pytest.mark.e2e
 PARSE_ERROR, INVALID_REQUEST, INVALID_PARAMS = -32700, -32600, -32602
 RISKY = 'import torch\nstate = torch.load("outputs/last.pt")\n'  # MH701: an unsafe torch.load
 

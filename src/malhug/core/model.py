@@ -1,15 +1,15 @@
 """The core model: severities, categories, findings, verdicts and reports.
 
 Everything else in MalHug produces or consumes these types. They are plain, immutable data with a
-stable JSON form (see ``../shared/DESIGN.md``); nothing here knows about files, the network or LSP.
+stable JSON form (``docs/REPORT.md``); nothing here knows about files, the network or LSP.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import enum
+from dataclasses import dataclass, field
 from typing import Any
-
-from malhug.core.record import MutableRecord, Record
 
 
 class Severity(enum.Enum):
@@ -55,7 +55,7 @@ _SEVERITY_RANK = {
 
 
 class Category(enum.Enum):
-    """The closed list of attack categories from DESIGN.md."""
+    """The closed list of attack categories (``docs/CATEGORIES.md``)."""
 
     REVERSE_SHELL = "reverse-shell"
     CREDENTIAL_THEFT = "credential-theft"
@@ -108,11 +108,8 @@ def verdict_for_severity(severity: Severity) -> Verdict:
     return Verdict.CLEAN
 
 
-# The value classes below are Records (see ``malhug.core.record``): immutable or not, with value
-# equality and ``replace``, like the dataclasses they were, without compiling methods at import.
-
-
-class Location(Record):
+@dataclass(frozen=True, slots=True)
+class Location:
     """Where a finding is.
 
     ``member`` names the entry inside a container (zip member, HDF5 attribute path, GGUF key);
@@ -120,30 +117,12 @@ class Location(Record):
     and their ``end_`` counterparts locate source text.
     """
 
-    member: str | None
-    offset: int | None
-    line: int | None
-    column: int | None
-    end_line: int | None
-    end_column: int | None
-
-    __slots__ = ("member", "offset", "line", "column", "end_line", "end_column")
-
-    def __init__(
-        self,
-        member: str | None = None,
-        offset: int | None = None,
-        line: int | None = None,
-        column: int | None = None,
-        end_line: int | None = None,
-        end_column: int | None = None,
-    ):
-        object.__setattr__(self, "member", member)
-        object.__setattr__(self, "offset", offset)
-        object.__setattr__(self, "line", line)
-        object.__setattr__(self, "column", column)
-        object.__setattr__(self, "end_line", end_line)
-        object.__setattr__(self, "end_column", end_column)
+    member: str | None = None
+    offset: int | None = None
+    line: int | None = None
+    column: int | None = None
+    end_line: int | None = None
+    end_column: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -173,20 +152,15 @@ class Location(Record):
         if member is None:
             return self
         joined = member if self.member is None else f"{member}:{self.member}"
-        return self.replace(member=joined)
+        return dataclasses.replace(self, member=joined)
 
 
-class TraceStep(Record):
+@dataclass(frozen=True, slots=True)
+class TraceStep:
     """One step of a data-flow path (source -> … -> sink) or of a nesting chain."""
 
     message: str
     location: Location
-
-    __slots__ = ("message", "location")
-
-    def __init__(self, message: str, location: Location):
-        object.__setattr__(self, "message", message)
-        object.__setattr__(self, "location", location)
 
     def to_dict(self) -> dict[str, Any]:
         return {"message": self.message, "location": self.location.to_dict()}
@@ -196,38 +170,17 @@ class TraceStep(Record):
         return TraceStep(message=data["message"], location=Location.from_dict(data["location"]))
 
 
-class Finding(Record):
+@dataclass(frozen=True, slots=True)
+class Finding:
     """One rule that fired, where, with what evidence (and the data-flow path when there is one)."""
 
     rule: str
     severity: Severity
     category: Category
     message: str
-    location: Location
-    evidence: str
-    trace: tuple[TraceStep, ...]
-
-    __slots__ = ("rule", "severity", "category", "message", "location", "evidence", "trace")
-
-    def __init__(
-        self,
-        rule: str,
-        severity: Severity,
-        category: Category,
-        message: str,
-        location: Location | None = None,
-        evidence: str = "",
-        trace: tuple[TraceStep, ...] = (),
-    ):
-        if location is None:
-            location = Location()
-        object.__setattr__(self, "rule", rule)
-        object.__setattr__(self, "severity", severity)
-        object.__setattr__(self, "category", category)
-        object.__setattr__(self, "message", message)
-        object.__setattr__(self, "location", location)
-        object.__setattr__(self, "evidence", evidence)
-        object.__setattr__(self, "trace", trace)
+    location: Location = field(default_factory=Location)
+    evidence: str = ""
+    trace: tuple[TraceStep, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -258,9 +211,10 @@ class Finding(Record):
         """This finding re-anchored inside the container member ``member``."""
         if member is None:
             return self
-        return self.replace(
+        return dataclasses.replace(
+            self,
             location=self.location.inside(member),
-            trace=tuple(s.replace(location=s.location.inside(member)) for s in self.trace),
+            trace=tuple(dataclasses.replace(s, location=s.location.inside(member)) for s in self.trace),
         )
 
 
@@ -279,32 +233,20 @@ def sort_findings(findings: list[Finding] | tuple[Finding, ...]) -> list[Finding
     )
 
 
-class FileReport(MutableRecord):
+@dataclass(slots=True)
+class FileReport:
     """The findings and verdict of one scanned file (or why it could not be read)."""
 
-    _fields = ("path", "format", "sha256", "findings", "error", "size", "bytes_read", "analyzed_as")
-
-    def __init__(
-        self,
-        path: str,
-        format: str,
-        sha256: str | None = None,
-        findings: list[Finding] | None = None,
-        error: str | None = None,
-        size: int | None = None,
-        bytes_read: int = 0,
-        analyzed_as: list[str] | None = None,
-    ):
-        self.path = path
-        self.format = format
-        # Every format the file was analyzed as when it got more than one analysis (``format`` first);
-        # None otherwise. Optional in the JSON report.
-        self.analyzed_as = analyzed_as
-        self.sha256 = sha256
-        self.findings: list[Finding] = [] if findings is None else findings
-        self.error = error
-        self.size = size
-        self.bytes_read = bytes_read
+    path: str
+    format: str
+    sha256: str | None = None
+    findings: list[Finding] = field(default_factory=list)
+    error: str | None = None
+    size: int | None = None
+    bytes_read: int = 0
+    # Every format the file was analyzed as when it got more than one analysis (``format`` first);
+    # None otherwise. Optional in the JSON report.
+    analyzed_as: list[str] | None = None
 
     @property
     def verdict(self) -> Verdict:
@@ -338,35 +280,26 @@ class FileReport(MutableRecord):
         )
 
 
-class ScanStats(MutableRecord):
+@dataclass(slots=True)
+class ScanStats:
     """How much a scan read and how long it took."""
 
-    _fields = ("files", "bytes_read", "seconds")
-
-    def __init__(self, files: int = 0, bytes_read: int = 0, seconds: float = 0.0):
-        self.files = files
-        self.bytes_read = bytes_read
-        self.seconds = seconds
+    files: int = 0
+    bytes_read: int = 0
+    seconds: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return {"files": self.files, "bytes_read": self.bytes_read, "seconds": round(self.seconds, 6)}
 
 
-class ScanReport(MutableRecord):
+@dataclass(slots=True)
+class ScanReport:
     """Every file of a scan, in the JSON report's shape."""
 
-    _fields = ("files", "stats", "extra")
-
-    def __init__(
-        self,
-        files: list[FileReport] | None = None,
-        stats: ScanStats | None = None,
-        extra: dict[str, Any] | None = None,
-    ):
-        self.files: list[FileReport] = [] if files is None else files
-        self.stats = ScanStats() if stats is None else stats
-        # Extra top-level sections added compatibly (for example the hub's own scan status per target).
-        self.extra: dict[str, Any] = {} if extra is None else extra
+    files: list[FileReport] = field(default_factory=list)
+    stats: ScanStats = field(default_factory=ScanStats)
+    # Extra top-level sections added compatibly (for example the hub's own scan status per target).
+    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def verdict(self) -> Verdict:

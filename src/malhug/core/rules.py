@@ -10,12 +10,14 @@ its digest load every area.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
+import tomllib
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 
 from malhug.core.model import Category, Finding, Location, Severity, TraceStep
-from malhug.core.record import Record
 
 RULE_ID = re.compile(r"^MH[1-9]\d\d$")
 DOCS_URL = "https://github.com/malhug/malhug/blob/main/docs/RULES.md#{anchor}"
@@ -34,8 +36,9 @@ AREAS = {
 _AREA_OF = {digit: area for area, digit in AREAS.items()}
 
 
-class Rule(Record):
-    """One catalogued rule (``rules/<area>.toml``); immutable, compared by value (a ``Record``)."""
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One catalogued rule (``rules/<area>.toml``); immutable, compared by value."""
 
     id: str
     title: str
@@ -45,25 +48,7 @@ class Rule(Record):
     remediation: str
     references: tuple[str, ...]
     area: str
-    deprecated: bool
-
-    __slots__ = ("id", "title", "category", "severity", "rationale", "remediation", "references", "area", "deprecated")
-
-    def __init__(
-        self,
-        id: str,
-        title: str,
-        category: Category,
-        severity: Severity,
-        rationale: str,
-        remediation: str,
-        references: tuple[str, ...],
-        area: str,
-        deprecated: bool = False,
-    ):
-        values = locals()  # the parameters, named as the slots
-        for name in Rule.__slots__:
-            object.__setattr__(self, name, values[name])
+    deprecated: bool = False
 
     @property
     def docs_url(self) -> str:
@@ -108,8 +93,6 @@ class RuleCatalog(Mapping[str, Rule]):
     def digest(self) -> str:
         """A short hash of every rule's id, category, severity and state (the verdict cache's key)."""
         if self._digest is None:
-            import hashlib
-
             self._load_all()
             rules = sorted(self._rules.values(), key=lambda r: r.id)
             text = "\n".join(f"{r.id}|{r.category.value}|{r.severity.value}|{r.deprecated}" for r in rules)
@@ -138,8 +121,6 @@ class RuleCatalog(Mapping[str, Rule]):
 
 
 def _parse(area: str, text: str) -> list[Rule]:
-    import tomllib  # only when a rule is looked up: a clean scan never parses TOML
-
     data = tomllib.loads(text)
     out = []
     for raw in data.get("rule", []):

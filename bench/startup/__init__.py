@@ -1,0 +1,1 @@
+"""CLI start-up benchmark (``make bench-startup``)."""
