@@ -84,7 +84,11 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("lsp", help="serve the Language Server Protocol over stdio")
 
     rules = sub.add_parser("rules", help="list the rule catalog")
-    rules.add_argument("--markdown", action="store_true", help="the catalog as Markdown (docs/RULES.md)")
+    rules.add_argument(
+        "--markdown",
+        action="store_true",
+        help="the catalog as Markdown (docs/RULES.md adds where each rule fires and its tests: make rules-doc)",
+    )
     rules.add_argument("--json", action="store_true")
     return p
 
