@@ -428,7 +428,9 @@ def label_targets(results: dict[str, Any]) -> list[str]:
 
 
 def speed_targets(figures: dict[str, dict[str, dict[str, Any]]]) -> list[str]:
-    """The issue's target, "at least as fast as the fastest of them per file", judged on each way."""
+    """Per-file speed against the fastest peer on each way, as a ratio. Not a target any more: the
+    per-file speed target was retired (the product runs warm in the editor and in bulk scans, and a
+    cold run of one file is mostly interpreter start-up); what counts is throughput and bytes read."""
     lines = []
     for way, per_tool in figures.items():
         me = per_tool.get("malhug")
@@ -443,11 +445,11 @@ def speed_targets(figures: dict[str, dict[str, dict[str, Any]]]) -> list[str]:
             if not cands:
                 continue
             best = min(cands, key=lambda t: cands[t][stat])
-            ok = me[stat] <= cands[best][stat]
             note = f"; {cands[best]['note']}" if cands[best]["note"] else ""
+            ratio = me[stat] / cands[best][stat] if cands[best][stat] else float("inf")
             parts.append(
-                f"{stat} {'met' if ok else 'MISSED'} (malhug {_ms(me[stat])} ms/file, fastest peer {best}"
+                f"{stat} {ratio:.2f}x (malhug {_ms(me[stat])} ms/file, fastest peer {best}"
                 f" {_ms(cands[best][stat])} ms/file{note})"
             )
-        lines.append(f"- at least as fast per file as the fastest peer, {way}: " + "; ".join(parts))
+        lines.append(f"- per file against the fastest peer (ratio, not a target), {way}: " + "; ".join(parts))
     return lines
