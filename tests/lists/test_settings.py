@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from malhug.server.settings import OPTIONS, Option, Settings, merge
+from tests.lists.conftest import ROOT
 
 CONTRIBUTED = [key for key, option in OPTIONS.items() if option.contributed]
 
@@ -75,3 +76,11 @@ def test_the_parser_accepts_exactly_what_the_table_states(key: str) -> None:
     for value in refused:
         settings, problems = merge(Settings(), {key: value})
         assert getattr(settings, option.attr) == getattr(Settings(), option.attr) and f"malhug.{key}" in problems[0]
+
+
+def test_the_extensions_readme_lists_every_contributed_setting(manifest: dict[str, Any]) -> None:
+    """client-vscode/README.md ships inside the .vsix and must stand alone, so it has its own table:
+    it may not miss a setting the extension contributes."""
+    readme = (ROOT / "client-vscode" / "README.md").read_text(encoding="utf-8")
+    missing = [key for key in manifest["contributes"]["configuration"]["properties"] if f"| `{key}` |" not in readme]
+    assert not missing, f"settings missing from client-vscode/README.md: {missing}"
