@@ -6,14 +6,13 @@ without running them.
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
 from malhug.core.rules import CATALOG
 from tests.rulemarks import BadMark, Mark, claims_by_rule, scan_source, scan_tests
+from tests.tooling import load_tool
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -110,17 +109,9 @@ def test_the_scanner_reads_every_form_and_catches_a_lie() -> None:
     ]
 
 
-def _rules_doc() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("rules_doc", ROOT / "tools" / "rules_doc.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def doc() -> str:
-    return str(_rules_doc().render(ROOT))
+    return str(load_tool("rules_doc").render(ROOT))
 
 
 def test_rules_doc_is_current(doc: str) -> None:

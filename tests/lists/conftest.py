@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 from types import ModuleType
@@ -10,21 +9,15 @@ from typing import Any
 
 import pytest
 
+from tests.tooling import load_tool
+
 ROOT = Path(__file__).resolve().parents[2]
 MANIFEST = ROOT / "client-vscode" / "package.json"
 
 
-def load_tool() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("gen_lists", ROOT / "tools" / "gen_lists.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="session")
 def gen() -> ModuleType:
-    return load_tool()
+    return load_tool("gen_lists")
 
 
 @pytest.fixture(scope="session")
