@@ -36,7 +36,6 @@ DEADLINE_SECONDS = 2 * BUDGET_SECONDS + 10.0
 # The worker's address-space cap: a hostile script that makes the analysis allocate past it gets
 # MemoryError (MH902) or kills only the worker (MH903), never the editor's machine.
 WORKER_MEMORY_BYTES = 2 << 30
-FAILURE_RULES = failures.FAILURE_RULES
 NOT_ANALYZED = "the file was not fully analyzed"
 # A syntax error that leaves nothing to analyze (MH514) is a failure too; one the parser could skip
 # is shown by the editor's own Python support, so only this kind is published.
@@ -100,7 +99,7 @@ def analyze(text: str, path: str) -> list[dict[str, Any]]:
     for f in found:
         if f.rule == SYNTAX_ERROR and _UNPARSED not in f.message:
             continue
-        if f.rule in FAILURE_RULES:
+        if f.rule in failures.FAILURE_RULES:
             f = failure(f.rule, f.message, f.evidence)
         out.append(f.to_dict())
     return out
@@ -110,7 +109,7 @@ def to_findings(raw: list[dict[str, Any]], path: str) -> list[Finding]:
     """The worker's dicts as findings; each analysis failure is also logged (once, here)."""
     out = [Finding.from_dict(item) for item in raw]
     for f in out:
-        if f.rule in FAILURE_RULES:
+        if f.rule in failures.FAILURE_RULES:
             log.warning("%s on %s: %s", f.rule, path, f.message)
     return out
 
