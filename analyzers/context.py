@@ -40,12 +40,8 @@ class AnalyzeKerasConfig(Protocol):
     def __call__(self, ctx: ScanContext, value: Any) -> None: ...
 
 
-class AssessPython(Protocol):
-    def __call__(self, code: str, *, origin: str = ..., depth: int = ..., detail: bool = ...) -> CodeAssessment: ...
-
-
-class AssessShell(Protocol):
-    def __call__(self, command: str, *, origin: str = ..., depth: int = ...) -> CodeAssessment: ...
+class AssessCode(Protocol):
+    def __call__(self, text: str, *, shell: bool, origin: str, depth: int) -> CodeAssessment: ...
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -59,16 +55,16 @@ class Seams:
     - ``detect_format(src, name)``: the primary format of a container member;
     - ``keras_config(ctx, value)``: the Keras config walk over a parsed JSON value (nothing when the
       value is not shaped like a Keras model config);
-    - ``assess_python`` / ``assess_shell``: what a code string or shell command found in a model
-      file would do (the script analysis, loaded on first use).
+    - ``assess_code(text, shell=, origin=, depth=)``: what a code string (or, with ``shell``, a shell
+      command) found in a model file would do: its category and reasons (the script analysis,
+      loaded on first use).
     """
 
     analyze: Analyze
     analyze_as: AnalyzeAs
     detect_format: DetectFormat
     keras_config: AnalyzeKerasConfig
-    assess_python: AssessPython
-    assess_shell: AssessShell
+    assess_code: AssessCode
 
 
 def _missing(*args: Any, **kwargs: Any) -> Any:
@@ -76,7 +72,7 @@ def _missing(*args: Any, **kwargs: Any) -> Any:
 
 
 # The seams of a context made without the dispatcher (a unit test of one analyzer): any use fails loudly.
-NO_SEAMS = Seams(_missing, _missing, _missing, _missing, _missing, _missing)
+NO_SEAMS = Seams(_missing, _missing, _missing, _missing, _missing)
 
 
 @dataclass(eq=False, slots=True)

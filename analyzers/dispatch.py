@@ -96,19 +96,15 @@ def _keras_config(ctx: ScanContext, value: Any) -> None:
         KerasConfigScanner(ctx).scan(value)
 
 
-def _assess_python(code: str, *, origin: str = "<embedded>", depth: int = 0, detail: bool = True) -> CodeAssessment:
-    """Assess a Python code string that will be executed (exec/eval/compile/runpy, Lambda).
-    ``detail=False``: without ``findings`` (their positions in the code string cost the most)."""
-    from malhug.analyzers.scripts.embedded import assess_python
+def _assess_code(text: str, *, shell: bool, origin: str, depth: int) -> CodeAssessment:
+    """A shell command line (os.system, subprocess with shell=True, popen) or a Python code string
+    that will be executed (exec/eval/compile/runpy, Lambda): category and reasons, without the
+    detailed findings (their positions in the code string cost the most)."""
+    from malhug.analyzers.scripts.embedded import assess_python, assess_shell
 
-    return assess_python(code, origin=origin, depth=depth, detail=detail)
-
-
-def _assess_shell(command: str, *, origin: str = "<embedded>", depth: int = 0) -> CodeAssessment:
-    """Assess a shell command line (os.system, subprocess with shell=True, popen)."""
-    from malhug.analyzers.scripts.embedded import assess_shell
-
-    return assess_shell(command, origin=origin, depth=depth)
+    if shell:
+        return assess_shell(text, origin=origin, depth=depth)
+    return assess_python(text, origin=origin, depth=depth, detail=False)
 
 
 # What every context made here lends its analyzers (``ScanContext.seams``).
@@ -117,8 +113,7 @@ SEAMS = Seams(
     analyze_as=_analyze_as,
     detect_format=detect_format,
     keras_config=_keras_config,
-    assess_python=_assess_python,
-    assess_shell=_assess_shell,
+    assess_code=_assess_code,
 )
 
 

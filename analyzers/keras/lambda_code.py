@@ -40,12 +40,6 @@ class LambdaAssessment:
         return self.category is not None
 
 
-def _embedded(seams: Seams, kind: str, text: str, origin: str, depth: int) -> embedded.CodeAssessment:
-    if kind == "shell":
-        return seams.assess_shell(text, origin=origin, depth=depth)
-    return seams.assess_python(text, origin=origin, depth=depth, detail=False)  # category and reasons only
-
-
 _DECODERS = {"b64decode", "decodebytes", "standard_b64decode", "urlsafe_b64decode", "unhexlify", "fromhex", "a2b_hex"}
 
 
@@ -99,7 +93,7 @@ def assess_lambda(
             text = text[:MAX_STRING_CHARS]
             kinds = (["shell"] if runs_commands else []) + (["python"] if runs_code else [])
             for kind in kinds:
-                result = _embedded(seams, kind, text, origin, depth + 1)
+                result = seams.assess_code(text, shell=kind == "shell", origin=origin, depth=depth + 1)
                 if result.category is None:
                     continue
                 categories.add(result.category)

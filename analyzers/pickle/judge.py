@@ -6,7 +6,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from malhug.analyzers.context import ScanContext, Seams
+from malhug.analyzers.context import ScanContext
 from malhug.analyzers.knowledge.callables import DANGEROUS_METHODS, Kind
 from malhug.analyzers.limits import LimitExceeded
 from malhug.analyzers.pickle.allowlist import HELPERS
@@ -80,13 +80,6 @@ _WHAT = {
 def _call_finding(call: Call, rule: str, message: str, **kw: Any) -> Finding:
     """A finding at ``call``'s opcode with the call as evidence."""
     return finding(rule, message, location=Location(offset=call.offset), evidence=_evidence(call), **kw)
-
-
-def _assess(seams: Seams, kind: Kind, text: str, origin: str, depth: int) -> CodeAssessment:
-    """The embedded-code assessment of a payload."""
-    if kind is Kind.SHELL:
-        return seams.assess_shell(text, origin=origin, depth=depth)
-    return seams.assess_python(text, origin=origin, depth=depth, detail=False)  # category and reasons only
 
 
 def _evidence(value: Any) -> str:
@@ -430,7 +423,9 @@ class Judge:
         """``_assess`` once per distinct payload (a stream may repeat one payload many times)."""
         key = (kind is Kind.SHELL, text)
         if key not in self.assessed:
-            self.assessed[key] = _assess(self.ctx.seams, kind, text, origin, self.ctx.depth)
+            self.assessed[key] = self.ctx.seams.assess_code(
+                text, shell=kind is Kind.SHELL, origin=origin, depth=self.ctx.depth
+            )
         return self.assessed[key]
 
     def _payload(self, kind: Kind, tgt: Target, index: int = 0) -> tuple[Any, bool]:

@@ -1,8 +1,8 @@
 """Assessment of code embedded in model files: Python code strings and shell commands.
 
 The pickle, Keras and template analyzers hand constant strings that will be executed (``exec``
-arguments, ``os.system`` commands, Lambda bytecode constants) to ``ctx.seams.assess_python`` /
-``assess_shell``; the script analysis (``malhug.analyzers.scripts.embedded``) implements them with
+arguments, ``os.system`` commands, Lambda bytecode constants) to ``ctx.seams.assess_code``;
+the script analysis (``malhug.analyzers.scripts.embedded``) implements it with
 the same taint analysis and shell heuristics it applies to loading scripts. This module holds what
 both sides share: the result (``CodeAssessment``) and the order of categories.
 """
