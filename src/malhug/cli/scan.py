@@ -1,24 +1,17 @@
-"""``malhug``: scan files, folders and Hub references; serve LSP; print the rule catalog.
-
-Exit status (``docs/CLI.md``): 0 every file clean, 1 at least one file suspicious or malicious (or a
-finding at or above ``--fail-on``), 2 usage error or no target could be read.
-"""
+"""``malhug scan``: scan files, folders and Hub references; text, JSON or SARIF report."""
 
 from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import sys
 import time
 from pathlib import Path
 from typing import Any, TextIO
 
-from malhug import __version__
+from malhug.cli.status import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS
 from malhug.core.model import FileReport, ScanReport, ScanStats, Severity, Verdict
-
-EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
 
 class _Progress:
@@ -44,15 +37,7 @@ class _Progress:
             self.stream.flush()
 
 
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="malhug",
-        description="Catch malicious code in ML models and datasets before it runs.",
-    )
-    p.add_argument("--version", action="version", version=f"malhug {__version__}")
-    p.add_argument("-v", "--verbose", action="count", default=0, help="log more (repeat for debug)")
-    sub = p.add_subparsers(dest="command", required=True)
-
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     scan = sub.add_parser("scan", help="scan files, folders or hub references (hf:ORG/NAME[@REV])")
     scan.add_argument(
         "targets", nargs="*", metavar="TARGET", help="file, folder, hf:ORG/NAME[@REV] or hf:datasets/ORG/NAME[@REV]"
@@ -80,17 +65,7 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="report the sha256 of local files of any size (default: files up to 256 MiB; hashing reads every byte)",
     )
-
-    sub.add_parser("lsp", help="serve the Language Server Protocol over stdio")
-
-    rules = sub.add_parser("rules", help="list the rule catalog")
-    rules.add_argument(
-        "--markdown",
-        action="store_true",
-        help="the catalog as Markdown (docs/RULES.md adds where each rule fires and its tests: make rules-doc)",
-    )
-    rules.add_argument("--json", action="store_true")
-    return p
+    scan.set_defaults(run=run)
 
 
 def _hub_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -149,7 +124,7 @@ def _exit_code(report: ScanReport, fail_on: Severity) -> int:
     return EXIT_CLEAN
 
 
-def cmd_scan(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     if not args.targets and not args.hf_cache:
         print("malhug scan: give at least one TARGET (file, folder or hf:ORG/NAME), or --hf-cache", file=sys.stderr)
         return EXIT_ERROR
@@ -180,58 +155,3 @@ def cmd_scan(args: argparse.Namespace) -> int:
     if targets and unreadable == targets:
         return EXIT_ERROR
     return _exit_code(report, Severity(args.fail_on))
-
-
-def cmd_rules(args: argparse.Namespace) -> int:
-    from malhug.core.rules import CATALOG, markdown
-
-    if args.markdown:
-        sys.stdout.write(markdown())
-    elif args.json:
-        data = [
-            {
-                "id": r.id,
-                "title": r.title,
-                "category": r.category.value,
-                "severity": r.severity.value,
-                "rationale": r.rationale,
-                "remediation": r.remediation,
-                "references": list(r.references),
-            }
-            for r in (CATALOG[k] for k in CATALOG)
-        ]
-        json.dump(data, sys.stdout, indent=2)
-        sys.stdout.write("\n")
-    else:
-        for rid in CATALOG:
-            r = CATALOG[rid]
-            print(f"{r.id}  {r.severity.value:<8} {r.category.value:<18} {r.title}")
-    return EXIT_CLEAN
-
-
-def cmd_lsp(args: argparse.Namespace) -> int:
-    from malhug.server.main import serve
-
-    serve()
-    return EXIT_CLEAN
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = _parser()
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:
-        return EXIT_ERROR if exc.code not in (0, None) else EXIT_CLEAN
-    level = logging.WARNING - 10 * min(args.verbose, 2)
-    logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
-    if args.command == "scan":
-        return cmd_scan(args)
-    if args.command == "rules":
-        return cmd_rules(args)
-    if args.command == "lsp":
-        return cmd_lsp(args)
-    return EXIT_ERROR  # pragma: no cover - argparse enforces the choices
-
-
-if __name__ == "__main__":
-    sys.exit(main())

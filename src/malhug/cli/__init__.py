@@ -1,0 +1,52 @@
+"""``malhug``: the command line. One module per command; this one builds the parser and dispatches.
+
+Each command module has ``register(subparsers)``, which adds its sub-parser and sets ``run`` (a
+function of the parsed arguments returning the exit status). Command modules import their heavy
+dependencies inside ``run``, so ``malhug --version`` and a benign scan stay cheap to start.
+
+Exit status (``docs/CLI.md``): 0 every file clean, 1 at least one file suspicious or malicious (or a
+finding at or above ``--fail-on``), 2 usage error or no target could be read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from malhug import __version__
+from malhug.cli import lsp, rules, scan
+from malhug.cli.status import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS
+
+__all__ = ["EXIT_CLEAN", "EXIT_ERROR", "EXIT_FINDINGS", "build_parser", "main"]
+
+COMMANDS = (scan, lsp, rules)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="malhug",
+        description="Catch malicious code in ML models and datasets before it runs.",
+    )
+    p.add_argument("--version", action="version", version=f"malhug {__version__}")
+    p.add_argument("-v", "--verbose", action="count", default=0, help="log more (repeat for debug)")
+    sub = p.add_subparsers(dest="command", required=True)
+    for command in COMMANDS:
+        command.register(sub)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return EXIT_ERROR if exc.code not in (0, None) else EXIT_CLEAN
+    level = logging.WARNING - 10 * min(args.verbose, 2)
+    logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    code: int = args.run(args)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
