@@ -1,4 +1,5 @@
 // MalHug for VS Code: starts `python -m malhug lsp` and shows what it finds.
+import * as fs from 'fs';
 import * as vscode from 'vscode';
 import {
     ExecuteCommandRequest,
@@ -11,13 +12,19 @@ import {
 import { MODEL_FILES, SERVER_COMMANDS } from './constants';
 import { watchProgress } from './progress';
 import {
-    checkMalhugImportable,
-    findInterpreter,
-    getPythonApi,
-    installCommand,
-    Interpreter,
-    PythonEnvironmentsApi,
-} from './python';
+    candidatePythons,
+    describeProbes,
+    envDir,
+    envPython,
+    findBasePython,
+    bundleFits,
+    installSteps,
+    outputTail,
+    readBundle,
+    Step,
+} from './privateenv';
+import { checkMalhugImportable, findInterpreter, getPythonApi, Interpreter, PythonEnvironmentsApi } from './python';
+import { scanNotice } from './scanresult';
 import { askReference, reportReference, reportToMarkdown, showMarkdown } from './report';
 import {
     actionForChange,
@@ -28,6 +35,7 @@ import {
     serverEnvironment,
 } from './settings';
 import { applyProgress, countFindings, StatusBar } from './status';
+import { ServerLogChannel } from './logchannel';
 import { runProcess } from './proc';
 
 class MalhugExtension implements vscode.Disposable {
@@ -39,8 +47,13 @@ class MalhugExtension implements vscode.Disposable {
     private pythonApi: PythonEnvironmentsApi | undefined;
     private interpreter: Interpreter | undefined;
     private starting: Promise<void> | undefined;
+    private scanProgress: vscode.Progress<{ message?: string }> | undefined;
 
-    constructor(private readonly storage: vscode.Uri) {
+    constructor(
+        private readonly storage: vscode.Uri,
+        private readonly extensionPath: string,
+        private readonly version: string,
+    ) {
         this.output = vscode.window.createOutputChannel('MalHug', { log: true });
         this.status = new StatusBar();
         this.disposables.push(this.output, this.status);
@@ -52,6 +65,7 @@ class MalhugExtension implements vscode.Disposable {
         reg('malhug.showOutput', () => this.output.show(true));
         reg('malhug.restartServer', () => this.restart('requested by the user'));
         this.disposables.push(
+            vscode.workspace.onDidGrantWorkspaceTrust(() => void this.restart('the folder is now trusted')),
             vscode.workspace.onDidChangeConfiguration((e) => this.onConfigurationChanged(e)),
             vscode.languages.onDidChangeDiagnostics(() =>
                 this.status.update((m) => (m.findings = countFindings(vscode.languages.getDiagnostics()))),
@@ -75,7 +89,7 @@ class MalhugExtension implements vscode.Disposable {
         if (action === 'restart') {
             void this.restart('settings changed');
         } else if (action === 'notify' && this.client?.isRunning()) {
-            const settings = readServerSettings(vscode.workspace.getConfiguration(SECTION));
+            const settings = readServerSettings(vscode.workspace.getConfiguration(SECTION), vscode.workspace.isTrusted);
             this.output.info(`sending changed settings: ${JSON.stringify(settings)}`);
             this.status.update((m) => (m.offline = isOffline(settings, process.env)));
             void this.client.sendNotification(DidChangeConfigurationNotification.type, {
@@ -118,37 +132,43 @@ class MalhugExtension implements vscode.Disposable {
     private async doRestart(reason: string): Promise<void> {
         this.output.info(`(re)starting the MalHug server: ${reason}`);
         await this.stopClient();
-        const settings = readServerSettings(vscode.workspace.getConfiguration(SECTION));
+        const settings = readServerSettings(vscode.workspace.getConfiguration(SECTION), vscode.workspace.isTrusted);
         this.status.update((m) => {
             m.server = 'starting';
             m.offline = isOffline(settings, process.env);
             m.scans.clear();
             m.detail = undefined;
         });
-        const interpreter = await findInterpreter({
+        const trusted = vscode.workspace.isTrusted;
+        if (!trusted) {
+            this.output.info(
+                'Restricted Mode: the folder is not trusted; MalHug runs, with the interpreter from user settings only',
+            );
+        }
+        const preferred = await findInterpreter({
             pythonApi: this.pythonApi,
+            trusted,
             log: (msg) => this.output.info(msg),
         });
-        this.interpreter = interpreter;
-        this.output.info(`interpreter (${interpreter.source}): ${interpreter.command.join(' ')}`);
-        const check = await checkMalhugImportable(interpreter.command);
-        if (!check.ok) {
-            this.output.error(`malhug is not importable with ${interpreter.command.join(' ')}: ${check.detail}`);
+        this.output.info(`interpreter (${preferred.source}): ${preferred.command.join(' ')}`);
+        const interpreter = await this.firstWithMalhug(preferred);
+        if (!interpreter) {
             this.status.update((m) => {
                 m.server = 'error';
-                m.detail = `malhug is not installed for ${interpreter.command[0]}`;
+                m.detail = `malhug is not installed for ${preferred.command[0]}`;
             });
-            void this.offerInstall(interpreter, check.detail);
             return;
         }
-        this.output.info(`found ${check.detail}`);
+        this.interpreter = interpreter;
         const [command, ...args] = interpreter.command;
-        const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+        const cwd = this.storage.fsPath;
+        fs.mkdirSync(cwd, { recursive: true });
         const serverOptions: ServerOptions = {
             command,
             // No `transport`: TransportKind.stdio would append `--stdio`, which `malhug lsp` does not take.
-            args: [...args, '-m', 'malhug', 'lsp'],
-            options: { cwd: folder, env: serverEnvironment(settings, process.env) },
+            // -P: the current folder is not on sys.path (the cwd is the extension's storage anyway).
+            args: [...args, '-P', '-m', 'malhug', 'lsp'],
+            options: { cwd, env: serverEnvironment(settings, process.env) },
         };
         const watcher = vscode.workspace.createFileSystemWatcher(MODEL_FILES);
         this.clientDisposables.push(watcher);
@@ -159,9 +179,22 @@ class MalhugExtension implements vscode.Disposable {
             ],
             synchronize: { fileEvents: watcher },
             initializationOptions: initializationOptions(settings),
-            outputChannel: this.output,
+            outputChannel: new ServerLogChannel(this.output),
             middleware: {
                 executeCommand: (cmd, cmdArgs, next) => this.executeCommand(cmd, cmdArgs, next),
+                workspace: {
+                    // The server asks for its section too: the same values as initializationOptions.
+                    configuration: async (params, token, next) => {
+                        const answer = await next(params, token);
+                        return Array.isArray(answer)
+                            ? answer.map((value, i) =>
+                                  params.items[i]?.section === SECTION && value && typeof value === 'object'
+                                      ? { ...value, hubEndpoint: this.currentSettings().hubEndpoint }
+                                      : value,
+                              )
+                            : answer;
+                    },
+                },
             },
         };
         const client = new LanguageClient('malhug', 'MalHug', serverOptions, clientOptions);
@@ -195,6 +228,9 @@ class MalhugExtension implements vscode.Disposable {
                         `progress ${String(token)} ${value.kind}${value.kind === 'begin' ? `: ${value.title}` : ''}`,
                     );
                 }
+                if (value.kind === 'report' && value.message) {
+                    this.scanProgress?.report({ message: value.message });
+                }
                 this.status.update((m) => applyProgress(m.scans, token, value));
             }),
             ...this.registerMissingServerCommands(client),
@@ -202,6 +238,34 @@ class MalhugExtension implements vscode.Disposable {
         await vscode.commands.executeCommand('setContext', 'malhug.serverRunning', true);
         this.status.update((m) => (m.server = 'ready'));
         this.output.info('the MalHug server is running');
+    }
+
+    /**
+     * The interpreter that runs the server: the preferred one (setting, Python extension) when it has
+     * MalHug, else the private environment made by "Install MalHug…", else `python3`. None: the user is
+     * offered the installation.
+     */
+    private async firstWithMalhug(preferred: Interpreter): Promise<Interpreter | undefined> {
+        const candidates: Interpreter[] = preferred.source === 'default' ? [] : [preferred];
+        const privatePython = envPython(envDir(this.storage.fsPath));
+        if (fs.existsSync(privatePython)) {
+            candidates.push({ command: [privatePython], source: 'private-env' });
+        }
+        if (preferred.source === 'default') {
+            candidates.push(preferred);
+        }
+        let failure = '';
+        for (const candidate of candidates) {
+            const check = await checkMalhugImportable(candidate.command);
+            if (check.ok) {
+                this.output.info(`found ${check.detail} with ${candidate.command.join(' ')} (${candidate.source})`);
+                return candidate;
+            }
+            failure = failure || check.detail;
+            this.output.error(`malhug is not importable with ${candidate.command.join(' ')}: ${check.detail}`);
+        }
+        void this.offerInstall(preferred, failure);
+        return undefined;
     }
 
     /**
@@ -239,8 +303,19 @@ class MalhugExtension implements vscode.Disposable {
             return result;
         }
         if (command === 'malhug.scanWorkspace') {
-            const result = await next(command, args);
+            const result = await vscode.window.withProgress(
+                { location: vscode.ProgressLocation.Notification, title: 'MalHug: scanning the workspace' },
+                async (progress) => {
+                    this.scanProgress = progress;
+                    try {
+                        return await next(command, args);
+                    } finally {
+                        this.scanProgress = undefined;
+                    }
+                },
+            );
             this.output.info(`workspace scan finished: ${JSON.stringify(result) ?? 'no result'}`);
+            void this.showScanNotice(result);
             return result;
         }
         if (command === 'malhug.clearCache') {
@@ -251,18 +326,32 @@ class MalhugExtension implements vscode.Disposable {
         return next(command, args);
     }
 
+    private async showScanNotice(result: unknown): Promise<void> {
+        const notice = scanNotice(result);
+        const show =
+            notice.level === 'error'
+                ? vscode.window.showErrorMessage
+                : notice.level === 'warning'
+                  ? vscode.window.showWarningMessage
+                  : vscode.window.showInformationMessage;
+        if ((await show(notice.text, 'Show Problems')) === 'Show Problems') {
+            await vscode.commands.executeCommand('workbench.actions.view.problems');
+        }
+    }
+
     private async offerInstall(interpreter: Interpreter, detail: string): Promise<void> {
         const install = 'Install MalHug…';
         const select = 'Select Interpreter';
         const choice = await vscode.window.showErrorMessage(
             `MalHug cannot start: "import malhug" fails with ${interpreter.command.join(' ')} (${detail}). ` +
-                'Install it from a MalHug checkout or wheel (pip install <path>), or select another interpreter.',
+                "Install MalHug into the extension's own environment (no global interpreter is changed), " +
+                'or select an interpreter that has it.',
             install,
             select,
             'Show Output',
         );
         if (choice === install) {
-            await this.installInto(interpreter);
+            await this.installPrivateEnv(interpreter);
         } else if (choice === select) {
             if (this.pythonApi) {
                 await vscode.commands.executeCommand('python.setInterpreter');
@@ -274,30 +363,119 @@ class MalhugExtension implements vscode.Disposable {
         }
     }
 
-    /** `python -m pip install <folder or wheel>`: works offline from a checkout or a wheel file. */
-    private async installInto(interpreter: Interpreter): Promise<void> {
-        const picked = await vscode.window.showOpenDialog({
-            title: 'MalHug project folder or wheel to install',
-            canSelectFiles: true,
-            canSelectFolders: true,
-            canSelectMany: false,
-            openLabel: 'Install',
-        });
-        if (!picked || picked.length === 0) {
+    /**
+     * Creates `<storage>/env` with a Python >= 3.11 and installs MalHug into it: from the wheels in the
+     * .vsix (offline) when they fit, else from the package index after a modal consent. Never pip-installs
+     * into the interpreter it found.
+     */
+    private async installPrivateEnv(preferred: Interpreter): Promise<void> {
+        this.output.show(true);
+        const { found, tried } = await findBasePython(
+            candidatePythons(preferred.source === 'default' ? [] : [preferred.command]),
+        );
+        this.output.info(`Pythons tried: ${describeProbes(tried)}`);
+        if (!found) {
+            const choice = await vscode.window.showErrorMessage(
+                `MalHug needs Python 3.11 or newer and found none (${describeProbes(tried)}). ` +
+                    'Install Python 3.11+ (for example `sudo apt install python3.11 python3.11-venv`, or from ' +
+                    'python.org), then run "MalHug: Restart Server"; or set malhug.interpreter to a Python 3.11+.',
+                'Open Settings',
+                'Show Output',
+            );
+            if (choice === 'Open Settings') {
+                await vscode.commands.executeCommand('workbench.action.openSettings', `${SECTION}.interpreter`);
+            } else if (choice === 'Show Output') {
+                this.output.show(true);
+            }
             return;
         }
-        const [exe, ...args] = installCommand(interpreter.command, picked[0].fsPath);
-        this.output.show(true);
-        this.output.info(`running: ${[exe, ...args].join(' ')}`);
-        const code = await vscode.window.withProgress(
-            { location: vscode.ProgressLocation.Notification, title: 'Installing MalHug…' },
-            () => runProcess(exe, args, (line) => this.output.info(line)),
+        const dir = envDir(this.storage.fsPath);
+        const bundle = readBundle(this.extensionPath);
+        const platform = `${process.platform}-${process.arch}`;
+        const fromBundle = bundleFits(bundle, found, platform);
+        this.output.info(
+            `private environment ${dir} from Python ${found.version} (${found.executable}); ` +
+                (fromBundle
+                    ? `offline, from ${bundle?.dir}`
+                    : bundle
+                      ? `the bundled wheels are for Python ${bundle.python} on ${bundle.platform}`
+                      : 'this build has no bundled wheels'),
         );
-        if (code === 0) {
-            await this.restart('MalHug was installed');
-        } else {
-            void vscode.window.showErrorMessage(`Installing MalHug failed (exit ${code}); see the MalHug output.`);
+        if (!fromBundle) {
+            const why = bundle
+                ? `The wheels in the extension are for Python ${bundle.python} on ${bundle.platform}, ` +
+                  `not Python ${found.version} on ${platform}.`
+                : 'This build of the extension has no bundled wheels.';
+            const consent = 'Install from the Index';
+            const answer = await vscode.window.showWarningMessage(
+                'Download MalHug from the package index?',
+                {
+                    modal: true,
+                    detail:
+                        `${why} pip would download malhug==${this.version} and its dependencies from the ` +
+                        `package index pip is configured with, into ${dir}, using Python ${found.version} ` +
+                        `(${found.executable}). Nothing is installed into that Python itself.`,
+                },
+                consent,
+            );
+            if (answer !== consent) {
+                this.output.info('installation from the package index declined');
+                return;
+            }
         }
+        const steps = installSteps({ base: found, dir, bundle, fromBundle, version: this.version, env: process.env });
+        const failed = await vscode.window.withProgress(
+            {
+                location: vscode.ProgressLocation.Notification,
+                title: `Installing MalHug (Python ${found.version}, ${found.executable})`,
+            },
+            (progress) => this.runSteps(steps, (title) => progress.report({ message: title })),
+        );
+        if (failed) {
+            const choice = await vscode.window.showErrorMessage(
+                `Installing MalHug failed while ${failed.step.title} (exit ${failed.code}): ${outputTail(failed.lines)}`,
+                'Show Output',
+            );
+            if (choice === 'Show Output') {
+                this.output.show(true);
+            }
+            return;
+        }
+        this.output.info(`MalHug is installed in ${dir}`);
+        void vscode.window.showInformationMessage(
+            `MalHug is installed in its own environment (${dir}, Python ${found.version}).`,
+        );
+        await this.restart('MalHug was installed');
+    }
+
+    /** Runs the steps in order; the first that fails, with its output, or undefined when all succeeded. */
+    private async runSteps(
+        steps: Step[],
+        onStep: (title: string) => void,
+    ): Promise<{ step: Step; code: number; lines: string[] } | undefined> {
+        for (const step of steps) {
+            onStep(step.title);
+            this.output.info(`${step.title}: ${[step.command, ...step.args].join(' ')}`);
+            const lines: string[] = [];
+            const code = await runProcess(
+                step.command,
+                step.args,
+                (line) => {
+                    lines.push(line);
+                    this.output.info(line);
+                },
+                step.env,
+            );
+            if (code !== 0) {
+                this.output.error(`${step.title} failed (exit ${code})`);
+                return { step, code, lines };
+            }
+        }
+        return undefined;
+    }
+
+    private currentSettings() {
+        return readServerSettings(vscode.workspace.getConfiguration(SECTION), vscode.workspace.isTrusted);
     }
 
     async dispose(): Promise<void> {
@@ -309,7 +487,8 @@ class MalhugExtension implements vscode.Disposable {
 let extension: MalhugExtension | undefined;
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
-    extension = new MalhugExtension(context.globalStorageUri);
+    const version = String((context.extension.packageJSON as { version?: unknown }).version ?? '0.0.0');
+    extension = new MalhugExtension(context.globalStorageUri, context.extensionPath, version);
     context.subscriptions.push({ dispose: () => void extension?.dispose() });
     await extension.activate();
 }

@@ -55,12 +55,26 @@ interface FakeExtension {
 }
 
 /** Mutable state of the fake world; reset it in each test with `mock.reset()`. */
+/** The levels of one setting, as `WorkspaceConfiguration.inspect` returns them. */
+export interface Layers {
+    defaultValue?: unknown;
+    globalValue?: unknown;
+    workspaceValue?: unknown;
+    workspaceFolderValue?: unknown;
+}
+
 export const mock = {
+    /** Effective values (`get`), as if set in the user settings. */
     configuration: {} as Record<string, Record<string, unknown>>,
+    /** Settings given per level (`inspect`); `get` returns the most specific level. */
+    layers: {} as Record<string, Record<string, Layers>>,
+    trusted: true,
     workspaceFolders: [] as { uri: Uri; name: string; index: number }[],
     extensions: {} as Record<string, FakeExtension>,
     reset(): void {
         this.configuration = {};
+        this.layers = {};
+        this.trusted = true;
         this.workspaceFolders = [];
         this.extensions = {};
     },
@@ -69,12 +83,21 @@ export const mock = {
 export const workspace = {
     getConfiguration(section?: string) {
         const values = mock.configuration[section ?? ''] ?? {};
+        const layers = mock.layers[section ?? ''] ?? {};
+        const inspect = (key: string): Layers | undefined =>
+            key in layers ? layers[key] : key in values ? { globalValue: values[key] } : undefined;
         return {
             get<T>(key: string, defaultValue?: T): T | undefined {
-                return key in values ? (values[key] as T) : defaultValue;
+                const l = inspect(key);
+                const value = l && (l.workspaceFolderValue ?? l.workspaceValue ?? l.globalValue ?? l.defaultValue);
+                return value !== undefined ? (value as T) : defaultValue;
             },
-            has: (key: string) => key in values,
+            has: (key: string) => inspect(key) !== undefined,
+            inspect,
         };
+    },
+    get isTrusted() {
+        return mock.trusted;
     },
     get workspaceFolders() {
         return mock.workspaceFolders.length ? mock.workspaceFolders : undefined;
