@@ -583,3 +583,21 @@ describe('Install MalHug into a private environment, from a fresh profile', () =
             await shot('installed');
         }));
 });
+
+describe('MalHug in a multi-root workspace', () => {
+    before(() => openSession(undefined, ['--second-folder']));
+    after(() => closeSession());
+
+    it('scans the model files of both folders and reports them in one summary', () =>
+        step('multi-root', async () => {
+            await page.goto(info.url);
+            await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+            await page.locator('.statusbar-item', { hasText: 'MalHug:' }).first().waitFor({ timeout: 120_000 });
+            await runCommand('MalHug: Scan Workspace');
+            // models/checkpoint.pt and models/encoder.safetensors in the demo folder, weights/extra.pkl in the second.
+            const summary = '3 model files scanned: 2 malicious, 0 suspicious, 0 errors';
+            await page.locator('.notifications-toasts .notification-toast', { hasText: summary }).first().waitFor({ timeout: 120_000 });
+            const log = await waitForLog(/server\.workspace: extra\.pkl: malicious/);
+            assert.match(log, /workspace scan finished: .*"modelFiles":3/, log.slice(-3000));
+        }));
+});
