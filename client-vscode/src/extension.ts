@@ -254,17 +254,20 @@ class MalhugExtension implements vscode.Disposable {
         if (preferred.source === 'default') {
             candidates.push(preferred);
         }
-        let failure = '';
+        const failures: string[] = [];
+        let first = '';
         for (const candidate of candidates) {
             const check = await checkMalhugImportable(candidate.command);
             if (check.ok) {
+                failures.forEach((f) => this.output.info(f));
                 this.output.info(`found ${check.detail} with ${candidate.command.join(' ')} (${candidate.source})`);
                 return candidate;
             }
-            failure = failure || check.detail;
-            this.output.error(`malhug is not importable with ${candidate.command.join(' ')}: ${check.detail}`);
+            first = first || check.detail;
+            failures.push(`malhug is not importable with ${candidate.command.join(' ')}: ${check.detail}`);
         }
-        void this.offerInstall(preferred, failure);
+        failures.forEach((f) => this.output.error(f));
+        void this.offerInstall(preferred, first);
         return undefined;
     }
 
