@@ -11,18 +11,8 @@ import {
 } from 'vscode-languageclient/node';
 import { MODEL_FILES, SERVER_COMMANDS } from './constants';
 import { watchProgress } from './progress';
-import {
-    candidatePythons,
-    describeProbes,
-    envDir,
-    envPython,
-    findBasePython,
-    bundleFits,
-    installSteps,
-    outputTail,
-    readBundle,
-    Step,
-} from './privateenv';
+import { installPrivateEnv } from './install';
+import { envDir, envPython } from './privateenv';
 import { checkMalhugImportable, findInterpreter, getPythonApi, Interpreter, PythonEnvironmentsApi } from './python';
 import { scanNotice } from './scanresult';
 import { askReference, reportReference, reportToMarkdown, showMarkdown } from './report';
@@ -36,7 +26,6 @@ import {
 } from './settings';
 import { applyProgress, countFindings, StatusBar } from './status';
 import { ServerLogChannel } from './logchannel';
-import { runProcess } from './proc';
 
 class MalhugExtension implements vscode.Disposable {
     private client: LanguageClient | undefined;
@@ -354,7 +343,16 @@ class MalhugExtension implements vscode.Disposable {
             'Show Output',
         );
         if (choice === install) {
-            await this.installPrivateEnv(interpreter);
+            const installed = await installPrivateEnv({
+                output: this.output,
+                storage: this.storage.fsPath,
+                extensionPath: this.extensionPath,
+                version: this.version,
+                preferred: interpreter.source === 'default' ? [] : [interpreter.command],
+            });
+            if (installed) {
+                await this.restart('MalHug was installed');
+            }
         } else if (choice === select) {
             if (this.pythonApi) {
                 await vscode.commands.executeCommand('python.setInterpreter');
@@ -364,117 +362,6 @@ class MalhugExtension implements vscode.Disposable {
         } else if (choice === 'Show Output') {
             this.output.show(true);
         }
-    }
-
-    /**
-     * Creates `<storage>/env` with a Python >= 3.11 and installs MalHug into it: from the wheels in the
-     * .vsix (offline) when they fit, else from the package index after a modal consent. Never pip-installs
-     * into the interpreter it found.
-     */
-    private async installPrivateEnv(preferred: Interpreter): Promise<void> {
-        this.output.show(true);
-        const { found, tried } = await findBasePython(
-            candidatePythons(preferred.source === 'default' ? [] : [preferred.command]),
-        );
-        this.output.info(`Pythons tried: ${describeProbes(tried)}`);
-        if (!found) {
-            const choice = await vscode.window.showErrorMessage(
-                `MalHug needs Python 3.11 or newer and found none (${describeProbes(tried)}). ` +
-                    'Install Python 3.11+ (for example `sudo apt install python3.11 python3.11-venv`, or from ' +
-                    'python.org), then run "MalHug: Restart Server"; or set malhug.interpreter to a Python 3.11+.',
-                'Open Settings',
-                'Show Output',
-            );
-            if (choice === 'Open Settings') {
-                await vscode.commands.executeCommand('workbench.action.openSettings', `${SECTION}.interpreter`);
-            } else if (choice === 'Show Output') {
-                this.output.show(true);
-            }
-            return;
-        }
-        const dir = envDir(this.storage.fsPath);
-        const bundle = readBundle(this.extensionPath);
-        const platform = `${process.platform}-${process.arch}`;
-        const fromBundle = bundleFits(bundle, found, platform);
-        this.output.info(
-            `private environment ${dir} from Python ${found.version} (${found.executable}); ` +
-                (fromBundle
-                    ? `offline, from ${bundle?.dir}`
-                    : bundle
-                      ? `the bundled wheels are for Python ${bundle.python} on ${bundle.platform}`
-                      : 'this build has no bundled wheels'),
-        );
-        if (!fromBundle) {
-            const why = bundle
-                ? `The wheels in the extension are for Python ${bundle.python} on ${bundle.platform}, ` +
-                  `not Python ${found.version} on ${platform}.`
-                : 'This build of the extension has no bundled wheels.';
-            const consent = 'Install from the Index';
-            const answer = await vscode.window.showWarningMessage(
-                'Download MalHug from the package index?',
-                {
-                    modal: true,
-                    detail:
-                        `${why} pip would download malhug==${this.version} and its dependencies from the ` +
-                        `package index pip is configured with, into ${dir}, using Python ${found.version} ` +
-                        `(${found.executable}). Nothing is installed into that Python itself.`,
-                },
-                consent,
-            );
-            if (answer !== consent) {
-                this.output.info('installation from the package index declined');
-                return;
-            }
-        }
-        const steps = installSteps({ base: found, dir, bundle, fromBundle, version: this.version, env: process.env });
-        const failed = await vscode.window.withProgress(
-            {
-                location: vscode.ProgressLocation.Notification,
-                title: `Installing MalHug (Python ${found.version}, ${found.executable})`,
-            },
-            (progress) => this.runSteps(steps, (title) => progress.report({ message: title })),
-        );
-        if (failed) {
-            const choice = await vscode.window.showErrorMessage(
-                `Installing MalHug failed while ${failed.step.title} (exit ${failed.code}): ${outputTail(failed.lines)}`,
-                'Show Output',
-            );
-            if (choice === 'Show Output') {
-                this.output.show(true);
-            }
-            return;
-        }
-        this.output.info(`MalHug is installed in ${dir}`);
-        void vscode.window.showInformationMessage(
-            `MalHug is installed in its own environment (${dir}, Python ${found.version}).`,
-        );
-        await this.restart('MalHug was installed');
-    }
-
-    /** Runs the steps in order; the first that fails, with its output, or undefined when all succeeded. */
-    private async runSteps(
-        steps: Step[],
-        onStep: (title: string) => void,
-    ): Promise<{ step: Step; code: number; lines: string[] } | undefined> {
-        for (const step of steps) {
-            onStep(step.title);
-            this.output.info(`${step.title}: ${[step.command, ...step.args].join(' ')}`);
-            const lines: string[] = [];
-            const code = await runProcess(
-                step.command,
-                step.args,
-                (line) => {
-                    lines.push(line);
-                    this.output.info(line);
-                },
-                step.env,
-            );
-            if (code !== 0) {
-                this.output.error(`${step.title} failed (exit ${code})`);
-                return { step, code, lines };
-            }
-        }
-        return undefined;
     }
 
     private currentSettings() {
