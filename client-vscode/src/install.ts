@@ -10,6 +10,7 @@ import {
     findBasePython,
     installSteps,
     outputTail,
+    Probe,
     readBundle,
     Step,
 } from './privateenv';
@@ -24,6 +25,9 @@ export interface InstallContext {
     version: string;
     /** Interpreters to try first for the base Python (the setting, the Python extension's). */
     preferred: string[][];
+    /** For tests: how a Python is asked for its version, and this machine's platform. */
+    probe?: (command: string[]) => Promise<Probe>;
+    platform?: string;
 }
 
 /**
@@ -33,7 +37,7 @@ export interface InstallContext {
  */
 export async function installPrivateEnv(ctx: InstallContext): Promise<boolean> {
     ctx.output.show(true);
-    const { found, tried } = await findBasePython(candidatePythons(ctx.preferred));
+    const { found, tried } = await findBasePython(candidatePythons(ctx.preferred), ctx.probe);
     ctx.output.info(`Pythons tried: ${describeProbes(tried)}`);
     if (!found) {
         const choice = await vscode.window.showErrorMessage(
@@ -52,7 +56,7 @@ export async function installPrivateEnv(ctx: InstallContext): Promise<boolean> {
     }
     const dir = envDir(ctx.storage);
     const bundle = readBundle(ctx.extensionPath);
-    const platform = `${process.platform}-${process.arch}`;
+    const platform = ctx.platform ?? `${process.platform}-${process.arch}`;
     const fromBundle = bundleFits(bundle, found, platform);
     ctx.output.info(
         `private environment ${dir} from Python ${found.version} (${found.executable}); ` +

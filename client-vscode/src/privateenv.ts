@@ -165,12 +165,12 @@ export function installSteps(options: {
     env: NodeJS.ProcessEnv;
 }): Step[] {
     const { base, dir, bundle } = options;
-    const [exe, ...baseArgs] = base.command;
     const pipWheel = bundle?.pip ? path.join(bundle.dir, bundle.pip) : undefined;
     const create: Step = {
         title: `creating ${dir} with Python ${base.version} (${base.executable})`,
-        command: exe,
-        args: [...baseArgs, '-m', 'venv', '--clear', ...(pipWheel ? ['--without-pip'] : []), dir],
+        // The full path the user was shown (a wrapper or launcher in the setting resolves to it).
+        command: base.executable,
+        args: ['-m', 'venv', '--clear', ...(pipWheel ? ['--without-pip'] : []), dir],
     };
     const python = envPython(dir);
     const pip = pipWheel ? [path.join(pipWheel, 'pip')] : ['-m', 'pip'];

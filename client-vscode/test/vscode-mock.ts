@@ -120,6 +120,50 @@ export function changeEvent(keys: string[]) {
     };
 }
 
-// Present so that modules importing them bundle; the units under test do not call them.
-export const window = {};
-export const commands = {};
+export enum ProgressLocation {
+    SourceControl = 1,
+    Window = 10,
+    Notification = 15,
+}
+
+/** What the code showed (`window.show*Message`) and ran (`commands.executeCommand`); `answer` picks a button. */
+export const ui = {
+    shown: [] as { kind: string; message: string; options?: unknown; items: string[] }[],
+    progress: [] as string[],
+    commands: [] as unknown[][],
+    answer: undefined as string | undefined,
+    reset(): void {
+        this.shown = [];
+        this.progress = [];
+        this.commands = [];
+        this.answer = undefined;
+    },
+};
+
+function show(kind: string) {
+    return async (message: string, ...rest: unknown[]) => {
+        const options = rest.length && typeof rest[0] === 'object' ? rest.shift() : undefined;
+        ui.shown.push({ kind, message, options, items: rest as string[] });
+        return ui.answer;
+    };
+}
+
+export const window = {
+    showErrorMessage: show('error'),
+    showWarningMessage: show('warning'),
+    showInformationMessage: show('info'),
+    async withProgress<T>(
+        options: { title?: string },
+        task: (p: { report(v: { message?: string }): void }) => Promise<T>,
+    ): Promise<T> {
+        ui.progress.push(options.title ?? '');
+        return task({ report: (v) => void ui.progress.push(v.message ?? '') });
+    },
+};
+
+export const commands = {
+    async executeCommand(...args: unknown[]) {
+        ui.commands.push(args);
+        return undefined;
+    },
+};
