@@ -479,10 +479,6 @@ describe('MalHug in a real VS Code (code-server)', () => {
                 assert.match(extensionLog(), /malhug is not importable with .*python-without-malhug/);
                 // The old server's diagnostics went with it.
                 assert.equal(await page.locator('.monaco-editor .squiggly-error').count(), 0, 'stale squiggles');
-                if (SHOTS) {
-                    await page.waitForTimeout(1500); // let the toast finish sliding in
-                }
-                await shot('not-installed');
                 await toast.locator('.codicon-notifications-clear, .codicon-close').first().click().catch(() => page.keyboard.press('Escape'));
             } finally {
                 rmSync(folder, { recursive: true, force: true });
@@ -569,6 +565,9 @@ describe('Install MalHug into a private environment, from a fresh profile', () =
             await openWorkbench('load_models.py');
             const toast = page.locator('.notifications-toasts .notification-toast', { hasText: 'MalHug cannot start' }).first();
             await toast.waitFor({ timeout: 60_000 });
+            if (SHOTS) {
+                await page.waitForTimeout(1500); // let the toast finish sliding in
+            }
             await shot('install-offer');
             await toast.locator('.monaco-button', { hasText: 'Install MalHug' }).first().click();
             const { reverse_shell: reverseShell } = info.manifest;
@@ -582,7 +581,6 @@ describe('Install MalHug into a private environment, from a fresh profile', () =
             const check = spawnSync(join(bare, 'bin', 'python'), ['-c', 'import malhug'], { encoding: 'utf8' });
             assert.notEqual(check.status, 0, 'malhug was installed into the bare interpreter');
             await page.locator('.notifications-toasts .notification-toast', { hasText: 'MalHug is installed in its own environment' }).first().waitFor({ timeout: 30_000 });
-            await shot('installed');
         }));
 });
 
