@@ -9,8 +9,12 @@ CLIENT_SRC := $(wildcard $(CLIENT)/src/*.ts) $(CLIENT)/package.json $(CLIENT)/bu
 	$(CLIENT)/CHANGELOG.md $(CLIENT)/LICENSE $(CLIENT)/media/icon.png $(CLIENT)/.vscodeignore
 CLIENT_STAMP := $(CLIENT)/node_modules/.package-lock.json
 VSIX := build/malhug.vsix
+# The wheels the .vsix ships so that "Install MalHug…" works offline: MalHug and its dependencies at the
+# pinned versions, and pip (the private environment is created without ensurepip), for this Python and platform.
+WHEELS := $(CLIENT)/bundled/wheels
+MALHUG_SOURCES := $(shell find src analyzers server -name '*.py' -o -name '*.toml' 2>/dev/null)
 
-.PHONY: node24 client-deps client-lint client-fmt client-test vsix editor-setup e2e-vscode screenshots
+.PHONY: node24 client-deps client-lint client-fmt client-test vsix bundled-wheels editor-setup e2e-vscode screenshots
 
 $(NODE24_BIN)/node:
 	bash tools/setup-editor.sh node
@@ -35,10 +39,20 @@ client-test: client-deps
 	cd $(CLIENT) && $(NODE_ENV_PATH) npx tsc --noEmit -p . && $(NODE_ENV_PATH) node build.mjs --tests
 	cd $(CLIENT) && $(NODE_ENV_PATH) node --test --test-reporter=spec out/test/*.test.js
 
-$(VSIX): $(CLIENT_SRC) $(CLIENT_STAMP)
+$(WHEELS)/manifest.json: $(STAMP) pyproject.toml setup.py requirements/dev.txt tools/bundle_wheels.py $(MALHUG_SOURCES)
+	rm -rf $(WHEELS) && mkdir -p $(WHEELS)
+	$(VPY) -m pip wheel --quiet --wheel-dir $(WHEELS) -c requirements/dev.txt .
+	$(VPY) -m pip download --quiet --no-deps --only-binary=:all: --dest $(WHEELS) \
+		pip==$$($(VPY) -c 'import pip; print(pip.__version__)')
+	$(VPY) tools/bundle_wheels.py $(WHEELS)
+
+bundled-wheels: $(WHEELS)/manifest.json
+
+$(VSIX): $(CLIENT_SRC) $(CLIENT_STAMP) $(WHEELS)/manifest.json
 	mkdir -p build
 	cd $(CLIENT) && $(NODE_ENV_PATH) node build.mjs --production \
 		&& $(NODE_ENV_PATH) npx vsce package --no-dependencies --allow-missing-repository --out ../$(VSIX)
+	@echo "$(VSIX): $$(du -h $(VSIX) | cut -f1)"
 
 vsix: $(VSIX)
 

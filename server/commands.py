@@ -43,8 +43,8 @@ class Commands:
     async def scan_workspace(self) -> dict[str, Any]:
         self.server.hub.scans.clear()
         self.documents.reanalyze_all()
-        count = await self.files.scan_all()
-        return {"modelFiles": count, "documents": len(self.server.workspace.text_documents)}
+        summary = await self.files.scan_all()
+        return {**summary.to_dict(), "documents": len(self.server.workspace.text_documents)}
 
     def clear_cache(self) -> dict[str, Any]:
         client = self.server.client
@@ -87,7 +87,7 @@ class Commands:
             scan = await self.server.run_hub(lambda: client.scan_repo(repo_id, repo_type, revision or None))
             self.server.hub.scans[key] = scan
         safe = self.server.hub.safe.get((key[0], key[1]))
-        markdown = hover.repo_markdown(ref, scan, safe, self.server.settings, max_files=10_000, max_findings=10_000)
+        markdown = hover.repo_markdown(ref, scan, safe, self.server.settings, full=True)
         return {"markdown": markdown, "report": scan.to_dict()}
 
     async def execute(self, params: types.ExecuteCommandParams) -> Any:

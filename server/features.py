@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
+from pygls.uris import to_fs_path
 
 from malhug.server import commands as cmd
 from malhug.server import config, hover
@@ -91,8 +93,9 @@ def register(server: MalhugServer) -> Components:
         for folder in params.event.removed:
             for uri in [u for u in ls.model_files if u.startswith(folder.uri.rstrip("/") + "/")]:
                 c.files.forget(uri)
-        if params.event.added:
-            ls.spawn(c.files.scan_all(), "model-file scan of added folders")
+        added = [p for p in (to_fs_path(f.uri) for f in params.event.added) if p and Path(p).is_dir()]
+        if added:
+            ls.spawn(c.files.scan_all([Path(p) for p in added]), "model-file scan of added folders")
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: MalhugServer, params: types.DidOpenTextDocumentParams) -> None:

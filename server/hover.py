@@ -2,13 +2,17 @@
 
 Markdown, short: the verdict and the full commit scanned, each risky file with its findings,
 category and evidence (decompiled call, data-flow path), the Hub's own status, what to do.
+
+The hover cuts long evidence and says where the rest is (the *MalHug: Show Report* command); the full
+report (``full=True``) shows every file, finding, evidence and data-flow step whole, in code blocks.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from malhug.core.model import Verdict, sort_findings
+from malhug.core.model import FileReport, Verdict, sort_findings
 from malhug.core.rules import CATALOG
 from malhug.hub.types import RepoScan, SafeRevision
 from malhug.server.references import HubRef, RiskyLoad
@@ -16,13 +20,28 @@ from malhug.server.settings import Settings
 
 _MAX_FILES = 8
 _MAX_FINDINGS = 4
+_MAX_EVIDENCE = 160  # characters of evidence in a hover
+_MAX_PATH = 240
+_MAX_STEPS = 6
+FULL_REPORT_HINT = "Full report: command *MalHug: Show Report*."
 
 
-def _code(text: str, limit: int = 160) -> str:
+def _code(text: str, limit: int = _MAX_EVIDENCE) -> tuple[str, bool]:
+    """Inline code of ``text`` (whitespace collapsed), cut to ``limit``; True when it was cut."""
     text = " ".join(text.split())
-    if len(text) > limit:
+    cut = len(text) > limit
+    if cut:
         text = text[: limit - 1] + "…"
-    return "`" + text.replace("`", "'") + "`"
+    return "`" + text.replace("`", "'") + "`", cut
+
+
+def code_block(text: str, indent: str = "") -> str:
+    """``text`` whole, as a fenced block whose fence is longer than any backtick run inside it (the
+    evidence is attacker-controlled: it cannot close the block early)."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    body = "\n".join(indent + line for line in text.splitlines() or [""])
+    return f"{indent}{fence}text\n{body}\n{indent}{fence}"
 
 
 def _hub_status(hub_security: dict[str, Any] | None) -> str | None:
@@ -56,10 +75,9 @@ def repo_markdown(
     safe: SafeRevision | None,
     settings: Settings,
     *,
-    max_files: int = _MAX_FILES,
-    max_findings: int = _MAX_FINDINGS,
+    full: bool = False,
 ) -> str:
-    """The report of one scanned revision; short for hover, complete with larger limits (showReport)."""
+    """The report of one scanned revision: short for a hover, whole with ``full`` (showReport)."""
     name = f"{scan.repo_type}s/{scan.repo_id}" if scan.repo_type == "dataset" else scan.repo_id
     verdict = scan.verdict
     if verdict is Verdict.ERROR:  # never read as clean: say plainly that nothing was checked
@@ -75,22 +93,17 @@ def repo_markdown(
     if scan.error:
         lines.append(f"Could not scan: {scan.error}")
     risky = [f for f in scan.files if f.verdict is not Verdict.CLEAN]
-    for report in sorted(risky, key=lambda f: -f.verdict.rank)[:max_files]:
-        lines.append(f"- `{report.path}` — **{report.verdict.value}** ({report.format})")
-        for finding in sort_findings(report.findings)[:max_findings]:
-            where = f" at {finding.location.member}" if finding.location.member else ""
-            lines.append(f"  - {finding.rule} `{finding.category.value}` {finding.message}{where}")
-            if finding.evidence:
-                lines.append(f"    evidence: {_code(finding.evidence)}")
-            if finding.trace:
-                path = " → ".join(step.message for step in finding.trace[:6])
-                lines.append(f"    path: {_code(path, 240)}")
-        if report.error:
-            lines.append(f"  - error: {report.error}")
-    if len(risky) > max_files:
-        lines.append(f"- … and {len(risky) - max_files} more risky files (command: MalHug: show report)")
-    for path, reason in list(scan.skipped.items())[: max(3, max_files)]:
+    files, cut = _risky_files(risky, full)
+    lines.extend(files)
+    if not full and len(risky) > _MAX_FILES:
+        lines.append(f"- … and {len(risky) - _MAX_FILES} more risky files")
+        cut = True
+    skipped = list(scan.skipped.items())
+    for path, reason in skipped if full else skipped[:_MAX_FILES]:
         lines.append(f"- `{path}` not scanned: {reason}")
+    if not full and len(skipped) > _MAX_FILES:
+        lines.append(f"- … and {len(skipped) - _MAX_FILES} more files not scanned")
+        cut = True
     clean = len(scan.files) - len(risky)
     if clean:
         lines.append(f"{clean} file(s) clean.")
@@ -102,7 +115,42 @@ def repo_markdown(
     if settings.is_trusted(scan.repo_id) and verdict is not Verdict.MALICIOUS:
         lines.append("Trusted by `malhug.trustedRepos`.")
     lines.append(_advice(ref, scan, safe))
+    if cut:
+        lines.append(FULL_REPORT_HINT)
     return "\n\n".join(line for line in lines if line)
+
+
+def _risky_files(risky: list[FileReport], full: bool) -> tuple[list[str], bool]:
+    """The lines of each risky file and its findings; True when the hover left something out."""
+    lines: list[str] = []
+    cut = False
+    ranked = sorted(risky, key=lambda f: -f.verdict.rank)
+    for report in ranked if full else ranked[:_MAX_FILES]:
+        lines.append(f"- `{report.path}` — **{report.verdict.value}** ({report.format})")
+        findings = sort_findings(report.findings)
+        if not full and len(findings) > _MAX_FINDINGS:
+            findings, cut = findings[:_MAX_FINDINGS], True
+        for finding in findings:
+            where = f" at {finding.location.member}" if finding.location.member else ""
+            lines.append(f"  - {finding.rule} `{finding.category.value}` {finding.message}{where}")
+            steps = [step.message for step in finding.trace]
+            if full:
+                if finding.evidence:
+                    lines.append("    evidence:\n\n" + code_block(finding.evidence, "    "))
+                if steps:
+                    lines.append("    path:\n\n" + code_block("\n→ ".join(steps), "    "))
+                continue
+            if finding.evidence:
+                shown, was_cut = _code(finding.evidence)
+                lines.append(f"    evidence: {shown}")
+                cut = cut or was_cut
+            if steps:
+                shown, was_cut = _code(" → ".join(steps[:_MAX_STEPS]), _MAX_PATH)
+                lines.append(f"    path: {shown}")
+                cut = cut or was_cut or len(steps) > _MAX_STEPS
+        if report.error:
+            lines.append(f"  - error: {report.error}")
+    return lines, cut
 
 
 def _advice(ref: HubRef | None, scan: RepoScan, safe: SafeRevision | None) -> str:

@@ -6,7 +6,7 @@ import logging
 import sys
 
 from malhug.server.features import Components, register
-from malhug.server.state import ClientFactory, MalhugServer, default_client_factory
+from malhug.server.state import LOG_FORMAT, ClientFactory, MalhugServer, SourceFormatter, default_client_factory
 from malhug.server.transport import start_stdio
 
 
@@ -21,7 +21,10 @@ def create_server(client_factory: ClientFactory = default_client_factory) -> Mal
 
 def serve() -> None:
     # stdout carries the protocol: everything else goes to stderr (and to the client as logMessage).
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    # stderr records: "LEVEL source: message" (the client reads the level from the first word).
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(SourceFormatter(f"%(levelname)s {LOG_FORMAT}"))
+    logging.basicConfig(level=logging.WARNING, handlers=[handler])
     logging.getLogger("pygls").setLevel(logging.WARNING)
     server, components = build_server()
     # pygls's own stdio loop (``start_io``) has no bound on a frame and loses step on a bad header.

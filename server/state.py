@@ -120,6 +120,23 @@ class HubResults:
         self.safe_jobs.clear()
 
 
+LOG_FORMAT = "%(source)s: %(message)s"
+
+
+class SourceFormatter(logging.Formatter):
+    """``<source>: <message>``, the source being the logger's name without ``malhug.``
+    (``server.workspace: w.pkl: malicious``). The level is not repeated in the text: it travels as the
+    ``logMessage`` type (stderr records, read before ``initialized``, carry it as a first word)."""
+
+    def __init__(self, fmt: str = LOG_FORMAT):
+        super().__init__(fmt)
+
+    def format(self, record: logging.LogRecord) -> str:
+        name = record.name
+        record.source = name[len("malhug.") :] if name.startswith("malhug.") else name
+        return super().format(record)
+
+
 class LspLogHandler(logging.Handler):
     """Forwards the server's log records to the client as ``window/logMessage``, from any thread."""
 
@@ -170,7 +187,7 @@ class MalhugServer(LanguageServer):
         self._reporting_error = False
         self._worker_failure_shown = False  # one showMessage per run of worker failures
         self.log_handler = LspLogHandler(self)
-        self.log_handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        self.log_handler.setFormatter(SourceFormatter())
 
     # --- hub client
     @property

@@ -40,6 +40,7 @@ PARSE_ERROR = -32700
 INVALID_REQUEST = -32600
 INVALID_PARAMS = -32602
 INTERNAL_ERROR = -32603
+CANCEL_REQUEST = "$/cancelRequest"
 QUEUED_FRAMES = 1  # frames read ahead of the dispatcher (memory: at most this many + 2 frames in flight)
 _SHOWN = 200  # characters of a fault shown in an error message
 
@@ -102,6 +103,20 @@ class Dispatcher:
         self.protocol = protocol
         self.on_dropped = on_dropped
 
+    def _finished(self, params: Any) -> bool:
+        """True for a ``$/cancelRequest`` of a request that is already answered (or never existed).
+
+        Clients cancel requests they no longer need, often after the answer went out (VS Code does so for
+        every superseded hover and code action): nothing to do, so it is logged at debug level, not as
+        pygls's warning for each one.
+        """
+        futures = getattr(self.protocol, "_request_futures", None)
+        msg_id = params.get("id") if isinstance(params, dict) else None
+        if not isinstance(futures, dict) or not _valid_id(msg_id) or msg_id is None or msg_id in futures:
+            return False
+        log.debug("cancel of request %r: already answered", msg_id)
+        return True
+
     def send_error(self, msg_id: Any, code: int, message: str) -> None:
         writer = self.protocol.writer
         if writer is None:
@@ -161,6 +176,8 @@ class Dispatcher:
             and not self.protocol.get_message_type(method)
         ):
             data = {**data, "params": None}  # params may be omitted; pygls's generic request type wants the key
+        if method == CANCEL_REQUEST and not is_request and self._finished(data.get("params")):
+            return
         try:
             message = self.protocol.structure_message(data)
         except JsonRpcException as exc:  # pygls wraps every cattrs failure in InvalidParams or InternalError

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import logging
 import os
+from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from lsprotocol import types
@@ -17,7 +19,7 @@ from pygls.exceptions import JsonRpcException
 from pygls.uris import from_fs_path, to_fs_path
 
 from malhug.core import failures, filetypes
-from malhug.core.model import FileReport
+from malhug.core.model import FileReport, Verdict
 from malhug.server import diagnostics
 from malhug.server.progress import Progress
 from malhug.server.state import MalhugServer
@@ -90,10 +92,65 @@ def scan_one(path: Path) -> FileReport:
 
 
 def workspace_roots(server: MalhugServer) -> list[Path]:
+    """Every workspace folder (multi-root), or the root URI of a client without folders; a folder inside
+    another one is walked once, as part of the outer one."""
     ws = server.workspace
     uris = [f.uri for f in ws.folders.values()] or ([ws.root_uri] if ws.root_uri else [])
-    paths = [to_fs_path(u) for u in uris]
-    return [Path(p) for p in paths if p and Path(p).is_dir()]
+    return outermost([Path(p) for p in (to_fs_path(u) for u in uris) if p and Path(p).is_dir()])
+
+
+def outermost(paths: list[Path]) -> list[Path]:
+    """``paths`` without duplicates and without those inside another one, in their order."""
+    resolved = [(p, p.resolve()) for p in paths]
+    kept: list[Path] = []
+    for path, real in resolved:
+        inside = any(real != other and real.is_relative_to(other) for _, other in resolved)
+        if not inside and real not in [k.resolve() for k in kept]:
+            kept.append(path)
+    return kept
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+@dataclass
+class ScanSummary:
+    """What a workspace scan found: files scanned per verdict, and whether the file bound cut it short."""
+
+    verdicts: Counter[str] = field(default_factory=Counter)
+    truncated_at: int | None = None  # malhug.workspaceMaxFiles when the walk stopped there
+    roots: int = 0
+
+    @property
+    def files(self) -> int:
+        return sum(self.verdicts.values())
+
+    def counts(self) -> str:
+        v = self.verdicts
+        errors = _plural(v[Verdict.ERROR.value], "error")
+        return f"{v[Verdict.MALICIOUS.value]} malicious, {v[Verdict.SUSPICIOUS.value]} suspicious, {errors}"
+
+    def text(self) -> str:
+        """``12 files scanned: 1 malicious, 0 suspicious, 0 errors`` (and what was not looked at)."""
+        if not self.roots:
+            return "no workspace folder is open: nothing was scanned"
+        text = f"{_plural(self.files, 'model file')} scanned: {self.counts()}"
+        if self.truncated_at is not None:
+            text += f"; stopped after the first {self.truncated_at} files (malhug.workspaceMaxFiles), the rest was not checked"
+        return text
+
+    def to_dict(self) -> dict[str, object]:
+        v = self.verdicts
+        return {
+            "modelFiles": self.files,
+            "malicious": v[Verdict.MALICIOUS.value],
+            "suspicious": v[Verdict.SUSPICIOUS.value],
+            "errors": v[Verdict.ERROR.value],
+            "clean": v[Verdict.CLEAN.value],
+            "truncated": self.truncated_at is not None,
+            "summary": self.text(),
+        }
 
 
 class ModelFiles:
@@ -102,32 +159,42 @@ class ModelFiles:
         self.generation: dict[str, int] = {}  # per URI, bumped on each scan: the pull resultId
         self.deleted: set[str] = set()  # removed files a pull client still has to clear
 
-    async def scan_all(self) -> int:
+    async def scan_all(self, roots: list[Path] | None = None) -> ScanSummary:
+        """Scans the model files below ``roots`` (default: every workspace folder), with ``$/progress``
+        (begin, a report per file with the counts so far, end with the summary)."""
         server = self.server
-        roots = workspace_roots(server)
+        roots = workspace_roots(server) if roots is None else outermost(roots)
+        summary = ScanSummary(roots=len(roots))
         if not roots:
-            return 0
-        files, truncated = await server.run_files(find_model_files, roots, server.settings.workspace_max_files)
+            return summary
+        limit = server.settings.workspace_max_files
+        files, truncated = await server.run_files(find_model_files, roots, limit)
         if truncated:
-            limit = server.settings.workspace_max_files
+            summary.truncated_at = limit
             log.warning("workspace scan stopped after %d files (malhug.workspaceMaxFiles)", limit)
             server.show(  # the files past the bound were never checked: say so, never imply they are clean
                 f"MalHug looked at the first {limit} files of the workspace only (malhug.workspaceMaxFiles); "
                 "model files past them were not checked."
             )
+        files = list(dict.fromkeys(files))
         if not files:
-            return 0
+            return summary
         progress = Progress(server, "MalHug: scanning model files")
-        await progress.begin(f"{len(files)} file(s)")
+        await progress.begin(f"0/{len(files)} files")
         try:
             for index, path in enumerate(files):
-                progress.report(path.name, int(100 * index / len(files)))
-                await self.scan(path)
+                report = await self.scan(path)
+                summary.verdicts[report.verdict.value] += 1
+                progress.report(
+                    f"{index + 1}/{len(files)} files: {summary.counts()} ({path.name})",
+                    int(100 * (index + 1) / len(files)),
+                )
         finally:
-            progress.end(f"{len(files)} file(s) scanned")
-        return len(files)
+            progress.end(summary.text())
+        log.info("workspace scan: %s", summary.text())
+        return summary
 
-    async def scan(self, path: Path) -> None:
+    async def scan(self, path: Path) -> FileReport:
         server = self.server
         uri = from_fs_path(str(path)) or path.as_uri()
         report = await server.run_files(scan_one, path)
@@ -136,6 +203,7 @@ class ModelFiles:
         self.deleted.discard(uri)
         log.info("%s: %s", path.name, report.verdict.value)
         self.publish(uri)
+        return report
 
     def publish(self, uri: str) -> None:
         server = self.server

@@ -83,7 +83,9 @@ def _call_finding(call: Call, rule: str, message: str, **kw: Any) -> Finding:
 
 
 def _evidence(value: Any) -> str:
-    text = render(value, depth=8)
+    # A code or command string is the proof of the verdict: shown up to the evidence bound, not cut at
+    # the usual literal width (a reverse shell's connect and spawn come after its first 240 characters).
+    text = render(value, depth=8, text=MAX_EVIDENCE)
     return text if len(text) <= MAX_EVIDENCE else text[: MAX_EVIDENCE - 1] + "…"
 
 

@@ -105,33 +105,35 @@ def short_name(glob: Global) -> str:
     return glob.dotted if glob.canon[1] or glob.dynamic else name
 
 
-def _literal(value: Any) -> str:
-    if isinstance(value, (str, bytes, bytearray)) and len(value) > MAX_TEXT:
-        return f"{value[:MAX_TEXT]!r}…(+{len(value) - MAX_TEXT})"
+def _literal(value: Any, limit: int = MAX_TEXT) -> str:
+    if isinstance(value, (str, bytes, bytearray)) and len(value) > limit:
+        return f"{value[:limit]!r}…(+{len(value) - limit})"
     return repr(value)
 
 
-def render(value: Any, depth: int = 6, budget: int = 400) -> str:
+def render(value: Any, depth: int = 6, budget: int = 400, text: int = MAX_TEXT) -> str:
     """A readable Python-like expression for ``value``, bounded in depth, width and total nodes
-    (a wide, deep or memo-shared structure never renders more than ``budget`` nodes)."""
-    return _Renderer(budget).render(value, depth)
+    (a wide, deep or memo-shared structure never renders more than ``budget`` nodes); string literals
+    are shown up to ``text`` characters."""
+    return _Renderer(budget, text).render(value, depth)
 
 
 class _Renderer:
-    def __init__(self, budget: int):
+    def __init__(self, budget: int, text: int = MAX_TEXT):
         self.budget = budget
+        self.text = text
 
     def render(self, value: Any, depth: int) -> str:
         self.budget -= 1
         if depth <= 0 or self.budget < 0:
             return "…"
         if value is None or isinstance(value, (bool, int, float, complex, str, bytes, bytearray)):
-            return _literal(value)
+            return _literal(value, self.text)
         if isinstance(value, Global):
             return short_name(value)
         if isinstance(value, Call):
             if _is_protocol2_bytes(value):
-                return _literal(value.args[0].encode("latin-1"))
+                return _literal(value.args[0].encode("latin-1"), self.text)
             func = self.render(value.func, depth - 1)
             args = value.args if isinstance(value.args, (tuple, list)) else (value.args,)
             parts = self.seq(args, depth - 1)

@@ -1,4 +1,5 @@
 // MalHug for VS Code: starts `python -m malhug lsp` and shows what it finds.
+import * as fs from 'fs';
 import * as vscode from 'vscode';
 import {
     ExecuteCommandRequest,
@@ -10,14 +11,10 @@ import {
 } from 'vscode-languageclient/node';
 import { MODEL_FILES, SERVER_COMMANDS } from './constants';
 import { watchProgress } from './progress';
-import {
-    checkMalhugImportable,
-    findInterpreter,
-    getPythonApi,
-    installCommand,
-    Interpreter,
-    PythonEnvironmentsApi,
-} from './python';
+import { installPrivateEnv } from './install';
+import { envDir, envPython } from './privateenv';
+import { checkMalhugImportable, findInterpreter, getPythonApi, Interpreter, PythonEnvironmentsApi } from './python';
+import { scanNotice } from './scanresult';
 import { askReference, reportReference, reportToMarkdown, showMarkdown } from './report';
 import {
     actionForChange,
@@ -28,7 +25,7 @@ import {
     serverEnvironment,
 } from './settings';
 import { applyProgress, countFindings, StatusBar } from './status';
-import { runProcess } from './proc';
+import { ServerLogChannel } from './logchannel';
 
 class MalhugExtension implements vscode.Disposable {
     private client: LanguageClient | undefined;
@@ -39,8 +36,13 @@ class MalhugExtension implements vscode.Disposable {
     private pythonApi: PythonEnvironmentsApi | undefined;
     private interpreter: Interpreter | undefined;
     private starting: Promise<void> | undefined;
+    private scanProgress: vscode.Progress<{ message?: string }> | undefined;
 
-    constructor(private readonly storage: vscode.Uri) {
+    constructor(
+        private readonly storage: vscode.Uri,
+        private readonly extensionPath: string,
+        private readonly version: string,
+    ) {
         this.output = vscode.window.createOutputChannel('MalHug', { log: true });
         this.status = new StatusBar();
         this.disposables.push(this.output, this.status);
@@ -52,6 +54,7 @@ class MalhugExtension implements vscode.Disposable {
         reg('malhug.showOutput', () => this.output.show(true));
         reg('malhug.restartServer', () => this.restart('requested by the user'));
         this.disposables.push(
+            vscode.workspace.onDidGrantWorkspaceTrust(() => void this.restart('the folder is now trusted')),
             vscode.workspace.onDidChangeConfiguration((e) => this.onConfigurationChanged(e)),
             vscode.languages.onDidChangeDiagnostics(() =>
                 this.status.update((m) => (m.findings = countFindings(vscode.languages.getDiagnostics()))),
@@ -75,7 +78,7 @@ class MalhugExtension implements vscode.Disposable {
         if (action === 'restart') {
             void this.restart('settings changed');
         } else if (action === 'notify' && this.client?.isRunning()) {
-            const settings = readServerSettings(vscode.workspace.getConfiguration(SECTION));
+            const settings = readServerSettings(vscode.workspace.getConfiguration(SECTION), vscode.workspace.isTrusted);
             this.output.info(`sending changed settings: ${JSON.stringify(settings)}`);
             this.status.update((m) => (m.offline = isOffline(settings, process.env)));
             void this.client.sendNotification(DidChangeConfigurationNotification.type, {
@@ -118,37 +121,43 @@ class MalhugExtension implements vscode.Disposable {
     private async doRestart(reason: string): Promise<void> {
         this.output.info(`(re)starting the MalHug server: ${reason}`);
         await this.stopClient();
-        const settings = readServerSettings(vscode.workspace.getConfiguration(SECTION));
+        const settings = readServerSettings(vscode.workspace.getConfiguration(SECTION), vscode.workspace.isTrusted);
         this.status.update((m) => {
             m.server = 'starting';
             m.offline = isOffline(settings, process.env);
             m.scans.clear();
             m.detail = undefined;
         });
-        const interpreter = await findInterpreter({
+        const trusted = vscode.workspace.isTrusted;
+        if (!trusted) {
+            this.output.info(
+                'Restricted Mode: the folder is not trusted; MalHug runs, with the interpreter from user settings only',
+            );
+        }
+        const preferred = await findInterpreter({
             pythonApi: this.pythonApi,
+            trusted,
             log: (msg) => this.output.info(msg),
         });
-        this.interpreter = interpreter;
-        this.output.info(`interpreter (${interpreter.source}): ${interpreter.command.join(' ')}`);
-        const check = await checkMalhugImportable(interpreter.command);
-        if (!check.ok) {
-            this.output.error(`malhug is not importable with ${interpreter.command.join(' ')}: ${check.detail}`);
+        this.output.info(`interpreter (${preferred.source}): ${preferred.command.join(' ')}`);
+        const interpreter = await this.firstWithMalhug(preferred);
+        if (!interpreter) {
             this.status.update((m) => {
                 m.server = 'error';
-                m.detail = `malhug is not installed for ${interpreter.command[0]}`;
+                m.detail = `malhug is not installed for ${preferred.command[0]}`;
             });
-            void this.offerInstall(interpreter, check.detail);
             return;
         }
-        this.output.info(`found ${check.detail}`);
+        this.interpreter = interpreter;
         const [command, ...args] = interpreter.command;
-        const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+        const cwd = this.storage.fsPath;
+        fs.mkdirSync(cwd, { recursive: true });
         const serverOptions: ServerOptions = {
             command,
             // No `transport`: TransportKind.stdio would append `--stdio`, which `malhug lsp` does not take.
-            args: [...args, '-m', 'malhug', 'lsp'],
-            options: { cwd: folder, env: serverEnvironment(settings, process.env) },
+            // -P: the current folder is not on sys.path (the cwd is the extension's storage anyway).
+            args: [...args, '-P', '-m', 'malhug', 'lsp'],
+            options: { cwd, env: serverEnvironment(settings, process.env) },
         };
         const watcher = vscode.workspace.createFileSystemWatcher(MODEL_FILES);
         this.clientDisposables.push(watcher);
@@ -159,9 +168,22 @@ class MalhugExtension implements vscode.Disposable {
             ],
             synchronize: { fileEvents: watcher },
             initializationOptions: initializationOptions(settings),
-            outputChannel: this.output,
+            outputChannel: new ServerLogChannel(this.output),
             middleware: {
                 executeCommand: (cmd, cmdArgs, next) => this.executeCommand(cmd, cmdArgs, next),
+                workspace: {
+                    // The server asks for its section too: the same values as initializationOptions.
+                    configuration: async (params, token, next) => {
+                        const answer = await next(params, token);
+                        return Array.isArray(answer)
+                            ? answer.map((value, i) =>
+                                  params.items[i]?.section === SECTION && value && typeof value === 'object'
+                                      ? { ...value, hubEndpoint: this.currentSettings().hubEndpoint }
+                                      : value,
+                              )
+                            : answer;
+                    },
+                },
             },
         };
         const client = new LanguageClient('malhug', 'MalHug', serverOptions, clientOptions);
@@ -195,6 +217,9 @@ class MalhugExtension implements vscode.Disposable {
                         `progress ${String(token)} ${value.kind}${value.kind === 'begin' ? `: ${value.title}` : ''}`,
                     );
                 }
+                if (value.kind === 'report' && value.message) {
+                    this.scanProgress?.report({ message: value.message });
+                }
                 this.status.update((m) => applyProgress(m.scans, token, value));
             }),
             ...this.registerMissingServerCommands(client),
@@ -202,6 +227,37 @@ class MalhugExtension implements vscode.Disposable {
         await vscode.commands.executeCommand('setContext', 'malhug.serverRunning', true);
         this.status.update((m) => (m.server = 'ready'));
         this.output.info('the MalHug server is running');
+    }
+
+    /**
+     * The interpreter that runs the server: the preferred one (setting, Python extension) when it has
+     * MalHug, else the private environment made by "Install MalHug…", else `python3`. None: the user is
+     * offered the installation.
+     */
+    private async firstWithMalhug(preferred: Interpreter): Promise<Interpreter | undefined> {
+        const candidates: Interpreter[] = preferred.source === 'default' ? [] : [preferred];
+        const privatePython = envPython(envDir(this.storage.fsPath));
+        if (fs.existsSync(privatePython)) {
+            candidates.push({ command: [privatePython], source: 'private-env' });
+        }
+        if (preferred.source === 'default') {
+            candidates.push(preferred);
+        }
+        const failures: string[] = [];
+        let first = '';
+        for (const candidate of candidates) {
+            const check = await checkMalhugImportable(candidate.command);
+            if (check.ok) {
+                failures.forEach((f) => this.output.info(f));
+                this.output.info(`found ${check.detail} with ${candidate.command.join(' ')} (${candidate.source})`);
+                return candidate;
+            }
+            first = first || check.detail;
+            failures.push(`malhug is not importable with ${candidate.command.join(' ')}: ${check.detail}`);
+        }
+        failures.forEach((f) => this.output.error(f));
+        void this.offerInstall(preferred, first);
+        return undefined;
     }
 
     /**
@@ -239,8 +295,19 @@ class MalhugExtension implements vscode.Disposable {
             return result;
         }
         if (command === 'malhug.scanWorkspace') {
-            const result = await next(command, args);
+            const result = await vscode.window.withProgress(
+                { location: vscode.ProgressLocation.Notification, title: 'MalHug: scanning the workspace' },
+                async (progress) => {
+                    this.scanProgress = progress;
+                    try {
+                        return await next(command, args);
+                    } finally {
+                        this.scanProgress = undefined;
+                    }
+                },
+            );
             this.output.info(`workspace scan finished: ${JSON.stringify(result) ?? 'no result'}`);
+            void this.showScanNotice(result);
             return result;
         }
         if (command === 'malhug.clearCache') {
@@ -251,18 +318,41 @@ class MalhugExtension implements vscode.Disposable {
         return next(command, args);
     }
 
+    private async showScanNotice(result: unknown): Promise<void> {
+        const notice = scanNotice(result);
+        const show =
+            notice.level === 'error'
+                ? vscode.window.showErrorMessage
+                : notice.level === 'warning'
+                  ? vscode.window.showWarningMessage
+                  : vscode.window.showInformationMessage;
+        if ((await show(notice.text, 'Show Problems')) === 'Show Problems') {
+            await vscode.commands.executeCommand('workbench.actions.view.problems');
+        }
+    }
+
     private async offerInstall(interpreter: Interpreter, detail: string): Promise<void> {
         const install = 'Install MalHug…';
         const select = 'Select Interpreter';
         const choice = await vscode.window.showErrorMessage(
             `MalHug cannot start: "import malhug" fails with ${interpreter.command.join(' ')} (${detail}). ` +
-                'Install it from a MalHug checkout or wheel (pip install <path>), or select another interpreter.',
+                "Install MalHug into the extension's own environment (no global interpreter is changed), " +
+                'or select an interpreter that has it.',
             install,
             select,
             'Show Output',
         );
         if (choice === install) {
-            await this.installInto(interpreter);
+            const installed = await installPrivateEnv({
+                output: this.output,
+                storage: this.storage.fsPath,
+                extensionPath: this.extensionPath,
+                version: this.version,
+                preferred: interpreter.source === 'default' ? [] : [interpreter.command],
+            });
+            if (installed) {
+                await this.restart('MalHug was installed');
+            }
         } else if (choice === select) {
             if (this.pythonApi) {
                 await vscode.commands.executeCommand('python.setInterpreter');
@@ -274,30 +364,8 @@ class MalhugExtension implements vscode.Disposable {
         }
     }
 
-    /** `python -m pip install <folder or wheel>`: works offline from a checkout or a wheel file. */
-    private async installInto(interpreter: Interpreter): Promise<void> {
-        const picked = await vscode.window.showOpenDialog({
-            title: 'MalHug project folder or wheel to install',
-            canSelectFiles: true,
-            canSelectFolders: true,
-            canSelectMany: false,
-            openLabel: 'Install',
-        });
-        if (!picked || picked.length === 0) {
-            return;
-        }
-        const [exe, ...args] = installCommand(interpreter.command, picked[0].fsPath);
-        this.output.show(true);
-        this.output.info(`running: ${[exe, ...args].join(' ')}`);
-        const code = await vscode.window.withProgress(
-            { location: vscode.ProgressLocation.Notification, title: 'Installing MalHug…' },
-            () => runProcess(exe, args, (line) => this.output.info(line)),
-        );
-        if (code === 0) {
-            await this.restart('MalHug was installed');
-        } else {
-            void vscode.window.showErrorMessage(`Installing MalHug failed (exit ${code}); see the MalHug output.`);
-        }
+    private currentSettings() {
+        return readServerSettings(vscode.workspace.getConfiguration(SECTION), vscode.workspace.isTrusted);
     }
 
     async dispose(): Promise<void> {
@@ -309,7 +377,8 @@ class MalhugExtension implements vscode.Disposable {
 let extension: MalhugExtension | undefined;
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
-    extension = new MalhugExtension(context.globalStorageUri);
+    const version = String((context.extension.packageJSON as { version?: unknown }).version ?? '0.0.0');
+    extension = new MalhugExtension(context.globalStorageUri, context.extensionPath, version);
     context.subscriptions.push({ dispose: () => void extension?.dispose() });
     await extension.activate();
 }

@@ -1,9 +1,17 @@
 import { spawn } from 'child_process';
 
-/** Runs a process, passing each output line to `onLine`; resolves with the exit code (-1 if it could not start). */
-export function runProcess(command: string, args: string[], onLine: (line: string) => void): Promise<number> {
+/**
+ * Runs a process, passing each output line to `onLine`; resolves with the exit code (-1 if it could not
+ * start). `env` replaces the environment when given.
+ */
+export function runProcess(
+    command: string,
+    args: string[],
+    onLine: (line: string) => void,
+    env?: NodeJS.ProcessEnv,
+): Promise<number> {
     return new Promise((resolve) => {
-        const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+        const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: env ?? process.env });
         const forward = (chunk: Buffer) =>
             chunk
                 .toString('utf8')

@@ -1,9 +1,13 @@
 // Finds the Python interpreter that runs `python -m malhug lsp`, the way the Python tools extensions
 // (black-formatter, pylint, isort) do: an explicit `malhug.interpreter` setting wins; otherwise the
 // interpreter selected in the Python extension (its environments API); otherwise `python3`.
+// In Restricted Mode (a folder that is not trusted) only the user's own values choose what runs: the
+// workspace values of `malhug.interpreter` are ignored and the Python extension is not asked.
 import { execFile } from 'child_process';
 import * as vscode from 'vscode';
-import { expandVariables, SECTION } from './settings';
+import { effectiveSetting, expandVariables, ignoredWorkspaceValue, SECTION } from './settings';
+
+export { effectiveSetting, ignoredWorkspaceValue, RESTRICTED_SETTINGS } from './settings';
 
 export const PYTHON_EXTENSION_ID = 'ms-python.python';
 
@@ -20,7 +24,7 @@ export interface PythonExtensionApi {
     environments?: PythonEnvironmentsApi;
 }
 
-export type InterpreterSource = 'setting' | 'python-extension' | 'default';
+export type InterpreterSource = 'setting' | 'python-extension' | 'private-env' | 'default';
 
 export interface Interpreter {
     /** Executable and leading arguments, e.g. ["/venv/bin/python"] or ["py", "-3"]. */
@@ -60,12 +64,19 @@ export async function findInterpreter(options: {
     pythonApi?: PythonEnvironmentsApi;
     env?: NodeJS.ProcessEnv;
     log?: (msg: string) => void;
+    /** vscode.workspace.isTrusted; false: Restricted Mode. */
+    trusted?: boolean;
 }): Promise<Interpreter> {
     const log = options.log ?? (() => undefined);
+    const trusted = options.trusted ?? true;
     const folder = options.resource
         ? vscode.workspace.getWorkspaceFolder(options.resource)
         : vscode.workspace.workspaceFolders?.[0];
-    const configured = vscode.workspace.getConfiguration(SECTION, options.resource).get<unknown>('interpreter');
+    const config = vscode.workspace.getConfiguration(SECTION, options.resource);
+    if (ignoredWorkspaceValue(config, 'interpreter', trusted)) {
+        log('Restricted Mode: the workspace value of malhug.interpreter is ignored until the folder is trusted');
+    }
+    const configured = effectiveSetting(config, 'interpreter', trusted);
     const items = Array.isArray(configured)
         ? configured.filter((s): s is string => typeof s === 'string' && s.trim() !== '')
         : typeof configured === 'string' && configured.trim() !== ''
@@ -75,7 +86,9 @@ export async function findInterpreter(options: {
         const env = options.env ?? process.env;
         return { command: items.map((s) => expandVariables(s.trim(), folder?.uri.fsPath, env)), source: 'setting' };
     }
-    if (options.pythonApi) {
+    if (options.pythonApi && !trusted) {
+        log("Restricted Mode: the Python extension's interpreter is not used until the folder is trusted");
+    } else if (options.pythonApi) {
         try {
             const exe = await interpreterFromPythonApi(options.pythonApi, options.resource ?? folder?.uri);
             if (exe) {
@@ -95,10 +108,15 @@ export interface ImportCheck {
     detail: string;
 }
 
-/** Runs `python -c "import malhug"` and reports the version or why it failed. Never throws. */
+/**
+ * Runs `python -c "import malhug"` and reports the version or why it failed. Never throws. The current
+ * folder is taken off `sys.path` first, so a `malhug/` folder in a workspace is never what gets imported.
+ */
 export function checkMalhugImportable(command: string[], timeoutMs = 20000): Promise<ImportCheck> {
     const [exe, ...args] = command;
-    const code = 'import malhug, sys; sys.stdout.write(getattr(malhug, "__version__", "?"))';
+    const code =
+        'import sys; sys.path[:] = [p for p in sys.path if p not in ("", ".")]; ' +
+        'import malhug; sys.stdout.write(getattr(malhug, "__version__", "?"))';
     return new Promise((resolve) => {
         execFile(exe, [...args, '-c', code], { timeout: timeoutMs }, (err, stdout, stderr) => {
             if (err) {
@@ -109,9 +127,4 @@ export function checkMalhugImportable(command: string[], timeoutMs = 20000): Pro
             }
         });
     });
-}
-
-/** The command a user runs to install MalHug from a checkout or wheel into that interpreter. */
-export function installCommand(command: string[], projectPath: string): string[] {
-    return [...command, '-m', 'pip', 'install', projectPath];
 }

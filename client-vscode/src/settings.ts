@@ -24,10 +24,37 @@ function intIn(value: unknown, bounds: { minimum: number; maximum: number }, fal
         : fallback;
 }
 
-/** Reads and validates the server settings; a wrong type falls back to the default, never to garbage. */
-export function readServerSettings(config: vscode.WorkspaceConfiguration): ServerSettings {
-    const trusted = config.get<unknown>('trustedRepos');
-    const endpoint = config.get<unknown>('hubEndpoint');
+/** Settings that choose what runs (or where the token goes): their workspace values wait for trust. */
+export const RESTRICTED_SETTINGS = ['interpreter', 'hubEndpoint'];
+
+/**
+ * The value of a setting as it applies: all levels in a trusted workspace; in Restricted Mode only
+ * the user's (global) value or the default for the restricted settings, whatever the workspace says.
+ */
+export function effectiveSetting(config: vscode.WorkspaceConfiguration, key: string, trusted: boolean): unknown {
+    if (trusted || !RESTRICTED_SETTINGS.includes(key)) {
+        return config.get<unknown>(key);
+    }
+    const layers = config.inspect<unknown>(key);
+    return layers?.globalValue ?? layers?.defaultValue;
+}
+
+/** True when a workspace or folder value of `key` is being ignored because the folder is not trusted. */
+export function ignoredWorkspaceValue(config: vscode.WorkspaceConfiguration, key: string, trusted: boolean): boolean {
+    if (trusted) {
+        return false;
+    }
+    const layers = config.inspect<unknown>(key);
+    return layers?.workspaceValue !== undefined || layers?.workspaceFolderValue !== undefined;
+}
+
+/**
+ * Reads and validates the server settings; a wrong type falls back to the default, never to garbage.
+ * `trusted` false (Restricted Mode): the workspace's hubEndpoint is ignored.
+ */
+export function readServerSettings(config: vscode.WorkspaceConfiguration, trusted = true): ServerSettings {
+    const trustedRepos = config.get<unknown>('trustedRepos');
+    const endpoint = effectiveSetting(config, 'hubEndpoint', trusted);
     const url = typeof endpoint === 'string' ? endpoint.trim().replace(/\/+$/, '') : '';
     return {
         hubEndpoint: /^https?:\/\//.test(url) ? url : DEFAULTS.hubEndpoint,
@@ -37,8 +64,8 @@ export function readServerSettings(config: vscode.WorkspaceConfiguration): Serve
             CHOICES.severityThreshold,
             DEFAULTS.severityThreshold,
         ),
-        trustedRepos: Array.isArray(trusted)
-            ? trusted.filter((r): r is string => typeof r === 'string' && r.trim() !== '').map((r) => r.trim())
+        trustedRepos: Array.isArray(trustedRepos)
+            ? trustedRepos.filter((r): r is string => typeof r === 'string' && r.trim() !== '').map((r) => r.trim())
             : [],
         maxDownload: intIn(config.get<unknown>('maxDownload'), BOUNDS.maxDownload, DEFAULTS.maxDownload),
         historyDepth: intIn(config.get<unknown>('historyDepth'), BOUNDS.historyDepth, DEFAULTS.historyDepth),

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { CLIENT_COMMANDS, SERVER_COMMANDS } from '../src/constants';
-import { DEFAULTS } from '../src/settings';
+import { DEFAULTS, RESTRICTED_SETTINGS } from '../src/settings';
 
 interface Property {
     type: string;
@@ -46,6 +46,19 @@ describe('package.json', () => {
             palette.map((p) => [p.command, p.when]),
             SERVER_COMMANDS.map((c) => [c, 'malhug.serverRunning']),
         );
+    });
+
+    it('runs in Restricted Mode, with the settings that choose what runs restricted', () => {
+        const untrusted = manifest.capabilities.untrustedWorkspaces;
+        assert.equal(untrusted.supported, 'limited');
+        assert.deepEqual(
+            untrusted.restrictedConfigurations,
+            RESTRICTED_SETTINGS.map((k) => `malhug.${k}`),
+        );
+        for (const key of untrusted.restrictedConfigurations) {
+            assert.ok(key in properties, `${key} is not a setting`);
+            assert.ok(untrusted.description.includes(key), `the description does not name ${key}`);
+        }
     });
 
     it('is bundled from dist/extension.js with the pinned language client', () => {

@@ -9,7 +9,6 @@ import {
     DEFAULT_INTERPRETER,
     findInterpreter,
     getPythonApi,
-    installCommand,
     PYTHON_EXTENSION_ID,
     PythonEnvironmentsApi,
 } from '../src/python';
@@ -150,7 +149,10 @@ describe('checkMalhugImportable', () => {
         const py = script('args-python', 'printf "%s|" "$@"');
         const check = await checkMalhugImportable([py, '-X', 'utf8']);
         assert.equal(check.ok, true);
-        assert.match(check.version ?? '', /^-X\|utf8\|-c\|import malhug, sys;/);
+        assert.match(
+            check.version ?? '',
+            /^-X\|utf8\|-c\|import sys; sys.path\[:\] = \[p for p in sys.path if p not in \("", "."\)\]; import malhug;/,
+        );
     });
 
     it('does not throw for a missing interpreter', async () => {
@@ -160,16 +162,38 @@ describe('checkMalhugImportable', () => {
     });
 });
 
-describe('installCommand', () => {
-    it('runs pip of the same interpreter on the given folder or wheel', () => {
-        assert.deepEqual(installCommand(['/v/bin/python', '-X', 'utf8'], '/src/malhug'), [
-            '/v/bin/python',
-            '-X',
-            'utf8',
-            '-m',
-            'pip',
-            'install',
-            '/src/malhug',
-        ]);
+describe('Restricted Mode', () => {
+    beforeEach(() => {
+        mock.reset();
+        mock.workspaceFolders = [{ uri: Uri.file('/ws'), name: 'ws', index: 0 }];
+    });
+
+    it('ignores a workspace interpreter until the folder is trusted, and uses the user one', async () => {
+        mock.layers.malhug = {
+            interpreter: { defaultValue: [], globalValue: ['/home/me/py'], workspaceValue: ['./evil-python'] },
+        };
+        const logs: string[] = [];
+        const untrusted = await findInterpreter({ trusted: false, log: (m) => logs.push(m) });
+        assert.deepEqual(untrusted, { command: ['/home/me/py'], source: 'setting' });
+        assert.match(logs.join('\n'), /Restricted Mode: the workspace value of malhug.interpreter is ignored/);
+        const trusted = await findInterpreter({ trusted: true });
+        assert.deepEqual(trusted, { command: ['./evil-python'], source: 'setting' });
+    });
+
+    it('ignores a folder-level interpreter too, falling back to the default', async () => {
+        mock.layers.malhug = { interpreter: { defaultValue: [], workspaceFolderValue: ['/ws/bin/python'] } };
+        assert.deepEqual(await findInterpreter({ trusted: false }), {
+            command: [DEFAULT_INTERPRETER],
+            source: 'default',
+        });
+    });
+
+    it('does not ask the Python extension (its selection may come from the workspace)', async () => {
+        const { api, asked } = fakePythonApi({ '/ws': '/ws/.venv/bin/python' });
+        const logs: string[] = [];
+        const found = await findInterpreter({ pythonApi: api, trusted: false, log: (m) => logs.push(m) });
+        assert.deepEqual(found, { command: [DEFAULT_INTERPRETER], source: 'default' });
+        assert.deepEqual(asked, []);
+        assert.match(logs.join('\n'), /Python extension's interpreter is not used until the folder is trusted/);
     });
 });

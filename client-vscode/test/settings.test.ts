@@ -23,6 +23,16 @@ describe('readServerSettings', () => {
         assert.deepEqual(readServerSettings(config()), DEFAULTS);
     });
 
+    it('ignores a workspace hubEndpoint in Restricted Mode (it decides where the token goes)', () => {
+        mock.layers.malhug = {
+            hubEndpoint: { defaultValue: '', globalValue: 'http://127.0.0.1:9/', workspaceValue: 'http://10.0.0.1:8/' },
+        };
+        assert.equal(readServerSettings(config(), false).hubEndpoint, 'http://127.0.0.1:9');
+        assert.equal(readServerSettings(config(), true).hubEndpoint, 'http://10.0.0.1:8');
+        mock.layers.malhug = { hubEndpoint: { defaultValue: '', workspaceValue: 'http://10.0.0.1:8/' } };
+        assert.equal(readServerSettings(config(), false).hubEndpoint, DEFAULTS.hubEndpoint);
+    });
+
     it('passes every server setting through under the malhug section', () => {
         mock.configuration.malhug = {
             hubEndpoint: ' http://127.0.0.1:8123/ ',

@@ -5,7 +5,7 @@
 // Run with `make e2e-vscode` (sets up everything). With MALHUG_SCREENSHOTS=DIR it also saves the
 // pictures used in docs/EDITOR.md. On failure a screenshot and the editor logs go to test-artifacts/.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -26,11 +26,15 @@ let browser;
 let page;
 let workdir;
 
-/** Starts demo/run.py --json and resolves with its JSON line. */
-function startDemo(interpreterPath = process.env.MALHUG_E2E_INTERPRETER) {
-    workdir = mkdtempSync(join(tmpdir(), 'malhug-e2e-'));
+/**
+ * Starts demo/run.py --json (or, with `session`, tests/e2e_vscode/session.py and those arguments) and
+ * resolves with its JSON line.
+ */
+function startDemo(interpreterPath = process.env.MALHUG_E2E_INTERPRETER, session = undefined) {
+    workdir ??= mkdtempSync(join(tmpdir(), 'malhug-e2e-'));
     const interpreter = interpreterPath ? ['--interpreter', interpreterPath] : [];
-    demo = spawn(PYTHON, ['demo/run.py', '--json', '--workdir', workdir, ...interpreter], {
+    const script = session ? ['tests/e2e_vscode/session.py', ...session] : ['demo/run.py', '--json'];
+    demo = spawn(PYTHON, [...script, '--workdir', workdir, ...interpreter], {
         cwd: ROOT,
         detached: true,
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -86,9 +90,9 @@ async function stopDemo() {
     }
 }
 
-/** Starts the demo (code-server + fake Hub) and a browser page on it. */
-async function openSession(interpreterPath) {
-    info = await startDemo(interpreterPath);
+/** Starts the demo (code-server + fake Hub), or a session.py one, and a browser page on it. */
+async function openSession(interpreterPath, session) {
+    info = await startDemo(interpreterPath, session);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
     page = await browser.newPage({ viewport: { width: 1280, height: 760 } });
 }
@@ -101,6 +105,8 @@ async function closeSession(extraDirs = []) {
             rmSync(d, { recursive: true, force: true });
         }
     }
+    workdir = undefined;
+    info = undefined;
 }
 
 /** Opens the workbench on the demo workspace with `file` in the editor. */
@@ -326,6 +332,8 @@ describe('MalHug in a real VS Code (code-server)', () => {
                 assert.match(text, /malicious/i, `hover on ${needle} has no verdict: ${text}`);
                 if (needle === pinnable) {
                     await shot('hover');
+                } else {
+                    assert.match(text, /Full report: command MalHug: Show Report/, `the cut hover does not point to the report: ${text}`);
                 }
             }
             await page.mouse.move(10, 10);
@@ -367,6 +375,11 @@ describe('MalHug in a real VS Code (code-server)', () => {
             assert.match(report, /reverse-shell/, report);
             assert.match(report, /revision/i, report);
             assert.match(report, /pytorch_model\.bin/, report);
+            // The reverse shell's payload is not cut before its socket code (the hover's cut is at 160 characters).
+            for (const part of ['s=socket.socket();s.connect((RHOST,RPORT))', 'pty.spawn("/bin/sh")']) {
+                assert.ok(report.includes(part), `the report lacks ${part}:\n${report}`);
+            }
+            assert.doesNotMatch(report, /Full report: command/, report);
             await shot('report');
             await page.keyboard.press('Control+w'); // close the preview (a file: no save prompt)
         }));
@@ -381,6 +394,18 @@ describe('MalHug in a real VS Code (code-server)', () => {
             const line = extensionLog().split('\n').find((l) => l.includes('workspace scan finished: ')) ?? '';
             assert.match(line, /"modelFiles":\s*2\b/, `the scan did not count the 2 model files: ${line}`);
             assert.doesNotMatch(line, /"error"/, line);
+            // The result as a notification (models/checkpoint.pt is poisoned, encoder.safetensors is not).
+            const summary = '2 model files scanned: 1 malicious, 0 suspicious, 0 errors';
+            const toast = page.locator('.notifications-toasts .notification-toast', { hasText: summary }).first();
+            await toast.waitFor({ timeout: 30_000 });
+            await toast.locator('.monaco-button', { hasText: 'Show Problems' }).first().waitFor({ timeout: 5_000 });
+            await shot('scan-workspace');
+            await toast.locator('.codicon-notifications-clear, .codicon-close').first().click().catch(() => page.keyboard.press('Escape'));
+            // The server's progress reached the extension with its counts, and its log lines carry one prefix.
+            const log = extensionLog();
+            assert.match(log, /\[info\] server\.workspace: workspace scan: 2 model files scanned: 1 malicious/, log.slice(-3000));
+            assert.doesNotMatch(log, /\] (INFO|WARNING|DEBUG) malhug\./, 'a server line with two prefixes');
+            assert.doesNotMatch(log, /Cancel notification for unknown message id/, 'cancel warnings in the output');
         }));
 
     it('sends changed settings to the server (severityThreshold)', () =>
@@ -448,16 +473,12 @@ describe('MalHug in a real VS Code (code-server)', () => {
                 await toast.waitFor({ timeout: 60_000 });
                 const text = await toast.innerText();
                 assert.match(text, /import malhug/, text);
-                assert.match(text, /pip install/, text);
+                assert.match(text, /own environment \(no global interpreter is changed\)/, text);
                 await toast.locator('.monaco-button', { hasText: 'Install MalHug' }).first().waitFor({ timeout: 5_000 });
                 await page.locator('.statusbar-item', { hasText: 'MalHug' }).locator('.codicon-error').first().waitFor({ timeout: 10_000 });
                 assert.match(extensionLog(), /malhug is not importable with .*python-without-malhug/);
                 // The old server's diagnostics went with it.
                 assert.equal(await page.locator('.monaco-editor .squiggly-error').count(), 0, 'stale squiggles');
-                if (SHOTS) {
-                    await page.waitForTimeout(1500); // let the toast finish sliding in
-                }
-                await shot('not-installed');
                 await toast.locator('.codicon-notifications-clear, .codicon-close').first().click().catch(() => page.keyboard.press('Escape'));
             } finally {
                 rmSync(folder, { recursive: true, force: true });
@@ -466,5 +487,117 @@ describe('MalHug in a real VS Code (code-server)', () => {
             await page.locator('.statusbar-item', { hasText: 'MalHug:' }).first().waitFor({ timeout: 60_000 });
             await openFile('load_models.py');
             await waitForSquiggle(`"${reverseShell}"`);
+        }));
+});
+
+const escapeRegExp = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** The extension's output channel lines that match `re`, waiting up to `timeout` for the first. */
+async function waitForLog(re, timeout = 60_000) {
+    const deadline = Date.now() + timeout;
+    while (!re.test(extensionLog()) && Date.now() < deadline) {
+        await page.waitForTimeout(1000);
+    }
+    const log = extensionLog();
+    assert.match(log, re, log.slice(-4000));
+    return log;
+}
+
+describe('MalHug in Restricted Mode (workspace trust on, the folder not trusted)', () => {
+    let marker;
+    let evil;
+    before(() => {
+        workdir = mkdtempSync(join(tmpdir(), 'malhug-e2e-'));
+        // What a hostile repository would set: an "interpreter" that runs its own code.
+        marker = join(workdir, 'workspace-interpreter-ran');
+        evil = join(workdir, 'workspace-python');
+        writeFileSync(evil, `#!/bin/sh\ntouch "${marker}"\nexec "${PYTHON}" "$@"\n`, { mode: 0o755 });
+        return openSession(undefined, ['--untrusted', '--workspace-setting', `malhug.interpreter=${JSON.stringify([evil])}`]);
+    });
+    after(() => closeSession());
+
+    it('runs the extension, shows diagnostics, and ignores the workspace interpreter', () =>
+        step('restricted', async () => {
+            await openWorkbench('load_models.py');
+            // The folder really is untrusted: the workbench says so in the status bar.
+            await page.locator('.statusbar-item', { hasText: 'Restricted Mode' }).first().waitFor({ timeout: 60_000 });
+            const { reverse_shell: reverseShell } = info.manifest;
+            await waitForSquiggle(`"${reverseShell}"`);
+            await shot('restricted-mode');
+            const log = extensionLog();
+            assert.match(log, /Restricted Mode: the folder is not trusted/, log.slice(0, 3000));
+            // The user's interpreter runs the server; the workspace's never ran.
+            assert.ok(log.includes(`interpreter (setting): ${PYTHON}`), log.slice(0, 3000));
+            assert.ok(!log.includes(evil), log.slice(0, 3000));
+            assert.ok(!existsSync(marker), 'the workspace-level interpreter was run');
+        }));
+
+    it('uses the workspace interpreter once the user trusts the folder', () =>
+        step('trust-granted', async () => {
+            await runCommand('Workspaces: Manage Workspace Trust');
+            const trust = page.locator('.workspace-trust-editor .monaco-button', { hasText: /^Trust$/ }).first();
+            await trust.waitFor({ timeout: 30_000 });
+            await trust.click();
+            await waitForLog(/\(re\)starting the MalHug server: the folder is now trusted/);
+            await waitForLog(new RegExp(escapeRegExp(`interpreter (setting): ${evil}`)));
+            const deadline = Date.now() + 30_000;
+            while (!existsSync(marker) && Date.now() < deadline) {
+                await page.waitForTimeout(500);
+            }
+            assert.ok(existsSync(marker), 'the trusted workspace interpreter did not run');
+        }));
+});
+
+describe('Install MalHug into a private environment, from a fresh profile', () => {
+    let bare;
+    before(async () => {
+        workdir = mkdtempSync(join(tmpdir(), 'malhug-e2e-'));
+        // A Python >= 3.11 without MalHug: a bare virtual environment.
+        bare = join(workdir, 'bare-venv');
+        const made = spawnSync(PYTHON, ['-m', 'venv', bare], { encoding: 'utf8' });
+        assert.equal(made.status, 0, made.stderr);
+        return openSession(join(bare, 'bin', 'python'));
+    });
+    after(() => closeSession());
+
+    it('offers the installation, installs offline with one click, and shows diagnostics', () =>
+        step('install', async () => {
+            await openWorkbench('load_models.py');
+            const toast = page.locator('.notifications-toasts .notification-toast', { hasText: 'MalHug cannot start' }).first();
+            await toast.waitFor({ timeout: 60_000 });
+            if (SHOTS) {
+                await page.waitForTimeout(1500); // let the toast finish sliding in
+            }
+            await shot('install-offer');
+            await toast.locator('.monaco-button', { hasText: 'Install MalHug' }).first().click();
+            const { reverse_shell: reverseShell } = info.manifest;
+            const log = await waitForLog(/found malhug \S+ with \S+\/env\/bin\/python \(private-env\)/, 300_000);
+            await waitForSquiggle(`"${reverseShell}"`);
+            const env = join(info.editor, 'user-data', 'User', 'globalStorage', 'malhug.malhug', 'env');
+            assert.ok(log.includes(`private environment ${env} from Python `), log.slice(-4000));
+            assert.match(log, /offline, from \S+bundled\/wheels/, log.slice(-4000));
+            assert.match(log, /Successfully installed .*malhug-/, log.slice(-4000));
+            // Nothing went into the interpreter the user gave.
+            const check = spawnSync(join(bare, 'bin', 'python'), ['-c', 'import malhug'], { encoding: 'utf8' });
+            assert.notEqual(check.status, 0, 'malhug was installed into the bare interpreter');
+            await page.locator('.notifications-toasts .notification-toast', { hasText: 'MalHug is installed in its own environment' }).first().waitFor({ timeout: 30_000 });
+        }));
+});
+
+describe('MalHug in a multi-root workspace', () => {
+    before(() => openSession(undefined, ['--second-folder']));
+    after(() => closeSession());
+
+    it('scans the model files of both folders and reports them in one summary', () =>
+        step('multi-root', async () => {
+            await page.goto(info.url);
+            await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+            await page.locator('.statusbar-item', { hasText: 'MalHug:' }).first().waitFor({ timeout: 120_000 });
+            await runCommand('MalHug: Scan Workspace');
+            // models/checkpoint.pt and models/encoder.safetensors in the demo folder, weights/extra.pkl in the second.
+            const summary = '3 model files scanned: 2 malicious, 0 suspicious, 0 errors';
+            await page.locator('.notifications-toasts .notification-toast', { hasText: summary }).first().waitFor({ timeout: 120_000 });
+            const log = await waitForLog(/server\.workspace: extra\.pkl: malicious/);
+            assert.match(log, /workspace scan finished: .*"modelFiles":3/, log.slice(-3000));
         }));
 });

@@ -81,19 +81,21 @@ async def start_client(
     workspace: Path | None = None,
     configuration: dict[str, Any] | None = None,
     capabilities: str = "visual-studio-code",
+    folders: list[Path] | None = None,
 ) -> RecordingClient:
     config = ClientServerConfig(server_command=SERVER, server_env=env, client_factory=make_client)
     client = await config.start()
     assert isinstance(client, RecordingClient)
     if configuration is not None:
         client.set_configuration(configuration, section="malhug")
-    root = workspace or (tmp / "ws")
-    root.mkdir(parents=True, exist_ok=True)
+    root = workspace or (folders[0] if folders else tmp / "ws")
+    for folder in folders or [root]:
+        folder.mkdir(parents=True, exist_ok=True)
     await client.initialize_session(
         types.InitializeParams(
             capabilities=client_capabilities(capabilities),
             root_uri=root.as_uri(),
-            workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name="ws")],
+            workspace_folders=[types.WorkspaceFolder(uri=f.as_uri(), name=f.name) for f in folders or [root]],
             initialization_options={"malhug": {"debounceMs": 50, **(init_options or {})}},
         )
     )
