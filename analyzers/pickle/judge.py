@@ -18,6 +18,8 @@ from malhug.analyzers.pickle.policy import (
     HARMLESS_WHEN_STORED,
     Danger,
     NameCache,
+    dangerous_names,
+    gadget_category,
     looks_like_class,
     payload_index,
 )
@@ -39,6 +41,8 @@ MODIFIES_IMPORT = "MH107"
 UNKNOWN_NAME = "MH108"
 IMPORTS_DANGER = "MH109"
 EXTENSION_CODE = "MH110"
+CALLS_GADGET = "MH112"
+NAMES_DANGER = "MH113"
 
 MAX_EVIDENCE = 1000
 MAX_STEPS = 16  # steps of a reaching chain shown in a finding's trace
@@ -180,6 +184,7 @@ class Judge:
                         and self.names.allowed(name)
                         and name not in _SPECIAL
                         and self.names.danger(name) is None
+                        and self.names.gadget(name) is None
                     )
                 if ok:
                     self.consumed.add(id(func))
@@ -234,6 +239,8 @@ class Judge:
                 )
             if danger is not None:
                 return self._dangerous(call, tgt, danger)
+            if self.names.gadget(fn.name) is not None:  # inside an allowed namespace, still a gadget
+                return self._unknown(call, tgt, fn.name)
             if fn.name in GETATTRS or (
                 (fn.name in HELPERS or self.names.allowed(fn.name)) and "attribute chain" not in fn.via
             ):
@@ -537,8 +544,36 @@ class Judge:
                 )
             )
 
+    def _policy(self, call: Call, tgt: Target, name: str) -> Finding | None:
+        """The load-time policy for a call outside the allowlist (policy.py, docs/POLICY.md): a
+        dangerous callable named in its arguments, or a mined gadget called, is an attack."""
+        if self.names.danger(name) is not None:
+            return None  # a method of a dangerous class (``zipimporter(...).load_module``): reported at the class
+        named = dangerous_names((tgt.args, tgt.kwargs), lambda v: self.folder.fold(v)[0])
+        if named:
+            shown = ", ".join(d.name for d in named[:3])
+            return _call_finding(
+                call,
+                NAMES_DANGER,
+                f"pickle calls {name}, outside the load-time allowlist, with the name of {shown}",
+                category=named[0].category,
+            )
+        gadget = self.names.gadget(name)
+        if gadget is None or (call.kind == "newobj" and gadget.kind == "class"):
+            return None  # NEWOBJ runs __new__ only; the mined path of a class goes through __init__
+        return _call_finding(
+            call,
+            CALLS_GADGET,
+            f"pickle calls {name}, a gadget that reaches {gadget.sink} ({' → '.join(gadget.path[1:])}; "
+            f"mined from {gadget.package} {gadget.version})",
+            category=gadget_category(gadget),
+        )
+
     def _unknown(self, call: Call, tgt: Target, name: str) -> Finding | None:
         offset = call.offset
+        decided = self._policy(call, tgt, name)
+        if decided is not None:
+            return decided
         if tgt.fn.via:
             return self._note(
                 UNKNOWN_USED,
@@ -557,8 +592,11 @@ class Judge:
                 UNKNOWN_USED, name, f"pickle calls {name}, an unknown function, with text arguments", offset, call
             )
         self.maybe_discarded.append((call, name))
-        what = "rebuilds an object of the unknown class" if classlike else "calls the unknown function"
-        return self._note(UNKNOWN_NAME, name, f"pickle {what} {name}", offset, call)
+        if not classlike:  # the policy: calling a function outside the allowlist is suspicious
+            return self._note(
+                UNKNOWN_USED, name, f"pickle calls {name}, a function outside the load-time allowlist", offset, call
+            )
+        return self._note(UNKNOWN_NAME, name, f"pickle rebuilds an object of the unknown class {name}", offset, call)
 
     def _note(self, rule: str, name: str, message: str, offset: int, evidence: Any) -> Finding | None:
         """Record a once-per-name note (reported at the end); returns None so callers can return it.
@@ -657,6 +695,10 @@ class Judge:
         reachable = _reachable(self.roots, self.ctx)
         for call, name in self.maybe_discarded:
             if id(call) not in reachable:
+                existing = self.notes.get((UNKNOWN_USED, name))
+                if existing is not None:  # the outside-the-allowlist note: say the worse thing
+                    existing.message = f"pickle calls {name} and discards the result (run for its side effect)"
+                    continue
                 self._note(
                     UNKNOWN_USED,
                     name,

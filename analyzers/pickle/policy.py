@@ -1,4 +1,16 @@
-"""What the names a pickle imports mean: allowed, dangerous (and how), or unknown.
+"""What the names a pickle imports mean: allowed, dangerous (and how), a mined gadget, or unknown;
+and the load-time policy for calls (docs/POLICY.md).
+
+The policy, in one paragraph: a pickle may construct the classes and call the reconstruction
+helpers that benign checkpoints use (``allowlist``: measured on files written by torch, NumPy,
+scikit-learn, pandas and transformers, see ``tools/gadgets/allowlist.py``); it may rebuild objects
+of other classes (the model's own classes in a whole-model save: a low note, MH108). Calling a
+function outside the allowlist is at least suspicious (MH106). Calling a mined gadget
+(``knowledge/gadgets.jsonl``: a function that reaches code or command execution, name resolution,
+deserialization, the network or a file write in a few calls) is malicious (MH112), and so is a call
+outside the allowlist fed a string that names a dangerous callable (``'os.system'``,
+``'subprocess:Popen'``, also when the pickle machine folds it from pieces; MH113). Known dangerous
+callables keep their own rules (MH101/MH102).
 
 Names are canonicalised first (``names.canonical``: ``posix.system`` -> ``os.system``,
 ``torch.os.system`` -> ``os.system`` reached through a module attribute chain), then looked up in the
@@ -8,15 +20,31 @@ prefix) and in the pickle allowlist (``allowlist``).
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from malhug.analyzers.knowledge.callables import DANGEROUS, DANGEROUS_METHODS, Kind, category_of, kind_of
 from malhug.analyzers.knowledge.families import leaves
+from malhug.analyzers.knowledge.gadgets import Gadget, gadget_of
 from malhug.analyzers.knowledge.names import canonical, looks_like_class
-from malhug.analyzers.pickle.allowlist import is_allowed
+from malhug.analyzers.pickle.allowlist import is_allowed, is_listed
+from malhug.analyzers.pickle.values import Call, PDict, PSet
 from malhug.core.model import Category
 
-__all__ = ["Danger", "Kind", "NameCache", "canonical", "danger_of", "is_allowed", "looks_like_class"]
+__all__ = [
+    "Danger",
+    "Gadget",
+    "Kind",
+    "NameCache",
+    "canonical",
+    "danger_of",
+    "dangerous_names",
+    "gadget_category",
+    "is_allowed",
+    "looks_like_class",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +112,7 @@ class NameCache:
     def __init__(self) -> None:
         self._danger: dict[str, Danger | None] = {}
         self._allowed: dict[str, bool] = {}
+        self._gadget: dict[str, Gadget | None] = {}
 
     def danger(self, name: str) -> Danger | None:
         if name not in self._danger:
@@ -94,3 +123,75 @@ class NameCache:
         if name not in self._allowed:
             self._allowed[name] = is_allowed(name)
         return self._allowed[name]
+
+    def gadget(self, name: str) -> Gadget | None:
+        """The mined gadget of that name; a name the allowlist names exactly is never one (measured
+        benign use wins), a name it admits only by prefix (``sklearn.``) still is."""
+        if name not in self._gadget:
+            self._gadget[name] = None if is_listed(name) else gadget_of(name)
+        return self._gadget[name]
+
+
+# -- the load-time policy: mined gadgets and names handed to resolvers ----------------------------
+
+_SINK_CATEGORY = {
+    "command-exec": Category.COMMAND_EXEC,
+    "code-exec": Category.CODE_EXEC,
+    "name-resolve": Category.CODE_EXEC,
+    "deserialize": Category.CODE_EXEC,
+    "network": Category.EXFILTRATION,
+    "file-write": Category.FILE_WRITE,
+}
+# A dotted or ``module:attr`` name, as resolvers take them (``os.system``, ``subprocess:Popen``).
+_DOTTED = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:[.:][A-Za-z_][A-Za-z0-9_]*)+")
+MAX_WALK = 4096  # argument nodes looked at per call for names of dangerous callables
+
+
+def gadget_category(gadget: Gadget) -> Category:
+    return _SINK_CATEGORY.get(gadget.sink, Category.CODE_EXEC)
+
+
+def _texts(value: Any, fold: Callable[[Any], Any]) -> Iterator[str]:
+    """Every string in a call's arguments, calls folded first (``'os.' + 'sys' + 'tem'``), bounded."""
+    todo = [value]
+    seen = 0
+    while todo and seen < MAX_WALK:
+        item = todo.pop()
+        seen += 1
+        if isinstance(item, Call):
+            folded = fold(item)
+            if isinstance(folded, (str, bytes, tuple, list)):
+                item = folded
+            else:
+                todo.extend((item.args, item.kwargs))
+                continue
+        if isinstance(item, str):
+            yield item
+        elif isinstance(item, (bytes, bytearray)) and len(item) <= 256:
+            yield bytes(item).decode("latin-1")
+        elif isinstance(item, (tuple, list)):
+            todo.extend(item)
+        elif isinstance(item, PDict):
+            todo.extend(v for pair in item.items for v in pair)
+        elif isinstance(item, PSet):
+            todo.extend(item.items)
+        elif isinstance(item, dict):
+            todo.extend((*item.keys(), *item.values()))
+
+
+def dangerous_names(args: Any, fold: Callable[[Any], Any]) -> list[Danger]:
+    """The dangerous callables named by strings in ``args`` (``'os.system'``, ``'os:system'``,
+    ``'posix.system'``, ``'subprocess.Popen'``): what a name-resolving function would call."""
+    found: dict[str, Danger] = {}
+    for text in _texts(args, fold):
+        text = text.strip()
+        if len(text) > 200 or _DOTTED.fullmatch(text) is None:
+            continue
+        module, sep, attr = text.partition(":")
+        if not sep:
+            module, _, attr = text.rpartition(".")
+        name = canonical(module, attr)[0]
+        danger = danger_of(name)
+        if danger is not None:
+            found.setdefault(danger.name, danger)
+    return list(found.values())
