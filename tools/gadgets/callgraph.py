@@ -76,7 +76,7 @@ class CallGraph:
 
     def _step(self, name: str) -> str | None:
         parts = name.split(".")
-        for cut in range(len(parts) - 1, 0, -1):
+        for cut in range(len(parts), 0, -1):
             head, rest = ".".join(parts[:cut]), parts[cut:]
             if head in self.aliases:
                 return ".".join([self.aliases[head], *rest])
@@ -135,7 +135,7 @@ class CallGraph:
             owners = self.methods_by_module.get((module, attr), [])
             return owners if len(owners) == 1 else []
         name = self.canonical(symbolic)
-        if name in self.classes:
+        if name in self.classes and sink_of(name) is None:  # ``subprocess.Popen`` is the sink itself
             return [m for m in (self.lookup(name, "__init__"), self.lookup(name, "__new__")) if m]
         return [name]
 
