@@ -16,8 +16,10 @@ from malhug.analyzers.pickle.policy import (
     DANGEROUS_LEAVES,
     GETTER_FACTORIES,
     HARMLESS_WHEN_STORED,
+    SOURCE_REBUILDERS,
     Danger,
     NameCache,
+    carried_source,
     dangerous_names,
     gadget_category,
     looks_like_class,
@@ -561,12 +563,26 @@ class Judge:
         gadget = self.names.gadget(name)
         if gadget is None or (call.kind == "newobj" and gadget.kind == "class"):
             return None  # NEWOBJ runs __new__ only; the mined path of a class goes through __init__
+        category = gadget_category(gadget)
+        reason = ""
+        if name in SOURCE_REBUILDERS:  # runs the source it carries: that source decides
+            source = carried_source((tgt.args, tgt.kwargs), lambda v: self.folder.fold(v)[0])
+            assessment = self._assess(Kind.PYTHON, source, f"{name}@{call.offset}")
+            if assessment.category is None:
+                return self._note(
+                    UNKNOWN_USED,
+                    name,
+                    f"pickle calls {name}, which runs the Python source the pickle carries (nothing dangerous in it)",
+                    call.offset,
+                    call,
+                )
+            category, reason = assessment.category, f": {'; '.join(assessment.indicators[:3])}"
         return _call_finding(
             call,
             CALLS_GADGET,
             f"pickle calls {name}, a gadget that reaches {gadget.sink} ({' → '.join(gadget.path[1:])}; "
-            f"mined from {gadget.package} {gadget.version})",
-            category=gadget_category(gadget),
+            f"mined from {gadget.package} {gadget.version}){reason}",
+            category=category,
         )
 
     def _unknown(self, call: Call, tgt: Target, name: str) -> Finding | None:

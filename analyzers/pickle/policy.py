@@ -38,6 +38,8 @@ __all__ = [
     "Gadget",
     "Kind",
     "NameCache",
+    "SOURCE_REBUILDERS",
+    "carried_source",
     "canonical",
     "danger_of",
     "dangerous_names",
@@ -145,6 +147,31 @@ _SINK_CATEGORY = {
 # A dotted or ``module:attr`` name, as resolvers take them (``os.system``, ``subprocess:Popen``).
 _DOTTED = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:[.:][A-Za-z_][A-Za-z0-9_]*)+")
 MAX_WALK = 4096  # argument nodes looked at per call for names of dangerous callables
+
+
+# Reconstruction helpers of real libraries that run Python source the pickle itself carries: a
+# benign save of a torch.fx GraphModule calls one. What that source does decides (it is assessed as
+# code): something dangerous in it is MH112, nothing dangerous leaves an MH106 (suspicious).
+SOURCE_REBUILDERS = frozenset(
+    {
+        "torch.fx.graph_module.reduce_graph_module",
+        "torch.fx.graph_module.reduce_package_graph_module",
+        "torch.fx.graph_module.reduce_deploy_graph_module",
+    }
+)
+MAX_SOURCE = 1_000_000  # characters of carried source assessed
+
+
+def carried_source(args: Any, fold: Callable[[Any], Any]) -> str:
+    """The text a source rebuilder would run: every string among its arguments, joined (bounded)."""
+    parts: list[str] = []
+    size = 0
+    for text in _texts(args, fold):
+        size += len(text)
+        if size > MAX_SOURCE:
+            break
+        parts.append(text)
+    return "\n".join(parts)
 
 
 def gadget_category(gadget: Gadget) -> Category:

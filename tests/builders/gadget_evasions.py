@@ -83,6 +83,29 @@ def joblib_loky_prepare(_: Path) -> bytes:
     )
 
 
+FX_CODE = "def forward(self, x):\n    import os\n    os.system('echo malhug')\n    return x\n"
+
+
+def torch_fx_graph_module_code(_: Path) -> bytes:
+    # torch.fx rebuilds a GraphModule by exec()-ing the forward source stored in the pickle
+    # (torch/fx/graph_module.py: reduce_graph_module -> _forward_from_src -> exec).
+    body = {"_code": FX_CODE, "_graphmodule_cls_name": "GraphModule"}
+    return pickle_of([call("torch.fx.graph_module.reduce_graph_module", body, "import torch\n")], protocol=4)
+
+
+def torch_fx_graph_module_benign(_: Path) -> bytes:
+    """A real ``torch.save`` of a traced torch.fx GraphModule (its forward is carried as source)."""
+    import io
+
+    import torch
+    from torch.fx import symbolic_trace
+
+    torch.manual_seed(0)
+    buf = io.BytesIO()
+    torch.save(symbolic_trace(torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.ReLU())), buf)
+    return buf.getvalue()
+
+
 def logging_dictconfig_lookalike(_: Path) -> bytes:
     """A configuration helper outside our tables handed harmless class names."""
     config = {"handlers": {"h": {"()": "logging.StreamHandler"}}, "model": "torch.nn.Linear"}
@@ -102,9 +125,11 @@ GADGET_EVASIONS: dict[str, Callable[[Path], bytes]] = {
     "numpy_cpuinfo_getoutput.pkl": numpy_cpuinfo_getoutput,
     "sklearn_run_python_script.pkl": sklearn_run_python_script,
     "joblib_loky_prepare.pkl": joblib_loky_prepare,
+    "torch_fx_graph_module_code.pkl": torch_fx_graph_module_code,
 }
 
 GADGET_LOOKALIKES: dict[str, Callable[[Path], bytes]] = {
     "config_helper_harmless_names.pkl": logging_dictconfig_lookalike,
     "hydra_instantiate_harmless_target.pkl": hydra_instantiate_lookalike,
+    "torch_fx_graph_module.pt": torch_fx_graph_module_benign,
 }

@@ -29,6 +29,8 @@ SCRATCH = Path("/nonexistent-scratch")  # the gadget builders write no side file
         (ge.typing_get_type_hints, "typing.get_type_hints", Category.CODE_EXEC),
         (ge.numpy_cpuinfo_getoutput, "numpy.distutils.cpuinfo.getoutput", Category.COMMAND_EXEC),
         (ge.joblib_loky_prepare, "joblib.externals.loky.backend.spawn.prepare", Category.CODE_EXEC),
+        # the source it runs is assessed: os.system in it makes the finding command-exec
+        (ge.torch_fx_graph_module_code, "torch.fx.graph_module.reduce_graph_module", Category.COMMAND_EXEC),
     ],
 )
 def test_mined_gadget_called_is_malicious(builder, callee: str, category: Category) -> None:
@@ -133,3 +135,24 @@ def test_resolver_already_listed_keeps_its_rule() -> None:
     assert report.verdict is Verdict.MALICIOUS, summary(report)
     assert "MH102" in rules(report)
     assert any("os.system" in f.message and f.category is Category.COMMAND_EXEC for f in report.findings)
+
+
+@pytest.mark.quiet("MH112")
+def test_real_torch_fx_save_runs_harmless_source_and_is_only_suspicious() -> None:
+    # A benign torch.save of a traced GraphModule calls reduce_graph_module, which exec()s the
+    # forward source it carries: nothing dangerous in that source, so not malicious.
+    report = scan(ge.torch_fx_graph_module_benign(SCRATCH))
+    assert "MH112" not in rules(report), summary(report)
+    assert report.verdict is Verdict.SUSPICIOUS
+    hit = next(f for f in report.findings if f.rule == "MH106")
+    assert "runs the Python source the pickle carries (nothing dangerous in it)" in hit.message
+
+
+@pytest.mark.fires("MH101")
+def test_pager_helper_is_malicious_and_the_miner_finds_its_path() -> None:
+    # pydoc's pager helpers start a shell command (published in picklescan's deny list).
+    report = scan(pickle_of([call("pydoc.pipepager", "text", "echo malhug")], protocol=4))
+    assert report.verdict is Verdict.MALICIOUS, summary(report)
+    assert any(f.rule == "MH101" and "pydoc.pipepager" in f.message for f in report.findings)
+    mined = NameCache().gadget("pydoc.pager")
+    assert mined is not None and mined.path[-1] == "subprocess.Popen"
