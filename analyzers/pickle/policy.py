@@ -9,8 +9,9 @@ function outside the allowlist is at least suspicious (MH106). Calling a mined g
 (``knowledge/gadgets.jsonl``: a function that reaches code or command execution, name resolution,
 deserialization, the network or a file write in a few calls) is malicious (MH112), and so is a call
 outside the allowlist fed a string that names a dangerous callable (``'os.system'``,
-``'subprocess:Popen'``, also when the pickle machine folds it from pieces; MH113). Known dangerous
-callables keep their own rules (MH101/MH102).
+``'subprocess:Popen'``, also when the pickle machine folds it from pieces; MH113). Helpers that
+rebuild an object by running source the pickle carries (``SOURCE_REBUILDERS``: torch.fx) are judged
+by that source. Known dangerous callables keep their own rules (MH101/MH102).
 
 Names are canonicalised first (``names.canonical``: ``posix.system`` -> ``os.system``,
 ``torch.os.system`` -> ``os.system`` reached through a module attribute chain), then looked up in the
