@@ -561,8 +561,13 @@ class Judge:
                 category=named[0].category,
             )
         gadget = self.names.gadget(name)
-        if gadget is None or (call.kind == "newobj" and gadget.kind == "class"):
-            return None  # NEWOBJ runs __new__ only; the mined path of a class goes through __init__
+        if gadget is None:
+            return None
+        if call.kind == "newobj" and gadget.kind == "class":
+            # NEWOBJ runs __new__ only: the mined path counts when it goes through __setstate__
+            # and the pickle BUILDs the object (``_DataPipeSerializationWrapper``: pickle.loads).
+            if not (call.state and gadget.path[1].endswith(".__setstate__")):
+                return None
         category = gadget_category(gadget)
         reason = ""
         if name in SOURCE_REBUILDERS:  # runs the source it carries: that source decides

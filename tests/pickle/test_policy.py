@@ -156,3 +156,24 @@ def test_pager_helper_is_malicious_and_the_miner_finds_its_path() -> None:
     assert any(f.rule == "MH101" and "pydoc.pipepager" in f.message for f in report.findings)
     mined = NameCache().gadget("pydoc.pager")
     assert mined is not None and mined.path[-1] == "subprocess.Popen"
+
+
+WRAPPER = b"torch.utils.data.datapipes.datapipe\n_DataPipeSerializationWrapper\n"
+
+
+@pytest.mark.fires("MH112")
+def test_gadget_class_built_with_state_runs_its_setstate() -> None:
+    # NEWOBJ then BUILD: __setstate__ runs, and this one pickle.loads()es its state.
+    data = b"\x80\x02c" + WRAPPER + b")\x81C\x05hello" + b"b."
+    report = scan(data)
+    assert report.verdict is Verdict.MALICIOUS, summary(report)
+    hit = next(f for f in report.findings if f.rule == "MH112")
+    assert "_DataPipeSerializationWrapper.__setstate__ → pickle.loads" in hit.message
+
+
+@pytest.mark.quiet("MH112")
+def test_gadget_class_created_without_state_runs_nothing() -> None:
+    # NEWOBJ alone runs only __new__: the object exists, its __setstate__ never ran.
+    report = scan(b"\x80\x02c" + WRAPPER + b")\x81.")
+    assert "MH112" not in rules(report), summary(report)
+    assert report.verdict is not Verdict.MALICIOUS
