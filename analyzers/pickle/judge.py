@@ -19,8 +19,8 @@ from malhug.analyzers.pickle.policy import (
     SOURCE_REBUILDERS,
     Danger,
     NameCache,
+    NameFinder,
     carried_source,
-    dangerous_names,
     gadget_category,
     looks_like_class,
     payload_index,
@@ -121,6 +121,7 @@ class Judge:
         self.folder = folder
         self.resolver = Resolver(folder, ctx.limits.max_expression_depth, _registered_extensions(trace, folder))
         self.names = NameCache()
+        self.named = NameFinder(lambda v: self.folder.fold(v)[0])
         self.consumed: set[int] = set()  # Globals reached as (part of) a callee
         self.notes: dict[tuple[str, str], _Note] = {}
         self.maybe_discarded: list[tuple[Call, str]] = []
@@ -551,7 +552,7 @@ class Judge:
         dangerous callable named in its arguments, or a mined gadget called, is an attack."""
         if self.names.danger(name) is not None:
             return None  # a method of a dangerous class (``zipimporter(...).load_module``): reported at the class
-        named = dangerous_names((tgt.args, tgt.kwargs), lambda v: self.folder.fold(v)[0])
+        named = self.named.find((tgt.args, tgt.kwargs))
         if named:
             shown = ", ".join(d.name for d in named[:3])
             return _call_finding(

@@ -39,6 +39,7 @@ __all__ = [
     "Gadget",
     "Kind",
     "NameCache",
+    "NameFinder",
     "SOURCE_REBUILDERS",
     "carried_source",
     "canonical",
@@ -207,19 +208,72 @@ def _texts(value: Any, fold: Callable[[Any], Any]) -> Iterator[str]:
             todo.extend((*item.keys(), *item.values()))
 
 
+def _named(text: str) -> Danger | None:
+    """The dangerous callable a resolver would call for ``text`` (``'os:system'``), if any."""
+    text = text.strip()
+    if len(text) > 200 or _DOTTED.fullmatch(text) is None:
+        return None
+    module, sep, attr = text.partition(":")
+    if not sep:
+        module, _, attr = text.rpartition(".")
+    return danger_of(canonical(module, attr)[0])
+
+
+class NameFinder:
+    """Finds strings naming dangerous callables in call arguments, calls folded first
+    (``'os.sys' + 'tem'``). Memoised per node for one analysis: arguments shared by many calls are
+    walked once (a stream can hand one large constant to thousands of calls)."""
+
+    MAX_DEPTH = 64  # nesting followed below one argument
+    MAX_FOUND = 8
+
+    def __init__(self, fold: Callable[[Any], Any]) -> None:
+        self.fold = fold
+        # id -> (the node itself, kept alive so its id is never reused by another object; result)
+        self._nodes: dict[int, tuple[Any, tuple[Danger, ...]]] = {}
+        self._texts: dict[str, Danger | None] = {}
+
+    def find(self, value: Any, depth: int = 0) -> tuple[Danger, ...]:
+        if isinstance(value, str):
+            return self._text(value)
+        if isinstance(value, (bytes, bytearray)):
+            return self._text(bytes(value).decode("latin-1")) if len(value) <= 256 else ()
+        if depth > self.MAX_DEPTH or not isinstance(value, (Call, tuple, list, PDict, PSet, dict)):
+            return ()
+        key = id(value)
+        if key in self._nodes:
+            return self._nodes[key][1]
+        self._nodes[key] = (value, ())  # a cycle through this node adds nothing
+        children: Any
+        if isinstance(value, Call):
+            folded = self.fold(value)
+            children = (folded,) if isinstance(folded, (str, bytes, tuple, list)) else (value.args, value.kwargs)
+        elif isinstance(value, (tuple, list)):
+            children = value
+        elif isinstance(value, PDict):
+            children = [v for pair in value.items for v in pair]
+        elif isinstance(value, PSet):
+            children = value.items
+        else:
+            children = [*value.keys(), *value.values()]
+        found: dict[str, Danger] = {}
+        for child in children:
+            for danger in self.find(child, depth + 1):
+                found.setdefault(danger.name, danger)
+            if len(found) >= self.MAX_FOUND:
+                break
+        result = tuple(found.values())
+        self._nodes[key] = (value, result)
+        return result
+
+    def _text(self, text: str) -> tuple[Danger, ...]:
+        if text not in self._texts:
+            self._texts[text] = _named(text)
+        danger = self._texts[text]
+        return (danger,) if danger is not None else ()
+
+
 def dangerous_names(args: Any, fold: Callable[[Any], Any]) -> list[Danger]:
     """The dangerous callables named by strings in ``args`` (``'os.system'``, ``'os:system'``,
     ``'posix.system'``, ``'subprocess.Popen'``): what a name-resolving function would call."""
-    found: dict[str, Danger] = {}
-    for text in _texts(args, fold):
-        text = text.strip()
-        if len(text) > 200 or _DOTTED.fullmatch(text) is None:
-            continue
-        module, sep, attr = text.partition(":")
-        if not sep:
-            module, _, attr = text.rpartition(".")
-        name = canonical(module, attr)[0]
-        danger = danger_of(name)
-        if danger is not None:
-            found.setdefault(danger.name, danger)
-    return list(found.values())
+    return list(NameFinder(fold).find(args))

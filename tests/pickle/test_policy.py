@@ -177,3 +177,21 @@ def test_gadget_class_created_without_state_runs_nothing() -> None:
     report = scan(b"\x80\x02c" + WRAPPER + b")\x81.")
     assert "MH112" not in rules(report), summary(report)
     assert report.verdict is not Verdict.MALICIOUS
+
+
+def test_name_finder_folds_a_shared_argument_once() -> None:
+    # A stream can hand one large constant to thousands of calls: it is folded and walked once.
+    from malhug.analyzers.pickle.policy import NameFinder
+    from malhug.analyzers.pickle.values import Call as Node
+
+    folded: list[int] = []
+
+    def fold(node: object) -> object:
+        folded.append(id(node))
+        return tuple(f"pkg{i}.name" for i in range(2000)) + ("os:" + "system",)
+
+    shared = Node(func=None, args=(), offset=0)
+    finder = NameFinder(fold)
+    for _ in range(1000):
+        assert [d.name for d in finder.find(((shared,), None))] == ["os.system"]
+    assert len(folded) == 1
