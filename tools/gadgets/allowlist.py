@@ -88,8 +88,21 @@ def measure(files: list[tuple[str, bytes]]) -> dict[str, Any]:
     }
 
 
+def _versions() -> str:
+    import importlib.metadata
+
+    found = []
+    for dist in ("torch", "numpy", "scikit-learn", "joblib", "h5py"):
+        try:
+            found.append(f"{dist} {importlib.metadata.version(dist)}")
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return ", ".join(found)
+
+
 def render(result: dict[str, Any], sources: list[str]) -> str:
     names = sorted(n for n in result["called"] if not n.startswith(_LOCAL))
+    classes = sorted(n for n in result["built"] if not n.startswith(_LOCAL))
     lines = [
         '"""Functions that benign model files call while loading, measured on real files (generated).',
         "",
@@ -102,9 +115,18 @@ def render(result: dict[str, Any], sources: list[str]) -> str:
         "from __future__ import annotations",
         "",
         f"# {result['files']} files: {', '.join(sources)}",
+        f"# written with {_versions()} (.venv); the extra files with requirements/gadgets.txt's pins",
         "MEASURED_CALLS = frozenset(",
         "    {",
         *(f'        "{n}",' for n in names),
+        "    }",
+        ")",
+        "",
+        "# The classes the same files rebuild (a record of the measurement; rebuilding a class outside",
+        "# the allowlist is a low note, MH108, so these are not part of the allowlist).",
+        "MEASURED_CLASSES = frozenset(",
+        "    {",
+        *(f'        "{n}",' for n in classes),
         "    }",
         ")",
         "",
