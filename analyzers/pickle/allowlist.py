@@ -1,14 +1,22 @@
 """Names that benign checkpoints import and call (rebuilders of tensors, arrays, containers), and the
-pure helpers (decoders, joins) whose calls the folder evaluates."""
+pure helpers (decoders, joins) whose calls the folder evaluates.
+
+The allowlist of the load-time policy (docs/POLICY.md) is ``ALLOWED`` (exact names: the vetted base
+below plus ``measured.MEASURED_CALLS``, every function that the benign files of the benchmark and
+of ``tools/gadgets/benign_extra.py`` call, measured by ``tools/gadgets/allowlist.py``) and
+``ALLOWED_PREFIXES`` (whole namespaces of classes: ``torch.nn.modules.``, ``sklearn.``). A name
+admitted only by a prefix is not trusted over the mined gadget table (``is_listed``).
+"""
 
 from __future__ import annotations
 
 import re
 
 from malhug.analyzers.knowledge.families import DECODERS as _DECODING
+from malhug.analyzers.pickle.measured import MEASURED_CALLS
 
 # Exact names that benign checkpoints use; calling or importing them is fine.
-ALLOWED = frozenset(
+_VETTED = frozenset(
     {
         "collections.OrderedDict",
         "collections.defaultdict",
@@ -106,6 +114,8 @@ ALLOWED = frozenset(
     }
 )
 
+ALLOWED = _VETTED | MEASURED_CALLS
+
 ALLOWED_PREFIXES = (
     "torch._utils._rebuild_",
     "torch.nn.modules.",
@@ -183,6 +193,11 @@ HELPERS = DECODERS | frozenset(
         "io.StringIO",
     }
 )
+
+
+def is_listed(name: str) -> bool:
+    """Named exactly by the allowlist (not only covered by a prefix or a dtype pattern)."""
+    return name in ALLOWED
 
 
 def is_allowed(name: str) -> bool:

@@ -16,8 +16,12 @@ from malhug.analyzers.pickle.policy import (
     DANGEROUS_LEAVES,
     GETTER_FACTORIES,
     HARMLESS_WHEN_STORED,
+    SOURCE_REBUILDERS,
     Danger,
     NameCache,
+    NameFinder,
+    carried_source,
+    gadget_category,
     looks_like_class,
     payload_index,
 )
@@ -39,6 +43,8 @@ MODIFIES_IMPORT = "MH107"
 UNKNOWN_NAME = "MH108"
 IMPORTS_DANGER = "MH109"
 EXTENSION_CODE = "MH110"
+CALLS_GADGET = "MH112"
+NAMES_DANGER = "MH113"
 
 MAX_EVIDENCE = 1000
 MAX_STEPS = 16  # steps of a reaching chain shown in a finding's trace
@@ -117,6 +123,7 @@ class Judge:
         self.folder = folder
         self.resolver = Resolver(folder, ctx.limits.max_expression_depth, _registered_extensions(trace, folder))
         self.names = NameCache()
+        self.named = NameFinder(lambda v: self.folder.fold(v)[0])
         self.consumed: set[int] = set()  # Globals reached as (part of) a callee
         self.notes: dict[tuple[str, str], _Note] = {}
         self.maybe_discarded: list[tuple[Call, str]] = []
@@ -182,6 +189,7 @@ class Judge:
                         and self.names.allowed(name)
                         and name not in _SPECIAL
                         and self.names.danger(name) is None
+                        and self.names.gadget(name) is None
                     )
                 if ok:
                     self.consumed.add(id(func))
@@ -236,6 +244,8 @@ class Judge:
                 )
             if danger is not None:
                 return self._dangerous(call, tgt, danger)
+            if self.names.gadget(fn.name) is not None:  # inside an allowed namespace, still a gadget
+                return self._unknown(call, tgt, fn.name)
             if fn.name in GETATTRS or (
                 (fn.name in HELPERS or self.names.allowed(fn.name)) and "attribute chain" not in fn.via
             ):
@@ -539,8 +549,55 @@ class Judge:
                 )
             )
 
+    def _policy(self, call: Call, tgt: Target, name: str) -> Finding | None:
+        """The load-time policy for a call outside the allowlist (policy.py, docs/POLICY.md): a
+        dangerous callable named in its arguments, or a mined gadget called, is an attack."""
+        if self.names.danger(name) is not None:
+            return None  # a method of a dangerous class (``zipimporter(...).load_module``): reported at the class
+        named = self.named.find((tgt.args, tgt.kwargs))
+        if named:
+            shown = ", ".join(d.name for d in named[:3])
+            return _call_finding(
+                call,
+                NAMES_DANGER,
+                f"pickle calls {name}, outside the load-time allowlist, with the name of {shown}",
+                category=named[0].category,
+            )
+        gadget = self.names.gadget(name)
+        if gadget is None:
+            return None
+        if call.kind == "newobj" and gadget.kind == "class":
+            # NEWOBJ runs __new__ only: the mined path counts when it goes through __setstate__
+            # and the pickle BUILDs the object (``_DataPipeSerializationWrapper``: pickle.loads).
+            if not (call.state and gadget.path[1].endswith(".__setstate__")):
+                return None
+        category = gadget_category(gadget)
+        reason = ""
+        if name in SOURCE_REBUILDERS:  # runs the source it carries: that source decides
+            source = carried_source((tgt.args, tgt.kwargs), lambda v: self.folder.fold(v)[0])
+            assessment = self._assess(Kind.PYTHON, source, f"{name}@{call.offset}")
+            if assessment.category is None:
+                return self._note(
+                    UNKNOWN_USED,
+                    name,
+                    f"pickle calls {name}, which runs the Python source the pickle carries (nothing dangerous in it)",
+                    call.offset,
+                    call,
+                )
+            category, reason = assessment.category, f": {'; '.join(assessment.indicators[:3])}"
+        return _call_finding(
+            call,
+            CALLS_GADGET,
+            f"pickle calls {name}, a gadget that reaches {gadget.sink} ({' → '.join(gadget.path[1:])}; "
+            f"mined from {gadget.package} {gadget.version}){reason}",
+            category=category,
+        )
+
     def _unknown(self, call: Call, tgt: Target, name: str) -> Finding | None:
         offset = call.offset
+        decided = self._policy(call, tgt, name)
+        if decided is not None:
+            return decided
         if tgt.fn.via:
             return self._note(
                 UNKNOWN_USED,
@@ -559,8 +616,11 @@ class Judge:
                 UNKNOWN_USED, name, f"pickle calls {name}, an unknown function, with text arguments", offset, call
             )
         self.maybe_discarded.append((call, name))
-        what = "rebuilds an object of the unknown class" if classlike else "calls the unknown function"
-        return self._note(UNKNOWN_NAME, name, f"pickle {what} {name}", offset, call)
+        if not classlike:  # the policy: calling a function outside the allowlist is suspicious
+            return self._note(
+                UNKNOWN_USED, name, f"pickle calls {name}, a function outside the load-time allowlist", offset, call
+            )
+        return self._note(UNKNOWN_NAME, name, f"pickle rebuilds an object of the unknown class {name}", offset, call)
 
     def _note(self, rule: str, name: str, message: str, offset: int, evidence: Any) -> Finding | None:
         """Record a once-per-name note (reported at the end); returns None so callers can return it.
@@ -659,6 +719,10 @@ class Judge:
         reachable = _reachable(self.roots, self.ctx)
         for call, name in self.maybe_discarded:
             if id(call) not in reachable:
+                existing = self.notes.get((UNKNOWN_USED, name))
+                if existing is not None:  # the outside-the-allowlist note: say the worse thing
+                    existing.message = f"pickle calls {name} and discards the result (run for its side effect)"
+                    continue
                 self._note(
                     UNKNOWN_USED,
                     name,

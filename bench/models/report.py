@@ -36,6 +36,10 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+# Groups of malicious files: the real-world corpus, then the evasion groups (one table row each).
+_GROUPS = ("corpus", "evasion", "gadgets")
+
+
 def render(results: dict[str, Any]) -> str:
     rows = results["rows"]
     tools = list(dict.fromkeys(r["tool"] for r in rows))
@@ -70,12 +74,12 @@ def render(results: dict[str, Any]) -> str:
         "",
         "Recall by group (malicious verdict):",
         "",
-        "| tool | " + " | ".join(("corpus", "evasion")) + " |",
-        "|---|---|---|",
+        "| tool | " + " | ".join(_GROUPS) + " |",
+        "|---" * (len(_GROUPS) + 1) + "|",
     ]
     for tool in tools:
         cells = []
-        for group in ("corpus", "evasion"):
+        for group in _GROUPS:
             g = [r for r in small if r["tool"] == tool and r["group"] == group]
             cells.append(_pct(sum(r["verdict"] == "malicious" for r in g), len(g)))
         out.append(f"| {tool} | " + " | ".join(cells) + " |")
@@ -93,7 +97,7 @@ def render(results: dict[str, Any]) -> str:
     out += ["", "Evasions (malicious verdict per tool; m = malicious, s = suspicious, e = error, . = clean):", ""]
     out += ["| evasion | " + " | ".join(tools) + " |", "|---" * (len(tools) + 1) + "|"]
     short = {"malicious": "m", "suspicious": "s", "error": "e", "clean": "."}
-    for name in sorted({r["file"] for r in small if r["group"] == "evasion"}):
+    for name in sorted({r["file"] for r in small if r["group"] in _GROUPS[1:]}):
         by_tool = {r["tool"]: r["verdict"] for r in small if r["file"] == name}
         out.append(
             f"| {name.rsplit('/', 1)[-1]} | " + " | ".join(short.get(by_tool.get(t, ""), "?") for t in tools) + " |"

@@ -4,7 +4,7 @@
                                          [--repeat N] [--malhug-venv PATH] [--write-results]
 
 Builds the corpus into ``bench/work/`` (git-ignored): the 91 real-world rows (tests/corpus), the
-evasions (tests/builders/evasions.py), the benign set (tests/builders/benign.py), and sparse 1 GiB and
+evasions (tests/builders/evasions.py, tests/builders/gadget_evasions.py), the benign set (tests/builders/benign.py), and sparse 1 GiB and
 4 GiB checkpoints. Creates ``.venv-bench`` with the pinned peers (bench/models/requirements.txt) when
 missing, and installs the checkout into ``.venv-bench-malhug`` as a regular wheel on every run
 (bench/models/venvs.py). Then times every tool on the same files three ways:
@@ -60,7 +60,7 @@ GIB = 1 << 30
 class Sample:
     path: Path
     label: str  # malicious | benign
-    group: str  # corpus | evasion | benign | large
+    group: str  # corpus | evasion | gadgets | benign | large
     size: int
     kind: str = ""  # payload style / format, for the per-kind table
 
@@ -69,6 +69,7 @@ def build(quick: bool, skip_large: bool) -> list[Sample]:
     from tests.builders.benign import BENIGN
     from tests.builders.benign_matrix import BENIGN_MATRIX
     from tests.builders.evasions import EVASIONS
+    from tests.builders.gadget_evasions import GADGET_EVASIONS, GADGET_LOOKALIKES
     from tests.builders.large import sparse_checkpoint
     from tests.corpus.expected import artifacts
 
@@ -96,6 +97,10 @@ def build(quick: bool, skip_large: bool) -> list[Sample]:
         )
     for name, builder in sorted(EVASIONS.items())[: 5 if quick else None]:
         put(f"malicious/evasion/{name}", builder(scratch), "malicious", "evasion", "evasion: " + name)
+    for name, builder in sorted(GADGET_EVASIONS.items())[: 3 if quick else None]:
+        put(f"malicious/gadgets/{name}", builder(scratch), "malicious", "gadgets", "evasion: gadget " + name)
+    for name, builder in sorted(GADGET_LOOKALIKES.items()):
+        put(f"benign/gadgets/{name}", builder(scratch), "benign", "benign", "gadget look-alike")
     benign = {**BENIGN, **{f"matrix/{k}": v for k, v in BENIGN_MATRIX.items()}}
     for name, builder in sorted(benign.items())[: 6 if quick else None]:
         put(f"benign/{name}", builder(scratch), "benign", "benign", name.split("/")[1] if "/" in name else "benign")
