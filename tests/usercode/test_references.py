@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from malhug.server.references import analyze_code, normalise_id
-from malhug.server.spans import Span
+from malhug.analyzers.usercode.references import analyze_code, normalise_id
+from malhug.analyzers.usercode.spans import Span
 
 
 def _span_of(text: str, literal: str, occurrence: int = 0) -> Span:
