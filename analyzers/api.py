@@ -13,7 +13,7 @@ pyproject.toml checks it); tests may. What is here:
 - rule names the server compares findings with: ``SYNTAX_ERROR`` (MH514, from ``scripts.rules``, which
   imports nothing);
 - the user-code rules (MH701-MH709, ``usercode``), loaded on first use: ``analyze_user_code`` and
-  ``UserCodeReport``, the structures behind them (``CodeAnalysis``, ``HubRef``, ``RiskyLoad``,
+  ``UserCodeReport``, notebooks' code cells (``analyze_notebook``, ``CellReport``, ``NotebookError``), the structures behind them (``CodeAnalysis``, ``HubRef``, ``RiskyLoad``,
   ``CallSite``, ``Arg``, ``BlockCache``, ``SourceLines``, ``Span``, ``Pos``, ``normalise_id``, ``ref_at``,
   ``TRUST_REMOTE_CODE``), the helpers that turn them into findings (``load_finding``, ``load_severity``,
   ``span_location``, ``span_text``) and the minimal text edits of the quick fixes (``Edit``,
@@ -60,6 +60,7 @@ if TYPE_CHECKING:
         span_location,
         span_text,
     )
+    from malhug.analyzers.usercode.notebook import CellReport, NotebookError, analyze_notebook
     from malhug.analyzers.usercode.references import (
         TRUST_REMOTE_CODE,
         CodeAnalysis,
@@ -92,6 +93,7 @@ _LAZY = {
         ("UserCodeReport", "analyze_user_code", "load_finding", "load_severity", "span_location", "span_text"),
         "malhug.analyzers.usercode.findings",
     ),
+    **dict.fromkeys(("CellReport", "NotebookError", "analyze_notebook"), "malhug.analyzers.usercode.notebook"),
     **dict.fromkeys(
         ("TRUST_REMOTE_CODE", "CodeAnalysis", "HubRef", "RiskyLoad", "normalise_id", "ref_at"),
         "malhug.analyzers.usercode.references",
@@ -104,9 +106,11 @@ __all__ = [
     "Arg",
     "BlockCache",
     "CallSite",
+    "CellReport",
     "CodeAnalysis",
     "Edit",
     "HubRef",
+    "NotebookError",
     "Pos",
     "RiskyLoad",
     "SourceLines",
@@ -114,6 +118,7 @@ __all__ = [
     "TRUST_REMOTE_CODE",
     "UserCodeReport",
     "add_keyword",
+    "analyze_notebook",
     "analyze_user_code",
     "ignore_comment",
     "load_finding",
