@@ -194,3 +194,26 @@ def test_without_the_option_no_reference_is_followed(
     code = main(["scan", str(path), "--endpoint", hub.endpoint, "--format", "json"])
     report = json.loads(capsys.readouterr().out)
     assert code == 0 and "hub" not in report and hub.requests(lambda r: True) == []
+
+
+def test_follow_references_in_sarif(
+    hub: FakeHub, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import jsonschema
+
+    from tests.output.test_sarif import github_problems, schema
+
+    _, head = poisoned(hub)
+    (tmp_path / ".git").mkdir()
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "app.py").write_text('from transformers import AutoModel\nm = AutoModel.from_pretrained("org/evil")\n')
+    main(["scan", "app.py", "--follow-references", "--endpoint", hub.endpoint, "--format", "sarif"])
+    log = json.loads(capsys.readouterr().out)
+    jsonschema.Draft4Validator(schema()).validate(log)
+    assert github_problems(log) == []
+    results = log["runs"][0]["results"]
+    (ref,) = [r for r in results if r["ruleId"] == "MH710"]
+    assert ref["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "app.py"
+    assert ref["locations"][0]["physicalLocation"]["region"]["startLine"] == 2
+    hub_uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results} - {"app.py"}
+    assert hub_uris == {f"hf/org/evil@{head}/pytorch_model.bin"}
