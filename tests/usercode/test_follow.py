@@ -217,3 +217,19 @@ def test_follow_references_in_sarif(
     assert ref["locations"][0]["physicalLocation"]["region"]["startLine"] == 2
     hub_uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results} - {"app.py"}
     assert hub_uris == {f"hf/org/evil@{head}/pytorch_model.bin"}
+
+
+@pytest.mark.fires("MH712")
+def test_an_id_the_hub_cannot_have_is_mh712_without_a_request(
+    hub: FakeHub, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "app.py"
+    path.write_text(
+        'from transformers import AutoModel\nm = AutoModel.from_pretrained("org/a--b")\nn = AutoModel.from_pretrained("./local/ckpt")\n'
+    )
+    code, report = follow(capsys, hub, str(path))
+    assert code == 1
+    (file,) = [f for f in report["files"] if f["path"] == str(path)]
+    assert [(f["rule"], f["location"]["line"]) for f in file["findings"]] == [("MH712", 2)]  # the path is no reference
+    assert "not a valid model id: 'org/a--b'" in file["findings"][0]["message"]
+    assert hub.requests(lambda r: True) == []
