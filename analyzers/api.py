@@ -11,7 +11,13 @@ pyproject.toml checks it); tests may. What is here:
   and the repository walk of ``scripts.repo`` (``AUTO_MAP_CONFIGS``, ``load_time_code``,
   ``local_load_time_code``, ``remote_code_refs``, ``select_code_files``);
 - rule names the server compares findings with: ``SYNTAX_ERROR`` (MH514, from ``scripts.rules``, which
-  imports nothing).
+  imports nothing);
+- the user-code rules (MH701-MH709, ``usercode``), loaded on first use: ``analyze_user_code`` and
+  ``UserCodeReport``, notebooks' code cells (``analyze_notebook``, ``CellReport``, ``NotebookError``), the structures behind them (``CodeAnalysis``, ``HubRef``, ``RiskyLoad``,
+  ``CallSite``, ``Arg``, ``BlockCache``, ``SourceLines``, ``Span``, ``Pos``, ``normalise_id``, ``ref_at``,
+  ``TRUST_REMOTE_CODE``), the helpers that turn them into findings (``load_finding``, ``load_severity``,
+  ``span_location``, ``span_text``) and the minimal text edits of the quick fixes (``Edit``,
+  ``add_keyword``, ``set_keyword``, ``remove_keyword``, ``quote_like``, ``ignore_comment``).
 """
 
 from __future__ import annotations
@@ -35,7 +41,35 @@ if TYPE_CHECKING:
         select_code_files,
     )
     from malhug.analyzers.scripts.scope import looks_like_load_time_code
-    from malhug.analyzers.scripts.suppress import is_suppressed, suppressed_rules
+    from malhug.analyzers.shared.suppress import is_suppressed, suppressed_rules
+    from malhug.analyzers.usercode.blocks import BlockCache
+    from malhug.analyzers.usercode.callsites import Arg, CallSite
+    from malhug.analyzers.usercode.edits import (
+        Edit,
+        add_keyword,
+        ignore_comment,
+        quote_like,
+        remove_keyword,
+        set_keyword,
+    )
+    from malhug.analyzers.usercode.findings import (
+        UserCodeReport,
+        analyze_user_code,
+        load_finding,
+        load_severity,
+        span_location,
+        span_text,
+    )
+    from malhug.analyzers.usercode.notebook import CellReport, NotebookError, analyze_notebook
+    from malhug.analyzers.usercode.references import (
+        TRUST_REMOTE_CODE,
+        CodeAnalysis,
+        HubRef,
+        RiskyLoad,
+        normalise_id,
+        ref_at,
+    )
+    from malhug.analyzers.usercode.spans import Pos, SourceLines, Span
 
 # Names imported on first use, and the module each comes from (a scan that meets no Python needs none).
 _LAZY = {
@@ -47,12 +81,55 @@ _LAZY = {
     "remote_code_refs": "malhug.analyzers.scripts.repo",
     "select_code_files": "malhug.analyzers.scripts.repo",
     "looks_like_load_time_code": "malhug.analyzers.scripts.scope",
-    "is_suppressed": "malhug.analyzers.scripts.suppress",
-    "suppressed_rules": "malhug.analyzers.scripts.suppress",
+    "is_suppressed": "malhug.analyzers.shared.suppress",
+    "suppressed_rules": "malhug.analyzers.shared.suppress",
+    **dict.fromkeys(("BlockCache",), "malhug.analyzers.usercode.blocks"),
+    **dict.fromkeys(("Arg", "CallSite"), "malhug.analyzers.usercode.callsites"),
+    **dict.fromkeys(
+        ("Edit", "add_keyword", "ignore_comment", "quote_like", "remove_keyword", "set_keyword"),
+        "malhug.analyzers.usercode.edits",
+    ),
+    **dict.fromkeys(
+        ("UserCodeReport", "analyze_user_code", "load_finding", "load_severity", "span_location", "span_text"),
+        "malhug.analyzers.usercode.findings",
+    ),
+    **dict.fromkeys(("CellReport", "NotebookError", "analyze_notebook"), "malhug.analyzers.usercode.notebook"),
+    **dict.fromkeys(
+        ("TRUST_REMOTE_CODE", "CodeAnalysis", "HubRef", "RiskyLoad", "normalise_id", "ref_at"),
+        "malhug.analyzers.usercode.references",
+    ),
+    **dict.fromkeys(("Pos", "SourceLines", "Span"), "malhug.analyzers.usercode.spans"),
 }
 
 __all__ = [
     "AUTO_MAP_CONFIGS",
+    "Arg",
+    "BlockCache",
+    "CallSite",
+    "CellReport",
+    "CodeAnalysis",
+    "Edit",
+    "HubRef",
+    "NotebookError",
+    "Pos",
+    "RiskyLoad",
+    "SourceLines",
+    "Span",
+    "TRUST_REMOTE_CODE",
+    "UserCodeReport",
+    "add_keyword",
+    "analyze_notebook",
+    "analyze_user_code",
+    "ignore_comment",
+    "load_finding",
+    "load_severity",
+    "normalise_id",
+    "quote_like",
+    "ref_at",
+    "remove_keyword",
+    "set_keyword",
+    "span_location",
+    "span_text",
     "DEFAULT_HASH_LIMIT",
     "DEFAULT_LIMITS",
     "Budget",

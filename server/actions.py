@@ -13,10 +13,10 @@ from typing import Any
 
 from lsprotocol import types
 
-from malhug.server import edits
+from malhug.analyzers.api import SourceLines, Span, ignore_comment
 from malhug.server.documents import Documents
 from malhug.server.hubscan import HubScheduler
-from malhug.server.spans import SourceLines, Span, to_lsp_range
+from malhug.server.spans import to_lsp_range
 
 log = logging.getLogger("malhug.server.actions")
 SAFE_SEARCH_TIMEOUT = 20.0
@@ -108,7 +108,7 @@ class Actions:
                     if text_edits:
                         actions.append(_action(str(fix.get("title")), uri, text_edits, diag))
             line = server_line(diag, src)
-            ignore = edits.ignore_comment(src, line, diag.code)
+            ignore = ignore_comment(src, line, diag.code)
             if ignore:
                 text_edits = [types.TextEdit(range=to_lsp_range(s, src.lines, codec), new_text=t) for s, t in ignore]
                 actions.append(_action(f"Ignore {diag.code} on this line", uri, text_edits, diag))

@@ -7,11 +7,11 @@ from typing import Any
 
 from lsprotocol import types
 
+from malhug.analyzers.api import HubRef, normalise_id, ref_at
 from malhug.server import hover
 from malhug.server.diagnostics import ref_key
 from malhug.server.documents import Documents
 from malhug.server.hubscan import HubScheduler
-from malhug.server.references import HubRef, normalise_id, ref_at
 from malhug.server.workspace import ModelFiles
 
 log = logging.getLogger("malhug.server.commands")

@@ -14,23 +14,30 @@ from typing import Any
 
 from lsprotocol import types
 
-from malhug.analyzers.api import SYNTAX_ERROR, is_suppressed
+from malhug.analyzers.api import (
+    SYNTAX_ERROR,
+    TRUST_REMOTE_CODE,
+    CodeAnalysis,
+    Edit,
+    HubRef,
+    RiskyLoad,
+    SourceLines,
+    Span,
+    is_suppressed,
+    load_severity,
+    quote_like,
+    remove_keyword,
+    set_keyword,
+)
 from malhug.core import failures
-from malhug.core.model import Category, FileReport, Finding, Location, Severity, Verdict, sort_findings
+from malhug.core.model import FileReport, Finding, Location, Severity, Verdict, sort_findings
 from malhug.core.rules import CATALOG
+from malhug.hub.refcheck import MALICIOUS_REPO, SUSPICIOUS_REPO, UNPINNED_CODE, check_reference
 from malhug.hub.types import RepoScan, SafeRevision
-from malhug.server import edits
-from malhug.server.references import TRUST_REMOTE_CODE, CodeAnalysis, HubRef, RiskyLoad
 from malhug.server.settings import Settings
-from malhug.server.spans import SourceLines, Span, to_lsp_range
+from malhug.server.spans import to_lsp_range
 
 SOURCE = "malhug"
-# The rules of Hub references, each id written only here.
-UNPINNED_CODE = "MH707"
-MALICIOUS_REPO = "MH710"
-SUSPICIOUS_REPO = "MH711"
-UNCHECKED_REPO = "MH712"
-
 # "Not fully analyzed" is never hidden by ``severityThreshold``: hiding it would look like a clean file.
 # (The script worker publishes MH514 only when nothing of the file parsed.)
 FAILURE_RULES = failures.FAILURE_RULES | {SYNTAX_ERROR}
@@ -59,16 +66,8 @@ def ref_key(ref: HubRef) -> tuple[str, str, str]:
     return (ref.repo_type, ref.repo_id, ref.revision or "")
 
 
-def _fix(title: str, edit_list: list[edits.Edit]) -> dict[str, Any]:
+def _fix(title: str, edit_list: list[Edit]) -> dict[str, Any]:
     return {"title": title, "edits": [[*span.to_json(), text] for span, text in edit_list]}
-
-
-def worst_file(scan: RepoScan) -> tuple[FileReport | None, Finding | None]:
-    files = sorted(scan.files, key=lambda f: -f.verdict.rank)
-    for report in files:
-        if report.findings:
-            return report, sort_findings(report.findings)[0]
-    return (files[0] if files else None), None
 
 
 def _hub_fixes(ref: HubRef, src: SourceLines, scan: RepoScan, safe: SafeRevision | None) -> list[dict[str, Any]]:
@@ -77,11 +76,11 @@ def _hub_fixes(ref: HubRef, src: SourceLines, scan: RepoScan, safe: SafeRevision
     if call is None or ref.kind == "hf-path":
         return fixes
     if safe is not None and safe.commit_sha and safe.commit_sha != ref.revision:
-        value = edits.quote_like(src, ref.id_span, safe.commit_sha)
+        value = quote_like(src, ref.id_span, safe.commit_sha)
         fixes.append(
             _fix(
                 f'Pin revision="{safe.commit_sha}" (newest revision that scans clean)',
-                edits.set_keyword(call, src, "revision", value),
+                set_keyword(call, src, "revision", value),
             )
         )
     # Only when the revision has safetensors weights to fall back on and the risk is in other weights.
@@ -93,11 +92,11 @@ def _hub_fixes(ref: HubRef, src: SourceLines, scan: RepoScan, safe: SafeRevision
         fixes.append(
             _fix(
                 "Load safetensors weights only (use_safetensors=True)",
-                edits.set_keyword(call, src, "use_safetensors", "True"),
+                set_keyword(call, src, "use_safetensors", "True"),
             )
         )
     if ref.trust_remote_code is True:
-        fixes.append(_fix("Remove trust_remote_code=True", edits.remove_keyword(call, src, "trust_remote_code")))
+        fixes.append(_fix("Remove trust_remote_code=True", remove_keyword(call, src, "trust_remote_code")))
     return fixes
 
 
@@ -119,61 +118,37 @@ def hub_issue(
         rev = ref.call.keyword("revision")
         data["call_range"] = ref.call.span.to_json()
         data["revision_range"] = rev.value_span.to_json() if rev is not None else None
-    trusted = settings.is_trusted(ref.repo_id)
-    verdict = scan.verdict
-    name = f"{ref.repo_id}@{scan.commit_sha[:12]}" if scan.commit_sha else ref.repo_id
-    if verdict is Verdict.ERROR:
-        if trusted:
-            return []
-        if scan.error is not None:
-            reason = f"({scan.error_kind or 'error'}): {scan.error}"
-        else:  # the repository was listed but a file could not be read or analyzed
-            failed = [f for f in scan.files if f.verdict is Verdict.ERROR]
-            reason = "; ".join(f"{f.path}: {f.error or 'analysis failed'}" for f in failed[:3]) or "error"
-            reason = f"({len(failed)} file(s) not analyzed): {reason}"
-        message = f"{name}: could not be checked {reason}; treat it as unverified"
-        return [Issue(UNCHECKED_REPO, CATALOG[UNCHECKED_REPO].severity, message, ref.id_span, {**data, "fixes": []})]
     issues: list[Issue] = []
-    report, worst = worst_file(scan)
-    if verdict in (Verdict.MALICIOUS, Verdict.SUSPICIOUS) and not (trusted and verdict is Verdict.SUSPICIOUS):
-        rule = MALICIOUS_REPO if verdict is Verdict.MALICIOUS else SUSPICIOUS_REPO
-        severity = CATALOG[rule].severity
-        category: Category = worst.category if worst is not None else CATALOG[rule].category
-        if worst is not None and verdict is Verdict.MALICIOUS:
-            severity = max(worst.severity, Severity.HIGH, key=lambda s: s.rank)
-        if worst is not None and report is not None:
-            detail = f"{report.path}: {category.value} — {worst.message} [{worst.rule}]"
-        elif scan.skipped:
-            path, reason = next(iter(scan.skipped.items()))
-            detail = f"{len(scan.skipped)} file(s) not scanned, e.g. {path}: {reason}"
-        else:
-            detail = "see hover for the report"
-        message = f"{name} is {verdict.value}: {detail}"
-        data = {**data, "category": category.value, "file": report.path if report else None}
-        issues.append(Issue(rule, severity, message, ref.id_span, {**data, "fixes": _hub_fixes(ref, src, scan, safe)}))
-    if scan.ships_code and not ref.pinned and not trusted:
-        severity = Severity.MEDIUM if ref.trust_remote_code else CATALOG[UNPINNED_CODE].severity
-        fixes = []
-        if ref.call is not None and scan.commit_sha and ref.kind != "hf-path":
-            value = edits.quote_like(src, ref.id_span, scan.commit_sha)
-            fixes.append(
-                _fix(
-                    f'Pin revision="{scan.commit_sha}" (the revision scanned)',
-                    edits.set_keyword(ref.call, src, "revision", value),
-                )
-            )
-        message = f"{ref.repo_id} ships code that loading may run; pin revision= to a full commit sha"
-        issues.append(Issue(UNPINNED_CODE, severity, message, ref.id_span, {**data, "fixes": fixes}))
+    for check in check_reference(ref, scan, settings.is_trusted(ref.repo_id)):
+        fixes: list[dict[str, Any]] = []
+        if check.rule in (MALICIOUS_REPO, SUSPICIOUS_REPO):
+            data = {**data, "category": check.category.value, "file": check.file}
+            fixes = _hub_fixes(ref, src, scan, safe)
+        elif check.rule == UNPINNED_CODE:
+            fixes = _unpinned_fixes(ref, src, scan)
+        issues.append(Issue(check.rule, check.severity, check.message, ref.id_span, {**data, "fixes": fixes}))
     return issues
+
+
+def _unpinned_fixes(ref: HubRef, src: SourceLines, scan: RepoScan) -> list[dict[str, Any]]:
+    if ref.call is None or not scan.commit_sha or ref.kind == "hf-path":
+        return []
+    value = quote_like(src, ref.id_span, scan.commit_sha)
+    return [
+        _fix(
+            f'Pin revision="{scan.commit_sha}" (the revision scanned)',
+            set_keyword(ref.call, src, "revision", value),
+        )
+    ]
 
 
 def load_issue(load: RiskyLoad, src: SourceLines) -> Issue:
     fixes = []
     if load.call is not None and load.fix == "weights_only":
-        fixes.append(_fix("Use weights_only=True", edits.set_keyword(load.call, src, "weights_only", "True")))
+        fixes.append(_fix("Use weights_only=True", set_keyword(load.call, src, "weights_only", "True")))
     elif load.call is not None and load.fix == "remove_trust_remote_code":
-        fixes.append(_fix("Remove trust_remote_code=True", edits.remove_keyword(load.call, src, "trust_remote_code")))
-    severity = Severity(load.severity) if load.severity else CATALOG[load.rule].severity
+        fixes.append(_fix("Remove trust_remote_code=True", remove_keyword(load.call, src, "trust_remote_code")))
+    severity = load_severity(load)
     return Issue(load.rule, severity, load.message, load.span, {"kind": "load", "fixes": fixes})
 
 

@@ -18,13 +18,12 @@ from typing import TYPE_CHECKING
 from lsprotocol import types
 from pygls.uris import to_fs_path
 
+from malhug.analyzers.api import CodeAnalysis, SourceLines, analyze_user_code
 from malhug.core import failures
 from malhug.core.rules import CATALOG
 from malhug.server import diagnostics
-from malhug.server.references import CodeAnalysis, analyze_code
 from malhug.server.scriptscope import LoadTimeScope
 from malhug.server.shift import shift_findings
-from malhug.server.spans import SourceLines
 from malhug.server.state import DocState, MalhugServer
 from malhug.server.workspace import workspace_roots
 
@@ -177,7 +176,7 @@ class Documents:
     @staticmethod
     def _analyze(text: str, state: DocState, bases: list[Path]) -> CodeAnalysis:
         """Runs in the CPU pool: the analysis, minus ids that name a local folder (loaders try those first)."""
-        analysis = analyze_code(text, state.blocks)
+        analysis = analyze_user_code(text, cache=state.blocks).analysis
         if analysis.refs:
             analysis.refs = [r for r in analysis.refs if r.kind == "hf-path" or not _local_dir(r.repo_id, bases)]
         return analysis

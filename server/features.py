@@ -10,14 +10,13 @@ from typing import Any
 from lsprotocol import types
 from pygls.uris import to_fs_path
 
+from malhug.analyzers.api import Pos, ref_at
 from malhug.server import commands as cmd
 from malhug.server import config, hover
 from malhug.server.actions import Actions
 from malhug.server.diagnostics import ref_key
 from malhug.server.documents import Documents
 from malhug.server.hubscan import HubScheduler
-from malhug.server.references import ref_at
-from malhug.server.spans import Pos
 from malhug.server.state import MalhugServer
 from malhug.server.workspace import ModelFiles
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from malhug.analyzers.api import HubRef, RiskyLoad
 from malhug.core.model import FileReport, Verdict, sort_findings
 from malhug.core.rules import CATALOG
 from malhug.hub.types import RepoScan, SafeRevision
-from malhug.server.references import HubRef, RiskyLoad
 from malhug.server.settings import Settings
 
 _MAX_FILES = 8

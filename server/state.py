@@ -23,11 +23,9 @@ from malhug.server.scriptworker import ScriptRunner
 from malhug.server.settings import LOG_LEVELS, Settings, default_settings
 
 if TYPE_CHECKING:
+    from malhug.analyzers.api import BlockCache, CodeAnalysis, SourceLines
     from malhug.core.model import FileReport, Finding
     from malhug.hub.types import RepoScan, SafeRevision
-    from malhug.server.blocks import BlockCache
-    from malhug.server.references import CodeAnalysis
-    from malhug.server.spans import SourceLines
 
 log = logging.getLogger("malhug.server")
 T = TypeVar("T")
@@ -71,7 +69,7 @@ def default_client_factory(settings: Settings) -> HubClientLike:
 
 
 def _block_cache() -> BlockCache:
-    from malhug.server.blocks import BlockCache
+    from malhug.analyzers.api import BlockCache
 
     return BlockCache()
 

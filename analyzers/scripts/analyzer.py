@@ -13,8 +13,8 @@ from malhug.analyzers.scripts.budget import Budget
 from malhug.analyzers.scripts.engine import analyze_code
 from malhug.analyzers.scripts.rules import SYNTAX_ERROR
 from malhug.analyzers.scripts.scope import looks_like_load_time_code
-from malhug.analyzers.scripts.suppress import is_suppressed
 from malhug.analyzers.shared.source import ByteSource
+from malhug.analyzers.shared.suppress import is_suppressed
 from malhug.analyzers.shared.text import source_encoding
 from malhug.core import failures
 from malhug.core.model import Finding, Location

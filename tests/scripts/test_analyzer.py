@@ -13,8 +13,8 @@ from malhug.analyzers.dispatch import scan_source
 from malhug.analyzers.limits import Limits
 from malhug.analyzers.scripts import parsing, positions, relevance
 from malhug.analyzers.scripts.analyzer import analyze_text, decode_source
-from malhug.analyzers.scripts.suppress import is_suppressed
 from malhug.analyzers.shared.source import BytesSource
+from malhug.analyzers.shared.suppress import is_suppressed
 from malhug.core.model import Category, Severity, Verdict
 from tests.scripts.benign_sources import BENIGN
 from tests.scripts.corpus_scripts import CORPUS_SCRIPTS

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from lsprotocol import types
 
+from malhug.analyzers.usercode.references import analyze_code
+from malhug.analyzers.usercode.spans import SourceLines
 from malhug.core.model import Category, FileReport, Finding, Location, Severity, TraceStep
 from malhug.hub.types import RepoScan, SafeRevision
 from malhug.server import diagnostics, hover
-from malhug.server.references import analyze_code
 from malhug.server.settings import Settings, from_environment, merge
-from malhug.server.spans import SourceLines
 
 SHA = "a" * 40
 SAFE = "b" * 40
@@ -58,7 +58,7 @@ def test_malicious_repo_is_an_error_on_the_literal_with_fixes() -> None:
     assert hub.severity is Severity.CRITICAL
     assert hub.span.line == 1 and TEXT.split("\n")[1][hub.span.col : hub.span.end_col] == '"org/evil"'
     assert "org/evil@aaaaaaaaaaaa is malicious" in hub.message
-    assert "pytorch_model.bin: reverse-shell" in hub.message and "[MH101]" in hub.message
+    assert "reverse-shell, because pytorch_model.bin: MH101 " in hub.message and "[MH101]" not in hub.message
     assert hub.data["safe_sha"] == SAFE and hub.data["category"] == "reverse-shell"
     titles = [f["title"] for f in hub.data["fixes"]]
     assert titles[0].startswith(f'Pin revision="{SAFE}"')
@@ -112,7 +112,7 @@ def test_suspicious_repo_is_a_warning_that_trust_hides() -> None:
     found = {i.rule: i for i in issues(_suspicious_scan(), Settings())}
     assert set(found) == {"MH711", "MH706"}
     assert found["MH711"].severity is Severity.MEDIUM
-    assert "org/evil@aaaaaaaaaaaa is suspicious" in found["MH711"].message and "[MH106]" in found["MH711"].message
+    assert "org/evil@aaaaaaaaaaaa is suspicious" in found["MH711"].message and ": MH106 " in found["MH711"].message
     assert "MH711" not in {i.rule for i in issues(_suspicious_scan(), Settings(trusted_repos=("org/*",)))}
 
 

@@ -20,13 +20,13 @@ import pytest
 from lsprotocol import types
 
 from malhug.analyzers.limits import DEFAULT_LIMITS
+from malhug.analyzers.usercode.references import analyze_code
+from malhug.analyzers.usercode.spans import SourceLines
 from malhug.core.model import FileReport, Severity
 from malhug.hub.types import RepoScan
 from malhug.server import diagnostics, hover, scriptworker, workspace
 from malhug.server.main import create_server
-from malhug.server.references import analyze_code
 from malhug.server.settings import Settings
-from malhug.server.spans import SourceLines
 
 DEEP = "import os\nx = " + "+".join(["1"] * 30_000) + "\n"  # CPython parses it; the analysis cannot follow
 UNPARSEABLE = "def f(:\n" * 200  # more broken statements than the parser repairs: nothing analyzed

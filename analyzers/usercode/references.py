@@ -12,9 +12,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-from malhug.server.blocks import BlockCache
-from malhug.server.callsites import Arg, CallSite, call_sites, module_scope
-from malhug.server.spans import Pos, SourceLines, Span
+from malhug.analyzers.usercode.blocks import BlockCache
+from malhug.analyzers.usercode.callsites import Arg, CallSite, call_sites, module_scope
+from malhug.analyzers.usercode.spans import Pos, SourceLines, Span
 
 RepoType = Literal["model", "dataset"]
 
@@ -266,7 +266,7 @@ def analyze_code(text: str, cache: BlockCache | None = None) -> CodeAnalysis:
 
     ``cache`` (one per document) makes re-analysis after an edit cost about one block's parse.
     """
-    from malhug.server.fallback import scan_lines  # the fallback builds on this module's types
+    from malhug.analyzers.usercode.fallback import scan_lines  # the fallback builds on this module's types
 
     src = SourceLines(text)
     blocks = (cache or BlockCache()).blocks(src.lines)

@@ -6,9 +6,9 @@ import ast
 
 import pytest
 
-from malhug.server import edits
-from malhug.server.references import analyze_code
-from malhug.server.spans import SourceLines, Span
+from malhug.analyzers.usercode import edits
+from malhug.analyzers.usercode.references import analyze_code
+from malhug.analyzers.usercode.spans import SourceLines, Span
 
 
 def apply(text: str, changes: list[tuple[Span, str]]) -> str:

@@ -14,8 +14,8 @@ import ast
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
-from malhug.server.callsites import INTERESTING, dotted
-from malhug.server.spans import SourceLines
+from malhug.analyzers.usercode.callsites import INTERESTING, dotted
+from malhug.analyzers.usercode.spans import SourceLines
 
 _CONTINUATION = ("else", "elif", "except", "finally", "case")
 _MAX_MERGE = 8

@@ -12,10 +12,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from malhug.server.spans import SourceLines, Span
+from malhug.analyzers.usercode.spans import SourceLines, Span
 
 if TYPE_CHECKING:
-    from malhug.server.blocks import Block
+    from malhug.analyzers.usercode.blocks import Block
 
 # Call names worth a closer look (others can never be a reference or a risky load).
 INTERESTING = frozenset(

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from malhug.analyzers.usercode.blocks import BlockCache, split
+from malhug.analyzers.usercode.references import analyze_code
 from malhug.core.model import Category, Finding, Location, Severity, TraceStep
-from malhug.server.blocks import BlockCache, split
-from malhug.server.references import analyze_code
 from malhug.server.shift import shift_findings
 
 TEXT = '''import torch

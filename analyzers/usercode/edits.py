@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import re
 
-from malhug.analyzers.api import suppressed_rules
-from malhug.server.callsites import CallSite
-from malhug.server.spans import SourceLines, Span
+from malhug.analyzers.shared.suppress import suppressed_rules
+from malhug.analyzers.usercode.callsites import CallSite
+from malhug.analyzers.usercode.spans import SourceLines, Span
 
 Edit = tuple[Span, str]
 _IGNORE = re.compile(r"#\s*malhug:\s*ignore\[(?P<rules>[^\]]*)\]")

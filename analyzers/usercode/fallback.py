@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from malhug.server.references import (
+from malhug.analyzers.usercode.references import (
     BUILTIN_DATASETS,
     JOBLIB_LOAD,
     PICKLE_LOAD,
@@ -20,7 +20,7 @@ from malhug.server.references import (
     RiskyLoad,
     normalise_id,
 )
-from malhug.server.spans import SourceLines, Span
+from malhug.analyzers.usercode.spans import SourceLines, Span
 
 _STRING = r"""(?P<q>['"])(?P<id>[^'"\n]{1,200})(?P=q)"""
 _HUB_CALL = re.compile(
