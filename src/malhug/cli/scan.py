@@ -10,8 +10,11 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
-from malhug.cli.status import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS
-from malhug.core.model import FileReport, ScanReport, ScanStats, Severity, Verdict
+from malhug.cli.outcome import exit_status
+from malhug.cli.status import EXIT_ERROR
+from malhug.core.model import FileReport, ScanReport, ScanStats, Severity
+
+NOTHING_SCANNED = "no files: the target gave nothing to scan"
 
 
 class _Progress:
@@ -77,19 +80,15 @@ def _hub_options(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def _scan_targets(args: argparse.Namespace, progress: _Progress) -> tuple[ScanReport, int]:
-    """Scan every target; returns the report and how many targets could not be read at all."""
+def _scan_targets(args: argparse.Namespace, progress: _Progress) -> ScanReport:
+    """Scan every target; a target that gives no file report at all gets an ``error`` entry."""
     from malhug.analyzers.api import DEFAULT_HASH_LIMIT, scan_path
 
     report = ScanReport()
-    unreadable = 0
     started = time.monotonic()
 
-    def add(files: list[FileReport], extra: dict[str, Any] | None = None) -> None:
-        nonlocal unreadable
-        if files and all(f.error is not None for f in files) and not any(f.findings for f in files):
-            unreadable += 1
-        report.files.extend(files)
+    def add(files: list[FileReport], extra: dict[str, Any] | None = None, target: str = "--hf-cache") -> None:
+        report.files.extend(files or [FileReport(path=target, format="unknown", error=NOTHING_SCANNED)])
         for key, value in (extra or {}).items():  # sections such as "hub" merge across targets
             if isinstance(value, dict):
                 report.extra.setdefault(key, {}).update(value)
@@ -104,24 +103,16 @@ def _scan_targets(args: argparse.Namespace, progress: _Progress) -> tuple[ScanRe
         if target.startswith("hf:"):
             from malhug.hub.cli import scan_hub_target
 
-            add(*scan_hub_target(target, **_hub_options(args), on_file=progress))
+            add(*scan_hub_target(target, **_hub_options(args), on_file=progress), target=target)
         else:
-            add(scan_path(target, on_file=progress, hash_limit=None if args.hash_all else DEFAULT_HASH_LIMIT))
+            hash_limit = None if args.hash_all else DEFAULT_HASH_LIMIT
+            add(scan_path(target, on_file=progress, hash_limit=hash_limit), target=target)
     report.stats = ScanStats(
         files=len(report.files),
         bytes_read=sum(f.bytes_read for f in report.files),
         seconds=time.monotonic() - started,
     )
-    return report, unreadable
-
-
-def _exit_code(report: ScanReport, fail_on: Severity) -> int:
-    for file in report.files:
-        if file.verdict in (Verdict.MALICIOUS, Verdict.ERROR):
-            return EXIT_FINDINGS
-        if any(f.severity >= fail_on for f in file.findings):
-            return EXIT_FINDINGS
-    return EXIT_CLEAN
+    return report
 
 
 def run(args: argparse.Namespace) -> int:
@@ -130,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     progress = _Progress(sys.stderr, enabled=args.format == "text")
     try:
-        report, unreadable = _scan_targets(args, progress)
+        report = _scan_targets(args, progress)
     finally:
         progress.done()
     out: TextIO
@@ -151,7 +142,4 @@ def run(args: argparse.Namespace) -> int:
         out = sys.stdout
         out.write(text)
         out.flush()
-    targets = len(args.targets) + (1 if args.hf_cache else 0)
-    if targets and unreadable == targets:
-        return EXIT_ERROR
-    return _exit_code(report, Severity(args.fail_on))
+    return exit_status(report, Severity(args.fail_on))

@@ -129,7 +129,7 @@ def render(report: ScanReport) -> dict[str, Any]:
                     }
                 },
                 "results": results,
-                "invocations": [{"executionSuccessful": True, "toolExecutionNotifications": notifications}],
+                "invocations": [{"executionSuccessful": not notifications, "toolExecutionNotifications": notifications}],
                 "properties": {"verdict": report.verdict.value, "stats": report.stats.to_dict()},
             }
         ],

@@ -56,8 +56,10 @@ def render(report: ScanReport, *, colour: bool = False, show_clean: bool = False
     counts = {v: sum(1 for f in report.files if f.verdict is v) for v in Verdict}
     summary = ", ".join(f"{n} {v.value}" for v, n in counts.items() if n)
     stats = report.stats
+    # Entries with an error were not (fully) read: "0 file(s) scanned" never sits beside CLEAN.
+    scanned = sum(1 for f in report.files if f.error is None)
     lines.append(
-        f"{c(_COLOURS[report.verdict], report.verdict.value.upper())}: {stats.files} file(s) scanned ({summary or 'none'}); "
+        f"{c(_COLOURS[report.verdict], report.verdict.value.upper())}: {scanned} file(s) scanned ({summary or 'none'}); "
         f"{stats.bytes_read} bytes read in {stats.seconds:.2f}s"
     )
     return "\n".join(lines) + "\n"
