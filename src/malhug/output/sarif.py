@@ -129,7 +129,9 @@ def render(report: ScanReport) -> dict[str, Any]:
                     }
                 },
                 "results": results,
-                "invocations": [{"executionSuccessful": not notifications, "toolExecutionNotifications": notifications}],
+                "invocations": [
+                    {"executionSuccessful": not notifications, "toolExecutionNotifications": notifications}
+                ],
                 "properties": {"verdict": report.verdict.value, "stats": report.stats.to_dict()},
             }
         ],
