@@ -115,9 +115,11 @@ def test_offline_and_hf_cache(hub: FakeHub, capsys: pytest.CaptureFixture[str], 
     hub.clear_log()
     code, report = _run(capsys, "hf:org/evil", "--offline")
     assert code == 1 and report["hub"]["hf:org/evil"]["offline"] is True
+    assert report["hub"]["hf:org/evil"]["stale"] is True  # the default branch, not confirmed by the Hub
     assert {f["path"] for f in report["files"]} == {
         f"hf:org/evil@{evil}/pytorch_model.bin",
         f"hf:org/evil@{evil}/config.json",
+        "hf:org/evil",
     }
 
     code, report = _run(capsys, "--hf-cache")

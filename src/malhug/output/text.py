@@ -82,4 +82,6 @@ def _hub_lines(report: ScanReport) -> list[str]:
             # `hf:org/name@<sha>` already names the commit; a branch or tag gets the commit it resolved to.
             where = target if target.endswith(f"@{commit}") else f"{target} @ {commit}"
             lines.append(f"hub: {where}: ours {info.get('verdict')}; Hub's scanner: {hub_says}; {how}")
+            if info.get("offline_rule"):
+                lines.append(f"offline: {info['offline_rule']}")
     return lines
