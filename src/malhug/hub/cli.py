@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from malhug.core.model import FileReport
+from malhug.core.model import FileReport, Verdict
 from malhug.core.rules import finding
+from malhug.core.wording import count
 from malhug.hub.client import DEFAULT_MAX_DOWNLOAD, HubClient
 from malhug.hub.localcache import iter_cached_revisions
 from malhug.hub.remote import FULL_SHA
@@ -24,6 +25,8 @@ from malhug.hub.settings import HubSettings
 from malhug.hub.types import RepoScan, RepoType
 
 OnFile = Callable[[str], None]
+# How many commits of the default branch a risky target's report searches for a clean revision.
+SAFE_REVISION_LIMIT = 20
 _TARGET = re.compile(r"^hf:(?:(?P<kind>models|datasets)/)?(?P<id>[^@\s]+?)(?:@(?P<rev>[^\s]+))?$")
 
 
@@ -134,6 +137,29 @@ def stale_report(scan: RepoScan, shown: str) -> FileReport:
     )
 
 
+def safe_revision(client: HubClient, scan: RepoScan) -> dict[str, Any] | None:
+    """For a risky revision, the fix the editor offers: the newest commit of the default branch that
+    scans clean (at most ``SAFE_REVISION_LIMIT`` commits scanned), or why there is none. None when
+    the revision is not risky (clean, or not scanned at all)."""
+    if scan.error is not None or scan.verdict not in (Verdict.MALICIOUS, Verdict.SUSPICIOUS):
+        return None
+    limit = SAFE_REVISION_LIMIT
+    found = client.find_safe_revision(scan.repo_id, scan.repo_type, max_commits=limit)
+    checked = found.commits_checked
+    reason = None
+    if found.error is not None:
+        reason = (
+            f"the Hub could not be asked: {found.error}"
+            if checked == 0
+            else f"the search stopped after {count(checked, 'commit')}: {found.error}"
+        )
+    elif found.commit_sha is None and checked < limit:
+        reason = f"every revision scanned is risky: the whole history, {count(checked, 'commit')}"
+    elif found.commit_sha is None:
+        reason = f"none of the newest {count(limit, 'commit')} scans clean (the search stops there)"
+    return {"commit": found.commit_sha, "commits_checked": checked, "limit": limit, "reason": reason}
+
+
 def summary(scan: RepoScan) -> dict[str, Any]:
     return {
         "repo": scan.repo_id,
@@ -182,7 +208,7 @@ def scan_hub_target(
     files = reports_of(scan, target)
     if is_stale(scan):
         files.append(stale_report(scan, target))
-    return files, {"hub": {target: summary(scan)}}
+    return files, {"hub": {target: {**summary(scan), "safe_revision": safe_revision(client, scan)}}}
 
 
 def scan_hf_cache(

@@ -111,6 +111,9 @@ def render(report: ScanReport) -> dict[str, Any]:
     used = sorted({f.rule for file in report.files for f in file.findings})
     index = {rid: i for i, rid in enumerate(used)}
     results = [_result(file, f, index) for file in report.files for f in sort_findings(file.findings)]
+    # The fix for each risky hub target (the newest revision that scans clean, or why none), as in JSON.
+    hub = report.extra.get("hub") or {}
+    safe = {t: i["safe_revision"] for t, i in hub.items() if isinstance(i, dict) and i.get("safe_revision")}
     notifications = [
         {"level": "error", "message": {"text": f"{file.path}: {file.error}"}} for file in report.files if file.error
     ]
@@ -132,7 +135,11 @@ def render(report: ScanReport) -> dict[str, Any]:
                 "invocations": [
                     {"executionSuccessful": not notifications, "toolExecutionNotifications": notifications}
                 ],
-                "properties": {"verdict": report.verdict.value, "stats": report.stats.to_dict()},
+                "properties": {
+                    "verdict": report.verdict.value,
+                    "stats": report.stats.to_dict(),
+                    **({"safe_revisions": safe} if safe else {}),
+                },
             }
         ],
     }

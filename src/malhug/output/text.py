@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from malhug.core.model import ScanReport, Severity, Verdict, sort_findings
+from malhug.core.wording import count
 
 _COLOURS = {
     Verdict.MALICIOUS: "\033[1;31m",
@@ -84,4 +85,17 @@ def _hub_lines(report: ScanReport) -> list[str]:
             lines.append(f"hub: {where}: ours {info.get('verdict')}; Hub's scanner: {hub_says}; {how}")
             if info.get("offline_rule"):
                 lines.append(f"offline: {info['offline_rule']}")
+            safe = info.get("safe_revision")
+            if isinstance(safe, dict):
+                lines.append(_safe_line(target, safe))
     return lines
+
+
+def _safe_line(target: str, safe: dict[str, object]) -> str:
+    """The fix for a risky hub target: the newest clean revision to pin, or why there is none."""
+    sha = safe.get("commit")
+    if not sha:
+        return f"safe revision: none: {safe.get('reason')}"
+    base = target.split("@", 1)[0]
+    checked = int(str(safe.get("commits_checked") or 0))
+    return f"safe revision: {sha} (the newest of {count(checked, 'commit')} checked that scans clean; pin {base}@{sha})"
