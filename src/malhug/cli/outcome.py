@@ -7,6 +7,8 @@ a pass. Evidence of risk outranks it: exit 1 tells a gate that something is wron
 
 from __future__ import annotations
 
+from typing import Any
+
 from malhug.cli.status import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS
 from malhug.core.failures import FAILURE_RULES
 from malhug.core.model import FileReport, ScanReport, Severity, Verdict
@@ -21,11 +23,24 @@ def _risky(file: FileReport, fail_on: Severity) -> bool:
     return any(f.severity >= fail_on and not (unread and f.rule in FAILURE_RULES) for f in file.findings)
 
 
+def listed_by_hub(extra: dict[str, Any]) -> int:
+    """Files the Hub listed for the report's hub targets that were scanned without error. A revision
+    whose complete listing holds nothing a loader runs (a dataset of CSV files) was read, not skipped."""
+    sections = extra.get("hub") or {}
+    return sum(
+        int(info.get("files_listed") or 0)
+        for info in sections.values()
+        if isinstance(info, dict) and not info.get("error")
+    )
+
+
 def exit_status(report: ScanReport, fail_on: Severity) -> int:
     """1 when any file is risky (malicious, or a finding at ``fail_on`` or above); else 2 when any file
-    is ``error`` or nothing was scanned at all; else 0."""
+    is ``error`` or nothing was read at all (no file and no hub listing); else 0."""
     if any(_risky(f, fail_on) for f in report.files):
         return EXIT_FINDINGS
-    if not report.files or any(f.verdict is Verdict.ERROR for f in report.files):
+    if any(f.verdict is Verdict.ERROR for f in report.files):
+        return EXIT_ERROR
+    if not report.files and not listed_by_hub(report.extra):
         return EXIT_ERROR
     return EXIT_CLEAN

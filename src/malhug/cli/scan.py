@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
-from malhug.cli.outcome import exit_status
+from malhug.cli.outcome import exit_status, listed_by_hub
 from malhug.cli.status import EXIT_ERROR
 from malhug.core.model import FileReport, ScanReport, ScanStats, Severity
 
@@ -88,7 +88,9 @@ def _scan_targets(args: argparse.Namespace, progress: _Progress) -> ScanReport:
     started = time.monotonic()
 
     def add(files: list[FileReport], extra: dict[str, Any] | None = None, target: str = "--hf-cache") -> None:
-        report.files.extend(files or [FileReport(path=target, format="unknown", error=NOTHING_SCANNED)])
+        if not files and not listed_by_hub(extra or {}):  # nothing read: never "0 files scanned" and a pass
+            files = [FileReport(path=target, format="unknown", error=NOTHING_SCANNED)]
+        report.files.extend(files)
         for key, value in (extra or {}).items():  # sections such as "hub" merge across targets
             if isinstance(value, dict):
                 report.extra.setdefault(key, {}).update(value)
