@@ -231,7 +231,7 @@ def _unreadable(path: Path | str, reason: str) -> FileReport:
         path=str(path),
         format=formats.UNKNOWN,
         error=reason,
-        findings=[failures.failed(f"not analyzed: {reason}", evidence=reason)],
+        findings=[failures.failed(f"not analyzed: {reason}")],
     )
 
 

@@ -128,7 +128,7 @@ def test_empty_folder_is_never_clean(tmp_path: Path, capsys: pytest.CaptureFixtu
     out = capsys.readouterr().out
     assert code == 2
     assert "no files: the folder holds nothing to scan" in out
-    assert out.splitlines()[-1].startswith("ERROR: 0 file(s) scanned (1 error)")
+    assert out.splitlines()[-1].startswith("ERROR: 0 file(s) scanned, 1 could not be scanned (1 error)")
     assert "CLEAN" not in out
 
 

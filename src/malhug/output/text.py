@@ -59,7 +59,9 @@ def render(report: ScanReport, *, colour: bool = False, show_clean: bool = False
     stats = report.stats
     # Entries with an error were not (fully) read: "0 file(s) scanned" never sits beside CLEAN.
     scanned = sum(1 for f in report.files if f.error is None)
-    what = f"{scanned} file(s) scanned ({summary or 'none'})"
+    unread = len(report.files) - scanned
+    could_not = f", {unread} could not be scanned" if unread else ""
+    what = f"{scanned} file(s) scanned{could_not} ({summary or 'none'})"
     if not report.files:  # only hub revisions whose listing holds nothing a loader runs
         listed = sum(int(i.get("files_listed") or 0) for i in (report.extra.get("hub") or {}).values())
         what = f"nothing to scan among {count(listed, 'file')} listed by the Hub (none is loaded as code or weights)"
