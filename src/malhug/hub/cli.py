@@ -131,8 +131,8 @@ def stale_report(scan: RepoScan, shown: str) -> FileReport:
         path=shown,
         format="hub",
         error=(
-            f"stale: the Hub could not confirm which commit {ref} points to now; the verdict "
-            f"{scan.verdict.value} is of {scan.commit_sha}, scanned {when}, and the branch may have moved"
+            f"stale: the Hub could not confirm which commit {ref} points to now; {scan.commit_sha}, "
+            f"scanned {when}, was {scan.verdict.value}, and the branch may have moved since"
         ),
     )
 
