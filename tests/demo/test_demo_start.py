@@ -4,10 +4,16 @@ browser, no code-server."""
 
 from __future__ import annotations
 
+import json
+import os
+import re
+import signal
 import socket
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from demo import start
 from demo.hubcontent import build
@@ -78,3 +84,40 @@ def test_make_targets_exist() -> None:
     makefile = (ROOT / "Makefile").read_text()
     assert "\ndemo-hub: " in makefile and "--hub-only" in makefile
     assert "\ndemo-reset: " in makefile and "--reset" in makefile
+
+
+@pytest.mark.e2e  # starts the demo Hub's HTTP servers in a child process
+def test_demo_hub_alone_serves_the_cli(tmp_path: Path) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "demo" / "run.py"), "--hub-only", "--hub-port", "0", "--workdir", str(tmp_path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        line = ""
+        for _ in range(20):
+            line = proc.stdout.readline().strip()
+            if line.startswith("HF_ENDPOINT="):
+                break
+        assert re.fullmatch(r"HF_ENDPOINT=http://127\.0\.0\.1:\d+ \.venv/bin/malhug scan hf:\S+", line), line
+        endpoint = line.split()[0].split("=", 1)[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "malhug", "scan", "--no-cache", "--format", "json", line.split()[-1]],
+            capture_output=True,
+            text=True,
+            check=False,
+            env={
+                **{k: v for k, v in os.environ.items() if k not in ("HF_HUB_OFFLINE", "HF_TOKEN")},
+                "HF_ENDPOINT": endpoint,
+                "MALHUG_CACHE_DIR": str(tmp_path / "cache"),
+            },
+            timeout=120,
+        )
+        assert done.returncode == 0 and json.loads(done.stdout)["verdict"] == "clean", done.stderr
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=20)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0
