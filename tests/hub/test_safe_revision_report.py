@@ -81,4 +81,15 @@ def test_offline_risky_target_says_the_hub_is_needed(hub: FakeHub, capsys: pytes
     code, out = _scan(capsys, f"hf:org/bad@{sha}", "--offline")
     safe = json.loads(out)["hub"][f"hf:org/bad@{sha}"]["safe_revision"]
     assert code == 1 and safe["commit"] is None and safe["commits_checked"] == 0
-    assert safe["reason"].startswith("the Hub could not be asked: offline mode")
+    assert safe["reason"] == "the Hub could not be asked: this verdict came from the local caches without it"
+
+
+def test_unreachable_hub_is_not_asked_again(hub: FakeHub, capsys: pytest.CaptureFixture[str]) -> None:
+    hub.repo("org/bad").commit({"w.pkl": P.evil_pickle()})
+    assert _scan(capsys, "hf:org/bad@main", "--endpoint", hub.endpoint)[0] == 1
+    hub.stop()
+    code, out = _scan(capsys, "hf:org/bad@main", "--endpoint", hub.endpoint)
+    section = json.loads(out)["hub"]["hf:org/bad@main"]
+    assert code == 1 and section["stale"] is True
+    assert section["safe_revision"]["commits_checked"] == 0
+    assert section["safe_revision"]["reason"].startswith("the Hub could not be asked: ")

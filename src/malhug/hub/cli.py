@@ -144,6 +144,9 @@ def safe_revision(client: HubClient, scan: RepoScan) -> dict[str, Any] | None:
     if scan.error is not None or scan.verdict not in (Verdict.MALICIOUS, Verdict.SUSPICIOUS):
         return None
     limit = SAFE_REVISION_LIMIT
+    if scan.offline:  # offline, or the Hub did not answer a moment ago: do not wait for it again
+        reason = "the Hub could not be asked: this verdict came from the local caches without it"
+        return {"commit": None, "commits_checked": 0, "limit": limit, "reason": reason}
     found = client.find_safe_revision(scan.repo_id, scan.repo_type, max_commits=limit)
     checked = found.commits_checked
     reason = None
