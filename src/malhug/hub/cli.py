@@ -145,8 +145,8 @@ def safe_revision(client: HubClient, scan: RepoScan) -> dict[str, Any] | None:
         return None
     limit = SAFE_REVISION_LIMIT
     if scan.offline:  # offline, or the Hub did not answer a moment ago: do not wait for it again
-        reason = "the Hub could not be asked: this verdict came from the local caches without it"
-        return {"commit": None, "commits_checked": 0, "limit": limit, "reason": reason}
+        why = "the Hub could not be asked: this verdict came from the local caches without it"
+        return {"commit": None, "commits_checked": 0, "limit": limit, "reason": why}
     found = client.find_safe_revision(scan.repo_id, scan.repo_type, max_commits=limit)
     checked = found.commits_checked
     reason = None
