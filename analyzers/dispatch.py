@@ -278,13 +278,6 @@ def iter_entries(root: Path) -> Iterable[Path | FileReport]:
     yield from problems
 
 
-def iter_files(root: Path) -> Iterable[Path]:
-    """The readable files of ``iter_entries`` (callers that report nothing about the others)."""
-    for entry in iter_entries(root):
-        if isinstance(entry, Path):
-            yield entry
-
-
 def scan_path(
     path: str | os.PathLike[str],
     *,
