@@ -9,7 +9,7 @@ VENV := .venv
 VPY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo demo-text test quick fmt lint typecheck layers layout unit unit-quick venv rules-doc clean
+.PHONY: demo demo-text demo-hub demo-reset test quick fmt lint typecheck layers layout unit unit-quick venv rules-doc clean
 
 $(STAMP): requirements/dev.txt pyproject.toml setup.py tools/setup-python.sh
 	PY=$(PY) VENV=$(CURDIR)/$(VENV) bash tools/setup-python.sh
@@ -65,8 +65,19 @@ test: lint typecheck layers unit $(TEST_TARGETS)
 demo-text: $(STAMP)
 	$(VPY) demo/run.py --text
 
+# The demo listens on fixed ports (editor 47110, Hub 47111; DEMO_PORT=… DEMO_HUB_PORT=… to choose) and
+# keeps its workspace with your edits between runs; demo-reset forgets it. demo-hub serves the demo
+# Hub alone and prints the `HF_ENDPOINT=… .venv/bin/malhug scan hf:…` lines for the CLI.
+DEMO_ARGS = $(if $(DEMO_PORT),--port $(DEMO_PORT)) $(if $(DEMO_HUB_PORT),--hub-port $(DEMO_HUB_PORT))
+
 demo: $(STAMP)
-	$(VPY) demo/run.py
+	$(VPY) demo/run.py $(DEMO_ARGS)
+
+demo-hub: $(STAMP)
+	$(VPY) demo/run.py --hub-only $(DEMO_ARGS)
+
+demo-reset: $(STAMP)
+	$(VPY) demo/run.py --reset
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info

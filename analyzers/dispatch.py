@@ -10,6 +10,7 @@ import hashlib
 import importlib
 import logging
 import os
+import stat
 import time
 from collections.abc import Callable, Iterable
 from functools import partial
@@ -208,23 +209,73 @@ def scan_file(
             report.bytes_read = read
             return report
     except OSError as exc:
-        return FileReport(path=shown, format=formats.UNKNOWN, error=f"cannot read: {exc.strerror or exc}")
+        return _unreadable(shown, f"cannot read: {exc.strerror or exc}")
 
 
 # Folders that never hold anything a loader runs.
 SKIP_DIRS = {".git", "__pycache__", ".venv", "node_modules", ".mypy_cache", ".ruff_cache", ".pytest_cache"}
 
+# What an entry that is not a regular file is, for the error that says so.
+_KINDS: tuple[tuple[Callable[[int], bool], str], ...] = (
+    (stat.S_ISFIFO, "a FIFO"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+)
 
-def iter_files(root: Path) -> Iterable[Path]:
-    if root.is_file():
-        yield root
+
+def _unreadable(path: Path | str, reason: str) -> FileReport:
+    """The report of a file or folder that could not be read: ``error`` set and an MH903 finding, so
+    it is an ``error`` entry in every output format and never a pass."""
+    return FileReport(
+        path=str(path),
+        format=formats.UNKNOWN,
+        error=reason,
+        findings=[failures.failed(f"not analyzed: {reason}")],
+    )
+
+
+def _entry_problem(path: Path) -> str | None:
+    """Why ``path`` (a name a folder listed) cannot be scanned as a file; None for a regular file.
+
+    A symbolic link to a file is read through (a loader follows it); one that leads nowhere, or to a
+    folder (not walked: a link may loop), is reported. FIFOs and devices are never opened."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return "cannot read: broken symbolic link" if path.is_symlink() else "cannot read: vanished while scanning"
+    except OSError as exc:
+        return f"cannot read: {exc.strerror or exc}"
+    if stat.S_ISREG(st.st_mode):
+        return None
+    if stat.S_ISDIR(st.st_mode):
+        return "not scanned: a symbolic link to a folder (not followed); scan its target"
+    kind = next((name for test, name in _KINDS if test(st.st_mode)), "not a regular file")
+    return f"cannot read: {kind}, not a regular file"
+
+
+def iter_entries(root: Path) -> Iterable[Path | FileReport]:
+    """Every file below ``root`` (or ``root`` itself) in name order; what cannot be read (a folder that
+    cannot be listed, a broken link, a FIFO or device, a file that vanished) as an error report."""
+    problems: list[FileReport] = []
+
+    def listing_failed(exc: OSError) -> None:
+        problems.append(_unreadable(exc.filename or root, f"cannot list the folder: {exc.strerror or exc}"))
+
+    if not root.is_dir():
+        problem = _entry_problem(root)
+        yield root if problem is None else _unreadable(root, problem)
         return
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
-        for fn in sorted(filenames):
+    for dirpath, dirnames, filenames in os.walk(root, onerror=listing_failed):
+        yield from problems
+        problems.clear()
+        links = [d for d in dirnames if (Path(dirpath) / d).is_symlink()]
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and d not in links)
+        for fn in sorted([*filenames, *links]):
             p = Path(dirpath) / fn
-            if p.is_file() and not p.is_symlink():
-                yield p
+            problem = _entry_problem(p)
+            yield p if problem is None else _unreadable(p, problem)
+    yield from problems
 
 
 def scan_path(
@@ -239,20 +290,28 @@ def scan_path(
     A folder is read as a repository: the Python code loading would run (``auto_map`` targets,
     loading scripts, remote-code modules and what they import) is judged as load-time code."""
     root = Path(path)
-    if not root.exists():
+    if not root.exists() and not root.is_symlink():
         return [FileReport(path=str(path), format=formats.UNKNOWN, error="no such file or folder")]
-    reports = []
+    reports: list[FileReport] = []
     started = time.monotonic()
-    files = list(iter_files(root))
+    entries = list(iter_entries(root))
+    files = [e for e in entries if isinstance(e, Path)]
     loaded: set[Path] = set()
     if root.is_dir() and any(p.suffix == ".py" for p in files):
         from malhug.analyzers.scripts.repo import local_load_time_code
 
         loaded = local_load_time_code(root, files, limits.max_source_bytes)
-    for p in files:
+    for entry in entries:
+        if isinstance(entry, FileReport):
+            reports.append(entry)
+            continue
         if on_file is not None:
-            on_file(p)
-        load_time = True if p in loaded else None
-        reports.append(scan_file(p, display=str(p), limits=limits, hash_limit=hash_limit, load_time=load_time))
+            on_file(entry)
+        load_time = True if entry in loaded else None
+        reports.append(scan_file(entry, display=str(entry), limits=limits, hash_limit=hash_limit, load_time=load_time))
+    if not reports:
+        reports.append(
+            FileReport(path=str(root), format=formats.UNKNOWN, error="no files: the folder holds nothing to scan")
+        )
     log.debug("scanned %d files in %.3fs", len(reports), time.monotonic() - started)
     return reports

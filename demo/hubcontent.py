@@ -177,14 +177,16 @@ def build_workspace(target: Path) -> None:
     (models / "encoder.safetensors").write_bytes(_weights(5))
 
 
-def build(workdir: Path) -> Manifest:
-    """Fresh hub content and workspace under ``workdir`` (replacing earlier ones)."""
+def build(workdir: Path, *, fresh_workspace: bool = False) -> Manifest:
+    """Fresh hub content under ``workdir``; the workspace is copied only the first time (or when
+    ``fresh_workspace``), so a user's edits survive a restart (``make demo-reset`` starts over)."""
     hub_root = workdir / "hub"
     if hub_root.exists():
         shutil.rmtree(hub_root)
     shas = build_hub(hub_root)
     workspace = workdir / "workspace"
-    build_workspace(workspace)
+    if fresh_workspace or not workspace.is_dir():
+        build_workspace(workspace)
     return Manifest(
         hub_root=str(hub_root),
         workspace=str(workspace),

@@ -6,7 +6,12 @@ into a throw-away code-server opened on the demo workspace, prints the URL and r
 
     demo/run.py              the editor demo (falls back to --text when code-server cannot start)
     demo/run.py --text       the same findings through ``malhug scan`` on the terminal
+    demo/run.py --hub-only   only the demo Hub, with the ``HF_ENDPOINT=… .venv/bin/malhug scan`` lines
+    demo/run.py --reset      forget the demo workspace (and its edits) and the editor state
     demo/run.py --json       for tests: no set-up step, one JSON line when ready, runs until SIGTERM
+
+The editor and the Hub listen on fixed ports (``demo.start``), so an open tab survives a restart; the
+workspace is copied once and then kept with the user's edits.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # `python demo/run.py` puts demo/, not the checkout, on the path
 
-from demo import editor  # noqa: E402
+from demo import editor, start  # noqa: E402
 from demo.hubcontent import Manifest, build  # noqa: E402
 from tests.fakehub import FakeHub  # noqa: E402
 from tests.fakehub.signals import wait_for_signal  # noqa: E402
@@ -62,7 +67,11 @@ def text_demo(manifest: Manifest, endpoint: str) -> int:
 
 
 def set_up_editor() -> None:
-    """The same set-up as the tests: editor tooling and the .vsix (idempotent, quick when done)."""
+    """The same set-up as the tests: editor tooling and the .vsix (idempotent, quick when done).
+    Says first when it will run apt-get, and why."""
+    notice = start.apt_notice(start.apt_packages(ROOT / "tools" / "setup-editor.sh"))
+    if notice:
+        _say(notice)
     for cmd in (["bash", str(ROOT / "tools" / "setup-editor.sh"), "all"], ["make", "-s", "-C", str(ROOT), "vsix"]):
         if subprocess.run(cmd, check=False).returncode != 0:
             raise editor.EditorError(f"set-up step failed: {' '.join(cmd)}")
@@ -82,9 +91,38 @@ def wait_for_stop() -> None:
     _say("stopping")
 
 
+def hub_only(manifest: Manifest, endpoint: str) -> int:
+    """Serves the demo Hub alone and prints how to scan its repositories from a terminal."""
+    lines = "\n".join(f"  {line}" for line in start.hub_commands(hub_references(manifest), endpoint))
+    print(
+        f"\nThe demo Hub is running on {endpoint}. Scan its repositories with the CLI:\n\n{lines}\n\n"
+        "  (`.venv/bin/malhug` is the command `make demo` installed; `. .venv/bin/activate` puts it on PATH.)\n"
+        "  Press Ctrl-C to stop.\n",
+        flush=True,
+    )
+    wait_for_stop()
+    return 0
+
+
+def reset(workdir: Path) -> int:
+    """``make demo-reset``: the next demo copies the workspace afresh (the user's edits are gone)."""
+    for name in ("workspace", "editor"):
+        shutil.rmtree(workdir / name, ignore_errors=True)
+    _say(f"removed the demo workspace and editor state under {workdir}; the next `make demo` starts afresh")
+    return 0
+
+
+def _port(asked: int, what: str) -> int:
+    chosen = start.choose_port(asked, what)
+    if chosen.note:
+        _say(chosen.note)
+    return chosen.number
+
+
 def editor_demo(manifest: Manifest, endpoint: str, workdir: Path, *, port: int, as_json: bool, interpreter: str) -> int:
     base = workdir / "editor"
     editor.reset(base)
+    port = _port(port, "editor")
     server = editor.CodeServer(base, Path(manifest.workspace), editor_settings(endpoint, interpreter), port=port)
     server.install_extension(editor.VSIX)
     with server:
@@ -116,7 +154,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--workdir", type=Path, help="where to build (default: .cache/demo, or a temp folder with --text)"
     )
-    parser.add_argument("--port", type=int, default=0, help="code-server port (default: a free one)")
+    parser.add_argument("--hub-only", action="store_true", help="serve only the demo Hub, for the CLI")
+    parser.add_argument("--reset", action="store_true", help="forget the demo workspace and editor state, then exit")
+    parser.add_argument(
+        "--port", type=int, help=f"code-server port (default: {start.EDITOR_PORT}; with --json a free one)"
+    )
+    parser.add_argument(
+        "--hub-port", type=int, help=f"demo Hub port (default: {start.HUB_PORT}; with --json or --text a free one)"
+    )
     parser.add_argument(
         "--interpreter", default=str(PYTHON), help="Python that runs `malhug lsp` in the editor (default: this one)"
     )
@@ -128,19 +173,29 @@ def main(argv: list[str] | None = None) -> int:
         workdir = Path(tmp.name)
     else:
         workdir = (args.workdir or ROOT / ".cache" / "demo").resolve()
+    if args.reset:
+        return reset(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
-    _say(f"building the demo hub and workspace in {workdir}")
+    kept = (workdir / "workspace").is_dir()
+    _say(f"building the demo hub in {workdir}")
     manifest = build(workdir)
+    if kept:
+        _say(f"keeping your demo workspace {manifest.workspace} (`make demo-reset` starts over)")
+    stable = not (args.json or args.text)
+    hub_port = _port(args.hub_port if args.hub_port is not None else (start.HUB_PORT if stable else 0), "demo Hub")
+    editor_port = args.port if args.port is not None else (start.EDITOR_PORT if stable else 0)
     try:
-        with FakeHub(manifest.hub_root) as hub:
+        with FakeHub(manifest.hub_root, port=hub_port) as hub:
             _say(f"fake Hub on {hub.endpoint}")
             if args.text:
                 return text_demo(manifest, hub.endpoint)
+            if args.hub_only:
+                return hub_only(manifest, hub.endpoint)
             try:
                 if not args.json:
                     set_up_editor()
                 return editor_demo(
-                    manifest, hub.endpoint, workdir, port=args.port, as_json=args.json, interpreter=args.interpreter
+                    manifest, hub.endpoint, workdir, port=editor_port, as_json=args.json, interpreter=args.interpreter
                 )
             except editor.EditorError as exc:
                 if args.json:

@@ -15,6 +15,7 @@ from typing import Any
 from malhug.analyzers.api import HubRef, RiskyLoad
 from malhug.core.model import FileReport, Verdict, sort_findings
 from malhug.core.rules import CATALOG
+from malhug.core.wording import count
 from malhug.hub.types import RepoScan, SafeRevision
 from malhug.server.settings import Settings
 
@@ -165,7 +166,9 @@ def _advice(ref: HubRef | None, scan: RepoScan, safe: SafeRevision | None) -> st
     if safe is not None and safe.commit_sha:
         steps.append(f'pin `revision="{safe.commit_sha}"`, the newest revision that scans clean (quick fix)')
     elif safe is not None:
-        steps.append(f"no clean revision in the last {safe.commits_checked} commits: use another repository")
+        steps.append(
+            f"no revision scans clean ({count(safe.commits_checked, 'commit')} checked): use another repository"
+        )
     if any(f.format != "safetensors" and f.verdict is not Verdict.CLEAN for f in scan.files):
         steps.append("load safetensors weights only (`use_safetensors=True`)")
     return "**What to do:** " + "; ".join(steps) + "."

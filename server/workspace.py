@@ -63,8 +63,12 @@ def find_model_files(roots: list[Path], limit: int) -> tuple[list[Path], bool]:
     """Model files below ``roots`` (at most ``limit`` files looked at); True when the bound was hit."""
     found: list[Path] = []
     seen = 0
+
+    def unlisted(exc: OSError) -> None:  # never a silent skip: the files below it were not checked
+        log.warning("cannot list %s (%s): model files below it were not checked", exc.filename, exc.strerror or exc)
+
     for root in roots:
-        for dirpath, dirnames, filenames in os.walk(root):
+        for dirpath, dirnames, filenames in os.walk(root, onerror=unlisted):
             dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith("."))
             for name in sorted(filenames):
                 seen += 1

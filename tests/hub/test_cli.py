@@ -115,9 +115,11 @@ def test_offline_and_hf_cache(hub: FakeHub, capsys: pytest.CaptureFixture[str], 
     hub.clear_log()
     code, report = _run(capsys, "hf:org/evil", "--offline")
     assert code == 1 and report["hub"]["hf:org/evil"]["offline"] is True
+    assert report["hub"]["hf:org/evil"]["stale"] is True  # the default branch, not confirmed by the Hub
     assert {f["path"] for f in report["files"]} == {
         f"hf:org/evil@{evil}/pytorch_model.bin",
         f"hf:org/evil@{evil}/config.json",
+        "hf:org/evil",
     }
 
     code, report = _run(capsys, "--hf-cache")
@@ -190,3 +192,17 @@ def test_fakehub_command_line_serves_a_folder(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         assert proc.wait(timeout=10) == 0
+
+
+def test_revision_with_nothing_to_scan(hub: FakeHub, capsys: pytest.CaptureFixture[str]) -> None:
+    """A complete listing with nothing a loader runs was read, not skipped: clean, and the summary says
+    so instead of "CLEAN: 0 file(s) scanned". A revision that lists no file at all is not a pass."""
+    hub.repo("org/docs").commit({"README.md": "just docs", "data.csv": "a\n1\n"})
+    code = main(["scan", "hf:org/docs", "--endpoint", hub.endpoint])
+    out = capsys.readouterr().out
+    assert code == 0 and "0 file(s) scanned" not in out
+    assert "CLEAN: nothing to scan among 2 files listed by the Hub (none is loaded as code or weights)" in out
+    hub.repo("org/empty")
+    code = main(["scan", "hf:org/empty", "--endpoint", hub.endpoint])
+    out = capsys.readouterr().out
+    assert code == 2 and "CLEAN" not in out

@@ -117,13 +117,13 @@ def test_a_broken_notebook_is_an_error_with_a_clear_message(tmp_path: Path, caps
     path.write_text('{"cells": [')
     code, report = scan(capsys, str(path))
     (file,) = report["files"]
-    assert code == 1 and file["verdict"] == "error"
+    assert code == 2 and file["verdict"] == "error"
     assert file["error"].startswith("notebook not analyzed: not valid notebook JSON")
     assert [f["rule"] for f in file["findings"]] == ["MH901"]
 
     path.write_text('{"metadata": {}}')
     code, report = scan(capsys, str(path))
-    assert code == 1 and "no 'cells' list" in report["files"][0]["error"]
+    assert code == 2 and "no 'cells' list" in report["files"][0]["error"]
 
 
 def test_code_that_does_not_parse_is_an_error_but_still_scanned(

@@ -4,8 +4,9 @@ Each command module has ``register(subparsers)``, which adds its sub-parser and 
 function of the parsed arguments returning the exit status). Command modules import their heavy
 dependencies inside ``run``, so ``malhug --version`` and a benign scan stay cheap to start.
 
-Exit status (``docs/CLI.md``): 0 every file clean, 1 at least one file suspicious or malicious (or a
-finding at or above ``--fail-on``), 2 usage error or no target could be read.
+Exit status (``docs/CLI.md``, ``malhug.cli.outcome``): 0 every file read and clean, 1 at least one
+file suspicious or malicious (or a finding at or above ``--fail-on``), 2 usage error, or else any file
+that could not be read (or nothing scanned at all).
 """
 
 from __future__ import annotations

@@ -31,6 +31,7 @@ def run(args: argparse.Namespace) -> int:
                 "id": r.id,
                 "title": r.title,
                 "category": r.category.value,
+                "categories": [c.value for c in r.categories],
                 "severity": r.severity.value,
                 "rationale": r.rationale,
                 "remediation": r.remediation,
@@ -43,5 +44,5 @@ def run(args: argparse.Namespace) -> int:
     else:
         for rid in CATALOG:
             r = CATALOG[rid]
-            print(f"{r.id}  {r.severity.value:<8} {r.category.value:<18} {r.title}")
+            print(f"{r.id}  {r.severity.value:<8} {r.categories_label():<29} {r.title}")
     return EXIT_CLEAN

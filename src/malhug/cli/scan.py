@@ -10,8 +10,11 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
-from malhug.cli.status import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS
-from malhug.core.model import FileReport, ScanReport, ScanStats, Severity, Verdict
+from malhug.cli.outcome import exit_status, listed_by_hub
+from malhug.cli.status import EXIT_ERROR
+from malhug.core.model import FileReport, ScanReport, ScanStats, Severity
+
+NOTHING_SCANNED = "no files: the target gave nothing to scan"
 
 
 class _Progress:
@@ -82,19 +85,17 @@ def _hub_options(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def _scan_targets(args: argparse.Namespace, progress: _Progress) -> tuple[ScanReport, int]:
-    """Scan every target; returns the report and how many targets could not be read at all."""
+def _scan_targets(args: argparse.Namespace, progress: _Progress) -> ScanReport:
+    """Scan every target; a target that gives no file report at all gets an ``error`` entry."""
     from malhug.analyzers.api import DEFAULT_HASH_LIMIT, DEFAULT_LIMITS, scan_path
 
     report = ScanReport()
     local: list[FileReport] = []
-    unreadable = 0
     started = time.monotonic()
 
-    def add(files: list[FileReport], extra: dict[str, Any] | None = None) -> None:
-        nonlocal unreadable
-        if files and all(f.error is not None for f in files) and not any(f.findings for f in files):
-            unreadable += 1
+    def add(files: list[FileReport], extra: dict[str, Any] | None = None, target: str = "--hf-cache") -> None:
+        if not files and not listed_by_hub(extra or {}):  # nothing read: never "0 files scanned" and a pass
+            files = [FileReport(path=target, format="unknown", error=NOTHING_SCANNED)]
         report.files.extend(files)
         for key, value in (extra or {}).items():  # sections such as "hub" merge across targets
             if isinstance(value, dict):
@@ -110,11 +111,12 @@ def _scan_targets(args: argparse.Namespace, progress: _Progress) -> tuple[ScanRe
         if target.startswith("hf:"):
             from malhug.hub.cli import scan_hub_target
 
-            add(*scan_hub_target(target, **_hub_options(args), on_file=progress))
+            add(*scan_hub_target(target, **_hub_options(args), on_file=progress), target=target)
         else:
-            files = scan_path(target, on_file=progress, hash_limit=None if args.hash_all else DEFAULT_HASH_LIMIT)
+            hash_limit = None if args.hash_all else DEFAULT_HASH_LIMIT
+            files = scan_path(target, on_file=progress, hash_limit=hash_limit)
             local.extend(files)
-            add(files)
+            add(files, target=target)
     if local:  # the user-code rules on Python files and notebooks (and --follow-references)
         from malhug.cli.usercode import check_user_code
 
@@ -124,16 +126,7 @@ def _scan_targets(args: argparse.Namespace, progress: _Progress) -> tuple[ScanRe
         bytes_read=sum(f.bytes_read for f in report.files),
         seconds=time.monotonic() - started,
     )
-    return report, unreadable
-
-
-def _exit_code(report: ScanReport, fail_on: Severity) -> int:
-    for file in report.files:
-        if file.verdict in (Verdict.MALICIOUS, Verdict.ERROR):
-            return EXIT_FINDINGS
-        if any(f.severity >= fail_on for f in file.findings):
-            return EXIT_FINDINGS
-    return EXIT_CLEAN
+    return report
 
 
 def run(args: argparse.Namespace) -> int:
@@ -142,7 +135,7 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     progress = _Progress(sys.stderr, enabled=args.format == "text")
     try:
-        report, unreadable = _scan_targets(args, progress)
+        report = _scan_targets(args, progress)
     finally:
         progress.done()
     out: TextIO
@@ -163,7 +156,4 @@ def run(args: argparse.Namespace) -> int:
         out = sys.stdout
         out.write(text)
         out.flush()
-    targets = len(args.targets) + (1 if args.hf_cache else 0)
-    if targets and unreadable == targets:
-        return EXIT_ERROR
-    return _exit_code(report, Severity(args.fail_on))
+    return exit_status(report, Severity(args.fail_on))

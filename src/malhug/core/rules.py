@@ -11,6 +11,7 @@ its digest load every area.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import re
 import tomllib
@@ -19,6 +20,8 @@ from dataclasses import dataclass
 
 from malhug.core.model import Category, Finding, Location, Severity, TraceStep
 
+log = logging.getLogger(__name__)
+CATEGORY_MISMATCH = "%s: category %s is not in the catalog's (%s)"
 RULE_ID = re.compile(r"^MH[1-9]\d\d$")
 DOCS_URL = "https://github.com/malhug/malhug/blob/main/docs/RULES.md#{anchor}"
 
@@ -49,6 +52,19 @@ class Rule:
     references: tuple[str, ...]
     area: str
     deprecated: bool = False
+    # Every category a finding of this rule may carry, ``category`` (the default) first. More than one
+    # only where the catalog says so (``finding_categories``): a rule that judges a payload reports
+    # what the payload does.
+    categories: tuple[Category, ...] = ()
+
+    def allows(self, category: Category) -> bool:
+        """Whether a finding of this rule may carry ``category`` (the catalog lists it)."""
+        return category in self.categories
+
+    def categories_label(self) -> str:
+        """``exfiltration`` or ``exfiltration/credential-theft``; ``command-exec/…`` past two."""
+        shown = [c.value for c in self.categories]
+        return "/".join(shown) if len(shown) <= 2 else f"{shown[0]}/…"
 
     @property
     def docs_url(self) -> str:
@@ -57,6 +73,39 @@ class Rule:
 
 class RuleCatalogError(ValueError):
     pass
+
+
+# What a payload can do, for rules whose findings carry the category of their payload
+# (``finding_categories = "payload"``): the categories ``analyzers.shared.embedded`` ranks.
+PAYLOAD_CATEGORIES: tuple[Category, ...] = (
+    Category.REVERSE_SHELL,
+    Category.CREDENTIAL_THEFT,
+    Category.EXFILTRATION,
+    Category.DOWNLOAD_EXEC,
+    Category.DESTRUCTIVE,
+    Category.RECON,
+    Category.FILE_WRITE,
+    Category.COMMAND_EXEC,
+    Category.CODE_EXEC,
+    Category.OBFUSCATION,
+)
+
+
+def _finding_categories(rid: str, category: Category, raw: object) -> tuple[Category, ...]:
+    """``category`` first, then the others the TOML's ``finding_categories`` allows (a list, or "payload")."""
+    if raw is None:
+        return (category,)
+    if raw == "payload":
+        names: list[object] = [c.value for c in PAYLOAD_CATEGORIES]
+    elif isinstance(raw, list):
+        names = list(raw)
+    else:
+        raise RuleCatalogError(f'{rid}: finding_categories must be a list of categories or "payload"')
+    try:
+        others = [Category(str(n)) for n in names]
+    except ValueError as exc:
+        raise RuleCatalogError(f"{rid}: {exc}") from exc
+    return (category, *(c for c in others if c is not category))
 
 
 class RuleCatalog(Mapping[str, Rule]):
@@ -95,7 +144,9 @@ class RuleCatalog(Mapping[str, Rule]):
         if self._digest is None:
             self._load_all()
             rules = sorted(self._rules.values(), key=lambda r: r.id)
-            text = "\n".join(f"{r.id}|{r.category.value}|{r.severity.value}|{r.deprecated}" for r in rules)
+            text = "\n".join(
+                f"{r.id}|{'/'.join(c.value for c in r.categories)}|{r.severity.value}|{r.deprecated}" for r in rules
+            )
             self._digest = hashlib.sha256(text.encode()).hexdigest()[:16]
         return self._digest
 
@@ -148,6 +199,7 @@ def _parse(area: str, text: str) -> list[Rule]:
                 references=tuple(raw.get("references", ())),
                 area=area,
                 deprecated=bool(raw.get("deprecated", False)),
+                categories=_finding_categories(rid, category, raw.get("finding_categories")),
             )
         )
     return out
@@ -192,9 +244,15 @@ def finding(
 
     ``severity`` and ``category`` default to the rule's; an analyzer passes them when its evidence
     is more precise (a command string that opens a reverse shell is ``reverse-shell``, not just
-    ``command-exec``).
+    ``command-exec``), within the categories the catalog lists for the rule (``Rule.categories``),
+    so the catalog, ``malhug rules`` and every finding say the same thing; any other is logged as
+    an error (``CATEGORY_MISMATCH``), which fails the test suite.
     """
     rule = CATALOG[rule_id]
+    if category is not None and not rule.allows(category):
+        # Not raised: a scan must not lose a detection over a label. The test suite fails on this
+        # record (tests/conftest.py), so the catalog is fixed instead.
+        log.error(CATEGORY_MISMATCH, rule.id, category.value, ", ".join(c.value for c in rule.categories))
     return Finding(
         rule=rule.id,
         severity=severity or rule.severity,
@@ -226,6 +284,8 @@ def markdown(columns: Mapping[str, Mapping[str, str]] | None = None, *, note: st
     for rid in CATALOG:
         r = CATALOG[rid]
         lines += ["", f"## {r.id}", "", f"**{r.title}** — `{r.severity.value}`, `{r.category.value}`", ""]
+        if len(r.categories) > 1:
+            lines += [f"*Findings may also be:* {', '.join(f'`{c.value}`' for c in r.categories[1:])}", ""]
         lines += [r.rationale, "", f"*Remediation:* {r.remediation}"]
         if r.references:
             lines += ["", "*References:* " + ", ".join(f"<{u}>" for u in r.references)]

@@ -11,17 +11,22 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
-from malhug.core.model import FileReport
+from malhug.core.model import FileReport, Verdict
 from malhug.core.rules import finding
+from malhug.core.wording import count
 from malhug.hub.client import DEFAULT_MAX_DOWNLOAD, HubClient
 from malhug.hub.localcache import iter_cached_revisions
+from malhug.hub.remote import FULL_SHA
 from malhug.hub.scanner import LISTING_PATH, NOT_FULLY_SCANNED, Progress
 from malhug.hub.settings import HubSettings
 from malhug.hub.types import RepoScan, RepoType
 
 OnFile = Callable[[str], None]
+# How many commits of the default branch a risky target's report searches for a clean revision.
+SAFE_REVISION_LIMIT = 20
 _TARGET = re.compile(r"^hf:(?:(?P<kind>models|datasets)/)?(?P<id>[^@\s]+?)(?:@(?P<rev>[^\s]+))?$")
 
 
@@ -91,6 +96,73 @@ def reports_of(scan: RepoScan, shown: str) -> list[FileReport]:
     return out
 
 
+def scanned_time(scan: RepoScan) -> str | None:
+    """When the verdict was made, as UTC ISO 8601 to the second (``…Z``); None when not known."""
+    if scan.scanned_at is None:
+        return None
+    return datetime.fromtimestamp(scan.scanned_at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def pinned(revision: str | None) -> bool:
+    """A full commit sha names content that cannot move; a branch, a tag or the default branch can."""
+    return revision is not None and FULL_SHA.match(revision) is not None
+
+
+def offline_rule(scan: RepoScan) -> str | None:
+    """The rule an answer made without the Hub followed (the report's ``offline_rule``); None online."""
+    if not scan.offline or scan.error is not None:
+        return None
+    if pinned(scan.revision):
+        return f"pinned commit {scan.commit_sha} from the local caches: its content cannot move"
+    when = scanned_time(scan) or "at an unknown time"
+    return f"verdict of {scan.commit_sha} scanned {when}; the branch may have moved since: not a pass"
+
+
+def is_stale(scan: RepoScan) -> bool:
+    """A moving reference (branch, tag, default branch) answered without the Hub confirming its commit."""
+    return scan.offline and scan.error is None and not pinned(scan.revision)
+
+
+def stale_report(scan: RepoScan, shown: str) -> FileReport:
+    """The ``error`` entry that keeps a stale verdict from passing (exit 2 unless a file is risky)."""
+    ref = scan.revision or "the default branch"
+    when = scanned_time(scan) or "at an unknown time"
+    return FileReport(
+        path=shown,
+        format="hub",
+        error=(
+            f"stale: the Hub could not confirm which commit {ref} points to now; {scan.commit_sha}, "
+            f"scanned {when}, was {scan.verdict.value}, and the branch may have moved since"
+        ),
+    )
+
+
+def safe_revision(client: HubClient, scan: RepoScan) -> dict[str, Any] | None:
+    """For a risky revision, the fix the editor offers: the newest commit of the default branch that
+    scans clean (at most ``SAFE_REVISION_LIMIT`` commits scanned), or why there is none. None when
+    the revision is not risky (clean, or not scanned at all)."""
+    if scan.error is not None or scan.verdict not in (Verdict.MALICIOUS, Verdict.SUSPICIOUS):
+        return None
+    limit = SAFE_REVISION_LIMIT
+    if scan.offline:  # offline, or the Hub did not answer a moment ago: do not wait for it again
+        why = "the Hub could not be asked: this verdict came from the local caches without it"
+        return {"commit": None, "commits_checked": 0, "limit": limit, "reason": why}
+    found = client.find_safe_revision(scan.repo_id, scan.repo_type, max_commits=limit)
+    checked = found.commits_checked
+    reason = None
+    if found.error is not None:
+        reason = (
+            f"the Hub could not be asked: {found.error}"
+            if checked == 0
+            else f"the search stopped after {count(checked, 'commit')}: {found.error}"
+        )
+    elif found.commit_sha is None and checked < limit:
+        reason = f"every revision scanned is risky: the whole history, {count(checked, 'commit')}"
+    elif found.commit_sha is None:
+        reason = f"none of the newest {count(limit, 'commit')} scans clean (the search stops there)"
+    return {"commit": found.commit_sha, "commits_checked": checked, "limit": limit, "reason": reason}
+
+
 def summary(scan: RepoScan) -> dict[str, Any]:
     return {
         "repo": scan.repo_id,
@@ -109,6 +181,9 @@ def summary(scan: RepoScan) -> dict[str, Any]:
         "offline": scan.offline,
         "error": scan.error,
         "error_kind": scan.error_kind,
+        "scanned_at": scanned_time(scan),
+        "stale": is_stale(scan),
+        "offline_rule": offline_rule(scan),
     }
 
 
@@ -133,7 +208,10 @@ def scan_hub_target(
     client = _client(offline, endpoint, max_download, use_cache)
 
     scan = client.scan_repo(parsed.repo_id, parsed.repo_type, parsed.revision, on_progress=_progress(on_file, target))
-    return reports_of(scan, target), {"hub": {target: summary(scan)}}
+    files = reports_of(scan, target)
+    if is_stale(scan):
+        files.append(stale_report(scan, target))
+    return files, {"hub": {target: {**summary(scan), "safe_revision": safe_revision(client, scan)}}}
 
 
 def scan_hf_cache(

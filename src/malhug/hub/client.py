@@ -213,6 +213,7 @@ class HubClient:
                 job.listing_cut = (cut.count, cut.reason)
             scan = scan_revision(job, listed, remote=True)
             scan.revision = ask.revision
+            scan.scanned_at = time.time()
             scan.hub_security = _merge_security(hub_security, scan.hub_security)
             scan.bytes_read = http.file_bytes
             scan.metadata_bytes = http.api_bytes
@@ -249,6 +250,7 @@ class HubClient:
             # A snapshot may hold only some files: its scan is not stored as the revision's.
             scan = scan_revision(self._job(ask, sha), files, remote=False)
             scan.revision = ask.revision
+            scan.scanned_at = time.time()
         scan.offline = True
         return scan
 

@@ -43,6 +43,7 @@ class RepoScan:
     files_listed: int = 0  # files in the revision (scanned or not)
     metadata_bytes: int = 0  # API JSON received (revision info, listing)
     offline: bool = False  # answered from the local Hugging Face cache without the network
+    scanned_at: float | None = None  # when our verdict was made (epoch seconds; kept by the verdict cache)
 
     @property
     def verdict(self) -> Verdict:
@@ -71,6 +72,7 @@ class RepoScan:
             "files_listed": self.files_listed,
             "metadata_bytes": self.metadata_bytes,
             "offline": self.offline,
+            "scanned_at": self.scanned_at,
         }
 
     @staticmethod
@@ -97,6 +99,7 @@ class RepoScan:
             files_listed=int(data.get("files_listed", 0)),
             metadata_bytes=int(data.get("metadata_bytes", 0)),
             offline=bool(data.get("offline", False)),
+            scanned_at=data.get("scanned_at"),
         )
 
 

@@ -134,6 +134,9 @@ def render(report: ScanReport, root: Path | None = None) -> dict[str, Any]:
     used = sorted({f.rule for file in report.files for f in file.findings})
     index = {rid: i for i, rid in enumerate(used)}
     results = [_result(file, f, index, at, fingerprint) for file in report.files for f in sort_findings(file.findings)]
+    # The fix for each risky hub target (the newest revision that scans clean, or why none), as in JSON.
+    hub = report.extra.get("hub") or {}
+    safe = {t: i["safe_revision"] for t, i in hub.items() if isinstance(i, dict) and i.get("safe_revision")}
     notifications = [
         {
             "level": "error",
@@ -159,8 +162,14 @@ def render(report: ScanReport, root: Path | None = None) -> dict[str, Any]:
                 },
                 "columnKind": "unicodeCodePoints",
                 "results": results,
-                "invocations": [{"executionSuccessful": True, "toolExecutionNotifications": notifications}],
-                "properties": {"verdict": report.verdict.value, "stats": report.stats.to_dict()},
+                "invocations": [
+                    {"executionSuccessful": not notifications, "toolExecutionNotifications": notifications}
+                ],
+                "properties": {
+                    "verdict": report.verdict.value,
+                    "stats": report.stats.to_dict(),
+                    **({"safe_revisions": safe} if safe else {}),
+                },
             }
         ],
     }

@@ -49,7 +49,10 @@ def artifact_uri(path: str, root: Path) -> str:
     hub = _HUB.match(path)
     if hub is not None:
         return "hf/" + hub["rest"].lstrip("/")
-    absolute = Path(path).resolve()
+    # The folders are resolved (a symlinked checkout), the file itself is not: a broken or hostile link
+    # is reported under its own name, not its target's.
+    given = Path(path)
+    absolute = given.parent.resolve() / given.name
     try:
         rel = absolute.relative_to(root)
     except ValueError:

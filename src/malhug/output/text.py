@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from malhug.core.model import ScanReport, Severity, Verdict, sort_findings
+from malhug.core.wording import count
 
 _COLOURS = {
     Verdict.MALICIOUS: "\033[1;31m",
@@ -56,8 +57,16 @@ def render(report: ScanReport, *, colour: bool = False, show_clean: bool = False
     counts = {v: sum(1 for f in report.files if f.verdict is v) for v in Verdict}
     summary = ", ".join(f"{n} {v.value}" for v, n in counts.items() if n)
     stats = report.stats
+    # Entries with an error were not (fully) read: "0 file(s) scanned" never sits beside CLEAN.
+    scanned = sum(1 for f in report.files if f.error is None)
+    unread = len(report.files) - scanned
+    could_not = f", {unread} could not be scanned" if unread else ""
+    what = f"{scanned} file(s) scanned{could_not} ({summary or 'none'})"
+    if not report.files:  # only hub revisions whose listing holds nothing a loader runs
+        listed = sum(int(i.get("files_listed") or 0) for i in (report.extra.get("hub") or {}).values())
+        what = f"nothing to scan among {count(listed, 'file')} listed by the Hub (none is loaded as code or weights)"
     lines.append(
-        f"{c(_COLOURS[report.verdict], report.verdict.value.upper())}: {stats.files} file(s) scanned ({summary or 'none'}); "
+        f"{c(_COLOURS[report.verdict], report.verdict.value.upper())}: {what}; "
         f"{stats.bytes_read} bytes read in {stats.seconds:.2f}s"
     )
     return "\n".join(lines) + "\n"
@@ -80,4 +89,19 @@ def _hub_lines(report: ScanReport) -> list[str]:
             # `hf:org/name@<sha>` already names the commit; a branch or tag gets the commit it resolved to.
             where = target if target.endswith(f"@{commit}") else f"{target} @ {commit}"
             lines.append(f"hub: {where}: ours {info.get('verdict')}; Hub's scanner: {hub_says}; {how}")
+            if info.get("offline_rule"):
+                lines.append(f"offline: {info['offline_rule']}")
+            safe = info.get("safe_revision")
+            if isinstance(safe, dict):
+                lines.append(_safe_line(target, safe))
     return lines
+
+
+def _safe_line(target: str, safe: dict[str, object]) -> str:
+    """The fix for a risky hub target: the newest clean revision to pin, or why there is none."""
+    sha = safe.get("commit")
+    if not sha:
+        return f"safe revision: none: {safe.get('reason')}"
+    base = target.split("@", 1)[0]
+    checked = int(str(safe.get("commits_checked") or 0))
+    return f"safe revision: {sha} (the newest of {count(checked, 'commit')} checked that scans clean; pin {base}@{sha})"
