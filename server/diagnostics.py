@@ -15,7 +15,7 @@ from typing import Any
 from lsprotocol import types
 
 from malhug.analyzers.api import SYNTAX_ERROR, is_suppressed
-from malhug.core import failures
+from malhug.core import categories, failures
 from malhug.core.model import Category, FileReport, Finding, Location, Severity, Verdict, sort_findings
 from malhug.core.rules import CATALOG
 from malhug.hub.types import RepoScan, SafeRevision
@@ -64,10 +64,16 @@ def _fix(title: str, edit_list: list[edits.Edit]) -> dict[str, Any]:
 
 
 def worst_file(scan: RepoScan) -> tuple[FileReport | None, Finding | None]:
-    files = sorted(scan.files, key=lambda f: -f.verdict.rank)
+    # The worst verdict first; among equals, the file whose headline category ranks highest
+    # (malhug.core.categories): the repository is summed up by its most dangerous finding.
+    def key(report: FileReport) -> tuple[int, int]:
+        head = report.headline
+        return (-report.verdict.rank, categories.rank(head.category) if head is not None else len(categories.RANKING))
+
+    files = sorted(scan.files, key=key)
     for report in files:
         if report.findings:
-            return report, sort_findings(report.findings)[0]
+            return report, report.headline or sort_findings(report.findings)[0]
     return (files[0] if files else None), None
 
 
