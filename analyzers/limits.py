@@ -26,6 +26,8 @@ class Limits:
     max_expression_depth: int = 200
     # Containers inside containers, pickles inside pickles, code strings inside code strings.
     max_nesting_depth: int = 8
+    # Side files (files a scanned file names and its loader opens) followed from one top-level file.
+    max_side_files: int = 64
     # Members of one archive, entries of one zip directory.
     max_members: int = 100_000
     # Python and template sources.

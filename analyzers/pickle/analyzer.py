@@ -33,6 +33,7 @@ from malhug.analyzers.pickle.frames import (
 from malhug.analyzers.pickle.judge import Judge
 from malhug.analyzers.pickle.machine import Machine, Truncated
 from malhug.analyzers.pickle.reach import walk
+from malhug.analyzers.shared.sidefiles import follow
 from malhug.analyzers.shared.source import ByteSource
 from malhug.analyzers.shared.text import decode_text
 from malhug.core import failures
@@ -162,6 +163,10 @@ def _analyze(ctx: ScanContext, src: ByteSource) -> None:
     Judge(ctx, run.machine.trace, run.roots, run.folder).run()
     if run.machine.trace.frame_breaks and not run.needs_more:
         _judge_frames(ctx, data, run)
+    for name, offset in run.machine.trace.side_files:
+        follow(
+            ctx, name, why=f"joblib NDArrayWrapper at offset {offset} (np.load with allow_pickle=True)", offset=offset
+        )
     if run.fault is not None and _unpickler_stops_there(ctx, src, data, run.fault):
         run.fault = None
     if run.fault is not None:

@@ -24,6 +24,14 @@ from malhug.analyzers.pickle.frames import NESTED, OVERLONG, STRADDLE, FrameBrea
 from malhug.analyzers.pickle.values import Call, Global, PDict, PersId, PSet, Unknown
 
 JOBLIB_WRAPPER = "joblib.numpy_pickle.NumpyArrayWrapper"
+# joblib < 0.10: the array is in a file beside the pickle, ``np.load(filename, allow_pickle=True)``.
+JOBLIB_LEGACY_WRAPPERS = frozenset(
+    {
+        "joblib.numpy_pickle.NDArrayWrapper",
+        "joblib.numpy_pickle_compat.NDArrayWrapper",
+        "sklearn.externals.joblib.numpy_pickle.NDArrayWrapper",
+    }
+)
 _DTYPE_STR = re.compile(r"([a-zA-Z?])(\d*)")
 _FLOAT = struct.Struct(">d")
 _U32 = struct.Struct("<I").unpack_from
@@ -55,6 +63,7 @@ class Trace:
     mutations: list[Mutation] = field(default_factory=list)
     ops: int = 0
     frame_breaks: list[FrameBreak] = field(default_factory=list)  # frames.py: readers disagree there
+    side_files: list[tuple[str, int]] = field(default_factory=list)  # (name, offset): files loading opens
 
 
 class Truncated(MalformedInput):
@@ -427,6 +436,10 @@ class Machine:
         func = inst.func
         if isinstance(func, Global) and func.canon[0] == JOBLIB_WRAPPER:
             return self._joblib_array(state, pos, start)
+        if isinstance(func, Global) and func.canon[0] in JOBLIB_LEGACY_WRAPPERS and isinstance(state, PDict):
+            filename = state.get("filename")
+            if isinstance(filename, str):
+                self.trace.side_files.append((filename, start))
         return pos
 
     def _joblib_array(self, state: Any, pos: int, start: int) -> int:
