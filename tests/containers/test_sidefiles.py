@@ -8,6 +8,7 @@ object array there is a pickle that runs. Fixtures are written opcode by opcode;
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import pytest
 
 from malhug.analyzers.api import scan_bytes, scan_file, scan_path
 from malhug.core.model import Category, FileReport, Verdict
+from tests.builders.pickles import call, pickle_of
 from tests.containers.helpers import evil_pickle, npy_bytes
 
 
@@ -111,3 +113,37 @@ def test_bytes_without_a_folder_follow_nothing() -> None:
     report = scan_bytes(legacy_joblib("model.pkl_01.npy"), name="model.pkl")
     assert "MH211" not in {f.rule for f in report.findings}
     assert report.verdict is Verdict.CLEAN, summary(report)
+
+
+def _index(*shards: str) -> bytes:
+    weight_map = {f"layer.{i}.weight": shard for i, shard in enumerate(shards)}
+    return json.dumps({"metadata": {"total_size": 16}, "weight_map": weight_map}).encode()
+
+
+def test_shard_named_by_a_checkpoint_index_is_scanned_with_the_index(tmp_path: Path) -> None:
+    (tmp_path / "pytorch_model.bin.index.json").write_bytes(
+        _index("pytorch_model-00001-of-00002.bin", "pytorch_model-00002-of-00002.bin")
+    )
+    (tmp_path / "pytorch_model-00001-of-00002.bin").write_bytes(pickle_of([call("builtins.print", "ok")]))
+    (tmp_path / "pytorch_model-00002-of-00002.bin").write_bytes(evil_pickle(2))
+    report = scan_file(tmp_path / "pytorch_model.bin.index.json")
+    bad = [f for f in report.findings if f.location.member == "side:pytorch_model-00002-of-00002.bin"]
+    assert any(f.rule == "MH101" for f in bad), summary(report)
+    assert report.verdict is Verdict.MALICIOUS
+
+
+def test_benign_sharded_index_is_clean_and_a_missing_shard_is_suspicious(tmp_path: Path) -> None:
+    (tmp_path / "model.safetensors.index.json").write_bytes(_index("a.safetensors", "b.safetensors"))
+    header = json.dumps({"w": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}}).encode()
+    (tmp_path / "a.safetensors").write_bytes(len(header).to_bytes(8, "little") + header + b"\x00" * 8)
+    report = scan_file(tmp_path / "model.safetensors.index.json")
+    assert [(f.rule, f.evidence) for f in report.findings] == [("MH211", "b.safetensors")]
+    assert report.verdict is Verdict.SUSPICIOUS
+    (tmp_path / "b.safetensors").write_bytes((tmp_path / "a.safetensors").read_bytes())
+    assert scan_file(tmp_path / "model.safetensors.index.json").verdict is Verdict.CLEAN
+
+
+def test_shard_name_leaving_the_folder_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "pytorch_model.bin.index.json").write_bytes(_index("../../evil.bin"))
+    report = scan_file(tmp_path / "pytorch_model.bin.index.json")
+    assert [f.rule for f in report.findings] == ["MH210"]
