@@ -6,6 +6,9 @@ Cases (each analyzer finds its names and calls ``follow``):
   ``filename`` names a ``.npy`` file beside it, and ``joblib.load`` calls ``np.load(that file,
   allow_pickle=True)``: an object array there is a pickle that runs;
 - sharded checkpoints: ``*.index.json`` names its shards in ``weight_map``;
+- ONNX external data (``TensorProto.external_data`` ``location``): raw tensor bytes, only checked to
+  be there (``onnx.load`` fails without them; nothing in them runs). Keras HDF5 files are read by
+  h5py, whose external links and external storage MalHug's HDF5 reader does not resolve (not followed).
 
 The names are untrusted: an absolute path, a drive letter or ``..`` above the folder is refused
 (MH210), and the reader the caller installs (``ScanContext.side_files``) refuses links that leave
@@ -34,8 +37,9 @@ PREFIX = "side:"
 log = logging.getLogger(__name__)
 
 
-def follow(ctx: ScanContext, name: str, *, why: str, offset: int | None = None) -> None:
-    """Scan the side file ``name`` (relative to the scanned file's folder) as part of this file."""
+def follow(ctx: ScanContext, name: str, *, why: str, offset: int | None = None, analyze: bool = True) -> None:
+    """Scan the side file ``name`` (relative to the scanned file's folder) as part of this file;
+    with ``analyze=False`` only check that it is there (ONNX external data: raw tensor bytes)."""
     if ctx.side_files is None:
         return  # bytes with no folder: nothing to follow
     where = Location(offset=offset)
@@ -74,7 +78,8 @@ def follow(ctx: ScanContext, name: str, *, why: str, offset: int | None = None) 
         )
         return
     try:
-        ctx.scan_nested(src, f"{PREFIX}{key}")
+        if analyze:
+            ctx.scan_nested(src, f"{PREFIX}{key}")
     finally:
         close = getattr(src, "close", None)
         if close is not None:

@@ -147,3 +147,27 @@ def test_shard_name_leaving_the_folder_is_refused(tmp_path: Path) -> None:
     (tmp_path / "pytorch_model.bin.index.json").write_bytes(_index("../../evil.bin"))
     report = scan_file(tmp_path / "pytorch_model.bin.index.json")
     assert [f.rule for f in report.findings] == ["MH210"]
+
+
+def _onnx_with_external(location: str) -> bytes:
+    from onnx import TensorProto, helper
+
+    t = TensorProto()
+    t.name, t.data_type, t.data_location = "w", TensorProto.FLOAT, TensorProto.EXTERNAL
+    t.dims.extend([2])
+    for key, value in (("location", location), ("offset", "0"), ("length", "8")):
+        entry = t.external_data.add()
+        entry.key, entry.value = key, value
+    node = helper.make_node("Identity", ["w"], ["y"])
+    out = helper.make_tensor_value_info("y", TensorProto.FLOAT, [2])
+    graph = helper.make_graph([node], "g", [], [out], initializer=[t])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]).SerializeToString()
+
+
+def test_onnx_external_data_missing_beside_the_model_is_reported(tmp_path: Path) -> None:
+    (tmp_path / "model.onnx").write_bytes(_onnx_with_external("model.onnx.data"))
+    report = scan_file(tmp_path / "model.onnx")
+    assert [(f.rule, f.evidence) for f in report.findings] == [("MH211", "model.onnx.data")]
+    (tmp_path / "model.onnx.data").write_bytes(b"\x80\x02" + b"\x00" * 6)  # raw floats, never analyzed
+    report = scan_file(tmp_path / "model.onnx")
+    assert report.findings == [] and report.verdict is Verdict.CLEAN
