@@ -144,14 +144,12 @@ def main() -> None:
             seconds = time.monotonic() - started
             rules = ",".join(sorted({f.rule for f in report.findings})) or "-"
             size = path.stat().st_size / 1e6
-            print(
-                flush=True,
-                *[
-                    f"| {name} | {size:.1f} | {total['ops']:,} | {total['memo']:,} | {total['largest_arg']:,} "
-                    f"| {total['stack']:,} | {report.verdict.value} ({rules}) | {seconds:.1f} "
-                    f"| {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024} |"
-                ],
+            row = (
+                f"| {name} | {size:.1f} | {total['ops']:,} | {total['memo']:,} | {total['largest_arg']:,} "
+                f"| {total['stack']:,} | {report.verdict.value} ({rules}) | {seconds:.1f} "
+                f"| {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024} |"
             )
+            print(row, flush=True)
 
 
 if __name__ == "__main__":
