@@ -130,3 +130,15 @@ def test_benign_framed_pickle_from_many_frames_stays_clean() -> None:
     assert "MH120" not in rules(report)
     assert report.findings == [], summary(report)
     assert report.verdict is Verdict.CLEAN
+
+
+def test_fixed_size_argument_cut_by_the_frame_end_is_read_after_the_frame() -> None:
+    # BININT has two of its four bytes in the frame: the block reader takes all four after the frame
+    # and runs what follows; the linear reader reads a SHORT_BINBYTES over the call instead.
+    body = b"J\x01\x02"
+    after = b"\x00\x00C" + bytes([len(PAYLOAD) - 1])
+    data = PROTO4 + frame(len(body)) + body + after + PAYLOAD
+    assert "STACK_GLOBAL" not in linear_ops(data)
+    report = scan(data)
+    assert one(report, "MH101").evidence == "os.system('echo framed')"
+    assert one(report, "MH120").location.offset == len(PROTO4) + 9
