@@ -40,6 +40,15 @@ class AnalyzeKerasConfig(Protocol):
     def __call__(self, ctx: ScanContext, value: Any) -> None: ...
 
 
+class SideFiles(Protocol):
+    """Reads the files a scanned file names (a joblib array file, a checkpoint shard), relative to the
+    scanned file's folder. The caller fills it: the CLI and the editor from the filesystem, the Hub
+    scan from range reads of the same revision. ``open`` returns a source, or None when there is no
+    such file there; names are checked (``analyzers/shared/sidefiles.py``) before they reach it."""
+
+    def open(self, name: str) -> ByteSource | None: ...
+
+
 class AssessCode(Protocol):
     def __call__(self, text: str, *, shell: bool, origin: str, depth: int) -> CodeAssessment: ...
 
@@ -101,6 +110,10 @@ class ScanContext:
     # Set by the pickle analysis of the current source: the offset of bytes it left after the
     # stream (trailing data, or a break that is not the end of the data), else None.
     pickle_rest: int | None = field(default=None, init=False)
+    # The files beside this one that its loader opens (None: bytes with no folder, nothing to follow),
+    # and the names already followed in this scan (each is scanned once, at most ``max_side_files``).
+    side_files: SideFiles | None = None
+    side_seen: set[str] = field(default_factory=set, init=False)
 
     def __post_init__(self) -> None:
         self.deadline = self.deadline or time.monotonic() + self.limits.max_seconds

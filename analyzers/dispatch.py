@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from malhug.analyzers import formats
-from malhug.analyzers.context import ScanContext, Seams
+from malhug.analyzers.context import ScanContext, Seams, SideFiles
 from malhug.analyzers.detect import after_pickle, detect_analyses, detect_format
 from malhug.analyzers.limits import DEFAULT_LIMITS, LimitExceeded, Limits, MalformedInput
 from malhug.analyzers.shared.source import ByteSource, BytesSource, FileSource
@@ -158,13 +158,17 @@ def scan_source(
     sha256: str | None = None,
     format_hint: str | None = None,
     load_time: bool | None = None,
+    side_files: SideFiles | None = None,
 ) -> FileReport:
     """Scan one top-level file given as a byte source.
+
+    ``side_files``: where the files it names are read from (``analyzers/shared/sidefiles.py``);
+    None follows nothing.
 
     ``load_time``: whether loading a model or dataset runs this file's Python code (the caller knows
     for a dataset's loading script and its imports); ``None`` lets the script analysis judge.
     """
-    ctx = ScanContext(limits=limits, name=name, load_time=load_time, seams=SEAMS)
+    ctx = ScanContext(limits=limits, name=name, load_time=load_time, seams=SEAMS, side_files=side_files)
     fmt = analyze_source(ctx, src, format_hint=format_hint)
     report = FileReport(path=name, format=fmt, sha256=sha256, findings=list(ctx.findings), size=src.size)
     if len(ctx.analyzed_as) > 1:
@@ -202,7 +206,10 @@ def scan_file(
     shown = display or str(path)
     try:
         with FileSource(path) as src:
-            report = scan_source(src, name=shown, limits=limits, load_time=load_time)
+            from malhug.analyzers.shared.sidefiles import FolderSideFiles
+
+            beside = FolderSideFiles(Path(path).parent)
+            report = scan_source(src, name=shown, limits=limits, load_time=load_time, side_files=beside)
             read = src.bytes_read
             if hash_file and (hash_limit is None or src.size <= hash_limit):
                 report.sha256 = _sha256(src)

@@ -19,13 +19,16 @@ class Limits:
     max_decompressed_bytes: int = 512 * 1024 * 1024
     # Compression ratio above which a member is treated as a bomb (checked with the size above).
     max_compression_ratio: int = 2000
-    # Pickle machine.
-    max_pickle_ops: int = 5_000_000
-    max_memo_entries: int = 1_000_000
+    # Pickle machine: set from benign files measured with tools/measure_pickle_limits.py
+    # (analyzers/LIMITS.md): a 53 MB tokenizer-like pickle needs 7.6M opcodes and 2.8M memo entries.
+    max_pickle_ops: int = 20_000_000
+    max_memo_entries: int = 4_000_000
     max_stack_depth: int = 100_000
     max_expression_depth: int = 200
     # Containers inside containers, pickles inside pickles, code strings inside code strings.
     max_nesting_depth: int = 8
+    # Side files (files a scanned file names and its loader opens) followed from one top-level file.
+    max_side_files: int = 64
     # Members of one archive, entries of one zip directory.
     max_members: int = 100_000
     # Python and template sources.

@@ -37,7 +37,9 @@ def test_every_rule_allows_exactly_its_catalogued_categories() -> None:
 def test_payload_categories_are_what_the_analyzers_rank() -> None:
     from malhug.analyzers.shared.embedded import CATEGORY_PRECEDENCE
 
-    assert set(PAYLOAD_CATEGORIES) == set(CATEGORY_PRECEDENCE)
+    # the payload categories head the one ranking, in its order
+    assert CATEGORY_PRECEDENCE[: len(PAYLOAD_CATEGORIES)] == PAYLOAD_CATEGORIES
+    assert Category.MALFORMED not in PAYLOAD_CATEGORIES and Category.OBFUSCATION in PAYLOAD_CATEGORIES
     assert CATALOG["MH101"].categories[0] is Category.COMMAND_EXEC
     assert set(CATALOG["MH101"].categories) == set(PAYLOAD_CATEGORIES)
 

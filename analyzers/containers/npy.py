@@ -96,6 +96,15 @@ def _has_object(descr: object, depth: int = 0) -> bool:
     return False
 
 
+_PY2_LONG = re.compile(r"""'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|(?<![\w.])(\d+)L\b""")
+
+
+def _filter_py2_longs(text: str) -> str:
+    """``text`` with the ``L`` that ends an integer outside strings removed (what numpy.lib.format's
+    ``_filter_header`` does with the tokenizer, without depending on how a Python version tokenizes ``3L``)."""
+    return _PY2_LONG.sub(lambda m: m.group(1) if m.group(1) is not None else m.group(0), text)
+
+
 def parse_header(head: bytes) -> NpyHeader:
     """Parse the magic, version and header dict from the first bytes of an ``.npy`` stream."""
     if not head.startswith(MAGIC) or len(head) < 10:
@@ -116,7 +125,14 @@ def parse_header(head: bytes) -> NpyHeader:
         raise MalformedInput(".npy header is truncated", offset=start)
     try:
         text = raw.decode("utf-8" if major == 3 else "latin-1")
-        value = ast.literal_eval(text.strip())
+        try:
+            value = ast.literal_eval(text.strip())
+        except SyntaxError:
+            if major == 3:
+                raise
+            # As numpy's ``read_array_header``: a version 1/2 header may come from Python 2, whose
+            # repr of a long ends in L (``'shape': (3L, 4L)``): drop those and read again.
+            value = ast.literal_eval(_filter_py2_longs(text).strip())
     except (ValueError, SyntaxError, MemoryError, RecursionError, UnicodeDecodeError) as exc:
         raise MalformedInput(f".npy header is not a literal dict: {exc}", offset=start) from exc
     if not isinstance(value, dict) or not {"descr", "shape", "fortran_order"} <= set(value):

@@ -53,6 +53,13 @@ ALIASES = {
 _ALIAS_PREFIXES = tuple(ALIASES)  # every aliased name starts with its alias
 
 
+# Builtin data types: ``builtins.str.join`` is a method of a type, not an attribute chain through a
+# module or object (their dunder attributes still are: ``str.__subclasses__``).
+_DATA_TYPES = frozenset(
+    {"str", "bytes", "bytearray", "int", "float", "complex", "bool", "dict", "list", "tuple", "set", "frozenset"}
+)
+
+
 def canonical(module: str, name: str) -> tuple[str, bool]:
     """The canonical dotted name for ``module`` + qualname ``name`` and whether a chain was followed.
 
@@ -71,7 +78,13 @@ def canonical(module: str, name: str) -> tuple[str, bool]:
             mod_parts, name_parts = [], name_parts[i:]
             chained = True
             break
-    if not chained and any(not looks_like_class(part) for part in name_parts[:-1]):
+    builtin_method = (
+        mod_parts == ["builtins"]
+        and len(name_parts) == 2
+        and name_parts[0] in _DATA_TYPES
+        and not name_parts[1].startswith("_")
+    )
+    if not chained and not builtin_method and any(not looks_like_class(part) for part in name_parts[:-1]):
         # ``sklearn.base`` + ``np.load``: the qualname passes through a lowercase attribute (a module
         # or an object), not through nested classes; allowlists of the module do not cover it.
         chained = True

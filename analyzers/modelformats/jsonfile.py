@@ -2,7 +2,8 @@
 
 Ordinary JSON (model configs, vocabularies, tokenizer.json) is clean. A ``chat_template`` value,
 either a string or a list of ``{"name", "template"}`` entries, gets the template check; a value
-shaped like a Keras model config gets the Keras config walk (through ``ctx.seams``).
+shaped like a Keras model config gets the Keras config walk (through ``ctx.seams``). The shards a
+checkpoint index names in ``weight_map`` are followed as side files (``shared/sidefiles.py``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 from malhug.analyzers.context import ScanContext
 from malhug.analyzers.limits import LimitExceeded, MalformedInput
 from malhug.analyzers.modelformats.chat_template import check_template
+from malhug.analyzers.shared.sidefiles import follow
 from malhug.analyzers.shared.source import ByteSource, read_all
 
 
@@ -43,3 +45,16 @@ def analyze(ctx: ScanContext, src: ByteSource) -> None:
         ctx.check_time()  # a list of many templates: each is a Jinja parse
         check_template(ctx, template, name)
     ctx.seams.keras_config(ctx, value)
+    _shards(ctx, value)
+
+
+def _shards(ctx: ScanContext, value: dict[str, Any]) -> None:
+    """A sharded checkpoint's index (``pytorch_model.bin.index.json``, ``model.safetensors.index.json``):
+    ``from_pretrained`` loads every shard its ``weight_map`` names, so they are scanned as its side files."""
+    weight_map = value.get("weight_map")
+    if not isinstance(weight_map, dict):
+        return
+    shards = sorted({v for v in weight_map.values() if isinstance(v, str)})
+    for shard in shards:
+        ctx.check_time()
+        follow(ctx, shard, why="the checkpoint index's weight_map")

@@ -12,6 +12,7 @@ from malhug.analyzers.context import ScanContext
 from malhug.analyzers.limits import LimitExceeded, MalformedInput
 from malhug.analyzers.shared.paths import escapes_folder
 from malhug.analyzers.shared.protobuf import LEN, Field, ProtoReader
+from malhug.analyzers.shared.sidefiles import follow
 from malhug.analyzers.shared.source import ByteSource
 from malhug.core.model import Location
 from malhug.core.rules import finding
@@ -37,6 +38,7 @@ class _Walk:
         self.ctx = ctx
         self.r = r
         self.escapes: list[tuple[str, str, int]] = []
+        self.external: dict[str, int] = {}  # external data files inside the folder, first offset
         self.domains: dict[str, list[str]] = {}
         self.functions: set[str] = set()
 
@@ -54,6 +56,8 @@ class _Walk:
                         value = self.r.text_of(e, MAX_TEXT)
                 if key == "location" and escapes_folder(value):
                     self.escapes.append((f"{where}/{name or '?'}", value, t.offset))
+                elif key == "location" and value:
+                    self.external.setdefault(value, t.offset)
 
     def attribute(self, f: Field, where: str, depth: int) -> None:
         for a in self.r.sub(f):
@@ -140,6 +144,9 @@ class _Walk:
             raise MalformedInput("ONNX: ModelProto has no graph", 0)
 
     def report(self) -> None:
+        for location, offset in self.external.items():
+            # onnx.load reads them as raw tensor bytes (no code path): only whether they exist matters.
+            follow(self.ctx, location, why="ONNX external data", offset=offset, analyze=False)
         if self.escapes:
             shown = "; ".join(f"{where} -> {loc!r}" for where, loc, _ in self.escapes[:5])
             more = f" and {len(self.escapes) - 5} more" if len(self.escapes) > 5 else ""

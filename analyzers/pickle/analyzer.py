@@ -22,9 +22,18 @@ from malhug.analyzers.context import ScanContext
 from malhug.analyzers.gcpause import no_cyclic_gc
 from malhug.analyzers.limits import LimitExceeded, MalformedInput
 from malhug.analyzers.pickle.fold import Folder
+from malhug.analyzers.pickle.frames import (
+    MAX_REWRITES,
+    OVERLONG,
+    Rewrite,
+    as_loaded,
+    remap_offsets,
+    report_frame_breaks,
+)
 from malhug.analyzers.pickle.judge import Judge
 from malhug.analyzers.pickle.machine import Machine, Truncated
 from malhug.analyzers.pickle.reach import walk
+from malhug.analyzers.shared.sidefiles import follow
 from malhug.analyzers.shared.source import ByteSource
 from malhug.analyzers.shared.text import decode_text
 from malhug.core import failures
@@ -67,9 +76,9 @@ class _Run:
     needs_more: bool = False  # the prefix ended where the stream goes on
 
 
-def _interpret(ctx: ScanContext, data: bytes, partial: bool) -> _Run:
+def _interpret(ctx: ScanContext, data: bytes, partial: bool, skip: frozenset[int] = frozenset()) -> _Run:
     folder = Folder(ctx.limits)
-    run = _Run(Machine(data, ctx.limits, ctx.check_time, folder.fold_name), folder)
+    run = _Run(Machine(data, ctx.limits, ctx.check_time, folder.fold_name, skip_frames=skip), folder)
     machine, pos, legacy = run.machine, 0, False
     try:
         while pos < len(data):
@@ -109,6 +118,32 @@ def _unpickler_stops_there(ctx: ScanContext, src: ByteSource, data: bytes, fault
     return reach.stop <= fault.offset or (isinstance(fault, Truncated) and reach.stop >= src.size)
 
 
+def _judge_frames(ctx: ScanContext, data: bytes, run: _Run) -> None:
+    """Report frames that disagree with their opcodes, and judge the stream the block reader runs."""
+    breaks = run.machine.trace.frame_breaks
+    report_frame_breaks(ctx, breaks, data)
+    rewrite = Rewrite(data)
+    pending = [b for b in breaks if b.kind != OVERLONG]
+    rounds = 0
+    while pending and rounds < MAX_REWRITES:
+        if not as_loaded(rewrite, pending[0]):
+            pending = pending[1:]
+            continue
+        rounds += 1
+        again = _interpret(ctx, rewrite.data, partial=False, skip=frozenset(rewrite.skip))
+        pending = [b for b in again.machine.trace.frame_breaks if b.kind != OVERLONG]
+        if not pending or rounds == MAX_REWRITES:
+            seen = {(f.rule, f.message, f.location, f.evidence) for f in ctx.findings}
+            remap_offsets(again.machine.trace, rewrite.original)
+            mark = len(ctx.findings)
+            Judge(ctx, again.machine.trace, again.roots, again.folder).run()
+            fresh = [f for f in ctx.findings[mark:] if (f.rule, f.message, f.location, f.evidence) not in seen]
+            del ctx.findings[mark:]
+            ctx.findings.extend(fresh)
+            if again.limit is not None and run.limit is None:
+                run.limit = again.limit
+
+
 def _analyze(ctx: ScanContext, src: ByteSource) -> None:
     # Read a prefix and grow it only while the pickles go on: a legacy checkpoint's pickles are its
     # first kilobytes, whatever gigabytes of raw storages follow them.
@@ -126,6 +161,12 @@ def _analyze(ctx: ScanContext, src: ByteSource) -> None:
     if not data:
         run.fault = MalformedInput("empty pickle stream", 0)
     Judge(ctx, run.machine.trace, run.roots, run.folder).run()
+    if run.machine.trace.frame_breaks and not run.needs_more:
+        _judge_frames(ctx, data, run)
+    for name, offset in run.machine.trace.side_files:
+        follow(
+            ctx, name, why=f"joblib NDArrayWrapper at offset {offset} (np.load with allow_pickle=True)", offset=offset
+        )
     if run.fault is not None and _unpickler_stops_there(ctx, src, data, run.fault):
         run.fault = None
     if run.fault is not None:

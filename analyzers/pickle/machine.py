@@ -20,15 +20,25 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from malhug.analyzers.limits import LimitExceeded, Limits, MalformedInput
+from malhug.analyzers.pickle.frames import NESTED, OVERLONG, STRADDLE, FrameBreak
 from malhug.analyzers.pickle.values import Call, Global, PDict, PersId, PSet, Unknown
 
 JOBLIB_WRAPPER = "joblib.numpy_pickle.NumpyArrayWrapper"
+# joblib < 0.10: the array is in a file beside the pickle, ``np.load(filename, allow_pickle=True)``.
+JOBLIB_LEGACY_WRAPPERS = frozenset(
+    {
+        "joblib.numpy_pickle.NDArrayWrapper",
+        "joblib.numpy_pickle_compat.NDArrayWrapper",
+        "sklearn.externals.joblib.numpy_pickle.NDArrayWrapper",
+    }
+)
 _DTYPE_STR = re.compile(r"([a-zA-Z?])(\d*)")
 _FLOAT = struct.Struct(">d")
 _U32 = struct.Struct("<I").unpack_from
 _I32 = struct.Struct("<i").unpack_from
 _U16 = struct.Struct("<H").unpack_from
 _CHECK_EVERY = 4096
+_NO_FRAME = 1 << 62  # ``frame_end`` while no frame is open
 _UNSEEN: Any = object()
 
 
@@ -52,6 +62,8 @@ class Trace:
     globals: list[Global] = field(default_factory=list)
     mutations: list[Mutation] = field(default_factory=list)
     ops: int = 0
+    frame_breaks: list[FrameBreak] = field(default_factory=list)  # frames.py: readers disagree there
+    side_files: list[tuple[str, int]] = field(default_factory=list)  # (name, offset): files loading opens
 
 
 class Truncated(MalformedInput):
@@ -106,6 +118,7 @@ class Machine:
         fold_name: Callable[[Any], str | None],
         trace: Trace | None = None,
         depth: int = 0,
+        skip_frames: frozenset[int] | set[int] = frozenset(),
     ):
         self.data = data
         self.limits = limits
@@ -118,6 +131,12 @@ class Machine:
         self.marks: list[int] = []
         self.proto = 0
         self._planted: dict[int, Any] = {}
+        # The open frame (PEP 3154): FRAME's offset and where its declared bytes end. The machine
+        # reads straight through, as ``pickletools`` does, and records where a loader that honours
+        # frames would read differently (``frames.py``). ``skip_frames``: frames already rewritten.
+        self.frame_at = -1
+        self.frame_end = _NO_FRAME
+        self.skip_frames = skip_frames
 
     # -- helpers used by the cold opcodes --------------------------------------------------------
 
@@ -173,6 +192,9 @@ class Machine:
     def run(self, pos: int) -> tuple[Any, int]:
         """Interpret one pickle starting at ``pos``; returns (loaded value, offset after STOP)."""
         self.proto = 0  # as Unpickler.load does: a later pickle may be protocol 0
+        self.frame_end = _NO_FRAME
+        frame_end = _NO_FRAME
+        start = pos
         data = self.data
         n = len(data)
         memo = self.memo
@@ -187,6 +209,9 @@ class Machine:
         next_check = min(_CHECK_EVERY, budget)
         try:
             while True:
+                if pos >= frame_end:  # the open frame's bytes are used up (or were overrun)
+                    frame_end = self._frame_done(pos, start)
+                start = pos
                 # Every opcode that raises does so before it moves ``pos`` past its argument, so the
                 # faulting opcode's offset is always ``pos - 1`` in the handlers below.
                 op = data[pos]
@@ -285,6 +310,7 @@ class Machine:
                     if handler is None:
                         raise _fault(f"invalid opcode 0x{op:02x}", pos - 1)
                     pos = handler(self, pos, pos - 1)
+                    frame_end = self.frame_end
         except (IndexError, KeyError) as exc:
             self.trace.ops += ops
             start = max(pos - 1, 0)
@@ -315,7 +341,29 @@ class Machine:
     def _frame(self, pos: int, start: int) -> int:
         if pos + 8 > len(self.data):
             raise _truncated("frame header truncated", start)
-        return pos + 8
+        size = int.from_bytes(self.data[pos : pos + 8], "little")
+        pos += 8
+        if start in self.skip_frames:
+            return pos
+        breaks = self.trace.frame_breaks
+        if self.frame_end != _NO_FRAME:
+            breaks.append(FrameBreak(NESTED, self.frame_at, self.frame_end, start))
+        if pos + size > len(self.data):
+            # Every unpickler fails here (reading the frame as a block, or running out inside it);
+            # reading on shows what a lenient tool would see. Reported unless only a prefix was read.
+            breaks.append(FrameBreak(OVERLONG, start, pos + size, start))
+            self.frame_end = _NO_FRAME
+            return pos
+        if self.frame_end == _NO_FRAME or pos + size > self.frame_end:
+            self.frame_at, self.frame_end = start, pos + size
+        return pos
+
+    def _frame_done(self, pos: int, start: int) -> int:
+        """The open frame ends at or before ``pos``; ``start`` is the last opcode's offset."""
+        if pos > self.frame_end:
+            self.trace.frame_breaks.append(FrameBreak(STRADDLE, self.frame_at, self.frame_end, start))
+        self.frame_end = _NO_FRAME
+        return _NO_FRAME
 
     def _global_op(self, pos: int, start: int) -> int:
         module, pos = self._line(pos)
@@ -388,6 +436,10 @@ class Machine:
         func = inst.func
         if isinstance(func, Global) and func.canon[0] == JOBLIB_WRAPPER:
             return self._joblib_array(state, pos, start)
+        if isinstance(func, Global) and func.canon[0] in JOBLIB_LEGACY_WRAPPERS and isinstance(state, PDict):
+            filename = state.get("filename")
+            if isinstance(filename, str):
+                self.trace.side_files.append((filename, start))
         return pos
 
     def _joblib_array(self, state: Any, pos: int, start: int) -> int:

@@ -11,28 +11,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from malhug.core import categories
 from malhug.core.model import Category, Finding, Severity
 
-# Most specific first: when a payload shows several behaviours, its category is the first that applies.
-CATEGORY_PRECEDENCE: tuple[Category, ...] = (
-    Category.REVERSE_SHELL,
-    Category.CREDENTIAL_THEFT,
-    Category.EXFILTRATION,
-    Category.DOWNLOAD_EXEC,
-    Category.DESTRUCTIVE,
-    Category.RECON,
-    Category.FILE_WRITE,
-    Category.COMMAND_EXEC,
-    Category.CODE_EXEC,
-    Category.OBFUSCATION,
-)
+# The ranking lives in core (the file report and the Hub summary use it too): when a payload shows
+# several behaviours, its category is the most dangerous one (docs/CATEGORIES.md).
+CATEGORY_PRECEDENCE: tuple[Category, ...] = categories.RANKING
 
 
-def most_specific(categories: list[Category] | set[Category] | tuple[Category, ...]) -> Category | None:
-    for cat in CATEGORY_PRECEDENCE:
-        if cat in categories:
-            return cat
-    return next(iter(categories), None)
+def most_specific(found: list[Category] | set[Category] | tuple[Category, ...]) -> Category | None:
+    """The category that heads a payload showing ``found`` (``core.categories.most_dangerous``)."""
+    return categories.most_dangerous(found)
 
 
 @dataclass(frozen=True, slots=True)

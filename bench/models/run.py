@@ -71,6 +71,7 @@ def build(quick: bool, skip_large: bool) -> list[Sample]:
     from tests.builders.evasions import EVASIONS
     from tests.builders.gadget_evasions import GADGET_EVASIONS, GADGET_LOOKALIKES
     from tests.builders.large import sparse_checkpoint
+    from tests.builders.sidefile_evasions import SIDEFILE_EVASIONS, SIDEFILE_LOOKALIKES
     from tests.corpus.expected import artifacts
 
     corpus = WORK / "corpus"
@@ -101,6 +102,16 @@ def build(quick: bool, skip_large: bool) -> list[Sample]:
         put(f"malicious/gadgets/{name}", builder(scratch), "malicious", "gadgets", "evasion: gadget " + name)
     for name, builder in sorted(GADGET_LOOKALIKES.items()):
         put(f"benign/gadgets/{name}", builder(scratch), "benign", "benign", "gadget look-alike")
+    # Side files and frames: every file of a case in its own folder, the tools scan the first one.
+    for label, cases in (("malicious", SIDEFILE_EVASIONS), ("benign", SIDEFILE_LOOKALIKES)):
+        for name, files_of in sorted(cases.items()):
+            files = files_of(scratch)
+            for rel, data in list(files.items())[1:]:
+                (corpus / label / "sidefiles" / name / rel).parent.mkdir(parents=True, exist_ok=True)
+                (corpus / label / "sidefiles" / name / rel).write_bytes(data)
+            first, data = next(iter(files.items()))
+            kind = "evasion: side file " + name if label == "malicious" else "side-file look-alike"
+            put(f"{label}/sidefiles/{name}/{first}", data, label, "evasion" if label == "malicious" else "benign", kind)
     benign = {**BENIGN, **{f"matrix/{k}": v for k, v in BENIGN_MATRIX.items()}}
     for name, builder in sorted(benign.items())[: 6 if quick else None]:
         put(f"benign/{name}", builder(scratch), "benign", "benign", name.split("/")[1] if "/" in name else "benign")

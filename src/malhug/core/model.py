@@ -255,6 +255,13 @@ class FileReport:
             return Verdict.ERROR
         return worst
 
+    @property
+    def headline(self) -> Finding | None:
+        """The finding that sums the file up: most dangerous category among those deciding the verdict."""
+        from malhug.core.categories import headline
+
+        return headline(self.findings)
+
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "path": self.path,
@@ -266,6 +273,9 @@ class FileReport:
         }
         if self.analyzed_as:
             out["analyzed_as"] = list(self.analyzed_as)
+        head = self.headline
+        if head is not None and verdict_for_severity(head.severity) is not Verdict.CLEAN:
+            out["category"] = head.category.value
         return out
 
     @staticmethod

@@ -18,6 +18,7 @@ import tomllib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
+from malhug.core.categories import RANKING
 from malhug.core.model import Category, Finding, Location, Severity, TraceStep
 
 log = logging.getLogger(__name__)
@@ -76,19 +77,9 @@ class RuleCatalogError(ValueError):
 
 
 # What a payload can do, for rules whose findings carry the category of their payload
-# (``finding_categories = "payload"``): the categories ``analyzers.shared.embedded`` ranks.
-PAYLOAD_CATEGORIES: tuple[Category, ...] = (
-    Category.REVERSE_SHELL,
-    Category.CREDENTIAL_THEFT,
-    Category.EXFILTRATION,
-    Category.DOWNLOAD_EXEC,
-    Category.DESTRUCTIVE,
-    Category.RECON,
-    Category.FILE_WRITE,
-    Category.COMMAND_EXEC,
-    Category.CODE_EXEC,
-    Category.OBFUSCATION,
-)
+# (``finding_categories = "payload"``): the behaviours at the head of the ranking (docs/CATEGORIES.md),
+# down to obfuscation; what follows them describes a mechanism or a file, not what a payload does.
+PAYLOAD_CATEGORIES: tuple[Category, ...] = RANKING[: RANKING.index(Category.OBFUSCATION) + 1]
 
 
 def _finding_categories(rid: str, category: Category, raw: object) -> tuple[Category, ...]:
@@ -97,10 +88,12 @@ def _finding_categories(rid: str, category: Category, raw: object) -> tuple[Cate
         return (category,)
     if raw == "payload":
         names: list[object] = [c.value for c in PAYLOAD_CATEGORIES]
+    elif raw == "any":  # a rule that reports another report's headline (a referenced repository's)
+        names = [c.value for c in Category]
     elif isinstance(raw, list):
         names = list(raw)
     else:
-        raise RuleCatalogError(f'{rid}: finding_categories must be a list of categories or "payload"')
+        raise RuleCatalogError(f'{rid}: finding_categories must be a list of categories, "payload" or "any"')
     try:
         others = [Category(str(n)) for n in names]
     except ValueError as exc:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from malhug.core import categories
 from malhug.core.model import Category, FileReport, Finding, Severity, Verdict, sort_findings
 from malhug.core.rules import CATALOG, finding
 from malhug.hub.types import RepoScan
@@ -39,10 +40,17 @@ class RefCheck:
 
 
 def worst_file(scan: RepoScan) -> tuple[FileReport | None, Finding | None]:
-    files = sorted(scan.files, key=lambda f: -f.verdict.rank)
+    """The worst verdict first; among equals, the file whose headline category ranks highest
+    (``malhug.core.categories``): the repository is summed up by its most dangerous finding."""
+
+    def key(report: FileReport) -> tuple[int, int]:
+        head = report.headline
+        return (-report.verdict.rank, categories.rank(head.category) if head is not None else len(categories.RANKING))
+
+    files = sorted(scan.files, key=key)
     for report in files:
         if report.findings:
-            return report, sort_findings(report.findings)[0]
+            return report, report.headline or sort_findings(report.findings)[0]
     return (files[0] if files else None), None
 
 

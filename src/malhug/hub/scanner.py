@@ -34,6 +34,7 @@ from malhug.hub.http import HubError, HubHttp
 from malhug.hub.localcache import LocalFile, find_blob
 from malhug.hub.rangesource import HttpRangeSource, RemoteReadError
 from malhug.hub.remote import RemoteFile
+from malhug.hub.sidefiles import RevisionSideFiles
 from malhug.hub.types import RepoScan
 
 log = logging.getLogger(__name__)
@@ -78,6 +79,10 @@ class Job:
     loaded: set[str] = field(default_factory=set)
     # Set when the listing was not read to its end: (entries read, why it stopped).
     listing_cut: tuple[int, str] | None = None
+    # The revision's files by path (what side files are looked up in: hub/sidefiles.py).
+    listing: dict[str, Any] = field(default_factory=dict)
+    # Files whose report followed side files: not put in the verdict cache (it depends on them too).
+    uncacheable: set[str] = field(default_factory=set)
 
 
 def _needs_content(job: Job, planned: select.Planned) -> bool:
@@ -105,12 +110,17 @@ def _drop_budget_findings(report: FileReport) -> None:
 
 
 def _scan_remote_source(
-    src: HttpRangeSource, name: str, limits: Limits, sha: str | None, hint: str | None
+    src: HttpRangeSource,
+    name: str,
+    limits: Limits,
+    sha: str | None,
+    hint: str | None,
+    side: RevisionSideFiles | None = None,
 ) -> FileReport:
     """``scan_source`` over the network: a read that fails where the analyzers do not guard it (format
     detection) is still this file's error, never the whole scan's crash."""
     try:
-        return scan_source(src, name=name, limits=limits, sha256=sha, format_hint=hint)
+        return scan_source(src, name=name, limits=limits, sha256=sha, format_hint=hint, side_files=side)
     except (RemoteReadError, LimitExceeded) as exc:
         return FileReport(path=name, format="unknown", sha256=sha, error=f"could not read {name}: {exc}")
 
@@ -120,13 +130,14 @@ def _scan_ranged(job: Job, rf: RemoteFile, planned: select.Planned, url: str, wh
     assert job.http is not None
     src = HttpRangeSource(job.http, url, rf.size, budget=job.max_download, what=what)
     name, sha, hint = rf.path, rf.lfs_sha256, planned.format_hint
-    report = _scan_remote_source(src, name, job.limits, sha, hint)
+    side = RevisionSideFiles(job, name)
+    report = _scan_remote_source(src, name, job.limits, sha, hint, side)
     read = src.bytes_read
     analyzed = rf.size
     if src.budget_hit and src.error is None:
         # The format needs the whole file: analyze the prefix the cap pays for (payloads sit up front).
         view = src.prefix()
-        report = _scan_remote_source(view, name, job.limits, sha, hint)
+        report = _scan_remote_source(view, name, job.limits, sha, hint, RevisionSideFiles(job, name))
         read += view.bytes_read
         analyzed = view.size
         src.error, src.error_kind = view.error, view.error_kind
@@ -138,7 +149,7 @@ def _scan_ranged(job: Job, rf: RemoteFile, planned: select.Planned, url: str, wh
         report.error = f"could not read {rf.path} from the Hub: {src.error}"
         return report, False
     if not src.budget_hit:
-        return report, True
+        return report, not side.opened
     _drop_budget_findings(report)
     reason = f"larger than the download cap: {rf.size} bytes, the first {analyzed} analyzed, cap {job.max_download} (--max-download)"
     report.findings.append(
@@ -167,6 +178,7 @@ def _loaded(job: Job, planned: select.Planned) -> bool | None:
 
 def _scan_bytes(job: Job, planned: select.Planned, data: bytes, sha256: str | None) -> FileReport:
     load_time = _loaded(job, planned)
+    side = RevisionSideFiles(job, planned.path)
     report = scan_source(
         BytesSource(data),
         name=planned.path,
@@ -174,8 +186,11 @@ def _scan_bytes(job: Job, planned: select.Planned, data: bytes, sha256: str | No
         sha256=sha256,
         format_hint=planned.format_hint,
         load_time=load_time,
+        side_files=side,
     )
     report.bytes_read = len(data)
+    if side.opened:
+        job.uncacheable.add(planned.path)
     if planned.kind == "code":
         job.texts[planned.path] = data.decode("utf-8", "replace")
     if planned.kind == "config" and planned.path in CODE_CONFIGS:
@@ -232,7 +247,7 @@ def scan_remote(job: Job, rf: RemoteFile, planned: select.Planned) -> FileReport
             error=f"could not download {rf.path}: {exc.message}",
             size=rf.size,
         )
-    if job.verdicts is not None:
+    if job.verdicts is not None and rf.path not in job.uncacheable:
         job.verdicts.put_file(rf.content_id, report, cache_context(job, planned))
     return report
 
@@ -250,8 +265,13 @@ def scan_local(job: Job, lf: LocalFile, planned: select.Planned) -> FileReport:
         else:
             with FileSource(lf.disk) as src:
                 sha = lf.content_id[7:] if lf.content_id and lf.content_id.startswith("sha256:") else None
-                report = scan_source(src, name=lf.path, limits=job.limits, sha256=sha, format_hint=planned.format_hint)
+                side = RevisionSideFiles(job, lf.path)
+                report = scan_source(
+                    src, name=lf.path, limits=job.limits, sha256=sha, format_hint=planned.format_hint, side_files=side
+                )
                 report.bytes_read = src.bytes_read
+                if side.opened:
+                    job.uncacheable.add(lf.path)
     except OSError as exc:
         return FileReport(
             path=lf.path,
@@ -259,7 +279,7 @@ def scan_local(job: Job, lf: LocalFile, planned: select.Planned) -> FileReport:
             error=f"cannot read the cached file {lf.disk}: {exc.strerror or exc}",
             size=lf.size,
         )
-    if lf.content_id and job.verdicts is not None:
+    if lf.content_id and job.verdicts is not None and lf.path not in job.uncacheable:
         job.verdicts.put_file(lf.content_id, report, cache_context(job, planned))
     return report
 
@@ -329,6 +349,7 @@ def scan_revision(job: Job, listed: list[RemoteFile] | list[LocalFile], *, remot
     """Scan what matters among ``listed`` (remote listing or cached snapshot files)."""
     reports: dict[str, FileReport] = _listing_reports(job, listed)
     by_path: dict[str, Any] = {f.path: f for f in listed if unsafe_path(f.path) is None}
+    job.listing = by_path
     planned = select.plan(by_path)
     # The configs first: they say which code loading runs.
     planned.sort(key=lambda p: (p.path not in CODE_CONFIGS, p.path))

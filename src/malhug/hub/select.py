@@ -28,6 +28,9 @@ CONFIG_NAMES = (
     "adapter_config.json", "chat_template.json", "modules.json", "dataset_infos.json",
 )  # fmt: skip
 TEMPLATE_SUFFIXES = (".jinja", ".j2")
+# Sharded checkpoint indexes: loading opens every shard their weight_map names (followed as side files,
+# which may lie outside what the names above select).
+INDEX_SUFFIXES = (".index.json",)
 # Small files are fetched in one request and their content id verified; larger ones are read by ranges.
 WHOLE_FILE_MAX = 512 * 1024
 
@@ -35,7 +38,7 @@ WHOLE_FILE_MAX = 512 * 1024
 @dataclass(frozen=True)
 class Planned:
     path: str
-    kind: str  # weights | code | config | template
+    kind: str  # weights | code | config | template | index
     format_hint: str | None  # None: detect from bytes
 
 
@@ -51,6 +54,8 @@ def classify(path: str) -> Planned | None:
         return Planned(path, "config", "json")
     if name.endswith(TEMPLATE_SUFFIXES):
         return Planned(path, "template", "jinja")
+    if name.endswith(INDEX_SUFFIXES):
+        return Planned(path, "index", "json")
     if name.endswith(RISKY_SUFFIXES):
         return Planned(path, "weights", None)
     return None
