@@ -60,6 +60,8 @@ if TYPE_CHECKING:
         span_location,
         span_text,
     )
+    from malhug.analyzers.usercode.loaders import LoaderArgs, loader_args
+    from malhug.analyzers.usercode.pin import FilePlan, PinDecision, apply_edits, plan_text, round_trip_error
     from malhug.analyzers.usercode.references import (
         TRUST_REMOTE_CODE,
         CodeAnalysis,
@@ -97,6 +99,10 @@ _LAZY = {
         "malhug.analyzers.usercode.references",
     ),
     **dict.fromkeys(("Pos", "SourceLines", "Span"), "malhug.analyzers.usercode.spans"),
+    **dict.fromkeys(("LoaderArgs", "loader_args"), "malhug.analyzers.usercode.loaders"),
+    **dict.fromkeys(
+        ("FilePlan", "PinDecision", "apply_edits", "plan_text", "round_trip_error"), "malhug.analyzers.usercode.pin"
+    ),
 }
 
 __all__ = [
@@ -106,6 +112,13 @@ __all__ = [
     "CallSite",
     "CodeAnalysis",
     "Edit",
+    "FilePlan",
+    "LoaderArgs",
+    "PinDecision",
+    "apply_edits",
+    "loader_args",
+    "plan_text",
+    "round_trip_error",
     "HubRef",
     "Pos",
     "RiskyLoad",
