@@ -145,11 +145,13 @@ def _offset(starts: list[int], pos: Pos) -> int:
 
 def apply_edits(text: str, edit_list: list[Edit]) -> str:
     """``text`` with ``edit_list`` applied (spans in code points, Python's line breaks)."""
-    starts = [0] + [m.end() for m in _LINE_BREAK.finditer(text)]
+    breaks = list(_LINE_BREAK.finditer(text))
+    starts = [0] + [m.end() for m in breaks]
+    newline = breaks[0].group() if breaks else "\n"  # an inserted line break follows the file's own
     out = text
     for span, new in sorted(edit_list, key=lambda e: (e[0].line, e[0].col), reverse=True):
         begin, end = _offset(starts, span.start), _offset(starts, span.end)
-        out = out[:begin] + new + out[end:]
+        out = out[:begin] + new.replace("\n", newline) + out[end:]
     return out
 
 
