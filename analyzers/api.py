@@ -60,7 +60,7 @@ if TYPE_CHECKING:
         span_location,
         span_text,
     )
-    from malhug.analyzers.usercode.loaders import LoaderArgs, loader_args
+    from malhug.analyzers.usercode.loaders import LoaderArgs, loader_args, safetensors_removes_risk
     from malhug.analyzers.usercode.pin import FilePlan, PinDecision, apply_edits, plan_text, round_trip_error
     from malhug.analyzers.usercode.references import (
         TRUST_REMOTE_CODE,
@@ -99,7 +99,7 @@ _LAZY = {
         "malhug.analyzers.usercode.references",
     ),
     **dict.fromkeys(("Pos", "SourceLines", "Span"), "malhug.analyzers.usercode.spans"),
-    **dict.fromkeys(("LoaderArgs", "loader_args"), "malhug.analyzers.usercode.loaders"),
+    **dict.fromkeys(("LoaderArgs", "loader_args", "safetensors_removes_risk"), "malhug.analyzers.usercode.loaders"),
     **dict.fromkeys(
         ("FilePlan", "PinDecision", "apply_edits", "plan_text", "round_trip_error"), "malhug.analyzers.usercode.pin"
     ),
@@ -119,6 +119,7 @@ __all__ = [
     "loader_args",
     "plan_text",
     "round_trip_error",
+    "safetensors_removes_risk",
     "HubRef",
     "Pos",
     "RiskyLoad",

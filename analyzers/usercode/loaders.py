@@ -17,6 +17,7 @@ call would reject or ignore (``load_dataset`` has no ``use_safetensors``; a toke
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from malhug.analyzers.usercode.callsites import CallSite
@@ -73,3 +74,23 @@ def loader_args(kind: str | None, call: CallSite | None) -> LoaderArgs:
     if call.func == "torch.load":
         return LoaderArgs(weights_only=True)
     return LoaderArgs()
+
+
+# What transformers and diffusers load instead of safetensors when ``use_safetensors`` is not set:
+# pickled PyTorch weights (``pytorch_model*.bin``, ``diffusion_pytorch_model*.bin``).
+SAFETENSORS_REPLACES = (".bin",)
+
+
+def safetensors_removes_risk(args: LoaderArgs, files: Iterable[tuple[str, bool]]) -> bool:
+    """Whether ``use_safetensors=True`` removes the risk of a revision: ``files`` are (path, scans clean).
+
+    Only when the call accepts the argument, the revision has a clean ``.safetensors`` file to load
+    instead, and every file that is not clean is one the flag makes the loader skip (not a loading
+    script, remote code, a tokenizer pickle or a config).
+    """
+    if not args.use_safetensors:
+        return False
+    listed = list(files)
+    has_clean_safetensors = any(path.endswith(".safetensors") and clean for path, clean in listed)
+    bad = [path for path, clean in listed if not clean]
+    return has_clean_safetensors and bool(bad) and all(path.endswith(SAFETENSORS_REPLACES) for path in bad)
