@@ -24,9 +24,11 @@ from malhug.analyzers.api import (
     SourceLines,
     Span,
     is_suppressed,
+    loader_args,
     load_severity,
     quote_like,
     remove_keyword,
+    safetensors_removes_risk,
     set_keyword,
 )
 from malhug.core import failures
@@ -70,6 +72,11 @@ def _fix(title: str, edit_list: list[Edit]) -> dict[str, Any]:
     return {"title": title, "edits": [[*span.to_json(), text] for span, text in edit_list]}
 
 
+def _file_states(scan: RepoScan) -> list[tuple[str, bool]]:
+    """(path, scans clean) of every file of the revision; a file listed but not scanned is not clean."""
+    return [(f.path, f.verdict is Verdict.CLEAN) for f in scan.files] + [(p, False) for p in scan.skipped]
+
+
 def _hub_fixes(ref: HubRef, src: SourceLines, scan: RepoScan, safe: SafeRevision | None) -> list[dict[str, Any]]:
     fixes: list[dict[str, Any]] = []
     call = ref.call
@@ -83,12 +90,9 @@ def _hub_fixes(ref: HubRef, src: SourceLines, scan: RepoScan, safe: SafeRevision
                 set_keyword(call, src, "revision", value),
             )
         )
-    # Only when the revision has safetensors weights to fall back on and the risk is in other weights.
-    risky_weights = any(
-        f.format not in ("safetensors", "json", "text", "python") and f.verdict is not Verdict.CLEAN for f in scan.files
-    )
-    has_safetensors = any(p.endswith(".safetensors") for p in [f.path for f in scan.files] + list(scan.skipped))
-    if ref.kind == "from_pretrained" and ref.use_safetensors is not True and risky_weights and has_safetensors:
+    # Only where the call accepts it and it removes the risk (loaders.py): not for a dataset loading
+    # script, remote code or a tokenizer, which use_safetensors does not stop.
+    if ref.use_safetensors is not True and safetensors_removes_risk(loader_args(ref.kind, call), _file_states(scan)):
         fixes.append(
             _fix(
                 "Load safetensors weights only (use_safetensors=True)",
@@ -125,21 +129,25 @@ def hub_issue(
             data = {**data, "category": check.category.value, "file": check.file}
             fixes = _hub_fixes(ref, src, scan, safe)
         elif check.rule == UNPINNED_CODE:
-            fixes = _unpinned_fixes(ref, src, scan)
+            fixes = _unpinned_fixes(ref, src, scan, safe)
         issues.append(Issue(check.rule, check.severity, check.message, ref.id_span, {**data, "fixes": fixes}))
     return issues
 
 
-def _unpinned_fixes(ref: HubRef, src: SourceLines, scan: RepoScan) -> list[dict[str, Any]]:
-    if ref.call is None or not scan.commit_sha or ref.kind == "hf-path":
+def _unpinned_fixes(ref: HubRef, src: SourceLines, scan: RepoScan, safe: SafeRevision | None) -> list[dict[str, Any]]:
+    """Pin the revision scanned only when it scans clean; else the newest clean one, else no pin at all."""
+    if ref.call is None or ref.kind == "hf-path":
         return []
-    value = quote_like(src, ref.id_span, scan.commit_sha)
-    return [
-        _fix(
-            f'Pin revision="{scan.commit_sha}" (the revision scanned)',
-            set_keyword(ref.call, src, "revision", value),
-        )
-    ]
+    if scan.verdict is Verdict.CLEAN and scan.commit_sha:
+        sha, why = scan.commit_sha, "the revision scanned, clean"
+    elif safe is not None and safe.commit_sha:
+        sha, why = safe.commit_sha, "newest revision that scans clean"
+    else:
+        return []
+    if sha == ref.revision:
+        return []
+    value = quote_like(src, ref.id_span, sha)
+    return [_fix(f'Pin revision="{sha}" ({why})', set_keyword(ref.call, src, "revision", value))]
 
 
 def load_issue(load: RiskyLoad, src: SourceLines) -> Issue:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from malhug.analyzers.api import HubRef, RiskyLoad
+from malhug.analyzers.api import HubRef, RiskyLoad, loader_args, safetensors_removes_risk
 from malhug.core.model import Verdict, sort_findings
 from malhug.core.rules import CATALOG
 from malhug.hub.types import RepoScan, SafeRevision
@@ -118,7 +118,8 @@ def _advice(ref: HubRef | None, scan: RepoScan, safe: SafeRevision | None) -> st
         steps.append(f'pin `revision="{safe.commit_sha}"`, the newest revision that scans clean (quick fix)')
     elif safe is not None:
         steps.append(f"no clean revision in the last {safe.commits_checked} commits: use another repository")
-    if any(f.format != "safetensors" and f.verdict is not Verdict.CLEAN for f in scan.files):
+    files = [(f.path, f.verdict is Verdict.CLEAN) for f in scan.files] + [(p, False) for p in scan.skipped]
+    if ref is not None and safetensors_removes_risk(loader_args(ref.kind, ref.call), files):
         steps.append("load safetensors weights only (`use_safetensors=True`)")
     return "**What to do:** " + "; ".join(steps) + "."
 

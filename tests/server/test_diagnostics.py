@@ -194,3 +194,71 @@ def test_use_safetensors_is_offered_only_when_the_revision_has_safetensors() -> 
     hub = next(i for i in issues(scan, Settings()) if i.rule == "MH710")
     assert not any("use_safetensors" in f["title"] for f in hub.data["fixes"])
     assert "Remove trust_remote_code=True" in [f["title"] for f in hub.data["fixes"]]
+
+
+def _scan(repo_id: str, repo_type: str, files: list[FileReport], ships_code: bool = False) -> RepoScan:
+    return RepoScan(repo_id, repo_type, None, SHA, files=files, ships_code=ships_code)  # type: ignore[arg-type]
+
+
+def _bad(path: str, fmt: str) -> FileReport:
+    evil = Finding(rule="MH101", severity=Severity.CRITICAL, category=Category.CODE_EXEC, message="os.system")
+    return FileReport(path=path, format=fmt, findings=[evil])
+
+
+def _titles(text: str, scan: RepoScan, safe: SafeRevision | None = None) -> dict[str, list[str]]:
+    src = SourceLines(text)
+    analysis = analyze_code(text)
+    key = (scan.repo_type, scan.repo_id, "")
+    safe_map = {(scan.repo_type, scan.repo_id): safe} if safe else {}
+    found = diagnostics.document_issues(analysis, [], src, {key: scan}, safe_map, Settings())
+    return {i.rule: [f["title"] for f in i.data["fixes"]] for i in found}
+
+
+@pytest.mark.fires("MH710")
+def test_use_safetensors_is_not_advised_for_a_dataset_loading_script() -> None:
+    """Issue #16: load_dataset has no use_safetensors, and the risk is the script, not weights."""
+    text = 'from datasets import load_dataset\nds = load_dataset("org/evil")\n'
+    scan = _scan("org/evil", "dataset", [_bad("evil.py", "python"), FileReport("x.safetensors", "safetensors")])
+    titles = _titles(text, scan)["MH710"]
+    assert not any("use_safetensors" in t for t in titles)
+    assert "use_safetensors" not in hover.repo_markdown(analyze_code(text).refs[0], scan, None, Settings())
+
+
+@pytest.mark.fires("MH710")
+def test_use_safetensors_is_not_advised_for_remote_code() -> None:
+    """Issue #16: with trust_remote_code the risk is modeling code, which use_safetensors does not stop."""
+    scan = _scan(
+        "org/evil",
+        "model",
+        [_bad("modeling_evil.py", "python"), FileReport("model.safetensors", "safetensors")],
+        ships_code=True,
+    )
+    titles = _titles(TEXT, scan)["MH710"]
+    assert titles == ["Remove trust_remote_code=True"]
+    assert "use_safetensors" not in hover.repo_markdown(analyze_code(TEXT).refs[0], scan, None, Settings())
+
+
+@pytest.mark.quiet("MH710")
+def test_use_safetensors_is_advised_only_for_a_model_class() -> None:
+    text = 'from transformers import AutoTokenizer\nt = AutoTokenizer.from_pretrained("org/evil")\n'
+    scan = _scan(
+        "org/evil", "model", [_bad("pytorch_model.bin", "pytorch-zip"), FileReport("m.safetensors", "safetensors")]
+    )
+    assert not any("use_safetensors" in t for t in _titles(text, scan)["MH710"])
+    model = 'from transformers import AutoModel\nm = AutoModel.from_pretrained("org/evil")\n'
+    assert "Load safetensors weights only (use_safetensors=True)" in _titles(model, scan)["MH710"]
+
+
+@pytest.mark.fires("MH707")
+def test_a_pin_is_offered_only_for_a_revision_that_scans_clean() -> None:
+    """Issue #16: on a repository whose every revision is malicious, no fix pins the malicious one."""
+    text = 'from transformers import AutoModel\nm = AutoModel.from_pretrained("org/evil", trust_remote_code=True)\n'
+    scan = _scan("org/evil", "model", [_bad("modeling_evil.py", "python")], ships_code=True)
+    none_clean = SafeRevision("org/evil", "model", None, SHA, 20)
+    titles = _titles(text, scan, none_clean)
+    assert not any(t.startswith("Pin") for rule in ("MH707", "MH710") for t in titles[rule])
+    assert SHA not in str(titles)
+    safe = SafeRevision("org/evil", "model", SAFE, SHA, 3)
+    assert _titles(text, scan, safe)["MH707"] == [f'Pin revision="{SAFE}" (newest revision that scans clean)']
+    clean = _scan("org/evil", "model", [FileReport("modeling.py", "python")], ships_code=True)
+    assert _titles(text, clean)["MH707"] == [f'Pin revision="{SHA}" (the revision scanned, clean)']
