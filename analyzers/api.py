@@ -61,6 +61,7 @@ if TYPE_CHECKING:
         span_text,
     )
     from malhug.analyzers.usercode.loaders import LoaderArgs, loader_args, safetensors_removes_risk
+    from malhug.analyzers.usercode.localloads import local_path
     from malhug.analyzers.usercode.pin import FilePlan, PinDecision, apply_edits, plan_text, round_trip_error
     from malhug.analyzers.usercode.references import (
         TRUST_REMOTE_CODE,
@@ -100,6 +101,7 @@ _LAZY = {
     ),
     **dict.fromkeys(("Pos", "SourceLines", "Span"), "malhug.analyzers.usercode.spans"),
     **dict.fromkeys(("LoaderArgs", "loader_args", "safetensors_removes_risk"), "malhug.analyzers.usercode.loaders"),
+    "local_path": "malhug.analyzers.usercode.localloads",
     **dict.fromkeys(
         ("FilePlan", "PinDecision", "apply_edits", "plan_text", "round_trip_error"), "malhug.analyzers.usercode.pin"
     ),
@@ -117,6 +119,7 @@ __all__ = [
     "PinDecision",
     "apply_edits",
     "loader_args",
+    "local_path",
     "plan_text",
     "round_trip_error",
     "safetensors_removes_risk",
