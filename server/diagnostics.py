@@ -40,6 +40,7 @@ from malhug.server.settings import Settings
 from malhug.server.spans import to_lsp_range
 
 SOURCE = "malhug"
+_ZERO = types.Range(start=types.Position(line=0, character=0), end=types.Position(line=0, character=0))
 # "Not fully analyzed" is never hidden by ``severityThreshold``: hiding it would look like a clean file.
 # (The script worker publishes MH514 only when nothing of the file parsed.)
 FAILURE_RULES = failures.FAILURE_RULES | {SYNTAX_ERROR}
@@ -62,6 +63,16 @@ class Issue:
     span: Span
     data: dict[str, Any]
     related: tuple[tuple[str, Span], ...] = ()
+    related_files: tuple[tuple[str, str], ...] = ()  # (message, uri of another file): its line 0
+
+
+@dataclass(frozen=True)
+class LocalFile:
+    """A local model file a load call reads, with the workspace scan's report of it."""
+
+    display: str  # the path as the code writes it
+    uri: str
+    report: FileReport
 
 
 def ref_key(ref: HubRef) -> tuple[str, str, str]:
@@ -160,6 +171,35 @@ def load_issue(load: RiskyLoad, src: SourceLines) -> Issue:
     return Issue(load.rule, severity, load.message, load.span, {"kind": "load", "fixes": fixes})
 
 
+def local_load_issue(load: RiskyLoad, src: SourceLines, local: LocalFile) -> Issue:
+    """The load call carries the verdict of the local file it reads (issue #16), when that is not clean.
+
+    Malicious: the file's worst severity, at least high (an error in the editor), its decisive rule,
+    category and evidence in the message, ``relatedInformation`` pointing to the file.
+    """
+    base = load_issue(load, src)
+    report = local.report
+    verdict = report.verdict
+    if verdict is Verdict.CLEAN:
+        return base
+    call = load.call.written if load.call is not None else "this call"
+    findings = sort_findings(report.findings)
+    worst = findings[0] if findings else None
+    if verdict is Verdict.MALICIOUS and worst is not None:
+        severity = max(worst.severity, Severity.HIGH, key=lambda s: s.rank)
+    else:  # suspicious, or not analyzable: never quieter than a warning
+        severity = max(base.severity, Severity.MEDIUM, key=lambda s: s.rank)
+    if worst is not None:
+        evidence = f": {worst.evidence}" if worst.evidence else ""
+        why = f"{worst.category.value}, because {worst.rule} {worst.message}{evidence}"
+    else:
+        why = f"it could not be analyzed: {report.error or 'error'}"
+    message = f"{call}() loads {local.display}, which MalHug finds {verdict.value}: {why}"
+    related = f"{local.display}: {verdict.value}" + (f" — {worst.rule} {worst.message}" if worst is not None else "")
+    data = {**base.data, "file": local.uri, "file_verdict": verdict.value}
+    return Issue(base.rule, severity, message[:2000], base.span, data, related_files=((related[:500], local.uri),))
+
+
 def _location_span(loc: Location, src: SourceLines) -> Span:
     """A 1-based source Location (end exclusive) as a span; a bare line covers the whole line."""
     line = max((loc.line or 1) - 1, 0)
@@ -196,7 +236,9 @@ def document_issues(
     scans: Mapping[tuple[str, str, str], RepoScan],
     safe: Mapping[tuple[str, str], SafeRevision],
     settings: Settings,
+    local_files: Mapping[Span, LocalFile] | None = None,
 ) -> list[Issue]:
+    """Every diagnostic of a document; ``local_files``: the local file each load call (by span) reads."""
     issues: list[Issue] = []
     trusted_calls = set()
     for ref in analysis.refs:
@@ -208,9 +250,16 @@ def document_issues(
     for load in analysis.loads:
         if load.rule == TRUST_REMOTE_CODE and load.call is not None and load.call.span in trusted_calls:
             continue
-        issues.append(load_issue(load, src))
+        local = (local_files or {}).get(load.span)
+        issues.append(local_load_issue(load, src, local) if local is not None else load_issue(load, src))
     issues.extend(script_issue(f, src) for f in script_findings)
-    return [i for i in issues if _shown(i.rule, i.severity, settings) and not _suppressed(src, i)]
+    # An ignore comment written for the generic note never hides a malicious file behind the call.
+    return [
+        i
+        for i in issues
+        if _shown(i.rule, i.severity, settings)
+        and (not _suppressed(src, i) or i.data.get("file_verdict") == Verdict.MALICIOUS.value)
+    ]
 
 
 def _shown(rule: str, severity: Severity, settings: Settings) -> bool:
@@ -232,6 +281,10 @@ def to_diagnostic(issue: Issue, uri: str, lines: Sequence[str], codec: Any) -> t
                 location=types.Location(uri=uri, range=to_lsp_range(span, lines, codec)), message=message
             )
             for message, span in issue.related
+        ]
+        + [
+            types.DiagnosticRelatedInformation(location=types.Location(uri=file_uri, range=_ZERO), message=message)
+            for message, file_uri in issue.related_files
         ]
         or None,
     )

@@ -27,6 +27,7 @@ class Components:
         self.hub = HubScheduler(server, on_result=self._republish)
         self.documents = Documents(server, self.hub)
         self.files = ModelFiles(server)
+        self.documents.local.scan = self.files.scan  # a file a load call reads is scanned when unknown
         self.actions = Actions(self.documents, self.hub)
         self.commands = cmd.Commands(self.documents, self.hub, self.files)
 

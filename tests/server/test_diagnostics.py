@@ -262,3 +262,53 @@ def test_a_pin_is_offered_only_for_a_revision_that_scans_clean() -> None:
     assert _titles(text, scan, safe)["MH707"] == [f'Pin revision="{SAFE}" (newest revision that scans clean)']
     clean = _scan("org/evil", "model", [FileReport("modeling.py", "python")], ships_code=True)
     assert _titles(text, clean)["MH707"] == [f'Pin revision="{SHA}" (the revision scanned, clean)']
+
+
+LOCAL = "import torch\nstate = torch.load('models/checkpoint.pt')  # malhug: ignore[MH701]\n"
+
+
+def _local_issues(report: FileReport, text: str = LOCAL) -> list[diagnostics.Issue]:
+    src = SourceLines(text)
+    analysis = analyze_code(text)
+    local = {
+        analysis.loads[0].span: diagnostics.LocalFile("models/checkpoint.pt", "file:///ws/models/checkpoint.pt", report)
+    }
+    return diagnostics.document_issues(analysis, [], src, {}, {}, Settings(), local)
+
+
+@pytest.mark.fires("MH701")
+def test_a_load_carries_the_verdict_of_the_local_file_it_reads() -> None:
+    """Issue #16: the call gets the file's severity, decisive rule and evidence, and points to the file;
+    an ignore comment written for the generic note does not hide a malicious file."""
+    evil = Finding(
+        rule="MH101",
+        severity=Severity.CRITICAL,
+        category=Category.REVERSE_SHELL,
+        message="pickle calls os.system",
+        evidence="os.system('sh -i')",
+    )
+    (issue,) = _local_issues(FileReport(path="checkpoint.pt", format="pytorch-zip", findings=[evil]))
+    assert (issue.rule, issue.severity) == ("MH701", Severity.CRITICAL)
+    assert issue.message == (
+        "torch.load() loads models/checkpoint.pt, which MalHug finds malicious: reverse-shell, because MH101 "
+        "pickle calls os.system: os.system('sh -i')"
+    )
+    assert issue.data["file_verdict"] == "malicious" and [f["title"] for f in issue.data["fixes"]] == [
+        "Use weights_only=True"
+    ]
+    diag = diagnostics.to_diagnostic(issue, "file:///ws/train.py", SourceLines(LOCAL).lines, None)
+    assert diag.severity == types.DiagnosticSeverity.Error
+    (related,) = diag.related_information or []
+    assert related.location.uri == "file:///ws/models/checkpoint.pt"
+    assert related.message == "models/checkpoint.pt: malicious — MH101 pickle calls os.system"
+
+
+@pytest.mark.quiet("MH701")
+def test_a_clean_local_file_leaves_the_generic_note_and_the_ignore_comment_works() -> None:
+    assert _local_issues(FileReport(path="checkpoint.pt", format="pytorch-zip")) == []
+    (note,) = _local_issues(FileReport(path="checkpoint.pt", format="pytorch-zip"), LOCAL.split("  #")[0] + "\n")
+    assert note.severity is Severity.LOW and "malicious" not in note.message
+    failed_report = FileReport(path="checkpoint.pt", format="unknown", error="truncated zip")
+    (failed,) = _local_issues(failed_report, LOCAL.split("  #")[0] + "\n")
+    assert failed.severity is Severity.MEDIUM
+    assert failed.message.endswith("which MalHug finds error: it could not be analyzed: truncated zip")

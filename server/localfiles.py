@@ -1,0 +1,85 @@
+"""The local model files that load calls read, with their scan reports (issue #16: the load carries the verdict).
+
+``torch.load("models/checkpoint.pt")``: the path is resolved against the document's folder, then each
+workspace root; only a regular file inside one of those is considered. Its report comes from the
+workspace model-file scan (``server.model_files``); a file not scanned yet is scanned (at most
+``MAX_PENDING`` at once, each once) and the documents are published again when it is done.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from pygls.uris import from_fs_path, to_fs_path
+
+from malhug.analyzers.api import Span, local_path
+from malhug.server.diagnostics import LocalFile
+from malhug.server.state import DocState, MalhugServer
+from malhug.server.workspace import workspace_roots
+
+log = logging.getLogger("malhug.server.localfiles")
+MAX_LOADS = 32  # load calls per document whose file is looked up
+MAX_PENDING = 8  # scans asked for and not finished yet
+
+
+def _inside(path: Path, bases: list[Path]) -> bool:
+    return any(path == base or path.is_relative_to(base) for base in bases)
+
+
+def resolve(written: str, bases: list[Path]) -> Path | None:
+    """The regular file ``written`` names, relative to the first base that has it; None if none does."""
+    raw = Path(os.path.expanduser(written)) if written.startswith("~") else Path(written)
+    candidates = [raw] if raw.is_absolute() else [base / raw for base in bases]
+    for candidate in candidates:
+        path = Path(os.path.normpath(candidate))
+        try:
+            if _inside(path, bases) and path.is_file():
+                return path
+        except OSError as exc:
+            log.debug("cannot look at %s: %s", path, exc)
+    return None
+
+
+class LocalFiles:
+    def __init__(self, server: MalhugServer, on_scanned: Callable[[], None]):
+        self.server = server
+        self.on_scanned = on_scanned
+        self.scan: Callable[[Path], Awaitable[None]] | None = None  # ModelFiles.scan, set when wired
+        self.pending: set[str] = set()
+
+    def for_document(self, state: DocState) -> dict[Span, LocalFile]:
+        """The local file (with its report) each load call of the document reads, by the load's span."""
+        if state.analysis is None or state.src is None:
+            return {}
+        doc_path = to_fs_path(state.uri)
+        bases = ([Path(doc_path).parent] if doc_path else []) + workspace_roots(self.server)
+        out: dict[Span, LocalFile] = {}
+        for load in state.analysis.loads[:MAX_LOADS]:
+            written = local_path(load, state.src)
+            path = resolve(written, bases) if written is not None else None
+            if written is None or path is None:
+                continue
+            uri = from_fs_path(str(path)) or path.as_uri()
+            report = self.server.model_files.get(uri)
+            if report is None:
+                self._request(path, uri)
+            else:
+                out[load.span] = LocalFile(written, uri, report)
+        return out
+
+    def _request(self, path: Path, uri: str) -> None:
+        if self.scan is None or uri in self.pending or len(self.pending) >= MAX_PENDING:
+            return
+        self.pending.add(uri)
+        self.server.spawn(self._scan(path, uri), f"scan of {path.name}, loaded by the code")
+
+    async def _scan(self, path: Path, uri: str) -> None:
+        assert self.scan is not None
+        try:
+            await self.scan(path)
+        finally:
+            self.pending.discard(uri)
+        self.on_scanned()
