@@ -62,7 +62,14 @@ if TYPE_CHECKING:
     )
     from malhug.analyzers.usercode.loaders import LoaderArgs, loader_args, safetensors_removes_risk
     from malhug.analyzers.usercode.localloads import local_path
-    from malhug.analyzers.usercode.pin import FilePlan, PinDecision, apply_edits, plan_text, round_trip_error
+    from malhug.analyzers.usercode.pin import (
+        FilePlan,
+        PinDecision,
+        apply_edits,
+        plan_notebook,
+        plan_text,
+        round_trip_error,
+    )
     from malhug.analyzers.usercode.references import (
         TRUST_REMOTE_CODE,
         CodeAnalysis,
@@ -103,7 +110,8 @@ _LAZY = {
     **dict.fromkeys(("LoaderArgs", "loader_args", "safetensors_removes_risk"), "malhug.analyzers.usercode.loaders"),
     "local_path": "malhug.analyzers.usercode.localloads",
     **dict.fromkeys(
-        ("FilePlan", "PinDecision", "apply_edits", "plan_text", "round_trip_error"), "malhug.analyzers.usercode.pin"
+        ("FilePlan", "PinDecision", "apply_edits", "plan_notebook", "plan_text", "round_trip_error"),
+        "malhug.analyzers.usercode.pin",
     ),
 }
 
@@ -120,6 +128,7 @@ __all__ = [
     "apply_edits",
     "loader_args",
     "local_path",
+    "plan_notebook",
     "plan_text",
     "round_trip_error",
     "safetensors_removes_risk",

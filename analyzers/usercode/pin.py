@@ -16,6 +16,7 @@ flag or ``weights_only`` is not touched.
 from __future__ import annotations
 
 import ast
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -199,4 +200,77 @@ def plan_text(text: str, decide: Decide) -> FilePlan:
             plan.error = f"the edited text would not be valid ({error}); left as it is"
             return plan
     plan.new_text = current
+    return plan
+
+
+_MAGIC = ("%", "!", "?")
+
+
+def _mask_magics(source: str) -> tuple[str, list[str]]:
+    """IPython magics and shell escapes (``%pip``, ``!ls``) as comments, so the cell parses; the originals."""
+    lines = source.split("\n")
+    masked = []
+    for i, line in enumerate(lines):
+        stripped = line.lstrip()
+        if stripped.startswith(_MAGIC):
+            masked.append(line)
+            lines[i] = line[: len(line) - len(stripped)] + "#" + stripped[1:]
+    return "\n".join(lines), masked
+
+
+def _unmask(text: str, originals: list[str]) -> str:
+    """Put the masked lines back, in order (edits only touch calls, never a whole comment line)."""
+    lines = text.split("\n")
+    pending = list(originals)
+    for i, line in enumerate(lines):
+        if not pending:
+            break
+        stripped = pending[0].lstrip()
+        masked = pending[0][: len(pending[0]) - len(stripped)] + "#" + stripped[1:]
+        if line == masked:
+            lines[i] = pending.pop(0)
+    return "\n".join(lines)
+
+
+def _notebook_dump(data: object) -> str:
+    # nbformat's own layout (what Jupyter writes): one-space indent, UTF-8 kept, a final newline.
+    return json.dumps(data, indent=1, ensure_ascii=False) + "\n"
+
+
+def plan_notebook(text: str, decide: Decide) -> FilePlan:
+    """``plan_text`` for each code cell of a ``.ipynb``; written back only in nbformat's exact layout."""
+    plan = FilePlan(text=text, new_text=text)
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        plan.error = f"not a notebook (broken JSON: {exc})"
+        return plan
+    cells = data.get("cells") if isinstance(data, dict) else None
+    if not isinstance(cells, list):
+        plan.error = "not a notebook (no cells)"
+        return plan
+    if _notebook_dump(data) != text:
+        plan.error = "the notebook is not in nbformat's layout, so it cannot be rewritten exactly"
+        return plan
+    for number, cell in enumerate(cells, start=1):
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        raw = cell.get("source")
+        source = "".join(raw) if isinstance(raw, list) and all(isinstance(s, str) for s in raw) else raw
+        if not isinstance(source, str):
+            continue
+        masked, originals = _mask_magics(source)
+        cell_plan = plan_text(masked, decide)
+        for mine, theirs in (
+            (plan.changes, cell_plan.changes),
+            (plan.problems, cell_plan.problems),
+            (plan.notes, cell_plan.notes),
+        ):
+            mine.extend(Note(n.line, n.column, f"cell {number}: {n.message}") for n in theirs)
+        if cell_plan.error is not None:
+            plan.problems.append(Note(1, 1, f"cell {number}: left untouched: {cell_plan.error}"))
+        elif cell_plan.changed:
+            new = _unmask(cell_plan.new_text, originals)
+            cell["source"] = new.splitlines(keepends=True) if isinstance(raw, list) else new
+    plan.new_text = _notebook_dump(data)
     return plan

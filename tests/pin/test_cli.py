@@ -7,6 +7,7 @@ whose every revision is malicious, a gated one and a missing one.
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 from pathlib import Path
@@ -173,3 +174,23 @@ def test_offline_cannot_search_history(hub: FakeHub, tmp_path: Path, capsys: pyt
 def test_missing_path_is_an_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["pin", str(tmp_path / "nope")]) == 2
     assert "no such file or folder" in capsys.readouterr().err
+
+
+def test_notebooks_in_a_folder_are_pinned(hub: FakeHub, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    shas = _hub(hub)
+    cell = {
+        "cell_type": "code",
+        "execution_count": None,
+        "metadata": {},
+        "outputs": [],
+        "source": ["from datasets import load_dataset\n", "ds = load_dataset('org/data')"],
+    }
+    nb = tmp_path / "explore.ipynb"
+    nb.write_text(json.dumps({"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}, indent=1) + "\n")
+    assert main(["pin", str(tmp_path), "--endpoint", hub.endpoint]) == 0
+    assert "explore.ipynb:2:19: set cell 1: dataset org/data" in capsys.readouterr().out
+    source = json.loads(nb.read_text())["cells"][0]["source"]
+    assert source == [
+        "from datasets import load_dataset\n",
+        f"ds = load_dataset('org/data', revision='{shas['data']}')",
+    ]

@@ -7,9 +7,11 @@ is loaded.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from malhug.analyzers.api import PinDecision, plan_text, round_trip_error
+from malhug.analyzers.api import PinDecision, plan_notebook, plan_text, round_trip_error
 
 SHA = "0123456789abcdef0123456789abcdef01234567"
 OTHER = "fedcba9876543210fedcba9876543210fedcba98"
@@ -156,3 +158,64 @@ def test_unparsable_text_is_left_alone(text: str, why: str) -> None:
 def test_round_trip_check() -> None:
     assert round_trip_error("x = (1,  # c\n     2)\n") is None
     assert round_trip_error("def f(:\n") is not None
+
+
+def _notebook(cells: list[dict[str, object]], indent: int = 1) -> str:
+    data = {"cells": cells, "metadata": {"kernelspec": {"name": "python3"}}, "nbformat": 4, "nbformat_minor": 5}
+    return json.dumps(data, indent=indent, ensure_ascii=False) + "\n"
+
+
+def _code(*lines: str) -> dict[str, object]:
+    return {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [], "source": list(lines)}
+
+
+def test_notebook_code_cells_are_pinned_magics_and_layout_kept() -> None:
+    cells = [
+        {"cell_type": "markdown", "metadata": {}, "source": ["AutoModel.from_pretrained('org/doc') — prose"]},
+        _code(
+            "%pip install transformers\n",
+            "!ls models\n",
+            "from transformers import AutoModel\n",
+            "m = AutoModel.from_pretrained('org/m')  # é",
+        ),
+    ]
+    text = _notebook(cells)
+    plan = plan_notebook(text, decide_all)
+    assert plan.error is None and plan.problems == []
+    pinned = json.loads(plan.new_text)["cells"]
+    assert pinned[0] == cells[0]
+    assert pinned[1]["source"] == [
+        "%pip install transformers\n",
+        "!ls models\n",
+        "from transformers import AutoModel\n",
+        f"m = AutoModel.from_pretrained('org/m', revision='{SHA}', use_safetensors=True)  # é",
+    ]
+    assert plan.new_text == _notebook([cells[0], {**cells[1], "source": pinned[1]["source"]}])
+    assert [n.message for n in plan.changes][0] == f'cell 2: model org/m: revision="{SHA}"'
+    assert plan_notebook(plan.new_text, decide_all).changed is False
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ("{not json", "not a notebook (broken JSON"),
+        ('{"cells": 3}\n', "not a notebook (no cells)"),
+        (
+            _notebook([_code("import torch\n", "torch.load('x.pt')")], indent=2),
+            "the notebook is not in nbformat's layout",
+        ),
+    ],
+)
+def test_notebooks_that_cannot_be_rewritten_exactly_are_left_alone(text: str, why: str) -> None:
+    plan = plan_notebook(text, decide_all)
+    assert plan.error is not None and plan.error.startswith(why)
+    assert not plan.changed
+
+
+def test_a_notebook_cell_that_does_not_parse_is_reported_and_left_alone() -> None:
+    text = _notebook([_code("def f(:\n", "    pass"), _code("import torch\n", "torch.load('x.pt')")])
+    plan = plan_notebook(text, decide_all)
+    assert [n.message.split(":")[0:2] for n in plan.problems] == [["cell 1", " left untouched"]]
+    cells = json.loads(plan.new_text)["cells"]
+    assert cells[0]["source"] == ["def f(:\n", "    pass"]
+    assert cells[1]["source"] == ["import torch\n", "torch.load('x.pt', weights_only=True)"]

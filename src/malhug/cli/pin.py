@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 SKIPPED_DIRS = frozenset(
     {".git", ".hg", ".svn", ".venv", "venv", "site-packages", "__pycache__", "node_modules", ".tox", ".nox"}
 )
+SUFFIXES = (".py", ".ipynb")
 MAX_FILE_BYTES = 4 * 2**20  # a larger .py file is reported, not read
 MAX_FILES = 20_000
 
@@ -40,11 +41,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def python_files(paths: list[str], errors: list[str]) -> Iterator[Path]:
-    """The ``.py`` files under ``paths`` in name order; virtual environments and VCS folders skipped."""
+    """The ``.py`` and ``.ipynb`` files under ``paths`` in name order; environments and VCS folders skipped."""
     count = 0
     for raw in paths:
         root = Path(raw)
-        if root.is_file() and not root.is_symlink():
+        if root.is_symlink():
+            errors.append(f"{raw}: a symbolic link; not followed")
+            continue
+        if root.is_file():
             yield root
             continue
         if not root.is_dir():
@@ -54,7 +58,7 @@ def python_files(paths: list[str], errors: list[str]) -> Iterator[Path]:
             dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS and not Path(folder, d).is_symlink())
             for name in sorted(files):
                 path = Path(folder, name)
-                if name.endswith(".py") and not path.is_symlink() and path.is_file():
+                if name.endswith(SUFFIXES) and not path.is_symlink() and path.is_file():
                     count += 1
                     if count > MAX_FILES:
                         errors.append(f"{raw}: more than {MAX_FILES} Python files; the rest were not read")
@@ -96,7 +100,7 @@ def _print_plan(path: Path, plan: FilePlan, verb: str, out: TextIO) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from malhug.analyzers.api import plan_text
+    from malhug.analyzers.api import plan_notebook, plan_text
     from malhug.hub.client import HubClient
     from malhug.hub.pinning import PinLookup
 
@@ -114,7 +118,8 @@ def run(args: argparse.Namespace) -> int:
             if text is None:
                 errors.append(f"{path}: {why}")
                 continue
-            plan = plan_text(text, lookup.decide)
+            planner = plan_notebook if path.suffix == ".ipynb" else plan_text
+            plan = planner(text, lookup.decide)
             if plan.error is not None:
                 errors.append(f"{path}: left untouched: {plan.error}")
                 continue
