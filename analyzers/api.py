@@ -13,7 +13,7 @@ pyproject.toml checks it); tests may. What is here:
 - rule names the server compares findings with: ``SYNTAX_ERROR`` (MH514, from ``scripts.rules``, which
   imports nothing);
 - the user-code rules (MH701-MH709, ``usercode``), loaded on first use: ``analyze_user_code`` and
-  ``UserCodeReport``, the structures behind them (``CodeAnalysis``, ``HubRef``, ``RiskyLoad``,
+  ``UserCodeReport``, notebooks' code cells (``analyze_notebook``, ``CellReport``, ``NotebookError``), the structures behind them (``CodeAnalysis``, ``HubRef``, ``RiskyLoad``,
   ``CallSite``, ``Arg``, ``BlockCache``, ``SourceLines``, ``Span``, ``Pos``, ``normalise_id``, ``ref_at``,
   ``TRUST_REMOTE_CODE``), the helpers that turn them into findings (``load_finding``, ``load_severity``,
   ``span_location``, ``span_text``) and the minimal text edits of the quick fixes (``Edit``,
@@ -62,6 +62,7 @@ if TYPE_CHECKING:
     )
     from malhug.analyzers.usercode.loaders import LoaderArgs, loader_args, safetensors_removes_risk
     from malhug.analyzers.usercode.localloads import local_path
+    from malhug.analyzers.usercode.notebook import CellReport, NotebookError, analyze_notebook
     from malhug.analyzers.usercode.pin import (
         FilePlan,
         PinDecision,
@@ -102,6 +103,7 @@ _LAZY = {
         ("UserCodeReport", "analyze_user_code", "load_finding", "load_severity", "span_location", "span_text"),
         "malhug.analyzers.usercode.findings",
     ),
+    **dict.fromkeys(("CellReport", "NotebookError", "analyze_notebook"), "malhug.analyzers.usercode.notebook"),
     **dict.fromkeys(
         ("TRUST_REMOTE_CODE", "CodeAnalysis", "HubRef", "RiskyLoad", "normalise_id", "ref_at"),
         "malhug.analyzers.usercode.references",
@@ -120,6 +122,7 @@ __all__ = [
     "Arg",
     "BlockCache",
     "CallSite",
+    "CellReport",
     "CodeAnalysis",
     "Edit",
     "FilePlan",
@@ -133,6 +136,7 @@ __all__ = [
     "round_trip_error",
     "safetensors_removes_risk",
     "HubRef",
+    "NotebookError",
     "Pos",
     "RiskyLoad",
     "SourceLines",
@@ -140,6 +144,7 @@ __all__ = [
     "TRUST_REMOTE_CODE",
     "UserCodeReport",
     "add_keyword",
+    "analyze_notebook",
     "analyze_user_code",
     "ignore_comment",
     "load_finding",

@@ -101,8 +101,9 @@ def test_folder_is_scanned_recursively_and_output_file_written(tmp_path: Path, f
 
 
 def test_sarif_is_2_1_0_with_rule_metadata(
-    tmp_path: Path, fake_format: None, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, fake_format: None, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.chdir(tmp_path)  # locations are relative to the working directory (no .git above it)
     p = _write(tmp_path, "a.bin", "critical")
     assert cli.main(["scan", str(p), "--format", "sarif"]) == 1
     sarif = json.loads(capsys.readouterr().out)
@@ -113,7 +114,7 @@ def test_sarif_is_2_1_0_with_rule_metadata(
     assert rule["properties"]["security-severity"]
     (result,) = run["results"]
     assert result["ruleId"] == "MH901" and result["level"] == "error" and result["ruleIndex"] == 0
-    assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == str(p)
+    assert result["locations"][0]["physicalLocation"]["artifactLocation"] == {"uri": "a.bin", "uriBaseId": "%SRCROOT%"}
     assert result["properties"]["category"] == "malformed"
 
 

@@ -307,7 +307,7 @@ def test_a_load_carries_the_verdict_of_the_local_file_it_reads() -> None:
 def test_a_clean_local_file_leaves_the_generic_note_and_the_ignore_comment_works() -> None:
     assert _local_issues(FileReport(path="checkpoint.pt", format="pytorch-zip")) == []
     (note,) = _local_issues(FileReport(path="checkpoint.pt", format="pytorch-zip"), LOCAL.split("  #")[0] + "\n")
-    assert note.severity is Severity.LOW and "malicious" not in note.message
+    assert note.rule == "MH701" and note.severity is Severity.LOW and "malicious" not in note.message
     failed_report = FileReport(path="checkpoint.pt", format="unknown", error="truncated zip")
     (failed,) = _local_issues(failed_report, LOCAL.split("  #")[0] + "\n")
     assert failed.severity is Severity.MEDIUM

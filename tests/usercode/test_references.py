@@ -6,20 +6,7 @@ import pytest
 
 from malhug.analyzers.usercode.references import analyze_code, normalise_id
 from malhug.analyzers.usercode.spans import Span
-
-
-def _span_of(text: str, literal: str, occurrence: int = 0) -> Span:
-    lines = text.split("\n")
-    seen = 0
-    for number, line in enumerate(lines):
-        start = 0
-        while (col := line.find(literal, start)) >= 0:
-            if seen == occurrence:
-                return Span(number, col, number, col + len(literal))
-            seen += 1
-            start = col + 1
-    raise AssertionError(literal)
-
+from tests.usercode.fixtures import BENIGN, RISKY, RISKY_EXPECTED, span_of
 
 SOURCE = """import torch as th
 from transformers import AutoModelForCausalLM, AutoTokenizer, pipeline
@@ -73,11 +60,11 @@ def test_hub_references_ids_types_and_ranges() -> None:
     }
     by_id = {r.repo_id: r for r in result.refs}
     # A constant name: the range is the name at the call; an f-string: the whole f-string literal.
-    assert by_id["acme/llm"].id_span == _span_of(SOURCE, "MODEL", 1)
-    assert by_id["acme/coder"].id_span == _span_of(SOURCE, 'f"{ORG}/coder"')
-    assert by_id["acme/adapter"].id_span == _span_of(SOURCE, '"acme/adapter"')
-    assert by_id["acme/gen"].id_span == _span_of(SOURCE, '"acme/gen"')
-    assert by_id["acme/vit"].id_span == _span_of(SOURCE, '"hf-hub:acme/vit"')
+    assert by_id["acme/llm"].id_span == span_of(SOURCE, "MODEL", 1)
+    assert by_id["acme/coder"].id_span == span_of(SOURCE, 'f"{ORG}/coder"')
+    assert by_id["acme/adapter"].id_span == span_of(SOURCE, '"acme/adapter"')
+    assert by_id["acme/gen"].id_span == span_of(SOURCE, '"acme/gen"')
+    assert by_id["acme/vit"].id_span == span_of(SOURCE, '"hf-hub:acme/vit"')
     # Flags read from the call.
     assert by_id["acme/llm"].revision == "v1.0" and not by_id["acme/llm"].pinned
     assert by_id["acme/coder"].trust_remote_code is True and by_id["acme/coder"].use_safetensors is False
@@ -86,33 +73,12 @@ def test_hub_references_ids_types_and_ranges() -> None:
 
 @pytest.mark.fires("MH701", "MH702", "MH703", "MH704", "MH705", "MH706", "MH708")
 def test_risky_loads_and_their_ranges() -> None:
-    text = """import torch, pickle, joblib
-import numpy as np
-from tensorflow import keras
-from transformers import AutoModel
-a = torch.load("a.pt")
-b = torch.load("b.pt", weights_only=False)
-c = torch.load("c.pt", weights_only=True)
-d = pickle.loads(blob)
-e = joblib.load("m.joblib")
-f = np.load("x.npy", allow_pickle=True)
-g = np.load("y.npy")
-h = keras.models.load_model("m.keras", safe_mode=False)
-i = torch.hub.load("pytorch/vision", "resnet18")
-j = AutoModel.from_pretrained("org/m", trust_remote_code=True)
-k = AutoModel.from_pretrained("org/m", trust_remote_code=False)
-"""
+    text = RISKY
+    assert [e[0] for e in RISKY_EXPECTED] == ["MH701", "MH701", "MH702", "MH703", "MH704", "MH705", "MH708", "MH706"]
     loads = analyze_code(text).loads
     got = [(ld.rule, ld.span, ld.severity) for ld in loads]
     assert got == [
-        ("MH701", _span_of(text, "torch.load", 0), "low"),
-        ("MH701", _span_of(text, "weights_only=False"), None),
-        ("MH702", _span_of(text, "pickle.loads"), None),
-        ("MH703", _span_of(text, "joblib.load"), None),
-        ("MH704", _span_of(text, "allow_pickle=True"), None),
-        ("MH705", _span_of(text, "safe_mode=False"), None),
-        ("MH708", _span_of(text, "torch.hub.load"), None),
-        ("MH706", _span_of(text, "trust_remote_code=True"), None),
+        (rule, span_of(text, literal, occurrence), severity) for rule, literal, occurrence, severity in RISKY_EXPECTED
     ]
     assert [ld.fix for ld in loads if ld.rule in ("MH701", "MH706")] == [
         "weights_only",
@@ -135,8 +101,8 @@ def test_half_typed_code_falls_back_to_a_line_scan() -> None:
     result = analyze_code(text)
     assert result.syntax_error is not None
     assert [(r.repo_id, r.id_span) for r in result.refs] == [
-        ("acme/evil", _span_of(text, '"acme/evil"')),
-        ("acme/llm", _span_of(text, "NAME", 1)),
+        ("acme/evil", span_of(text, '"acme/evil"')),
+        ("acme/llm", span_of(text, "NAME", 1)),
     ]
     assert all(r.call is None for r in result.refs)
     assert [ld.rule for ld in result.loads] == ["MH701"]
@@ -175,36 +141,9 @@ def test_bad_input_never_raises() -> None:
         assert result.refs == [] or all(r.repo_id for r in result.refs)
 
 
-@pytest.mark.parametrize(
-    ("rule", "text"),
-    [
-        # Each look-alike calls the same library as the risky load above, in a way that deserializes nothing.
-        pytest.param(
-            "MH701", 'import torch\nc = torch.load("c.pt", weights_only=True)\n', marks=pytest.mark.quiet("MH701")
-        ),
-        pytest.param(
-            "MH702",
-            "import json, pickle\nd = json.loads(blob)\ne = pickle.dumps(obj)\n",
-            marks=pytest.mark.quiet("MH702"),
-        ),
-        pytest.param("MH703", 'import joblib\njoblib.dump(model, "m.joblib")\n', marks=pytest.mark.quiet("MH703")),
-        pytest.param(
-            "MH704",
-            'import numpy as np\nf = np.load("x.npy", allow_pickle=False)\ng = np.load("y.npy")\n',
-            marks=pytest.mark.quiet("MH704"),
-        ),
-        pytest.param(
-            "MH705",
-            'from tensorflow import keras\nh = keras.models.load_model("m.keras", safe_mode=True)\n',
-            marks=pytest.mark.quiet("MH705"),
-        ),
-        pytest.param(
-            "MH706",
-            'from transformers import AutoModel\nk = AutoModel.from_pretrained("org/m", trust_remote_code=False)\n',
-            marks=pytest.mark.quiet("MH706"),
-        ),
-        pytest.param("MH708", 'import torch\ntorch.hub.list("pytorch/vision")\n', marks=pytest.mark.quiet("MH708")),
-    ],
-)
-def test_safe_spellings_of_risky_loads_are_not_flagged(rule: str, text: str) -> None:
-    assert rule not in [ld.rule for ld in analyze_code(text).loads]
+@pytest.mark.quiet("MH701", "MH702", "MH703", "MH704", "MH705", "MH706", "MH708")
+def test_safe_spellings_of_risky_loads_are_not_flagged() -> None:
+    # Each look-alike calls the same library as the risky load, in a way that deserializes nothing.
+    assert sorted(BENIGN) == ["MH701", "MH702", "MH703", "MH704", "MH705", "MH706", "MH708"]
+    for rule, text in BENIGN.items():
+        assert rule not in [ld.rule for ld in analyze_code(text).loads], rule

@@ -61,6 +61,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     scan.add_argument("--hf-cache", action="store_true", help="scan every snapshot in the local Hugging Face cache")
     scan.add_argument("--no-cache", action="store_true", help="do not read or write the verdict cache")
     scan.add_argument(
+        "--follow-references",
+        action="store_true",
+        help="also scan every hub repository the Python code and notebooks load (MH707, MH710-MH712 at the reference)",
+    )
+    scan.add_argument(
         "--hash-all",
         action="store_true",
         help="report the sha256 of local files of any size (default: files up to 256 MiB; hashing reads every byte)",
@@ -79,9 +84,10 @@ def _hub_options(args: argparse.Namespace) -> dict[str, Any]:
 
 def _scan_targets(args: argparse.Namespace, progress: _Progress) -> tuple[ScanReport, int]:
     """Scan every target; returns the report and how many targets could not be read at all."""
-    from malhug.analyzers.api import DEFAULT_HASH_LIMIT, scan_path
+    from malhug.analyzers.api import DEFAULT_HASH_LIMIT, DEFAULT_LIMITS, scan_path
 
     report = ScanReport()
+    local: list[FileReport] = []
     unreadable = 0
     started = time.monotonic()
 
@@ -106,7 +112,13 @@ def _scan_targets(args: argparse.Namespace, progress: _Progress) -> tuple[ScanRe
 
             add(*scan_hub_target(target, **_hub_options(args), on_file=progress))
         else:
-            add(scan_path(target, on_file=progress, hash_limit=None if args.hash_all else DEFAULT_HASH_LIMIT))
+            files = scan_path(target, on_file=progress, hash_limit=None if args.hash_all else DEFAULT_HASH_LIMIT)
+            local.extend(files)
+            add(files)
+    if local:  # the user-code rules on Python files and notebooks (and --follow-references)
+        from malhug.cli.usercode import check_user_code
+
+        check_user_code(report, local, DEFAULT_LIMITS.max_source_bytes, args, _hub_options(args), progress)
     report.stats = ScanStats(
         files=len(report.files),
         bytes_read=sum(f.bytes_read for f in report.files),

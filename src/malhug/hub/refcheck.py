@@ -105,20 +105,19 @@ def check_reference(ref: HubRef, scan: RepoScan, trusted: bool = False) -> list[
 
 
 def reference_findings(ref: HubRef, scan: RepoScan, src: SourceLines, trusted: bool = False) -> list[Finding]:
-    """``check_reference`` as findings located at the reference's id, with the call as evidence."""
+    """``check_reference`` as findings located at the reference's id, with the call's code as evidence."""
     from malhug.analyzers.api import span_location, span_text
 
     where = ref.call.span if ref.call is not None else ref.id_span
-    code = span_text(src, where)
+    code = span_text(src, where)  # the code, not the scan's detail (that is in the message): stable evidence
     out = []
     for check in check_reference(ref, scan, trusted):
-        evidence = f"{code} ({check.evidence})" if check.evidence else code
         out.append(
             finding(
                 check.rule,
                 check.message,
                 location=span_location(ref.id_span),
-                evidence=evidence,
+                evidence=code,
                 severity=check.severity,
                 category=check.category,
             )
