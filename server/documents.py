@@ -79,7 +79,7 @@ class Documents:
         self.hub = hub
         self.scope = LoadTimeScope()
         self.oversize: dict[str, int] = {}  # uri -> size of the text that was over maxDocumentBytes
-        self.local = LocalFiles(server, on_scanned=self.republish_for)  # files the load calls read
+        self.local = LocalFiles(server, publish=self.publish)  # files the load calls read
 
     # --- the document-size limit
     def admit(self, uri: str, *, whole: bool = True) -> bool:

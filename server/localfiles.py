@@ -3,7 +3,8 @@
 ``torch.load("models/checkpoint.pt")``: the path is resolved against the document's folder, then each
 workspace root; only a regular file inside one of those is considered. Its report comes from the
 workspace model-file scan (``server.model_files``); a file not scanned yet is scanned (at most
-``MAX_PENDING`` at once, each once) and the documents are published again when it is done.
+``MAX_PENDING`` at once) and the documents that load it are published again when it is done, or
+when the workspace scan sees it change.
 """
 
 from __future__ import annotations
@@ -44,11 +45,20 @@ def resolve(written: str, bases: list[Path]) -> Path | None:
 
 
 class LocalFiles:
-    def __init__(self, server: MalhugServer, on_scanned: Callable[[], None]):
+    def __init__(self, server: MalhugServer, publish: Callable[[str], None]):
         self.server = server
-        self.on_scanned = on_scanned
+        self.publish = publish  # publishes one document's diagnostics again
         self.scan: Callable[[Path], Awaitable[None]] | None = None  # ModelFiles.scan, set when wired
         self.pending: set[str] = set()
+        self.readers: dict[str, set[str]] = {}  # file URI -> the open documents whose load calls read it
+
+    def file_changed(self, uri: str) -> None:
+        """A model file was scanned again or removed: the documents that load it are published again."""
+        for doc_uri in sorted(self.readers.get(uri, ())):
+            if doc_uri in self.server.docs:
+                self.publish(doc_uri)
+            else:
+                self.readers[uri].discard(doc_uri)
 
     def for_document(self, state: DocState) -> dict[Span, LocalFile]:
         """The local file (with its report) each load call of the document reads, by the load's span."""
@@ -63,6 +73,7 @@ class LocalFiles:
             if written is None or path is None:
                 continue
             uri = from_fs_path(str(path)) or path.as_uri()
+            self.readers.setdefault(uri, set()).add(state.uri)
             report = self.server.model_files.get(uri)
             if report is None:
                 self._request(path, uri)
@@ -82,4 +93,4 @@ class LocalFiles:
             await self.scan(path)
         finally:
             self.pending.discard(uri)
-        self.on_scanned()
+        self.file_changed(uri)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from lsprotocol import types
@@ -101,6 +101,7 @@ class ModelFiles:
         self.server = server
         self.generation: dict[str, int] = {}  # per URI, bumped on each scan: the pull resultId
         self.deleted: set[str] = set()  # removed files a pull client still has to clear
+        self.on_change: Callable[[str], None] | None = None  # told each URI scanned again or removed
 
     async def scan_all(self) -> int:
         server = self.server
@@ -136,6 +137,8 @@ class ModelFiles:
         self.deleted.discard(uri)
         log.info("%s: %s", path.name, report.verdict.value)
         self.publish(uri)
+        if self.on_change is not None:
+            self.on_change(uri)
 
     def publish(self, uri: str) -> None:
         server = self.server
@@ -153,6 +156,8 @@ class ModelFiles:
             self.generation.pop(uri, None)
             self.deleted.add(uri)
             self.publish(uri)
+            if self.on_change is not None:
+                self.on_change(uri)
 
     async def changed(self, params: types.DidChangeWatchedFilesParams) -> None:
         for change in params.changes:

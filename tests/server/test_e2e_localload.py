@@ -57,5 +57,20 @@ async def test_the_load_of_a_flagged_local_file_carries_its_verdict(tmp_path: Pa
         assert "malicious" not in others[0].message
         outside = [d for d in client.diagnostics.get(uri, []) if d.range.start.line == 5]
         assert [d.code for d in outside] == ["MH702"] and "malicious" not in outside[0].message
+
+        # The checkpoint is replaced by a clean one: the call follows the file's new verdict.
+        checkpoint.write_bytes(benign_pickle())
+        client.workspace_did_change_watched_files(
+            types.DidChangeWatchedFilesParams(
+                changes=[types.FileEvent(uri=checkpoint.as_uri(), type=types.FileChangeType.Changed)]
+            )
+        )
+
+        def note() -> list[types.Diagnostic]:
+            on_line = [d for d in client.diagnostics.get(uri, []) if d.range.start.line == 3]
+            return [d for d in on_line if d.severity == types.DiagnosticSeverity.Information]
+
+        (after,) = await wait_for(note, what="the generic note back once the checkpoint is clean")
+        assert after.code == "MH701" and "malicious" not in after.message
     finally:
         await stop_client(client)
