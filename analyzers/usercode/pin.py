@@ -30,6 +30,7 @@ from malhug.analyzers.usercode.references import TORCH_LOAD, HubRef, analyze_cod
 from malhug.analyzers.usercode.spans import Pos, SourceLines, Span
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_PATH_SHA = re.compile(r"@([0-9a-f]{40})(?:/|$)")
 MAX_EDITS_PER_FILE = 500  # a text that asks for more is left alone and reported (bounded work)
 
 
@@ -96,11 +97,26 @@ def round_trip_error(text: str) -> str | None:
     return None
 
 
+def _path_ref(ref: HubRef, decide: Decide, plan: FilePlan) -> None:
+    """An ``hf://`` path carries its revision (``@<sha>``): checked, never rewritten."""
+    label = f"{ref.repo_type} {ref.repo_id}"
+    raw = next((a.value for a in ref.call.args if a.value_span == ref.id_span), None) if ref.call else None
+    pinned = _PATH_SHA.search(raw) if isinstance(raw, str) else None
+    decision = decide(ref.repo_type, ref.repo_id, pinned.group(1) if pinned else None)
+    if pinned is not None and decision.sha == pinned.group(1):
+        return
+    if decision.sha is None:
+        plan.problems.append(_note(ref.id_span, f"{label}: not pinned: {decision.reason}"))
+    else:
+        where = "the path's revision does not scan clean; " if pinned else ""
+        plan.problems.append(_note(ref.id_span, f"{label}: {where}pin it in the path: @{decision.sha}"))
+
+
 def _ref_wants(ref: HubRef, src: SourceLines, decide: Decide, plan: FilePlan) -> list[_Want]:
     call = ref.call
     label = f"{ref.repo_type} {ref.repo_id}"
     if call is None or ref.kind == "hf-path":
-        plan.problems.append(_note(ref.id_span, f"{label}: the revision is part of the path; pin it there (@<sha>)"))
+        _path_ref(ref, decide, plan)
         return []
     args = loader_args(ref.kind, call)
     if not args.revision:

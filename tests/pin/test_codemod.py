@@ -118,8 +118,18 @@ def test_calls_that_cannot_be_pinned_safely_are_explained() -> None:
     assert messages == [
         "model org/a: the call passes */** arguments; revision= not set",
         "model org/b: revision= is not a constant; left as written",
-        "model org/c: the revision is part of the path; pin it there (@<sha>)",
+        f"model org/c: pin it in the path: @{SHA}",
     ]
+
+
+def test_an_hf_path_pinned_to_a_clean_sha_is_fine_and_a_bad_one_is_reported() -> None:
+    text = f"import fsspec\nc = fsspec.open('hf://org/c@{SHA}/config.json')\n"
+    assert plan_text(text, decide_all).problems == []
+    bad = plan_text(text.replace(SHA, OTHER), decide_all)
+    assert [n.message for n in bad.problems] == [
+        f"model org/c: the path's revision does not scan clean; pin it in the path: @{SHA}"
+    ]
+    assert bad.new_text == text.replace(SHA, OTHER)
 
 
 def test_torch_load_gets_weights_only_unless_given_or_ignored() -> None:
