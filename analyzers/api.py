@@ -61,7 +61,7 @@ if TYPE_CHECKING:
         span_text,
     )
     from malhug.analyzers.usercode.loaders import LoaderArgs, loader_args, safetensors_removes_risk
-    from malhug.analyzers.usercode.localloads import local_path
+    from malhug.analyzers.usercode.localloads import file_loads, local_path
     from malhug.analyzers.usercode.notebook import CellReport, NotebookError, analyze_notebook
     from malhug.analyzers.usercode.pin import (
         FilePlan,
@@ -110,7 +110,7 @@ _LAZY = {
     ),
     **dict.fromkeys(("Pos", "SourceLines", "Span"), "malhug.analyzers.usercode.spans"),
     **dict.fromkeys(("LoaderArgs", "loader_args", "safetensors_removes_risk"), "malhug.analyzers.usercode.loaders"),
-    "local_path": "malhug.analyzers.usercode.localloads",
+    **dict.fromkeys(("file_loads", "local_path"), "malhug.analyzers.usercode.localloads"),
     **dict.fromkeys(
         ("FilePlan", "PinDecision", "apply_edits", "plan_notebook", "plan_text", "round_trip_error"),
         "malhug.analyzers.usercode.pin",
@@ -131,6 +131,7 @@ __all__ = [
     "apply_edits",
     "loader_args",
     "local_path",
+    "file_loads",
     "plan_notebook",
     "plan_text",
     "round_trip_error",

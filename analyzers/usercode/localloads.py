@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import ast
 
-from malhug.analyzers.usercode.callsites import Arg
+from malhug.analyzers.usercode.blocks import BlockCache
+from malhug.analyzers.usercode.callsites import Arg, CallSite, call_sites, module_scope
 from malhug.analyzers.usercode.references import (
     JOBLIB_LOAD,
     KERAS_UNSAFE,
@@ -61,11 +62,27 @@ def _opened(src: SourceLines, arg: Arg) -> str | None:
     return None
 
 
-def local_path(load: RiskyLoad, src: SourceLines) -> str | None:
-    """The path ``load`` deserializes as written in the code, or None when the code does not name one."""
-    call = load.call
-    if call is None or load.rule not in FILE_LOADS or call.method == "loads":
-        return None
+_PICKLE_LOADS = {f"{m}.load" for m in ("pickle", "_pickle", "cPickle", "dill", "cloudpickle")} | {
+    "pandas.read_pickle",
+    "pd.read_pickle",
+}
+
+
+def is_file_load(call: CallSite) -> bool:
+    """Whether ``call`` deserializes the file it is given (whatever its safety flags say)."""
+    func = call.func
+    if func == "torch.load" or func in _PICKLE_LOADS:
+        return True
+    if func == "joblib.load" or func.endswith("externals.joblib.load"):
+        return True
+    if func in ("numpy.load", "np.load"):
+        allow = call.keyword("allow_pickle")
+        return allow is not None and allow.value is True
+    return call.method == "load_model" and ("keras" in func or func.startswith("tf."))
+
+
+def call_path(call: CallSite, src: SourceLines) -> str | None:
+    """The path ``call`` reads as written in the code, or None when the code does not name one."""
     arg = call.positional(0)
     for name in _FILE_KEYWORDS:
         arg = arg or call.keyword(name)
@@ -75,3 +92,28 @@ def local_path(load: RiskyLoad, src: SourceLines) -> str | None:
     if not value or len(value) > _MAX_PATH or "\0" in value or "://" in value:
         return None
     return value
+
+
+def local_path(load: RiskyLoad, src: SourceLines) -> str | None:
+    """The path a risky load deserializes, or None (``pickle.loads`` of bytes, a computed path, ...)."""
+    if load.call is None or load.rule not in FILE_LOADS or not is_file_load(load.call):
+        return None
+    return call_path(load.call, src)
+
+
+def file_loads(src: SourceLines, cache: BlockCache, limit: int = 32) -> list[tuple[CallSite, str]]:
+    """Every call of the text that deserializes a file it names, with that path (at most ``limit``).
+
+    Also the calls no rule flags (``torch.load(p, weights_only=True)``, Keras ``load_model`` in safe
+    mode): what the file holds still matters (torch < 2.6 could be made to run code under
+    ``weights_only=True``; an HDF5 Lambda layer runs in any mode).
+    """
+    blocks = cache.blocks(src.lines)
+    out: list[tuple[CallSite, str]] = []
+    for call in call_sites(blocks, module_scope(blocks)):
+        path = call_path(call, src) if is_file_load(call) else None
+        if path is not None:
+            out.append((call, path))
+            if len(out) >= limit:
+                break
+    return out

@@ -37,3 +37,22 @@ def test_the_path_a_load_reads(code: str, path: str) -> None:
 def test_no_path_when_the_code_does_not_name_one(code: str) -> None:
     text = f"import pickle, torch\nx = {code}\n"
     assert _paths(text) == [None]
+
+
+def test_file_loads_include_calls_no_rule_flags() -> None:
+    """The verdict of the file matters whatever the call's flags: an HDF5 Lambda layer runs in safe mode
+    too, and torch < 2.6 could be made to run code under weights_only=True (CVE-2025-32434)."""
+    from malhug.analyzers.api import BlockCache, file_loads
+
+    text = (
+        "import numpy as np\nimport torch\nfrom tensorflow import keras\n"
+        "a = torch.load('a.pt', weights_only=True)\n"
+        "b = keras.models.load_model('b.h5')\n"
+        "c = np.load('c.npy')\n"
+        "d = torch.load(name)\n"
+    )
+    found = file_loads(SourceLines(text), BlockCache())
+    assert [(call.written, path, call.span.line) for call, path in found] == [
+        ("torch.load", "a.pt", 3),
+        ("keras.models.load_model", "b.h5", 4),
+    ]
