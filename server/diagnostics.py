@@ -73,6 +73,8 @@ class LocalFile:
     display: str  # the path as the code writes it
     uri: str
     report: FileReport
+    written: str = ""  # the call as written (``torch.load``)
+    span: Span | None = None  # the call's name, where a diagnostic of its own goes
 
 
 def ref_key(ref: HubRef) -> tuple[str, str, str]:
@@ -200,6 +202,29 @@ def local_load_issue(load: RiskyLoad, src: SourceLines, local: LocalFile) -> Iss
     return Issue(base.rule, severity, message[:2000], base.span, data, related_files=((related[:500], local.uri),))
 
 
+def file_load_issue(local: LocalFile) -> Issue | None:
+    """A load call no rule flags (``weights_only=True``, Keras safe mode) of a local file that is not clean.
+
+    Its code is the file's decisive rule, the same rule the file itself shows; None when the file is clean.
+    """
+    report = local.report
+    findings = sort_findings(report.findings)
+    if report.verdict is Verdict.CLEAN or local.span is None:
+        return None
+    worst = findings[0] if findings else None
+    if worst is None:
+        rule, severity, why = failures.FAILED, CATALOG[failures.FAILED].severity, report.error or "error"
+        why = f"it could not be analyzed: {why}"
+    else:
+        rule, severity = worst.rule, worst.severity
+        evidence = f": {worst.evidence}" if worst.evidence else ""
+        why = f"{worst.category.value}, because {worst.rule} {worst.message}{evidence}"
+    message = f"{local.written}() loads {local.display}, which MalHug finds {report.verdict.value}: {why}"
+    related = f"{local.display}: {report.verdict.value}" + (f" — {worst.rule} {worst.message}" if worst else "")
+    data = {"kind": "load", "fixes": [], "file": local.uri, "file_verdict": report.verdict.value}
+    return Issue(rule, severity, message[:2000], local.span, data, related_files=((related[:500], local.uri),))
+
+
 def _location_span(loc: Location, src: SourceLines) -> Span:
     """A 1-based source Location (end exclusive) as a span; a bare line covers the whole line."""
     line = max((loc.line or 1) - 1, 0)
@@ -238,7 +263,7 @@ def document_issues(
     settings: Settings,
     local_files: Mapping[Span, LocalFile] | None = None,
 ) -> list[Issue]:
-    """Every diagnostic of a document; ``local_files``: the local file each load call (by span) reads."""
+    """Every diagnostic of a document; ``local_files``: the local file each load call reads, by the call's span."""
     issues: list[Issue] = []
     trusted_calls = set()
     for ref in analysis.refs:
@@ -250,8 +275,13 @@ def document_issues(
     for load in analysis.loads:
         if load.rule == TRUST_REMOTE_CODE and load.call is not None and load.call.span in trusted_calls:
             continue
-        local = (local_files or {}).get(load.span)
+        local = local_files.get(load.call.span) if local_files and load.call is not None else None
         issues.append(local_load_issue(load, src, local) if local is not None else load_issue(load, src))
+    flagged = {load.call.span for load in analysis.loads if load.call is not None}
+    for span, local in (local_files or {}).items():
+        issue = file_load_issue(local) if span not in flagged else None
+        if issue is not None:
+            issues.append(issue)
     issues.extend(script_issue(f, src) for f in script_findings)
     # An ignore comment written for the generic note never hides a malicious file behind the call.
     return [

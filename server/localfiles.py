@@ -16,7 +16,7 @@ from pathlib import Path
 
 from pygls.uris import from_fs_path, to_fs_path
 
-from malhug.analyzers.api import Span, local_path
+from malhug.analyzers.api import BlockCache, CallSite, Span, file_loads
 from malhug.server.diagnostics import LocalFile
 from malhug.server.state import DocState, MalhugServer
 from malhug.server.workspace import workspace_roots
@@ -24,6 +24,7 @@ from malhug.server.workspace import workspace_roots
 log = logging.getLogger("malhug.server.localfiles")
 MAX_LOADS = 32  # load calls per document whose file is looked up
 MAX_PENDING = 8  # scans asked for and not finished yet
+MAX_DOCS = 64  # documents whose file loads are kept between publishes (closed ones are dropped past it)
 
 
 def _inside(path: Path, bases: list[Path]) -> bool:
@@ -51,6 +52,7 @@ class LocalFiles:
         self.scan: Callable[[Path], Awaitable[None]] | None = None  # ModelFiles.scan, set when wired
         self.pending: set[str] = set()
         self.readers: dict[str, set[str]] = {}  # file URI -> the open documents whose load calls read it
+        self._loads: dict[str, tuple[int | None, list[tuple[CallSite, str]]]] = {}  # uri -> (version, loads)
 
     def file_changed(self, uri: str) -> None:
         """A model file was scanned again or removed: the documents that load it are published again."""
@@ -61,16 +63,15 @@ class LocalFiles:
                 self.readers[uri].discard(doc_uri)
 
     def for_document(self, state: DocState) -> dict[Span, LocalFile]:
-        """The local file (with its report) each load call of the document reads, by the load's span."""
+        """The local file (with its report) each load call of the document reads, by the call's span."""
         if state.analysis is None or state.src is None:
             return {}
         doc_path = to_fs_path(state.uri)
         bases = ([Path(doc_path).parent] if doc_path else []) + workspace_roots(self.server)
         out: dict[Span, LocalFile] = {}
-        for load in state.analysis.loads[:MAX_LOADS]:
-            written = local_path(load, state.src)
-            path = resolve(written, bases) if written is not None else None
-            if written is None or path is None:
+        for call, written in self._file_loads(state):
+            path = resolve(written, bases)
+            if path is None:
                 continue
             uri = from_fs_path(str(path)) or path.as_uri()
             self.readers.setdefault(uri, set()).add(state.uri)
@@ -78,8 +79,21 @@ class LocalFiles:
             if report is None:
                 self._request(path, uri)
             else:
-                out[load.span] = LocalFile(written, uri, report)
+                out[call.span] = LocalFile(written, uri, report, call.written, call.func_span)
         return out
+
+    def _file_loads(self, state: DocState) -> list[tuple[CallSite, str]]:
+        """The document's file loads, computed once per version (a cache of our own: the document's block
+        cache belongs to the analysis, which may be running in a worker thread)."""
+        cached = self._loads.get(state.uri)
+        if cached is not None and cached[0] == state.version:
+            return cached[1]
+        assert state.src is not None
+        found = file_loads(state.src, BlockCache(), MAX_LOADS)
+        if len(self._loads) > 2 * MAX_DOCS:
+            self._loads = {uri: value for uri, value in self._loads.items() if uri in self.server.docs}
+        self._loads[state.uri] = (state.version, found)
+        return found
 
     def _request(self, path: Path, uri: str) -> None:
         if self.scan is None or uri in self.pending or len(self.pending) >= MAX_PENDING:

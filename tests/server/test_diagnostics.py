@@ -6,7 +6,7 @@ import pytest
 from lsprotocol import types
 
 from malhug.analyzers.usercode.references import analyze_code
-from malhug.analyzers.usercode.spans import SourceLines
+from malhug.analyzers.usercode.spans import SourceLines, Span
 from malhug.core.model import Category, FileReport, Finding, Location, Severity, TraceStep
 from malhug.hub.types import RepoScan, SafeRevision
 from malhug.server import diagnostics, hover
@@ -270,9 +270,9 @@ LOCAL = "import torch\nstate = torch.load('models/checkpoint.pt')  # malhug: ign
 def _local_issues(report: FileReport, text: str = LOCAL) -> list[diagnostics.Issue]:
     src = SourceLines(text)
     analysis = analyze_code(text)
-    local = {
-        analysis.loads[0].span: diagnostics.LocalFile("models/checkpoint.pt", "file:///ws/models/checkpoint.pt", report)
-    }
+    call = analysis.loads[0].call
+    assert call is not None
+    local = {call.span: diagnostics.LocalFile("models/checkpoint.pt", "file:///ws/models/checkpoint.pt", report)}
     return diagnostics.document_issues(analysis, [], src, {}, {}, Settings(), local)
 
 
@@ -312,3 +312,29 @@ def test_a_clean_local_file_leaves_the_generic_note_and_the_ignore_comment_works
     (failed,) = _local_issues(failed_report, LOCAL.split("  #")[0] + "\n")
     assert failed.severity is Severity.MEDIUM
     assert failed.message.endswith("which MalHug finds error: it could not be analyzed: truncated zip")
+
+
+@pytest.mark.fires("MH101")
+def test_a_load_no_rule_flags_still_carries_a_flagged_files_verdict() -> None:
+    """torch.load(..., weights_only=True) or Keras load_model in safe mode of a malicious local file: the
+    call gets the file's own rule (the code and the text agree), severity and a pointer to the file."""
+    text = "import torch\nstate = torch.load('models/c.pt', weights_only=True)\n"
+    evil = Finding(
+        rule="MH101", severity=Severity.CRITICAL, category=Category.REVERSE_SHELL, message="pickle calls os.system"
+    )
+    report = FileReport(path="c.pt", format="pytorch-zip", findings=[evil])
+    analysis = analyze_code(text)
+    assert analysis.loads == []
+    call_span = Span(1, 8, 1, 51)
+    func_span = Span(1, 8, 1, 18)
+    uri = "file:///ws/models/c.pt"
+    local = {call_span: diagnostics.LocalFile("models/c.pt", uri, report, "torch.load", func_span)}
+    (issue,) = diagnostics.document_issues(analysis, [], SourceLines(text), {}, {}, Settings(), local)
+    assert (issue.rule, issue.severity, issue.span) == ("MH101", Severity.CRITICAL, func_span)
+    assert issue.message == (
+        "torch.load() loads models/c.pt, which MalHug finds malicious: reverse-shell, because MH101 pickle calls os.system"
+    )
+    assert issue.related_files == (("models/c.pt: malicious — MH101 pickle calls os.system", uri),)
+    clean_report = FileReport("c.pt", "pickle")
+    clean = {call_span: diagnostics.LocalFile("models/c.pt", uri, clean_report, "torch.load", func_span)}
+    assert diagnostics.document_issues(analysis, [], SourceLines(text), {}, {}, Settings(), clean) == []

@@ -23,6 +23,7 @@ import torch
 state = torch.load("models/checkpoint.pt")
 other = torch.load("models/ok.pt")
 data = pickle.load(open("../outside/evil.pkl", "rb"))
+safe = torch.load("models/checkpoint.pt", weights_only=True)
 """
 
 
@@ -57,6 +58,11 @@ async def test_the_load_of_a_flagged_local_file_carries_its_verdict(tmp_path: Pa
         assert "malicious" not in others[0].message
         outside = [d for d in client.diagnostics.get(uri, []) if d.range.start.line == 5]
         assert [d.code for d in outside] == ["MH702"] and "malicious" not in outside[0].message
+        # No rule flags a weights_only=True load; the file's own rule and verdict are still on it.
+        (flagged,) = [d for d in client.diagnostics.get(uri, []) if d.range.start.line == 6]
+        assert str(flagged.code).startswith("MH1") and flagged.severity == types.DiagnosticSeverity.Error
+        assert flagged.message.startswith("torch.load() loads models/checkpoint.pt, which MalHug finds malicious: ")
+        assert f"because {flagged.code} " in flagged.message
 
         # The checkpoint is replaced by a clean one: the call follows the file's new verdict.
         checkpoint.write_bytes(benign_pickle())
@@ -72,5 +78,6 @@ async def test_the_load_of_a_flagged_local_file_carries_its_verdict(tmp_path: Pa
 
         (after,) = await wait_for(note, what="the generic note back once the checkpoint is clean")
         assert after.code == "MH701" and "malicious" not in after.message
+        assert not [d for d in client.diagnostics.get(uri, []) if d.range.start.line == 6]
     finally:
         await stop_client(client)
