@@ -229,3 +229,26 @@ def test_a_notebook_cell_that_does_not_parse_is_reported_and_left_alone() -> Non
     cells = json.loads(plan.new_text)["cells"]
     assert cells[0]["source"] == ["def f(:\n", "    pass"]
     assert cells[1]["source"] == ["import torch\n", "torch.load('x.pt', weights_only=True)"]
+
+
+def test_nothing_is_rewritten_when_libcst_does_not_give_the_text_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    import libcst
+
+    class Lossy:
+        code = "something else\n"
+
+    monkeypatch.setattr(libcst, "parse_module", lambda text: Lossy())
+    text = "import torch\nx = torch.load('a.pt')\n"
+    plan = plan_text(text, decide_all)
+    assert plan.error == "libcst does not read it back to the same text"
+    assert plan.new_text == text and not plan.changed
+
+
+def test_an_edit_that_would_not_parse_is_not_applied(monkeypatch: pytest.MonkeyPatch) -> None:
+    from malhug.analyzers.usercode import pin
+
+    monkeypatch.setattr(pin, "set_keyword", lambda call, src, name, value: [(call.span, "torch.load(")])
+    text = "import torch\nx = torch.load('a.pt')\n"
+    plan = plan_text(text, decide_all)
+    assert plan.error is not None and plan.error.startswith("the edited text would not be valid (does not parse")
+    assert plan.new_text == text and not plan.changed

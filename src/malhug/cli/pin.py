@@ -23,7 +23,22 @@ if TYPE_CHECKING:
     from malhug.analyzers.api import FilePlan
 
 SKIPPED_DIRS = frozenset(
-    {".git", ".hg", ".svn", ".venv", "venv", "site-packages", "__pycache__", "node_modules", ".tox", ".nox"}
+    {
+        ".git",
+        ".hg",
+        ".svn",
+        ".venv",
+        "venv",
+        "site-packages",
+        "__pycache__",
+        "node_modules",
+        ".tox",
+        ".nox",
+        ".ipynb_checkpoints",
+        ".mypy_cache",
+        ".ruff_cache",
+        ".pytest_cache",
+    }
 )
 SUFFIXES = (".py", ".ipynb")
 MAX_FILE_BYTES = 4 * 2**20  # a larger .py file is reported, not read
