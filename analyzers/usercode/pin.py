@@ -219,7 +219,13 @@ def plan_text(text: str, decide: Decide) -> FilePlan:
     return plan
 
 
-_MAGIC = ("%", "!", "?")
+# IPython syntax that is not Python: a line magic or shell escape, ``name?`` help.
+_MAGIC_LINE = re.compile(r"^\s*(?:[%!]|[\w.]+\?{1,2}\s*$)")
+
+
+def _masked(line: str) -> str:
+    stripped = line.lstrip()
+    return line[: len(line) - len(stripped)] + "#" + stripped[1:]
 
 
 def _mask_magics(source: str) -> tuple[str, list[str]]:
@@ -227,10 +233,9 @@ def _mask_magics(source: str) -> tuple[str, list[str]]:
     lines = source.split("\n")
     masked = []
     for i, line in enumerate(lines):
-        stripped = line.lstrip()
-        if stripped.startswith(_MAGIC):
+        if _MAGIC_LINE.match(line):
             masked.append(line)
-            lines[i] = line[: len(line) - len(stripped)] + "#" + stripped[1:]
+            lines[i] = _masked(line)
     return "\n".join(lines), masked
 
 
@@ -241,9 +246,7 @@ def _unmask(text: str, originals: list[str]) -> str:
     for i, line in enumerate(lines):
         if not pending:
             break
-        stripped = pending[0].lstrip()
-        masked = pending[0][: len(pending[0]) - len(stripped)] + "#" + stripped[1:]
-        if line == masked:
+        if line == _masked(pending[0]):
             lines[i] = pending.pop(0)
     return "\n".join(lines)
 
@@ -273,8 +276,8 @@ def plan_notebook(text: str, decide: Decide) -> FilePlan:
             continue
         raw = cell.get("source")
         source = "".join(raw) if isinstance(raw, list) and all(isinstance(s, str) for s in raw) else raw
-        if not isinstance(source, str):
-            continue
+        if not isinstance(source, str) or source.lstrip().startswith("%%"):
+            continue  # not code, or a cell magic (%%bash, %%writefile): not Python
         masked, originals = _mask_magics(source)
         cell_plan = plan_text(masked, decide)
         for mine, theirs in (

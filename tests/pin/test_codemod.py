@@ -185,9 +185,11 @@ def test_notebook_code_cells_are_pinned_magics_and_layout_kept() -> None:
         _code(
             "%pip install transformers\n",
             "!ls models\n",
+            "AutoModel?\n",
             "from transformers import AutoModel\n",
             "m = AutoModel.from_pretrained('org/m')  # é",
         ),
+        _code("%%bash\n", "python -c 'import torch; torch.load(\"x.pt\")'\n"),
     ]
     text = _notebook(cells)
     plan = plan_notebook(text, decide_all)
@@ -197,10 +199,12 @@ def test_notebook_code_cells_are_pinned_magics_and_layout_kept() -> None:
     assert pinned[1]["source"] == [
         "%pip install transformers\n",
         "!ls models\n",
+        "AutoModel?\n",
         "from transformers import AutoModel\n",
         f"m = AutoModel.from_pretrained('org/m', revision='{SHA}', use_safetensors=True)  # é",
     ]
-    assert plan.new_text == _notebook([cells[0], {**cells[1], "source": pinned[1]["source"]}])
+    assert pinned[2] == cells[2]  # a cell magic is not Python: left alone, no problem reported
+    assert plan.new_text == _notebook([cells[0], {**cells[1], "source": pinned[1]["source"]}, cells[2]])
     assert [n.message for n in plan.changes][0] == f'cell 2: model org/m: revision="{SHA}"'
     assert plan_notebook(plan.new_text, decide_all).changed is False
 
