@@ -41,7 +41,12 @@ def test_every_format_package_is_in_the_independence_contract() -> None:
     contract = _contract("independent-formats")
     assert contract["type"] == "independence"
     assert set(contract["modules"]) == _format_packages()
-    assert {"malhug.analyzers.containers", "malhug.analyzers.keras", "malhug.analyzers.pickle"} <= _format_packages()
+    assert {
+        "malhug.analyzers.containers",
+        "malhug.analyzers.keras",
+        "malhug.analyzers.pickle",
+        "malhug.analyzers.usercode",
+    } <= (_format_packages())
 
 
 def test_shared_packages_may_import_no_format_package() -> None:

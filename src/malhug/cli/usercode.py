@@ -117,7 +117,7 @@ def add_user_code(files: list[FileReport], max_bytes: int) -> list[CodeRef]:
     """Add the user-code findings to the reports of local Python files and notebooks; their Hub references."""
     refs: list[CodeRef] = []
     for report in files:
-        if not is_user_code(report.path) or report.error is not None and report.format == "unknown":
+        if not is_user_code(report.path) or (report.error is not None and report.format == "unknown"):
             continue
         text = _read(report, max_bytes)
         if text is None:
