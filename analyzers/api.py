@@ -60,7 +60,17 @@ if TYPE_CHECKING:
         span_location,
         span_text,
     )
+    from malhug.analyzers.usercode.loaders import LoaderArgs, loader_args, safetensors_removes_risk
+    from malhug.analyzers.usercode.localloads import file_loads, local_path
     from malhug.analyzers.usercode.notebook import CellReport, NotebookError, analyze_notebook
+    from malhug.analyzers.usercode.pin import (
+        FilePlan,
+        PinDecision,
+        apply_edits,
+        plan_notebook,
+        plan_text,
+        round_trip_error,
+    )
     from malhug.analyzers.usercode.references import (
         TRUST_REMOTE_CODE,
         CodeAnalysis,
@@ -99,6 +109,12 @@ _LAZY = {
         "malhug.analyzers.usercode.references",
     ),
     **dict.fromkeys(("Pos", "SourceLines", "Span"), "malhug.analyzers.usercode.spans"),
+    **dict.fromkeys(("LoaderArgs", "loader_args", "safetensors_removes_risk"), "malhug.analyzers.usercode.loaders"),
+    **dict.fromkeys(("file_loads", "local_path"), "malhug.analyzers.usercode.localloads"),
+    **dict.fromkeys(
+        ("FilePlan", "PinDecision", "apply_edits", "plan_notebook", "plan_text", "round_trip_error"),
+        "malhug.analyzers.usercode.pin",
+    ),
 }
 
 __all__ = [
@@ -109,6 +125,17 @@ __all__ = [
     "CellReport",
     "CodeAnalysis",
     "Edit",
+    "FilePlan",
+    "LoaderArgs",
+    "PinDecision",
+    "apply_edits",
+    "loader_args",
+    "local_path",
+    "file_loads",
+    "plan_notebook",
+    "plan_text",
+    "round_trip_error",
+    "safetensors_removes_risk",
     "HubRef",
     "NotebookError",
     "Pos",

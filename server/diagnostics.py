@@ -25,8 +25,10 @@ from malhug.analyzers.api import (
     Span,
     is_suppressed,
     load_severity,
+    loader_args,
     quote_like,
     remove_keyword,
+    safetensors_removes_risk,
     set_keyword,
 )
 from malhug.core import failures
@@ -38,6 +40,7 @@ from malhug.server.settings import Settings
 from malhug.server.spans import to_lsp_range
 
 SOURCE = "malhug"
+_ZERO = types.Range(start=types.Position(line=0, character=0), end=types.Position(line=0, character=0))
 # "Not fully analyzed" is never hidden by ``severityThreshold``: hiding it would look like a clean file.
 # (The script worker publishes MH514 only when nothing of the file parsed.)
 FAILURE_RULES = failures.FAILURE_RULES | {SYNTAX_ERROR}
@@ -60,6 +63,18 @@ class Issue:
     span: Span
     data: dict[str, Any]
     related: tuple[tuple[str, Span], ...] = ()
+    related_files: tuple[tuple[str, str], ...] = ()  # (message, uri of another file): its line 0
+
+
+@dataclass(frozen=True)
+class LocalFile:
+    """A local model file a load call reads, with the workspace scan's report of it."""
+
+    display: str  # the path as the code writes it
+    uri: str
+    report: FileReport
+    written: str = ""  # the call as written (``torch.load``)
+    span: Span | None = None  # the call's name, where a diagnostic of its own goes
 
 
 def ref_key(ref: HubRef) -> tuple[str, str, str]:
@@ -68,6 +83,11 @@ def ref_key(ref: HubRef) -> tuple[str, str, str]:
 
 def _fix(title: str, edit_list: list[Edit]) -> dict[str, Any]:
     return {"title": title, "edits": [[*span.to_json(), text] for span, text in edit_list]}
+
+
+def _file_states(scan: RepoScan) -> list[tuple[str, bool]]:
+    """(path, scans clean) of every file of the revision; a file listed but not scanned is not clean."""
+    return [(f.path, f.verdict is Verdict.CLEAN) for f in scan.files] + [(p, False) for p in scan.skipped]
 
 
 def _hub_fixes(ref: HubRef, src: SourceLines, scan: RepoScan, safe: SafeRevision | None) -> list[dict[str, Any]]:
@@ -83,12 +103,9 @@ def _hub_fixes(ref: HubRef, src: SourceLines, scan: RepoScan, safe: SafeRevision
                 set_keyword(call, src, "revision", value),
             )
         )
-    # Only when the revision has safetensors weights to fall back on and the risk is in other weights.
-    risky_weights = any(
-        f.format not in ("safetensors", "json", "text", "python") and f.verdict is not Verdict.CLEAN for f in scan.files
-    )
-    has_safetensors = any(p.endswith(".safetensors") for p in [f.path for f in scan.files] + list(scan.skipped))
-    if ref.kind == "from_pretrained" and ref.use_safetensors is not True and risky_weights and has_safetensors:
+    # Only where the call accepts it and it removes the risk (loaders.py): not for a dataset loading
+    # script, remote code or a tokenizer, which use_safetensors does not stop.
+    if ref.use_safetensors is not True and safetensors_removes_risk(loader_args(ref.kind, call), _file_states(scan)):
         fixes.append(
             _fix(
                 "Load safetensors weights only (use_safetensors=True)",
@@ -125,21 +142,25 @@ def hub_issue(
             data = {**data, "category": check.category.value, "file": check.file}
             fixes = _hub_fixes(ref, src, scan, safe)
         elif check.rule == UNPINNED_CODE:
-            fixes = _unpinned_fixes(ref, src, scan)
+            fixes = _unpinned_fixes(ref, src, scan, safe)
         issues.append(Issue(check.rule, check.severity, check.message, ref.id_span, {**data, "fixes": fixes}))
     return issues
 
 
-def _unpinned_fixes(ref: HubRef, src: SourceLines, scan: RepoScan) -> list[dict[str, Any]]:
-    if ref.call is None or not scan.commit_sha or ref.kind == "hf-path":
+def _unpinned_fixes(ref: HubRef, src: SourceLines, scan: RepoScan, safe: SafeRevision | None) -> list[dict[str, Any]]:
+    """Pin the revision scanned only when it scans clean; else the newest clean one, else no pin at all."""
+    if ref.call is None or ref.kind == "hf-path":
         return []
-    value = quote_like(src, ref.id_span, scan.commit_sha)
-    return [
-        _fix(
-            f'Pin revision="{scan.commit_sha}" (the revision scanned)',
-            set_keyword(ref.call, src, "revision", value),
-        )
-    ]
+    if scan.verdict is Verdict.CLEAN and scan.commit_sha:
+        sha, why = scan.commit_sha, "the revision scanned, clean"
+    elif safe is not None and safe.commit_sha:
+        sha, why = safe.commit_sha, "newest revision that scans clean"
+    else:
+        return []
+    if sha == ref.revision:
+        return []
+    value = quote_like(src, ref.id_span, sha)
+    return [_fix(f'Pin revision="{sha}" ({why})', set_keyword(ref.call, src, "revision", value))]
 
 
 def load_issue(load: RiskyLoad, src: SourceLines) -> Issue:
@@ -150,6 +171,58 @@ def load_issue(load: RiskyLoad, src: SourceLines) -> Issue:
         fixes.append(_fix("Remove trust_remote_code=True", remove_keyword(load.call, src, "trust_remote_code")))
     severity = load_severity(load)
     return Issue(load.rule, severity, load.message, load.span, {"kind": "load", "fixes": fixes})
+
+
+def local_load_issue(load: RiskyLoad, src: SourceLines, local: LocalFile) -> Issue:
+    """The load call carries the verdict of the local file it reads (issue #16), when that is not clean.
+
+    Malicious: the file's worst severity, at least high (an error in the editor), its decisive rule,
+    category and evidence in the message, ``relatedInformation`` pointing to the file.
+    """
+    base = load_issue(load, src)
+    report = local.report
+    verdict = report.verdict
+    if verdict is Verdict.CLEAN:
+        return base
+    call = load.call.written if load.call is not None else "this call"
+    findings = sort_findings(report.findings)
+    worst = findings[0] if findings else None
+    if verdict is Verdict.MALICIOUS and worst is not None:
+        severity = max(worst.severity, Severity.HIGH, key=lambda s: s.rank)
+    else:  # suspicious, or not analyzable: never quieter than a warning
+        severity = max(base.severity, Severity.MEDIUM, key=lambda s: s.rank)
+    if worst is not None:
+        evidence = f": {worst.evidence}" if worst.evidence else ""
+        why = f"{worst.category.value}, because {worst.rule} {worst.message}{evidence}"
+    else:
+        why = f"it could not be analyzed: {report.error or 'error'}"
+    message = f"{call}() loads {local.display}, which MalHug finds {verdict.value}: {why}"
+    related = f"{local.display}: {verdict.value}" + (f" — {worst.rule} {worst.message}" if worst is not None else "")
+    data = {**base.data, "file": local.uri, "file_verdict": verdict.value}
+    return Issue(base.rule, severity, message[:2000], base.span, data, related_files=((related[:500], local.uri),))
+
+
+def file_load_issue(local: LocalFile) -> Issue | None:
+    """A load call no rule flags (``weights_only=True``, Keras safe mode) of a local file that is not clean.
+
+    Its code is the file's decisive rule, the same rule the file itself shows; None when the file is clean.
+    """
+    report = local.report
+    findings = sort_findings(report.findings)
+    if report.verdict is Verdict.CLEAN or local.span is None:
+        return None
+    worst = findings[0] if findings else None
+    if worst is None:
+        rule, severity, why = failures.FAILED, CATALOG[failures.FAILED].severity, report.error or "error"
+        why = f"it could not be analyzed: {why}"
+    else:
+        rule, severity = worst.rule, worst.severity
+        evidence = f": {worst.evidence}" if worst.evidence else ""
+        why = f"{worst.category.value}, because {worst.rule} {worst.message}{evidence}"
+    message = f"{local.written}() loads {local.display}, which MalHug finds {report.verdict.value}: {why}"
+    related = f"{local.display}: {report.verdict.value}" + (f" — {worst.rule} {worst.message}" if worst else "")
+    data = {"kind": "load", "fixes": [], "file": local.uri, "file_verdict": report.verdict.value}
+    return Issue(rule, severity, message[:2000], local.span, data, related_files=((related[:500], local.uri),))
 
 
 def _location_span(loc: Location, src: SourceLines) -> Span:
@@ -188,7 +261,9 @@ def document_issues(
     scans: Mapping[tuple[str, str, str], RepoScan],
     safe: Mapping[tuple[str, str], SafeRevision],
     settings: Settings,
+    local_files: Mapping[Span, LocalFile] | None = None,
 ) -> list[Issue]:
+    """Every diagnostic of a document; ``local_files``: the local file each load call reads, by the call's span."""
     issues: list[Issue] = []
     trusted_calls = set()
     for ref in analysis.refs:
@@ -200,9 +275,21 @@ def document_issues(
     for load in analysis.loads:
         if load.rule == TRUST_REMOTE_CODE and load.call is not None and load.call.span in trusted_calls:
             continue
-        issues.append(load_issue(load, src))
+        local = local_files.get(load.call.span) if local_files and load.call is not None else None
+        issues.append(local_load_issue(load, src, local) if local is not None else load_issue(load, src))
+    flagged = {load.call.span for load in analysis.loads if load.call is not None}
+    for span, local in (local_files or {}).items():
+        issue = file_load_issue(local) if span not in flagged else None
+        if issue is not None:
+            issues.append(issue)
     issues.extend(script_issue(f, src) for f in script_findings)
-    return [i for i in issues if _shown(i.rule, i.severity, settings) and not _suppressed(src, i)]
+    # An ignore comment written for the generic note never hides a malicious file behind the call.
+    return [
+        i
+        for i in issues
+        if _shown(i.rule, i.severity, settings)
+        and (not _suppressed(src, i) or i.data.get("file_verdict") == Verdict.MALICIOUS.value)
+    ]
 
 
 def _shown(rule: str, severity: Severity, settings: Settings) -> bool:
@@ -224,6 +311,10 @@ def to_diagnostic(issue: Issue, uri: str, lines: Sequence[str], codec: Any) -> t
                 location=types.Location(uri=uri, range=to_lsp_range(span, lines, codec)), message=message
             )
             for message, span in issue.related
+        ]
+        + [
+            types.DiagnosticRelatedInformation(location=types.Location(uri=file_uri, range=_ZERO), message=message)
+            for message, file_uri in issue.related_files
         ]
         or None,
     )

@@ -22,6 +22,7 @@ from malhug.analyzers.api import CodeAnalysis, SourceLines, analyze_user_code
 from malhug.core import failures
 from malhug.core.rules import CATALOG
 from malhug.server import diagnostics
+from malhug.server.localfiles import LocalFiles
 from malhug.server.scriptscope import LoadTimeScope
 from malhug.server.shift import shift_findings
 from malhug.server.state import DocState, MalhugServer
@@ -78,6 +79,7 @@ class Documents:
         self.hub = hub
         self.scope = LoadTimeScope()
         self.oversize: dict[str, int] = {}  # uri -> size of the text that was over maxDocumentBytes
+        self.local = LocalFiles(server, publish=self.publish)  # files the load calls read
 
     # --- the document-size limit
     def admit(self, uri: str, *, whole: bool = True) -> bool:
@@ -283,6 +285,7 @@ class Documents:
             self.server.hub.scans,
             self.server.hub.safe,
             self.server.settings,
+            self.local.for_document(state),
         )
 
     def publish(self, uri: str) -> None:

@@ -29,6 +29,8 @@ class Components:
         self.hub = HubScheduler(server, on_result=self._republish)
         self.documents = Documents(server, self.hub)
         self.files = ModelFiles(server)
+        self.documents.local.scan = self.files.scan  # a file a load call reads is scanned when unknown
+        self.files.on_change = self.documents.local.file_changed  # its load calls follow its verdict
         self.actions = Actions(self.documents, self.hub)
         self.commands = cmd.Commands(self.documents, self.hub, self.files)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from malhug.analyzers.api import HubRef, RiskyLoad
+from malhug.analyzers.api import HubRef, RiskyLoad, loader_args, safetensors_removes_risk
 from malhug.core.model import FileReport, Verdict, sort_findings
 from malhug.core.rules import CATALOG
 from malhug.core.wording import count
@@ -169,7 +169,8 @@ def _advice(ref: HubRef | None, scan: RepoScan, safe: SafeRevision | None) -> st
         steps.append(
             f"no revision scans clean ({count(safe.commits_checked, 'commit')} checked): use another repository"
         )
-    if any(f.format != "safetensors" and f.verdict is not Verdict.CLEAN for f in scan.files):
+    files = [(f.path, f.verdict is Verdict.CLEAN) for f in scan.files] + [(p, False) for p in scan.skipped]
+    if ref is not None and safetensors_removes_risk(loader_args(ref.kind, ref.call), files):
         steps.append("load safetensors weights only (`use_safetensors=True`)")
     return "**What to do:** " + "; ".join(steps) + "."
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import os
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -162,6 +162,7 @@ class ModelFiles:
         self.server = server
         self.generation: dict[str, int] = {}  # per URI, bumped on each scan: the pull resultId
         self.deleted: set[str] = set()  # removed files a pull client still has to clear
+        self.on_change: Callable[[str], None] | None = None  # told each URI scanned again or removed
 
     async def scan_all(self, roots: list[Path] | None = None) -> ScanSummary:
         """Scans the model files below ``roots`` (default: every workspace folder), with ``$/progress``
@@ -207,6 +208,8 @@ class ModelFiles:
         self.deleted.discard(uri)
         log.info("%s: %s", path.name, report.verdict.value)
         self.publish(uri)
+        if self.on_change is not None:
+            self.on_change(uri)
         return report
 
     def publish(self, uri: str) -> None:
@@ -225,6 +228,8 @@ class ModelFiles:
             self.generation.pop(uri, None)
             self.deleted.add(uri)
             self.publish(uri)
+            if self.on_change is not None:
+                self.on_change(uri)
 
     async def changed(self, params: types.DidChangeWatchedFilesParams) -> None:
         for change in params.changes:

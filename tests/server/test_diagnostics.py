@@ -6,7 +6,7 @@ import pytest
 from lsprotocol import types
 
 from malhug.analyzers.usercode.references import analyze_code
-from malhug.analyzers.usercode.spans import SourceLines
+from malhug.analyzers.usercode.spans import SourceLines, Span
 from malhug.core.model import Category, FileReport, Finding, Location, Severity, TraceStep
 from malhug.hub.types import RepoScan, SafeRevision
 from malhug.server import diagnostics, hover
@@ -194,3 +194,147 @@ def test_use_safetensors_is_offered_only_when_the_revision_has_safetensors() -> 
     hub = next(i for i in issues(scan, Settings()) if i.rule == "MH710")
     assert not any("use_safetensors" in f["title"] for f in hub.data["fixes"])
     assert "Remove trust_remote_code=True" in [f["title"] for f in hub.data["fixes"]]
+
+
+def _scan(repo_id: str, repo_type: str, files: list[FileReport], ships_code: bool = False) -> RepoScan:
+    return RepoScan(repo_id, repo_type, None, SHA, files=files, ships_code=ships_code)  # type: ignore[arg-type]
+
+
+def _bad(path: str, fmt: str) -> FileReport:
+    evil = Finding(rule="MH101", severity=Severity.CRITICAL, category=Category.CODE_EXEC, message="os.system")
+    return FileReport(path=path, format=fmt, findings=[evil])
+
+
+def _titles(text: str, scan: RepoScan, safe: SafeRevision | None = None) -> dict[str, list[str]]:
+    src = SourceLines(text)
+    analysis = analyze_code(text)
+    key = (scan.repo_type, scan.repo_id, "")
+    safe_map = {(scan.repo_type, scan.repo_id): safe} if safe else {}
+    found = diagnostics.document_issues(analysis, [], src, {key: scan}, safe_map, Settings())
+    return {i.rule: [f["title"] for f in i.data["fixes"]] for i in found}
+
+
+@pytest.mark.fires("MH710")
+def test_use_safetensors_is_not_advised_for_a_dataset_loading_script() -> None:
+    """Issue #16: load_dataset has no use_safetensors, and the risk is the script, not weights."""
+    text = 'from datasets import load_dataset\nds = load_dataset("org/evil")\n'
+    scan = _scan("org/evil", "dataset", [_bad("evil.py", "python"), FileReport("x.safetensors", "safetensors")])
+    titles = _titles(text, scan)["MH710"]
+    assert not any("use_safetensors" in t for t in titles)
+    assert "use_safetensors" not in hover.repo_markdown(analyze_code(text).refs[0], scan, None, Settings())
+
+
+@pytest.mark.fires("MH710")
+def test_use_safetensors_is_not_advised_for_remote_code() -> None:
+    """Issue #16: with trust_remote_code the risk is modeling code, which use_safetensors does not stop."""
+    scan = _scan(
+        "org/evil",
+        "model",
+        [_bad("modeling_evil.py", "python"), FileReport("model.safetensors", "safetensors")],
+        ships_code=True,
+    )
+    titles = _titles(TEXT, scan)["MH710"]
+    assert titles == ["Remove trust_remote_code=True"]
+    assert "use_safetensors" not in hover.repo_markdown(analyze_code(TEXT).refs[0], scan, None, Settings())
+
+
+@pytest.mark.quiet("MH710")
+def test_use_safetensors_is_advised_only_for_a_model_class() -> None:
+    text = 'from transformers import AutoTokenizer\nt = AutoTokenizer.from_pretrained("org/evil")\n'
+    scan = _scan(
+        "org/evil", "model", [_bad("pytorch_model.bin", "pytorch-zip"), FileReport("m.safetensors", "safetensors")]
+    )
+    assert not any("use_safetensors" in t for t in _titles(text, scan)["MH710"])
+    model = 'from transformers import AutoModel\nm = AutoModel.from_pretrained("org/evil")\n'
+    assert "Load safetensors weights only (use_safetensors=True)" in _titles(model, scan)["MH710"]
+
+
+@pytest.mark.fires("MH707")
+def test_a_pin_is_offered_only_for_a_revision_that_scans_clean() -> None:
+    """Issue #16: on a repository whose every revision is malicious, no fix pins the malicious one."""
+    text = 'from transformers import AutoModel\nm = AutoModel.from_pretrained("org/evil", trust_remote_code=True)\n'
+    scan = _scan("org/evil", "model", [_bad("modeling_evil.py", "python")], ships_code=True)
+    none_clean = SafeRevision("org/evil", "model", None, SHA, 20)
+    titles = _titles(text, scan, none_clean)
+    assert not any(t.startswith("Pin") for rule in ("MH707", "MH710") for t in titles[rule])
+    assert SHA not in str(titles)
+    safe = SafeRevision("org/evil", "model", SAFE, SHA, 3)
+    assert _titles(text, scan, safe)["MH707"] == [f'Pin revision="{SAFE}" (newest revision that scans clean)']
+    clean = _scan("org/evil", "model", [FileReport("modeling.py", "python")], ships_code=True)
+    assert _titles(text, clean)["MH707"] == [f'Pin revision="{SHA}" (the revision scanned, clean)']
+
+
+LOCAL = "import torch\nstate = torch.load('models/checkpoint.pt')  # malhug: ignore[MH701]\n"
+
+
+def _local_issues(report: FileReport, text: str = LOCAL) -> list[diagnostics.Issue]:
+    src = SourceLines(text)
+    analysis = analyze_code(text)
+    call = analysis.loads[0].call
+    assert call is not None
+    local = {call.span: diagnostics.LocalFile("models/checkpoint.pt", "file:///ws/models/checkpoint.pt", report)}
+    return diagnostics.document_issues(analysis, [], src, {}, {}, Settings(), local)
+
+
+@pytest.mark.fires("MH701")
+def test_a_load_carries_the_verdict_of_the_local_file_it_reads() -> None:
+    """Issue #16: the call gets the file's severity, decisive rule and evidence, and points to the file;
+    an ignore comment written for the generic note does not hide a malicious file."""
+    evil = Finding(
+        rule="MH101",
+        severity=Severity.CRITICAL,
+        category=Category.REVERSE_SHELL,
+        message="pickle calls os.system",
+        evidence="os.system('sh -i')",
+    )
+    (issue,) = _local_issues(FileReport(path="checkpoint.pt", format="pytorch-zip", findings=[evil]))
+    assert (issue.rule, issue.severity) == ("MH701", Severity.CRITICAL)
+    assert issue.message == (
+        "torch.load() loads models/checkpoint.pt, which MalHug finds malicious: reverse-shell, because MH101 "
+        "pickle calls os.system: os.system('sh -i')"
+    )
+    assert issue.data["file_verdict"] == "malicious" and [f["title"] for f in issue.data["fixes"]] == [
+        "Use weights_only=True"
+    ]
+    diag = diagnostics.to_diagnostic(issue, "file:///ws/train.py", SourceLines(LOCAL).lines, None)
+    assert diag.severity == types.DiagnosticSeverity.Error
+    (related,) = diag.related_information or []
+    assert related.location.uri == "file:///ws/models/checkpoint.pt"
+    assert related.message == "models/checkpoint.pt: malicious — MH101 pickle calls os.system"
+
+
+@pytest.mark.quiet("MH701")
+def test_a_clean_local_file_leaves_the_generic_note_and_the_ignore_comment_works() -> None:
+    assert _local_issues(FileReport(path="checkpoint.pt", format="pytorch-zip")) == []
+    (note,) = _local_issues(FileReport(path="checkpoint.pt", format="pytorch-zip"), LOCAL.split("  #")[0] + "\n")
+    assert note.rule == "MH701" and note.severity is Severity.LOW and "malicious" not in note.message
+    failed_report = FileReport(path="checkpoint.pt", format="unknown", error="truncated zip")
+    (failed,) = _local_issues(failed_report, LOCAL.split("  #")[0] + "\n")
+    assert failed.severity is Severity.MEDIUM
+    assert failed.message.endswith("which MalHug finds error: it could not be analyzed: truncated zip")
+
+
+@pytest.mark.fires("MH101")
+def test_a_load_no_rule_flags_still_carries_a_flagged_files_verdict() -> None:
+    """torch.load(..., weights_only=True) or Keras load_model in safe mode of a malicious local file: the
+    call gets the file's own rule (the code and the text agree), severity and a pointer to the file."""
+    text = "import torch\nstate = torch.load('models/c.pt', weights_only=True)\n"
+    evil = Finding(
+        rule="MH101", severity=Severity.CRITICAL, category=Category.REVERSE_SHELL, message="pickle calls os.system"
+    )
+    report = FileReport(path="c.pt", format="pytorch-zip", findings=[evil])
+    analysis = analyze_code(text)
+    assert analysis.loads == []
+    call_span = Span(1, 8, 1, 51)
+    func_span = Span(1, 8, 1, 18)
+    uri = "file:///ws/models/c.pt"
+    local = {call_span: diagnostics.LocalFile("models/c.pt", uri, report, "torch.load", func_span)}
+    (issue,) = diagnostics.document_issues(analysis, [], SourceLines(text), {}, {}, Settings(), local)
+    assert (issue.rule, issue.severity, issue.span) == ("MH101", Severity.CRITICAL, func_span)
+    assert issue.message == (
+        "torch.load() loads models/c.pt, which MalHug finds malicious: reverse-shell, because MH101 pickle calls os.system"
+    )
+    assert issue.related_files == (("models/c.pt: malicious — MH101 pickle calls os.system", uri),)
+    clean_report = FileReport("c.pt", "pickle")
+    clean = {call_span: diagnostics.LocalFile("models/c.pt", uri, clean_report, "torch.load", func_span)}
+    assert diagnostics.document_issues(analysis, [], SourceLines(text), {}, {}, Settings(), clean) == []
