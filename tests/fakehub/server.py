@@ -68,10 +68,35 @@ class State:
         self.hostile: list[Any] = []  # tests.fakehub.hostile.Hostile answers, first match wins
         self.tree_padding = 0  # synthetic entries listed before a tree's real ones
         self.tree_extra: list[dict[str, Any]] = []  # raw entries listed after them
+        self.rate: Any = None  # tests.fakehub.ratelimit.RateLimiter
+        self.hooks: list[Any] = []  # tests.fakehub.webhooks.Hook
+        self.deliveries: list[Any] = []  # tests.fakehub.webhooks.Delivery
+        self.keep_log = True  # False: only the totals below (memory flat over a long benchmark)
+        self.totals: dict[str, int] = {"api_calls": 0, "file_calls": 0, "cdn_calls": 0, "file_bytes": 0,
+                                       "api_bytes": 0, "rate_limited": 0}  # fmt: skip
 
     def record(self, req: Request) -> None:
+        if self.keep_log:
+            with self.lock:
+                self.log.append(req)
+
+    def account(self, req: Request, body_bytes: int) -> None:
+        """Add an answer to the totals (API calls, file calls, bytes, 429s), before its body is written
+        (so a client that has its answer sees it counted)."""
         with self.lock:
-            self.log.append(req)
+            t = self.totals
+            if req.status == 429:
+                t["rate_limited"] += 1
+            content = body_bytes if req.status in (200, 206) else 0  # not error bodies
+            if req.server == "cdn":
+                t["cdn_calls"] += 1
+                t["file_bytes"] += content
+            elif "/resolve/" in req.path:
+                t["file_calls"] += 1
+                t["file_bytes"] += content
+            else:
+                t["api_calls"] += 1
+                t["api_bytes"] += body_bytes
 
     def take_fault(self, path: str) -> Fault | None:
         with self.lock:
@@ -137,7 +162,14 @@ class Handler(BaseHTTPRequestHandler):
         req, raw_path, query = self._start()
         # Logged first and counted before each write, so a client that has its answer sees it in the log.
         self.state.record(req)
+        self._limit_headers: dict[str, str] = {}
         try:
+            if self.state.rate is not None and self.server_name_tag == "hub":
+                verdict = self.state.rate.check(req.path, req.authorization or "")
+                if verdict is not None:
+                    self._limit_headers = verdict.headers
+                    if not verdict.allowed:
+                        raise _Reply(429, {"error": "You have exceeded the rate limit."}, {})
             delay = self.state.delay_for(req.path)
             if delay:
                 time.sleep(delay)
@@ -156,6 +188,11 @@ class Handler(BaseHTTPRequestHandler):
             self._send_json(req, reply.status, reply.body, reply.headers)
         except (TimeoutError, BrokenPipeError, ConnectionResetError):
             self.close_connection = True
+
+    def end_headers(self) -> None:
+        for k, v in getattr(self, "_limit_headers", {}).items():
+            self.send_header(k, v)
+        super().end_headers()
 
     def do_GET(self) -> None:
         self._handle()
@@ -179,6 +216,7 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(len(data)))
             for k, v in (headers or {}).items():
                 self.send_header(k, v)
+            self.state.account(req, 0 if self.command == "HEAD" else len(data))
             self.end_headers()
             if self.command != "HEAD":
                 req.body_bytes = len(data)
@@ -220,10 +258,21 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Range", f"bytes {start}-{end}/{size}")
         for k, v in extra.items():
             self.send_header(k, v)
+        self.state.account(req, 0 if self.command == "HEAD" else length)
         self.end_headers()
         if self.command == "HEAD" or length == 0:
             return
         self.wfile.flush()
+        if entry.blob is not None:
+            offset, remaining = start, length
+            while remaining > 0:
+                piece = entry.blob.read(offset, min(remaining, 1 << 20))
+                req.body_bytes += len(piece)
+                self.wfile.write(piece)
+                offset += len(piece)
+                remaining -= len(piece)
+            return
+        assert entry.disk is not None
         with open(entry.disk, "rb") as fh:
             offset, remaining = start, length
             while remaining > 0:
