@@ -18,6 +18,7 @@ import httpx2
 
 from malhug.hub import localcache, select
 from malhug.hub.bounded import DEFAULT_BOUNDS, Bounds, unsafe_path
+from malhug.hub.budget import Meter
 from malhug.hub.cache import VerdictCache
 from malhug.hub.http import Cut, HubError, HubHttp, new_session
 from malhug.hub.remote import FULL_SHA, RemoteFile, file_security, list_commits, list_files, revision_info
@@ -89,6 +90,7 @@ class HubClient:
         verdict_cache: VerdictCache | None | _Default = DEFAULT_CACHE,
         timeout: float = 10.0,
         bounds: Bounds = DEFAULT_BOUNDS,
+        meter: Meter | None = None,
     ):
         self._endpoint = endpoint
         self._token = token
@@ -99,6 +101,7 @@ class HubClient:
         self.verdicts: VerdictCache | None = VerdictCache() if isinstance(verdict_cache, _Default) else verdict_cache
         self.timeout = timeout
         self.bounds = bounds  # what one Hub answer may cost (bytes, JSON values, pages, seconds)
+        self.meter = meter  # a shared rate budget (the monitor's), asked before every request
         self._session: httpx2.Client | None = None
         self._session_lock = threading.Lock()
 
@@ -132,6 +135,7 @@ class HubClient:
             cancel=ask.cancel,
             session=self._shared_session(),
             bounds=self.bounds,
+            meter=self.meter,
         )
 
     def _job(self, ask: _Ask, commit: str, http: HubHttp | None = None) -> Job:

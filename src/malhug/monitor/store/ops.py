@@ -125,16 +125,16 @@ class Store:
         with self.db.tx() as cur:
             rows = cur.execute(
                 "SELECT repo_type, repo_id, sha, attempts FROM work WHERE done = 0"
-                " AND (lease_owner IS NULL OR lease_expiry < ? OR lease_owner = ?)"
+                " AND (lease_owner IS NULL OR lease_expiry < ?)"
                 " ORDER BY queued_at, repo_type, repo_id LIMIT ?",
-                (now, owner, limit),
+                (now, limit),
             ).fetchall()
             for repo_type, repo_id, sha, attempts in rows:
                 cur.execute(
                     "UPDATE work SET lease_owner = ?, lease_expiry = ?, attempts = attempts + 1"
                     " WHERE repo_type = ? AND repo_id = ? AND sha = ? AND done = 0"
-                    " AND (lease_owner IS NULL OR lease_expiry < ? OR lease_owner = ?)",
-                    (owner, now + lease_s, repo_type, repo_id, sha, now, owner),
+                    " AND (lease_owner IS NULL OR lease_expiry < ?)",
+                    (owner, now + lease_s, repo_type, repo_id, sha, now),
                 )
                 if cur.rowcount:
                     out.append(WorkItem(repo_type, repo_id, sha, int(attempts) + 1))
@@ -151,6 +151,22 @@ class Store:
         with self.db.tx() as cur:
             cur.execute(
                 "UPDATE work SET lease_owner = NULL, lease_expiry = NULL WHERE lease_owner = ? AND done = 0", (owner,)
+            )
+
+    def postpone(self, item: WorkItem, delay_s: float) -> None:
+        """Leave ``item`` queued but untouchable for ``delay_s`` seconds (a passing Hub trouble)."""
+        with self.db.tx() as cur:
+            cur.execute(
+                "UPDATE work SET lease_owner = 'retry-later', lease_expiry = ?"
+                " WHERE repo_type = ? AND repo_id = ? AND sha = ? AND done = 0",
+                (time.time() + delay_s, item.repo_type, item.repo_id, item.sha),
+            )
+
+    def set_state(self, repo_type: str, repo_id: str, state: str, why: str) -> None:
+        with self.db.tx() as cur:
+            cur.execute(
+                "UPDATE repos SET state = ?, why = ? WHERE repo_type = ? AND repo_id = ?",
+                (state, why, repo_type, repo_id),
             )
 
     def finish(self, item: WorkItem, owner: str, scan: dict[str, Any]) -> Event | None:

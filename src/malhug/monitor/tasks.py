@@ -1,0 +1,87 @@
+"""The tasks an executor runs: picklable values in, a JSON-able dict out.
+
+``scan_task`` scans one ``repo@sha`` with the hub layer (its file plan, range reads and bounds), using
+the monitor store as the verdict cache, so a file whose content (LFS sha256 or git blob id) was analyzed
+by the same analyzer version and rules is never analyzed again, whichever repository it is in. The
+worker opens the store and the Hub client itself (once per process) and shares the run's rate budget
+through the store.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from malhug.hub.cache import VerdictCache, analyzer_version
+from malhug.hub.client import HubClient
+from malhug.monitor.budget import SharedBudget
+from malhug.monitor.store import Store, open_store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ScanSpec:
+    repo_type: str
+    repo_id: str
+    sha: str
+    endpoint: str | None
+    token: str | None
+    store: str
+    api_budget: float
+    max_download: int
+
+    def __repr__(self) -> str:  # the token stays out of logs
+        return f"ScanSpec({self.repo_type} {self.repo_id}@{self.sha[:12]}, store={self.store!r})"
+
+
+class StoreVerdictCache(VerdictCache):
+    """The hub layer's verdict cache, kept in the monitor store (SQLite or PostgreSQL).
+
+    File verdicts go to ``file_verdicts`` keyed by (content + context, analyzer salt); the other
+    answers (revision scans, refs) to ``hub_cache``.
+    """
+
+    def __init__(self, store: Store):
+        super().__init__(path="(monitor store)")
+        self.store = store
+
+    def _get(self, table: str, column: str, key: str) -> str | None:
+        if table == "files":
+            content, _, salt = key.rpartition("|")
+            return self.store.get_file_verdict(content, salt)
+        return self.store.get_cached(table, key)
+
+    def _put(self, table: str, key: str, value: str) -> None:
+        if table == "files":
+            content, _, salt = key.rpartition("|")
+            self.store.put_file_verdict(content, salt, value)
+        else:
+            self.store.put_cached(table, key, value)
+
+    def clear(self) -> None:
+        self.store.clear_cached()
+
+
+@functools.lru_cache(maxsize=4)
+def _client(endpoint: str | None, token: str | None, store: str, api_budget: float, max_download: int) -> HubClient:
+    opened = open_store(store)
+    return HubClient(
+        endpoint=endpoint,
+        token=token,
+        offline=False,
+        verdict_cache=StoreVerdictCache(opened),
+        max_download=max_download,
+        meter=SharedBudget(opened, api_budget),
+    )
+
+
+def scan_task(spec: ScanSpec) -> dict[str, Any]:
+    """The scan of ``spec``'s revision as ``RepoScan.to_dict()`` (never raises for Hub trouble)."""
+    client = _client(spec.endpoint, spec.token, spec.store, spec.api_budget, spec.max_download)
+    scan = client.scan_repo(spec.repo_id, spec.repo_type, spec.sha)
+    out = scan.to_dict()
+    out["salt"] = analyzer_version()
+    return out
