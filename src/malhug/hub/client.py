@@ -22,7 +22,7 @@ from malhug.hub.budget import Meter
 from malhug.hub.cache import VerdictCache
 from malhug.hub.http import Cut, HubError, HubHttp, new_session
 from malhug.hub.remote import FULL_SHA, RemoteFile, file_security, list_commits, list_files, revision_info
-from malhug.hub.scanner import CODE_CONFIGS, MAX_SCANNED_FILES, REPO_LEVEL_ERRORS, Job, Progress, scan_revision
+from malhug.hub.scanner import CODE_CONFIGS, MAX_SCANNED_FILES, REPO_LEVEL_ERRORS, Job, Keep, Progress, scan_revision
 from malhug.hub.settings import HubSettings, redact
 from malhug.hub.types import RepoScan, RepoType, SafeRevision
 
@@ -91,6 +91,7 @@ class HubClient:
         timeout: float = 10.0,
         bounds: Bounds = DEFAULT_BOUNDS,
         meter: Meter | None = None,
+        keep: Keep | None = None,
     ):
         self._endpoint = endpoint
         self._token = token
@@ -102,6 +103,7 @@ class HubClient:
         self.timeout = timeout
         self.bounds = bounds  # what one Hub answer may cost (bytes, JSON values, pages, seconds)
         self.meter = meter  # a shared rate budget (the monitor's), asked before every request
+        self.keep = keep  # told the bytes the analyzers read of each file (the monitor keeps them)
         self._session: httpx2.Client | None = None
         self._session_lock = threading.Lock()
 
@@ -149,6 +151,7 @@ class HubClient:
             http=http,
             on_progress=ask.on_progress,
             cancel=ask.cancel,
+            keep=self.keep,
         )
 
     def _cached(self, ask: _Ask, commit: str | None) -> RepoScan | None:

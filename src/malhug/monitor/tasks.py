@@ -66,22 +66,37 @@ class StoreVerdictCache(VerdictCache):
 
 
 @functools.lru_cache(maxsize=4)
-def _client(endpoint: str | None, token: str | None, store: str, api_budget: float, max_download: int) -> HubClient:
-    opened = open_store(store)
-    return HubClient(
-        endpoint=endpoint,
-        token=token,
-        offline=False,
-        verdict_cache=StoreVerdictCache(opened),
-        max_download=max_download,
-        meter=SharedBudget(opened, api_budget),
-    )
+def _store(target: str) -> Store:
+    """One store per worker process (its connections are per thread)."""
+    opened: Store = open_store(target)
+    return opened
 
 
 def scan_task(spec: ScanSpec) -> dict[str, Any]:
-    """The scan of ``spec``'s revision as ``RepoScan.to_dict()`` (never raises for Hub trouble)."""
-    client = _client(spec.endpoint, spec.token, spec.store, spec.api_budget, spec.max_download)
-    scan = client.scan_repo(spec.repo_id, spec.repo_type, spec.sha)
+    """The scan of ``spec``'s revision as ``RepoScan.to_dict()`` plus ``kept`` (path -> kept-bytes key)
+    and ``salt``; never raises for Hub trouble."""
+    store = _store(spec.store)
+    kept: dict[str, str] = {}
+
+    def keep(content_id: str, path: str, size: int, segments: list[tuple[int, bytes]], context: str) -> None:
+        key = f"{content_id}|{context}"
+        store.keep(key, path, size, segments)
+        kept[path] = key
+
+    client = HubClient(
+        endpoint=spec.endpoint,
+        token=spec.token,
+        offline=False,
+        verdict_cache=StoreVerdictCache(store),
+        max_download=spec.max_download,
+        meter=SharedBudget(store, spec.api_budget),
+        keep=keep,
+    )
+    try:
+        scan = client.scan_repo(spec.repo_id, spec.repo_type, spec.sha)
+    finally:
+        client.close()
     out = scan.to_dict()
+    out["kept"] = kept
     out["salt"] = analyzer_version()
     return out

@@ -176,9 +176,9 @@ class Store:
         verdict = scan["verdict"]
         with self.db.tx() as cur:
             cur.execute(
-                "INSERT INTO scans (repo_type, repo_id, sha, verdict, files, error, bytes_read, from_cache, scanned_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (repo_type, repo_id, sha) DO UPDATE SET"
-                " verdict = excluded.verdict, files = excluded.files, error = excluded.error,"
+                "INSERT INTO scans (repo_type, repo_id, sha, verdict, files, error, bytes_read, from_cache, scanned_at,"
+                " contents) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (repo_type, repo_id, sha) DO UPDATE SET"
+                " verdict = excluded.verdict, files = excluded.files, error = excluded.error, contents = excluded.contents,"
                 " bytes_read = excluded.bytes_read, from_cache = excluded.from_cache, scanned_at = excluded.scanned_at",
                 (
                     item.repo_type,
@@ -190,6 +190,7 @@ class Store:
                     int(scan.get("bytes_read") or 0),
                     int(bool(scan.get("from_cache"))),
                     now,
+                    json.dumps(scan.get("kept") or {}),
                 ),
             )
             cur.execute(
@@ -284,10 +285,12 @@ class Store:
     def scan_of(self, repo_type: str, repo_id: str, sha: str) -> dict[str, Any] | None:
         with self.db.tx() as cur:
             row = cur.execute(
-                "SELECT verdict, files, error FROM scans WHERE repo_type = ? AND repo_id = ? AND sha = ?",
+                "SELECT verdict, files, error, contents FROM scans WHERE repo_type = ? AND repo_id = ? AND sha = ?",
                 (repo_type, repo_id, sha),
             ).fetchone()
-        return None if row is None else {"verdict": row[0], "files": json.loads(row[1]), "error": row[2]}
+        if row is None:
+            return None
+        return {"verdict": row[0], "files": json.loads(row[1]), "error": row[2], "kept": json.loads(row[3])}
 
     def events(self, since: float | None = None, after_seq: int = 0) -> list[Event]:
         with self.db.tx() as cur:

@@ -29,6 +29,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         """CREATE TABLE scans (
             repo_type TEXT NOT NULL, repo_id TEXT NOT NULL, sha TEXT NOT NULL,
             verdict TEXT NOT NULL, files TEXT NOT NULL, error TEXT,
+            contents TEXT NOT NULL DEFAULT '{{}}',
             bytes_read BIGINT NOT NULL DEFAULT 0, from_cache INTEGER NOT NULL DEFAULT 0,
             scanned_at DOUBLE PRECISION NOT NULL,
             PRIMARY KEY (repo_type, repo_id, sha))""",
@@ -44,7 +45,8 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             PRIMARY KEY (tbl, key))""",
         # Kept bytes, content-addressed (sha256 of the bytes).
         "CREATE TABLE blobs (digest TEXT PRIMARY KEY, size BIGINT NOT NULL, data {blob} NOT NULL)",
-        # Which kept bytes make up what the analyzers read of one file: [[offset, digest], ...].
+        # Which kept bytes make up what the analyzers read of one file: [[offset, digest], ...], by
+        # content id + "|" + what decides how it is analyzed (``scans.contents`` maps paths to it).
         """CREATE TABLE kept (
             content_id TEXT PRIMARY KEY, path TEXT NOT NULL, size BIGINT NOT NULL, segments TEXT NOT NULL)""",
         """CREATE TABLE events (
