@@ -104,3 +104,26 @@ def test_the_default_process_pool_gives_the_same_verdicts(hub: FakeHub, tmp_path
         "other/fork": "clean",
         "org/bad": "malicious",
     }
+
+
+@pytest.mark.e2e
+def test_a_dask_local_cluster_gives_the_same_verdicts_as_the_process_pool(hub: FakeHub, tmp_path: Path) -> None:
+    pytest.importorskip("distributed")
+    from malhug.monitor.executor import open_executor
+
+    _hub_with_three(hub)
+    verdicts = {}
+    for kind in ("local", "dask-local"):
+        target = str(tmp_path / f"{kind}.sqlite3")
+        store = Store(Database(target))
+        with open_executor(kind, 2) as executor:
+            run_once(_config(hub, target, repos=NAMES), store, executor)
+        verdicts[kind] = {(r["id"], r["sha"], r["verdict"], r["state"]) for r in store.repos()}
+        store.close()
+    assert verdicts["dask-local"] == verdicts["local"]
+    assert {(i, v, s) for i, _, v, s in verdicts["local"]} == {
+        ("org/good", "clean", "ok"),
+        ("other/fork", "clean", "ok"),
+        ("org/bad", "malicious", "ok"),
+        ("org/vanished", None, "vanished"),
+    }
