@@ -32,7 +32,7 @@ def listing_server(listing: Listing) -> Iterator[str]:
         def log_message(self, fmt: str, *args: Any) -> None:
             return None
 
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             url = urlsplit(self.path)
             query = parse_qs(url.query)
             with lock:
