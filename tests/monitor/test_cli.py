@@ -191,3 +191,39 @@ def test_webhook_refuses_a_non_loopback_address_and_an_empty_secret(tmp_path: Pa
     finally:
         del os.environ["MH_TEST_SECRET"]
     assert "loopback only" in capsys.readouterr().err
+
+
+def test_report_html_loads_the_page_renderer_lazily(
+    store_target: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+    import types
+
+    seen: list[dict] = []
+    fake = types.ModuleType("malhug.monitor.html")
+    fake.render_html = lambda report: seen.append(report) or "<!doctype html><title>monitor</title>"  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "malhug.monitor.html", fake)
+    out = tmp_path / "page.html"
+    assert main(["monitor", "report", "--format", "html", "--output", str(out), "--store", store_target]) == 0
+    assert out.read_text() == "<!doctype html><title>monitor</title>"
+    assert set(seen[0]) == {"repos", "stats", "events"}
+
+
+def test_progress_line_says_what_a_person_needs() -> None:
+    from malhug.monitor.progress import Counters
+
+    c = Counters(listed=1200, planned=40, scanned=10, from_cache=4, bytes_read=3 * 2**20, budget_left={"api": 480})
+    line = c.line()
+    assert line.startswith(
+        "listed 1200  planned 40  scanned 10  from cache 4  errors 0  read 3.0 MB  budget left api 480"
+    )
+    assert "ETA " in line and "ETA -" not in line
+
+
+def test_bad_options_are_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    store = str(tmp_path / "m.sqlite3")
+    assert main(["monitor", "run", "--executor", "ray://x", "--store", store]) == 2
+    assert "unknown executor 'ray://x'" in capsys.readouterr().err
+    assert main(["monitor", "run", "--api-budget", "1.5", "--store", store]) == 2
+    assert main(["monitor", "run", "--interval", "soon", "--store", store]) == 2
+    assert main(["monitor", "run", "--once", "--interval", "10m", "--store", store]) == 2

@@ -67,6 +67,30 @@ def owner_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, another user's
+        return True
+    return True
+
+
+def free_dead_leases(store: Store) -> int:
+    """Leases of runners on this machine whose process is gone (killed, crashed) are freed at once
+    instead of at their expiry; runners elsewhere are left to their lease's expiry."""
+    host, freed = socket.gethostname(), 0
+    for owner in store.leaseholders():
+        owner_host, _, rest = owner.partition(":")
+        pid = rest.partition(":")[0]
+        if owner_host == host and pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            n = store.free_leases(owner)
+            log.warning("freed %d items leased by %s, which is no longer running", n, owner)
+            freed += n
+    return freed
+
+
 class Runner:
     def __init__(self, config: RunConfig, store: Store, progress: Progress | None = None):
         self.config = config
@@ -159,6 +183,7 @@ class Runner:
 def run_once(config: RunConfig, store: Store, executor: Executor, progress: Progress | None = None) -> RunResult:
     """One pass: discovery, then every queued scan (also work queued by webhooks or earlier runs)."""
     runner = Runner(config, store, progress)
+    free_dead_leases(store)
     try:
         runner.discover()
         runner.drain(executor)

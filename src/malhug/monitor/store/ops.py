@@ -140,6 +140,19 @@ class Store:
                     out.append(WorkItem(repo_type, repo_id, sha, int(attempts) + 1))
         return out
 
+    def leaseholders(self) -> list[str]:
+        with self.db.tx() as cur:
+            rows = cur.execute("SELECT DISTINCT lease_owner FROM work WHERE done = 0 AND lease_owner IS NOT NULL")
+            return [str(r[0]) for r in rows.fetchall()]
+
+    def free_leases(self, owner: str) -> int:
+        """Free what ``owner`` holds (a runner known to be dead); returns how many items."""
+        with self.db.tx() as cur:
+            cur.execute(
+                "UPDATE work SET lease_owner = NULL, lease_expiry = NULL WHERE lease_owner = ? AND done = 0", (owner,)
+            )
+            return cur.rowcount
+
     def renew(self, owner: str, lease_s: float) -> None:
         with self.db.tx() as cur:
             cur.execute(
