@@ -127,3 +127,24 @@ def test_a_dask_local_cluster_gives_the_same_verdicts_as_the_process_pool(hub: F
         ("org/bad", "malicious", "ok"),
         ("org/vanished", None, "vanished"),
     }
+
+
+def test_a_hostile_repo_costs_bounded_bytes_gets_a_non_clean_verdict_and_the_run_goes_on(
+    hub: FakeHub, tmp_path: Path
+) -> None:
+    shas = _hub_with_three(hub)
+    hostile = hub.repo("org/hostile").commit({"pytorch_model.bin": torch_zip(benign_pickle(), prefix="h")})
+    # A server that ignores Range and sends the weights without end (CDN or resolve).
+    hub.hostile("endless", match="org/hostile/resolve", headers={"Content-Length": str(2**62)})
+    target = str(tmp_path / "m.sqlite3")
+    store = Store(Database(target))
+    names = (*NAMES[:3], ("model", "org/hostile"))
+    with ThreadPoolExecutor(2) as pool:
+        run_once(_config(hub, target, repos=names, max_download=1 << 20), store, pool)
+    by_id = {r["id"]: r for r in store.repos()}
+    assert by_id["org/bad"]["verdict"] == "malicious" and by_id["org/good"]["sha"] == shas["good"]
+    bad = by_id["org/hostile"]
+    assert (bad["sha"], bad["verdict"]) == (hostile, "suspicious")
+    (weights,) = bad["files"]  # the body was cut at the listed size and did not match its id
+    assert weights["path"] == "pytorch_model.bin" and [f["rule"] for f in weights["findings"]] == ["MH604"]
+    assert hub.bytes_served(file_only=True) < 8 << 20  # the download cap, not the endless body
