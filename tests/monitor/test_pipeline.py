@@ -32,11 +32,12 @@ def _hub_with_three(hub: FakeHub) -> dict[str, str]:
 NAMES = (("model", "org/good"), ("model", "other/fork"), ("model", "org/bad"), ("model", "org/vanished"))
 
 
-def test_a_run_scans_each_new_sha_once_and_records_verdicts(hub: FakeHub, tmp_path: Path) -> None:
+def test_a_run_scans_each_new_sha_once_and_records_verdicts(hub: FakeHub, tmp_path: Path, store_target: str) -> None:
+    """On SQLite and on PostgreSQL."""
     shas = _hub_with_three(hub)
-    store = Store(Database(tmp_path / "m.sqlite3"))
+    store = Store(Database(store_target))
     events = tmp_path / "events.jsonl"
-    config = _config(hub, str(tmp_path / "m.sqlite3"), repos=NAMES, events_file=events)
+    config = _config(hub, store_target, repos=NAMES, events_file=events)
     with ThreadPoolExecutor(1) as pool:  # one at a time: the fork comes after the original
         result = run_once(config, store, pool)
     by_id = {r["id"]: r for r in store.repos()}
