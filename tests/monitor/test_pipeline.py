@@ -84,7 +84,12 @@ def test_a_new_poisoned_revision_is_an_event_and_a_fix_another(hub: FakeHub, tmp
     with ThreadPoolExecutor(1) as pool:
         assert run_once(config, store, pool).events == []
         poisoned = repo.commit({"pytorch_model.bin": torch_zip(evil_pickle())})
+        hub.clear_log()
         (flagged,) = run_once(config, store, pool).events
+        # Two API calls: the head (a listing gives it for free) and the tree; no revision lookup,
+        # no paths-info.
+        api = [r.path for r in hub.requests() if r.path.startswith("/api/")]
+        assert api == ["/api/models/org/m", f"/api/models/org/m/tree/{poisoned}"], api
         fixed = repo.commit({"pytorch_model.bin": torch_zip(benign_pickle(), prefix="fixed")})
         (cleaned,) = run_once(config, store, pool).events
     assert (flagged["sha"], flagged["old_verdict"], flagged["new_verdict"]) == (poisoned, "clean", "malicious")

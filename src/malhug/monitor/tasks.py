@@ -91,6 +91,7 @@ def scan_task(spec: ScanSpec) -> dict[str, Any]:
         max_download=spec.max_download,
         meter=SharedBudget(store, spec.api_budget),
         keep=keep,
+        ask_hub_status=False,
     )
     try:
         scan = client.scan_repo(spec.repo_id, spec.repo_type, spec.sha)
