@@ -154,3 +154,26 @@ def test_a_hostile_repo_costs_bounded_bytes_gets_a_non_clean_verdict_and_the_run
     (weights,) = bad["files"]  # the body was cut at the listed size and did not match its id
     assert weights["path"] == "pytorch_model.bin" and [f["rule"] for f in weights["findings"]] == ["MH604"]
     assert hub.bytes_served(file_only=True) < 8 << 20  # the download cap, not the endless body
+
+
+def test_webhook_work_is_scanned_by_the_next_run_and_on_event_gets_the_json(hub: FakeHub, tmp_path: Path) -> None:
+    import shlex
+    import sys
+
+    sha = hub.repo("org/pushed").commit({"pytorch_model.bin": torch_zip(evil_pickle(), prefix="p")})
+    target = str(tmp_path / "m.sqlite3")
+    store = Store(Database(target))
+    assert store.enqueue("model", "org/pushed", sha, "webhook") is True
+    got = tmp_path / "got.json"
+    script = f"import sys; open({str(got)!r}, 'w').write(sys.stdin.read())"
+    on_event = f"{shlex.quote(sys.executable)} -c {shlex.quote(script)}"
+    with ThreadPoolExecutor(1) as pool:
+        result = run_once(_config(hub, target, repos=(), on_event=on_event), store, pool)
+    assert result.counters.scanned == 1
+    event = json.loads(got.read_text())
+    assert (event["id"], event["sha"], event["new_verdict"], event["kind"]) == (
+        "org/pushed",
+        sha,
+        "malicious",
+        "verdict-changed",
+    )
