@@ -89,6 +89,15 @@ class FakeHub:
     def cdn_endpoint(self) -> str:
         return self.state.cdn_url
 
+    @property
+    def list_page_size(self) -> int:
+        """Repos per page of ``/api/models`` and ``/api/datasets`` (1000, as on the Hub; tests lower it)."""
+        return self.state.list_page_size
+
+    @list_page_size.setter
+    def list_page_size(self, value: int) -> None:
+        self.state.list_page_size = value
+
     # --- repositories
     def repo(self, repo_id: str, repo_type: str = "model", **settings: Any) -> FakeRepo:
         """Create or open a repository; settings: ``private``, ``gated``, ``tokens``, ``security``."""

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
-from tests.fakehub.store import Commit, Entry, HashCache, NotFound, Repo
+from tests.fakehub.listing import list_page
+from tests.fakehub.store import Commit, DiskBackend, Entry, HashCache, NotFound, Repo
 
 API_KEYWORDS = {"revision", "tree", "paths-info", "commits", "refs"}
 
@@ -53,6 +54,8 @@ class State:
     def __init__(self, root: Path):
         self.root = root
         self.hashes = HashCache()
+        self.backend: Any = DiskBackend(root, self.hashes)  # open(type, id) and summaries(type, sort)
+        self.list_page_size = 1000
         self.lock = threading.Lock()
         self.log: list[Request] = []
         self.faults: list[Fault] = []
@@ -272,7 +275,7 @@ class HubHandler(Handler):
 
     def _repo(self, repo_type: str, repo_id: str, *, files: bool = False) -> Repo:
         try:
-            repo = Repo(self.state.root, repo_type, repo_id, self.state.hashes)
+            repo = self.state.backend.open(repo_type, repo_id)
         except NotFound as exc:
             raise _error(404 if self._token() else 401, "RepoNotFound", str(exc)) from exc
         token = self._token()
@@ -295,6 +298,9 @@ class HubHandler(Handler):
         segs = [unquote(s) for s in raw_path.strip("/").split("/")]
         if segs[:2] == ["api", "agent-harnesses"]:
             raise _Reply(200, {"standardEnvVars": [], "harnesses": {}})
+        if len(segs) == 2 and segs[0] == "api" and segs[1] in ("models", "datasets") and self.command == "GET":
+            self._list(segs[1][:-1], query)
+            return
         if len(segs) >= 3 and segs[0] == "api" and segs[1] in ("models", "datasets"):
             self._api(segs[1][:-1], segs[2:], query)
             return
@@ -353,6 +359,16 @@ class HubHandler(Handler):
             expand = any(v.lower() in ("1", "true") for v in form.get("expand", []))
             raise _Reply(200, repo.paths_info(commit, form.get("paths", []), expand))
         raise _error(404, None, f"no API route for {self.command} {'/'.join(segs)}")
+
+    def _list(self, repo_type: str, query: dict[str, list[str]]) -> None:
+        page = list_page(self.state.backend, repo_type, query, self._token(), self.state.list_page_size)
+        headers = {}
+        if page.next_cursor is not None:
+            others = "&".join(f"{quote(k)}={quote(v)}" for k, vs in query.items() if k != "cursor" for v in vs)
+            sep = "&" if others else ""
+            url = f"{self.state.hub_url}/api/{repo_type}s?{others}{sep}cursor={page.next_cursor}"
+            headers["Link"] = f'<{url}>; rel="next"'
+        raise _Reply(200, page.items, headers)
 
     def _paged(self, items: Sequence[Any], size: int, query: dict[str, list[str]], param: str) -> None:
         page = int((query.get(param) or ["0"])[0] or 0)
@@ -432,7 +448,7 @@ class CdnHandler(Handler):
         for id_len in (2, 1):
             repo_id, sha, path = "/".join(segs[1 : 1 + id_len]), segs[1 + id_len], "/".join(segs[2 + id_len :])
             try:
-                repo = Repo(self.state.root, repo_type, repo_id, self.state.hashes)
+                repo = self.state.backend.open(repo_type, repo_id)
                 commit = repo.resolve(sha)
                 entry = repo.entry(commit, path)
             except NotFound:

@@ -30,11 +30,13 @@ import json
 import os
 import shutil
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from tests.fakehub.listing import Summary
 
 LFS_PATTERNS = (
     "*.bin", "*.pt", "*.pth", "*.pkl", "*.pickle", "*.ckpt", "*.h5", "*.hdf5", "*.keras", "*.safetensors",
@@ -478,3 +480,55 @@ class FakeRepo:
                 dst.write_bytes(content.encode() if isinstance(content, str) else content)
         (target / SIDE).write_text(json.dumps(side, indent=2))
         return self._sha_of(target)
+
+
+class DiskBackend:
+    """The store seam of the server: opens repositories and lists them (``tests.fakehub.listing``).
+
+    This one reads the folder layout above on every call; ``tests.fakehub.generated`` provides one that
+    computes repositories from a seed instead.
+    """
+
+    def __init__(self, root: Path, hashes: HashCache):
+        self.root = root
+        self.hashes = hashes
+
+    def open(self, repo_type: str, repo_id: str) -> Repo:
+        return Repo(self.root, repo_type, repo_id, self.hashes)
+
+    def repo_ids(self, repo_type: str) -> list[str]:
+        base = self.root / f"{repo_type}s"
+        if not base.is_dir():
+            return []
+        out = []
+        for first in sorted(base.iterdir()):
+            if (first / "commits").is_dir():
+                out.append(first.name)
+            elif first.is_dir():
+                out.extend(f"{first.name}/{p.name}" for p in sorted(first.iterdir()) if (p / "commits").is_dir())
+        return out
+
+    def summaries(self, repo_type: str, sort: str) -> Iterator[Summary]:
+        found = []
+        for repo_id in self.repo_ids(repo_type):
+            try:
+                repo = self.open(repo_type, repo_id)
+            except NotFound:
+                continue  # a folder being written, or an empty repo: not listed
+            head = repo.resolve("main")
+            found.append(
+                Summary(
+                    repo_type=repo_type,
+                    repo_id=repo_id,
+                    sha=head.sha,
+                    last_modified=head.date,
+                    created_at=repo.commits[0].date,
+                    private=repo.private,
+                    gated=repo.gated,
+                    disabled=bool(repo.settings.get("disabled", False)),
+                    tokens=tuple(repo.settings.get("tokens", [])),
+                    tags=tuple(repo.settings.get("tags_meta", [])),
+                    siblings=tuple(e.path for e in repo.entries(head)),
+                )
+            )
+        return iter(sorted(found, key=lambda s: s.sort_key(sort), reverse=True))
