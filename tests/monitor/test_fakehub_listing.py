@@ -44,3 +44,24 @@ def test_backfill_then_incremental_through_the_listing(hub: FakeHub, tmp_path: P
     assert [(e["id"], e["sha"], e["new_verdict"]) for e in second.events] == [("org/m2", poisoned, "malicious")]
     fetched = {r.path.split("/resolve/")[0] for r in hub.requests() if "/resolve/" in r.path}
     assert fetched == {"/org/m2"}
+
+
+@pytest.mark.e2e
+def test_cli_run_for_an_organisation_records_gated_repos_and_skips_others(hub: FakeHub, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from malhug.cli import main
+
+    hub.repo("org/ok").commit({"pytorch_model.bin": torch_zip(benign_pickle(), prefix="ok")})
+    hub.repo("org/gated", gated="manual", tokens=["hf_ok"]).commit({"pytorch_model.bin": b"x"})
+    hub.repo("elsewhere/m").commit({"pytorch_model.bin": torch_zip(evil_pickle(), prefix="e")})
+    hub.repo("org/data", "dataset").commit({"README.md": "# d"})
+    store = str(tmp_path / "m.sqlite3")
+    code = main(["monitor", "run", "--once", "--models", "--author", "org", "--store", store,
+                 "--endpoint", hub.endpoint, "--workers", "1"])  # fmt: skip
+    assert code == 0
+    s = Store(Database(store))
+    assert {(r["type"], r["id"], r["verdict"], r["state"]) for r in s.repos()} == {
+        ("model", "org/ok", "clean", "ok"),
+        ("model", "org/gated", None, "gated"),
+    }
+    assert s.watermarks().keys() == {"model:org"}
+    assert not [r for r in hub.requests() if r.path.startswith("/api/models/org/gated")]  # not retried, not asked
