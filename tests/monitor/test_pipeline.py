@@ -177,3 +177,24 @@ def test_webhook_work_is_scanned_by_the_next_run_and_on_event_gets_the_json(hub:
         "malicious",
         "verdict-changed",
     )
+
+
+@pytest.mark.e2e
+def test_an_existing_dask_scheduler_by_address(hub: FakeHub, tmp_path: Path) -> None:
+    distributed = pytest.importorskip("distributed")
+    from malhug.monitor.executor import open_executor
+
+    _hub_with_three(hub)
+    target = str(tmp_path / "m.sqlite3")
+    store = Store(Database(target))
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+    ) as cluster:
+        address = cluster.scheduler_address.removeprefix("tcp://")
+        with open_executor(f"dask://{address}", 1) as executor:
+            run_once(_config(hub, target, repos=NAMES[:3]), store, executor)
+    assert {r["id"]: r["verdict"] for r in store.repos()} == {
+        "org/good": "clean",
+        "other/fork": "clean",
+        "org/bad": "malicious",
+    }
