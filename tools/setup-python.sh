@@ -19,7 +19,8 @@ cd "$ROOT"
 if ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null && command -v apt-get >/dev/null; then
     log "installing the Debian package postgresql (monitor store tests)"
     SUDO=$([[ $(id -u) -eq 0 ]] && echo "" || echo "sudo")
-    $SUDO apt-get install -y -q --no-install-recommends postgresql >/dev/null || log "could not install postgresql: the PostgreSQL store tests will skip (or fail under CI)"
+    { $SUDO apt-get update -q >/dev/null && $SUDO apt-get install -y -q --no-install-recommends postgresql >/dev/null; } \
+        || log "could not install postgresql: the PostgreSQL store tests will skip (or fail under CI)"
 fi
 if [[ ! -x $VENV/bin/python ]]; then
     log "creating $VENV with $PY"
