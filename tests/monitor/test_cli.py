@@ -102,18 +102,43 @@ def test_rescan_reads_nothing_from_the_hub(hub: FakeHub, watched: dict[str, str]
     with store.db.tx() as cur:  # a rule change: no stored verdict matches the analyzers any more
         cur.execute("DELETE FROM file_verdicts")
         cur.execute("DELETE FROM hub_cache")
+        # ... and the old rules had missed the payload of org/bad.
+        missed = json.dumps(
+            [{"path": "pytorch_model.bin", "format": "pytorch-zip", "verdict": "clean", "findings": []}]
+        )
+        cur.execute("UPDATE scans SET verdict = 'clean', files = ? WHERE repo_id = 'org/bad'", (missed,))
+        cur.execute("UPDATE repos SET verdict = 'clean' WHERE repo_id = 'org/bad'")
     hub.clear_log()
     capsys.readouterr()
-    assert main(["monitor", "rescan", "--store", str(tmp_path / "m.sqlite3")]) == 0
+    assert main(["monitor", "rescan", "--store", str(tmp_path / "m.sqlite3")]) == 1
     out = capsys.readouterr().out
     assert hub.requests() == []
     assert "rescanned 3 repositories, 3 files from kept bytes (0 files without kept bytes" in out
+    assert "1 verdict changes" in out
+    (event,) = [e for e in store.events() if e.detail and '"rescan"' in e.detail]
+    assert (event.repo_id, event.old_verdict, event.new_verdict) == ("org/bad", "clean", "malicious")
     assert {r["id"]: r["verdict"] for r in store.repos()} == {
         "org/bad": "malicious",
         "org/good": "clean",
         "org/data": "clean",
     }
     assert len(store.analyses()) == 3  # written again under the current salt
+
+
+@pytest.mark.e2e
+def test_rescan_on_a_process_pool_gives_the_same_verdicts(
+    hub: FakeHub, watched: dict[str, str], tmp_path: Path
+) -> None:
+    _run(hub, tmp_path)
+    hub.clear_log()
+    assert main(["monitor", "rescan", "--workers", "2", "--store", str(tmp_path / "m.sqlite3")]) == 0
+    assert hub.requests() == []
+    store = Store(Database(tmp_path / "m.sqlite3"))
+    assert {r["id"]: r["verdict"] for r in store.repos()} == {
+        "org/bad": "malicious",
+        "org/good": "clean",
+        "org/data": "clean",
+    }
 
 
 def _post(url: str, body: bytes, secret: str | None) -> int:

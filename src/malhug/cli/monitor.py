@@ -98,6 +98,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     res = msub.add_parser("rescan", help="re-analyze the kept bytes (after a rule change): no Hub traffic")
     _store_option(res)
     res.add_argument("--verdict", choices=("suspicious", "all"), default="all", help="which repositories")
+    res.add_argument(
+        "--workers", type=int, default=1, metavar="N", help="analysis workers (default 1: in this process)"
+    )
+    res.add_argument("--executor", default="local", metavar="KIND", help="local, dask-local or dask://HOST:PORT")
     res.set_defaults(run=rescan_command)
 
     w = msub.add_parser("webhook", help="receive Hub webhooks and queue repo@sha")
@@ -229,11 +233,24 @@ def report_command(args: argparse.Namespace) -> int:
 
 
 def rescan_command(args: argparse.Namespace) -> int:
+    from malhug.monitor.executor import ExecutorError, check_kind, open_executor
     from malhug.monitor.rescan import rescan
 
+    try:
+        check_kind(args.executor)
+    except ExecutorError as exc:
+        print(f"malhug monitor: {exc}", file=sys.stderr)
+        return EXIT_ERROR
     store = _open(args)
     try:
-        result = rescan(store, args.verdict)
+        if args.workers <= 1 and args.executor == "local":
+            result = rescan(store, args.verdict)
+        else:
+            with open_executor(args.executor, max(1, args.workers)) as executor:
+                result = rescan(store, args.verdict, executor)
+    except ExecutorError as exc:
+        print(f"malhug monitor: {exc}", file=sys.stderr)
+        return EXIT_ERROR
     finally:
         store.close()
     print(

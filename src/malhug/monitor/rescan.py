@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -77,13 +78,12 @@ def _key(kept: dict[str, str], raw: dict[str, Any]) -> str | None:
     return key
 
 
-def reanalyze(store: Store, raw: dict[str, Any], key: str) -> dict[str, Any] | None:
-    """A fresh report of one file from its kept bytes; None when they are missing or do not suffice."""
-    found = store.kept(key)
-    if found is None:
-        return None
-    size, segments = found
-    hint, load_time = _hint(key.split("|", 1)[1])
+def analyze_kept(
+    raw: dict[str, Any], size: int, segments: list[tuple[int, bytes]], context: str
+) -> dict[str, Any] | None:
+    """A fresh report of one file from its kept bytes (a pure task: bytes in, report dict out, so it
+    ships to any executor); None when the new analysis reads outside them."""
+    hint, load_time = _hint(context)
     try:
         report = scan_source(
             KeptSource(size, segments),
@@ -101,13 +101,14 @@ def reanalyze(store: Store, raw: dict[str, Any], key: str) -> dict[str, Any] | N
     carried = [f for f in FileReport.from_dict(raw).findings if f.rule.startswith(HUB_RULE_PREFIX)]
     report.findings.extend(carried)
     report.size = raw.get("size")
-    store.put_file_verdict(key, analyzer_version(), json.dumps({**report.to_dict(), "size": report.size}))
     return {**report.to_dict(), "size": raw.get("size"), "bytes_read": 0}
 
 
-def rescan(store: Store, which: str = "all") -> RescanResult:
-    """Re-analyze the newest scan of every repository (``which="suspicious"``: of the suspicious ones)."""
+def rescan(store: Store, which: str = "all", executor: Executor | None = None) -> RescanResult:
+    """Re-analyze the newest scan of every repository (``which="suspicious"``: of the suspicious ones),
+    file analyses on ``executor`` (default: here)."""
     result = RescanResult()
+    salt = analyzer_version()
     for repo in store.repos():
         if repo["sha"] is None or repo["verdict"] is None:
             continue
@@ -116,16 +117,25 @@ def rescan(store: Store, which: str = "all") -> RescanResult:
         scan = store.scan_of(repo["type"], repo["id"], repo["sha"])
         if scan is None or scan["error"]:
             continue
-        files = []
+        jobs: list[tuple[dict[str, Any], str | None, Any]] = []
         for raw in scan["files"]:
             key = _key(scan["kept"], raw)
-            fresh = reanalyze(store, raw, key) if key is not None else None
-            if key is None or store.kept(key) is None:
+            found = store.kept(key) if key is not None else None
+            if found is None:
+                jobs.append((raw, None, None))
+                continue
+            args = (raw, found[0], found[1], key.split("|", 1)[1])  # type: ignore[union-attr]
+            jobs.append((raw, key, executor.submit(analyze_kept, *args) if executor else analyze_kept(*args)))
+        files = []
+        for raw, key, pending in jobs:
+            fresh = pending.result() if isinstance(pending, Future) else pending
+            if key is None:
                 result.not_kept += 1
             elif fresh is None:
                 result.failed += 1
             else:
                 result.files += 1
+                store.put_file_verdict(key, salt, json.dumps({k: v for k, v in fresh.items() if k != "bytes_read"}))
             files.append(fresh or raw)
         verdict = Verdict.worst([FileReport.from_dict(f).verdict for f in files]).value
         result.repos += 1
