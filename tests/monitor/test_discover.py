@@ -103,3 +103,19 @@ def test_header_parsing_and_buckets() -> None:
 def test_repo_list_file() -> None:
     text = "# mine\norg/a\ndatasets/org/b  # a dataset\n\nmodel:org/c\ndataset:org/d\n"
     assert read_repo_list(text) == [("model", "org/a"), ("dataset", "org/b"), ("model", "org/c"), ("dataset", "org/d")]
+
+
+def test_a_failing_listing_is_an_error_in_the_store_and_the_watermark_stays(store: Store) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from malhug.monitor.run import RunConfig, run_once
+
+    store.set_watermark("model:*", "2026-11-01T00:00:00.000Z")
+    listing = Listing(models=[_model(1, 20)], fail_next=10, retry_after=0)
+    with listing_server(listing) as endpoint, ThreadPoolExecutor(1) as pool:
+        config = RunConfig(store=str(store.db.target), endpoint=endpoint, repo_types=("model",), workers=1)
+        result = run_once(config, store, pool)
+    assert result.counters.errors == 1
+    (error,) = store.last_errors()
+    assert error["what"] == "model listing" and "429" in error["message"]
+    assert store.watermarks() == {"model:*": "2026-11-01T00:00:00.000Z"}

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from malhug.hub.http import HubHttp
+from malhug.hub.http import HubError, HubHttp
 from malhug.hub.listing import Listed, head, list_repos
 from malhug.monitor.store import Store
 
@@ -28,6 +28,7 @@ class Discovered:
     listed: int = 0
     queued: int = 0
     unreadable: dict[str, int] = field(default_factory=dict)  # state -> repositories
+    errors: list[tuple[str, str]] = field(default_factory=list)  # (what, message): not resolved this time
 
 
 def _parse(value: str | None) -> datetime | None:
@@ -85,7 +86,12 @@ def discover_named(
     """Resolve each ``(repo_type, repo_id)`` to its head commit and queue it when new."""
     found = Discovered()
     for repo_type, repo_id in names:
-        _note(store, found, head(http, repo_type, repo_id))
+        try:
+            item = head(http, repo_type, repo_id)
+        except HubError as exc:  # a passing trouble: the repository is asked again next run
+            found.errors.append((f"{repo_type} {repo_id}", exc.message))
+            continue
+        _note(store, found, item)
         if on_item is not None:
             on_item(found)
     return found

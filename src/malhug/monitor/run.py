@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from malhug.hub.client import DEFAULT_MAX_DOWNLOAD
-from malhug.hub.http import HubHttp
+from malhug.hub.http import HubError, HubHttp
 from malhug.hub.listing import LISTING_BOUNDS
 from malhug.hub.settings import HubSettings
 from malhug.monitor.budget import SharedBudget
@@ -118,12 +118,22 @@ class Runner:
 
         with HubHttp(settings.endpoint, settings.token, bounds=LISTING_BOUNDS, meter=self.budget) as http:
             if self.config.repos is not None:
-                discover_named(http, self.store, self.config.repos, seen)
+                found = discover_named(http, self.store, self.config.repos, seen)
+                for label, message in found.errors:
+                    self._listing_failed(label, message)
                 return
             for repo_type in self.config.repo_types:
                 for author in self.config.authors or (None,):
                     before = self.counters.listed
-                    discover_listing(http, self.store, repo_type, author, seen)
+                    try:
+                        discover_listing(http, self.store, repo_type, author, seen)
+                    except HubError as exc:  # the watermark stays: the next run lists again
+                        self._listing_failed(f"{repo_type} listing" + (f" of {author}" if author else ""), exc.message)
+
+    def _listing_failed(self, what: str, message: str) -> None:
+        log.error("%s failed: %s", what, message)
+        self.counters.errors += 1
+        self.store.note_error(what, message)
 
     # --- scanning
     def _spec(self, item: WorkItem) -> ScanSpec:
