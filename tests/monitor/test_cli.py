@@ -256,3 +256,36 @@ def test_bad_options_are_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixt
     assert main(["monitor", "run", "--api-budget", "1.5", "--store", store]) == 2
     assert main(["monitor", "run", "--interval", "soon", "--store", store]) == 2
     assert main(["monitor", "run", "--once", "--interval", "10m", "--store", store]) == 2
+
+
+@pytest.mark.e2e
+def test_webhook_command_as_a_process(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    store_path = tmp_path / "m.sqlite3"
+    env = {**os.environ, "MONITOR_SECRET": "s3cret"}
+    cmd = [sys.executable, "-m", "malhug", "monitor", "webhook", "--listen", "127.0.0.1:0",
+           "--secret-env", "MONITOR_SECRET", "--store", str(store_path)]  # fmt: skip
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert line.startswith("listening on http://127.0.0.1:"), line + proc.stderr.read() if proc.stderr else line
+        url = line.split(" on ", 1)[1].strip()
+        sha = "d" * 40
+        body = json.dumps(
+            {
+                "event": {"action": "update", "scope": "repo.content"},
+                "repo": {"type": "dataset", "name": "org/d", "headSha": sha},
+            }
+        ).encode()
+        assert _post(url, body, "nope") == 401
+        assert _post(url, body, "s3cret") == 202
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 0
+    store = Store(Database(store_path))
+    (item,) = store.claim("r", 10, 60)
+    assert (item.repo_type, item.repo_id, item.sha) == ("dataset", "org/d", sha)
