@@ -109,3 +109,15 @@ def test_watermark_and_errors(store: Store) -> None:
     assert store.watermarks() == {"model": "2026-02-01T00:00:00Z"}
     store.note_error("listing", "the Hub answered 500")
     assert [e["message"] for e in store.last_errors()] == ["the Hub answered 500"]
+
+
+def test_iter_scanned_pages_through_every_scanned_repo(store: Store) -> None:
+    for i in range(7):
+        store.note_listed("model", f"org/m{i}", f"{i:040x}", None, "ok", None)
+    store.note_listed("dataset", "org/d", SHA1, None, "ok", None)
+    store.note_listed("model", "org/unscanned", SHA2, None, "gated", "gated")
+    for item in store.claim("r", 100, 60):
+        store.finish(item, "r", _scan("clean"))
+    got = list(store.iter_scanned(page=3))
+    assert [(t, i) for t, i, _, _ in got] == [("dataset", "org/d")] + [("model", f"org/m{i}") for i in range(7)]
+    assert {v for _, _, _, v in got} == {"clean"}

@@ -109,12 +109,10 @@ def rescan(store: Store, which: str = "all", executor: Executor | None = None) -
     file analyses on ``executor`` (default: here)."""
     result = RescanResult()
     salt = analyzer_version()
-    for repo in store.repos():
-        if repo["sha"] is None or repo["verdict"] is None:
+    for repo_type, repo_id, sha, old_verdict in store.iter_scanned():
+        if which == "suspicious" and old_verdict != "suspicious":
             continue
-        if which == "suspicious" and repo["verdict"] != "suspicious":
-            continue
-        scan = store.scan_of(repo["type"], repo["id"], repo["sha"])
+        scan = store.scan_of(repo_type, repo_id, sha)
         if scan is None or scan["error"]:
             continue
         jobs: list[tuple[dict[str, Any], str | None, Any]] = []
@@ -139,7 +137,7 @@ def rescan(store: Store, which: str = "all", executor: Executor | None = None) -
             files.append(fresh or raw)
         verdict = Verdict.worst([FileReport.from_dict(f).verdict for f in files]).value
         result.repos += 1
-        event = store.rescanned(repo["type"], repo["id"], repo["sha"], {"verdict": verdict, "files": files})
+        event = store.rescanned(repo_type, repo_id, sha, {"verdict": verdict, "files": files})
         if event is not None:
             result.events.append(event)
     return result

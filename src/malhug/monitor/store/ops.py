@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -294,6 +295,23 @@ class Store(KeptOps):
                 }
             )
         return out
+
+    def iter_scanned(self, page: int = 500) -> Iterator[tuple[str, str, str, str]]:
+        """``(type, id, newest scanned sha, verdict)`` of every scanned repository, read a page at a time
+        (memory does not grow with the store)."""
+        after = ("", "")
+        while True:
+            with self.db.tx() as cur:
+                rows = cur.execute(
+                    "SELECT repo_type, repo_id, scanned_sha, verdict FROM repos WHERE scanned_sha IS NOT NULL"
+                    " AND (repo_type > ? OR (repo_type = ? AND repo_id > ?)) ORDER BY repo_type, repo_id LIMIT ?",
+                    (after[0], after[0], after[1], page),
+                ).fetchall()
+            for row in rows:
+                yield (str(row[0]), str(row[1]), str(row[2]), str(row[3]))
+            if len(rows) < page:
+                return
+            after = (str(rows[-1][0]), str(rows[-1][1]))
 
     def scan_of(self, repo_type: str, repo_id: str, sha: str) -> dict[str, Any] | None:
         with self.db.tx() as cur:
