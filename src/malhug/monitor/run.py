@@ -13,9 +13,9 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 import time
 import uuid
-from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 LEASE_S = 600.0
 MAX_ATTEMPTS = 3
 RETRY_LATER_S = 60.0
+IDLE_S = 0.2  # how often an idle runner looks for work while discovery goes on
 PASSING = {"network", "timeout", "rate-limited", "internal", "cancelled"}
 STATE_OF_ERROR = {"gated": "gated", "unauthorized": "private", "not-found": "vanished"}
 
@@ -142,19 +143,23 @@ class Runner:
             item.repo_type, item.repo_id, item.sha, c.endpoint, c.token, c.store, c.api_budget, c.max_download
         )
 
-    def drain(self, executor: Executor, stop: Callable[[], bool] = lambda: False) -> None:
-        """Scan queued work until none is left (or ``stop()``)."""
-        self.counters.planned = self.counters.scanned + self.store.pending()
+    def drain(self, executor: Executor, listing_done: threading.Event | None = None) -> None:
+        """Scan queued work until none is left and discovery (``listing_done``, when given) has ended."""
         in_flight: dict[Future[dict[str, Any]], WorkItem] = {}
         limit = max(1, 2 * self.config.workers)
         last_renew = time.monotonic()
         while True:
-            if not stop() and len(in_flight) < limit:
+            listing_over = listing_done is None or listing_done.is_set()  # read before claiming
+            if len(in_flight) < limit:
                 for item in self.store.claim(self.owner, limit - len(in_flight), LEASE_S):
                     in_flight[executor.submit(scan_task, self._spec(item))] = item
+            self.counters.planned = self.counters.scanned + self.store.pending()
             if not in_flight:
-                return
-            done, _ = wait(in_flight, timeout=30, return_when=FIRST_COMPLETED)
+                if listing_over:
+                    return
+                time.sleep(IDLE_S)
+                continue
+            done, _ = wait(in_flight, timeout=IDLE_S if not listing_over else 30, return_when=FIRST_COMPLETED)
             for future in done:
                 self._finish(in_flight.pop(future), future)
             if time.monotonic() - last_renew > LEASE_S / 3:
@@ -191,13 +196,30 @@ class Runner:
 
 
 def run_once(config: RunConfig, store: Store, executor: Executor, progress: Progress | None = None) -> RunResult:
-    """One pass: discovery, then every queued scan (also work queued by webhooks or earlier runs)."""
+    """One pass: discovery in a thread while the queued work (also from webhooks or earlier runs) is
+    scanned, until both are done."""
     runner = Runner(config, store, progress)
     free_dead_leases(store)
+    listing_done = threading.Event()
+    failure: list[Exception] = []
+
+    def discover() -> None:
+        try:
+            runner.discover()
+        except Exception as exc:  # re-raised below, in the caller's thread
+            log.exception("discovery failed")
+            failure.append(exc)
+        finally:
+            listing_done.set()
+
+    thread = threading.Thread(target=discover, name="malhug-monitor-discovery", daemon=True)
+    thread.start()
     try:
-        runner.discover()
-        runner.drain(executor)
+        runner.drain(executor, listing_done)
     finally:
+        thread.join()
         runner.close()
+    if failure:
+        raise failure[0]
     runner._show(final=True)
     return RunResult(runner.counters, runner.events)
