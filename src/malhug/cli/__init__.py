@@ -16,12 +16,12 @@ import os
 import sys
 
 from malhug import __version__
-from malhug.cli import lsp, rules, scan
+from malhug.cli import lsp, monitor, rules, scan
 from malhug.cli.status import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS
 
 __all__ = ["EXIT_CLEAN", "EXIT_ERROR", "EXIT_FINDINGS", "build_parser", "main"]
 
-COMMANDS = (scan, lsp, rules)
+COMMANDS = (scan, lsp, rules, monitor)
 
 
 def build_parser() -> argparse.ArgumentParser:
