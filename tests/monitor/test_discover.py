@@ -119,3 +119,14 @@ def test_a_failing_listing_is_an_error_in_the_store_and_the_watermark_stays(stor
     (error,) = store.last_errors()
     assert error["what"] == "model listing" and "429" in error["message"]
     assert store.watermarks() == {"model:*": "2026-11-01T00:00:00.000Z"}
+
+
+def test_a_hub_that_announces_no_limit_is_not_throttled_until_it_does(store: Store) -> None:
+    naps: list[float] = []
+    budget = SharedBudget(store, 0.5, assume_hub_limits=False, sleep=naps.append)
+    for _ in range(2000):  # past huggingface.co's free-account 1,000 per window
+        budget.before("api")
+    assert naps == []
+    budget.after("api", 429, {"ratelimit-policy": '"fixed window";"api";q=100;w=300', "Retry-After": "0"})
+    (api,) = budget.state()
+    assert (api.quota, api.used) == (50, 2000)

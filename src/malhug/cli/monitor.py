@@ -202,7 +202,10 @@ def status_command(args: argparse.Namespace) -> int:
     print("verdicts   " + ", ".join(f"{k} {v}" for k, v in sorted(data["repos_by_verdict"].items())))
     print("states     " + ", ".join(f"{k} {v}" for k, v in sorted(data["repos_by_state"].items())))
     for bucket, b in sorted(data["api_budget"].items()):
-        print(f"budget     {bucket}: {b['left']} of {b['quota']} left, window resets in {b['resets_in_s']}s")
+        if b["quota"] < 0:
+            print(f"budget     {bucket}: no limit announced by the Hub yet; {b['used']} calls this window")
+        else:
+            print(f"budget     {bucket}: {b['left']} of {b['quota']} left, window resets in {b['resets_in_s']}s")
     for e in data["last_errors"]:
         print(f"error      {e['what']}: {e['message']}")
     return EXIT_CLEAN

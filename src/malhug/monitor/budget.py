@@ -22,7 +22,10 @@ from malhug.monitor.store import Store
 
 log = logging.getLogger(__name__)
 
+# What huggingface.co allows a free account, assumed there until the Hub says otherwise. Other
+# endpoints (mirrors, private hubs) are not limited until they announce a policy or answer 429.
 DEFAULT_POLICIES = {API: Policy(1000, 300.0), FILE: Policy(5000, 300.0)}
+UNLIMITED = -1
 MAX_NAP_S = 5.0
 
 
@@ -39,7 +42,7 @@ class BucketState:
         return {
             "quota": self.quota,
             "used": self.used,
-            "left": max(0, self.quota - self.used),
+            "left": None if self.quota == UNLIMITED else max(0, self.quota - self.used),
             "window_s": self.window_s,
             "resets_in_s": round(self.resets_in, 1),
             "blocked_for_s": round(self.blocked_for, 1),
@@ -54,6 +57,7 @@ class SharedBudget:
         store: Store,
         fraction: float = 0.5,
         *,
+        assume_hub_limits: bool = True,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
     ):
@@ -61,6 +65,7 @@ class SharedBudget:
             raise ValueError(f"the API budget is a fraction in (0, 1], not {fraction}")
         self.store = store
         self.fraction = fraction
+        self.assume_hub_limits = assume_hub_limits
         self.clock = clock
         self.sleep = sleep
         self.waited_s = 0.0
@@ -74,7 +79,8 @@ class SharedBudget:
         ).fetchone()
         if row is None:
             policy = DEFAULT_POLICIES[bucket]
-            row = (now, policy.window_s, self._share(policy.quota), 0, 0.0)
+            quota = self._share(policy.quota) if self.assume_hub_limits else UNLIMITED
+            row = (now, policy.window_s, quota, 0, 0.0)
             cur.execute(
                 "INSERT INTO budget (bucket, window_start, window_s, quota, used, blocked_until) VALUES (?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (bucket) DO NOTHING",
@@ -92,7 +98,7 @@ class SharedBudget:
             now = self.clock()
             with self.store.db.tx() as cur:
                 start, window, quota, used, blocked = self._row(cur, bucket, now)
-                if blocked <= now and used < quota:
+                if blocked <= now and (quota == UNLIMITED or used < quota):
                     cur.execute(
                         "UPDATE budget SET window_start = ?, used = ? WHERE bucket = ?", (start, used + 1, bucket)
                     )

@@ -31,13 +31,13 @@ from malhug.monitor.events import EventSink
 from malhug.monitor.progress import Counters, Progress
 from malhug.monitor.store import Store
 from malhug.monitor.store.ops import WorkItem
-from malhug.monitor.tasks import ScanSpec, scan_task
+from malhug.monitor.tasks import ScanSpec, assumes_hub_limits, scan_task
 
 log = logging.getLogger(__name__)
 
 LEASE_S = 600.0
 MAX_ATTEMPTS = 3
-RETRY_LATER_S = 60.0
+RETRY_LATER_S = 2.0  # then 8 s, 32 s: passing trouble is retried within the pass
 IDLE_S = 0.2  # how often an idle runner looks for work while discovery goes on
 PASSING = {"network", "timeout", "rate-limited", "internal", "cancelled"}
 STATE_OF_ERROR = {"gated": "gated", "unauthorized": "private", "not-found": "vanished"}
@@ -100,11 +100,11 @@ class Runner:
         self.progress = progress or Progress(live=False)
         self.counters = Counters()
         self.sink = EventSink(store, config.events_file, config.on_event)
-        self.budget = SharedBudget(store, config.api_budget)
+        self.budget = SharedBudget(store, config.api_budget, assume_hub_limits=assumes_hub_limits(config.endpoint))
         self.events: list[dict[str, Any]] = []
 
     def _show(self, final: bool = False) -> None:
-        self.counters.budget_left = {b.bucket: max(0, b.quota - b.used) for b in self.budget.state()}
+        self.counters.budget_left = {b.bucket: b.quota - b.used for b in self.budget.state() if b.quota >= 0}
         self.progress.show(self.counters, final=final)
 
     # --- discovery
@@ -155,7 +155,7 @@ class Runner:
                     in_flight[executor.submit(scan_task, self._spec(item))] = item
             self.counters.planned = self.counters.scanned + self.store.pending()
             if not in_flight:
-                if listing_over:
+                if listing_over and not self.store.retries_pending():
                     return
                 time.sleep(IDLE_S)
                 continue
@@ -179,7 +179,7 @@ class Runner:
             self.counters.errors += 1
             self.store.note_error(label, str(scan["error"]))
             if kind in PASSING and item.attempts < MAX_ATTEMPTS:
-                self.store.postpone(item, RETRY_LATER_S)
+                self.store.postpone(item, RETRY_LATER_S * 4 ** (item.attempts - 1))
                 return
             if kind in STATE_OF_ERROR:
                 self.store.set_state(item.repo_type, item.repo_id, STATE_OF_ERROR[kind], str(scan["error"]))

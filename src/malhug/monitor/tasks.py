@@ -72,6 +72,15 @@ def _store(target: str) -> Store:
     return opened
 
 
+def assumes_hub_limits(endpoint: str | None) -> bool:
+    """huggingface.co's free-account limits are assumed there until it announces its own."""
+    from urllib.parse import urlsplit
+
+    from malhug.hub.settings import DEFAULT_ENDPOINT
+
+    return urlsplit(endpoint or DEFAULT_ENDPOINT).hostname in ("huggingface.co", "hf.co")
+
+
 def scan_task(spec: ScanSpec) -> dict[str, Any]:
     """The scan of ``spec``'s revision as ``RepoScan.to_dict()`` plus ``kept`` (path -> kept-bytes key)
     and ``salt``; never raises for Hub trouble."""
@@ -89,7 +98,7 @@ def scan_task(spec: ScanSpec) -> dict[str, Any]:
         offline=False,
         verdict_cache=StoreVerdictCache(store),
         max_download=spec.max_download,
-        meter=SharedBudget(store, spec.api_budget),
+        meter=SharedBudget(store, spec.api_budget, assume_hub_limits=assumes_hub_limits(spec.endpoint)),
         keep=keep,
         ask_hub_status=False,
     )

@@ -176,6 +176,12 @@ class Store(KeptOps):
                 (time.time() + delay_s, item.repo_type, item.repo_id, item.sha),
             )
 
+    def retries_pending(self) -> bool:
+        """Whether work waits for a retry (``postpone``)."""
+        with self.db.tx() as cur:
+            row = cur.execute("SELECT 1 FROM work WHERE done = 0 AND lease_owner = 'retry-later' LIMIT 1").fetchone()
+        return row is not None
+
     def set_state(self, repo_type: str, repo_id: str, state: str, why: str) -> None:
         with self.db.tx() as cur:
             cur.execute(
