@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 
 import pytest
 
 from malhug.monitor.store import Database, Store
 from tests.fakehub import FakeHub
-from tests.monitor.postgres import binaries, postgres_server
+from tests.monitor.postgres import binaries, fresh_schema, postgres_server
 
 
 @pytest.fixture(scope="session")
@@ -25,22 +24,11 @@ def postgres_url() -> Iterator[str]:
         yield url
 
 
-def _fresh_schema(url: str) -> str:
-    """A database of its own for one test: a new schema on the session's server."""
-    import psycopg
-
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {name}")
-    sep = "&" if "?" in url else "?"
-    return f"{url}{sep}options=-csearch_path%3D{name}"
-
-
 @pytest.fixture(params=["sqlite", "postgres"])
 def store_target(request: pytest.FixtureRequest, tmp_path) -> str:  # type: ignore[no-untyped-def]
     if request.param == "sqlite":
         return str(tmp_path / "monitor.sqlite3")
-    return _fresh_schema(request.getfixturevalue("postgres_url"))
+    return fresh_schema(request.getfixturevalue("postgres_url"))
 
 
 @pytest.fixture

@@ -290,3 +290,27 @@ def test_webhook_command_as_a_process(tmp_path: Path) -> None:
     store = Store(Database(store_path))
     (item,) = store.claim("r", 10, 60)
     assert (item.repo_type, item.repo_id, item.sha) == ("dataset", "org/d", sha)
+
+
+@pytest.mark.e2e
+def test_run_and_report_on_a_postgresql_store_with_worker_processes(
+    hub: FakeHub, watched: dict[str, str], tmp_path: Path, postgres_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.monitor.postgres import fresh_schema
+
+    url = fresh_schema(postgres_url)
+    repos = tmp_path / "repos.txt"
+    repos.write_text("org/good\norg/bad\ndatasets/org/data\n")
+    args = ["--store", url]
+    assert (
+        main(["monitor", "run", "--once", "--repos", str(repos), "--endpoint", hub.endpoint, "--workers", "2", *args])
+        == 1
+    )
+    capsys.readouterr()
+    assert main(["monitor", "report", "--format", "json", *args]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert {(r["id"], r["sha"], r["verdict"]) for r in report["repos"]} == {
+        ("org/bad", watched["bad"], "malicious"),
+        ("org/good", watched["good"], "clean"),
+        ("org/data", watched["data"], "clean"),
+    }
