@@ -28,6 +28,16 @@ def render(r: dict[str, Any]) -> str:
         f"`{json.dumps(r['args'])}`), {r['seconds']} s in all. The hub is `tests/fakehub/generated.py` on "
         "127.0.0.1 (it counts the calls and bytes below itself); the machine is shared, so times are indicative.",
         "",
+    ]
+    a = r["args"]
+    if (a["models"], a["datasets"]) != (10_000, 2_000):
+        lines += [
+            f"**Scale of this run: {a['models']:,} models + {a['datasets']:,} datasets**, not the 10,000 + 2,000 that "
+            "`make bench-monitor` runs by default (`--models`/`--datasets`): the committed numbers come from a "
+            "machine shared with other jobs, where the full size did not fit the time available.",
+            "",
+        ]
+    lines += [
         "| run | wall | repos/s | API calls/repo | file calls | file bytes/repo | peak RSS | 429s | exit |",
         "|---|---|---|---|---|---|---|---|---|",
         _row(f"backfill, {big['repos']:,} repos", b),
@@ -43,6 +53,9 @@ def render(r: dict[str, Any]) -> str:
     c = big["check"]
     share = b.get("file_bytes_share")
     lines += [
+        "",
+        "Targets of issue #11: >= 50 repos/s, <= 1.2 API calls per repo, file bytes < 0.1% of the repos' bytes, "
+        "peak RSS < 400 MB and flat as the hub grows, every case found, no benign repo flagged.",
         "",
         f"- Bytes: the backfill read {_mb(b['file_bytes'])} of file content out of {_mb(big.get('hub_bytes'))} "
         f"in the repos' head revisions ({share:.5%} of them)."
