@@ -112,6 +112,7 @@ class Templates:
     def get(self, name: str, build: Callable[[Path], bytes]) -> bytes:
         with self._lock:
             if name not in self._made:
+                self.scratch.mkdir(parents=True, exist_ok=True)
                 self._made[name] = build(self.scratch)
             return self._made[name]
 

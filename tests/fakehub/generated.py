@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from tests.fakehub.content import DATASET_KINDS, MODEL_KINDS, Blob, Templates
+from tests.fakehub.content import DATASET_KINDS, MODEL_KINDS, SIZES, Blob, Templates
 from tests.fakehub.kinds import dataset_files, model_files
 from tests.fakehub.listing import Summary
 from tests.fakehub.store import Commit, Entry, HashCache, NotFound, Repo, git_blob_id, is_lfs, lfs_pointer
@@ -42,6 +42,7 @@ class HubSpec:
     disabled: float = 0.005
     vanished: float = 0.005  # listed, then 404
     forks: float = 0.03  # models only: same weights (same LFS sha256) as an earlier repo
+    sizes: tuple[int, ...] = SIZES  # weight file sizes, picked per repo (sparse: only a few KB are written)
 
 
 @dataclass(frozen=True)
@@ -182,7 +183,7 @@ class GeneratedBackend:
             built = dict(self._case_files(plan))
             built["README.md"] = Blob.of(f"# {plan.repo_id}\n\nrevision {n}\n".encode())
         elif plan.repo_type == "model":
-            built = model_files(plan.kind, plan.index, plan.weights_of, n, self.templates)
+            built = model_files(plan.kind, plan.index, plan.weights_of, n, self.templates, self.spec.sizes)
         else:
             built = dataset_files(plan.kind, plan.index, n, self.templates)
         with self._lock:

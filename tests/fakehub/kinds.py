@@ -43,11 +43,13 @@ def _chat_template(scratch: Path) -> bytes:
     return LLAMA3_TEMPLATE.encode()
 
 
-def model_files(kind: str, index: int, weights_of: int, n: int, t: Templates) -> dict[str, Blob]:
+def model_files(
+    kind: str, index: int, weights_of: int, n: int, t: Templates, sizes: tuple[int, ...] = SIZES
+) -> dict[str, Blob]:
     """Files of model repo ``index`` at commit ``n``."""
     # Weights change on commits 2, 4, ...; a fork carries its parent's first weights whatever its commit.
     version = weights_of * 1000 + (n // 2 if weights_of == index else 0)
-    size = SIZES[weights_of % len(SIZES)]
+    size = sizes[weights_of % len(sizes)]
     config = {"architectures": ["LlamaForCausalLM"], "hidden_size": 64, "_name_or_path": f"m{index}", "rev": n}
     files: dict[str, Blob] = {"README.md": Blob.of(f"# model {index}\n\nrevision {n}\n".encode())}
     if kind == "torch":
