@@ -198,3 +198,15 @@ def test_an_existing_dask_scheduler_by_address(hub: FakeHub, tmp_path: Path) -> 
         "other/fork": "clean",
         "org/bad": "malicious",
     }
+
+
+def test_a_repo_gone_before_its_scan_is_recorded_vanished_not_in_error(hub: FakeHub, tmp_path: Path) -> None:
+    target = str(tmp_path / "m.sqlite3")
+    store = Store(Database(target))
+    store.enqueue("model", "org/deleted", "e" * 40, "webhook")
+    with ThreadPoolExecutor(1) as pool:
+        result = run_once(_config(hub, target, repos=()), store, pool)
+    (repo,) = store.repos()
+    assert (repo["state"], repo["verdict"], repo["sha"]) == ("vanished", None, None)
+    assert "repository not found" in repo["why"]
+    assert store.pending() == 0 and result.events == []

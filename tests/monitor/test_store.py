@@ -121,3 +121,15 @@ def test_iter_scanned_pages_through_every_scanned_repo(store: Store) -> None:
     got = list(store.iter_scanned(page=3))
     assert [(t, i) for t, i, _, _ in got] == [("dataset", "org/d")] + [("model", f"org/m{i}") for i in range(7)]
     assert {v for _, _, _, v in got} == {"clean"}
+
+
+def test_a_repo_found_gone_by_its_scan_is_not_queued_again_for_that_sha(store: Store) -> None:
+    store.note_listed("model", "org/gone", SHA1, None, "ok", None)
+    (item,) = store.claim("r", 1, 60)
+    store.unreachable(item, "vanished", "repository not found")
+    assert store.pending() == 0
+    assert store.note_listed("model", "org/gone", SHA1, None, "ok", None) is False  # the listing lags
+    assert store.state_of("model", "org/gone") == ("vanished", "repository not found")
+    assert store.repos()[0]["verdict"] is None
+    assert store.note_listed("model", "org/gone", SHA2, None, "ok", None) is True  # back, with a new commit
+    assert store.state_of("model", "org/gone") == ("ok", None)

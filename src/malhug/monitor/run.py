@@ -182,7 +182,8 @@ class Runner:
                 self.store.postpone(item, RETRY_LATER_S * 4 ** (item.attempts - 1))
                 return
             if kind in STATE_OF_ERROR:
-                self.store.set_state(item.repo_type, item.repo_id, STATE_OF_ERROR[kind], str(scan["error"]))
+                self.store.unreachable(item, STATE_OF_ERROR[kind], str(scan["error"]))
+                return
         self.counters.scanned += 1
         self.counters.from_cache += int(bool(scan.get("from_cache")))
         self.counters.bytes_read += int(scan.get("bytes_read") or 0)

@@ -85,6 +85,8 @@ class Store(KeptOps):
                     (repo_type, repo_id, sha, last_modified, state, why, now),
                 )
             else:
+                if row[0] == sha and state == OK and row[1] != OK:
+                    return False  # its scan found it gone or closed (``unreachable``): not retried in a loop
                 cur.execute(
                     "UPDATE repos SET listed_sha = ?, last_modified = ?, state = ?, why = ?"
                     " WHERE repo_type = ? AND repo_id = ?",
@@ -182,11 +184,17 @@ class Store(KeptOps):
             row = cur.execute("SELECT 1 FROM work WHERE done = 0 AND lease_owner = 'retry-later' LIMIT 1").fetchone()
         return row is not None
 
-    def set_state(self, repo_type: str, repo_id: str, state: str, why: str) -> None:
+    def unreachable(self, item: WorkItem, state: str, why: str) -> None:
+        """The scan of ``item`` found the repository gated, private or gone: recorded with why, the work
+        done, no scan (its verdict stays what it was); the listing does not queue that sha again."""
         with self.db.tx() as cur:
             cur.execute(
                 "UPDATE repos SET state = ?, why = ? WHERE repo_type = ? AND repo_id = ?",
-                (state, why, repo_type, repo_id),
+                (state, why, item.repo_type, item.repo_id),
+            )
+            cur.execute(
+                "UPDATE work SET done = 1, lease_owner = NULL WHERE repo_type = ? AND repo_id = ? AND sha = ?",
+                (item.repo_type, item.repo_id, item.sha),
             )
 
     def finish(self, item: WorkItem, owner: str, scan: dict[str, Any]) -> Event | None:
