@@ -87,6 +87,11 @@ def test_status_text_and_sarif(hub: FakeHub, watched: dict[str, str], tmp_path: 
     assert main(["monitor", "report", "--store", str(tmp_path / "m.sqlite3")]) == 1
     text = capsys.readouterr().out
     assert f"MALICIOUS  model org/bad@{watched['bad'][:12]}" in text and "org/good" not in text
+    assert (
+        main(["monitor", "report", "--since", "2999-01-01", "--format", "json", "--store", str(tmp_path / "m.sqlite3")])
+        == 0
+    )
+    assert json.loads(capsys.readouterr().out)["repos"] == []
     sarif = tmp_path / "out.sarif"
     main(["monitor", "report", "--format", "sarif", "--output", str(sarif), "--store", str(tmp_path / "m.sqlite3")])
     uris = {
@@ -314,3 +319,46 @@ def test_run_and_report_on_a_postgresql_store_with_worker_processes(
         ("org/good", watched["good"], "clean"),
         ("org/data", watched["data"], "clean"),
     }
+
+
+@pytest.mark.e2e
+def test_interval_runs_pass_after_pass_until_interrupted(hub: FakeHub, tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    repo = hub.repo("org/m")
+    repo.commit({"pytorch_model.bin": torch_zip(benign_pickle())})
+    (tmp_path / "repos.txt").write_text("org/m\n")
+    store_path = tmp_path / "m.sqlite3"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "HUGGING"))} | {
+        "HF_HOME": str(tmp_path / "hf")
+    }
+    cmd = [sys.executable, "-m", "malhug", "monitor", "run", "--interval", "1s", "--repos", str(tmp_path / "repos.txt"),
+           "--store", str(store_path), "--endpoint", hub.endpoint, "--workers", "1"]  # fmt: skip
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+    def verdict() -> str | None:
+        if not store_path.exists():
+            return None
+        s = Store(Database(store_path))
+        try:
+            repos = s.repos()
+            return repos[0]["verdict"] if repos else None
+        finally:
+            s.close()
+
+    try:
+        deadline = time.monotonic() + 120
+        while verdict() != "clean":
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.1)
+        repo.commit({"pytorch_model.bin": torch_zip(evil_pickle())})  # seen by a later pass
+        while verdict() != "malicious":
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.1)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        code = proc.wait(timeout=60)
+    assert code == 1  # a repository turned malicious during the run

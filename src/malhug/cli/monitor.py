@@ -167,9 +167,8 @@ def run_command(args: argparse.Namespace) -> int:
     except ExecutorError as exc:
         print(f"malhug monitor: {exc}", file=sys.stderr)
         return EXIT_ERROR
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # the way to stop --interval: claimed work is given back (run_once)
         print("malhug monitor: stopped (work in progress stays queued)", file=sys.stderr)
-        return EXIT_ERROR
     finally:
         store.close()
     return EXIT_FINDINGS if flagged else EXIT_CLEAN
