@@ -15,3 +15,11 @@ bench-models-quick: $(STAMP)
 
 bench-startup: $(STAMP)
 	$(VPY) -m bench.startup.run --write-results
+
+# `malhug monitor` on a generated fake hub of 10,000 models + 2,000 datasets with the 100 real-world cases:
+# backfill, 2,000-repo backfill (RSS), incremental, rescan, dask-local, peers on 200 repos. Not part of
+# `make test`. See bench/monitor/run.py; writes bench/monitor/RESULTS.md and RESULTS.json.
+.PHONY: bench-monitor
+
+bench-monitor: $(STAMP)
+	$(VPY) -m bench.monitor.run --write-results

@@ -66,6 +66,22 @@ def test_every_analyzers_module_but_the_api_is_protected() -> None:
     assert set(contract["protected_modules"]) == expected
 
 
+def test_the_layers_contract_lists_every_top_level_package() -> None:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    (layers,) = [c for c in config["tool"]["importlinter"]["contracts"] if c["type"] == "layers"]
+    # The monitor is a layer beside the language server: both use the hub, neither uses the other.
+    assert layers["layers"] == [
+        "malhug.cli",
+        "malhug.server | malhug.monitor",
+        "malhug.hub",
+        "malhug.analyzers",
+        "malhug.core",
+    ]
+    packages = {p.name for p in (ROOT / "src" / "malhug").iterdir() if (p / "__init__.py").is_file()}
+    listed = {name.split(".")[1] for layer in layers["layers"] for name in layer.split(" | ")}
+    assert packages - {"output"} <= listed | {"server", "analyzers"}, packages - listed
+
+
 def _layout(tmp_path: Path) -> Path:
     """A copy of the installed package's tree (as ``make layout`` lays it out) that a test may edit."""
     tree = tmp_path / "layout"

@@ -15,6 +15,13 @@ VENV=${VENV:-$ROOT/.venv}
 log() { printf 'setup-python: %s\n' "$*" >&2; }
 
 cd "$ROOT"
+# PostgreSQL's server binaries for the monitor store's tests (tests/monitor/postgres.py starts its own).
+if ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null && command -v apt-get >/dev/null; then
+    log "installing the Debian package postgresql (monitor store tests)"
+    SUDO=$([[ $(id -u) -eq 0 ]] && echo "" || echo "sudo")
+    { $SUDO apt-get update -q >/dev/null && $SUDO apt-get install -y -q --no-install-recommends postgresql >/dev/null; } \
+        || log "could not install postgresql: the PostgreSQL store tests will skip (or fail under CI)"
+fi
 if [[ ! -x $VENV/bin/python ]]; then
     log "creating $VENV with $PY"
     "$PY" -m venv "$VENV"

@@ -10,15 +10,21 @@
 from __future__ import annotations
 
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from tests.fakehub.generated import GeneratedBackend, HubSpec
+from tests.fakehub.ratelimit import RateLimiter
 from tests.fakehub.server import CdnHandler, Fault, HubHandler, Request, State, start_server
 from tests.fakehub.store import FakeRepo, SparseFile, git_blob_id
+from tests.fakehub.webhooks import Delivery, Hook, deliver, payload
 
-__all__ = ["FakeHub", "FakeRepo", "Request", "SparseFile", "git_blob_id", "keep_huggingface_hub_local"]
+__all__ = [
+    "FakeHub", "FakeRepo", "HubSpec", "Request", "SparseFile", "git_blob_id", "keep_huggingface_hub_local",
+]  # fmt: skip
 
 
 def keep_huggingface_hub_local() -> None:
@@ -43,7 +49,9 @@ class FakeHub:
     while the server runs.
     """
 
-    def __init__(self, root: str | Path | None = None, *, port: int = 0, cdn_port: int = 0):
+    def __init__(
+        self, root: str | Path | None = None, *, port: int = 0, cdn_port: int = 0, generated: HubSpec | None = None
+    ):
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         if root is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="fakehub-")
@@ -51,6 +59,10 @@ class FakeHub:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
         self.state = State(self.root)
+        self.generated: GeneratedBackend | None = None
+        if generated is not None:
+            self.generated = GeneratedBackend(generated, self.state.hashes, self.root / ".generated-scratch")
+            self.state.backend = self.generated
         self._port, self._cdn_port = port, cdn_port
         self._servers: list[Any] = []
 
@@ -68,6 +80,8 @@ class FakeHub:
             server.shutdown()
             server.server_close()
         self._servers = []
+        if self.generated is not None:
+            self.generated.close()
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None
@@ -89,10 +103,85 @@ class FakeHub:
     def cdn_endpoint(self) -> str:
         return self.state.cdn_url
 
+    @property
+    def list_page_size(self) -> int:
+        """Repos per page of ``/api/models`` and ``/api/datasets`` (1000, as on the Hub; tests lower it)."""
+        return self.state.list_page_size
+
+    @list_page_size.setter
+    def list_page_size(self, value: int) -> None:
+        self.state.list_page_size = value
+
     # --- repositories
     def repo(self, repo_id: str, repo_type: str = "model", **settings: Any) -> FakeRepo:
         """Create or open a repository; settings: ``private``, ``gated``, ``tokens``, ``security``."""
-        return FakeRepo(self.root, repo_id, repo_type, **settings)
+        repo = FakeRepo(self.root, repo_id, repo_type, **settings)
+        repo.on_commit = lambda r, old, new: self._notify(r.repo_type, r.repo_id, old, new, r.private_flag())
+        return repo
+
+    # --- generated hub (tests/fakehub/generated.py)
+    def commit_share(self, share: float, *, seed: int = 1) -> list[tuple[str, str, str, str]]:
+        """New commits on ``share`` of the generated repos of each type; webhooks fire for each.
+        Returns ``(type, id, old sha, new sha)``."""
+        if self.generated is None:
+            raise RuntimeError("commit_share needs FakeHub(generated=HubSpec(...))")
+        done = self.generated.commit_share(share, seed)
+        for repo_type, repo_id, old, new in done:
+            self._notify(repo_type, repo_id, old, new, False)
+        return done
+
+    def commit_generated(self, repo_type: str, index: int) -> tuple[str, str, str]:
+        """One new commit on generated repo ``index``; returns (id, old sha, new sha)."""
+        if self.generated is None:
+            raise RuntimeError("commit_generated needs FakeHub(generated=HubSpec(...))")
+        repo_id, old, new = self.generated.commit(repo_type, index)
+        self._notify(repo_type, repo_id, old, new, False)
+        return repo_id, old, new
+
+    # --- rate limits and webhooks
+    def rate_limit(
+        self,
+        *,
+        api: int | None = None,
+        resolvers: int | None = None,
+        window: float = 300.0,
+        clock: Callable[[], float] | None = None,
+    ) -> RateLimiter | None:
+        """Fixed-window limits per client with the Hub's ``RateLimit`` headers (tests/fakehub/ratelimit.py);
+        no limits given: off."""
+        limits = {k: v for k, v in (("api", api), ("resolvers", resolvers)) if v is not None}
+        limiter = RateLimiter(limits, window, clock or time.monotonic) if limits else None
+        self.state.rate = limiter
+        return limiter
+
+    def webhook(self, url: str, secret: str) -> str:
+        """POST the Hub's webhook payload to ``url`` on every commit (tests/fakehub/webhooks.py)."""
+        hook = Hook(url, secret, f"hook{len(self.state.hooks) + 1:04d}")
+        with self.state.lock:
+            self.state.hooks.append(hook)
+        return hook.hook_id
+
+    def webhook_deliveries(self) -> list[Delivery]:
+        with self.state.lock:
+            return list(self.state.deliveries)
+
+    def _notify(self, repo_type: str, repo_id: str, old: str | None, new: str, private: bool) -> None:
+        with self.state.lock:
+            hooks = list(self.state.hooks)
+        for hook in hooks:
+            status = deliver(hook, payload(hook, self.endpoint, repo_type, repo_id, old, new, private))
+            with self.state.lock:
+                self.state.deliveries.append(Delivery(hook.url, repo_type, repo_id, new, status))
+
+    # --- totals (kept even when the request log is off)
+    def keep_log(self, keep: bool) -> None:
+        """False: stop logging requests one by one (``totals()`` still counts); for long benchmarks."""
+        self.state.keep_log = keep
+
+    def totals(self) -> dict[str, int]:
+        """``api_calls``, ``file_calls`` (resolve), ``cdn_calls``, ``file_bytes``, ``api_bytes``, ``rate_limited``."""
+        with self.state.lock:
+            return dict(self.state.totals)
 
     # --- fault injection
     def fail_next(self, count: int, *, status: int = 429, retry_after: float | None = 0, match: str = "") -> None:

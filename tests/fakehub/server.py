@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
-from tests.fakehub.store import Commit, Entry, HashCache, NotFound, Repo
+from tests.fakehub.listing import list_page
+from tests.fakehub.store import Commit, DiskBackend, Entry, HashCache, NotFound, Repo
 
 API_KEYWORDS = {"revision", "tree", "paths-info", "commits", "refs"}
 
@@ -53,6 +54,8 @@ class State:
     def __init__(self, root: Path):
         self.root = root
         self.hashes = HashCache()
+        self.backend: Any = DiskBackend(root, self.hashes)  # open(type, id) and summaries(type, sort)
+        self.list_page_size = 1000
         self.lock = threading.Lock()
         self.log: list[Request] = []
         self.faults: list[Fault] = []
@@ -65,10 +68,35 @@ class State:
         self.hostile: list[Any] = []  # tests.fakehub.hostile.Hostile answers, first match wins
         self.tree_padding = 0  # synthetic entries listed before a tree's real ones
         self.tree_extra: list[dict[str, Any]] = []  # raw entries listed after them
+        self.rate: Any = None  # tests.fakehub.ratelimit.RateLimiter
+        self.hooks: list[Any] = []  # tests.fakehub.webhooks.Hook
+        self.deliveries: list[Any] = []  # tests.fakehub.webhooks.Delivery
+        self.keep_log = True  # False: only the totals below (memory flat over a long benchmark)
+        self.totals: dict[str, int] = {"api_calls": 0, "file_calls": 0, "cdn_calls": 0, "file_bytes": 0,
+                                       "api_bytes": 0, "rate_limited": 0}  # fmt: skip
 
     def record(self, req: Request) -> None:
+        if self.keep_log:
+            with self.lock:
+                self.log.append(req)
+
+    def account(self, req: Request, body_bytes: int) -> None:
+        """Add an answer to the totals (API calls, file calls, bytes, 429s), before its body is written
+        (so a client that has its answer sees it counted)."""
         with self.lock:
-            self.log.append(req)
+            t = self.totals
+            if req.status == 429:
+                t["rate_limited"] += 1
+            content = body_bytes if req.status in (200, 206) else 0  # not error bodies
+            if req.server == "cdn":
+                t["cdn_calls"] += 1
+                t["file_bytes"] += content
+            elif "/resolve/" in req.path:
+                t["file_calls"] += 1
+                t["file_bytes"] += content
+            else:
+                t["api_calls"] += 1
+                t["api_bytes"] += body_bytes
 
     def take_fault(self, path: str) -> Fault | None:
         with self.lock:
@@ -134,7 +162,14 @@ class Handler(BaseHTTPRequestHandler):
         req, raw_path, query = self._start()
         # Logged first and counted before each write, so a client that has its answer sees it in the log.
         self.state.record(req)
+        self._limit_headers: dict[str, str] = {}
         try:
+            if self.state.rate is not None and self.server_name_tag == "hub":
+                verdict = self.state.rate.check(req.path, req.authorization or "")
+                if verdict is not None:
+                    self._limit_headers = verdict.headers
+                    if not verdict.allowed:
+                        raise _Reply(429, {"error": "You have exceeded the rate limit."}, {})
             delay = self.state.delay_for(req.path)
             if delay:
                 time.sleep(delay)
@@ -153,6 +188,11 @@ class Handler(BaseHTTPRequestHandler):
             self._send_json(req, reply.status, reply.body, reply.headers)
         except (TimeoutError, BrokenPipeError, ConnectionResetError):
             self.close_connection = True
+
+    def end_headers(self) -> None:
+        for k, v in getattr(self, "_limit_headers", {}).items():
+            self.send_header(k, v)
+        super().end_headers()
 
     def do_GET(self) -> None:
         self._handle()
@@ -176,6 +216,7 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(len(data)))
             for k, v in (headers or {}).items():
                 self.send_header(k, v)
+            self.state.account(req, 0 if self.command == "HEAD" else len(data))
             self.end_headers()
             if self.command != "HEAD":
                 req.body_bytes = len(data)
@@ -217,10 +258,21 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Range", f"bytes {start}-{end}/{size}")
         for k, v in extra.items():
             self.send_header(k, v)
+        self.state.account(req, 0 if self.command == "HEAD" else length)
         self.end_headers()
         if self.command == "HEAD" or length == 0:
             return
         self.wfile.flush()
+        if entry.blob is not None:
+            offset, remaining = start, length
+            while remaining > 0:
+                piece = entry.blob.read(offset, min(remaining, 1 << 20))
+                req.body_bytes += len(piece)
+                self.wfile.write(piece)
+                offset += len(piece)
+                remaining -= len(piece)
+            return
+        assert entry.disk is not None
         with open(entry.disk, "rb") as fh:
             offset, remaining = start, length
             while remaining > 0:
@@ -272,7 +324,7 @@ class HubHandler(Handler):
 
     def _repo(self, repo_type: str, repo_id: str, *, files: bool = False) -> Repo:
         try:
-            repo = Repo(self.state.root, repo_type, repo_id, self.state.hashes)
+            repo = self.state.backend.open(repo_type, repo_id)
         except NotFound as exc:
             raise _error(404 if self._token() else 401, "RepoNotFound", str(exc)) from exc
         token = self._token()
@@ -295,6 +347,9 @@ class HubHandler(Handler):
         segs = [unquote(s) for s in raw_path.strip("/").split("/")]
         if segs[:2] == ["api", "agent-harnesses"]:
             raise _Reply(200, {"standardEnvVars": [], "harnesses": {}})
+        if len(segs) == 2 and segs[0] == "api" and segs[1] in ("models", "datasets") and self.command == "GET":
+            self._list(segs[1][:-1], query)
+            return
         if len(segs) >= 3 and segs[0] == "api" and segs[1] in ("models", "datasets"):
             self._api(segs[1][:-1], segs[2:], query)
             return
@@ -353,6 +408,16 @@ class HubHandler(Handler):
             expand = any(v.lower() in ("1", "true") for v in form.get("expand", []))
             raise _Reply(200, repo.paths_info(commit, form.get("paths", []), expand))
         raise _error(404, None, f"no API route for {self.command} {'/'.join(segs)}")
+
+    def _list(self, repo_type: str, query: dict[str, list[str]]) -> None:
+        page = list_page(self.state.backend, repo_type, query, self._token(), self.state.list_page_size)
+        headers = {}
+        if page.next_cursor is not None:
+            others = "&".join(f"{quote(k)}={quote(v)}" for k, vs in query.items() if k != "cursor" for v in vs)
+            sep = "&" if others else ""
+            url = f"{self.state.hub_url}/api/{repo_type}s?{others}{sep}cursor={page.next_cursor}"
+            headers["Link"] = f'<{url}>; rel="next"'
+        raise _Reply(200, page.items, headers)
 
     def _paged(self, items: Sequence[Any], size: int, query: dict[str, list[str]], param: str) -> None:
         page = int((query.get(param) or ["0"])[0] or 0)
@@ -432,7 +497,7 @@ class CdnHandler(Handler):
         for id_len in (2, 1):
             repo_id, sha, path = "/".join(segs[1 : 1 + id_len]), segs[1 + id_len], "/".join(segs[2 + id_len :])
             try:
-                repo = Repo(self.state.root, repo_type, repo_id, self.state.hashes)
+                repo = self.state.backend.open(repo_type, repo_id)
                 commit = repo.resolve(sha)
                 entry = repo.entry(commit, path)
             except NotFound:

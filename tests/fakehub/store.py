@@ -30,11 +30,13 @@ import json
 import os
 import shutil
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from tests.fakehub.listing import Summary
 
 LFS_PATTERNS = (
     "*.bin", "*.pt", "*.pth", "*.pkl", "*.pickle", "*.ckpt", "*.h5", "*.hdf5", "*.keras", "*.safetensors",
@@ -105,11 +107,12 @@ def is_lfs(path: str, size: int) -> bool:
 @dataclass
 class Entry:
     path: str
-    disk: Path
+    disk: Path | None  # None for generated content (``blob``)
     size: int
     lfs_oid: str | None  # sha256 of the content for LFS files
     blob_id: str
     security: dict[str, Any] | None = None
+    blob: Any = None  # tests.fakehub.content.Blob of a generated file
 
     def to_json(self, commit: Commit, expand: bool) -> dict[str, Any]:
         data: dict[str, Any] = {"type": "file", "oid": self.blob_id, "size": self.size, "path": self.path}
@@ -327,7 +330,7 @@ class Repo:
 
     def tree(self, commit: Commit, path: str, recursive: bool, expand: bool) -> list[dict[str, Any]]:
         base = path.strip("/")
-        if base and not (commit.folder / base).is_dir():
+        if base and not self.is_dir(commit, base):
             raise NotFound("EntryNotFound", f"{base} is not a folder at {commit.sha}")
         prefix = f"{base}/" if base else ""
         files = [e for e in self.entries(commit) if e.path.startswith(prefix)]
@@ -345,6 +348,9 @@ class Repo:
                 items[e.path] = e.to_json(commit, expand)
         return [items[k] for k in sorted(items)]
 
+    def is_dir(self, commit: Commit, path: str) -> bool:
+        return (commit.folder / path).is_dir()
+
     def _folder_json(self, commit: Commit, folder: str, expand: bool) -> dict[str, Any]:
         data: dict[str, Any] = {
             "type": "directory",
@@ -360,7 +366,7 @@ class Repo:
         out = []
         for p in paths:
             p = p.strip("/")
-            if (commit.folder / p).is_dir() and p:
+            if p and self.is_dir(commit, p):
                 out.append(self._folder_json(commit, p, expand))
                 continue
             try:
@@ -379,6 +385,7 @@ class FakeRepo:
         self.repo_type = repo_type
         self.folder = self.root / f"{repo_type}s" / repo_id
         (self.folder / "commits").mkdir(parents=True, exist_ok=True)
+        self.on_commit: Any = None  # called (repo, old sha or None, new sha) after each commit (webhooks)
         if settings or not (self.folder / REPO_JSON).exists():
             self.configure(**settings)
 
@@ -398,6 +405,9 @@ class FakeRepo:
         data.update(settings)
         self._write_settings(data)
         return self
+
+    def private_flag(self) -> bool:
+        return bool(self._settings().get("private", False))
 
     def tag(self, name: str, commit: str) -> None:
         data = self._settings()
@@ -477,4 +487,59 @@ class FakeRepo:
             else:
                 dst.write_bytes(content.encode() if isinstance(content, str) else content)
         (target / SIDE).write_text(json.dumps(side, indent=2))
-        return self._sha_of(target)
+        new = self._sha_of(target)
+        if self.on_commit is not None:
+            self.on_commit(self, self._sha_of(folders[-1]) if folders else None, new)
+        return new
+
+
+class DiskBackend:
+    """The store seam of the server: opens repositories and lists them (``tests.fakehub.listing``).
+
+    This one reads the folder layout above on every call; ``tests.fakehub.generated`` provides one that
+    computes repositories from a seed instead.
+    """
+
+    def __init__(self, root: Path, hashes: HashCache):
+        self.root = root
+        self.hashes = hashes
+
+    def open(self, repo_type: str, repo_id: str) -> Repo:
+        return Repo(self.root, repo_type, repo_id, self.hashes)
+
+    def repo_ids(self, repo_type: str) -> list[str]:
+        base = self.root / f"{repo_type}s"
+        if not base.is_dir():
+            return []
+        out = []
+        for first in sorted(base.iterdir()):
+            if (first / "commits").is_dir():
+                out.append(first.name)
+            elif first.is_dir():
+                out.extend(f"{first.name}/{p.name}" for p in sorted(first.iterdir()) if (p / "commits").is_dir())
+        return out
+
+    def summaries(self, repo_type: str, sort: str) -> Iterator[Summary]:
+        found = []
+        for repo_id in self.repo_ids(repo_type):
+            try:
+                repo = self.open(repo_type, repo_id)
+            except NotFound:
+                continue  # a folder being written, or an empty repo: not listed
+            head = repo.resolve("main")
+            found.append(
+                Summary(
+                    repo_type=repo_type,
+                    repo_id=repo_id,
+                    sha=head.sha,
+                    last_modified=head.date,
+                    created_at=repo.commits[0].date,
+                    private=repo.private,
+                    gated=repo.gated,
+                    disabled=bool(repo.settings.get("disabled", False)),
+                    tokens=tuple(repo.settings.get("tokens", [])),
+                    tags=tuple(repo.settings.get("tags_meta", [])),
+                    siblings=tuple(e.path for e in repo.entries(head)),
+                )
+            )
+        return iter(sorted(found, key=lambda s: s.sort_key(sort), reverse=True))

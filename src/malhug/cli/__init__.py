@@ -17,12 +17,12 @@ import os
 import sys
 
 from malhug import __version__
-from malhug.cli import lsp, pin, rules, scan
+from malhug.cli import lsp, monitor, pin, rules, scan
 from malhug.cli.status import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS
 
 __all__ = ["EXIT_CLEAN", "EXIT_ERROR", "EXIT_FINDINGS", "build_parser", "main"]
 
-COMMANDS = (scan, lsp, rules, pin)
+COMMANDS = (scan, lsp, rules, pin, monitor)
 
 
 def build_parser() -> argparse.ArgumentParser:

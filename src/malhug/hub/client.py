@@ -18,10 +18,19 @@ import httpx2
 
 from malhug.hub import localcache, select
 from malhug.hub.bounded import DEFAULT_BOUNDS, Bounds, unsafe_path
+from malhug.hub.budget import Meter
 from malhug.hub.cache import VerdictCache
 from malhug.hub.http import Cut, HubError, HubHttp, new_session
-from malhug.hub.remote import FULL_SHA, RemoteFile, file_security, list_commits, list_files, revision_info
-from malhug.hub.scanner import CODE_CONFIGS, MAX_SCANNED_FILES, REPO_LEVEL_ERRORS, Job, Progress, scan_revision
+from malhug.hub.remote import (
+    FULL_SHA,
+    RemoteFile,
+    RevisionInfo,
+    file_security,
+    list_commits,
+    list_files,
+    revision_info,
+)
+from malhug.hub.scanner import CODE_CONFIGS, MAX_SCANNED_FILES, REPO_LEVEL_ERRORS, Job, Keep, Progress, scan_revision
 from malhug.hub.settings import HubSettings, redact
 from malhug.hub.types import RepoScan, RepoType, SafeRevision
 
@@ -89,6 +98,9 @@ class HubClient:
         verdict_cache: VerdictCache | None | _Default = DEFAULT_CACHE,
         timeout: float = 10.0,
         bounds: Bounds = DEFAULT_BOUNDS,
+        meter: Meter | None = None,
+        keep: Keep | None = None,
+        ask_hub_status: bool = True,
     ):
         self._endpoint = endpoint
         self._token = token
@@ -99,6 +111,11 @@ class HubClient:
         self.verdicts: VerdictCache | None = VerdictCache() if isinstance(verdict_cache, _Default) else verdict_cache
         self.timeout = timeout
         self.bounds = bounds  # what one Hub answer may cost (bytes, JSON values, pages, seconds)
+        self.meter = meter  # a shared rate budget (the monitor's), asked before every request
+        self.keep = keep  # told the bytes the analyzers read of each file (the monitor keeps them)
+        # False: a full sha is scanned as given (no revision lookup) and the Hub's own scan status is not
+        # asked (the monitor has both from the listing; one API call per revision, the tree, instead of 3).
+        self.ask_hub_status = ask_hub_status
         self._session: httpx2.Client | None = None
         self._session_lock = threading.Lock()
 
@@ -132,6 +149,7 @@ class HubClient:
             cancel=ask.cancel,
             session=self._shared_session(),
             bounds=self.bounds,
+            meter=self.meter,
         )
 
     def _job(self, ask: _Ask, commit: str, http: HubHttp | None = None) -> Job:
@@ -145,6 +163,7 @@ class HubClient:
             http=http,
             on_progress=ask.on_progress,
             cancel=ask.cancel,
+            keep=self.keep,
         )
 
     def _cached(self, ask: _Ask, commit: str | None) -> RepoScan | None:
@@ -188,7 +207,10 @@ class HubClient:
                 return hit
         with self._http(ask) as http:
             try:
-                info = revision_info(http, ask.repo_type, ask.repo_id, ask.revision)
+                if not self.ask_hub_status and ask.revision is not None and FULL_SHA.match(ask.revision):
+                    info = RevisionInfo(ask.revision)
+                else:
+                    info = revision_info(http, ask.repo_type, ask.repo_id, ask.revision)
             except HubError as exc:
                 if exc.kind in ("network", "timeout"):
                     local = self._local_or_none(ask) or self._cached(ask, None)
@@ -207,7 +229,10 @@ class HubClient:
                 hit.metadata_bytes = http.api_bytes
                 return hit
             cut = Cut()
-            listed = self._listing_with_security(http, ask.repo_type, ask.repo_id, sha, cut)
+            if self.ask_hub_status:
+                listed = self._listing_with_security(http, ask.repo_type, ask.repo_id, sha, cut)
+            else:
+                listed = list_files(http, ask.repo_type, ask.repo_id, sha, max_files=http.bounds.listing_files, cut=cut)
             job = self._job(ask, sha, http)
             if cut.truncated:
                 job.listing_cut = (cut.count, cut.reason)

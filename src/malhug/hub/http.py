@@ -38,6 +38,7 @@ from malhug.hub.bounded import (
     parse_json,
     redirect_target,
 )
+from malhug.hub.budget import Meter, call_bucket
 from malhug.hub.deadline import set_deadline
 from malhug.hub.deadline import transport as deadline_transport
 
@@ -104,8 +105,10 @@ class HubHttp:
         cancel: threading.Event | None = None,
         session: httpx2.Client | None = None,
         bounds: Bounds = DEFAULT_BOUNDS,
+        meter: Meter | None = None,
     ):
-        """``session``: a shared client (from ``new_session``) kept open by its owner; else one of our own."""
+        """``session``: a shared client (from ``new_session``) kept open by its owner; else one of our own.
+        ``meter``: a rate budget asked before every request and told every answer (``malhug.hub.budget``)."""
         self.endpoint = endpoint.rstrip("/")
         self._token = token
         self.timeout = timeout
@@ -113,6 +116,7 @@ class HubHttp:
         self.max_wait = max_wait
         self.cancel = cancel
         self.bounds = bounds
+        self.meter = meter
         self.api_bytes = 0  # JSON received from the API
         self.file_bytes = 0  # file content received (resolve + CDN)
         self._lock = threading.Lock()
@@ -181,6 +185,9 @@ class HubHttp:
         while True:
             self.check_cancel()
             attempt += 1
+            bucket = call_bucket(self.endpoint, url)
+            if self.meter is not None:
+                self.meter.before(bucket)
             deadline = time.monotonic() + self.bounds.deadline
             set_deadline(deadline)
             try:
@@ -195,6 +202,8 @@ class HubHttp:
             except (httpx2.HTTPError, httpx2.InvalidURL) as exc:
                 detail = clean_text(str(exc), 200)
                 raise HubError("network", f"cannot reach {origin} ({what}): {type(exc).__name__}: {detail}") from exc
+            if self.meter is not None:
+                self.meter.after(bucket, response.status_code, response.headers)
             if response.status_code not in RETRY_STATUSES:
                 return response, deadline
             wait = _retry_after(response.headers)

@@ -30,6 +30,7 @@ class HttpRangeSource:
         self.budget_hit = False
         self.error: str | None = None
         self.error_kind: str | None = None
+        self.recorded: list[tuple[int, bytes]] | None = None  # set to [] to keep every read (offset, bytes)
 
     @property
     def size(self) -> int:
@@ -80,6 +81,8 @@ class HttpRangeSource:
             self.error = f"short read of {self.what}: asked {length} bytes at {offset}, got {len(data)}"
             raise RemoteReadError(self.error)
         self._segments.append((offset, data))
+        if self.recorded is not None:
+            self.recorded.append((offset, data))
         while len(self._segments) > 8 or sum(len(d) for _, d in self._segments) > 16 * 2**20:
             self._segments.pop(0)
         return data[:length]

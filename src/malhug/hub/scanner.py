@@ -54,6 +54,7 @@ CODE_CONFIGS = AUTO_MAP_CONFIGS
 REPO_LEVEL_ERRORS = {"gated", "unauthorized", "rate-limited", "cancelled"}
 UNSAFE_HUB_STATUSES = {"unsafe", "suspicious", "caution", "malicious", "infected"}
 Progress = Callable[[str, int, int], None]
+Keep = Callable[[str, str, int, list[tuple[int, bytes]], str], None]
 # The report that carries findings about the listing itself (MH605); the CLI shows it as the repository.
 LISTING_PATH = "(file listing)"
 
@@ -83,6 +84,9 @@ class Job:
     listing: dict[str, Any] = field(default_factory=dict)
     # Files whose report followed side files: not put in the verdict cache (it depends on them too).
     uncacheable: set[str] = field(default_factory=set)
+    # Told the bytes the analyzers read of each fully analyzed file: (content id, path, size, [(offset,
+    # bytes)], cache context). The monitor keeps them to re-analyze without the Hub.
+    keep: Keep | None = None
 
 
 def _needs_content(job: Job, planned: select.Planned) -> bool:
@@ -129,6 +133,8 @@ def _scan_ranged(job: Job, rf: RemoteFile, planned: select.Planned, url: str, wh
     """A large file read by ranges; returns the report and whether it was complete (cacheable)."""
     assert job.http is not None
     src = HttpRangeSource(job.http, url, rf.size, budget=job.max_download, what=what)
+    if job.keep is not None:
+        src.recorded = []
     name, sha, hint = rf.path, rf.lfs_sha256, planned.format_hint
     side = RevisionSideFiles(job, name)
     report = _scan_remote_source(src, name, job.limits, sha, hint, side)
@@ -149,6 +155,9 @@ def _scan_ranged(job: Job, rf: RemoteFile, planned: select.Planned, url: str, wh
         report.error = f"could not read {rf.path} from the Hub: {src.error}"
         return report, False
     if not src.budget_hit:
+        # A report that followed side files depends on them too: neither cached nor kept for a rescan.
+        if job.keep is not None and src.recorded is not None and not side.opened:
+            job.keep(rf.content_id, rf.path, rf.size, src.recorded, cache_context(job, planned))
         return report, not side.opened
     _drop_budget_findings(report)
     reason = f"larger than the download cap: {rf.size} bytes, the first {analyzed} analyzed, cap {job.max_download} (--max-download)"
@@ -224,6 +233,8 @@ def scan_remote(job: Job, rf: RemoteFile, planned: select.Planned) -> FileReport
             # One byte more than listed: a server sending more than the listing says is caught below.
             data, _ = job.http.get_bytes(url, what=what, max_bytes=rf.size + 1)
             report = _scan_bytes(job, planned, data, sha or hashlib.sha256(data).hexdigest())
+            if job.keep is not None and len(data) == rf.size:
+                job.keep(rf.content_id, rf.path, rf.size, [(0, data)], cache_context(job, planned))
             if len(data) != rf.size or not _matches(rf.content_id, data):
                 report.findings.append(
                     finding(

@@ -1,0 +1,112 @@
+"""The tasks an executor runs: picklable values in, a JSON-able dict out.
+
+``scan_task`` scans one ``repo@sha`` with the hub layer (its file plan, range reads and bounds), using
+the monitor store as the verdict cache, so a file whose content (LFS sha256 or git blob id) was analyzed
+by the same analyzer version and rules is never analyzed again, whichever repository it is in. The
+worker opens the store and the Hub client itself (once per process) and shares the run's rate budget
+through the store.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from malhug.hub.cache import VerdictCache, analyzer_version
+from malhug.hub.client import HubClient
+from malhug.monitor.budget import SharedBudget
+from malhug.monitor.store import Store, open_store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ScanSpec:
+    repo_type: str
+    repo_id: str
+    sha: str
+    endpoint: str | None
+    token: str | None
+    store: str
+    api_budget: float
+    max_download: int
+
+    def __repr__(self) -> str:  # the token stays out of logs
+        return f"ScanSpec({self.repo_type} {self.repo_id}@{self.sha[:12]}, store={self.store!r})"
+
+
+class StoreVerdictCache(VerdictCache):
+    """The hub layer's verdict cache, kept in the monitor store (SQLite or PostgreSQL).
+
+    File verdicts go to ``file_verdicts`` keyed by (content + context, analyzer salt); the other
+    answers (revision scans, refs) to ``hub_cache``.
+    """
+
+    def __init__(self, store: Store):
+        super().__init__(path="(monitor store)")
+        self.store = store
+
+    def _get(self, table: str, column: str, key: str) -> str | None:
+        if table == "files":
+            content, _, salt = key.rpartition("|")
+            return self.store.get_file_verdict(content, salt)
+        return self.store.get_cached(table, key)
+
+    def _put(self, table: str, key: str, value: str) -> None:
+        if table == "files":
+            content, _, salt = key.rpartition("|")
+            self.store.put_file_verdict(content, salt, value)
+        else:
+            self.store.put_cached(table, key, value)
+
+    def clear(self) -> None:
+        self.store.clear_cached()
+
+
+@functools.lru_cache(maxsize=4)
+def _store(target: str) -> Store:
+    """One store per worker process (its connections are per thread)."""
+    opened: Store = open_store(target)
+    return opened
+
+
+def assumes_hub_limits(endpoint: str | None) -> bool:
+    """huggingface.co's free-account limits are assumed there until it announces its own."""
+    from urllib.parse import urlsplit
+
+    from malhug.hub.settings import DEFAULT_ENDPOINT
+
+    return urlsplit(endpoint or DEFAULT_ENDPOINT).hostname in ("huggingface.co", "hf.co")
+
+
+def scan_task(spec: ScanSpec) -> dict[str, Any]:
+    """The scan of ``spec``'s revision as ``RepoScan.to_dict()`` plus ``kept`` (path -> kept-bytes key)
+    and ``salt``; never raises for Hub trouble."""
+    store = _store(spec.store)
+    kept: dict[str, str] = {}
+
+    def keep(content_id: str, path: str, size: int, segments: list[tuple[int, bytes]], context: str) -> None:
+        key = f"{content_id}|{context}"
+        store.keep(key, path, size, segments)
+        kept[path] = key
+
+    client = HubClient(
+        endpoint=spec.endpoint,
+        token=spec.token,
+        offline=False,
+        verdict_cache=StoreVerdictCache(store),
+        max_download=spec.max_download,
+        meter=SharedBudget(store, spec.api_budget, assume_hub_limits=assumes_hub_limits(spec.endpoint)),
+        keep=keep,
+        ask_hub_status=False,
+    )
+    try:
+        scan = client.scan_repo(spec.repo_id, spec.repo_type, spec.sha)
+    finally:
+        client.close()
+    out = scan.to_dict()
+    out["kept"] = kept
+    out["salt"] = analyzer_version()
+    return out
