@@ -53,6 +53,7 @@ def test_endpoint_offline_and_cache_dir_from_env(monkeypatch: pytest.MonkeyPatch
         ("pytorch_model.bin", "weights", None),
         ("sub/model.safetensors", "weights", None),
         ("checkpoint.pth.tar", "weights", None),
+        ("ViT-L-14_stats.th", "weights", None),  # torch.save'd under .th: 191fdp/test of the paper's corpus
         ("tf_model.h5", "weights", None),
         ("modeling_x.py", "code", "python"),
         ("config.json", "config", "json"),

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 # A model by its name alone: a loader of that format opens such a file, and the suffix means little else.
 PICKLE = (".pkl", ".pickle", ".joblib", ".dill", ".cloudpickle")  # pickle.load, joblib.load, dill, cloudpickle
-TORCH = (".bin", ".pt", ".pth", ".ckpt", ".pth.tar")  # torch.load: a zip of pickles, a legacy pickle or tar
+TORCH = (".bin", ".pt", ".pth", ".th", ".ckpt", ".pth.tar")  # torch.load: a zip of pickles, a legacy pickle or tar
 TORCH_PACKAGED = (".mar", ".nemo")  # TorchServe model archives (zip), NeMo checkpoints (tar): pickles inside
 PADDLE = (".pdparams", ".pdmodel")  # paddle.load: pickled parameters, protobuf program
 NUMPY = (".npy", ".npz")  # np.load: object arrays are pickles
