@@ -98,7 +98,9 @@ def test_status_text_and_sarif(hub: FakeHub, watched: dict[str, str], tmp_path: 
         r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
         for r in json.loads(sarif.read_text())["runs"][0]["results"]
     }
-    assert uris == {f"hf:org/bad@{watched['bad']}/pytorch_model.bin"}
+    assert uris == {
+        f"hf/org/bad@{watched['bad']}/pytorch_model.bin"
+    }  # SARIF writes hub files under hf/ (docs/REPORT.md)
 
 
 @pytest.mark.e2e
