@@ -40,8 +40,10 @@ client-test: client-deps
 	cd $(CLIENT) && $(NODE_ENV_PATH) node --test --test-reporter=spec out/test/*.test.js
 
 $(WHEELS)/manifest.json: $(STAMP) pyproject.toml setup.py requirements/dev.txt tools/bundle_wheels.py $(MALHUG_SOURCES)
-	rm -rf $(WHEELS) && mkdir -p $(WHEELS)
-	$(VPY) -m pip wheel --quiet --wheel-dir $(WHEELS) -c requirements/dev.txt .
+	rm -rf $(WHEELS) && mkdir -p $(WHEELS) build
+	# pip's constraints take no extras (psycopg[binary]): the pins without them
+	sed -e 's/\[[^]]*\]//' requirements/dev.txt > build/wheel-constraints.txt
+	$(VPY) -m pip wheel --quiet --wheel-dir $(WHEELS) -c build/wheel-constraints.txt .
 	$(VPY) -m pip download --quiet --no-deps --only-binary=:all: --dest $(WHEELS) \
 		pip==$$($(VPY) -c 'import pip; print(pip.__version__)')
 	$(VPY) tools/bundle_wheels.py $(WHEELS)
