@@ -144,17 +144,26 @@ def main(argv: list[str] | None = None) -> int:
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
         "args": {k: v for k, v in vars(args).items() if k != "out"},
     }
+    partial = work.parent / f"{work.name}-partial.json"
+
+    def save() -> None:  # after each stage, so a run cut short still leaves what it measured
+        partial.write_text(json.dumps(results, indent=2, default=str))
+        print(f"[partial results in {partial}]", flush=True)
+
     spec = HubSpec(seed=args.seed, models=args.models, datasets=args.datasets)
     results["large"] = big = backfill(spec, "large", work, args.workers, None, True)
+    save()
     if not args.skip_small:
         small_models = int(args.small * args.models / max(1, args.models + args.datasets))
         small = HubSpec(seed=args.seed, models=small_models, datasets=args.small - small_models)
         results["small"] = backfill(small, "small", work, args.workers, None, False)
+        save()
     if not args.skip_dask:
         dask = backfill(spec, "dask", work, 2, "dask-local", False)
         same = dask.pop("verdicts") == big["verdicts"]
         dask["same_verdicts"] = same
         results["dask"] = dask
+        save()
     big.pop("verdicts", None)
     results.get("small", {}).pop("verdicts", None)
     if not args.skip_peers:
