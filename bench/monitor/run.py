@@ -56,9 +56,15 @@ def _m(m: Measured, repos: int) -> dict[str, Any]:
     }
 
 
+HUB_LIMITS = (10_000, 100_000)  # API and resolver calls per 5 minutes: the Hub's Enterprise Plus plan
+
+
 def _hub(spec: HubSpec, root: Path) -> FakeHub:
+    """The fake hub announces its limits (RateLimit headers) like the Hub; without them the monitor
+    budgets for a free account (1,000 / 5,000 per 5 minutes) and waits for windows."""
     hub = FakeHub(root, generated=spec).start()
     hub.keep_log(False)
+    hub.rate_limit(api=HUB_LIMITS[0], resolvers=HUB_LIMITS[1], window=300)
     return hub
 
 
