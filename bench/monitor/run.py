@@ -153,7 +153,11 @@ def main(argv: list[str] | None = None) -> int:
     partial = work.parent / f"{work.name}-partial.json"
 
     def save() -> None:  # after each stage, so a run cut short still leaves what it measured
-        partial.write_text(json.dumps(results, indent=2, default=str))
+        plain = {
+            k: ({kk: vv for kk, vv in v.items() if kk != "verdicts"} if isinstance(v, dict) else v)
+            for k, v in results.items()
+        }
+        partial.write_text(json.dumps(plain, indent=2, default=str))
         print(f"[partial results in {partial}]", flush=True)
 
     spec = HubSpec(seed=args.seed, models=args.models, datasets=args.datasets)
