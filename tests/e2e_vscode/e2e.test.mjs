@@ -450,10 +450,12 @@ describe('MalHug in a real VS Code (code-server)', () => {
             assert.deepEqual(await squigglesOn(`"${pinnable}"`), [], 'the pinned clean revision is still underlined');
         }));
 
-    it('offers weights_only=True for torch.load of a local checkpoint', () =>
+    it('marks torch.load of a poisoned local checkpoint as an error and offers weights_only=True', () =>
         step('weights-only', async () => {
             await openFile('train.py');
-            await waitForSquiggle('torch.load', 'info'); // MH701 is low severity: an Information diagnostic
+            // models/checkpoint.pt is poisoned: the load site carries the file's verdict (an error), not
+            // only MH701's information note about torch < 2.6
+            await waitForSquiggle('torch.load', 'error');
             const text = await applyQuickFix('train.py', 'torch.load', /weights_only=True/, 'weights_only=True');
             const line = text.split('\n').find((l) => l.includes('torch.load'));
             assert.equal(line.trim(), 'state = torch.load("models/checkpoint.pt", weights_only=True)');
