@@ -73,7 +73,9 @@ class Session:
             )
         wall = time.monotonic() - start
         after = self.hub.totals()
-        tail = err.read_text(errors="replace")[-2000:]
+        # Paths of this machine (the checkout, its venv) are written relative to the checkout.
+        root = str(Path(__file__).resolve().parents[2]) + "/"
+        tail = err.read_text(errors="replace")[-2000:].replace(root, "")
         peak = int(rss.read_text().split()[-1]) if rss.exists() and rss.read_text().split() else 0
         return Measured(
             argv=argv[2:],
