@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 import subprocess
 import sys
@@ -59,8 +60,11 @@ def ensure_malhug_venv(venv: Path) -> str:
         key = hashlib.sha256("\n".join([*deps, PINS.read_text()]).encode()).hexdigest()
         stamp = venv / DEPS_STAMP
         if not stamp.exists() or stamp.read_text() != key:
-            # -c: every dependency, direct or not, at the version the project pins for development.
-            subprocess.run([str(python), "-m", "pip", "install", "-q", "-c", str(PINS), *deps], check=True)
+            # -c: every dependency, direct or not, at the version the project pins for development
+            # (without extras such as psycopg[binary]: pip's constraints refuse them).
+            pins = venv / "constraints.txt"
+            pins.write_text(re.sub(r"\[[^\]]*\]", "", PINS.read_text()))
+            subprocess.run([str(python), "-m", "pip", "install", "-q", "-c", str(pins), *deps], check=True)
             stamp.write_text(key)
         install_checkout(python)
     where = subprocess.run(
