@@ -122,6 +122,10 @@ class CodeServer:
         if done.returncode != 0 or "malhug" not in (done.stdout + done.stderr).lower():
             raise EditorError(f"installing {vsix.name} failed: {done.stdout}{done.stderr}")
 
+    def trust_flags(self) -> list[str]:
+        """Workspace trust is off for the demo (a session of the tests may keep it on)."""
+        return ["--disable-workspace-trust"]
+
     def start(self, timeout: float = 60.0) -> None:
         user_data, extensions = self._dirs()
         cmd = [
@@ -132,7 +136,7 @@ class CodeServer:
             "none",
             "--disable-telemetry",
             "--disable-update-check",
-            "--disable-workspace-trust",
+            *self.trust_flags(),
             "--disable-getting-started-override",
             "--user-data-dir",
             str(user_data),

@@ -5,8 +5,6 @@ folder, with HOME pointed there too; no code-server is started."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -123,16 +121,13 @@ def test_unreadable_settings_are_left_alone_with_a_note(workdir: Path, capsys: p
     )
 
 
-def test_reset_forgets_the_profile_and_the_next_start_makes_a_new_one(workdir: Path) -> None:
+def test_reset_forgets_the_profile_and_the_next_start_makes_a_new_one(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     base = _start(workdir).base
     (base / profile.SETTINGS).write_text(json.dumps({"editor.fontSize": 17}))
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "demo" / "run.py"), "--reset", "--workdir", str(workdir)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert done.returncode == 0 and "removed the demo workspace and editor profile under" in done.stderr
+    assert run.main(["--reset", "--workdir", str(workdir)]) == 0  # `make demo-reset` (the script: test_demo_start)
+    assert f"removed the demo workspace and editor profile under {workdir}" in capsys.readouterr().err
     assert not base.exists()
     _start(workdir)
     assert "editor.fontSize" not in _settings(workdir) and _settings(workdir)["malhug.logLevel"] == "debug"
