@@ -27,6 +27,11 @@ class Profile:
 
 def loads_jsonc(text: str) -> object:
     """``settings.json`` as VS Code reads it: JSON with ``//`` and ``/* */`` comments and trailing commas."""
+    return json.loads(strip_jsonc(text))
+
+
+def strip_jsonc(text: str) -> str:
+    """``text`` without its comments and trailing commas (unchanged when it is plain JSON)."""
     out: list[str] = []
     i, n, in_string = 0, len(text), False
     while i < n:
@@ -48,21 +53,14 @@ def loads_jsonc(text: str) -> object:
             i = n if end < 0 else end + 2
         else:
             if c in "}]":  # a trailing comma before the end of an object or array
-                while out and out[-1].isspace():
-                    out.pop()
-                if out and out[-1] == ",":
-                    out.pop()
+                last = len(out) - 1
+                while last >= 0 and out[last].isspace():
+                    last -= 1
+                if last >= 0 and out[last] == ",":
+                    del out[last]
             out.append(c)
             i += 1
-    return json.loads("".join(out))
-
-
-def _is_plain_json(text: str) -> bool:
-    try:
-        json.loads(text)
-    except ValueError:
-        return False
-    return True
+    return "".join(out)
 
 
 def _unreadable(path: Path, reason: str, forced: Mapping[str, object]) -> str:
@@ -83,7 +81,7 @@ def _merge(path: Path, forced: Mapping[str, object]) -> str | None:
     if not changed:
         return None
     note = f"set {', '.join(changed)} in your editor settings for this run"
-    if not _is_plain_json(text):
+    if strip_jsonc(text) != text:
         (path.parent / BEFORE).write_text(text, encoding="utf-8")
         note += f" (rewritten without its comments; your text is in {path.parent / BEFORE})"
     path.write_text(json.dumps({**current, **forced}, indent=2), encoding="utf-8")
