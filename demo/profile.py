@@ -70,10 +70,10 @@ def _unreadable(path: Path, reason: str, forced: Mapping[str, object]) -> str:
 
 def _merge(path: Path, forced: Mapping[str, object]) -> str | None:
     """Sets the ``forced`` keys in the user's settings, keeping everything else; a note, or None."""
-    text = path.read_text(encoding="utf-8")
     try:
+        text = path.read_text(encoding="utf-8")
         current = loads_jsonc(text)
-    except ValueError as exc:
+    except ValueError as exc:  # not JSON, or not UTF-8
         return _unreadable(path, str(exc), forced)
     if not isinstance(current, dict):
         return _unreadable(path, "not a JSON object", forced)

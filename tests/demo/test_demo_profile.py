@@ -119,6 +119,10 @@ def test_unreadable_settings_are_left_alone_with_a_note(workdir: Path, capsys: p
     assert (
         f'left them as they are. The demo needs malhug.interpreter = ["{PYTHON}"], malhug.hubEndpoint = "{HUB}"' in err
     )
+    path.write_bytes(b'{"editor.fontSize": "\xff"}')  # not UTF-8
+    _start(workdir)
+    assert path.read_bytes() == b'{"editor.fontSize": "\xff"}'
+    assert "codec can't decode byte 0xff" in capsys.readouterr().err
 
 
 def test_reset_forgets_the_profile_and_the_next_start_makes_a_new_one(
