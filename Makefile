@@ -66,8 +66,9 @@ demo-text: $(STAMP)
 	$(VPY) demo/run.py --text
 
 # The demo listens on fixed ports (editor 47110, Hub 47111; DEMO_PORT=… DEMO_HUB_PORT=… to choose) and
-# keeps its workspace with your edits between runs; demo-reset forgets it. demo-hub serves the demo
-# Hub alone and prints the `HF_ENDPOINT=… .venv/bin/malhug scan hf:…` lines for the CLI.
+# keeps its workspace and editor profile with your edits between runs; demo-reset forgets both.
+# demo-hub serves the demo Hub alone and prints the `HF_ENDPOINT=… .venv/bin/malhug scan hf:…` lines
+# for the CLI.
 DEMO_ARGS = $(if $(DEMO_PORT),--port $(DEMO_PORT)) $(if $(DEMO_HUB_PORT),--hub-port $(DEMO_HUB_PORT))
 
 demo: $(STAMP)

@@ -5,7 +5,8 @@ pyproject.toml checks it); tests may. What is here:
 
 - scanning: ``scan_path``, ``scan_file``, ``scan_source``, ``scan_bytes`` and ``DEFAULT_HASH_LIMIT``;
 - limits: ``Limits``, ``DEFAULT_LIMITS``, ``LimitExceeded`` (raised by a byte source past a bound);
-- byte sources: ``BytesSource``, ``FileSource`` and ``clamp_read`` (for sources of one's own);
+- byte sources: ``BytesSource``, ``FileSource``; for sources of one's own ``SourceBase`` (``size``,
+  ``bytes_read`` and the read clamp), ``clamp_read`` and ``covered`` (a read out of kept segments);
 - the script analysis for the editor and the hub, loaded on first use (it imports libcst):
   ``analyze_text``, ``Budget``, ``is_suppressed``, ``suppressed_rules``, ``looks_like_load_time_code``
   and the repository walk of ``scripts.repo`` (``AUTO_MAP_CONFIGS``, ``load_time_code``,
@@ -28,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from malhug.analyzers.dispatch import DEFAULT_HASH_LIMIT, scan_bytes, scan_file, scan_path, scan_source
 from malhug.analyzers.limits import DEFAULT_LIMITS, LimitExceeded, Limits
 from malhug.analyzers.scripts.rules import SYNTAX_ERROR
-from malhug.analyzers.shared.source import BytesSource, FileSource, clamp_read
+from malhug.analyzers.shared.source import BytesSource, FileSource, SourceBase, clamp_read, covered
 
 if TYPE_CHECKING:
     from malhug.analyzers.scripts.analyzer import analyze_text
@@ -165,8 +166,10 @@ __all__ = [
     "LimitExceeded",
     "Limits",
     "SYNTAX_ERROR",
+    "SourceBase",
     "analyze_text",
     "clamp_read",
+    "covered",
     "is_suppressed",
     "load_time_code",
     "local_load_time_code",

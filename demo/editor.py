@@ -1,14 +1,13 @@
-"""A throw-away code-server for the demo and the real-editor test.
+"""A code-server of its own for the demo and the real-editor test.
 
-Everything lives under one folder: its own user-data, extensions and XDG folders, the MalHug .vsix
-installed with ``--install-extension``, user settings that point the extension at the project's
-interpreter and the fake Hub. code-server runs in its own process group, which is killed whole on
+Everything lives under one folder: its own user-data, extensions and XDG folders (the profile,
+``demo.profile``: kept between demo starts), the MalHug .vsix installed with ``--install-extension``,
+user settings that point the extension at the project's interpreter and the fake Hub. code-server runs in its own process group, which is killed whole on
 stop (a stray file watcher otherwise outlives it).
 """
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
@@ -19,6 +18,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 from types import TracebackType
+
+from demo import profile
 
 ROOT = Path(__file__).resolve().parent.parent
 EDITOR_DIR = Path(os.environ.get("MALHUG_EDITOR_DIR", ROOT / ".cache" / "editor"))
@@ -64,12 +65,24 @@ def _env(base: Path) -> dict[str, str]:
 
 
 class CodeServer:
-    """``with CodeServer(base, workspace, settings) as cs: cs.url`` -- started, then killed as a group."""
+    """``with CodeServer(base, workspace, settings) as cs: cs.url`` -- started, then killed as a group.
 
-    def __init__(self, base: Path, workspace: Path, settings: dict[str, object], *, port: int = 0):
+    ``settings`` are set at every start (what this run needs); ``defaults`` (and ``WORKBENCH_SETTINGS``)
+    only when the profile under ``base`` is new, so a kept profile keeps the user's settings."""
+
+    def __init__(
+        self,
+        base: Path,
+        workspace: Path,
+        settings: dict[str, object],
+        *,
+        port: int = 0,
+        defaults: dict[str, object] | None = None,
+    ):
         self.base = base
         self.workspace = workspace
-        self.settings = {**WORKBENCH_SETTINGS, **settings}
+        self.settings = settings
+        self.defaults = {**WORKBENCH_SETTINGS, **(defaults or {})}
         self.port = port or free_port()
         self.proc: subprocess.Popen[bytes] | None = None
         self.log = base / "code-server.log"
@@ -83,12 +96,13 @@ class CodeServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/?folder={self.workspace}"
 
+    def prepare_profile(self) -> profile.Profile:
+        """The profile folders and settings (created when new, else kept but for ``settings``)."""
+        return profile.prepare(self.base, self.defaults, self.settings)
+
     def _dirs(self) -> tuple[Path, Path]:
-        user_data, extensions = self.base / "user-data", self.base / "extensions"
-        for d in (user_data / "User", extensions):
-            d.mkdir(parents=True, exist_ok=True)
-        (user_data / "User" / "settings.json").write_text(json.dumps(self.settings, indent=2))
-        return user_data, extensions
+        made = self.prepare_profile()
+        return made.user_data, made.extensions
 
     def install_extension(self, vsix: Path) -> None:
         if not CODE_SERVER.exists():
@@ -108,6 +122,10 @@ class CodeServer:
         if done.returncode != 0 or "malhug" not in (done.stdout + done.stderr).lower():
             raise EditorError(f"installing {vsix.name} failed: {done.stdout}{done.stderr}")
 
+    def trust_flags(self) -> list[str]:
+        """Workspace trust is off for the demo (a session of the tests may keep it on)."""
+        return ["--disable-workspace-trust"]
+
     def start(self, timeout: float = 60.0) -> None:
         user_data, extensions = self._dirs()
         cmd = [
@@ -118,7 +136,7 @@ class CodeServer:
             "none",
             "--disable-telemetry",
             "--disable-update-check",
-            "--disable-workspace-trust",
+            *self.trust_flags(),
             "--disable-getting-started-override",
             "--user-data-dir",
             str(user_data),
@@ -173,7 +191,7 @@ class CodeServer:
 
 
 def reset(base: Path) -> None:
-    """Removes an earlier editor state folder (settings, extensions, logs)."""
+    """Removes an earlier editor state folder (settings, extensions, logs): a fresh profile (tests)."""
     if base.exists():
         shutil.rmtree(base)
     base.mkdir(parents=True)

@@ -2,16 +2,17 @@
 
 Builds the demo Hub content and workspace (``demo/hubcontent.py``), serves them with the fake Hub on
 127.0.0.1, sets up the editor tooling (``tools/setup-editor.sh``), installs the MalHug ``.vsix``
-into a throw-away code-server opened on the demo workspace, prints the URL and runs until Ctrl-C.
+into a code-server of its own opened on the demo workspace, prints the URL and runs until Ctrl-C.
 
     demo/run.py              the editor demo (falls back to --text when code-server cannot start)
     demo/run.py --text       the same findings through ``malhug scan`` on the terminal
     demo/run.py --hub-only   only the demo Hub, with the ``HF_ENDPOINT=… .venv/bin/malhug scan`` lines
-    demo/run.py --reset      forget the demo workspace (and its edits) and the editor state
+    demo/run.py --reset      forget the demo workspace (and its edits) and the editor profile
     demo/run.py --json       for tests: no set-up step, one JSON line when ready, runs until SIGTERM
 
 The editor and the Hub listen on fixed ports (``demo.start``), so an open tab survives a restart; the
-workspace is copied once and then kept with the user's edits.
+workspace is copied once and then kept with the user's edits, and so is the editor profile (its
+extensions, settings and state: ``demo.profile``).
 """
 
 from __future__ import annotations
@@ -78,11 +79,26 @@ def set_up_editor() -> None:
 
 
 def editor_settings(endpoint: str, interpreter: str) -> dict[str, object]:
-    return {
-        "malhug.interpreter": [interpreter],
-        "malhug.hubEndpoint": endpoint,
-        "malhug.logLevel": "debug",
-    }
+    """What every start sets in the editor profile: this run's Hub and the Python that runs ``malhug lsp``."""
+    return {"malhug.interpreter": [interpreter], "malhug.hubEndpoint": endpoint}
+
+
+# Written once, when the profile is new; the user may change them afterwards.
+EDITOR_DEFAULTS: dict[str, object] = {"malhug.logLevel": "debug"}
+
+
+def demo_editor(workdir: Path, workspace: Path, endpoint: str, *, port: int, interpreter: str) -> editor.CodeServer:
+    """The demo's code-server on the profile under ``workdir/editor``: made on the first start, then kept
+    (extensions, settings, the user's edits) until ``make demo-reset``."""
+    server = editor.CodeServer(
+        workdir / "editor", workspace, editor_settings(endpoint, interpreter), port=port, defaults=EDITOR_DEFAULTS
+    )
+    made = server.prepare_profile()
+    if not made.created:
+        _say(f"keeping your editor profile {server.base} (`make demo-reset` starts over)")
+    if made.note:
+        _say(made.note)
+    return server
 
 
 def wait_for_stop() -> None:
@@ -105,10 +121,11 @@ def hub_only(manifest: Manifest, endpoint: str) -> int:
 
 
 def reset(workdir: Path) -> int:
-    """``make demo-reset``: the next demo copies the workspace afresh (the user's edits are gone)."""
+    """``make demo-reset``: the next demo copies the workspace afresh and makes a new editor profile (the
+    user's edits, settings and extensions are gone)."""
     for name in ("workspace", "editor"):
         shutil.rmtree(workdir / name, ignore_errors=True)
-    _say(f"removed the demo workspace and editor state under {workdir}; the next `make demo` starts afresh")
+    _say(f"removed the demo workspace and editor profile under {workdir}; the next `make demo` starts afresh")
     return 0
 
 
@@ -120,17 +137,15 @@ def _port(asked: int, what: str) -> int:
 
 
 def editor_demo(manifest: Manifest, endpoint: str, workdir: Path, *, port: int, as_json: bool, interpreter: str) -> int:
-    base = workdir / "editor"
-    editor.reset(base)
     port = _port(port, "editor")
-    server = editor.CodeServer(base, Path(manifest.workspace), editor_settings(endpoint, interpreter), port=port)
+    server = demo_editor(workdir, Path(manifest.workspace), endpoint, port=port, interpreter=interpreter)
     server.install_extension(editor.VSIX)
     with server:
         if as_json:
             info = {
                 "url": server.url,
                 "endpoint": endpoint,
-                "editor": str(base),
+                "editor": str(server.base),
                 "pgid": server.pgid,
                 "manifest": json.loads(manifest.to_json()),
             }
@@ -155,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
         "--workdir", type=Path, help="where to build (default: .cache/demo, or a temp folder with --text)"
     )
     parser.add_argument("--hub-only", action="store_true", help="serve only the demo Hub, for the CLI")
-    parser.add_argument("--reset", action="store_true", help="forget the demo workspace and editor state, then exit")
+    parser.add_argument("--reset", action="store_true", help="forget the demo workspace and editor profile, then exit")
     parser.add_argument(
         "--port", type=int, help=f"code-server port (default: {start.EDITOR_PORT}; with --json a free one)"
     )

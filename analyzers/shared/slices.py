@@ -3,36 +3,24 @@
 from __future__ import annotations
 
 from malhug.analyzers.limits import LimitExceeded
-from malhug.analyzers.shared.source import ByteSource, BytesSource, clamp_read
+from malhug.analyzers.shared.source import ByteSource, BytesSource, SourceBase
 from malhug.analyzers.shared.sourceio import SourceIO
 
 # tarfile and py7zr read headers and blocks through ``read``; none of their honest reads is this big.
 MAX_SINGLE_READ = 64 * 1024 * 1024
 
 
-class SliceSource:
+class SliceSource(SourceBase):
     """``length`` bytes of ``parent`` from ``offset``; reads go through the parent (and count there)."""
 
     def __init__(self, parent: ByteSource, offset: int, length: int):
         if offset < 0 or length < 0:
             raise ValueError("negative offset or length")
+        super().__init__(max(0, min(length, parent.size - offset)))
         self._parent = parent
         self._offset = offset
-        self._size = max(0, min(length, parent.size - offset))
-        self._read = 0
 
-    @property
-    def size(self) -> int:
-        return self._size
-
-    @property
-    def bytes_read(self) -> int:
-        return self._read
-
-    def read_at(self, offset: int, length: int) -> bytes:
-        length = clamp_read(offset, length, self._size)
-        if length == 0:
-            return b""
+    def _read_range(self, offset: int, length: int) -> bytes:
         data = self._parent.read_at(self._offset + offset, length)
         self._read += len(data)
         return data
@@ -44,11 +32,7 @@ class HeadSource(BytesSource):
 
     def __init__(self, head: bytes, size: int):
         super().__init__(head)
-        self._claimed = max(size, len(head))
-
-    @property
-    def size(self) -> int:
-        return self._claimed
+        self._size = max(size, len(head))
 
 
 class BoundedSourceIO(SourceIO):

@@ -8,6 +8,7 @@ zip directory and pickle members wherever it lives.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -42,38 +43,16 @@ class ByteSource(Protocol):
         ...
 
 
-class BytesSource:
-    """A source over bytes already in memory (nested members, tests)."""
+class SourceBase:
+    """What every byte source of a fixed size repeats: ``size``, ``bytes_read`` and the read clamp.
 
-    def __init__(self, data: bytes | bytearray | memoryview):
-        self._data = bytes(data)
-        self._read = 0
+    ``read_at`` checks a read with ``clamp_read`` and hands a non-empty one to ``_read_range``, which
+    returns those bytes and adds what it transferred to ``self._read`` (the bytes returned for a local
+    source; what crossed the network, read-ahead included, for a remote one).
+    """
 
-    @property
-    def size(self) -> int:
-        return len(self._data)
-
-    @property
-    def bytes_read(self) -> int:
-        return self._read
-
-    def read_at(self, offset: int, length: int) -> bytes:
-        length = clamp_read(offset, length, len(self._data))
-        chunk = self._data[offset : offset + length]
-        self._read += len(chunk)
-        return chunk
-
-    def read_all(self) -> bytes:
-        return self.read_at(0, self.size)
-
-
-class FileSource:
-    """A source over a local file, read with ``pread``; the file is never loaded whole."""
-
-    def __init__(self, path: str | os.PathLike[str]):
-        self.path = Path(path)
-        self._fd = os.open(self.path, os.O_RDONLY)
-        self._size = os.fstat(self._fd).st_size
+    def __init__(self, size: int):
+        self._size = size
         self._read = 0
 
     @property
@@ -86,6 +65,47 @@ class FileSource:
 
     def read_at(self, offset: int, length: int) -> bytes:
         length = clamp_read(offset, length, self._size)
+        return self._read_range(offset, length) if length else b""
+
+    def _read_range(self, offset: int, length: int) -> bytes:
+        """``length`` (> 0) bytes from ``offset``, within the size (fewer only if the data ends sooner)."""
+        raise NotImplementedError
+
+
+def covered(segments: Iterable[tuple[int, bytes]], offset: int, length: int) -> bytes | None:
+    """The ``length`` bytes at ``offset`` out of the first of ``segments`` (offset, bytes) that holds
+    all of them, or None when none does."""
+    for start, data in segments:
+        if start <= offset and offset + length <= start + len(data):
+            return data[offset - start : offset - start + length]
+    return None
+
+
+class BytesSource(SourceBase):
+    """A source over bytes already in memory (nested members, tests)."""
+
+    def __init__(self, data: bytes | bytearray | memoryview):
+        self._data = bytes(data)
+        super().__init__(len(self._data))
+
+    def _read_range(self, offset: int, length: int) -> bytes:
+        chunk = self._data[offset : offset + length]
+        self._read += len(chunk)
+        return chunk
+
+    def read_all(self) -> bytes:
+        return self.read_at(0, self.size)
+
+
+class FileSource(SourceBase):
+    """A source over a local file, read with ``pread``; the file is never loaded whole."""
+
+    def __init__(self, path: str | os.PathLike[str]):
+        self.path = Path(path)
+        self._fd = os.open(self.path, os.O_RDONLY)
+        super().__init__(os.fstat(self._fd).st_size)
+
+    def _read_range(self, offset: int, length: int) -> bytes:
         parts = []
         while length > 0:
             chunk = os.pread(self._fd, length, offset)

@@ -15,11 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,41 +46,8 @@ class SessionServer(editor.CodeServer):
             return f"http://127.0.0.1:{self.port}/?workspace={self.workspace}"
         return super().url
 
-    def start(self, timeout: float = 60.0) -> None:
-        user_data, extensions = self._dirs()
-        trust = [] if self.untrusted else ["--disable-workspace-trust"]
-        cmd = [
-            str(editor.CODE_SERVER),
-            "--bind-addr",
-            f"127.0.0.1:{self.port}",
-            "--auth",
-            "none",
-            "--disable-telemetry",
-            "--disable-update-check",
-            *trust,
-            "--disable-getting-started-override",
-            "--user-data-dir",
-            str(user_data),
-            "--extensions-dir",
-            str(extensions),
-            str(self.workspace),
-        ]
-        with open(self.log, "wb") as log:
-            self.proc = subprocess.Popen(
-                cmd, env=editor._env(self.base), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-            )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise editor.EditorError(f"code-server exited with {self.proc.returncode}")
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=2) as resp:
-                    if resp.status == 200:
-                        return
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                time.sleep(0.3)
-        self.stop()
-        raise editor.EditorError(f"code-server did not answer within {timeout:.0f} s")
+    def trust_flags(self) -> list[str]:
+        return [] if self.untrusted else super().trust_flags()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,7 +7,7 @@ file may cost: past it, the read raises ``LimitExceeded`` (the scan says so) ins
 
 from __future__ import annotations
 
-from malhug.analyzers.api import LimitExceeded, clamp_read
+from malhug.analyzers.api import LimitExceeded, SourceBase, covered
 from malhug.hub.http import HubError, HubHttp
 
 
@@ -15,26 +15,21 @@ class RemoteReadError(OSError):
     """A ranged read failed (network, time-out, the file vanished)."""
 
 
-class HttpRangeSource:
+class HttpRangeSource(SourceBase):
     """Reads ``size`` bytes at ``url``; ``budget`` caps the bytes transferred for this file."""
 
     def __init__(self, http: HubHttp, url: str, size: int, *, budget: int, block: int = 64 * 1024, what: str = "file"):
+        super().__init__(size)
         self.http = http
         self.url = url
-        self._size = size
         self.budget = budget
         self.block = block
         self.what = what
-        self._read = 0
         self._segments: list[tuple[int, bytes]] = []  # a few recent reads, newest last
         self.budget_hit = False
         self.error: str | None = None
         self.error_kind: str | None = None
         self.recorded: list[tuple[int, bytes]] | None = None  # set to [] to keep every read (offset, bytes)
-
-    @property
-    def size(self) -> int:
-        return self._size
 
     def prefix(self) -> HttpRangeSource:
         """The first bytes of the file that the rest of the budget pays for, as a source of that size.
@@ -49,21 +44,9 @@ class HttpRangeSource:
         view._segments = list(self._segments)
         return view
 
-    @property
-    def bytes_read(self) -> int:
-        return self._read
-
-    def _cached(self, offset: int, length: int) -> bytes | None:
-        for start, data in reversed(self._segments):
-            if start <= offset and offset + length <= start + len(data):
-                return data[offset - start : offset - start + length]
-        return None
-
-    def read_at(self, offset: int, length: int) -> bytes:
-        length = clamp_read(offset, length, self._size)
-        if length == 0:
-            return b""
-        hit = self._cached(offset, length)
+    def _read_range(self, offset: int, length: int) -> bytes:
+        """From the recent reads if they hold it (free), else fetched with a read-ahead (counted)."""
+        hit = covered(reversed(self._segments), offset, length)
         if hit is not None:
             return hit
         remaining = self.budget - self._read

@@ -16,7 +16,7 @@ from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from typing import Any
 
-from malhug.analyzers.api import LimitExceeded, scan_source
+from malhug.analyzers.api import LimitExceeded, SourceBase, covered, scan_source
 from malhug.core.model import FileReport, Verdict
 from malhug.hub.cache import analyzer_version
 from malhug.monitor.store import Store
@@ -27,31 +27,19 @@ log = logging.getLogger(__name__)
 HUB_RULE_PREFIX = "MH60"
 
 
-class KeptSource:
+class KeptSource(SourceBase):
     """A ``ByteSource`` over kept segments of a file of ``size`` bytes."""
 
     def __init__(self, size: int, segments: list[tuple[int, bytes]]):
-        self._size = size
+        super().__init__(size)
         self._segments = sorted(segments)
-        self._read = 0
 
-    @property
-    def size(self) -> int:
-        return self._size
-
-    @property
-    def bytes_read(self) -> int:
-        return self._read
-
-    def read_at(self, offset: int, length: int) -> bytes:
-        length = max(0, min(length, self._size - offset))
-        if length == 0:
-            return b""
-        for start, data in self._segments:
-            if start <= offset and offset + length <= start + len(data):
-                self._read += length
-                return data[offset - start : offset - start + length]
-        raise LimitExceeded("kept bytes of this file", 0, offset + length)
+    def _read_range(self, offset: int, length: int) -> bytes:
+        data = covered(self._segments, offset, length)
+        if data is None:
+            raise LimitExceeded("kept bytes of this file", 0, offset + length)
+        self._read += length
+        return data
 
 
 @dataclass
