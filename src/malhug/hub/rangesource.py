@@ -49,6 +49,14 @@ class HttpRangeSource:
         view._segments = list(self._segments)
         return view
 
+    def seed(self, head: bytes) -> None:
+        """The file's first bytes, read before this source existed (a sniff): served from memory,
+        counted as read (and recorded for the monitor's kept bytes)."""
+        self._read += len(head)
+        self._segments.append((0, head))
+        if self.recorded is not None:
+            self.recorded.append((0, head))
+
     @property
     def bytes_read(self) -> int:
         return self._read
