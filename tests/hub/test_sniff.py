@@ -207,3 +207,17 @@ def test_the_local_hf_cache_is_sniffed_from_disk(
     assert hub.requests() == []
     assert code == 1 and report["hf_cache"][f"hf:badmoh/testfirst@{head}"]["verdict"] == "malicious"
     assert [f["path"] for f in report["files"]] == [f"hf:badmoh/testfirst@{head}/backup.data"]
+
+
+def test_the_generated_hubs_badmoh_testfirst_is_found_in_both_files(tmp_path: Path) -> None:
+    """The monitor's benchmark hub rebuilds the real case; both its pickles are now found."""
+    from malhug.hub.cache import VerdictCache
+    from tests.fakehub import HubSpec
+
+    with FakeHub(generated=HubSpec(seed=0, models=300, datasets=50)) as generated:
+        [case] = [c for c in generated.generated.cases if c.repo_id == "badmoh/testfirst"]
+        assert {path for path, _ in case.files} == {"backup.data", "backup.pkl"}
+        client = HubClient(endpoint=generated.endpoint, verdict_cache=VerdictCache(tmp_path / "v.sqlite3"))
+        scan = client.scan_repo(case.repo_id, case.repo_type)
+    flagged = {f.path: f.verdict for f in scan.files}
+    assert flagged == {"backup.data": Verdict.MALICIOUS, "backup.pkl": Verdict.MALICIOUS}
