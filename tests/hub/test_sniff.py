@@ -221,3 +221,16 @@ def test_the_generated_hubs_badmoh_testfirst_is_found_in_both_files(tmp_path: Pa
         scan = client.scan_repo(case.repo_id, case.repo_type)
     flagged = {f.path: f.verdict for f in scan.files}
     assert flagged == {"backup.data": Verdict.MALICIOUS, "backup.pkl": Verdict.MALICIOUS}
+
+
+def test_a_file_in_the_local_hf_cache_is_sniffed_from_disk_online(
+    hub: FakeHub, make_client: Callable[..., HubClient], hf_cache: Path
+) -> None:
+    from huggingface_hub import hf_hub_download
+
+    hub.repo("badmoh/testfirst").commit({"backup.data": P.evil_pickle(), "README.md": README})
+    hf_hub_download("badmoh/testfirst", "backup.data", endpoint=hub.endpoint, cache_dir=hf_cache, token=False)
+    hub.clear_log()
+    scan = make_client().scan_repo("badmoh/testfirst")
+    assert scan.verdict is Verdict.MALICIOUS and [f.path for f in scan.files] == ["backup.data"]
+    assert _file_requests(hub, "backup.data") == [] and scan.bytes_read == 0

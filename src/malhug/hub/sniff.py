@@ -4,7 +4,7 @@ A local folder scan detects every file's format from its bytes; a Hub scan reads
 so a pickle named ``backup.data`` (a real case) would be skipped on the Hub and the repository called
 clean. Every listed file that the plan does not select by name and that is not a data file whose
 reader runs no code (``core/filetypes.py``: ``DATA_SUFFIXES``, ``DATA_NAMES``) is sniffed: one range
-read of its first ``SNIFF_BYTES`` (from disk for the local Hugging Face cache), through the same HTTP
+read of its first ``SNIFF_BYTES`` (from disk when the local Hugging Face cache has it), through the same HTTP
 session, budget and counters as every file read. When those bytes are a format that can run code
 (``analyzers.api.sniff_head``: a pickle, a zip, NumPy, HDF5, …) the file joins the plan and is scanned
 as any other weights file, starting from the bytes already read.
@@ -26,7 +26,7 @@ from malhug.core import filetypes
 from malhug.core.model import FileReport
 from malhug.hub import select
 from malhug.hub.http import HubError
-from malhug.hub.localcache import LocalFile
+from malhug.hub.localcache import LocalFile, find_blob
 
 if TYPE_CHECKING:
     from malhug.hub.scanner import Job
@@ -56,8 +56,15 @@ def candidates(paths: Iterable[str], selected: set[str]) -> list[str]:
 
 
 def _read_head(job: Job, item: Any, length: int) -> bytes:
-    if isinstance(item, LocalFile):
-        with item.disk.open("rb") as fh:
+    """The first ``length`` bytes: from disk for a cached snapshot's file or a blob the local Hugging
+    Face cache holds, else one ranged GET."""
+    disk = (
+        item.disk
+        if isinstance(item, LocalFile)
+        else find_blob(job.cache_dir, job.repo_type, job.repo_id, item.content_id)
+    )
+    if disk is not None:
+        with disk.open("rb") as fh:
             return fh.read(length)
     assert job.http is not None
     url = job.http.file_url(job.repo_type, job.repo_id, job.commit, item.path)
