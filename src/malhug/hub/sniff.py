@@ -9,7 +9,8 @@ session, budget and counters as every file read. When those bytes are a format t
 (``analyzers.api.sniff_head``: a pickle, a zip, NumPy, HDF5, …) the file joins the plan and is scanned
 as any other weights file, starting from the bytes already read.
 
-Bounded: at most ``MAX_SNIFFS`` files per revision are sniffed; the rest are returned as unexamined
+Bounded: at most ``MAX_SNIFFS`` files per revision are examined (sniffed, or answered by the
+verdict cache); the rest are returned as unexamined
 and the scan reports them (MH607: never clean). A sniff's outcome is kept in the verdict cache by
 content id, so forks and re-uploads cost nothing the second time.
 """
@@ -47,6 +48,7 @@ class Sniffed:
     planned: list[select.Planned] = field(default_factory=list)  # first bytes show a format to scan
     reports: dict[str, FileReport] = field(default_factory=dict)  # first bytes could not be read
     unexamined: list[str] = field(default_factory=list)  # over the cap: never sniffed
+    examined: int = 0  # files sniffed or answered by the verdict cache (what the cap counts)
     sniffed: int = 0  # files whose first bytes were read (not from the verdict cache)
 
 
@@ -100,13 +102,14 @@ def sniff_unselected(job: Job, by_path: dict[str, Any], selected: set[str], *, l
         item = by_path[path]
         if item.size == 0:
             continue  # no bytes: nothing a loader could run
+        if out.examined >= limit:
+            out.unexamined.append(path)  # past the cap not even the cache is asked: bounded work
+            continue
         if job.cancel is not None and job.cancel.is_set():
             raise HubError("cancelled", "the scan was cancelled")
+        out.examined += 1
         outcome = _cached(job, item)
         if outcome is None:
-            if out.sniffed >= limit:
-                out.unexamined.append(path)
-                continue
             want = min(item.size, SNIFF_BYTES)
             out.sniffed += 1
             try:
