@@ -7,6 +7,8 @@ pyproject.toml checks it); tests may. What is here:
 - limits: ``Limits``, ``DEFAULT_LIMITS``, ``LimitExceeded`` (raised by a byte source past a bound);
 - byte sources: ``BytesSource``, ``FileSource``; for sources of one's own ``SourceBase`` (``size``,
   ``bytes_read`` and the read clamp), ``clamp_read`` and ``covered`` (a read out of kept segments);
+- sniffing: ``sniff_head`` (whether a file's first bytes are a format an analyzer reads: the hub plan
+  scans an unselected file only then);
 - the script analysis for the editor and the hub, loaded on first use (it imports libcst):
   ``analyze_text``, ``Budget``, ``is_suppressed``, ``suppressed_rules``, ``looks_like_load_time_code``
   and the repository walk of ``scripts.repo`` (``AUTO_MAP_CONFIGS``, ``load_time_code``,
@@ -26,6 +28,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from malhug.analyzers.detect import sniff_head
 from malhug.analyzers.dispatch import DEFAULT_HASH_LIMIT, scan_bytes, scan_file, scan_path, scan_source
 from malhug.analyzers.limits import DEFAULT_LIMITS, LimitExceeded, Limits
 from malhug.analyzers.scripts.rules import SYNTAX_ERROR
@@ -180,6 +183,7 @@ __all__ = [
     "scan_path",
     "scan_source",
     "select_code_files",
+    "sniff_head",
     "suppressed_rules",
 ]
 

@@ -44,9 +44,13 @@ class SideFiles(Protocol):
     """Reads the files a scanned file names (a joblib array file, a checkpoint shard), relative to the
     scanned file's folder. The caller fills it: the CLI and the editor from the filesystem, the Hub
     scan from range reads of the same revision. ``open`` returns a source, or None when there is no
-    such file there; names are checked (``analyzers/shared/sidefiles.py``) before they reach it."""
+    such file there; names are checked (``analyzers/shared/sidefiles.py``) before they reach it.
+    ``scanned_alone`` says whether the same scan also scans that file on its own (a folder or a
+    revision scanned whole): a shard is then reported once, on its own report."""
 
     def open(self, name: str) -> ByteSource | None: ...
+
+    def scanned_alone(self, name: str) -> bool: ...
 
 
 class AssessCode(Protocol):

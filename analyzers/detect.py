@@ -21,6 +21,7 @@ member is handed to.
 
 from __future__ import annotations
 
+import logging
 import lzma
 import struct
 import tarfile
@@ -32,7 +33,10 @@ from malhug.analyzers.containers.sniff_pickle import PICKLE_OPCODES, looks_like_
 from malhug.analyzers.containers.sniff_text import classify_source
 from malhug.analyzers.limits import DEFAULT_LIMITS, LimitExceeded, Limits, MalformedInput
 from malhug.analyzers.pickle.reach import walk
+from malhug.analyzers.shared.slices import HeadSource
 from malhug.analyzers.shared.source import ByteSource
+
+log = logging.getLogger(__name__)
 
 WINDOW = 8192
 
@@ -279,3 +283,23 @@ def detect_format(src: ByteSource, name: str = "", limits: Limits = DEFAULT_LIMI
     analyzer (a text file whose bytes the unpickler runs to a call is a pickle), else the primary."""
     analyses = detect_analyses(src, name, limits)
     return next((fmt for fmt in analyses if fmt in formats.ANALYZERS), analyses[0])
+
+
+# What a sniff of an unselected file looks for: formats an analyzer reads whose loaders can run code.
+# Text is read as data unless its name says otherwise (``.py``, ``config.json``: selected by name).
+_DATA_TEXT = frozenset({formats.PYTHON, formats.JSON, formats.JINJA, formats.TEXT, formats.UNKNOWN})
+
+
+def sniff_head(head: bytes, size: int, name: str = "", limits: Limits = DEFAULT_LIMITS) -> str | None:
+    """What the first bytes (``head``) of a ``size``-byte file show, for a scan that reads only those:
+    the first non-text format of ``detect_analyses`` an analyzer reads (a pickle, a text-looking pickle
+    the unpickler runs, a zip, NumPy, HDF5, …), or None when they show text or nothing known.
+
+    Reads past ``head`` find nothing (a cut pickle counts as reached, ``pickle/reach.py``). When
+    detection itself fails on the head, the answer is ``unknown``: the full scan reports why."""
+    try:
+        analyses = detect_analyses(HeadSource(head, size), name, limits)
+    except (LimitExceeded, MalformedInput, RecursionError, ValueError) as exc:
+        log.info("sniffing %s: %r; to be scanned whole", name, exc)
+        return formats.UNKNOWN
+    return next((fmt for fmt in analyses if fmt in formats.ANALYZERS and fmt not in _DATA_TEXT), None)

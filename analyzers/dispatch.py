@@ -200,15 +200,17 @@ def scan_file(
     hash_file: bool = True,
     hash_limit: int | None = DEFAULT_HASH_LIMIT,
     load_time: bool | None = None,
+    scanned_alone: frozenset[Path] = frozenset(),
 ) -> FileReport:
     """Scan a local file; its sha256 is reported when ``hash_file`` and it is at most ``hash_limit``
-    bytes (``None``: any size). ``load_time`` as for ``scan_source``."""
+    bytes (``None``: any size). ``load_time`` as for ``scan_source``. ``scanned_alone``: the resolved
+    paths the caller scans on their own too (a folder scan), not scanned again as side files."""
     shown = display or str(path)
     try:
         with FileSource(path) as src:
             from malhug.analyzers.shared.sidefiles import FolderSideFiles
 
-            beside = FolderSideFiles(Path(path).parent)
+            beside = FolderSideFiles(Path(path).parent, scanned_alone)
             report = scan_source(src, name=shown, limits=limits, load_time=load_time, side_files=beside)
             read = src.bytes_read
             if hash_file and (hash_limit is None or src.size <= hash_limit):
@@ -303,6 +305,8 @@ def scan_path(
     started = time.monotonic()
     entries = list(iter_entries(root))
     files = [e for e in entries if isinstance(e, Path)]
+    # A side file that is also one of the folder's files (a shard its index names) is scanned once, alone.
+    alone = frozenset(Path(os.path.realpath(p)) for p in files) if root.is_dir() else frozenset()
     loaded: set[Path] = set()
     if root.is_dir() and any(p.suffix == ".py" for p in files):
         from malhug.analyzers.scripts.repo import local_load_time_code
@@ -315,7 +319,16 @@ def scan_path(
         if on_file is not None:
             on_file(entry)
         load_time = True if entry in loaded else None
-        reports.append(scan_file(entry, display=str(entry), limits=limits, hash_limit=hash_limit, load_time=load_time))
+        reports.append(
+            scan_file(
+                entry,
+                display=str(entry),
+                limits=limits,
+                hash_limit=hash_limit,
+                load_time=load_time,
+                scanned_alone=alone,
+            )
+        )
     if not reports:
         reports.append(
             FileReport(path=str(root), format=formats.UNKNOWN, error="no files: the folder holds nothing to scan")

@@ -50,11 +50,12 @@ def analyze(ctx: ScanContext, src: ByteSource) -> None:
 
 def _shards(ctx: ScanContext, value: dict[str, Any]) -> None:
     """A sharded checkpoint's index (``pytorch_model.bin.index.json``, ``model.safetensors.index.json``):
-    ``from_pretrained`` loads every shard its ``weight_map`` names, so they are scanned as its side files."""
+    ``from_pretrained`` loads every shard its ``weight_map`` names, so they are scanned as its side files
+    (once: a shard that the same folder or revision scan scans on its own is only checked to be there)."""
     weight_map = value.get("weight_map")
     if not isinstance(weight_map, dict):
         return
     shards = sorted({v for v in weight_map.values() if isinstance(v, str)})
     for shard in shards:
         ctx.check_time()
-        follow(ctx, shard, why="the checkpoint index's weight_map")
+        follow(ctx, shard, why="the checkpoint index's weight_map", once=True)

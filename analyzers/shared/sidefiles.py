@@ -37,9 +37,16 @@ PREFIX = "side:"
 log = logging.getLogger(__name__)
 
 
-def follow(ctx: ScanContext, name: str, *, why: str, offset: int | None = None, analyze: bool = True) -> None:
+def follow(
+    ctx: ScanContext, name: str, *, why: str, offset: int | None = None, analyze: bool = True, once: bool = False
+) -> None:
     """Scan the side file ``name`` (relative to the scanned file's folder) as part of this file;
-    with ``analyze=False`` only check that it is there (ONNX external data: raw tensor bytes)."""
+    with ``analyze=False`` only check that it is there (ONNX external data: raw tensor bytes).
+
+    ``once``: the loader opens the side file exactly as a scan of it alone reads it (a checkpoint
+    shard, by its own name), so when the same scan also scans it on its own (a folder or a revision
+    scanned whole: ``side_files.scanned_alone``) it is only checked to be there; its findings are
+    reported once, on its own report. MH210/MH211 are unchanged."""
     if ctx.side_files is None:
         return  # bytes with no folder: nothing to follow
     where = Location(offset=offset)
@@ -78,7 +85,7 @@ def follow(ctx: ScanContext, name: str, *, why: str, offset: int | None = None, 
         )
         return
     try:
-        if analyze:
+        if analyze and not (once and ctx.side_files.scanned_alone(key)):
             ctx.scan_nested(src, f"{PREFIX}{key}")
     finally:
         close = getattr(src, "close", None)
@@ -93,8 +100,12 @@ class FolderSideFiles:
     that resolves outside the folder is treated as missing.
     """
 
-    def __init__(self, folder: str | os.PathLike[str]):
+    def __init__(self, folder: str | os.PathLike[str], alone: frozenset[Path] = frozenset()):
         self.folder = Path(folder).resolve()
+        self.alone = alone  # the resolved paths the same folder scan scans on their own
+
+    def scanned_alone(self, name: str) -> bool:
+        return (self.folder / name).resolve() in self.alone
 
     def open(self, name: str) -> ByteSource | None:
         target = (self.folder / name).resolve()

@@ -18,7 +18,15 @@ def wait_for_signal() -> None:
     thread is waiting on deadlocks on the Event's own lock.
     """
 
+    stopping = False
+
     def stop(*_: object) -> None:
+        # Only the first signal leaves the wait: a second one that arrives before the handlers are
+        # reset to SIG_IGN (while the first _Stop is being handled) must not raise again.
+        nonlocal stopping
+        if stopping:
+            return
+        stopping = True
         raise _Stop
 
     for sig in (signal.SIGINT, signal.SIGTERM):

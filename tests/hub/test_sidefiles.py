@@ -31,11 +31,32 @@ def test_index_names_a_poisoned_shard_and_a_missing_one(hub: FakeHub, make_clien
         },
         title="init",
     )
+    hub.clear_log()
     scan = make_client().scan_repo("org/sharded")
     index = next(f for f in scan.files if f.path == "pytorch_model.bin.index.json")
-    side = [f for f in index.findings if (f.location.member or "").startswith("side:pytorch_model-1.bin")]
-    assert any(f.rule.startswith("MH1") for f in side), [f.to_dict() for f in index.findings]
-    assert [f.evidence for f in index.findings if f.rule == "MH211"] == ["pytorch_model-2.bin"]
+    # The shard is planned by its name, so it is scanned once, on its own report; the index keeps the
+    # reference (MH211 for the missing one) without a copy of the shard's findings.
+    assert [(f.rule, f.evidence) for f in index.findings] == [("MH211", "pytorch_model-2.bin")]
+    assert index.verdict is Verdict.SUSPICIOUS
+    shard = next(f for f in scan.files if f.path == "pytorch_model-1.bin")
+    assert any(f.rule.startswith("MH1") for f in shard.findings) and shard.verdict is Verdict.MALICIOUS
+    assert scan.verdict is Verdict.MALICIOUS
+    fetched = hub.requests(lambda r: r.path.endswith("/pytorch_model-1.bin") and r.status in (200, 206))
+    assert len(fetched) == 1 and fetched[0].range is None  # one whole-file read, not a second one for the index
+
+
+def test_a_shard_over_the_scan_cap_is_still_followed_from_its_index(
+    hub: FakeHub, make_client: Callable[..., HubClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from malhug.hub import scanner
+
+    monkeypatch.setattr(scanner, "MAX_SCANNED_FILES", 1)  # a.index.json comes first by path: the shard is skipped
+    hub.repo("org/capped").commit(
+        {"a.index.json": _index("z-shard.bin"), "z-shard.bin": P.torch_zip(P.evil_pickle())}, title="init"
+    )
+    scan = make_client().scan_repo("org/capped")
+    index = next(f for f in scan.files if f.path == "a.index.json")
+    assert any((f.location.member or "").startswith("side:z-shard.bin") for f in index.findings)
     assert index.verdict is Verdict.MALICIOUS
 
 

@@ -138,16 +138,36 @@ async def test_worker_killed_mid_analysis_is_reported_and_replaced() -> None:
         runner.shutdown()
 
 
+def _proc_stat(pid: int) -> tuple[str, str] | None:
+    """``(state, start time)`` of ``pid`` from ``/proc/PID/stat``; None once the entry is gone (it can
+    vanish between any two reads: the process is reaped)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    fields = stat.rpartition(")")[2].split()  # after the command name, which may hold spaces or ")"
+    return fields[0], fields[19]  # state (field 3), starttime (field 22)
+
+
+def _same_process_alive(pid: int, start: str) -> bool:
+    """The process that had ``start`` as its start time still runs: its entry is there, it is not a
+    zombie (killed, not yet reaped) and its pid was not reused by a newer process."""
+    now = _proc_stat(pid)
+    return now is not None and now[0] not in "ZX" and now[1] == start
+
+
 async def test_worker_past_its_deadline_is_killed_and_reported() -> None:
     runner = scriptworker.ScriptRunner(deadline=1.0)
     try:
         task = asyncio.ensure_future(runner.run(_slow, 60))
         pid = await _worker_pid(runner)
+        started = _proc_stat(pid)
+        assert started is not None and started[0] not in "ZX", "the worker was not running before its deadline"
         with pytest.raises(scriptworker.WorkerFailure) as failed:
             await task
         assert failed.value.rule == "MH902" and "deadline" in str(failed.value)
         for _ in range(500):  # the stuck process is gone, not left running
-            if not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2]:
+            if not _same_process_alive(pid, started[1]):
                 break
             await asyncio.sleep(0.02)
         else:

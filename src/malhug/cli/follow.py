@@ -66,18 +66,18 @@ def follow_references(
 
     Returns the repositories' file reports and the ``hub`` section, as ``scan_hub_target`` does.
     """
-    from malhug.hub.cli import _client, _progress, label, reports_of, summary
+    from malhug.hub.cli import cli_client, label, progress_for, reports_of, summary
 
     wanted = [c for c in refs if not _is_local(c)]
     if not wanted:
         return [], {}
-    client = _client(offline, endpoint, max_download, use_cache)
+    client = cli_client(offline, endpoint, max_download, use_cache)
     scans: dict[RepoKey, Any] = {}
     for cref in wanted:
         key: RepoKey = (cref.ref.repo_type, cref.ref.repo_id, cref.ref.revision)
         if key not in scans:
             shown = label(*key)
-            scans[key] = client.scan_repo(key[1], key[0], key[2], on_progress=_progress(on_file, shown))
+            scans[key] = client.scan_repo(key[1], key[0], key[2], on_progress=progress_for(on_file, shown))
         cref.report.findings.extend(_findings(cref, scans[key]))
     files: list[FileReport] = []
     section: dict[str, Any] = {}

@@ -32,9 +32,28 @@ ARCHIVES = (".tar", ".tar.gz", ".tgz", ".zip", ".7z", ".gz", ".bz2", ".xz", ".lz
 
 # What the hub plan reads as weights: models plus what is ambiguous outside a model repository.
 HUB_WEIGHT_SUFFIXES = MODEL_SUFFIXES + AMBIGUOUS + ARCHIVES
+# Data files whose readers run no code: a Hub scan neither selects them by name nor sniffs their first
+# bytes (``hub/sniff.py``). Any other file a Hub revision holds that the plan does not select by name is
+# sniffed (one range read of its first bytes), and scanned when they show a format that can run code.
+COLUMNAR = (".parquet", ".arrow", ".feather", ".orc", ".avro")  # pyarrow, fastavro: values only
+TEXT_DATA = (".csv", ".tsv", ".json", ".jsonl", ".txt", ".md", ".rst")  # json.load, csv: values only
+IMAGES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".tif", ".tiff", ".ico", ".svg")
+AUDIO_VIDEO = (".wav", ".mp3", ".flac", ".ogg", ".opus", ".m4a", ".mp4", ".webm", ".avi", ".mkv", ".mov")
+OTHER_DATA = (".msgpack", ".pdf")  # Flax weights (msgpack values), documents
+DATA_SUFFIXES = COLUMNAR + TEXT_DATA + IMAGES + AUDIO_VIDEO + OTHER_DATA
+# Git's own files, in every Hub repository: read by git, never by a loader.
+DATA_NAMES = (".gitattributes", ".gitignore")
+
 # What the editor watches and scans by name: models only; the start-up walk still finds the pickles,
 # zips, HDF5 and GGUF files among the rest by their first bytes (``server/workspace.py``).
 WATCHED_SUFFIXES = MODEL_SUFFIXES
+
+
+def is_data(name: str) -> bool:
+    """``name`` (a file name or path) is a data file whose reader runs no code (``DATA_SUFFIXES``,
+    ``DATA_NAMES``), whatever its case: a Hub scan does not sniff it."""
+    base = name.rsplit("/", 1)[-1].lower()
+    return base in DATA_NAMES or base.endswith(DATA_SUFFIXES)
 
 
 def has_suffix(name: str, suffixes: tuple[str, ...]) -> bool:

@@ -50,7 +50,8 @@ def label(repo_type: str, repo_id: str, revision: str | None) -> str:
     return f"{prefix}{repo_id}" + (f"@{revision}" if revision else "")
 
 
-def _client(offline: bool, endpoint: str | None, max_download: int | None, use_cache: bool) -> HubClient:
+def cli_client(offline: bool, endpoint: str | None, max_download: int | None, use_cache: bool) -> HubClient:
+    """The ``HubClient`` of one CLI run: ``--offline``, ``--endpoint``, ``--max-download`` and ``--no-cache``."""
     kwargs: dict[str, Any] = {} if use_cache else {"verdict_cache": None}
     return HubClient(
         endpoint=endpoint,
@@ -60,7 +61,7 @@ def _client(offline: bool, endpoint: str | None, max_download: int | None, use_c
     )
 
 
-def _progress(on_file: OnFile | None, shown: str) -> Progress | None:
+def progress_for(on_file: OnFile | None, shown: str) -> Progress | None:
     """The hub layer's progress callback, reporting ``<target>/<path>`` to the CLI's progress line."""
     if on_file is None:
         return None
@@ -205,9 +206,11 @@ def scan_hub_target(
             error="not a hub reference: expected hf:ORG/NAME[@REVISION] or hf:datasets/ORG/NAME[@REVISION]",
         )
         return [bad], {}
-    client = _client(offline, endpoint, max_download, use_cache)
+    client = cli_client(offline, endpoint, max_download, use_cache)
 
-    scan = client.scan_repo(parsed.repo_id, parsed.repo_type, parsed.revision, on_progress=_progress(on_file, target))
+    scan = client.scan_repo(
+        parsed.repo_id, parsed.repo_type, parsed.revision, on_progress=progress_for(on_file, target)
+    )
     files = reports_of(scan, target)
     if is_stale(scan):
         files.append(stale_report(scan, target))
@@ -223,7 +226,7 @@ def scan_hf_cache(
     on_file: OnFile | None = None,
 ) -> tuple[list[FileReport], dict[str, Any]]:
     """Scan every model and dataset snapshot in the local Hugging Face cache (no network)."""
-    client = _client(True, endpoint, max_download, use_cache)
+    client = cli_client(True, endpoint, max_download, use_cache)
     cache_dir = HubSettings.resolve(offline=True).cache_dir
     files: list[FileReport] = []
     section: dict[str, Any] = {}
@@ -234,7 +237,7 @@ def scan_hf_cache(
             rev.repo_id,
             "dataset" if rev.repo_type == "dataset" else "model",
             rev.commit,
-            on_progress=_progress(on_file, shown),
+            on_progress=progress_for(on_file, shown),
         )
         files.extend(reports_of(scan, shown))
         section[shown] = {**summary(scan), "refs": list(rev.refs)}

@@ -16,7 +16,7 @@ from typing import Any, Final
 
 import httpx2
 
-from malhug.hub import localcache, select
+from malhug.hub import localcache, select, sniff
 from malhug.hub.bounded import DEFAULT_BOUNDS, Bounds, unsafe_path
 from malhug.hub.budget import Meter
 from malhug.hub.cache import VerdictCache
@@ -101,6 +101,7 @@ class HubClient:
         meter: Meter | None = None,
         keep: Keep | None = None,
         ask_hub_status: bool = True,
+        max_sniffs: int | None = None,
     ):
         self._endpoint = endpoint
         self._token = token
@@ -116,6 +117,8 @@ class HubClient:
         # False: a full sha is scanned as given (no revision lookup) and the Hub's own scan status is not
         # asked (the monitor has both from the listing; one API call per revision, the tree, instead of 3).
         self.ask_hub_status = ask_hub_status
+        # Files no name selects whose first bytes one scan reads at most (hub/sniff.py; MH607 past it).
+        self.max_sniffs = sniff.MAX_SNIFFS if max_sniffs is None else max_sniffs
         self._session: httpx2.Client | None = None
         self._session_lock = threading.Lock()
 
@@ -164,6 +167,7 @@ class HubClient:
             on_progress=ask.on_progress,
             cancel=ask.cancel,
             keep=self.keep,
+            max_sniffs=self.max_sniffs,
         )
 
     def _cached(self, ask: _Ask, commit: str | None) -> RepoScan | None:

@@ -44,6 +44,14 @@ class HttpRangeSource(SourceBase):
         view._segments = list(self._segments)
         return view
 
+    def seed(self, head: bytes) -> None:
+        """The file's first bytes, read before this source existed (a sniff): served from memory,
+        counted as read (and recorded for the monitor's kept bytes)."""
+        self._read += len(head)
+        self._segments.append((0, head))
+        if self.recorded is not None:
+            self.recorded.append((0, head))
+
     def _read_range(self, offset: int, length: int) -> bytes:
         """From the recent reads if they hold it (free), else fetched with a read-ahead (counted)."""
         hit = covered(reversed(self._segments), offset, length)

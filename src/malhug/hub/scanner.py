@@ -35,6 +35,7 @@ from malhug.hub.localcache import LocalFile, find_blob
 from malhug.hub.rangesource import HttpRangeSource, RemoteReadError
 from malhug.hub.remote import RemoteFile
 from malhug.hub.sidefiles import RevisionSideFiles
+from malhug.hub.sniff import MAX_SNIFFS, sniff_unselected
 from malhug.hub.types import RepoScan
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,7 @@ HUB_SCANNER_FLAG = "MH603"
 CONTENT_MISMATCH = "MH604"
 LISTING_CUT = "MH605"
 PATH_OUTSIDE_REPO = "MH606"
+NOT_SNIFFED = "MH607"
 
 MAX_SCANNED_FILES = 2000
 # Root configs whose auto_map names code that loading runs.
@@ -87,6 +89,12 @@ class Job:
     # Told the bytes the analyzers read of each fully analyzed file: (content id, path, size, [(offset,
     # bytes)], cache context). The monitor keeps them to re-analyze without the Hub.
     keep: Keep | None = None
+    # Files not selected by name are sniffed (hub/sniff.py), at most this many per revision; the first
+    # bytes read of those that are then scanned, by path (the scan starts from them).
+    max_sniffs: int = MAX_SNIFFS
+    sniffed: dict[str, bytes] = field(default_factory=dict)
+    # The files this revision's scan scans on their own (a side file among them is not scanned twice).
+    scanned_alone: set[str] = field(default_factory=set)
 
 
 def _needs_content(job: Job, planned: select.Planned) -> bool:
@@ -135,6 +143,9 @@ def _scan_ranged(job: Job, rf: RemoteFile, planned: select.Planned, url: str, wh
     src = HttpRangeSource(job.http, url, rf.size, budget=job.max_download, what=what)
     if job.keep is not None:
         src.recorded = []
+    head = job.sniffed.pop(rf.path, None)
+    if head is not None:
+        src.seed(head)  # read when the file was sniffed: not fetched again
     name, sha, hint = rf.path, rf.lfs_sha256, planned.format_hint
     side = RevisionSideFiles(job, name)
     report = _scan_remote_source(src, name, job.limits, sha, hint, side)
@@ -230,8 +241,10 @@ def scan_remote(job: Job, rf: RemoteFile, planned: select.Planned) -> FileReport
     what = f"{job.repo_id}@{job.commit[:12]}/{rf.path}"
     try:
         if rf.size <= min(select.WHOLE_FILE_MAX, job.max_download):
-            # One byte more than listed: a server sending more than the listing says is caught below.
-            data, _ = job.http.get_bytes(url, what=what, max_bytes=rf.size + 1)
+            data = job.sniffed.pop(rf.path, b"")  # the whole file, when sniffing read it
+            if len(data) != rf.size:
+                # One byte more than listed: a server sending more than the listing says is caught below.
+                data, _ = job.http.get_bytes(url, what=what, max_bytes=rf.size + 1)
             report = _scan_bytes(job, planned, data, sha or hashlib.sha256(data).hexdigest())
             if job.keep is not None and len(data) == rf.size:
                 job.keep(rf.content_id, rf.path, rf.size, [(0, data)], cache_context(job, planned))
@@ -342,18 +355,38 @@ def _listing_reports(job: Job, listed: list[RemoteFile] | list[LocalFile]) -> di
             )
     if job.listing_cut is not None:
         seen, why = job.listing_cut
-        out[LISTING_PATH] = FileReport(
-            path=LISTING_PATH,
-            format="hub-listing",
-            findings=[
-                finding(
-                    LISTING_CUT,
-                    f"only {seen} entries of the file listing were read ({why}); the rest were never seen or scanned",
-                    evidence=f"entries_read={seen}",
-                )
-            ],
+        _listing_report(out).findings.append(
+            finding(
+                LISTING_CUT,
+                f"only {seen} entries of the file listing were read ({why}); the rest were never seen or scanned",
+                evidence=f"entries_read={seen}",
+            )
         )
     return out
+
+
+def _listing_report(reports: dict[str, FileReport]) -> FileReport:
+    """The report of findings about the revision's listing as a whole (shown as the repository)."""
+    if LISTING_PATH not in reports:
+        reports[LISTING_PATH] = FileReport(path=LISTING_PATH, format="hub-listing")
+    return reports[LISTING_PATH]
+
+
+SHOWN_UNEXAMINED = 5
+
+
+def _unexamined_note(job: Job, reports: dict[str, FileReport], unexamined: list[str]) -> None:
+    """MH607 on the listing: files over the sniffing cap, never examined (the count and a few names)."""
+    names = ", ".join(shown_path(p) for p in unexamined[:SHOWN_UNEXAMINED])
+    more = f" and {len(unexamined) - SHOWN_UNEXAMINED} more" if len(unexamined) > SHOWN_UNEXAMINED else ""
+    _listing_report(reports).findings.append(
+        finding(
+            NOT_SNIFFED,
+            f"{len(unexamined)} files with names no loader is known for were never examined: the revision holds "
+            f"more than {job.max_sniffs} such files to sniff; {names}{more}",
+            evidence=f"unexamined={len(unexamined)} cap={job.max_sniffs} first={names}",
+        )
+    )
 
 
 def scan_revision(job: Job, listed: list[RemoteFile] | list[LocalFile], *, remote: bool) -> RepoScan:
@@ -362,12 +395,19 @@ def scan_revision(job: Job, listed: list[RemoteFile] | list[LocalFile], *, remot
     by_path: dict[str, Any] = {f.path: f for f in listed if unsafe_path(f.path) is None}
     job.listing = by_path
     planned = select.plan(by_path)
+    # Files no name selects: their first bytes decide (a pickle named backup.data is scanned).
+    sniffed = sniff_unselected(job, by_path, {p.path for p in planned}, limit=job.max_sniffs)
+    planned.extend(sniffed.planned)
+    reports.update(sniffed.reports)
+    if sniffed.unexamined:
+        _unexamined_note(job, reports, sniffed.unexamined)
     # The configs first: they say which code loading runs.
     planned.sort(key=lambda p: (p.path not in CODE_CONFIGS, p.path))
     if len(planned) > MAX_SCANNED_FILES:
         for p in planned[MAX_SCANNED_FILES:]:
             job.skipped[p.path] = f"more than {MAX_SCANNED_FILES} files to scan in one revision"
         planned = planned[:MAX_SCANNED_FILES]
+    job.scanned_alone = {p.path for p in planned}
     # Code is scanned after the configs and the weights, following imports from what loading runs.
     # Dataset repositories: only the loading scripts and the modules they import are code; other .py
     # are data. Model repositories: every .py is scanned; what trust_remote_code imports as load-time code.

@@ -4,7 +4,9 @@ Loaders choose how to open a file by its name (``torch.load`` on ``pytorch_model
 on ``*.parquet``), so on the Hub names decide what could run: every weights/archive format that can
 carry code or pickles, every Python file, and the JSON that says which code loading runs
 (``auto_map`` in ``config.json``, chat templates in ``tokenizer_config.json``). The analyzers still
-detect formats from bytes. Data files (parquet, arrow, csv, images, audio, text) run no code on load.
+detect formats from bytes. Data files (parquet, arrow, csv, images, audio, text: ``DATA_SUFFIXES`` of
+``core/filetypes.py``) run no code on load. Every other file is sniffed by its first bytes
+(``hub/sniff.py``) and joins the plan when they show a format that can run code.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ WHOLE_FILE_MAX = 512 * 1024
 @dataclass(frozen=True)
 class Planned:
     path: str
-    kind: str  # weights | code | config | template | index
+    kind: str  # weights | code | config | template | index | sniffed (hub/sniff.py: by its bytes)
     format_hint: str | None  # None: detect from bytes
 
 

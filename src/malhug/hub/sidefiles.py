@@ -32,8 +32,15 @@ class RevisionSideFiles:
         self.folder = posixpath.dirname(naming)
         self.opened: list[str] = []
 
+    def _path(self, name: str) -> str:
+        return posixpath.normpath(posixpath.join(self.folder, name)) if self.folder else name
+
+    def scanned_alone(self, name: str) -> bool:
+        """The revision's scan scans this file on its own too (it is in the plan, within its cap)."""
+        return self._path(name) in self.job.scanned_alone
+
     def open(self, name: str) -> Any:
-        path = posixpath.normpath(posixpath.join(self.folder, name)) if self.folder else name
+        path = self._path(name)
         item = self.job.listing.get(path)
         if item is None:
             return None
