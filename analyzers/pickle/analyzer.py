@@ -110,13 +110,13 @@ def _judge_frames(ctx: ScanContext, data: bytes, run: _Run) -> None:
     if not any(disagrees(data, b) for b in breaks):
         return  # every reader reads the same bytes (a frame ending between a length and its data)
     readings = loader_readings(data, ctx.check_time, ctx.limits.max_pickle_ops)
-    for reading in readings.found:
+    for reading in readings:
         _judge_reading(ctx, reading, run)
     if not readings.complete:
         ctx.add(
             failures.over_limit(
                 f"pickle frames: the stream has more than {MAX_READINGS} readings by a file unpickler"
-                f" (frames read as blocks or not); {len(readings.found)} were analyzed",
+                f" (frames read as blocks or not); {readings.count} were analyzed",
                 location=Location(offset=breaks[0].frame),
                 evidence=f"{len(breaks)} frame break(s)",
             )

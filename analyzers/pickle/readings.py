@@ -32,8 +32,9 @@ map back to the file's offsets; the analysis interprets and judges every one. Mo
 
 from __future__ import annotations
 
+import hashlib
 from bisect import bisect_right
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from malhug.analyzers.limits import LimitExceeded
@@ -229,39 +230,50 @@ class _Reader:
 
 @dataclass(slots=True)
 class Readings:
-    """The distinct loader readings of a stream that differ from the linear one."""
+    """The distinct loader readings of a stream that differ from the linear one, made one at a time
+    (each is as large as the stream: only the one being judged is kept)."""
 
-    found: list[Reading] = field(default_factory=list)
+    data: bytes
+    check_time: Callable[[], None]
+    max_ops: int
+    count: int = 0  # readings produced so far
     complete: bool = True  # False: more readings than MAX_READINGS (or simulations) exist
+
+    def __iter__(self) -> Iterator[Reading]:
+        data = self.data
+        seen = {_digest(data)}
+        simulations = 0
+        for legacy in (False, True):
+            todo: list[dict[int, bool]] = [{}]
+            crossed = False
+            while todo:
+                if simulations >= MAX_SIMULATIONS or self.count >= MAX_READINGS:
+                    self.complete = False
+                    return
+                decisions = todo.pop()
+                reader = _Reader(data, decisions, legacy, self.check_time, self.max_ops)
+                stream = reader.run()
+                simulations += 1
+                crossed = crossed or reader.bytes_crossed
+                # Each frame that dropped bytes and was not decided yet: also read it through the buffer.
+                for i, at in enumerate(reader.undecided):
+                    child = dict(decisions)
+                    child.update(dict.fromkeys(reader.undecided[:i], True))
+                    child[at] = False
+                    todo.append(child)
+                digest = _digest(stream)
+                if digest not in seen:
+                    seen.add(digest)
+                    self.count += 1
+                    yield Reading(stream, reader.starts, reader.origins, tuple(reader.dropped_at), legacy)
+            if not crossed:
+                return  # no bytes data ran over a block: the 3.7 readings are the same
+
+
+def _digest(data: bytes) -> bytes:
+    return hashlib.blake2b(data, digest_size=16).digest()
 
 
 def loader_readings(data: bytes, check_time: Callable[[], None], max_ops: int) -> Readings:
-    """Every reading of ``data`` by a C file unpickler, each frame read as a block or not."""
-    result = Readings()
-    seen = {data}
-    simulations = 0
-    for legacy in (False, True):
-        todo: list[dict[int, bool]] = [{}]
-        crossed = False
-        while todo:
-            if simulations >= MAX_SIMULATIONS or len(result.found) >= MAX_READINGS:
-                result.complete = False
-                return result
-            decisions = todo.pop()
-            reader = _Reader(data, decisions, legacy, check_time, max_ops)
-            stream = reader.run()
-            simulations += 1
-            crossed = crossed or reader.bytes_crossed
-            # Each frame that dropped bytes and was not decided yet: also read it through the buffer.
-            for i, at in enumerate(reader.undecided):
-                child = dict(decisions)
-                child.update(dict.fromkeys(reader.undecided[:i], True))
-                child[at] = False
-                todo.append(child)
-            if stream not in seen:
-                seen.add(stream)
-                blocks = tuple(f for f in reader.dropped_at if f >= 0)
-                result.found.append(Reading(stream, reader.starts, reader.origins, blocks, legacy))
-        if not crossed:
-            break  # no bytes data ran over a block: the 3.7 readings are the same
-    return result
+    """Every reading of ``data`` by a C file unpickler, each frame read as a block or not (iterate it)."""
+    return Readings(data, check_time, max_ops)

@@ -197,8 +197,8 @@ def test_more_readings_than_the_bound_is_reported_not_clean() -> None:
     gadget = frame(3) + b"\x8c\x06_" + b"xxxxx" + b"0"  # linear: string, POP; block: longer string
     data = PROTO4 + gadget * 7 + b"N."
     found = readings.loader_readings(data, lambda: None, 10**6)
+    assert len(list(found)) == readings.MAX_READINGS
     assert not found.complete
-    assert len(found.found) == readings.MAX_READINGS
     report = scan(data)
     over = [f for f in report.findings if f.rule == "MH902" and "readings by a file unpickler" in f.message]
     assert len(over) == 1, summary(report)
@@ -210,7 +210,7 @@ def test_real_framed_pickles_never_enumerate_readings(monkeypatch: pytest.Monkey
 
     def counting(data: bytes, *args: object) -> readings.Readings:
         calls.append(len(data))
-        return readings.Readings()
+        return readings.Readings(data, lambda: None, 0)
 
     monkeypatch.setattr(pickle_analyzer, "loader_readings", counting)
     value = {"weights": [bytes(range(256)) * 400, "x" * 70_000], "names": [f"n{i}" for i in range(5000)]}
