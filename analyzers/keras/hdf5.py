@@ -36,7 +36,7 @@ from malhug.analyzers.context import ScanContext
 from malhug.analyzers.keras import h5worker as proto
 from malhug.analyzers.keras.config import KerasConfigScanner, looks_like_keras_config
 from malhug.analyzers.limits import LimitExceeded, MalformedInput
-from malhug.analyzers.shared.sidefiles import follow
+from malhug.analyzers.shared.sidefiles import PREFIX, follow
 from malhug.analyzers.shared.source import ByteSource
 from malhug.analyzers.worker import WorkerDied, WorkerProcess, WorkerTimeout
 from malhug.core import failures
@@ -232,10 +232,15 @@ class _Findings:
             raise WorkerDied(f"worker sent an unknown event {tag!r}")
 
     def follow_side_files(self) -> None:
-        if self.side and not self.ctx.member:  # a link back into this file: nothing new to read
+        member = self.ctx.member or ""
+        if self.side and not member:  # a link back into this file: nothing new to read
             self.ctx.side_seen.add(posixpath.basename(self.ctx.name.replace("\\", "/")))
+        # libhdf5 resolves a relative name against the folder of the file that holds the link: for a
+        # side file in a subfolder (``side:sub/a.h5``), that subfolder.
+        base = posixpath.dirname(member.rpartition(PREFIX)[2]) if PREFIX in member else ""
         for name, why, analyze in self.side:
-            follow(self.ctx, name, why=why, analyze=analyze)
+            relative = not name.startswith(("/", "\\")) and ":" not in name[:3]
+            follow(self.ctx, posixpath.join(base, name) if base and relative else name, why=why, analyze=analyze)
 
     def malformed(self, member: str, message: str) -> None:
         self.ctx.add(failures.malformed(message, location=Location(member=member)))

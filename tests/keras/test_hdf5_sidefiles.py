@@ -115,3 +115,15 @@ def test_folder_scan_reports_the_linked_payload_at_the_model_too(tmp_path: Path)
     assert reports["model.h5"].verdict is Verdict.MALICIOUS
     assert only(reports["model.h5"], "MH301").location.member == "side:weights.h5:model_config"
     assert reports["weights.h5"].verdict is Verdict.MALICIOUS
+
+
+def test_link_in_a_linked_file_is_resolved_against_that_files_folder(tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    write_model(tmp_path / "model.h5", links={"/extra": ("sub/part.h5", "/")})
+    write_model(tmp_path / "sub" / "part.h5", links={"/more": ("weights.h5", "/")})
+    (tmp_path / "sub" / "weights.h5").write_bytes(h5_bytes(EVIL))
+    report = scan_file(tmp_path / "model.h5")
+    lam = only(report, "MH301")
+    assert lam.location.member == "side:sub/part.h5:side:sub/weights.h5:model_config"
+    assert "MH211" not in rules(report)
+    assert report.verdict is Verdict.MALICIOUS
