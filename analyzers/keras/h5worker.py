@@ -15,7 +15,11 @@ found as ``EVENT`` frames (JSON lists, below) and ends the job with ``DONE``:
   attribute (or the strings of a string array of at most 100,000 items, 24 characters or longer);
 - ``["attrerr", member, message]``, ``["broken", member, what, message]``: unreadable metadata;
 - ``["memory", member, message]``: libhdf5 could not allocate what the file declares;
-- ``["extlink", path, filename, target]``: an external link (never followed);
+- ``["extlink", path, filename, target]``: an external link (not traversed here; the parent scans
+  the file it names as a side file);
+- ``["external", path, filename]``: a dataset whose raw data is in another file (External Data
+  Files message), ``["vds", path, filename, dataset]``: a virtual dataset mapping another file's
+  dataset (each file named once per dataset, at most ``MAX_FILES_PER_DATASET``);
 - ``["limit", what, limit, actual]``, ``["malformed", message]``: the walk stopped;
 - ``["crash", message]``: our own code raised (the worker then exits; the parent reports MH903).
 """
@@ -42,6 +46,7 @@ MAX_FRAME = 6 * MAX_ATTR_BYTES + 1024 * 1024
 H5_ERRORS = (OSError, KeyError, ValueError, TypeError, RuntimeError, UnicodeDecodeError, AttributeError)
 # libhdf5's words for an allocation that failed (under the worker's RLIMIT_AS).
 ALLOCATION_FAILED = ("H5MM_", "memory allocation failed", "unable to allocate", "can't allocate")
+MAX_FILES_PER_DATASET = 64
 
 
 class _Stop(Exception):
@@ -175,6 +180,26 @@ class _Walker:
             return None
         return group[key]
 
+    def storage(self, dset: Any, path: str) -> None:
+        """The other files a dataset's data is read from (its creation properties: no data is read)."""
+        try:
+            external = [(_name(item[0]),) for item in dset.external or ()]
+            virtual = (
+                [(_name(s.file_name), _name(s.dset_name)) for s in dset.virtual_sources()] if dset.is_virtual else []
+            )
+        except (*H5_ERRORS, MemoryError) as exc:
+            self.failed(path, exc, ("broken", path, "storage of"))
+            return
+        for tag, names in (("external", external), ("vds", virtual)):
+            seen: set[str] = set()
+            for item in names:
+                if item[0] in seen:
+                    continue
+                if len(seen) >= MAX_FILES_PER_DATASET:
+                    self.stop(f"HDF5 files named by dataset {path}", MAX_FILES_PER_DATASET, len(names))
+                seen.add(item[0])
+                self.emit(tag, path, *item)
+
     def walk(self, root: Any) -> None:
         import h5py
 
@@ -210,6 +235,8 @@ class _Walker:
                 self.attributes(obj, path)
                 if isinstance(obj, h5py.Group):
                     stack.append((obj, path))
+                elif isinstance(obj, h5py.Dataset):
+                    self.storage(obj, path)
 
 
 def run_job(channel: Any, job: dict[str, Any]) -> None:

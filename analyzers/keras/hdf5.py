@@ -12,13 +12,21 @@ and ranges over HTTP or a zip member work; the bytes it may read are bounded by
 The analysis reads attributes only (no dataset data, so no filter plugins are involved). The root
 ``model_config`` and ``training_config`` attributes hold the Keras config JSON, walked here by
 ``KerasConfigScanner``; every other string attribute is checked for Keras configs and hidden bytecode
-as well. External links are reported, never followed.
+as well.
+
+Other files the HDF5 library opens when Keras (h5py) reads the model are side files
+(``shared/sidefiles.py``), scanned with this one: the file an external link names (MH308, then
+scanned as HDF5), the source files of virtual datasets (scanned), and the raw data files of
+datasets with external storage (raw numbers: only checked to be there). A name outside the
+folder is MH210, a missing file MH211; each file is scanned once per scan, within the nesting
+depth, so links between files (and back) end.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import posixpath
 import threading
 import time
 from dataclasses import dataclass
@@ -28,6 +36,7 @@ from malhug.analyzers.context import ScanContext
 from malhug.analyzers.keras import h5worker as proto
 from malhug.analyzers.keras.config import KerasConfigScanner, looks_like_keras_config
 from malhug.analyzers.limits import LimitExceeded, MalformedInput
+from malhug.analyzers.shared.sidefiles import PREFIX, follow
 from malhug.analyzers.shared.source import ByteSource
 from malhug.analyzers.worker import WorkerDied, WorkerProcess, WorkerTimeout
 from malhug.core import failures
@@ -167,6 +176,7 @@ class _Findings:
         self.ctx = ctx
         self.config_read = False  # the root model_config attribute was analyzed
         self.starved = False  # libhdf5 ran out of the reader's memory somewhere
+        self.side: list[tuple[str, str, bool]] = []  # (file name, why, analyze): followed at the end
 
     def event(self, event: list[Any]) -> None:
         tag = event[0]
@@ -199,6 +209,14 @@ class _Findings:
                     evidence=f"{filename}:{target}",
                 )
             )
+            self.side.append((filename, f"HDF5 external link {path}", True))
+        elif tag == "external":
+            _, path, filename = _text_event(event, 3)
+            self.side.append((filename, f"HDF5 dataset {path} (external raw data)", False))
+        elif tag == "vds":
+            _, path, filename, dataset = _text_event(event, 4)
+            if filename != ".":  # "." is this file
+                self.side.append((filename, f"HDF5 virtual dataset {path} (source {dataset})", True))
         elif tag == "limit" and len(event) == 4 and isinstance(event[1], str):
             what, limit, actual = event[1], event[2], event[3]
             if not isinstance(limit, (int, float)) or not isinstance(actual, (int, float, type(None))):
@@ -212,6 +230,17 @@ class _Findings:
             raise MalformedInput(message)
         else:
             raise WorkerDied(f"worker sent an unknown event {tag!r}")
+
+    def follow_side_files(self) -> None:
+        member = self.ctx.member or ""
+        if self.side and not member:  # a link back into this file: nothing new to read
+            self.ctx.side_seen.add(posixpath.basename(self.ctx.name.replace("\\", "/")))
+        # libhdf5 resolves a relative name against the folder of the file that holds the link: for a
+        # side file in a subfolder (``side:sub/a.h5``), that subfolder.
+        base = posixpath.dirname(member.rpartition(PREFIX)[2]) if PREFIX in member else ""
+        for name, why, analyze in self.side:
+            relative = not name.startswith(("/", "\\")) and ":" not in name[:3]
+            follow(self.ctx, posixpath.join(base, name) if base and relative else name, why=why, analyze=analyze)
 
     def malformed(self, member: str, message: str) -> None:
         self.ctx.add(failures.malformed(message, location=Location(member=member)))
@@ -271,6 +300,7 @@ def analyze(ctx: ScanContext, src: ByteSource) -> None:
         outcome.failure = exc
     except LimitExceeded as exc:  # the walk stopped at a limit (it says so as its last event)
         outcome.failure = exc
+    findings.follow_side_files()
     failure = outcome.failure
     if (findings.starved or isinstance(failure, (WorkerDied, LimitExceeded))) and not findings.config_read:
         _raw_configs(ctx, src)

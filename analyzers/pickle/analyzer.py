@@ -15,6 +15,7 @@ in any pickle (a dangerous or unknown callable is reported). A break *before* th
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,17 +23,11 @@ from malhug.analyzers.context import ScanContext
 from malhug.analyzers.gcpause import no_cyclic_gc
 from malhug.analyzers.limits import LimitExceeded, MalformedInput
 from malhug.analyzers.pickle.fold import Folder
-from malhug.analyzers.pickle.frames import (
-    MAX_REWRITES,
-    OVERLONG,
-    Rewrite,
-    as_loaded,
-    remap_offsets,
-    report_frame_breaks,
-)
+from malhug.analyzers.pickle.frames import disagrees, remap_offsets, report_frame_breaks
 from malhug.analyzers.pickle.judge import Judge
 from malhug.analyzers.pickle.machine import Machine, Truncated
 from malhug.analyzers.pickle.reach import walk
+from malhug.analyzers.pickle.readings import MAX_READINGS, Reading, loader_readings, starts_pickle
 from malhug.analyzers.shared.sidefiles import follow
 from malhug.analyzers.shared.source import ByteSource
 from malhug.analyzers.shared.text import decode_text
@@ -45,16 +40,6 @@ LEGACY_TORCH_PICKLES = 5
 FIRST_WINDOW = (
     4 * 1024 * 1024
 )  # bytes read first; grown x4 while the pickles go on  # magic, protocol, sys_info, model, storage keys; raw storages follow
-# First opcodes of a protocol 0/1 pickle (a protocol 2+ pickle starts with PROTO).
-_PROTO0_STARTS = frozenset(b"(cSVIJKLNF}])XTUGdl")
-
-
-def starts_pickle(data: bytes, pos: int) -> bool:
-    if pos >= len(data):
-        return False
-    if data[pos] == 0x80:
-        return pos + 1 < len(data) and data[pos + 1] <= 5
-    return data[pos] in _PROTO0_STARTS
 
 
 def analyze(ctx: ScanContext, src: ByteSource) -> None:
@@ -76,9 +61,9 @@ class _Run:
     needs_more: bool = False  # the prefix ended where the stream goes on
 
 
-def _interpret(ctx: ScanContext, data: bytes, partial: bool, skip: frozenset[int] = frozenset()) -> _Run:
+def _interpret(ctx: ScanContext, data: bytes, partial: bool, track_frames: bool = True) -> _Run:
     folder = Folder(ctx.limits)
-    run = _Run(Machine(data, ctx.limits, ctx.check_time, folder.fold_name, skip_frames=skip), folder)
+    run = _Run(Machine(data, ctx.limits, ctx.check_time, folder.fold_name, track_frames=track_frames), folder)
     machine, pos, legacy = run.machine, 0, False
     try:
         while pos < len(data):
@@ -119,29 +104,39 @@ def _unpickler_stops_there(ctx: ScanContext, src: ByteSource, data: bytes, fault
 
 
 def _judge_frames(ctx: ScanContext, data: bytes, run: _Run) -> None:
-    """Report frames that disagree with their opcodes, and judge the stream the block reader runs."""
+    """Report frames that disagree with their opcodes, and judge every stream a file unpickler runs."""
     breaks = run.machine.trace.frame_breaks
     report_frame_breaks(ctx, breaks, data)
-    rewrite = Rewrite(data)
-    pending = [b for b in breaks if b.kind != OVERLONG]
-    rounds = 0
-    while pending and rounds < MAX_REWRITES:
-        if not as_loaded(rewrite, pending[0]):
-            pending = pending[1:]
-            continue
-        rounds += 1
-        again = _interpret(ctx, rewrite.data, partial=False, skip=frozenset(rewrite.skip))
-        pending = [b for b in again.machine.trace.frame_breaks if b.kind != OVERLONG]
-        if not pending or rounds == MAX_REWRITES:
-            seen = {(f.rule, f.message, f.location, f.evidence) for f in ctx.findings}
-            remap_offsets(again.machine.trace, rewrite.original)
-            mark = len(ctx.findings)
-            Judge(ctx, again.machine.trace, again.roots, again.folder).run()
-            fresh = [f for f in ctx.findings[mark:] if (f.rule, f.message, f.location, f.evidence) not in seen]
-            del ctx.findings[mark:]
-            ctx.findings.extend(fresh)
-            if again.limit is not None and run.limit is None:
-                run.limit = again.limit
+    if not any(disagrees(data, b) for b in breaks):
+        return  # every reader reads the same bytes (a frame ending between a length and its data)
+    readings = loader_readings(data, ctx.check_time, ctx.limits.max_pickle_ops)
+    for reading in readings:
+        _judge_reading(ctx, reading, run)
+    if not readings.complete:
+        ctx.add(
+            failures.over_limit(
+                f"pickle frames: the stream has more than {MAX_READINGS} readings by a file unpickler"
+                f" (frames read as blocks or not); {readings.count} were analyzed",
+                location=Location(offset=breaks[0].frame),
+                evidence=f"{len(breaks)} frame break(s)",
+            )
+        )
+
+
+def _judge_reading(ctx: ScanContext, reading: Reading, run: _Run) -> None:
+    """Judge one loader reading; its findings that the linear reading did not have are added, at
+    the file's offsets, saying which reading runs them."""
+    again = _interpret(ctx, reading.data, partial=False, track_frames=False)
+    seen = {(f.rule, f.message, f.location, f.evidence) for f in ctx.findings}
+    remap_offsets(again.machine.trace, reading.original)
+    mark = len(ctx.findings)
+    Judge(ctx, again.machine.trace, again.roots, again.folder).run()
+    fresh = [f for f in ctx.findings[mark:] if (f.rule, f.message, f.location, f.evidence) not in seen]
+    del ctx.findings[mark:]
+    how = reading.describe()
+    ctx.findings.extend(dataclasses.replace(f, message=f"{f.message} ({how})") for f in fresh)
+    if again.limit is not None and run.limit is None:
+        run.limit = again.limit
 
 
 def _analyze(ctx: ScanContext, src: ByteSource) -> None:

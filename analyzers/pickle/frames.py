@@ -1,4 +1,4 @@
-"""Pickle frames as the file unpickler reads them (PEP 3154 framing; CPython gh-154848).
+"""Pickle frames whose declared length disagrees with their opcodes (PEP 3154 framing; CPython gh-154848).
 
 A FRAME opcode declares how many bytes the opcodes that follow take. Readers disagree when the
 declaration is wrong:
@@ -7,23 +7,22 @@ declaration is wrong:
   ignore the declared length;
 - the pure-Python unpickler (and the C one from CPython 3.13.15/3.14.7) refuses an opcode that runs
   past its frame's end, and a FRAME that opens before the previous one closed;
-- the older C unpickler reading a *file* loads a frame that is not already in its buffer as one
-  block of exactly the declared length. A read that runs past the block's end is served afresh
-  from the file, which is already past the frame: the rest of the block is skipped and the read
-  takes the bytes after the frame's end. What runs is then the stream with the bytes from the
-  start of that read up to the frame's end cut out, which ``genops`` shows as part of a string.
+- the older C unpickler reading a *file* takes a frame that is not already in its buffer as one
+  block of exactly the declared length, and a read that runs past the block's end is served afresh
+  from the file after it: the rest of the block is skipped (``readings.py`` enumerates what it runs).
 
-The machine records every disagreement as a ``FrameBreak``; ``cut`` says which bytes the block
-reader skips, and ``as_loaded`` rewrites the stream the way that reader sees it, so the analysis
-interprets both readings.
+The machine records every place the frames and the opcodes disagree as a ``FrameBreak``; this
+module decides which are disagreements between readers (MH120) and which fail every loader
+(a frame longer than the stream: MH901).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from malhug.analyzers.pickle.readings import FIXED, LINES, READ_INTO, SIZED, starts_pickle
 from malhug.core import failures
 from malhug.core.model import Location
 from malhug.core.rules import finding
@@ -33,18 +32,12 @@ if TYPE_CHECKING:
     from malhug.analyzers.pickle.machine import Trace
 
 FRAME_MISMATCH = "MH120"
-MAX_REWRITES = 16  # frames rewritten per stream (each costs one more interpretation)
 
-# Opcodes whose argument has a fixed size.
-_FIXED = {0x4A: 4, 0x4B: 1, 0x4D: 2, 0x71: 1, 0x72: 4, 0x68: 1, 0x6A: 4, 0x47: 8, 0x80: 1, 0x82: 1, 0x83: 2, 0x84: 4}
-# Opcodes whose argument is a length field of this width, then that many bytes.
-_SIZED = {0x58: 4, 0x8C: 1, 0x8D: 8, 0x42: 4, 0x43: 1, 0x8E: 8, 0x96: 8, 0x54: 4, 0x55: 1, 0x8A: 1, 0x8B: 4}
-# Opcodes whose argument is newline-terminated lines.
-_LINES = {0x63: 2, 0x69: 2, 0x49: 1, 0x4C: 1, 0x46: 1, 0x53: 1, 0x56: 1, 0x70: 1, 0x67: 1, 0x50: 1}
 FRAME = 0x95
 STRADDLE = "straddle"  # an opcode's argument runs past the end of its frame
 NESTED = "nested"  # a FRAME opens before the previous frame's bytes are used up
 OVERLONG = "overlong"  # a frame declares more bytes than the stream holds
+EARLY_STOP = "early-stop"  # a pickle's STOP comes before its frame's end (the next load starts after the frame)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,21 +48,6 @@ class FrameBreak:
     frame: int  # offset of the FRAME opcode
     end: int  # where its declared bytes end
     op: int  # the opcode that breaks it (the straddling opcode, or the FRAME)
-
-
-@dataclass(slots=True)
-class Rewrite:
-    """The stream as the block reader sees it, and how to map its offsets back to the file's."""
-
-    data: bytes
-    cuts: list[tuple[int, int]] = field(default_factory=list)  # (offset in the rewritten data, bytes cut)
-    skip: set[int] = field(default_factory=set)  # FRAME offsets whose bounds the rewrite already applies
-
-    def original(self, offset: int) -> int:
-        for at, size in reversed(self.cuts):
-            if offset >= at:
-                offset += size
-        return offset
 
 
 def _line_cut(data: bytes, pos: int, lines: int, end: int) -> int | None:
@@ -97,25 +75,14 @@ def cut(data: bytes, brk: FrameBreak) -> int | None:
             return op + 1
         size = int.from_bytes(data[op + 1 : op + 9], "little")
         return op + 9 if op + 9 + size > end else None
-    if code in _FIXED:
+    if code in FIXED:
         return op + 1
-    if code in _SIZED:
-        width = _SIZED[code]
+    width = SIZED.get(code, READ_INTO.get(code))
+    if width is not None:
         return op + 1 if op + 1 + width > end else op + 1 + width
-    if code in _LINES:
-        return _line_cut(data, op + 1, _LINES[code], end)
+    if code in LINES:
+        return _line_cut(data, op + 1, LINES[code], end)
     return None
-
-
-def as_loaded(rewrite: Rewrite, brk: FrameBreak) -> bool:
-    """Apply the block reader's skip for ``brk`` to ``rewrite``; False when it reads nothing else."""
-    start = cut(rewrite.data, brk)
-    if brk.kind == OVERLONG or start is None or start >= brk.end:
-        return False
-    rewrite.data = rewrite.data[:start] + rewrite.data[brk.end :]
-    rewrite.cuts.append((start, brk.end - start))
-    rewrite.skip.add(brk.frame)
-    return True
 
 
 def disagrees(data: bytes, brk: FrameBreak) -> bool:
@@ -130,6 +97,8 @@ def disagrees(data: bytes, brk: FrameBreak) -> bool:
         return True
     if brk.kind == OVERLONG:
         return False
+    if brk.kind == EARLY_STOP:  # a second pickle.load on the file starts somewhere else
+        return starts_pickle(data, brk.op + 1) or starts_pickle(data, brk.end)
     start = cut(data, brk)
     return start is not None and start < brk.end
 
@@ -139,11 +108,10 @@ def report_frame_breaks(ctx: ScanContext, breaks: list[FrameBreak], data: bytes)
     mismatch = next((b for b in breaks if disagrees(data, b)), None)
     count = sum(1 for b in breaks if disagrees(data, b))
     if mismatch is not None:
-        what = (
-            f"the opcode at offset {mismatch.op} runs past its end"
-            if mismatch.kind == STRADDLE
-            else f"a FRAME at offset {mismatch.op} opens before it ends"
-        )
+        what = {
+            STRADDLE: f"the opcode at offset {mismatch.op} runs past its end",
+            EARLY_STOP: f"the pickle stops at offset {mismatch.op}, inside it",
+        }.get(mismatch.kind, f"a FRAME at offset {mismatch.op} opens before it ends")
         ctx.add(
             finding(
                 FRAME_MISMATCH,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
 from typing import Any
 
 from malhug.analyzers.context import ScanContext
@@ -11,22 +10,27 @@ from malhug.analyzers.knowledge.callables import DANGEROUS_METHODS, Kind
 from malhug.analyzers.limits import LimitExceeded
 from malhug.analyzers.pickle.allowlist import HELPERS
 from malhug.analyzers.pickle.fold import NOT_CONST, Folder
+from malhug.analyzers.pickle.loadpolicy import (
+    MAX_EVIDENCE,
+    UNKNOWN_NAME,
+    UNKNOWN_USED,
+    LoadPolicy,
+    call_finding,
+    evidence_of,
+)
 from malhug.analyzers.pickle.machine import Trace
 from malhug.analyzers.pickle.policy import (
     DANGEROUS_LEAVES,
     GETTER_FACTORIES,
     HARMLESS_WHEN_STORED,
-    SOURCE_REBUILDERS,
     Danger,
     NameCache,
     NameFinder,
-    carried_source,
-    gadget_category,
     looks_like_class,
     payload_index,
 )
 from malhug.analyzers.pickle.resolve import APPLIERS, GADGETS, GETATTRS, MODULE_PRODUCERS, Ref, Resolver, Target
-from malhug.analyzers.pickle.values import Call, Global, PDict, PersId, PSet, render, short_name
+from malhug.analyzers.pickle.values import Call, Global, render, short_name
 from malhug.analyzers.shared.embedded import CodeAssessment
 from malhug.core import failures
 from malhug.core.model import Category, Finding, Location, Severity, TraceStep
@@ -38,15 +42,10 @@ REACHES_DANGER = "MH102"
 CODE_BY_VALUE = "MH103"
 NESTED_LOAD = "MH104"
 DECODED_PAYLOAD = "MH105"
-UNKNOWN_USED = "MH106"
 MODIFIES_IMPORT = "MH107"
-UNKNOWN_NAME = "MH108"
 IMPORTS_DANGER = "MH109"
 EXTENSION_CODE = "MH110"
-CALLS_GADGET = "MH112"
-NAMES_DANGER = "MH113"
 
-MAX_EVIDENCE = 1000
 MAX_STEPS = 16  # steps of a reaching chain shown in a finding's trace
 MAX_SAME = 50  # identical call findings listed before the rest are counted
 _CRITICAL_KINDS = {
@@ -83,36 +82,12 @@ _WHAT = {
 }
 
 
-def _call_finding(call: Call, rule: str, message: str, **kw: Any) -> Finding:
-    """A finding at ``call``'s opcode with the call as evidence."""
-    return finding(rule, message, location=Location(offset=call.offset), evidence=_evidence(call), **kw)
-
-
-def _evidence(value: Any) -> str:
-    # A code or command string is the proof of the verdict: shown up to the evidence bound, not cut at
-    # the usual literal width (a reverse shell's connect and spawn come after its first 240 characters).
-    text = render(value, depth=8, text=MAX_EVIDENCE)
-    return text if len(text) <= MAX_EVIDENCE else text[: MAX_EVIDENCE - 1] + "…"
-
-
 def _text(value: Any) -> str | None:
     if isinstance(value, str):
         return value
     if isinstance(value, (bytes, bytearray)):
         return bytes(value).decode("utf-8", "replace")
     return None
-
-
-@dataclass(slots=True)
-class _Note:
-    """An unknown name seen while loading; reported once per name."""
-
-    rule: str
-    name: str
-    message: str
-    offset: int
-    evidence: str
-    count: int = 1
 
 
 class Judge:
@@ -125,14 +100,13 @@ class Judge:
         self.names = NameCache()
         self.named = NameFinder(lambda v: self.folder.fold(v)[0])
         self.consumed: set[int] = set()  # Globals reached as (part of) a callee
-        self.notes: dict[tuple[str, str], _Note] = {}
-        self.maybe_discarded: list[tuple[Call, str]] = []
         self.absorbed_args: set[int] = set()  # calls whose payload a later call reported (compile → eval)
         self.assessed: dict[tuple[bool, str], CodeAssessment] = {}
         self._fed: dict[int, bool] = {}  # node id -> a network call is reachable below it
         self._entered: set[int] = set()
         self._fed_work = 0
         self._fed_next_check = 65536
+        self.policy = LoadPolicy(ctx, folder, self.names, self.named, self._assess)
 
     # -- entry -----------------------------------------------------------------------------------
 
@@ -147,12 +121,8 @@ class Judge:
             self._report(decided, absorbed)
         self._imports()
         self._mutations()
-        self._discarded()
-        for note in self.notes.values():
-            times = f" ({note.count} times)" if note.count > 1 else ""
-            self.ctx.add(
-                finding(note.rule, note.message + times, location=Location(offset=note.offset), evidence=note.evidence)
-            )
+        self.policy.discarded(self.roots)
+        self.policy.report_notes()
 
     def _report(self, decided: list[tuple[Call, Finding]], absorbed: set[int]) -> None:
         """Add the call findings; one callable reported more than MAX_SAME times is summarised."""
@@ -235,7 +205,7 @@ class Judge:
                 and danger.kind is not Kind.CODE_OBJECT
             ):
                 # NEWOBJ runs cls.__new__ only: the object exists, its __init__ (the command) never ran.
-                return self._note(
+                return self.policy.note(
                     UNKNOWN_USED,
                     fn.name,
                     f"pickle creates a {fn.name} object without running it (NEWOBJ)",
@@ -245,12 +215,12 @@ class Judge:
             if danger is not None:
                 return self._dangerous(call, tgt, danger)
             if self.names.gadget(fn.name) is not None:  # inside an allowed namespace, still a gadget
-                return self._unknown(call, tgt, fn.name)
+                return self.policy.unknown(call, tgt, fn.name)
             if fn.name in GETATTRS or (
                 (fn.name in HELPERS or self.names.allowed(fn.name)) and "attribute chain" not in fn.via
             ):
                 return self._allowed_result(call)
-            return self._unknown(call, tgt, fn.name)
+            return self.policy.unknown(call, tgt, fn.name)
         if fn.kind == "method" and fn.base is not None:
             kind = DANGEROUS_METHODS.get(fn.name)
             if kind is not None and fn.base.kind != "const":
@@ -261,9 +231,9 @@ class Judge:
                 return None
             if fn.base.kind == "object" and self.names.allowed(fn.base.name):
                 return None
-            return self._unknown(call, tgt, f"{fn.base.name}.{fn.name}")
+            return self.policy.unknown(call, tgt, f"{fn.base.name}.{fn.name}")
         if fn.kind == "gadget":
-            return _call_finding(
+            return call_finding(
                 call,
                 REACHES_DANGER,
                 f"pickle calls {fn.name}, an interpreter-internals attribute reached through {' → '.join(fn.via) or 'a chain'}",
@@ -272,18 +242,18 @@ class Judge:
             return None
         built = self.names.danger(fn.name) if fn.kind == "object" else None
         if built is not None and built.kind is Kind.CODE_OBJECT:
-            return _call_finding(
+            return call_finding(
                 call,
                 CODE_BY_VALUE,
                 f"pickle calls a function it built from bytecode ({built.name})",
             )
         if fn.name.startswith("extension code"):
-            return _call_finding(
+            return call_finding(
                 call,
                 EXTENSION_CODE,
                 f"pickle calls the copyreg {fn.name}",
             )
-        return _call_finding(
+        return call_finding(
             call,
             UNKNOWN_USED,
             f"pickle calls a computed value ({fn.kind} {fn.name or '?'})",
@@ -304,7 +274,7 @@ class Judge:
         ref = self.resolver.value(call)
         self.consumed.update(id(g) for g in ref.roots)  # reported here, not again as a bare import
         if ref.kind == "unknown":
-            return self._note(
+            return self.policy.note(
                 UNKNOWN_USED,
                 "builtins.getattr",
                 "pickle looks up an attribute whose name is computed while loading",
@@ -313,7 +283,7 @@ class Judge:
             )
         target = ref.base if ref.kind == "partial" and ref.base is not None else ref
         if ref.kind == "gadget":
-            return _call_finding(
+            return call_finding(
                 call,
                 REACHES_DANGER,
                 f"pickle looks up {ref.name}, an interpreter-internals attribute",
@@ -321,7 +291,7 @@ class Judge:
         danger = self.names.danger(target.name) if target.kind == "name" else None
         if danger is not None and target.name not in HARMLESS_WHEN_STORED:
             how = "functools.partial" if ref.kind == "partial" else "getattr"
-            return _call_finding(
+            return call_finding(
                 call,
                 REACHES_DANGER,
                 f"pickle builds a reference to {danger.name} through {how} (callable later)",
@@ -329,7 +299,7 @@ class Judge:
                 severity=Severity.HIGH,
             )
         if target.kind in ("name", "module") and target.via and not self.names.allowed(target.name):
-            return self._note(
+            return self.policy.note(
                 UNKNOWN_USED,
                 target.name,
                 f"pickle reaches {target.name} through {' → '.join(target.via)}",
@@ -345,7 +315,7 @@ class Judge:
         payload, decoded = self._payload(kind, tgt, payload_index(danger.name))
         if danger.name.endswith("._builtin_type") and isinstance(payload, tuple) and payload[:1] not in _CODE_TYPES:
             # cloudpickle names builtin types this way; only the function/code types build code
-            return self._note(
+            return self.policy.note(
                 UNKNOWN_NAME, danger.name, f"pickle rebuilds the builtin type {payload[0]!r}", call.offset, call
             )
         display = danger.name.removeprefix("builtins.")
@@ -374,7 +344,7 @@ class Judge:
         if kind is Kind.OPEN:
             mode = self._open_mode(tgt)
             if mode is not None and not any(c in mode for c in "wax+") and category is Category.FILE_WRITE:
-                return _call_finding(
+                return call_finding(
                     call,
                     UNKNOWN_USED,
                     f"pickle opens a file for reading ({display})",
@@ -412,10 +382,10 @@ class Judge:
         steps = sorted({id(c): c for c in tgt.fn.inner}.values(), key=lambda c: c.offset)
         if len(steps) > MAX_STEPS:  # the first steps and the last ones, which reach the callable
             steps = steps[: MAX_STEPS // 2] + steps[len(steps) - MAX_STEPS // 2 :]
-        trace = [TraceStep(_evidence(inner), Location(offset=inner.offset)) for inner in steps]
+        trace = [TraceStep(evidence_of(inner), Location(offset=inner.offset)) for inner in steps]
         if trace:
-            trace.append(TraceStep(_evidence(call), Location(offset=call.offset)))
-        return _call_finding(
+            trace.append(TraceStep(evidence_of(call), Location(offset=call.offset)))
+        return call_finding(
             call,
             rule,
             message,
@@ -549,92 +519,6 @@ class Judge:
                 )
             )
 
-    def _policy(self, call: Call, tgt: Target, name: str) -> Finding | None:
-        """The load-time policy for a call outside the allowlist (policy.py, docs/POLICY.md): a
-        dangerous callable named in its arguments, or a mined gadget called, is an attack."""
-        if self.names.danger(name) is not None:
-            return None  # a method of a dangerous class (``zipimporter(...).load_module``): reported at the class
-        named = self.named.find((tgt.args, tgt.kwargs))
-        if named:
-            shown = ", ".join(d.name for d in named[:3])
-            return _call_finding(
-                call,
-                NAMES_DANGER,
-                f"pickle calls {name}, outside the load-time allowlist, with the name of {shown}",
-                category=named[0].category,
-            )
-        gadget = self.names.gadget(name)
-        if gadget is None:
-            return None
-        if call.kind == "newobj" and gadget.kind == "class":
-            # NEWOBJ runs __new__ only: the mined path counts when it goes through __setstate__
-            # and the pickle BUILDs the object (``_DataPipeSerializationWrapper``: pickle.loads).
-            if not (call.state and gadget.path[1].endswith(".__setstate__")):
-                return None
-        category = gadget_category(gadget)
-        reason = ""
-        if name in SOURCE_REBUILDERS:  # runs the source it carries: that source decides
-            source = carried_source((tgt.args, tgt.kwargs), lambda v: self.folder.fold(v)[0])
-            assessment = self._assess(Kind.PYTHON, source, f"{name}@{call.offset}")
-            if assessment.category is None:
-                return self._note(
-                    UNKNOWN_USED,
-                    name,
-                    f"pickle calls {name}, which runs the Python source the pickle carries (nothing dangerous in it)",
-                    call.offset,
-                    call,
-                )
-            category, reason = assessment.category, f": {'; '.join(assessment.indicators[:3])}"
-        return _call_finding(
-            call,
-            CALLS_GADGET,
-            f"pickle calls {name}, a gadget that reaches {gadget.sink} ({' → '.join(gadget.path[1:])}; "
-            f"mined from {gadget.package} {gadget.version}){reason}",
-            category=category,
-        )
-
-    def _unknown(self, call: Call, tgt: Target, name: str) -> Finding | None:
-        offset = call.offset
-        decided = self._policy(call, tgt, name)
-        if decided is not None:
-            return decided
-        if tgt.fn.via:
-            return self._note(
-                UNKNOWN_USED,
-                name,
-                f"pickle reaches {name} through {' → '.join(tgt.fn.via)} and calls it",
-                offset,
-                call,
-            )
-        if call.kind == "setstate":
-            return self._note(
-                UNKNOWN_USED, name, f"pickle calls {name} as a __setstate__ planted by BUILD", offset, call
-            )
-        classlike = call.kind in ("newobj", "obj", "inst") or looks_like_class(name)
-        if not classlike and _has_text(tgt.args):
-            return self._note(
-                UNKNOWN_USED, name, f"pickle calls {name}, an unknown function, with text arguments", offset, call
-            )
-        self.maybe_discarded.append((call, name))
-        if not classlike:  # the policy: calling a function outside the allowlist is suspicious
-            return self._note(
-                UNKNOWN_USED, name, f"pickle calls {name}, a function outside the load-time allowlist", offset, call
-            )
-        return self._note(UNKNOWN_NAME, name, f"pickle rebuilds an object of the unknown class {name}", offset, call)
-
-    def _note(self, rule: str, name: str, message: str, offset: int, evidence: Any) -> Finding | None:
-        """Record a once-per-name note (reported at the end); returns None so callers can return it.
-
-        ``evidence`` is text or the value to render (rendered only for the first occurrence)."""
-        key = (rule, name)
-        note = self.notes.get(key)
-        if note is None:
-            text = evidence if isinstance(evidence, str) else _evidence(evidence)
-            self.notes[key] = _Note(rule, name, message, offset, text)
-        else:
-            note.count += 1
-        return None
-
     # -- imports, mutations, discarded results ---------------------------------------------------
 
     def _imports(self) -> None:
@@ -656,7 +540,7 @@ class Judge:
                 continue
             danger = self.names.danger(ref.name)
             if danger is not None and ref.name in HARMLESS_WHEN_STORED:
-                self._note(
+                self.policy.note(
                     UNKNOWN_USED, ref.name, f"pickle stores {ref.name} in an object", glob.offset, short_name(glob)
                 )
             elif danger is not None:
@@ -670,7 +554,7 @@ class Judge:
                     )
                 )
             elif ref.via and not self.names.allowed(ref.name):
-                self._note(
+                self.policy.note(
                     UNKNOWN_USED,
                     ref.name,
                     f"pickle imports {ref.name} through {' → '.join(ref.via)}",
@@ -678,7 +562,7 @@ class Judge:
                     short_name(glob),
                 )
             elif not self.names.allowed(ref.name) and ref.name not in HELPERS:
-                self._note(
+                self.policy.note(
                     UNKNOWN_NAME, ref.name, f"pickle imports the unknown name {ref.name}", glob.offset, short_name(glob)
                 )
 
@@ -713,24 +597,6 @@ class Judge:
                     )
                 )
 
-    def _discarded(self) -> None:
-        if not self.maybe_discarded or not self.roots:
-            return
-        reachable = _reachable(self.roots, self.ctx)
-        for call, name in self.maybe_discarded:
-            if id(call) not in reachable:
-                existing = self.notes.get((UNKNOWN_USED, name))
-                if existing is not None:  # the outside-the-allowlist note: say the worse thing
-                    existing.message = f"pickle calls {name} and discards the result (run for its side effect)"
-                    continue
-                self._note(
-                    UNKNOWN_USED,
-                    name,
-                    f"pickle calls {name} and discards the result (run for its side effect)",
-                    call.offset,
-                    call,
-                )
-
 
 def _registered_extensions(trace: Trace, folder: Folder) -> dict[int, tuple[str, str]]:
     """Extension codes the stream registers itself (``copyreg.add_extension(module, name, code)``)
@@ -746,42 +612,6 @@ def _registered_extensions(trace: Trace, folder: Folder) -> dict[int, tuple[str,
             if isinstance(module, str) and isinstance(name, str):
                 found[code] = (module, name)
     return found
-
-
-def _has_text(args: Any) -> bool:
-    """Whether the first arguments (or items of argument lists) are text; bounded work per call."""
-    for arg in args[:16] if isinstance(args, (tuple, list)) else (args,):
-        if isinstance(arg, (str, bytes, bytearray)):
-            return True
-        if isinstance(arg, (tuple, list)) and any(isinstance(a, (str, bytes, bytearray)) for a in arg[:16]):
-            return True
-    return False
-
-
-_NODES = (tuple, list, Call, PDict, PSet, PersId)
-
-
-def _reachable(roots: list[Any], ctx: ScanContext) -> set[int]:
-    """Ids of every symbolic value and container reachable from the loaded objects."""
-    seen: set[int] = set()
-    todo = [r for r in roots if isinstance(r, _NODES)]
-    while todo:
-        value = todo.pop()
-        if id(value) in seen:
-            continue
-        seen.add(id(value))
-        if len(seen) % 65536 == 0:
-            ctx.check_time()
-        if isinstance(value, Call):
-            children: Any = (value.func, value.args, value.kwargs, *(value.state or ()), *(value.items or ()))
-        elif isinstance(value, (tuple, list)):
-            children = value
-        elif isinstance(value, (PDict, PSet)):
-            children = value.items
-        else:
-            children = (value.pid,)
-        todo.extend(v for v in children if isinstance(v, _NODES))
-    return seen
 
 
 __all__ = ["Judge", "Ref"]

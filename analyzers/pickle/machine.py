@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from malhug.analyzers.limits import LimitExceeded, Limits, MalformedInput
-from malhug.analyzers.pickle.frames import NESTED, OVERLONG, STRADDLE, FrameBreak
+from malhug.analyzers.pickle.frames import EARLY_STOP, NESTED, OVERLONG, STRADDLE, FrameBreak
 from malhug.analyzers.pickle.values import Call, Global, PDict, PersId, PSet, Unknown
 
 JOBLIB_WRAPPER = "joblib.numpy_pickle.NumpyArrayWrapper"
@@ -118,7 +118,7 @@ class Machine:
         fold_name: Callable[[Any], str | None],
         trace: Trace | None = None,
         depth: int = 0,
-        skip_frames: frozenset[int] | set[int] = frozenset(),
+        track_frames: bool = True,
     ):
         self.data = data
         self.limits = limits
@@ -133,10 +133,11 @@ class Machine:
         self._planted: dict[int, Any] = {}
         # The open frame (PEP 3154): FRAME's offset and where its declared bytes end. The machine
         # reads straight through, as ``pickletools`` does, and records where a loader that honours
-        # frames would read differently (``frames.py``). ``skip_frames``: frames already rewritten.
+        # frames would read differently (``frames.py``). ``track_frames`` is off for a stream that is
+        # already a loader's reading (``readings.py``): its frames were applied when it was made.
         self.frame_at = -1
         self.frame_end = _NO_FRAME
-        self.skip_frames = skip_frames
+        self.track_frames = track_frames
 
     # -- helpers used by the cold opcodes --------------------------------------------------------
 
@@ -303,6 +304,8 @@ class Machine:
                     push([])
                 elif op == 0x2E:  # STOP
                     value = pop()
+                    if pos < frame_end < _NO_FRAME:  # the frame goes on after this pickle (``frames.py``)
+                        self.trace.frame_breaks.append(FrameBreak(EARLY_STOP, self.frame_at, frame_end, pos - 1))
                     self.trace.ops += ops
                     return value, pos
                 else:
@@ -343,7 +346,7 @@ class Machine:
             raise _truncated("frame header truncated", start)
         size = int.from_bytes(self.data[pos : pos + 8], "little")
         pos += 8
-        if start in self.skip_frames:
+        if not self.track_frames:
             return pos
         breaks = self.trace.frame_breaks
         if self.frame_end != _NO_FRAME:

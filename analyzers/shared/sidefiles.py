@@ -7,8 +7,10 @@ Cases (each analyzer finds its names and calls ``follow``):
   allow_pickle=True)``: an object array there is a pickle that runs;
 - sharded checkpoints: ``*.index.json`` names its shards in ``weight_map``;
 - ONNX external data (``TensorProto.external_data`` ``location``): raw tensor bytes, only checked to
-  be there (``onnx.load`` fails without them; nothing in them runs). Keras HDF5 files are read by
-  h5py, whose external links and external storage MalHug's HDF5 reader does not resolve (not followed).
+  be there (``onnx.load`` fails without them; nothing in them runs);
+- Keras HDF5 files (``keras/hdf5.py``): the file an external link names and the source files of
+  virtual datasets are scanned (HDF5 that libhdf5 parses when h5py reads the model); the raw data
+  files of datasets with external storage are only checked to be there.
 
 The names are untrusted: an absolute path, a drive letter or ``..`` above the folder is refused
 (MH210), and the reader the caller installs (``ScanContext.side_files``) refuses links that leave

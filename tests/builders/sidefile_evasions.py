@@ -7,7 +7,11 @@ descriptions:
 - sharded checkpoints (transformers' ``pytorch_model.bin.index.json``): ``from_pretrained`` loads
   every shard ``weight_map`` names;
 - CPython gh-154848: a FRAME whose declared length disagrees with its opcodes; an older C unpickler
-  loading the file runs opcodes ``pickletools`` shows inside a byte string.
+  loading the file runs opcodes ``pickletools`` shows inside a byte string (also where only one
+  combination of frames read as blocks or through the buffer runs the call, and where a second
+  ``pickle.load`` starts after the frame the first one stopped in);
+- Keras HDF5 (h5py "External links"): reading the model makes libhdf5 open the file an external
+  link names; that file's Lambda layer runs the command.
 
 ``SIDEFILE_EVASIONS`` and ``SIDEFILE_LOOKALIKES`` map a case name to a builder taking a scratch folder
 and returning the files of the case, ``{relative path: bytes}``, the file a user scans first. Nothing
@@ -16,6 +20,7 @@ is ever loaded.
 
 from __future__ import annotations
 
+import io
 import json
 import struct
 from collections.abc import Callable
@@ -85,6 +90,65 @@ def frame_nested_overlong(_: Path) -> Files:
     return {"model.pkl": b"\x80\x04" + _frame(len(inner) + len(tail)) + inner + tail + _FRAMED_CALL}
 
 
+def _string_gadget(m: int, hidden: bytes, lead: int = 8) -> bytes:
+    """A SHORT_BINUNICODE with ``m`` bytes before a block's end: a block reader drops them and runs
+    ``hidden``; a linear reader swallows ``hidden`` in a SHORT_BINBYTES."""
+    return (
+        b"\x8c"
+        + bytes([m + lead])
+        + b"_" * m
+        + b"x" * lead
+        + b"C"
+        + bytes([m - 2 + len(hidden)])
+        + b"z" * (m - 2)
+        + hidden
+    )
+
+
+def frame_mixed_readings(_: Path) -> Files:
+    """Two disagreeing frames; the call runs only when the first is read through the unpickler's
+    buffer and the second as a block (a buffered file whose second frame crosses the buffer)."""
+    call_ops = _FRAMED_CALL[:-1]
+    second = _frame(4) + _string_gadget(2, call_ops)
+    body = b"\x8c" + bytes([2 + len(second)]) + b"_" * len(second)
+    return {"model.pkl": b"\x80\x04" + _frame(len(body)) + body + b"xx" + second + b"."}
+
+
+def frame_stop_inside(_: Path) -> Files:
+    """The first pickle stops inside its frame: a second ``pickle.load`` on the file starts after the
+    frame, where a linear reader sees a MARK and a bytes object."""
+    second = b"\x80\x04" + _FRAMED_CALL
+    body = b"N." + b"(C" + bytes([len(second) - 1])
+    return {"model.pkl": b"\x80\x04" + _frame(len(body)) + body + second}
+
+
+def _h5_with(model: bytes, *, link: str | None = None, raw: str | None = None) -> bytes:
+    import h5py
+
+    buf = io.BytesIO(model)
+    with h5py.File(buf, "a") as f:
+        if link is not None:
+            f["/model_weights/extra"] = h5py.ExternalLink(link, "/")
+        if raw is not None:
+            f.create_dataset("/model_weights/raw", shape=(4,), dtype="float32", external=[(raw, 0, 16)])
+    return buf.getvalue()
+
+
+def keras_h5_external_link(_: Path) -> Files:
+    from tests.builders.keras import h5_model
+
+    return {
+        "model.h5": _h5_with(h5_model(), link="weights.h5"),
+        "weights.h5": h5_model(f"os.system({ECHO!r}) or x"),
+    }
+
+
+def keras_h5_external_raw_benign(_: Path) -> Files:
+    from tests.builders.keras import h5_model
+
+    return {"model.h5": _h5_with(h5_model(), raw="model.raw"), "model.raw": b"\x00" * 16}
+
+
 def joblib_legacy_benign(_: Path) -> Files:
     return {
         "model.pkl": legacy_joblib_pickle("model.pkl_01.npy"),
@@ -104,8 +168,12 @@ SIDEFILE_EVASIONS: dict[str, Callable[[Path], Files]] = {
     "sharded-index-poisoned-shard": sharded_index_poisoned_shard,
     "frame-straddling-bytes": frame_straddling_bytes,
     "frame-nested-overlong": frame_nested_overlong,
+    "frame-mixed-readings": frame_mixed_readings,
+    "frame-stop-inside": frame_stop_inside,
+    "keras-h5-external-link": keras_h5_external_link,
 }
 SIDEFILE_LOOKALIKES: dict[str, Callable[[Path], Files]] = {
     "joblib-legacy-benign": joblib_legacy_benign,
     "sharded-index-benign": sharded_index_benign,
+    "keras-h5-external-raw-benign": keras_h5_external_raw_benign,
 }

@@ -24,7 +24,7 @@ def test_sidefile_evasion_is_malicious(tmp_path: Path, name: str) -> None:
     first = _write(tmp_path, SIDEFILE_EVASIONS[name](tmp_path))
     report = scan_file(first)
     assert report.verdict is Verdict.MALICIOUS, [(f.rule, f.location.member, f.message) for f in report.findings]
-    assert any(f.rule == "MH101" for f in report.findings)
+    assert any(f.rule in ("MH101", "MH301") for f in report.findings)  # a pickle's call, a Keras Lambda
 
 
 @pytest.mark.parametrize("name", sorted(SIDEFILE_LOOKALIKES))

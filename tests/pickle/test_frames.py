@@ -3,7 +3,9 @@
 ``pickletools`` reads straight through a FRAME whose declared length disagrees with its opcodes; an
 older C unpickler loading a file reads the frame as one block and takes a read that runs past the
 block from the bytes after the frame, skipping the rest of the frame (the write-up of gh-154848:
-"a pickle that disassembles as a plain BINBYTES but calls builtins.print on load"). Every stream
+"a pickle that disassembles as a plain BINBYTES but calls builtins.print on load"). The data of a
+BINBYTES itself is read across the frame's end since CPython 3.8 (``_Unpickler_ReadInto``); the
+first test is the 3.7 reading. Mixes of several frames: ``test_frame_readings.py``. Every stream
 here is written opcode by opcode; nothing is unpickled.
 """
 
