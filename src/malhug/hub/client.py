@@ -30,7 +30,16 @@ from malhug.hub.remote import (
     list_files,
     revision_info,
 )
-from malhug.hub.scanner import CODE_CONFIGS, MAX_SCANNED_FILES, REPO_LEVEL_ERRORS, Job, Keep, Progress, scan_revision
+from malhug.hub.scanner import (
+    CODE_CONFIGS,
+    MAX_SCANNED_FILES,
+    REPO_LEVEL_ERRORS,
+    Analyze,
+    Job,
+    Keep,
+    Progress,
+    scan_revision,
+)
 from malhug.hub.settings import HubSettings, redact
 from malhug.hub.types import RepoScan, RepoType, SafeRevision
 
@@ -101,6 +110,7 @@ class HubClient:
         meter: Meter | None = None,
         keep: Keep | None = None,
         ask_hub_status: bool = True,
+        analyze: Analyze | None = None,
     ):
         self._endpoint = endpoint
         self._token = token
@@ -116,6 +126,7 @@ class HubClient:
         # False: a full sha is scanned as given (no revision lookup) and the Hub's own scan status is not
         # asked (the monitor has both from the listing; one API call per revision, the tree, instead of 3).
         self.ask_hub_status = ask_hub_status
+        self.analyze = analyze  # where fetched files are analyzed (None: in the calling thread)
         self._session: httpx2.Client | None = None
         self._session_lock = threading.Lock()
 
@@ -164,6 +175,7 @@ class HubClient:
             on_progress=ask.on_progress,
             cancel=ask.cancel,
             keep=self.keep,
+            analyze=self.analyze,
         )
 
     def _cached(self, ask: _Ask, commit: str | None) -> RepoScan | None:
