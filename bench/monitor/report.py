@@ -70,8 +70,17 @@ def render(r: dict[str, Any]) -> str:
         inc = big["incremental"]
         lines.append(
             f"- Incremental: {inc['touched']} repos got a commit; {inc['touched_rescanned_at_new_sha']} are at "
-            f"their new sha after the run, with {inc['api_calls']} API calls and {inc['file_calls']} file calls."
+            f"their new sha after the run, with {inc['api_calls']} API calls and {inc['file_calls']} file calls. "
+            f"Checked per repo from the hub's request log: {inc.get('touched_fetched', '?')} of the touched repos were "
+            f"fetched, and {len(inc.get('untouched_fetched', []))} untouched repos were"
+            + (f" ({', '.join(inc['untouched_fetched'][:10])})" if inc.get("untouched_fetched") else "")
+            + "."
         )
+        for miss in inc.get("not_at_new_sha", []):
+            lines.append(
+                f"  - {miss['type']} {miss['id']} is not at its new sha: state {miss['state']}, fetched "
+                f"{miss['fetched']}; {miss['why'] or 'no reason recorded'}"
+            )
     if "rescan" in big:
         rs = big["rescan"]
         lines.append(f"- Rescan: {rs['api_calls']} API calls and {rs['file_bytes']} file bytes from the hub.")

@@ -33,7 +33,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from bench.monitor.hubrun import Measured, Session, check, hub_bytes  # noqa: E402
+from bench.monitor.hubrun import Measured, Session, check, hub_bytes, incremental_check  # noqa: E402
 from bench.monitor.report import write_results  # noqa: E402
 from tests.fakehub import FakeHub, HubSpec  # noqa: E402
 
@@ -87,15 +87,16 @@ def backfill(spec: HubSpec, label: str, work: Path, workers: int, executor: str 
             out["backfill"]["file_bytes_share"] = first.totals["file_bytes"] / total if total else None
             print(f"[{label}] incremental after 1% new commits", flush=True)
             touched = hub.commit_share(0.01, seed=11)
+            hub.clear_log()
+            hub.keep_log(True)  # the incremental run's requests one by one: which repos were fetched
             second = session.run(*extra)
+            hub.keep_log(False)
             after = session.report()
-            new_shas = {(t, i): new for t, i, _, new in touched}
-            rescanned = [r for r in after["repos"] if (r["type"], r["id"]) in new_shas]
             out["incremental"] = {
                 **_m(second, len(touched)),
-                "touched": len(touched),
-                "touched_rescanned_at_new_sha": sum(r["sha"] == new_shas[(r["type"], r["id"])] for r in rescanned),
+                **incremental_check(touched, after, hub.requests()),
             }
+            hub.clear_log()
             print(f"[{label}] rescan from kept bytes", flush=True)
             third = session.monitor("rescan", "--verdict", "all", "--workers", str(workers))
             scanned = sum(1 for r in after["repos"] if r["sha"])

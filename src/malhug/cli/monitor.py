@@ -221,22 +221,17 @@ def report_command(args: argparse.Namespace) -> int:
 
     store = _open(args)
     try:
-        data = report.build(store, args.since)
+        src = report.Source(store, args.since)
+        if args.output:  # written beside, then moved in place: a report cut short never looks whole
+            target = Path(args.output)
+            partial = target.with_name(f".{target.name}.partial")
+            with open(partial, "w", encoding="utf-8") as out:
+                flagged = report.write(src, args.format, out)
+            os.replace(partial, target)
+        else:
+            flagged = report.write(src, args.format, sys.stdout)
     finally:
         store.close()
-    if args.format == "json":
-        text = json.dumps(data, indent=2) + "\n"
-    elif args.format == "sarif":
-        text = json.dumps(report.render_sarif(data), indent=2) + "\n"
-    elif args.format == "html":
-        text = report.render_html(data)
-    else:
-        text = report.render_text(data)
-    if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
-    else:
-        sys.stdout.write(text)
-    flagged = any(r["verdict"] in ("malicious", "suspicious") for r in data["repos"])
     return EXIT_FINDINGS if flagged else EXIT_CLEAN
 
 
