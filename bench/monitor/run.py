@@ -154,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
         "when": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
         "args": {k: v for k, v in vars(args).items() if k != "out"},
+        "hub_limits": {"api": HUB_LIMITS[0], "resolvers": HUB_LIMITS[1], "window_s": 300},
     }
     partial = work.parent / f"{work.name}-partial.json"
 
