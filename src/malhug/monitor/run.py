@@ -16,6 +16,7 @@ import logging
 import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,14 +33,15 @@ from malhug.monitor.offload import Offload
 from malhug.monitor.progress import Counters, Progress
 from malhug.monitor.store import Store
 from malhug.monitor.store.ops import WorkItem
-from malhug.monitor.tasks import ScanSpec, assumes_hub_limits, scan_in_runner
+from malhug.monitor.tasks import RevisionScanner, ScanSpec, assumes_hub_limits
 
 log = logging.getLogger(__name__)
 
 IO_THREADS_PER_WORKER = 4
 MAX_ATTEMPTS = 3
 RETRY_LATER_S = 2.0  # then 8 s, 32 s: passing trouble is retried within the pass
-IDLE_S = 0.2  # how often an idle runner looks for work while discovery goes on
+IDLE_S = 0.2
+SHOW_S = 0.5  # how often the progress line (and the backlog it shows) is refreshed  # how often an idle runner looks for work while discovery goes on
 PASSING = {"network", "timeout", "rate-limited", "internal", "cancelled"}
 STATE_OF_ERROR = {"gated": "gated", "unauthorized": "private", "not-found": "vanished"}
 
@@ -133,23 +135,26 @@ class Runner:
         self.offload = Offload(executor)
         limit = self.config.threads
         in_flight: dict[Future[dict[str, Any]], WorkItem] = {}
-        with ThreadPoolExecutor(limit, thread_name_prefix="malhug-monitor-io") as io:
+        scanner = RevisionScanner(self._spec(WorkItem("model", "", "", 0)), self.store, self.offload)
+        shown = 0.0
+        with ThreadPoolExecutor(limit, thread_name_prefix="malhug-monitor-io") as io, closing(scanner):
             while True:
                 listing_over = listing_done is None or listing_done.is_set()  # read before claiming
                 if len(in_flight) < limit:
                     for item in self.store.claim(self.owner, limit - len(in_flight), self.terms.lease_s):
-                        in_flight[io.submit(scan_in_runner, self._spec(item), self.store, self.offload)] = item
-                pending = self.store.pending()
-                self.counters.planned = self.counters.scanned + pending
+                        in_flight[io.submit(scanner.scan, self._spec(item))] = item
                 if not in_flight:
-                    if listing_over and pending == 0:
+                    if listing_over and self.store.pending() == 0:
                         return
                     time.sleep(IDLE_S)
                     continue
                 done, _ = wait(in_flight, timeout=IDLE_S if not listing_over else 1.0, return_when=FIRST_COMPLETED)
                 for future in done:
                     self._finish(in_flight.pop(future), future)
-                self._show()
+                if time.monotonic() - shown > SHOW_S:  # the backlog is counted in the store: not per scan
+                    self.counters.planned = self.counters.scanned + self.store.pending()
+                    self._show()
+                    shown = time.monotonic()
 
     def _finish(self, item: WorkItem, future: Future[dict[str, Any]]) -> None:
         try:
@@ -208,5 +213,6 @@ def run_once(config: RunConfig, store: Store, executor: Executor, progress: Prog
         runner.close()
     if failure:
         raise failure[0]
+    runner.counters.planned = runner.counters.scanned + store.pending()
     runner._show(final=True)
     return RunResult(runner.counters, runner.events)
