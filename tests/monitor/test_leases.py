@@ -5,7 +5,7 @@
   runner lived, as on another machine) and finishes everything; no finished analysis is done twice.
 - A runner whose scans last longer than its lease keeps its work: no item is ever claimed twice.
 
-Leases are 2 s here (``--lease 2s``, renewed every 0.5 s) so the tests wait seconds, not a minute; the
+Leases are 2-3 s here (``--lease 2s``, renewed every 0.5 s) so the tests wait seconds, not a minute; the
 tests wait for states of the store and the fake Hub, never assert on elapsed time.
 """
 
@@ -103,12 +103,12 @@ def test_a_runner_killed_mid_scan_loses_its_work_to_the_other_within_a_lease(
 
 
 def test_a_slow_but_live_runner_keeps_its_leases(hub: FakeHub, tmp_path: Path, store_target: str) -> None:
-    """Each scan outlasts the 2 s lease several times over (three slow reads of 1.5 s)."""
+    """Each scan outlasts the 3 s lease (three slow reads of 1.5 s); the heartbeat renews every 0.75 s."""
     (tmp_path / "repos.txt").write_text(_hub(hub, 6))
     hub.slow_down(1.5, match="/resolve/")
-    a = _start(hub, tmp_path, store_target, "--lease", "2s")
+    a = _start(hub, tmp_path, store_target, "--lease", "3s")
     _wait_until(lambda: bool(_held_by(store_target, a)), [a])
-    b = _start(hub, tmp_path, store_target, "--lease", "2s")
+    b = _start(hub, tmp_path, store_target, "--lease", "3s")
     assert a.wait(timeout=300) in (0, 1) and b.wait(timeout=300) in (0, 1)
     verdicts, analyses = _final(store_target)
     assert verdicts == EXPECTED
