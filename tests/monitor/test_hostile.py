@@ -5,17 +5,20 @@ The hub layer's own tests (``tests/hub/test_hostile.py``) cover each answer on o
 the monitor's pipeline (I/O threads, analysis rounds in the executor, retries of passing trouble,
 commits) neither stalls on them nor records them as clean. Cases from the hub-scale campaign in the
 MalHug paper's threat model (Zhao et al., ASE 2024): a tree page of a million entries, a redirect loop
-on the file reads, a body that never ends, a listing padded past the file limit.
+on the file reads, a body that never ends, one that trickles (cut by the per-request deadline), a
+listing padded past the file limit.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from malhug.hub.bounded import DEFAULT_BOUNDS
 from malhug.monitor.run import RunConfig, run_once
 from malhug.monitor.store import Database, Store
 from tests.fakehub import FakeHub
@@ -24,6 +27,7 @@ from tests.hub.payloads import benign_pickle, evil_pickle, torch_zip
 pytestmark = pytest.mark.e2e
 
 MiB = 2**20
+SHORT = replace(DEFAULT_BOUNDS, deadline=1.0)  # seconds for one request (default 120 s)
 ENTRY = b'{"type":"file","path":"a.txt","size":1,"oid":"' + b"a" * 40 + b'"}'
 
 
@@ -39,11 +43,16 @@ def _endless_body(hub: FakeHub) -> None:
     hub.hostile("endless", match="org/hostile/resolve", headers={"Content-Length": str(2**62)})
 
 
+def _slow_body(hub: FakeHub) -> None:  # a byte every 50 ms: cut by the (here 1 s) deadline of one request
+    hub.hostile("slow", match="org/hostile/resolve/", body=torch_zip(benign_pickle(), prefix="h"), interval=0.05)
+
+
 CASES: dict[str, tuple[Callable[[FakeHub], None], str, str]] = {
     # case: (set-up, verdict, words of the reason)
     "million-entry-tree": (_million_entry_tree, "error", "file list"),
     "redirect-loop": (_redirect_loop, "error", "too many redirects"),
     "endless-body": (_endless_body, "suspicious", "MH604"),
+    "slow-body": (_slow_body, "error", "took longer than 1s"),
 }
 
 
@@ -68,7 +77,8 @@ def test_a_hostile_repository_is_never_clean_and_never_stalls_the_run(hub: FakeH
     store = Store(Database(target))
     names = (("model", "org/good"), ("model", "org/hostile"), ("model", "org/bad"))
     with ThreadPoolExecutor(2) as pool:
-        run_once(RunConfig(store=target, endpoint=hub.endpoint, repos=names, workers=1, max_download=MiB), store, pool)
+        config = RunConfig(store=target, endpoint=hub.endpoint, repos=names, workers=1, max_download=MiB, bounds=SHORT)
+        run_once(config, store, pool)
     by_id = {r["id"]: r for r in store.repos()}
     assert store.pending() == 0  # the run ended with nothing left
     assert (by_id["org/good"]["sha"], by_id["org/good"]["verdict"]) == (good, "clean")

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from malhug.hub.bounded import DEFAULT_BOUNDS, Bounds
 from malhug.hub.client import DEFAULT_MAX_DOWNLOAD
 from malhug.hub.http import HubError, HubHttp
 from malhug.hub.listing import LISTING_BOUNDS
@@ -61,6 +62,7 @@ class RunConfig:
     on_event: str | None = None
     lease_s: float = LEASE_S  # renewed every lease_s / 4 while the runner lives
     io_threads: int = 0  # 0: IO_THREADS_PER_WORKER per analysis worker
+    bounds: Bounds = DEFAULT_BOUNDS  # what one Hub answer may cost (bytes, pages, seconds)
 
     @property
     def threads(self) -> int:
@@ -135,7 +137,9 @@ class Runner:
         self.offload = Offload(executor)
         limit = self.config.threads
         in_flight: dict[Future[dict[str, Any]], WorkItem] = {}
-        scanner = RevisionScanner(self._spec(WorkItem("model", "", "", 0)), self.store, self.offload)
+        scanner = RevisionScanner(
+            self._spec(WorkItem("model", "", "", 0)), self.store, self.offload, self.config.bounds
+        )
         shown = 0.0
         with ThreadPoolExecutor(limit, thread_name_prefix="malhug-monitor-io") as io, closing(scanner):
             while True:

@@ -15,6 +15,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+from malhug.hub.bounded import DEFAULT_BOUNDS, Bounds
 from malhug.hub.cache import VerdictCache, analyzer_version
 from malhug.hub.client import HubClient
 from malhug.hub.scanner import Analyze
@@ -82,7 +83,7 @@ class RevisionScanner:
     cache and one rate budget over the store. The bytes kept of each file go to the scan that read
     them (each thread scans one revision at a time)."""
 
-    def __init__(self, spec: ScanSpec, store: Store, analyze: Analyze | None):
+    def __init__(self, spec: ScanSpec, store: Store, analyze: Analyze | None, bounds: Bounds = DEFAULT_BOUNDS):
         self.store = store
         self._local = threading.local()
         self.client = HubClient(
@@ -95,6 +96,7 @@ class RevisionScanner:
             keep=self._keep,
             ask_hub_status=False,
             analyze=analyze,
+            bounds=bounds,
         )
 
     def _keep(self, content_id: str, path: str, size: int, segments: list[tuple[int, bytes]], context: str) -> None:
