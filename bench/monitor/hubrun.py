@@ -165,3 +165,48 @@ def check(report: dict[str, Any], backend: GeneratedBackend) -> dict[str, Any]:
         "states": states,
         "verdicts": {(r["type"], r["id"]): r["verdict"] for r in report["repos"]},
     }
+
+
+def _repo_of(path: str) -> tuple[str, str] | None:
+    """``(type, id)`` of a request for a repository's tree, revision or file; None for listings."""
+    parts = path.strip("/").split("/")
+    if parts[:1] == ["api"] and len(parts) >= 4 and parts[1] in ("models", "datasets"):
+        return ("model" if parts[1] == "models" else "dataset", f"{parts[2]}/{parts[3]}")
+    if parts[:1] == ["datasets"] and len(parts) >= 4 and parts[3] == "resolve":
+        return ("dataset", f"{parts[1]}/{parts[2]}")
+    if len(parts) >= 3 and parts[2] == "resolve":
+        return ("model", f"{parts[0]}/{parts[1]}")
+    return None
+
+
+def incremental_check(
+    touched: list[tuple[str, str, str, str]], after: dict[str, Any], requests: list[Any]
+) -> dict[str, Any]:
+    """Per touched repository: whether the incremental run fetched it and its newest scanned sha is the
+    new commit, else why not (its state and reason); and which untouched repositories were fetched
+    (there must be none)."""
+    by_id = {(r["type"], r["id"]): r for r in after["repos"]}
+    fetched = {key for key in map(_repo_of, (r.path for r in requests if r.server == "hub")) if key is not None}
+    per_repo = []
+    for repo_type, repo_id, _old, new in touched:
+        entry = by_id.get((repo_type, repo_id)) or {}
+        per_repo.append(
+            {
+                "type": repo_type,
+                "id": repo_id,
+                "new_sha": new,
+                "fetched": (repo_type, repo_id) in fetched,
+                "at_new_sha": entry.get("sha") == new,
+                "state": entry.get("state"),
+                "why": (entry.get("why") or entry.get("error") or "")[:200],
+            }
+        )
+    touched_keys = {(t, i) for t, i, _, _ in touched}
+    return {
+        "touched": len(touched),
+        "touched_rescanned_at_new_sha": sum(r["at_new_sha"] for r in per_repo),
+        "touched_fetched": sum(r["fetched"] for r in per_repo),
+        "not_at_new_sha": [r for r in per_repo if not r["at_new_sha"]],
+        "untouched_fetched": sorted(f"{t} {i}" for t, i in fetched - touched_keys),
+        "per_repo": per_repo,
+    }

@@ -70,7 +70,29 @@ def render(r: dict[str, Any]) -> str:
         inc = big["incremental"]
         lines.append(
             f"- Incremental: {inc['touched']} repos got a commit; {inc['touched_rescanned_at_new_sha']} are at "
-            f"their new sha after the run, with {inc['api_calls']} API calls and {inc['file_calls']} file calls."
+            f"their new sha after the run, with {inc['api_calls']} API calls and {inc['file_calls']} file calls. "
+            f"Checked per repo from the hub's request log: {inc.get('touched_fetched', '?')} of the touched repos were "
+            f"fetched, and {len(inc.get('untouched_fetched', []))} untouched repos were"
+            + (f" ({', '.join(inc['untouched_fetched'][:10])})" if inc.get("untouched_fetched") else "")
+            + "."
+        )
+        for miss in inc.get("not_at_new_sha", []):
+            lines.append(
+                f"  - {miss['type']} {miss['id']} is not at its new sha: state {miss['state']}, fetched "
+                f"{miss['fetched']}; {miss['why'] or 'no reason recorded'}"
+            )
+    if "small" in r:
+        lines.append(
+            f"- Peak RSS against hub size: {r['small']['repos']:,} repos {r['small']['backfill']['peak_rss_mb']} MB, "
+            f"{big['repos']:,} repos {b['peak_rss_mb']} MB (the runner's largest process, `/usr/bin/time`)."
+        )
+    if "hub_limits" in r:
+        hl = r["hub_limits"]
+        lines.append(
+            f"- Rate limits: the fake hub announces {hl['api']:,} API and {hl['resolvers']:,} resolver calls per "
+            f"{hl['window_s']} s (`RateLimit` headers; a mirror's, ten times the Hub's Enterprise Plus plan). With "
+            "the Hub's own 10,000 API calls and the default `--api-budget 0.5`, a backfill is held to 5,000 "
+            "revisions per 5 minutes (16.7 repos/s): an earlier full-size run with those limits measured that."
         )
     if "rescan" in big:
         rs = big["rescan"]

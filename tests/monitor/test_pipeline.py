@@ -37,7 +37,7 @@ def test_a_run_scans_each_new_sha_once_and_records_verdicts(hub: FakeHub, tmp_pa
     shas = _hub_with_three(hub)
     store = Store(Database(store_target))
     events = tmp_path / "events.jsonl"
-    config = _config(hub, store_target, repos=NAMES, events_file=events)
+    config = _config(hub, store_target, repos=NAMES, events_file=events, io_threads=1)
     with ThreadPoolExecutor(1) as pool:  # one at a time: the fork comes after the original
         result = run_once(config, store, pool)
     by_id = {r["id"]: r for r in store.repos()}

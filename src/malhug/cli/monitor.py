@@ -81,6 +81,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     r.add_argument("--endpoint", metavar="URL", help="the Hub (default: HF_ENDPOINT or huggingface.co)")
     r.add_argument("--events", metavar="FILE", help="append verdict-change events as JSON lines")
     r.add_argument("--on-event", metavar="CMD", help="run CMD per event (no shell) with the event JSON on stdin")
+    r.add_argument("--io-threads", type=int, default=0, metavar="N", help="Hub-reading threads (default 4 per worker)")
+    r.add_argument(
+        "--lease", type=duration, default=60.0, metavar="DURATION", help="lease of claimed work, renewed (default 60s)"
+    )
     r.set_defaults(run=run_command)
 
     s = msub.add_parser("status", help="watermark, backlog, repositories by verdict, API budget, last errors")
@@ -130,8 +134,8 @@ def run_command(args: argparse.Namespace) -> int:
     except ExecutorError as exc:
         print(f"malhug monitor: {exc}", file=sys.stderr)
         return EXIT_ERROR
-    if args.workers < 1:
-        print("malhug monitor: --workers must be at least 1", file=sys.stderr)
+    if args.workers < 1 or args.io_threads < 0:
+        print("malhug monitor: --workers must be at least 1 and --io-threads not negative", file=sys.stderr)
         return EXIT_ERROR
     repos = None
     if args.repos:
@@ -153,6 +157,8 @@ def run_command(args: argparse.Namespace) -> int:
         api_budget=args.api_budget,
         events_file=Path(args.events) if args.events else None,
         on_event=args.on_event,
+        io_threads=args.io_threads,
+        lease_s=args.lease,
     )
     store = _open(args)
     flagged = False
@@ -215,22 +221,17 @@ def report_command(args: argparse.Namespace) -> int:
 
     store = _open(args)
     try:
-        data = report.build(store, args.since)
+        src = report.Source(store, args.since)
+        if args.output:  # written beside, then moved in place: a report cut short never looks whole
+            target = Path(args.output)
+            partial = target.with_name(f".{target.name}.partial")
+            with open(partial, "w", encoding="utf-8") as out:
+                flagged = report.write(src, args.format, out)
+            os.replace(partial, target)
+        else:
+            flagged = report.write(src, args.format, sys.stdout)
     finally:
         store.close()
-    if args.format == "json":
-        text = json.dumps(data, indent=2) + "\n"
-    elif args.format == "sarif":
-        text = json.dumps(report.render_sarif(data), indent=2) + "\n"
-    elif args.format == "html":
-        text = report.render_html(data)
-    else:
-        text = report.render_text(data)
-    if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
-    else:
-        sys.stdout.write(text)
-    flagged = any(r["verdict"] in ("malicious", "suspicious") for r in data["repos"])
     return EXIT_FINDINGS if flagged else EXIT_CLEAN
 
 

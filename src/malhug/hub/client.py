@@ -30,7 +30,16 @@ from malhug.hub.remote import (
     list_files,
     revision_info,
 )
-from malhug.hub.scanner import CODE_CONFIGS, MAX_SCANNED_FILES, REPO_LEVEL_ERRORS, Job, Keep, Progress, scan_revision
+from malhug.hub.scanner import (
+    CODE_CONFIGS,
+    MAX_SCANNED_FILES,
+    REPO_LEVEL_ERRORS,
+    Analyze,
+    Job,
+    Keep,
+    Progress,
+    scan_revision,
+)
 from malhug.hub.settings import HubSettings, redact
 from malhug.hub.types import RepoScan, RepoType, SafeRevision
 
@@ -102,6 +111,7 @@ class HubClient:
         keep: Keep | None = None,
         ask_hub_status: bool = True,
         max_sniffs: int | None = None,
+        analyze: Analyze | None = None,
     ):
         self._endpoint = endpoint
         self._token = token
@@ -119,6 +129,7 @@ class HubClient:
         self.ask_hub_status = ask_hub_status
         # Files no name selects whose first bytes one scan reads at most (hub/sniff.py; MH607 past it).
         self.max_sniffs = sniff.MAX_SNIFFS if max_sniffs is None else max_sniffs
+        self.analyze = analyze  # where fetched files are analyzed (None: in the calling thread)
         self._session: httpx2.Client | None = None
         self._session_lock = threading.Lock()
 
@@ -168,6 +179,7 @@ class HubClient:
             cancel=ask.cancel,
             keep=self.keep,
             max_sniffs=self.max_sniffs,
+            analyze=self.analyze,
         )
 
     def _cached(self, ask: _Ask, commit: str | None) -> RepoScan | None:

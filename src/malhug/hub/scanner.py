@@ -57,6 +57,8 @@ REPO_LEVEL_ERRORS = {"gated", "unauthorized", "rate-limited", "cancelled"}
 UNSAFE_HUB_STATUSES = {"unsafe", "suspicious", "caution", "malicious", "infected"}
 Progress = Callable[[str, int, int], None]
 Keep = Callable[[str, str, int, list[tuple[int, bytes]], str], None]
+# Runs the analysis of one file: ``scan_source``'s signature (the monitor runs it in its executor).
+Analyze = Callable[..., FileReport]
 # The report that carries findings about the listing itself (MH605); the CLI shows it as the repository.
 LISTING_PATH = "(file listing)"
 
@@ -95,6 +97,8 @@ class Job:
     sniffed: dict[str, bytes] = field(default_factory=dict)
     # The files this revision's scan scans on their own (a side file among them is not scanned twice).
     scanned_alone: set[str] = field(default_factory=set)
+    # Where a file fetched from the Hub is analyzed (None: here, with ``scan_source``).
+    analyze: Analyze | None = None
 
 
 def _needs_content(job: Job, planned: select.Planned) -> bool:
@@ -128,11 +132,12 @@ def _scan_remote_source(
     sha: str | None,
     hint: str | None,
     side: RevisionSideFiles | None = None,
+    analyze: Analyze | None = None,
 ) -> FileReport:
     """``scan_source`` over the network: a read that fails where the analyzers do not guard it (format
     detection) is still this file's error, never the whole scan's crash."""
     try:
-        return scan_source(src, name=name, limits=limits, sha256=sha, format_hint=hint, side_files=side)
+        return (analyze or scan_source)(src, name=name, limits=limits, sha256=sha, format_hint=hint, side_files=side)
     except (RemoteReadError, LimitExceeded) as exc:
         return FileReport(path=name, format="unknown", sha256=sha, error=f"could not read {name}: {exc}")
 
@@ -148,13 +153,13 @@ def _scan_ranged(job: Job, rf: RemoteFile, planned: select.Planned, url: str, wh
         src.seed(head)  # read when the file was sniffed: not fetched again
     name, sha, hint = rf.path, rf.lfs_sha256, planned.format_hint
     side = RevisionSideFiles(job, name)
-    report = _scan_remote_source(src, name, job.limits, sha, hint, side)
+    report = _scan_remote_source(src, name, job.limits, sha, hint, side, job.analyze)
     read = src.bytes_read
     analyzed = rf.size
     if src.budget_hit and src.error is None:
         # The format needs the whole file: analyze the prefix the cap pays for (payloads sit up front).
         view = src.prefix()
-        report = _scan_remote_source(view, name, job.limits, sha, hint, RevisionSideFiles(job, name))
+        report = _scan_remote_source(view, name, job.limits, sha, hint, RevisionSideFiles(job, name), job.analyze)
         read += view.bytes_read
         analyzed = view.size
         src.error, src.error_kind = view.error, view.error_kind
@@ -199,7 +204,7 @@ def _loaded(job: Job, planned: select.Planned) -> bool | None:
 def _scan_bytes(job: Job, planned: select.Planned, data: bytes, sha256: str | None) -> FileReport:
     load_time = _loaded(job, planned)
     side = RevisionSideFiles(job, planned.path)
-    report = scan_source(
+    report = (job.analyze or scan_source)(
         BytesSource(data),
         name=planned.path,
         limits=job.limits,

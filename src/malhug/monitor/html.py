@@ -11,8 +11,10 @@ would still not load or run anything else.
 from __future__ import annotations
 
 import html
+import io
 from collections import Counter
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, TextIO
 
 VERDICT_ORDER = {"malicious": 0, "suspicious": 1, "error": 2, "clean": 3}
 EVIDENCE_LIMIT = 2000  # characters of evidence shown per finding (the JSON report keeps all of it)
@@ -152,35 +154,51 @@ def _checkboxes(name: str, values: list[str], counts: Counter[str], on: set[str]
     return f'<fieldset id="filter-{name}"><legend>{name}</legend>{boxes}</fieldset>'
 
 
-def render_html(report: dict[str, Any]) -> str:
-    """The page for ``report`` (the monitor's JSON report contract, docs/MONITOR.md)."""
-    repos = sorted(
-        report.get("repos") or [],
-        key=lambda r: (VERDICT_ORDER.get(_verdict(r), 4), str(r.get("type")), str(r.get("id"))),
-    )
-    verdicts = Counter(_verdict(r) for r in repos)
+def write_html(
+    repos: Callable[[], Iterable[dict[str, Any]]],
+    stats: Callable[[], dict[str, Any]],
+    events: int,
+    out: TextIO,
+) -> None:
+    """The page, written as it is read: ``repos()`` (entries of the JSON report, malicious first) is
+    iterated twice, once for the filters' counts, once for the rows; ``stats()`` after the first."""
+    verdicts: Counter[str] = Counter()
     cats: Counter[str] = Counter()
-    for r in repos:
+    for r in repos():
+        verdicts[_verdict(r)] += 1
         cats.update(_categories(r) or ["(none)"])
+    total = sum(verdicts.values())
     verdict_values = [v for v in (*VERDICT_ORDER, "unscanned") if verdicts[v]]
     cat_values = sorted(c for c in cats if c != "(none)") + (["(none)"] if cats["(none)"] else [])
-    stats = report.get("stats") or {}
     stat_line = "".join(
-        f"<span>{_e(k)}: {_e(v)}</span>" for k, v in stats.items() if k != "repos" and not isinstance(v, (dict, list))
+        f"<span>{_e(k)}: {_e(v)}</span>" for k, v in stats().items() if k != "repos" and not isinstance(v, (dict, list))
     )
-    events = report.get("events") or []
-    body = "".join(_repo(r) for r in repos) or '<p class="empty">No repositories in this report.</p>'
-    return (
+    out.write(
         "<!DOCTYPE html>\n"
         '<html lang="en"><head><meta charset="utf-8">'
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>MalHug monitor report</title><style>{STYLE}</style></head><body>"
         "<h1>MalHug monitor report</h1>"
-        f'<div class="stats"><span>repositories: {len(repos)}</span>{stat_line}'
-        f"<span>events: {len(events)}</span><span>shown: <b id=shown>{len(repos)}</b></span></div>"
+        f'<div class="stats"><span>repositories: {total}</span>{stat_line}'
+        f"<span>events: {events}</span><span>shown: <b id=shown>{total}</b></span></div>"
         f"{_checkboxes('verdict', verdict_values, verdicts, set(verdict_values))}"
         f"{_checkboxes('category', cat_values, cats, set(cat_values))}"
-        f'<main id="repos">{body}</main>'
-        f"<script>{SCRIPT}</script></body></html>\n"
+        '<main id="repos">'
     )
+    for r in repos():
+        out.write(_repo(r))
+    if not total:
+        out.write('<p class="empty">No repositories in this report.</p>')
+    out.write(f"</main><script>{SCRIPT}</script></body></html>\n")
+
+
+def render_html(report: dict[str, Any]) -> str:
+    """The page for ``report`` (the monitor's JSON report contract, docs/MONITOR.md) as one string."""
+    repos = sorted(
+        report.get("repos") or [],
+        key=lambda r: (VERDICT_ORDER.get(_verdict(r), 4), str(r.get("type")), str(r.get("id"))),
+    )
+    out = io.StringIO()
+    write_html(lambda: repos, lambda: report.get("stats") or {}, len(report.get("events") or []), out)
+    return out.getvalue()

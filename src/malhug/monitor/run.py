@@ -1,9 +1,11 @@
 """``monitor run``: discover, then scan every queued ``repo@sha`` through the executor, committing each
 scan to the store as it finishes.
 
-Work is claimed from the store in small batches under a lease (``LEASE_S``), at most ``2 x workers``
-in flight: memory does not grow with the hub. A runner killed at any moment leaves its work queued;
-its lease expires and the next run takes it. Scans that hit a passing Hub trouble (network, time-out,
+Work is claimed from the store under a short lease that a heartbeat renews (``lease.py``), one
+revision per I/O thread (``io_threads``, default 4 per analysis worker): the tree call and the range
+reads run in those threads, the analysis of the bytes read in the executor (``offload.py``), and
+nothing is queued beyond them, so memory does not grow with the hub. A runner killed at any moment
+leaves its work queued; its lease expires within ``lease_s`` and any runner on the store takes it. Scans that hit a passing Hub trouble (network, time-out,
 rate limit) are retried later, up to ``MAX_ATTEMPTS``; gated, private and vanished repositories are
 recorded with why and not retried.
 """
@@ -11,16 +13,15 @@ recorded with why and not retried.
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import threading
 import time
-import uuid
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from malhug.hub.bounded import DEFAULT_BOUNDS, Bounds
 from malhug.hub.client import DEFAULT_MAX_DOWNLOAD
 from malhug.hub.http import HubError, HubHttp
 from malhug.hub.listing import LISTING_BOUNDS
@@ -28,17 +29,20 @@ from malhug.hub.settings import HubSettings
 from malhug.monitor.budget import SharedBudget
 from malhug.monitor.discover import Discovered, discover_listing, discover_named
 from malhug.monitor.events import EventSink
+from malhug.monitor.lease import LEASE_S, Heartbeat, LeaseTerms, free_dead_leases, owner_id
+from malhug.monitor.offload import Offload
 from malhug.monitor.progress import Counters, Progress
 from malhug.monitor.store import Store
 from malhug.monitor.store.ops import WorkItem
-from malhug.monitor.tasks import ScanSpec, assumes_hub_limits, scan_task
+from malhug.monitor.tasks import RevisionScanner, ScanSpec, assumes_hub_limits
 
 log = logging.getLogger(__name__)
 
-LEASE_S = 600.0
+IO_THREADS_PER_WORKER = 4
 MAX_ATTEMPTS = 3
 RETRY_LATER_S = 2.0  # then 8 s, 32 s: passing trouble is retried within the pass
-IDLE_S = 0.2  # how often an idle runner looks for work while discovery goes on
+IDLE_S = 0.2
+SHOW_S = 0.5  # how often the progress line (and the backlog it shows) is refreshed  # how often an idle runner looks for work while discovery goes on
 PASSING = {"network", "timeout", "rate-limited", "internal", "cancelled"}
 STATE_OF_ERROR = {"gated": "gated", "unauthorized": "private", "not-found": "vanished"}
 
@@ -56,40 +60,19 @@ class RunConfig:
     max_download: int = DEFAULT_MAX_DOWNLOAD
     events_file: Path | None = None
     on_event: str | None = None
+    lease_s: float = LEASE_S  # renewed every lease_s / 4 while the runner lives
+    io_threads: int = 0  # 0: IO_THREADS_PER_WORKER per analysis worker
+    bounds: Bounds = DEFAULT_BOUNDS  # what one Hub answer may cost (bytes, pages, seconds)
+
+    @property
+    def threads(self) -> int:
+        return self.io_threads or IO_THREADS_PER_WORKER * max(1, self.workers)
 
 
 @dataclass
 class RunResult:
     counters: Counters
     events: list[dict[str, Any]] = field(default_factory=list)
-
-
-def owner_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # exists, another user's
-        return True
-    return True
-
-
-def free_dead_leases(store: Store) -> int:
-    """Leases of runners on this machine whose process is gone (killed, crashed) are freed at once
-    instead of at their expiry; runners elsewhere are left to their lease's expiry."""
-    host, freed = socket.gethostname(), 0
-    for owner in store.leaseholders():
-        owner_host, _, rest = owner.partition(":")
-        pid = rest.partition(":")[0]
-        if owner_host == host and pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
-            n = store.free_leases(owner)
-            log.warning("freed %d items leased by %s, which is no longer running", n, owner)
-            freed += n
-    return freed
 
 
 class Runner:
@@ -102,6 +85,8 @@ class Runner:
         self.sink = EventSink(store, config.events_file, config.on_event)
         self.budget = SharedBudget(store, config.api_budget, assume_hub_limits=assumes_hub_limits(config.endpoint))
         self.events: list[dict[str, Any]] = []
+        self.terms = LeaseTerms(config.lease_s)
+        self.offload: Offload | None = None
 
     def _show(self, final: bool = False) -> None:
         self.counters.budget_left = {b.bucket: b.quota - b.used for b in self.budget.state() if b.quota >= 0}
@@ -144,28 +129,36 @@ class Runner:
         )
 
     def drain(self, executor: Executor, listing_done: threading.Event | None = None) -> None:
-        """Scan queued work until none is left and discovery (``listing_done``, when given) has ended."""
+        """Scan queued work until none is left in the store (this runner's, another live runner's, or a
+        dead runner's once its lease expired) and discovery (``listing_done``, when given) has ended.
+
+        Each revision is scanned in one of ``config.threads`` I/O threads; its files are analyzed in
+        ``executor``. Nothing is claimed beyond one revision per thread."""
+        self.offload = Offload(executor)
+        limit = self.config.threads
         in_flight: dict[Future[dict[str, Any]], WorkItem] = {}
-        limit = max(1, 2 * self.config.workers)
-        last_renew = time.monotonic()
-        while True:
-            listing_over = listing_done is None or listing_done.is_set()  # read before claiming
-            if len(in_flight) < limit:
-                for item in self.store.claim(self.owner, limit - len(in_flight), LEASE_S):
-                    in_flight[executor.submit(scan_task, self._spec(item))] = item
-            self.counters.planned = self.counters.scanned + self.store.pending()
-            if not in_flight:
-                if listing_over and not self.store.retries_pending():
-                    return
-                time.sleep(IDLE_S)
-                continue
-            done, _ = wait(in_flight, timeout=IDLE_S if not listing_over else 30, return_when=FIRST_COMPLETED)
-            for future in done:
-                self._finish(in_flight.pop(future), future)
-            if time.monotonic() - last_renew > LEASE_S / 3:
-                self.store.renew(self.owner, LEASE_S)
-                last_renew = time.monotonic()
-            self._show()
+        scanner = RevisionScanner(
+            self._spec(WorkItem("model", "", "", 0)), self.store, self.offload, self.config.bounds
+        )
+        shown = 0.0
+        with ThreadPoolExecutor(limit, thread_name_prefix="malhug-monitor-io") as io, closing(scanner):
+            while True:
+                listing_over = listing_done is None or listing_done.is_set()  # read before claiming
+                if len(in_flight) < limit:
+                    for item in self.store.claim(self.owner, limit - len(in_flight), self.terms.lease_s):
+                        in_flight[io.submit(scanner.scan, self._spec(item))] = item
+                if not in_flight:
+                    if listing_over and self.store.pending() == 0:
+                        return
+                    time.sleep(IDLE_S)
+                    continue
+                done, _ = wait(in_flight, timeout=IDLE_S if not listing_over else 1.0, return_when=FIRST_COMPLETED)
+                for future in done:
+                    self._finish(in_flight.pop(future), future)
+                if time.monotonic() - shown > SHOW_S:  # the backlog is counted in the store: not per scan
+                    self.counters.planned = self.counters.scanned + self.store.pending()
+                    self._show()
+                    shown = time.monotonic()
 
     def _finish(self, item: WorkItem, future: Future[dict[str, Any]]) -> None:
         try:
@@ -201,6 +194,7 @@ def run_once(config: RunConfig, store: Store, executor: Executor, progress: Prog
     scanned, until both are done."""
     runner = Runner(config, store, progress)
     free_dead_leases(store)
+    heartbeat = Heartbeat(store, runner.owner, runner.terms).start()
     listing_done = threading.Event()
     failure: list[Exception] = []
 
@@ -219,8 +213,10 @@ def run_once(config: RunConfig, store: Store, executor: Executor, progress: Prog
         runner.drain(executor, listing_done)
     finally:
         thread.join()
+        heartbeat.stop()
         runner.close()
     if failure:
         raise failure[0]
+    runner.counters.planned = runner.counters.scanned + store.pending()
     runner._show(final=True)
     return RunResult(runner.counters, runner.events)

@@ -173,3 +173,8 @@ def render(report: ScanReport, root: Path | None = None) -> dict[str, Any]:
             }
         ],
     }
+
+
+def rule_descriptor(rule_id: str) -> dict[str, Any]:
+    """The driver's entry for ``rule_id``, as ``render`` lists it (for writers that stream results)."""
+    return _rule(rule_id)

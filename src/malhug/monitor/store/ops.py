@@ -16,6 +16,7 @@ from typing import Any
 
 from malhug.monitor.store.db import Database
 from malhug.monitor.store.kept import KeptOps
+from malhug.monitor.store.pages import PagedReads
 
 OK = "ok"
 STATES = ("ok", "gated", "private", "disabled", "vanished")
@@ -55,7 +56,7 @@ class Event:
         }
 
 
-class Store(KeptOps):
+class Store(KeptOps, PagedReads):
     """The monitor store over one ``Database`` (SQLite file or PostgreSQL URL)."""
 
     def __init__(self, db: Database):
