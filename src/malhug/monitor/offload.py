@@ -105,6 +105,10 @@ class SideProbe:
         self.asked.append(name)
         return None
 
+    def scanned_alone(self, name: str) -> bool:
+        self.asked.append(name)  # the I/O thread's side files know; the file goes back there
+        return False
+
 
 @dataclass(frozen=True)
 class Round:
