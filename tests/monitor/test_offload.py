@@ -154,9 +154,12 @@ def test_a_file_that_opens_side_files_is_analyzed_in_the_io_thread_with_them(hub
         offloaded = Offload(pool)
         got = _hub_reports(hub, "org/sharded", sha, offloaded, 1 << 20)
     assert got == direct
+    # The shard is scanned on its own (reported once, there); the index checks its shards are there.
     verdict, _, _, findings = got["pytorch_model.bin.index.json"]
-    assert verdict == "malicious"
+    assert verdict == "suspicious"
     assert [e for r, _, e in findings if r == "MH211"] == ["pytorch_model-2.bin"]
+    assert got["pytorch_model-1.bin"][0] == "malicious"
+    assert got["(verdict)"] == "malicious"
     assert offloaded.stats.here == 1  # the index; the shard itself was analyzed in the executor
 
 
