@@ -30,6 +30,7 @@ import json
 import struct
 from typing import Any
 
+from malhug.analyzers.shared.source import SourceBase
 from malhug.analyzers.shared.sourceio import SourceIO
 
 JOB, DATA, READ, EVENT, DONE = 1, 2, 3, 4, 5
@@ -53,27 +54,18 @@ class _Stop(Exception):
     """The walk ends here (a limit or an unopenable file); the event is already sent."""
 
 
-class _ChannelSource:
+class _ChannelSource(SourceBase):
     """The scanned file as a ByteSource whose reads go to the parent (the worker never opens a path)."""
 
     def __init__(self, channel: Any, size: int):
+        super().__init__(size)
         self._channel = channel
-        self._size = size
-        self._read = 0
 
-    @property
-    def size(self) -> int:
-        return self._size
-
-    @property
-    def bytes_read(self) -> int:
-        return self._read
-
-    def read_at(self, offset: int, length: int) -> bytes:
+    def _read_range(self, offset: int, length: int) -> bytes:
         # h5py pads a short read with zeros, so fill the whole request unless the file ends.
         out = bytearray()
         pos = offset
-        end = min(offset + length, self._size)
+        end = offset + length
         while pos < end:
             want = min(end - pos, CHUNK)
             self._channel.send(READ, READ_REQUEST.pack(pos, want))

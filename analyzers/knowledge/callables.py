@@ -220,8 +220,25 @@ DANGEROUS: dict[str, Kind] = {
         "pandas.read_html",
         "pandas.read_parquet",
         "xmlrpc.client.ServerProxy",
+        # Sample-data fetchers: a request to a fixed host on load (named in nltk PR 3757).
+        "scipy.datasets.face",
+        "scipy.datasets.ascent",
+        "scipy.datasets.electrocardiogram",
+        "scipy.datasets.download_all",
     ),
-    **_names(Kind.OPEN, FILE_OPENERS, "io.FileIO", "os.fdopen"),
+    **_names(
+        Kind.OPEN,
+        FILE_OPENERS,
+        "io.FileIO",
+        "os.fdopen",
+        # The compressed-file openers take (filename, mode) like open (named in modelaudit PR 1059).
+        "bz2.open",
+        "bz2.BZ2File",
+        "gzip.open",
+        "gzip.GzipFile",
+        "lzma.open",
+        "lzma.LZMAFile",
+    ),
     **_names(
         Kind.FILE_WRITE,
         FILE_COPIERS,
@@ -245,6 +262,12 @@ DANGEROUS: dict[str, Kind] = {
         "pathlib.Path.mkdir",
         "logging.FileHandler",
         "logging.basicConfig",
+        # Array writers: a path and what to write there (scipy's named in nltk PR 3757).
+        "numpy.save",
+        "numpy.savez",
+        "numpy.savez_compressed",
+        "scipy.sparse.save_npz",
+        "scipy.sparse._matrix_io.save_npz",
     ),
     **_names(
         Kind.FILE_READ,

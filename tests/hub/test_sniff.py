@@ -96,6 +96,25 @@ def test_an_lfs_file_is_sniffed_by_one_small_range_then_read_by_ranges(
     assert scan.bytes_read == hub.bytes_served(file_only=True) < 2**20
 
 
+def test_a_small_file_past_the_sniff_window_is_fetched_from_where_the_sniff_stopped(
+    hub: FakeHub, make_client: Callable[..., HubClient]
+) -> None:
+    """A file fetched whole (under the whole-file size) but longer than the sniff: the rest is one
+    range from the sniff's end, so no byte crosses the network twice."""
+    data = P.big_legacy_pickle(100 * 1024)
+    hub.repo("org/mid").commit({"weights.data": data})
+    hub.clear_log()
+    scan = make_client().scan_repo("org/mid")
+    report = _report(scan, "weights.data")
+    assert report.format == "pickle" and report.verdict is Verdict.CLEAN and report.bytes_read == len(data)
+    assert _file_requests(hub, "weights.data") == [
+        f"bytes=0-{sniff.SNIFF_BYTES - 1}",
+        f"bytes={sniff.SNIFF_BYTES}-{len(data) - 1}",
+    ]
+    assert scan.bytes_read == hub.bytes_served(file_only=True) == len(data)
+    assert not any(f.rule == "MH604" for f in report.findings)  # content matches the Hub's id
+
+
 def test_a_sniff_is_remembered_by_content_id(hub: FakeHub, make_client: Callable[..., HubClient]) -> None:
     """A fork with the same bytes costs no request: the sniff's outcome is in the verdict cache."""
     for name in ("org/one", "org/fork"):

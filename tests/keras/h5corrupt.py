@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import struct
 
-from malhug.analyzers.shared.source import clamp_read
+from malhug.analyzers.shared.source import SourceBase
 
 GCOL = b"GCOL"
 OBJECT_HEADER = struct.Struct("<HHIQ")
@@ -87,24 +87,14 @@ def huge_collection(data: bytes, size: int) -> bytes:
     return bytes(out)
 
 
-class PaddedSource:
+class PaddedSource(SourceBase):
     """``data`` followed by zeros up to ``size`` bytes (a large file of tensors, none of it in memory)."""
 
     def __init__(self, data: bytes, size: int):
+        super().__init__(size)
         self._data = data
-        self._size = size
-        self._read = 0
 
-    @property
-    def size(self) -> int:
-        return self._size
-
-    @property
-    def bytes_read(self) -> int:
-        return self._read
-
-    def read_at(self, offset: int, length: int) -> bytes:
-        length = clamp_read(offset, length, self._size)
+    def _read_range(self, offset: int, length: int) -> bytes:
         head = self._data[offset : offset + length]
         chunk = head + bytes(length - len(head))
         self._read += len(chunk)

@@ -58,7 +58,7 @@ ROWS: list[tuple[str, tuple[object, ...], str, str | None, str, Verdict]] = [
     ),
     ("codecs.open", ("/tmp/x", "w"), f"{MODELAUDIT}/pull/1059", None, "MH101", Verdict.MALICIOUS),
     ("aifc.open", ("/tmp/x", "wb"), f"{MODELAUDIT}/pull/1059", "file-write", "MH112", Verdict.MALICIOUS),
-    ("bz2.open", ("/tmp/x", "wb"), f"{MODELAUDIT}/pull/1059", None, "MH106", Verdict.SUSPICIOUS),
+    ("bz2.open", ("/tmp/x", "wb"), f"{MODELAUDIT}/pull/1059", None, "MH101", Verdict.MALICIOUS),
     ("argparse.FileType", ("w",), f"{MODELAUDIT}/pull/1059", None, "MH108", Verdict.CLEAN),
     ("configparser.RawConfigParser.read", ("/tmp/x",), f"{MODELAUDIT}/pull/1059", None, "MH106", Verdict.SUSPICIOUS),
     ("functools.reduce", ("x", [1]), f"{MODELAUDIT}/pull/903", None, "MH101", Verdict.MALICIOUS),
@@ -106,8 +106,8 @@ ROWS: list[tuple[str, tuple[object, ...], str, str | None, str, Verdict]] = [
     ),
     ("pandas.io.pickle.read_pickle", ("x.pkl",), f"{NLTK}/pull/3757", "deserialize", "MH112", Verdict.MALICIOUS),
     ("scipy.sparse.load_npz", ("x.npz",), f"{NLTK}/pull/3757", None, "MH106", Verdict.SUSPICIOUS),
-    ("scipy.sparse.save_npz", ("/tmp/x.npz", 1), f"{NLTK}/pull/3757", None, "MH106", Verdict.SUSPICIOUS),
-    ("scipy.datasets.face", (), f"{NLTK}/pull/3757", None, "MH106", Verdict.SUSPICIOUS),
+    ("scipy.sparse.save_npz", ("/tmp/x.npz", 1), f"{NLTK}/pull/3757", None, "MH101", Verdict.MALICIOUS),
+    ("scipy.datasets.face", (), f"{NLTK}/pull/3757", None, "MH101", Verdict.MALICIOUS),
     ("_ctypes.CFuncPtr", (("system", None),), f"{NLTK}/pull/3757", None, "MH101", Verdict.MALICIOUS),
     ("tempfile.mkstemp", (), f"{NLTK}/pull/3757", None, "MH101", Verdict.MALICIOUS),
     ("posixpath.expandvars", ("$HOME",), f"{NLTK}/pull/3794", None, "MH106", Verdict.SUSPICIOUS),
@@ -136,3 +136,16 @@ def test_file_type_applied_to_a_path_is_a_call_outside_the_allowlist() -> None:
     report = scan(pickle_of([Call(call("argparse.FileType", "w"), ("/tmp/x",))], protocol=4))
     assert {"MH106", "MH108"} <= rules(report)
     assert report.verdict is Verdict.SUSPICIOUS
+
+
+@pytest.mark.parametrize("opener", ["bz2.open", "gzip.open", "lzma.open", "gzip.GzipFile"])
+def test_compressed_file_opener_follows_the_mode_like_open(opener: str) -> None:
+    # Written: the file-write family, as open(path, 'w'); read (the default mode 'rb'): a call
+    # outside the allowlist, as open(path).
+    written = scan(pickle_of([call(opener, "/tmp/x", "wb")], protocol=4))
+    assert rules(written) & CALLS_FAMILY, summary(written)
+    assert written.verdict is Verdict.MALICIOUS
+    assert {f.category.value for f in written.findings if f.rule in CALLS_FAMILY} == {"file-write"}
+    read = scan(pickle_of([call(opener, "/tmp/x")], protocol=4))
+    assert "MH106" in rules(read) and not rules(read) & CALLS_FAMILY, summary(read)
+    assert read.verdict is Verdict.SUSPICIOUS

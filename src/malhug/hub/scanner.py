@@ -246,7 +246,10 @@ def scan_remote(job: Job, rf: RemoteFile, planned: select.Planned) -> FileReport
     what = f"{job.repo_id}@{job.commit[:12]}/{rf.path}"
     try:
         if rf.size <= min(select.WHOLE_FILE_MAX, job.max_download):
-            data = job.sniffed.pop(rf.path, b"")  # the whole file, when sniffing read it
+            data = job.sniffed.pop(rf.path, b"")  # the whole file, or its head, when sniffing read it
+            if 0 < len(data) < rf.size:
+                rest, _ = job.http.get_bytes(url, what=what, start=len(data), end=rf.size - 1)
+                data += rest  # the head is not fetched twice; the content id check below covers both
             if len(data) != rf.size:
                 # One byte more than listed: a server sending more than the listing says is caught below.
                 data, _ = job.http.get_bytes(url, what=what, max_bytes=rf.size + 1)
