@@ -3,6 +3,10 @@
 Candidates are files with a model extension or whose first bytes are a model format (pickle,
 zip, NumPy, HDF5, GGUF, ...). Their findings are diagnostics on their own URIs (line 0), pushed,
 or pulled through ``workspace/diagnostic`` when the client supports pull diagnostics.
+
+A sharded checkpoint's index (``*.index.json``) is scanned too, like a folder scan of the CLI: a shard it
+names that the workspace scan also scans on its own is only checked to be there (MH210/MH211), its findings
+are diagnostics on the shard alone; a shard the scan does not cover is followed and reported at the index.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from pygls.uris import from_fs_path, to_fs_path
 
 from malhug.core import failures, filetypes
 from malhug.core.model import FileReport, Verdict
+from malhug.hub.select import INDEX_SUFFIXES
 from malhug.server import diagnostics
 from malhug.server.progress import Progress
 from malhug.server.state import MalhugServer
@@ -41,11 +46,18 @@ SKIP_DIRS = {
 # Scanned by name (and watched): the editor's list in malhug.core.filetypes, shared with the VS Code client.
 MODEL_SUFFIXES = filetypes.WATCHED_SUFFIXES
 WATCH_GLOB = filetypes.watch_glob(MODEL_SUFFIXES)
+# Checkpoint indexes are watched too (a second watcher: the client's own list holds model files only).
+INDEX_WATCH_GLOB = filetypes.watch_glob(INDEX_SUFFIXES)
+
+
+def is_checkpoint_index(path: Path) -> bool:
+    """A sharded checkpoint's index: ``from_pretrained`` loads every shard its ``weight_map`` names."""
+    return path.name.lower().endswith(INDEX_SUFFIXES)
 
 
 def looks_like_model(path: Path) -> bool:
     name = path.name.lower()
-    if name.endswith(MODEL_SUFFIXES):
+    if name.endswith(MODEL_SUFFIXES) or is_checkpoint_index(path):
         return True
     if name.endswith(_TEXT_SUFFIXES):
         return False
@@ -80,12 +92,14 @@ def find_model_files(roots: list[Path], limit: int) -> tuple[list[Path], bool]:
     return found, False
 
 
-def scan_one(path: Path) -> FileReport:
+def scan_one(path: Path, alone: frozenset[Path] = frozenset()) -> FileReport:
+    """``alone``: the resolved paths the workspace scan scans on their own (a shard among them is
+    reported on its own file, not again at the index that names it)."""
     from malhug.analyzers.api import scan_file
 
     # No whole-file hash: a multi-GB checkpoint is read only where its format needs it.
     try:
-        return scan_file(path, display=path.name, hash_file=False)
+        return scan_file(path, display=path.name, hash_file=False, scanned_alone=alone)
     except Exception as exc:  # a scan that dies is a finding on the file (never no diagnostic), and logged
         from malhug.server.scriptworker import failure
 
@@ -184,11 +198,12 @@ class ModelFiles:
         files = list(dict.fromkeys(files))
         if not files:
             return summary
+        alone = self.scanned_alone() | frozenset(Path(os.path.realpath(p)) for p in files)
         progress = Progress(server, "MalHug: scanning model files")
         await progress.begin(f"0/{len(files)} files")
         try:
             for index, path in enumerate(files):
-                report = await self.scan(path)
+                report = await self.scan(path, alone)
                 summary.verdicts[report.verdict.value] += 1
                 progress.report(
                     f"{index + 1}/{len(files)} files: {summary.counts()} ({path.name})",
@@ -199,10 +214,17 @@ class ModelFiles:
         log.info("workspace scan: %s", summary.text())
         return summary
 
-    async def scan(self, path: Path) -> FileReport:
+    def scanned_alone(self) -> frozenset[Path]:
+        """The files whose own reports are diagnostics already (every model file scanned so far)."""
+        paths = (to_fs_path(uri) for uri in self.server.model_files)
+        return frozenset(Path(os.path.realpath(p)) for p in paths if p)
+
+    async def scan(self, path: Path, alone: frozenset[Path] | None = None) -> FileReport:
+        """Scans one model file; ``alone`` as for ``scan_one`` (default: the model files scanned so far)."""
         server = self.server
         uri = from_fs_path(str(path)) or path.as_uri()
-        report = await server.run_files(scan_one, path)
+        alone = self.scanned_alone() if alone is None else alone
+        report = await server.run_files(scan_one, path, alone)
         server.model_files[uri] = report
         self.generation[uri] = self.generation.get(uri, 0) + 1
         self.deleted.discard(uri)
@@ -232,15 +254,31 @@ class ModelFiles:
                 self.on_change(uri)
 
     async def changed(self, params: types.DidChangeWatchedFilesParams) -> None:
+        touched: list[Path] = []
+        done: set[str] = set()
         for change in params.changes:
             path_str = to_fs_path(change.uri)
             if not path_str:
                 continue
             path = Path(path_str)
+            touched.append(path)
             if change.type == types.FileChangeType.Deleted or not path.is_file():
                 self.forget(change.uri)
             elif looks_like_model(path):
                 await self.scan(path)
+                done.add(change.uri)
+        await self._recheck_indexes(touched, done)
+
+    async def _recheck_indexes(self, touched: list[Path], done: set[str]) -> None:
+        """Scans again the checkpoint indexes above files that appeared, changed or went away: a shard
+        removed is MH211 at its index now, one that appeared is reported on its own file only."""
+        for uri in sorted(self.server.model_files):
+            path_str = to_fs_path(uri)
+            if uri in done or not path_str or not is_checkpoint_index(Path(path_str)):
+                continue
+            index = Path(path_str)
+            if index.is_file() and any(p != index and p.is_relative_to(index.parent) for p in touched):
+                await self.scan(index)
 
     def report(self, uri: str) -> types.FullDocumentDiagnosticReport:
         report = self.server.model_files.get(uri)
@@ -277,7 +315,7 @@ class ModelFiles:
             log.info("client cannot watch files for us; model files are rescanned by the scanWorkspace command")
             return
         options = types.DidChangeWatchedFilesRegistrationOptions(
-            watchers=[types.FileSystemWatcher(glob_pattern=WATCH_GLOB)]
+            watchers=[types.FileSystemWatcher(glob_pattern=glob) for glob in (WATCH_GLOB, INDEX_WATCH_GLOB)]
         )
         registration = types.Registration(
             id="malhug-model-files", method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES, register_options=options

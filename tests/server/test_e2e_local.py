@@ -132,7 +132,11 @@ async def test_workspace_model_files_pull_and_watch(tmp_path: Path) -> None:
             what="the watcher registration",
         )
         globs = [w["globPattern"] for w in watch.register_options["watchers"]]  # type: ignore[index]
-        assert globs == [filetypes.watch_glob()] and "[pP][kK][lL]" in globs[0] and "[dD][iI][lL][lL]" in globs[0]
+        assert (
+            globs == [filetypes.watch_glob(), filetypes.watch_glob((".index.json",))]
+            and "[pP][kK][lL]" in globs[0]
+            and "[dD][iI][lL][lL]" in globs[0]
+        )
         late = ws / "late.pkl"
         late.write_bytes(evil_pickle())
         client.workspace_did_change_watched_files(
