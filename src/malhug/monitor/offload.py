@@ -25,7 +25,7 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any
 
-from malhug.analyzers.api import BytesSource, LimitExceeded, Limits, clamp_read, scan_source
+from malhug.analyzers.api import BytesSource, LimitExceeded, Limits, SourceBase, clamp_read, covered, scan_source
 from malhug.core.model import FileReport
 
 log = logging.getLogger(__name__)
@@ -59,33 +59,21 @@ class Failure:
         return RemoteReadError(self.message)
 
 
-class Segments:
+class Segments(SourceBase):
     """A ``ByteSource`` over fetched segments of a file of ``size`` bytes; remembers the first read it
     could not serve (``need``)."""
 
     def __init__(self, size: int, segments: list[tuple[int, bytes]], failures: tuple[Failure, ...]):
-        self._size = size
+        super().__init__(size)
         self._segments = segments
         self._failures = {(f.offset, f.length): f for f in failures}
-        self._read = 0
         self.need: tuple[int, int] | None = None
 
-    @property
-    def size(self) -> int:
-        return self._size
-
-    @property
-    def bytes_read(self) -> int:
-        return self._read
-
-    def read_at(self, offset: int, length: int) -> bytes:
-        length = clamp_read(offset, length, self._size)
-        if length == 0:
-            return b""
-        for start, data in self._segments:
-            if start <= offset and offset + length <= start + len(data):
-                self._read += length
-                return data[offset - start : offset - start + length]
+    def _read_range(self, offset: int, length: int) -> bytes:
+        hit = covered(self._segments, offset, length)
+        if hit is not None:
+            self._read += length
+            return hit
         failure = self._failures.get((offset, length))
         if failure is not None:
             raise failure.error()
@@ -224,11 +212,8 @@ class _Layered:
 
     def read_at(self, offset: int, length: int) -> bytes:
         length = clamp_read(offset, length, self.size)
-        for start, data in self._segments:
-            if start <= offset and offset + length <= start + len(data):
-                return data[offset - start : offset - start + length]
-        data = self._source.read_at(offset, length)
-        return bytes(data)
+        hit = covered(self._segments, offset, length)
+        return hit if hit is not None else bytes(self._source.read_at(offset, length))
 
 
 @dataclass

@@ -84,7 +84,7 @@ class Source:
         }
 
 
-def _json_items(out: TextIO, items: Iterable[Any], indent: str) -> None:
+def json_items(out: TextIO, items: Iterable[Any], indent: str) -> None:
     """A JSON array written an item at a time, laid out as ``json.dumps(..., indent=2)`` lays it out."""
     first = True
     for item in items:
@@ -96,10 +96,10 @@ def _json_items(out: TextIO, items: Iterable[Any], indent: str) -> None:
 
 def write_json(src: Source, out: TextIO) -> None:
     out.write('{\n  "repos": ')
-    _json_items(out, src.repos(), "  ")
+    json_items(out, src.repos(), "  ")
     out.write(',\n  "stats": ' + json.dumps(src.stats(), indent=2).replace("\n", "\n  "))
     out.write(',\n  "events": ')
-    _json_items(out, src.events(), "  ")
+    json_items(out, src.events(), "  ")
     out.write("\n}\n")
 
 

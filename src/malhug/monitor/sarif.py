@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, TextIO
 
 from malhug.core.model import FileReport, ScanReport, Verdict
+from malhug.monitor.report import json_items
 from malhug.output.sarif import render, rule_descriptor
 from malhug.output.sarifloc import source_root
 
@@ -41,15 +42,6 @@ def _runs(src: Source) -> Iterator[dict[str, Any]]:
             yield render(ScanReport(files=files), root)["runs"][0]
 
 
-def _items(out: TextIO, items: Iterator[Any], indent: str) -> None:
-    first = True
-    for item in items:
-        out.write(("[\n" if first else ",\n") + indent + "  ")
-        out.write(json.dumps(item, indent=2).replace("\n", "\n" + indent + "  "))
-        first = False
-    out.write("[]" if first else "\n" + indent + "]")
-
-
 def write_sarif(src: Source, out: TextIO) -> None:
     used: set[str] = set()
     verdicts: list[Verdict] = []
@@ -72,10 +64,10 @@ def write_sarif(src: Source, out: TextIO) -> None:
     before, _, rest = text.partition(json.dumps(_RESULTS))
     middle, _, after = rest.partition(json.dumps(_NOTES))
     out.write(before)
-    _items(out, (_renumber(r, index) for run_ in _runs(src) for r in run_["results"]), _indent(before))
+    json_items(out, (_renumber(r, index) for run_ in _runs(src) for r in run_["results"]), _indent(before))
     out.write(middle)
     notes = (n for run_ in _runs(src) for n in run_["invocations"][0]["toolExecutionNotifications"])
-    _items(out, notes, _indent(middle))
+    json_items(out, notes, _indent(middle))
     out.write(after + "\n")
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from malhug.monitor.store.db import Database
 from malhug.monitor.store.kept import KeptOps
-from malhug.monitor.store.pages import PagedReads
+from malhug.monitor.store.pages import PagedReads, repo_entry
 
 OK = "ok"
 STATES = ("ok", "gated", "private", "disabled", "vanished")
@@ -291,25 +291,8 @@ class Store(KeptOps, PagedReads):
                 " r.state, r.why, s.error FROM repos r LEFT JOIN scans s ON s.repo_type = r.repo_type"
                 " AND s.repo_id = r.repo_id AND s.sha = r.scanned_sha ORDER BY r.repo_type, r.repo_id"
             ).fetchall()
-        out = []
-        for repo_type, repo_id, sha, verdict, first_seen, scanned_at, files, state, why, error in rows:
-            if since is not None and (scanned_at is None or scanned_at < since):
-                continue
-            out.append(
-                {
-                    "type": repo_type,
-                    "id": repo_id,
-                    "sha": sha,
-                    "verdict": verdict,
-                    "files": json.loads(files) if files else [],
-                    "first_seen": first_seen,
-                    "scanned_at": scanned_at,
-                    "state": state,
-                    "why": why,
-                    "error": error,
-                }
-            )
-        return out
+        entries = (repo_entry(row) for row in rows)
+        return [e for e in entries if since is None or (e["scanned_at"] is not None and e["scanned_at"] >= since)]
 
     def iter_scanned(self, page: int = 500) -> Iterator[tuple[str, str, str, str]]:
         """``(type, id, newest scanned sha, verdict)`` of every scanned repository, read a page at a time

@@ -41,19 +41,7 @@ class PagedReads:
                         " ORDER BY r.repo_type, r.repo_id LIMIT ?",
                         (*args, after[0], after[0], after[1], page),
                     ).fetchall()
-                for repo_type, repo_id, sha, verdict_, first_seen, scanned_at, files, state, why, error in rows:
-                    yield {
-                        "type": repo_type,
-                        "id": repo_id,
-                        "sha": sha,
-                        "verdict": verdict_,
-                        "files": json.loads(files) if files else [],
-                        "first_seen": first_seen,
-                        "scanned_at": scanned_at,
-                        "state": state,
-                        "why": why,
-                        "error": error,
-                    }
+                yield from (repo_entry(row) for row in rows)
                 if len(rows) < page:
                     break
                 after = (str(rows[-1][0]), str(rows[-1][1]))
@@ -72,3 +60,20 @@ class PagedReads:
             if len(rows) < page:
                 return
             after = int(rows[-1][0])
+
+
+def repo_entry(row: tuple[Any, ...]) -> dict[str, Any]:
+    """A repository's entry of the report (the JSON contract's keys) from a row of the repos/scans join."""
+    repo_type, repo_id, sha, verdict, first_seen, scanned_at, files, state, why, error = row
+    return {
+        "type": repo_type,
+        "id": repo_id,
+        "sha": sha,
+        "verdict": verdict,
+        "files": json.loads(files) if files else [],
+        "first_seen": first_seen,
+        "scanned_at": scanned_at,
+        "state": state,
+        "why": why,
+        "error": error,
+    }
