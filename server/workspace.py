@@ -24,7 +24,6 @@ from pygls.uris import from_fs_path, to_fs_path
 
 from malhug.core import failures, filetypes
 from malhug.core.model import FileReport, Verdict
-from malhug.hub.select import INDEX_SUFFIXES
 from malhug.server import diagnostics
 from malhug.server.progress import Progress
 from malhug.server.state import MalhugServer
@@ -47,12 +46,12 @@ SKIP_DIRS = {
 MODEL_SUFFIXES = filetypes.WATCHED_SUFFIXES
 WATCH_GLOB = filetypes.watch_glob(MODEL_SUFFIXES)
 # Checkpoint indexes are watched too (a second watcher: the client's own list holds model files only).
-INDEX_WATCH_GLOB = filetypes.watch_glob(INDEX_SUFFIXES)
+INDEX_WATCH_GLOB = filetypes.watch_glob(filetypes.INDEX_SUFFIXES)
 
 
 def is_checkpoint_index(path: Path) -> bool:
     """A sharded checkpoint's index: ``from_pretrained`` loads every shard its ``weight_map`` names."""
-    return path.name.lower().endswith(INDEX_SUFFIXES)
+    return filetypes.has_suffix(path.name, filetypes.INDEX_SUFFIXES)
 
 
 def looks_like_model(path: Path) -> bool:

@@ -44,6 +44,10 @@ DATA_SUFFIXES = COLUMNAR + TEXT_DATA + IMAGES + AUDIO_VIDEO + OTHER_DATA
 # Git's own files, in every Hub repository: read by git, never by a loader.
 DATA_NAMES = (".gitattributes", ".gitignore")
 
+# Sharded checkpoint indexes: loading opens every shard their ``weight_map`` names. The Hub plan and
+# the editor's workspace scan read them (``hub/select.py``, ``server/workspace.py``).
+INDEX_SUFFIXES = (".index.json",)
+
 # What the editor watches and scans by name: models only; the start-up walk still finds the pickles,
 # zips, HDF5 and GGUF files among the rest by their first bytes (``server/workspace.py``).
 WATCHED_SUFFIXES = MODEL_SUFFIXES

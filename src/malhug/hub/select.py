@@ -30,9 +30,8 @@ CONFIG_NAMES = (
     "adapter_config.json", "chat_template.json", "modules.json", "dataset_infos.json",
 )  # fmt: skip
 TEMPLATE_SUFFIXES = (".jinja", ".j2")
-# Sharded checkpoint indexes: loading opens every shard their weight_map names (followed as side files,
-# which may lie outside what the names above select).
-INDEX_SUFFIXES = (".index.json",)
+# Sharded checkpoint indexes (followed as side files, which may lie outside what the names above select).
+INDEX_SUFFIXES = filetypes.INDEX_SUFFIXES
 # Small files are fetched in one request and their content id verified; larger ones are read by ranges.
 WHOLE_FILE_MAX = 512 * 1024
 
