@@ -186,7 +186,7 @@ class Runner:
             self.sink.emit(event)
 
     def close(self) -> None:
-        self.store.release(self.owner)
+        self.store.free_leases(self.owner)
 
 
 def run_once(config: RunConfig, store: Store, executor: Executor, progress: Progress | None = None) -> RunResult:

@@ -150,7 +150,8 @@ class Store(KeptOps, PagedReads):
             return [str(r[0]) for r in rows.fetchall()]
 
     def free_leases(self, owner: str) -> int:
-        """Free what ``owner`` holds (a runner known to be dead); returns how many items."""
+        """Give back what ``owner`` holds and did not finish (a runner known to be dead, or this one at a
+        clean stop); returns how many items."""
         with self.db.tx() as cur:
             cur.execute(
                 "UPDATE work SET lease_owner = NULL, lease_expiry = NULL WHERE lease_owner = ? AND done = 0", (owner,)
@@ -161,13 +162,6 @@ class Store(KeptOps, PagedReads):
         with self.db.tx() as cur:
             cur.execute(
                 "UPDATE work SET lease_expiry = ? WHERE lease_owner = ? AND done = 0", (time.time() + lease_s, owner)
-            )
-
-    def release(self, owner: str) -> None:
-        """Give back what ``owner`` holds and did not finish (a clean stop)."""
-        with self.db.tx() as cur:
-            cur.execute(
-                "UPDATE work SET lease_owner = NULL, lease_expiry = NULL WHERE lease_owner = ? AND done = 0", (owner,)
             )
 
     def postpone(self, item: WorkItem, delay_s: float) -> None:
