@@ -127,3 +127,18 @@ def test_rules_doc_links_each_rule_to_its_code_and_tests(doc: str) -> None:
         in row
     )
     assert "\n## MH111\n" in doc, "the per-rule sections stay"
+
+
+def test_every_repository_file_a_rule_names_exists() -> None:
+    """Rule texts are shown in reports and docs/RULES.md: a ``docs/…`` or ``src/…`` path they name
+    must be a file of the repository (a rationale once pointed at a page that was never written)."""
+    import re
+
+    named = re.compile(r"\b((?:docs|src|analyzers|server|tools)/[\w./-]+\.(?:md|py|toml|jsonl?))\b")
+    missing = sorted(
+        (rule.id, path)
+        for rule in CATALOG.values()
+        for path in named.findall(f"{rule.rationale} {rule.remediation}")
+        if not (ROOT / path).is_file()
+    )
+    assert missing == []
