@@ -172,15 +172,18 @@ async function viewLine(needle) {
 /** Squiggles (`.squiggly-<kind>`) whose vertical centre lies on the editor line containing `needle`. */
 async function squigglesOn(needle, kind = 'error') {
     const box = await (await viewLine(needle)).boundingBox();
-    const squiggles = await page.locator(`.monaco-editor .squiggly-${kind}`).all();
-    const hits = [];
-    for (const s of squiggles) {
-        const b = await s.boundingBox();
-        if (b && b.y + b.height / 2 >= box.y && b.y + b.height / 2 <= box.y + box.height) {
-            hits.push(b);
-        }
-    }
-    return hits;
+    // Read every squiggle's box in one step in the page: squiggles that a new set of diagnostics
+    // removes between listing them and measuring one would otherwise leave a locator waiting for an
+    // element that is gone (the workbench is in the top document, so these are page coordinates).
+    const boxes = await page
+        .locator(`.monaco-editor .squiggly-${kind}`)
+        .evaluateAll((els) =>
+            els.map((e) => {
+                const r = e.getBoundingClientRect();
+                return { x: r.x, y: r.y, width: r.width, height: r.height };
+            }),
+        );
+    return boxes.filter((b) => b.width > 0 && b.y + b.height / 2 >= box.y && b.y + b.height / 2 <= box.y + box.height);
 }
 
 /**
